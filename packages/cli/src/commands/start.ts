@@ -1,0 +1,268 @@
+/**
+ * `rayts start --head` and `rayts start --address`: validate every flag before anything starts,
+ * launch the daemons detached, wait until they answer, print what to do next.
+ */
+import { existsSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  GcsClient, PROTOCOL_VERSION, PortInUseError, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
+  defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
+  parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
+  readSessionInfo, type Config, type HeadReady, type RayletReady, type SessionInfo,
+} from '@rayts/common';
+import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
+import { Progress, colors } from '../output.js';
+import { stopProcesses } from '../stopper.js';
+import { tokenFromEnvironment } from '../discovery.js';
+import { supervise } from '../supervisor.js';
+
+export interface StartOptions {
+  head?: boolean;
+  address?: string;
+  port?: string;
+  nodeIpAddress?: string;
+  tempDir?: string;
+  stateDir?: string;
+  numCpus?: string;
+  numGpus?: string;
+  memory?: string;
+  objectStoreMemory?: string;
+  resources: string;
+  labels?: string;
+  nodeManagerPort: string;
+  tokenFile?: string;
+  block?: boolean;
+}
+
+interface NodeFlags {
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  objectStoreMemory?: number;
+  resources: Record<string, number>;
+  labels: Record<string, string>;
+  nodeManagerPort: number;
+}
+
+function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number ≥ 0, got '${value}'`);
+  return n;
+}
+
+function bytesFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseBytes(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a size in bytes such as 2000000000 or 2GiB, got '${value}'`);
+  return n;
+}
+
+/** Every flag is checked before any process starts. */
+export function validateStartFlags(options: StartOptions): NodeFlags {
+  if (options.head && options.address) throw new UsageError('--head and --address exclude each other', 'use --head on the first node and --address=HEAD:PORT on the others');
+  if (!options.head && !options.address) throw new UsageError('say which node this is: --head for the first node, or --address=HEAD_IP:PORT to join one');
+  if (!options.head && options.port !== undefined) throw new UsageError('--port is only for the head; a joining node names the head with --address');
+  if (!options.head && options.stateDir !== undefined) throw new UsageError('--state-dir is only for the head');
+  return {
+    numCpus: nonNegativeInt(options.numCpus, '--num-cpus'),
+    numGpus: nonNegativeInt(options.numGpus, '--num-gpus'),
+    memory: bytesFlag(options.memory, '--memory'),
+    objectStoreMemory: bytesFlag(options.objectStoreMemory, '--object-store-memory'),
+    resources: parseResourcesJson(options.resources),
+    labels: parseLabels(options.labels ?? ''),
+    nodeManagerPort: parsePort(options.nodeManagerPort, '--node-manager-port'),
+  };
+}
+
+function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean): string[] {
+  const args = ['--session-dir', paths.dir, '--gcs-address', gcsAddress, '--node-ip-address', nodeIp,
+    '--node-manager-port', String(flags.nodeManagerPort), '--token-file', paths.token,
+    '--resources', JSON.stringify(flags.resources), '--labels', JSON.stringify(flags.labels)];
+  if (flags.numCpus !== undefined) args.push('--num-cpus', String(flags.numCpus));
+  if (flags.numGpus !== undefined) args.push('--num-gpus', String(flags.numGpus));
+  if (flags.memory !== undefined) args.push('--memory', String(flags.memory));
+  if (flags.objectStoreMemory !== undefined) args.push('--object-store-memory', String(flags.objectStoreMemory));
+  if (isHead) args.push('--head');
+  return args;
+}
+
+async function startRayletDaemon(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean,
+  config: Config, progress: Progress): Promise<{ daemon: LaunchedDaemon; ready: RayletReady }> {
+  progress.step('Starting the raylet and registering it with the head…');
+  const daemon = launchDaemon(paths, 'raylet', RAYLET_MAIN, rayletArgs(paths, gcsAddress, nodeIp, flags, isHead));
+  const ready = await waitForDaemon<RayletReady>(paths, daemon, paths.rayletReady, (r) => r.pid === daemon.record.pid, config.daemonStartTimeoutS * 1000);
+  return { daemon, ready };
+}
+
+/** A session of this temp dir whose head still runs, or whose raylet runs with its head gone. */
+function existingHeadSession(tempDir: string): { session: SessionInfo; headAlive: boolean } | undefined {
+  for (const dir of sessionsIn(tempDir)) {
+    const info = readSessionInfo(dir);
+    if (!info || info.kind !== 'head') continue;
+    const paths = new SessionPaths(dir);
+    const head = readPidFile(paths, 'gcs_server');
+    const raylet = readPidFile(paths, 'raylet');
+    if (head && isAlive(head)) return { session: info, headAlive: true };
+    if (raylet && isAlive(raylet)) return { session: info, headAlive: false };
+  }
+  return undefined;
+}
+
+function ensureToken(stateDir: string): string {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'token');
+  if (!existsSync(file)) writeTokenFile(file, generateToken());
+  chmodSync(file, 0o600);
+  return file;
+}
+
+async function cleanupOnFailure(daemons: LaunchedDaemon[]): Promise<void> {
+  await stopProcesses(daemons.map((d) => d.record), 3000, false);
+}
+
+export async function startCommand(options: StartOptions, config: Config): Promise<number> {
+  const flags = validateStartFlags(options);
+  const tempDir = resolve(options.tempDir ?? config.tmpDir);
+  const progress = new Progress();
+  try {
+    return options.head
+      ? await startHead(options, flags, tempDir, config, progress)
+      : await startWorker(options, flags, tempDir, config, progress);
+  } finally {
+    progress.done();
+  }
+}
+
+async function startHead(options: StartOptions, flags: NodeFlags, tempDir: string, config: Config, progress: Progress): Promise<number> {
+  const requestedPort = options.port === undefined ? undefined : parsePort(options.port, '--port');
+  const existing = existingHeadSession(tempDir);
+  if (existing?.headAlive) {
+    const head = readJson<HeadReady>(new SessionPaths(existing.session.sessionDir).headReady);
+    throw new UsageError(`a rayts head already runs for temp dir ${tempDir} (pid ${head?.pid ?? '?'}, address ${head?.address ?? existing.session.gcsAddress})`,
+      `stop it first with \`rayts stop --temp-dir=${tempDir}\`, or start another cluster with its own --temp-dir and --port`);
+  }
+  const stateDir = resolve(options.stateDir ?? join(tempDir, 'state'));
+  const nodeIp = options.nodeIpAddress ?? existing?.session.nodeIp ?? detectNodeIp();
+  const previousHead = existing ? readJson<HeadReady>(new SessionPaths(existing.session.sessionDir).headReady) : undefined;
+  const port = requestedPort ?? previousHead?.port ?? 6379;
+  if (port !== 0 && !(await isPortFree(nodeIp, port))) {
+    throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot listen there`,
+      `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --port`);
+  }
+  const tokenFile = ensureToken(stateDir);
+  const session = existing?.session ?? createSession(tempDir, { kind: 'head', nodeIp, gcsAddress: '' });
+  const paths = new SessionPaths(session.sessionDir);
+  copyFileSync(tokenFile, paths.token);
+  chmodSync(paths.token, 0o600);
+
+  const started: LaunchedDaemon[] = [];
+  try {
+    progress.step(existing ? 'Restarting the head on the running session (its raylet keeps running)…' : 'Starting the head (GCS)…');
+    const head = launchDaemon(paths, 'gcs_server', HEAD_MAIN,
+      ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token]);
+    started.push(head);
+    const headReady = await waitForDaemon<HeadReady>(paths, head, paths.headReady, (h) => h.pid === head.record.pid, config.daemonStartTimeoutS * 1000);
+    writeJson(paths.info, { ...session, gcsAddress: headReady.address });
+    let raylet: RayletReady | undefined = readJson<RayletReady>(paths.rayletReady);
+    if (!existing) {
+      const r = await startRayletDaemon(paths, headReady.address, nodeIp, flags, true, config, progress);
+      started.push(r.daemon);
+      raylet = r.ready;
+    }
+    registerSession(defaultRegistryDir(config.registryDir), paths.dir);
+    progress.done();
+    printHeadNextSteps(nodeIp, headReady.address, tokenFile, tempDir, config, !!existing, raylet);
+    if (options.block) return await supervise(paths, started, config);
+    for (const d of started) d.child.unref();
+    return 0;
+  } catch (err) {
+    await cleanupOnFailure(started);
+    throw err;
+  }
+}
+
+function tempDirHint(tempDir: string, config: Config): string {
+  return resolve(tempDir) === resolve(config.tmpDir) ? '' : ` --temp-dir=${tempDir}`;
+}
+
+function printHeadNextSteps(nodeIp: string, address: string, tokenFile: string, tempDir: string, config: Config, restarted: boolean, raylet?: RayletReady): void {
+  const c = colors();
+  const hint = tempDirHint(tempDir, config);
+  const title = restarted ? 'Rayts head restarted.' : 'Rayts runtime started.';
+  const rule = '-'.repeat(title.length);
+  const lines = [
+    `Local node IP: ${c.bold(nodeIp)}`,
+    '',
+    rule,
+    c.green(title),
+    rule,
+    '',
+    'Next steps',
+    '  To add another node to this cluster, copy the cluster token file to it',
+    `  (${tokenFile}, mode 0600; \`rayts get-auth-token${hint}\` prints the token) and run:`,
+    c.bold(`    rayts start --address='${address}' --token-file=/path/to/token`),
+    '',
+    '  To connect to this cluster from a TypeScript driver on this host:',
+    c.bold(`    import * as ray from 'rayts';`),
+    c.bold(`    await ray.init();`),
+    `  (from elsewhere: ray.init({ address: '${address}' }) with RAYTS_TOKEN set)`,
+    '',
+    '  To see the cluster:',
+    c.bold(`    rayts status${hint}`),
+    '',
+    '  To terminate the rayts processes on this host:',
+    c.bold(`    rayts stop${hint}`),
+  ];
+  if (raylet) lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: string, config: Config, progress: Progress): Promise<number> {
+  const head = parseAddress(options.address!);
+  const gcsAddress = formatAddress(head.host, head.port);
+  const token = tokenFromEnvironment({ tokenFile: options.tokenFile });
+  if (!token) {
+    throw new UsageError(`joining ${gcsAddress} needs the cluster token`,
+      'copy the head\'s token file here and pass --token-file=FILE (or set RAYTS_TOKEN); `rayts get-auth-token` on the head prints it');
+  }
+  progress.step(`Contacting the head at ${gcsAddress}…`);
+  const client = new GcsClient(gcsAddress, { token, timeoutMs: config.gcsRpcTimeoutMs });
+  let info;
+  try {
+    info = await client.getClusterInfo();
+  } finally {
+    client.close();
+  }
+  const ours = config.testingProtocolVersion || PROTOCOL_VERSION;
+  if (info.protocolVersion !== ours) {
+    throw new VersionMismatchError(`protocol version mismatch: this node runs rayts ${RAYTS_VERSION} (protocol ${ours}), the head at ${gcsAddress} runs rayts ${info.version} (protocol ${info.protocolVersion})`,
+      'install the same rayts release on every node');
+  }
+  const nodeIp = options.nodeIpAddress ?? (await localAddressToward(head.host, head.port));
+  const session = createSession(tempDir, { kind: 'worker', nodeIp, gcsAddress });
+  const paths = new SessionPaths(session.sessionDir);
+  writeTokenFile(paths.token, token);
+  const started: LaunchedDaemon[] = [];
+  try {
+    const r = await startRayletDaemon(paths, gcsAddress, nodeIp, flags, false, config, progress);
+    started.push(r.daemon);
+    registerSession(defaultRegistryDir(config.registryDir), paths.dir);
+    progress.done();
+    const c = colors();
+    const title = 'Rayts runtime started.';
+    process.stdout.write([
+      `Local node IP: ${c.bold(nodeIp)}`, '', '-'.repeat(title.length), c.green(title), '-'.repeat(title.length), '',
+      `  Joined cluster ${info.clusterId.slice(0, 12)}… at ${gcsAddress} as node ${r.ready.nodeId.slice(0, 12)}… (raylet ${r.ready.address})`,
+      '  To terminate the rayts processes on this host:',
+      c.bold(`    rayts stop${tempDirHint(tempDir, config)}`),
+    ].join('\n') + '\n');
+    if (options.block) return await supervise(paths, started, config);
+    for (const d of started) d.child.unref();
+    return 0;
+  } catch (err) {
+    await cleanupOnFailure(started);
+    throw err;
+  }
+}
+

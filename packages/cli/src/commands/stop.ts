@@ -1,0 +1,70 @@
+/**
+ * `rayts stop`: stops what this host's sessions started, by pid file and process group (raylet
+ * first, head last), SIGKILL after the grace period. `--address` limits it to one cluster, `--temp-dir`
+ * to one temp dir. It never looks at processes by name, so another user's cluster is never touched.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, parseAddress, readJson, signalGroup, unregisterSession, SessionPaths,
+  type Config, type ProcessRecord,
+} from '@rayts/common';
+import { liveSessions, sessionGcsAddress } from '../discovery.js';
+import { stopProcesses } from '../stopper.js';
+import { colors } from '../output.js';
+
+export interface StopOptions {
+  force?: boolean;
+  gracePeriod?: string;
+  address?: string;
+  tempDir?: string;
+}
+
+/** Workers record themselves under pids/workers/ so that a raylet killed with -9 leaves nothing behind. */
+function workerRecords(sessionDir: string): ProcessRecord[] {
+  const dir = join(new SessionPaths(sessionDir).pids, 'workers');
+  try {
+    return readdirSync(dir)
+      .map((f) => readJson<ProcessRecord>(join(dir, f)))
+      .filter((r): r is ProcessRecord => !!r && isAlive(r));
+  } catch {
+    return [];
+  }
+}
+
+export async function stopCommand(options: StopOptions, config: Config): Promise<number> {
+  const grace = options.gracePeriod === undefined ? config.stopGracePeriodS : Number(options.gracePeriod);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace-period must be a number of seconds ≥ 0, got '${options.gracePeriod}'`);
+  if (options.address) parseAddress(options.address);
+  let sessions = liveSessions(config, options.tempDir);
+  if (options.address) sessions = sessions.filter((s) => sessionGcsAddress(s) === options.address || s.gcsAddress === options.address);
+  const c = colors();
+  if (sessions.length === 0) {
+    process.stdout.write(`Did not find any active rayts processes${options.address ? ` of the cluster at ${options.address}` : ''}${options.tempDir ? ` under ${options.tempDir}` : ''}.\n`);
+    return 0;
+  }
+  const records = sessions.flatMap((s) => liveDaemons(s.sessionDir));
+  const total = records.length;
+  const result = await stopProcesses(records, grace * 1000, !!options.force);
+  // Workers whose raylet could not stop them (it was killed) go last.
+  for (const s of sessions) {
+    for (const w of workerRecords(s.sessionDir)) signalGroup(w.pgid, 'SIGKILL');
+  }
+  const registry = defaultRegistryDir(config.registryDir);
+  for (const s of sessions) {
+    if (liveDaemons(s.sessionDir).length === 0) {
+      unregisterSession(registry, s.sessionDir);
+      rmSync(new SessionPaths(s.sessionDir).headReady, { force: true });
+      rmSync(new SessionPaths(s.sessionDir).rayletReady, { force: true });
+    }
+  }
+  if (result.killed.length > 0 && !options.force) {
+    const names = result.killed.map((r) => `${r.name} (pid ${r.pid})`).join(', ');
+    process.stdout.write(c.yellow(`Stopped only ${total - result.killed.length} out of ${total} rayts processes within the grace period ${grace} s; `
+      + `force-killed: ${names}.\nUse --force to skip the grace period, or a longer --grace-period.\n`));
+  } else {
+    process.stdout.write(c.green(`Stopped all ${total} rayts processes`) + ` (${sessions.length} session${sessions.length === 1 ? '' : 's'}).\n`);
+  }
+  const leftovers = records.filter((r) => groupMembers(r.pgid).length > 0);
+  return leftovers.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,77 @@
+/** The `rayts` command line (commander). Every command returns its exit code. */
+import { Command, Option } from 'commander';
+import { RAYTS_VERSION, loadConfig } from '@rayts/common';
+import { startCommand } from './commands/start.js';
+import { stopCommand } from './commands/stop.js';
+import { statusCommand } from './commands/status.js';
+import { logsCommand } from './commands/logs.js';
+import { getAuthTokenCommand } from './commands/get_auth_token.js';
+
+export type ExitSetter = (code: number) => void;
+
+export function buildProgram(setExit: ExitSetter): Command {
+  const program = new Command('rayts')
+    .description('Ray\'s cluster runtime for Node.js: start, join, inspect and stop rayts nodes')
+    .version(RAYTS_VERSION, '--version', 'print the rayts version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  const run = <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) =>
+    async (...args: A) => setExit(await fn(...args));
+
+  program.command('start')
+    .description('start a head node (--head) or join a cluster (--address HOST:PORT)')
+    .option('--head', 'start the head: cluster state (GCS on SQLite) and a raylet')
+    .option('--address <host:port>', 'join the cluster whose head listens at HOST:PORT')
+    .option('--port <port>', 'head only: GCS port (default 6379; 0 = pick a free one)')
+    .option('--node-ip-address <ip>', 'address other nodes use for this one (default: detected)')
+    .option('--temp-dir <dir>', 'root for session dirs and head state (default /tmp/rayts or $RAYTS_TMPDIR)')
+    .option('--state-dir <dir>', 'head only: where gcs.db and the token live (default <temp-dir>/state)')
+    .option('--num-cpus <n>', 'CPUs this node offers (default: detected)')
+    .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')
+    .option('--memory <bytes>', 'memory resource (default: available memory minus the object store)')
+    .option('--object-store-memory <bytes>', 'object store size, e.g. 2GiB (default 30% of available memory)')
+    .option('--resources <json>', 'custom resources as a JSON object, e.g. \'{"ssd": 1}\'', '{}')
+    .option('--labels <k=v,...>', 'node labels, e.g. zone=eu-1,disk=ssd')
+    .option('--node-manager-port <port>', 'raylet gRPC port (default 0 = any)', '0')
+    .option('--token-file <file>', 'joining nodes: file holding the cluster token (or set RAYTS_TOKEN)')
+    .option('--block', 'stay in the foreground supervising the daemons (for systemd)')
+    .action(run((opts) => startCommand(opts, loadConfig())));
+
+  program.command('stop')
+    .description('stop the rayts processes this host\'s sessions started (raylet first, head last)')
+    .option('-f, --force', 'SIGKILL at once instead of SIGTERM')
+    .option('-g, --grace-period <seconds>', 'seconds to wait after SIGTERM before SIGKILL (default 16)')
+    .option('--address <host:port>', 'stop only the cluster whose head is at HOST:PORT')
+    .option('--temp-dir <dir>', 'stop only the sessions under this temp dir')
+    .action(run((opts) => stopCommand(opts, loadConfig())));
+
+  program.command('status')
+    .description('show the cluster: active and failed nodes, resource usage, pending demands')
+    .option('--address <host:port>', 'head address (default: RAYTS_ADDRESS, then this host\'s session)')
+    .option('--temp-dir <dir>', 'find the local session under this temp dir')
+    .option('--token-file <file>', 'cluster token file (default: RAYTS_TOKEN, then the local session\'s)')
+    .option('--json', 'print JSON')
+    .option('-v, --verbose', 'per-node details')
+    .action(run((opts) => statusCommand(opts, loadConfig())));
+
+  program.command('logs')
+    .description('list a node\'s log files, or print / follow the one matching GLOB')
+    .argument('[glob]', 'file name or glob, e.g. raylet.log or "worker-*.err"')
+    .option('--node-id <id>', 'node id (or a unique prefix)')
+    .option('--node-ip <ip>', 'node IP (default: the head node)')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--tail <n>', 'print the last N lines (-1 = whole file)', '1000')
+    .option('--address <host:port>', 'head address')
+    .option('--temp-dir <dir>', 'find the local session under this temp dir')
+    .option('--token-file <file>', 'cluster token file')
+    .option('--json', 'print the listing as JSON')
+    .action(run((glob, opts) => logsCommand(glob, opts, loadConfig())));
+
+  program.command('get-auth-token')
+    .description('print this host\'s cluster token (to copy it to joining nodes)')
+    .option('--temp-dir <dir>', 'temp dir of the cluster')
+    .action(run((opts) => getAuthTokenCommand(opts, loadConfig())));
+
+  program.addOption(new Option('--no-color', 'disable colours').hideHelp());
+  return program;
+}

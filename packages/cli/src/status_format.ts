@@ -1,0 +1,117 @@
+/**
+ * `rayts status` in `ray status`'s shape (ray-behaviour §2.1): Node status (Active / Pending /
+ * Recent failures), Resources (Total Usage as used/total name, binary units for memory), Pending
+ * Demands. The JSON form carries the same numbers.
+ */
+import {
+  addResources, formatAmount, formatBytes, formatTimestamp, isHiddenResource, isMemoryResource,
+  type ClusterStatus__Output, type NodeInfo__Output, type ResourceDemand__Output,
+} from '@rayts/common';
+
+export interface UsageRow {
+  name: string;
+  used: number;
+  total: number;
+}
+
+export interface StatusView {
+  clusterId: string;
+  sessionName: string;
+  gcsAddress: string;
+  timestamp: string;
+  active: NodeInfo__Output[];
+  failed: NodeInfo__Output[];
+  usage: UsageRow[];
+  demands: ResourceDemand__Output[];
+}
+
+export function buildStatusView(status: ClusterStatus__Output, now = new Date()): StatusView {
+  const active = status.nodes.filter((n) => n.state === 'NODE_ALIVE');
+  const failed = status.nodes.filter((n) => n.state === 'NODE_DEAD' && n.deathCause !== 'NODE_DEATH_EXPECTED');
+  const total: Record<string, number> = {};
+  const available: Record<string, number> = {};
+  for (const n of active) {
+    addResources(total, n.resourcesTotal);
+    addResources(available, n.resourcesAvailable);
+  }
+  const usage = Object.keys(total)
+    .filter((name) => !isHiddenResource(name))
+    .sort()
+    .map((name) => ({ name, total: total[name]!, used: Math.max(0, total[name]! - (available[name] ?? total[name]!)) }));
+  return {
+    clusterId: status.cluster?.clusterId ?? '', sessionName: status.cluster?.sessionName ?? '', gcsAddress: status.cluster?.gcsAddress ?? '',
+    timestamp: formatTimestamp(now), active, failed, usage, demands: status.pendingDemands,
+  };
+}
+
+function usageLine(row: UsageRow): string {
+  const fmt = isMemoryResource(row.name) ? formatBytes : formatAmount;
+  return ` ${fmt(row.used)}/${fmt(row.total)} ${row.name}`;
+}
+
+/** {'CPU': 1.0, 'ssd': 1.0}: Python's dict repr, as Ray prints demand shapes. */
+function shapeRepr(shape: Record<string, number>): string {
+  return `{${Object.keys(shape).sort().map((k) => `'${k}': ${formatAmount(shape[k]!)}`).join(', ')}}`;
+}
+
+function demandLine(d: ResourceDemand__Output): string {
+  if (d.kind === 'placement_group') return ` ${shapeRepr(d.shape)}${d.strategy ? ` (${d.strategy})` : ''}: ${d.count}+ pending placement groups`;
+  return ` ${shapeRepr(d.shape)}: ${d.count}+ pending tasks/actors${d.infeasible ? ' (infeasible: no node has these resources)' : ''}`;
+}
+
+function nodeName(n: NodeInfo__Output): string {
+  return `node_${n.nodeId}`;
+}
+
+function clock(ms: number): string {
+  return formatTimestamp(new Date(ms), false).slice(11);
+}
+
+export function renderStatus(view: StatusView, verbose: boolean): string {
+  const header = `======== Cluster status: ${view.timestamp} ========`;
+  const rule = '-'.repeat(header.length);
+  const out: string[] = [header];
+  if (verbose) out.push(`Cluster ${view.clusterId} (${view.sessionName}) at ${view.gcsAddress}`);
+  out.push('Node status', rule, 'Active:');
+  if (view.active.length === 0) out.push(' (no active nodes)');
+  for (const n of view.active) out.push(` 1 ${nodeName(n)}${verbose ? ` (ip: ${n.nodeIp}${n.isHead ? ', head' : ''})` : ''}`);
+  out.push('Pending:', ' (no pending nodes)', 'Recent failures:');
+  if (view.failed.length === 0) out.push(' (no failures)');
+  for (const n of view.failed) {
+    out.push(` ${nodeName(n)}: NodeTerminated (ip: ${n.nodeIp}) at ${clock(Number(n.deathTimeMs))}: ${n.deathReason}`);
+  }
+  out.push('', 'Resources', rule, 'Total Usage:');
+  if (view.usage.length === 0) out.push(' (no resources)');
+  for (const row of view.usage) out.push(usageLine(row));
+  out.push('', 'From request_resources:', ' (none)', 'Pending Demands:');
+  if (view.demands.length === 0) out.push(' (no resource demands)');
+  for (const d of view.demands) out.push(demandLine(d));
+  if (verbose) {
+    for (const n of view.active) {
+      out.push('', `Node: ${n.nodeId}${n.isHead ? ' (head)' : ''}`, ` Address: ${n.nodeIp}:${n.rayletPort}  pid ${n.rayletPid}  host ${n.hostname}`,
+        ` Last heard from: ${n.lastSeenAgoMs} ms ago`, ' Usage:');
+      const total = addResources({}, n.resourcesTotal);
+      const avail = addResources({}, n.resourcesAvailable);
+      for (const name of Object.keys(total).filter((r) => !isHiddenResource(r)).sort()) {
+        out.push(` ${usageLine({ name, total: total[name]!, used: Math.max(0, total[name]! - (avail[name] ?? total[name]!)) })}`);
+      }
+      const labels = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+      if (labels) out.push(` Labels: ${labels}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function statusJson(view: StatusView): unknown {
+  const node = (n: NodeInfo__Output) => ({
+    nodeId: n.nodeId, nodeIp: n.nodeIp, rayletPort: n.rayletPort, isHead: n.isHead, hostname: n.hostname,
+    resourcesTotal: n.resourcesTotal, resourcesAvailable: n.resourcesAvailable, labels: n.labels,
+    ...(n.state === 'NODE_DEAD' ? { deathTimeMs: Number(n.deathTimeMs), deathCause: n.deathCause, deathReason: n.deathReason } : {}),
+  });
+  return {
+    clusterId: view.clusterId, sessionName: view.sessionName, gcsAddress: view.gcsAddress, timestamp: view.timestamp,
+    nodes: { active: view.active.map(node), pending: [], recentFailures: view.failed.map(node) },
+    usage: Object.fromEntries(view.usage.map((r) => [r.name, { used: r.used, total: r.total }])),
+    pendingDemands: view.demands.map((d) => ({ shape: d.shape, count: d.count, kind: d.kind, strategy: d.strategy, infeasible: d.infeasible })),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The one table of every tunable: its default, the RAYTS_* environment variable that overrides it,
+ * and what it means. Daemons inherit the environment of the `rayts start` that launched them, so a
+ * test (or a systemd EnvironmentFile) shortens health checks by setting the variables below.
+ */
+import { UsageError } from './errors.js';
+
+type Kind = 'int' | 'number' | 'string' | 'bool';
+interface TunableSpec<K extends Kind> {
+  env: string;
+  kind: K;
+  default: K extends 'string' ? string : K extends 'bool' ? boolean : number;
+  meaning: string;
+}
+type ValueOf<S> = S extends TunableSpec<infer K> ? (K extends 'string' ? string : K extends 'bool' ? boolean : number) : never;
+
+function spec<K extends Kind>(s: TunableSpec<K>): TunableSpec<K> {
+  return s;
+}
+
+export const TUNABLES = {
+  healthCheckInitialDelayMs: spec({ env: 'RAYTS_HEALTH_CHECK_INITIAL_DELAY_MS', kind: 'int', default: 5000,
+    meaning: 'Delay before the head first probes a newly registered raylet.' }),
+  healthCheckPeriodMs: spec({ env: 'RAYTS_HEALTH_CHECK_PERIOD_MS', kind: 'int', default: 3000,
+    meaning: 'Interval between two health probes of one raylet.' }),
+  healthCheckTimeoutMs: spec({ env: 'RAYTS_HEALTH_CHECK_TIMEOUT_MS', kind: 'int', default: 10000,
+    meaning: 'Deadline of one health probe.' }),
+  healthCheckFailureThreshold: spec({ env: 'RAYTS_HEALTH_CHECK_FAILURE_THRESHOLD', kind: 'int', default: 5,
+    meaning: 'Consecutive failed probes after which a node is declared DEAD.' }),
+  gcsReconnectTimeoutS: spec({ env: 'RAYTS_GCS_RECONNECT_TIMEOUT_S', kind: 'number', default: 60,
+    meaning: 'A raylet that cannot reach the head for this long exits (and takes its workers with it).' }),
+  reportResourcesPeriodMs: spec({ env: 'RAYTS_REPORT_RESOURCES_PERIOD_MS', kind: 'int', default: 1000,
+    meaning: 'How often a raylet sends its available resources to the head.' }),
+  gcsRpcTimeoutMs: spec({ env: 'RAYTS_GCS_RPC_TIMEOUT_MS', kind: 'int', default: 10000,
+    meaning: 'Deadline of ordinary calls to the head (status, registration, kv).' }),
+  daemonStartTimeoutS: spec({ env: 'RAYTS_DAEMON_START_TIMEOUT_S', kind: 'number', default: 60,
+    meaning: '`rayts start` gives up when a daemon has not answered within this time.' }),
+  stopGracePeriodS: spec({ env: 'RAYTS_STOP_GRACE_PERIOD_S', kind: 'number', default: 16,
+    meaning: 'Default of `rayts stop --grace-period`: SIGTERM, then SIGKILL after this many seconds.' }),
+  deadNodesKept: spec({ env: 'RAYTS_DEAD_NODES_KEPT', kind: 'int', default: 1000,
+    meaning: 'How many dead nodes the head keeps in its table (oldest are pruned).' }),
+  statusRecentFailures: spec({ env: 'RAYTS_STATUS_RECENT_FAILURES', kind: 'int', default: 10,
+    meaning: 'How many failed nodes `rayts status` lists under Recent failures.' }),
+  tmpDir: spec({ env: 'RAYTS_TMPDIR', kind: 'string', default: '/tmp/rayts',
+    meaning: 'Root temp dir for sessions when --temp-dir is not given.' }),
+  registryDir: spec({ env: 'RAYTS_REGISTRY_DIR', kind: 'string', default: '',
+    meaning: 'Where this host lists its sessions for `rayts stop`/`status` (default <os tmp>/rayts-registry-<uid>).' }),
+  prestartWorkers: spec({ env: 'RAYTS_PRESTART_WORKERS', kind: 'int', default: -1,
+    meaning: 'Idle workers a raylet starts at boot; -1 = one per CPU.' }),
+  workerExitGraceMs: spec({ env: 'RAYTS_WORKER_EXIT_GRACE_MS', kind: 'int', default: 2000,
+    meaning: 'SIGTERM-to-SIGKILL grace when a raylet stops its workers.' }),
+  authFailureLogIntervalMs: spec({ env: 'RAYTS_AUTH_FAILURE_LOG_INTERVAL_MS', kind: 'int', default: 1000,
+    meaning: 'Refused (unauthenticated) calls are logged at most once per interval per peer.' }),
+  grpcMaxMessageBytes: spec({ env: 'RAYTS_GRPC_MAX_MESSAGE_BYTES', kind: 'int', default: 64 * 1024 * 1024,
+    meaning: 'Largest gRPC message a daemon accepts.' }),
+  logMaxBytes: spec({ env: 'RAYTS_LOG_MAX_BYTES', kind: 'int', default: 512 * 1024 * 1024,
+    meaning: 'A component log is rotated when it passes this size.' }),
+  logBackupCount: spec({ env: 'RAYTS_LOG_BACKUP_COUNT', kind: 'int', default: 5,
+    meaning: 'Rotated copies kept per component log.' }),
+  objectStoreMemoryProportion: spec({ env: 'RAYTS_OBJECT_STORE_MEMORY_PROPORTION', kind: 'number', default: 0.3,
+    meaning: 'Default object store size as a share of available memory.' }),
+  objectStoreMinBytes: spec({ env: 'RAYTS_OBJECT_STORE_MIN_BYTES', kind: 'int', default: 75 * 1024 * 1024,
+    meaning: 'Smallest object store a node accepts.' }),
+  objectStoreShmShare: spec({ env: 'RAYTS_OBJECT_STORE_SHM_SHARE', kind: 'number', default: 0.95,
+    meaning: 'The default store is capped at this share of free /dev/shm.' }),
+  testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
+    meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
+} as const;
+
+export type TunableName = keyof typeof TUNABLES;
+export type Config = { readonly [N in TunableName]: ValueOf<(typeof TUNABLES)[N]> };
+
+function parseValue(name: string, kind: Kind, raw: string): number | string | boolean {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw new UsageError(`${name}=${raw} is not a boolean`, 'use 1/0, true/false, yes/no or on/off');
+    default: {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+        throw new UsageError(`${name}=${raw} is not ${kind === 'int' ? 'an integer' : 'a number'}`);
+      }
+      return n;
+    }
+  }
+}
+
+/**
+ * Resolves every tunable: `overrides` (flags or a config file) win over the environment, which wins
+ * over the defaults.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<TunableName, unknown>> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(TUNABLES) as [TunableName, TunableSpec<Kind>][]) {
+    const raw = env[s.env];
+    out[name] = overrides[name] ?? (raw !== undefined && raw !== '' ? parseValue(s.env, s.kind, raw) : s.default);
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** The table as rows, for docs and `rayts doctor`. */
+export function describeTunables(): { name: string; env: string; default: string; meaning: string }[] {
+  return Object.entries(TUNABLES).map(([name, s]) => ({ name, env: s.env, default: String(s.default), meaning: s.meaning }));
+}

@@ -1,0 +1,80 @@
+/** Typed client of the head's services (cluster, node, kv), used by raylets, the CLI and drivers. */
+import type * as grpc from '@grpc/grpc-js';
+import { raytsProto } from './proto.js';
+import { makeClient, unaryCall, type ClientOptions, type UnaryInvoker } from './client.js';
+import type { ClusterServiceClient } from '../generated/rayts/v1/ClusterService.js';
+import type { NodeServiceClient } from '../generated/rayts/v1/NodeService.js';
+import type { KvServiceClient } from '../generated/rayts/v1/KvService.js';
+import type { ClusterInfo__Output } from '../generated/rayts/v1/ClusterInfo.js';
+import type { ClusterStatus__Output } from '../generated/rayts/v1/ClusterStatus.js';
+import type { RegisterNodeRequest } from '../generated/rayts/v1/RegisterNodeRequest.js';
+import type { RegisterNodeReply__Output } from '../generated/rayts/v1/RegisterNodeReply.js';
+import type { ReportResourcesRequest } from '../generated/rayts/v1/ReportResourcesRequest.js';
+import type { ReportResourcesReply__Output } from '../generated/rayts/v1/ReportResourcesReply.js';
+import type { NodeInfo__Output } from '../generated/rayts/v1/NodeInfo.js';
+
+export class GcsClient {
+  private readonly cluster: ClusterServiceClient;
+  private readonly node: NodeServiceClient;
+  private readonly kv: KvServiceClient;
+
+  constructor(readonly address: string, private readonly options: ClientOptions) {
+    const proto = raytsProto();
+    this.cluster = makeClient(proto.ClusterService, address, options);
+    this.node = makeClient(proto.NodeService, address, options);
+    this.kv = makeClient(proto.KvService, address, options);
+  }
+
+  private call<Res>(invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
+    return unaryCall(invoke, timeoutMs, this.address, 'head');
+  }
+
+  getClusterInfo(timeoutMs?: number): Promise<ClusterInfo__Output> {
+    return this.call((md, o, cb) => this.cluster.GetClusterInfo({}, md, o, cb), timeoutMs);
+  }
+
+  getClusterStatus(): Promise<ClusterStatus__Output> {
+    return this.call((md, o, cb) => this.cluster.GetClusterStatus({}, md, o, cb));
+  }
+
+  registerNode(request: RegisterNodeRequest): Promise<RegisterNodeReply__Output> {
+    return this.call((md, o, cb) => this.node.RegisterNode(request, md, o, cb));
+  }
+
+  reportResources(request: ReportResourcesRequest, timeoutMs?: number): Promise<ReportResourcesReply__Output> {
+    return this.call((md, o, cb) => this.node.ReportResources(request, md, o, cb), timeoutMs);
+  }
+
+  unregisterNode(nodeId: string, reason: string, timeoutMs?: number): Promise<unknown> {
+    return this.call((md, o, cb) => this.node.UnregisterNode({ nodeId, reason }, md, o, cb), timeoutMs);
+  }
+
+  async listNodes(includeDead = false): Promise<NodeInfo__Output[]> {
+    const reply = await this.call<{ nodes: NodeInfo__Output[] }>((md, o, cb) => this.node.ListNodes({ includeDead }, md, o, cb));
+    return reply.nodes;
+  }
+
+  async kvPut(namespace: string, key: string, value: Buffer, overwrite = true): Promise<boolean> {
+    const reply = await this.call<{ added: boolean }>((md, o, cb) => this.kv.KvPut({ namespace, key, value, overwrite }, md, o, cb));
+    return reply.added;
+  }
+
+  async kvGet(namespace: string, key: string): Promise<Buffer | undefined> {
+    const reply = await this.call<{ found: boolean; value: Buffer }>((md, o, cb) => this.kv.KvGet({ namespace, key }, md, o, cb));
+    return reply.found ? reply.value : undefined;
+  }
+
+  async kvDel(namespace: string, key: string): Promise<number> {
+    const reply = await this.call<{ deleted: number }>((md, o, cb) => this.kv.KvDel({ namespace, key }, md, o, cb));
+    return reply.deleted;
+  }
+
+  async kvKeys(namespace: string, prefix = ''): Promise<string[]> {
+    const reply = await this.call<{ keys: string[] }>((md, o, cb) => this.kv.KvKeys({ namespace, prefix }, md, o, cb));
+    return reply.keys;
+  }
+
+  close(): void {
+    for (const client of [this.cluster, this.node, this.kv] as grpc.Client[]) client.close();
+  }
+}

@@ -1,0 +1,40 @@
+/** Typed client of a raylet's service: health probes (from the head) and logs (from the CLI). */
+import { raytsProto } from './proto.js';
+import { makeClient, unaryCall, type ClientOptions } from './client.js';
+import { toRaytsError } from './status.js';
+import type { RayletServiceClient } from '../generated/rayts/v1/RayletService.js';
+import type { HealthCheckReply__Output } from '../generated/rayts/v1/HealthCheckReply.js';
+import type { ListLogsReply__Output } from '../generated/rayts/v1/ListLogsReply.js';
+import type { StreamLogRequest } from '../generated/rayts/v1/StreamLogRequest.js';
+import type { LogChunk__Output } from '../generated/rayts/v1/LogChunk.js';
+
+export class RayletClient {
+  private readonly client: RayletServiceClient;
+
+  constructor(readonly address: string, private readonly options: ClientOptions) {
+    this.client = makeClient(raytsProto().RayletService, address, options);
+  }
+
+  healthCheck(nodeId: string, timeoutMs: number): Promise<HealthCheckReply__Output> {
+    return unaryCall((md, o, cb) => this.client.HealthCheck({ nodeId }, md, o, cb), timeoutMs, this.address, 'raylet');
+  }
+
+  listLogs(glob = ''): Promise<ListLogsReply__Output> {
+    return unaryCall((md, o, cb) => this.client.ListLogs({ glob }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  }
+
+  /** Streams a log file; resolves when the stream ends (never, with follow, until `cancel`). */
+  streamLog(request: StreamLogRequest, onChunk: (chunk: LogChunk__Output) => void): { done: Promise<void>; cancel(): void } {
+    const call = this.client.StreamLog(request);
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('data', onChunk);
+      call.on('end', resolve);
+      call.on('error', (err: Error & { code?: number }) => (err.code === 1 /* CANCELLED */ ? resolve() : reject(toRaytsError(err, this.address, 'raylet'))));
+    });
+    return { done, cancel: () => call.cancel() };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

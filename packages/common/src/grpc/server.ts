@@ -1,0 +1,114 @@
+/**
+ * gRPC servers of the daemons. Every call passes the token interceptor first: the `authorization`
+ * metadata is checked in constant time before the request message is read, and refused calls
+ * are logged (rate-limited per peer) without their content. Handlers are wrapped so that a throw
+ * becomes a status, never a crash.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { AUTH_METADATA_KEY, tokenFromHeader, tokensEqual } from './auth.js';
+import { RpcError } from './status.js';
+import type { Logger } from '../logger.js';
+import { PortInUseError } from '../errors.js';
+import type { TlsFiles } from './tls.js';
+import { serverCredentials } from './tls.js';
+
+export interface ServerOptions {
+  token: string;
+  logger: Logger;
+  maxMessageBytes: number;
+  authFailureLogIntervalMs: number;
+  tls?: TlsFiles;
+}
+
+function authInterceptor(options: ServerOptions): grpc.ServerInterceptor {
+  const lastLogged = new Map<string, number>();
+  return (method, call) => new grpc.ServerInterceptingCall(call, {
+    start: (next) => next({
+      onReceiveMetadata: (metadata, nextMetadata) => {
+        const presented = tokenFromHeader(metadata.get(AUTH_METADATA_KEY)[0]);
+        if (presented && tokensEqual(presented, options.token)) {
+          nextMetadata(metadata);
+          return;
+        }
+        const peer = call.getPeer();
+        const host = peer.replace(/:\d+$/, '');
+        const now = Date.now();
+        if (now - (lastLogged.get(host) ?? 0) >= options.authFailureLogIntervalMs) {
+          lastLogged.set(host, now);
+          if (lastLogged.size > 10_000) lastLogged.clear();
+          options.logger.warn('refused an unauthenticated call', {
+            peer, method: method.path, reason: presented ? 'wrong token' : 'no token',
+          });
+        }
+        call.sendStatus({
+          code: grpc.status.UNAUTHENTICATED,
+          details: presented ? 'wrong cluster token' : 'missing cluster token (authorization: Bearer <token>)',
+        });
+      },
+    }),
+  });
+}
+
+export function createServer(options: ServerOptions): grpc.Server {
+  return new grpc.Server({
+    interceptors: [authInterceptor(options)],
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+}
+
+/** Binds host:port (port 0 = any) and returns the bound port; a taken port is a PortInUseError. */
+export function bindServer(server: grpc.Server, host: string, port: number, tls: TlsFiles | undefined, what: string): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, serverCredentials(tls), (err, bound) => {
+      if (!err) return resolve(bound);
+      if (/EADDRINUSE|address already in use/i.test(err.message)) {
+        reject(new PortInUseError(`${what} port ${port} on ${host} is already in use`,
+          `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --port`));
+      } else if (/EADDRNOTAVAIL|cannot assign/i.test(err.message)) {
+        reject(new PortInUseError(`cannot bind ${what} to ${address}: ${host} is not an address of this host`,
+          'pass --node-ip-address with an address of one of this host\'s interfaces'));
+      } else {
+        reject(new PortInUseError(`cannot bind ${what} to ${address}: ${err.message}`));
+      }
+    });
+  });
+}
+
+type UnaryImpl<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
+
+/** Wraps a unary handler: thrown RpcErrors keep their code, anything else is INTERNAL and logged. */
+export function unary<Req, Res>(logger: Logger, name: string, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    let result: Res | Promise<Res>;
+    try {
+      result = impl(call.request, call);
+    } catch (err) {
+      callback(asStatus(logger, name, err));
+      return;
+    }
+    Promise.resolve(result).then((value) => callback(null, value), (err) => callback(asStatus(logger, name, err)));
+  };
+}
+
+type StreamImpl<Req, Res> = (request: Req, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>;
+
+/** Wraps a server-streaming handler the same way; the stream is ended by the wrapper. */
+export function serverStream<Req, Res>(logger: Logger, name: string, impl: StreamImpl<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    impl(call.request, call).then(() => call.end(), (err) => call.destroy(asStatus(logger, name, err) as unknown as Error));
+  };
+}
+
+function asStatus(logger: Logger, name: string, err: unknown): Partial<grpc.StatusObject> {
+  if (err instanceof RpcError) return { code: err.code, details: err.message };
+  logger.error(`${name} failed`, { err });
+  return { code: grpc.status.INTERNAL, details: `${name} failed: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+/** Throws INVALID_ARGUMENT unless `condition` holds: request fields are validated before use. */
+export function require(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new RpcError(grpc.status.INVALID_ARGUMENT, message);
+}

@@ -1,0 +1,38 @@
+/** Errors that cross the wire: handlers throw RpcError; clients turn statuses into rayts errors. */
+import * as grpc from '@grpc/grpc-js';
+import { AuthenticationError, ClusterUnreachableError, RaytsError, VersionMismatchError } from '../errors.js';
+
+export class RpcError extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export const VERSION_MISMATCH_PREFIX = 'protocol version mismatch';
+
+export function isServiceError(err: unknown): err is grpc.ServiceError {
+  return typeof err === 'object' && err !== null && 'code' in err && 'details' in err;
+}
+
+/** Maps a failed call to the error class a user sees, naming the address that failed. */
+export function toRaytsError(err: unknown, target: string, what: string): Error {
+  if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
+  switch (err.code) {
+    case grpc.status.UNAUTHENTICATED:
+      return new AuthenticationError(`${target} refused the cluster token: ${err.details}`,
+        'pass the head\'s token with --token-file FILE or RAYTS_TOKEN (print it on the head with `rayts get-auth-token`)');
+    case grpc.status.UNAVAILABLE:
+      return new ClusterUnreachableError(`no rayts ${what} answers at ${target} (${err.details})`,
+        'check the address and port, that the head runs (`rayts status` on it) and that the firewall lets the port through');
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new ClusterUnreachableError(`the rayts ${what} at ${target} did not answer in time`,
+        'the head may be overloaded or the network slow; try again or raise RAYTS_GCS_RPC_TIMEOUT_MS');
+    case grpc.status.FAILED_PRECONDITION:
+      if (err.details.startsWith(VERSION_MISMATCH_PREFIX)) return new VersionMismatchError(err.details,
+        'install the same rayts release on every node');
+      return new RaytsError(err.details);
+    default:
+      return new RaytsError(`${what} call to ${target} failed: ${grpc.status[err.code] ?? err.code} ${err.details}`);
+  }
+}

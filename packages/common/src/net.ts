@@ -1,0 +1,66 @@
+/** Addresses: parsing `host:port`, finding this node's IP, probing ports. */
+import { networkInterfaces } from 'node:os';
+import { connect, createServer } from 'node:net';
+import { UsageError } from './errors.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export function parsePort(text: string | number, flag: string): number {
+  const port = typeof text === 'number' ? text : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`${flag} must be a port number between 0 and 65535, got '${text}'`);
+  }
+  return port;
+}
+
+/** Parses HOST:PORT (IPv6 as [addr]:port). */
+export function parseAddress(text: string, flag = '--address'): HostPort {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text.trim()) ?? /^([^:\s/]+):(\d+)$/.exec(text.trim());
+  if (!match) {
+    throw new UsageError(`${flag} must look like HOST:PORT (for example 10.0.0.5:6379), got '${text}'`);
+  }
+  return { host: match[1]!, port: parsePort(match[2]!, flag) };
+}
+
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The address other nodes should use for this one: the first non-loopback IPv4 address of an
+ * interface that is up, else 127.0.0.1. No packet is sent to find it.
+ */
+export function detectNodeIp(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return a.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+/** The local address this host uses to reach host:port (opens and closes one TCP connection). */
+export function localAddressToward(host: string, port: number, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      const local = socket.localAddress ?? '127.0.0.1';
+      socket.destroy();
+      resolve(local.replace(/^::ffff:/, ''));
+    });
+    socket.once('timeout', () => { socket.destroy(); reject(new Error(`timed out connecting to ${host}:${port}`)); });
+    socket.once('error', (err) => reject(err));
+  });
+}
+
+/** True when nothing listens on host:port (we could bind it ourselves). */
+export function isPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,5 @@
+export * from './worker_protocol.js';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the worker entry point a raylet forks. */
+export const WORKER_MAIN = fileURLToPath(new URL('./worker_main.js', import.meta.url));

@@ -1,0 +1,77 @@
+/** Wires the head process together: database, identity, membership, health checks, gRPC server. */
+import * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import {
+  bindServer, createServer, formatAddress, SessionPaths, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
+} from '@rayts/common';
+import { openDatabase, type Db } from './storage/database.js';
+import { NodeTable } from './storage/node_table.js';
+import { loadOrCreateIdentity, type ClusterIdentity } from './cluster_identity.js';
+import { NodeManager } from './node_manager.js';
+import { HealthChecker } from './health_checker.js';
+import { KvStore } from './kv_store.js';
+import { addHeadServices } from './services.js';
+
+export interface HeadOptions {
+  sessionDir: string;
+  stateDir: string;
+  host: string;
+  port: number;
+  token: string;
+  config: Config;
+  logger: Logger;
+  tls?: TlsFiles;
+}
+
+export interface RunningHead {
+  port: number;
+  identity: ClusterIdentity;
+  stop(): Promise<void>;
+}
+
+export async function startHead(options: HeadOptions): Promise<RunningHead> {
+  const { config, logger } = options;
+  const db: Db = openDatabase(options.stateDir);
+  const identity = loadOrCreateIdentity(db);
+  logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
+    clusterId: identity.clusterId, stateDir: options.stateDir,
+  });
+  const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger);
+  const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.healthCheckTimeoutMs };
+  const health = new HealthChecker(nodes, config, clientOptions, logger);
+  const server = createServer({
+    token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
+    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
+  });
+  const startedAtMs = Date.now();
+  const paths = new SessionPaths(options.sessionDir);
+  const ctx = {
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), config, logger,
+  };
+  addHeadServices(server, ctx);
+  let port: number;
+  try {
+    port = await bindServer(server, options.host, options.port, options.tls, 'GCS');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  ctx.gcsAddress = formatAddress(options.host, port);
+  health.start();
+  const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
+  writeJson(paths.headReady, ready);
+  logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
+
+  return {
+    port,
+    identity,
+    async stop() {
+      health.stop();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      server.forceShutdown();
+      db.close();
+    },
+  };
+}
+
+export { grpc };

@@ -1,0 +1,77 @@
+/**
+ * Probes every live raylet over gRPC (Ray's settings, "borrowed from k8s probes"): first probe after
+ * the initial delay, then one per period, each with a deadline; after `threshold` consecutive failures
+ * the node is declared DEAD. Only monotonic time is used, so wall-clock jumps cause no false deaths.
+ */
+import { RayletClient, type ClientOptions, type Config, type Logger } from '@rayts/common';
+import type { NodeManager } from './node_manager.js';
+
+interface Probe {
+  client: RayletClient;
+  failures: number;
+  timer?: NodeJS.Timeout;
+  stopped: boolean;
+}
+
+export class HealthChecker {
+  private readonly probes = new Map<string, Probe>();
+
+  constructor(
+    private readonly nodes: NodeManager,
+    private readonly config: Pick<Config, 'healthCheckInitialDelayMs' | 'healthCheckPeriodMs' | 'healthCheckTimeoutMs' | 'healthCheckFailureThreshold'>,
+    private readonly clientOptions: ClientOptions,
+    private readonly logger: Logger,
+  ) {
+    nodes.on('nodeAdded', (record) => this.watch(record.nodeId));
+    nodes.on('nodeDead', (record) => this.unwatch(record.nodeId));
+  }
+
+  /** Starts probing every node currently alive (at head start: the ones loaded from SQLite). */
+  start(): void {
+    for (const node of this.nodes.alive()) this.watch(node.record.nodeId);
+  }
+
+  stop(): void {
+    for (const id of [...this.probes.keys()]) this.unwatch(id);
+  }
+
+  private watch(nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (!node || this.probes.has(nodeId)) return;
+    const address = `${node.record.nodeIp}:${node.record.rayletPort}`;
+    const probe: Probe = { client: new RayletClient(address, this.clientOptions), failures: 0, stopped: false };
+    this.probes.set(nodeId, probe);
+    probe.timer = setTimeout(() => void this.probeLoop(nodeId, probe), this.config.healthCheckInitialDelayMs);
+  }
+
+  private unwatch(nodeId: string): void {
+    const probe = this.probes.get(nodeId);
+    if (!probe) return;
+    probe.stopped = true;
+    clearTimeout(probe.timer);
+    probe.client.close();
+    this.probes.delete(nodeId);
+  }
+
+  private async probeLoop(nodeId: string, probe: Probe): Promise<void> {
+    if (probe.stopped) return;
+    const started = performance.now();
+    try {
+      await probe.client.healthCheck(nodeId, this.config.healthCheckTimeoutMs);
+      if (probe.failures > 0) this.logger.info('health check recovered', { nodeId, failures: probe.failures });
+      probe.failures = 0;
+      this.nodes.touch(nodeId);
+    } catch (err) {
+      probe.failures += 1;
+      this.logger.warn('health check failed', { nodeId, failures: probe.failures, error: (err as Error).message });
+      if (probe.failures >= this.config.healthCheckFailureThreshold) {
+        this.nodes.markDead(nodeId, 'NODE_DEATH_HEALTH_CHECK_FAILED',
+          `health check failed ${probe.failures} times in a row (${(err as Error).message})`);
+        return;
+      }
+    }
+    if (probe.stopped) return;
+    const elapsed = performance.now() - started;
+    probe.timer = setTimeout(() => void this.probeLoop(nodeId, probe), Math.max(0, this.config.healthCheckPeriodMs - elapsed));
+  }
+}

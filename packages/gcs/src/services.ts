@@ -1,0 +1,135 @@
+/** gRPC handlers of the head: validate every field, then hand over to the managers. */
+import * as grpc from '@grpc/grpc-js';
+import {
+  PROTOCOL_VERSION, RAYTS_VERSION, RpcError, VERSION_MISMATCH_PREFIX, isHexId, NODE_ID_BYTES, unary, require,
+  type Config, type Logger, type NodeInfo__Output, type ResourceMap, raytsProto,
+} from '@rayts/common';
+import type { ClusterIdentity } from './cluster_identity.js';
+import type { NodeManager, LiveNode } from './node_manager.js';
+import type { KvStore } from './kv_store.js';
+import type { NodeRecord } from './storage/node_table.js';
+
+export interface HeadContext {
+  identity: ClusterIdentity;
+  sessionName: string;
+  gcsAddress: string;
+  startedAtMs: number;
+  nodes: NodeManager;
+  kv: KvStore;
+  config: Config;
+  logger: Logger;
+}
+
+const MAX_KEY_LENGTH = 1024;
+const MAX_KV_VALUE_BYTES = 32 * 1024 * 1024;
+
+function validResources(map: Record<string, number | string>, what: string): ResourceMap {
+  const out: ResourceMap = {};
+  for (const [k, v] of Object.entries(map)) {
+    const n = Number(v);
+    require(k.length > 0 && k.length <= 256 && Number.isFinite(n) && n >= 0, `${what}: ${k}=${v} is not a non-negative amount`);
+    out[k] = n;
+  }
+  return out;
+}
+
+export function toNodeInfo(record: NodeRecord, live?: LiveNode): NodeInfo__Output {
+  return {
+    nodeId: record.nodeId, nodeIp: record.nodeIp, rayletPort: record.rayletPort, hostname: record.hostname,
+    isHead: record.isHead, state: record.state, resourcesTotal: record.resourcesTotal,
+    resourcesAvailable: live?.available ?? {}, labels: record.labels, startTimeMs: record.startTimeMs,
+    deathTimeMs: record.deathTimeMs, deathCause: record.deathCause || 'NODE_DEATH_CAUSE_UNSPECIFIED', deathReason: record.deathReason,
+    rayletPid: record.rayletPid, sessionName: record.sessionName, version: record.version,
+    lastSeenAgoMs: live ? Date.now() - live.lastSeenMs : 0,
+  };
+}
+
+export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
+  const proto = raytsProto();
+  const { logger, nodes } = ctx;
+  const clusterInfo = () => ({
+    clusterId: ctx.identity.clusterId, sessionName: ctx.sessionName, version: RAYTS_VERSION, protocolVersion: PROTOCOL_VERSION,
+    createdAtMs: ctx.identity.createdAtMs, headStartedAtMs: ctx.startedAtMs, gcsAddress: ctx.gcsAddress,
+  });
+
+  server.addService(proto.ClusterService.service, {
+    GetClusterInfo: unary(logger, 'GetClusterInfo', () => clusterInfo()),
+    GetClusterStatus: unary(logger, 'GetClusterStatus', () => ({
+      cluster: clusterInfo(),
+      nodes: [
+        ...nodes.alive().map((n) => toNodeInfo(n.record, n)),
+        ...nodes.deadNodes(ctx.config.statusRecentFailures).map((r) => toNodeInfo(r)),
+      ],
+      pendingDemands: nodes.pendingDemands(),
+      nowMs: Date.now(),
+    })),
+  });
+
+  server.addService(proto.NodeService.service, {
+    RegisterNode: unary(logger, 'RegisterNode', (req) => {
+      if (req.protocolVersion !== PROTOCOL_VERSION) {
+        logger.warn('refused a node with another protocol version', { theirs: req.protocolVersion, ours: PROTOCOL_VERSION });
+        throw new RpcError(grpc.status.FAILED_PRECONDITION,
+          `${VERSION_MISMATCH_PREFIX}: the joining node speaks rayts protocol ${req.protocolVersion} (${req.node?.version || 'unknown release'}), the head speaks protocol ${PROTOCOL_VERSION} (rayts ${RAYTS_VERSION})`);
+      }
+      if (req.clusterId && req.clusterId !== ctx.identity.clusterId) {
+        logger.warn('refused a node of another cluster', { theirs: req.clusterId });
+        throw new RpcError(grpc.status.FAILED_PRECONDITION,
+          `this node belongs to cluster ${req.clusterId}, but the head at ${ctx.gcsAddress} is cluster ${ctx.identity.clusterId}`);
+      }
+      const n = req.node;
+      require(n, 'node is required');
+      require(isHexId(n.nodeId, NODE_ID_BYTES), 'node_id must be 56 hex characters');
+      require(n.nodeIp.length > 0 && n.nodeIp.length <= 255, 'node_ip is required');
+      require(n.rayletPort > 0 && n.rayletPort <= 65535, 'raylet_port must be 1..65535');
+      const record: NodeRecord = {
+        nodeId: n.nodeId, nodeIp: n.nodeIp, rayletPort: n.rayletPort, hostname: n.hostname.slice(0, 255), isHead: n.isHead,
+        state: 'NODE_ALIVE', resourcesTotal: validResources(n.resourcesTotal, 'resources_total'), labels: n.labels,
+        startTimeMs: Number(n.startTimeMs) || Date.now(), deathTimeMs: 0, deathCause: '', deathReason: '',
+        rayletPid: n.rayletPid, sessionName: n.sessionName, version: n.version,
+      };
+      const outcome = nodes.register(record);
+      if (!outcome.ok) throw new RpcError(grpc.status.FAILED_PRECONDITION, outcome.reason);
+      return { clusterId: ctx.identity.clusterId, sessionName: ctx.sessionName };
+    }),
+    ReportResources: unary(logger, 'ReportResources', (req) => {
+      if (req.clusterId && req.clusterId !== ctx.identity.clusterId) {
+        return { reregister: false, nodeDead: true, reason: `the head at ${ctx.gcsAddress} is another cluster (${ctx.identity.clusterId})` };
+      }
+      const outcome = nodes.report(req.nodeId, validResources(req.resourcesAvailable, 'resources_available'), req.pendingDemands);
+      if (outcome === 'dead') return { reregister: false, nodeDead: true, reason: nodes.deathReason(req.nodeId) };
+      return { reregister: outcome === 'unknown', nodeDead: false, reason: '' };
+    }),
+    UnregisterNode: unary(logger, 'UnregisterNode', (req) => {
+      nodes.markDead(req.nodeId, 'NODE_DEATH_EXPECTED', req.reason.slice(0, 500) || 'stopped');
+      return {};
+    }),
+    ListNodes: unary(logger, 'ListNodes', (req) => ({
+      nodes: [
+        ...nodes.alive().map((n) => toNodeInfo(n.record, n)),
+        ...(req.includeDead ? nodes.deadNodes(ctx.config.deadNodesKept).map((r) => toNodeInfo(r)) : []),
+      ],
+    })),
+  });
+
+  const checkKey = (namespace: string, key: string) => {
+    require(namespace.length <= MAX_KEY_LENGTH && key.length > 0 && key.length <= MAX_KEY_LENGTH, `kv keys are 1..${MAX_KEY_LENGTH} characters`);
+  };
+  server.addService(proto.KvService.service, {
+    KvPut: unary(logger, 'KvPut', (req) => {
+      checkKey(req.namespace, req.key);
+      require(req.value.length <= MAX_KV_VALUE_BYTES, `kv values are at most ${MAX_KV_VALUE_BYTES} bytes`);
+      return { added: ctx.kv.put(req.namespace, req.key, req.value, req.overwrite) };
+    }),
+    KvGet: unary(logger, 'KvGet', (req) => {
+      checkKey(req.namespace, req.key);
+      const value = ctx.kv.get(req.namespace, req.key);
+      return { found: value !== undefined, value: value ?? Buffer.alloc(0) };
+    }),
+    KvDel: unary(logger, 'KvDel', (req) => {
+      checkKey(req.namespace, req.key);
+      return { deleted: ctx.kv.del(req.namespace, req.key) };
+    }),
+    KvKeys: unary(logger, 'KvKeys', (req) => ({ keys: ctx.kv.keys(req.namespace, req.prefix) })),
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * What this node offers (DESIGN §5): CPUs, GPUs and memory detected with systeminformation (and the
+ * cgroup limits a container or systemd slice sets) unless the flags give them; the object store size
+ * by Ray's rule (30 % of available memory, at least 75 MiB, at most 95 % of free /dev/shm).
+ */
+import si from 'systeminformation';
+import { availableParallelism } from 'node:os';
+import { readFileSync, statfsSync } from 'node:fs';
+import { UsageError, type Config, type ResourceMap } from '@rayts/common';
+
+export const MAX_DEFAULT_OBJECT_STORE_BYTES = 200e9;
+const SHM_DIR = '/dev/shm';
+
+export interface ResourceFlags {
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  objectStoreMemory?: number;
+  custom: ResourceMap;
+  nodeIp: string;
+  isHead: boolean;
+}
+
+export interface DetectedResources {
+  resources: ResourceMap;
+  objectStoreBytes: number;
+  /** Non-fatal remarks for the raylet log (e.g. /dev/shm smaller than wanted). */
+  notes: string[];
+}
+
+function readCgroup(file: string): string | undefined {
+  try {
+    return readFileSync(`/sys/fs/cgroup/${file}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPUs this process may use: affinity, then the cgroup v2 quota (as Ray honours it). */
+export function detectCpus(): number {
+  let cpus = availableParallelism();
+  const [quota, period] = (readCgroup('cpu.max') ?? 'max').split(/\s+/);
+  if (quota && quota !== 'max' && Number(period) > 0) cpus = Math.min(cpus, Math.max(1, Math.floor(Number(quota) / Number(period))));
+  return cpus;
+}
+
+async function detectAvailableMemory(): Promise<number> {
+  const mem = await si.mem();
+  const limit = Number(readCgroup('memory.max'));
+  return Number.isFinite(limit) && limit > 0 ? Math.min(mem.available, limit) : mem.available;
+}
+
+async function detectGpus(): Promise<number> {
+  try {
+    const { controllers } = await si.graphics();
+    return controllers.filter((c) => /nvidia|amd|advanced micro/i.test(c.vendor) && (c.vram ?? 0) > 0).length;
+  } catch {
+    return 0;
+  }
+}
+
+function freeShmBytes(): number | undefined {
+  try {
+    const s = statfsSync(SHM_DIR);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+export function defaultObjectStoreBytes(availableMemory: number, config: Pick<Config, 'objectStoreMemoryProportion' | 'objectStoreMinBytes' | 'objectStoreShmShare'>): number {
+  let size = Math.min(availableMemory * config.objectStoreMemoryProportion, MAX_DEFAULT_OBJECT_STORE_BYTES);
+  const shm = freeShmBytes();
+  if (shm !== undefined) size = Math.min(size, shm * config.objectStoreShmShare);
+  return Math.floor(Math.max(size, config.objectStoreMinBytes));
+}
+
+export async function detectResources(flags: ResourceFlags, config: Config): Promise<DetectedResources> {
+  const notes: string[] = [];
+  const cpus = flags.numCpus ?? detectCpus();
+  const gpus = flags.numGpus ?? (await detectGpus());
+  const available = flags.memory === undefined || flags.objectStoreMemory === undefined ? await detectAvailableMemory() : 0;
+  const objectStoreBytes = flags.objectStoreMemory ?? defaultObjectStoreBytes(available, config);
+  if (objectStoreBytes < config.objectStoreMinBytes) {
+    throw new UsageError(`--object-store-memory must be at least ${config.objectStoreMinBytes} bytes (75 MiB), got ${objectStoreBytes}`);
+  }
+  const shm = freeShmBytes();
+  if (shm !== undefined && objectStoreBytes > shm) {
+    notes.push(`/dev/shm has only ${shm} bytes free, less than the ${objectStoreBytes}-byte object store; the store will fall back to the temp dir (slower)`);
+  }
+  const memory = flags.memory ?? Math.max(0, Math.floor(available - objectStoreBytes));
+  const resources: ResourceMap = { ...flags.custom, CPU: cpus, memory, object_store_memory: objectStoreBytes };
+  if (gpus > 0) resources.GPU = gpus;
+  resources[`node:${flags.nodeIp}`] = 1;
+  if (flags.isHead) resources['node:__internal_head__'] = 1;
+  return { resources, objectStoreBytes, notes };
+}

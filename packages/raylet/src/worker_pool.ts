@@ -1,0 +1,106 @@
+/**
+ * The raylet's pool of worker processes (DESIGN §1, §5). Each worker is forked detached, so it leads
+ * its own process group: when a worker goes, its whole group is killed and no grandchild survives.
+ * Workers also watch the IPC channel and kill their group if the raylet dies first.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pollUntil, recordOf, signalGroup, groupMembers, writeJson, type Logger, type SessionPaths } from '@rayts/common';
+import { WORKER_MAIN, type WorkerToRaylet } from '@rayts/core-worker';
+
+export interface WorkerHandle {
+  workerId: string;
+  pid: number;
+  process: ChildProcess;
+  ready: boolean;
+}
+
+export interface WorkerPoolOptions {
+  paths: SessionPaths;
+  nodeId: string;
+  logger: Logger;
+  /** Idle workers kept started. */
+  prestart: number;
+  exitGraceMs: number;
+}
+
+export class WorkerPool {
+  private readonly workers = new Map<string, WorkerHandle>();
+  private stopping = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  start(): void {
+    for (let i = 0; i < this.options.prestart; i++) this.spawn();
+  }
+
+  list(): WorkerHandle[] {
+    return [...this.workers.values()];
+  }
+
+  private spawn(): WorkerHandle | undefined {
+    const { paths, logger } = this.options;
+    const workerId = randomBytes(14).toString('hex');
+    const outPath = paths.log(`worker-${workerId}.out`);
+    const errPath = paths.log(`worker-${workerId}.err`);
+    const out = openSync(outPath, 'a');
+    const err = openSync(errPath, 'a');
+    let child: ChildProcess;
+    try {
+      child = fork(WORKER_MAIN, ['--worker-id', workerId, '--node-id', this.options.nodeId, '--session-dir', paths.dir], {
+        detached: true,
+        stdio: ['ignore', out, err, 'ipc'],
+        serialization: 'advanced',
+      });
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      logger.error('could not fork a worker', { workerId });
+      return undefined;
+    }
+    // Ray's file names carry the pid, which exists only now.
+    renameSync(outPath, paths.log(`worker-${workerId}-${pid}.out`));
+    renameSync(errPath, paths.log(`worker-${workerId}-${pid}.err`));
+    // `rayts stop` reads these when the raylet itself could not stop its workers (SIGKILL).
+    mkdirSync(this.pidDir, { recursive: true });
+    writeJson(join(this.pidDir, `${pid}.json`), recordOf('worker', pid));
+    const handle: WorkerHandle = { workerId, pid, process: child, ready: false };
+    this.workers.set(workerId, handle);
+    child.on('message', (msg: WorkerToRaylet) => {
+      if (msg?.type === 'ready') handle.ready = true;
+    });
+    child.on('exit', (code, signal) => this.onExit(handle, code, signal));
+    child.on('error', (e) => logger.warn('worker process error', { workerId, pid, err: e }));
+    logger.info('worker started', { workerId, pid });
+    return handle;
+  }
+
+  private get pidDir(): string {
+    return join(this.options.paths.pids, 'workers');
+  }
+
+  private onExit(handle: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(handle.workerId);
+    rmSync(join(this.pidDir, `${handle.pid}.json`), { force: true });
+    // Whatever the worker started goes with it.
+    signalGroup(handle.pid, 'SIGKILL');
+    if (this.stopping) return;
+    this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
+    if (this.workers.size < this.options.prestart) setTimeout(() => { if (!this.stopping) this.spawn(); }, 1000).unref();
+  }
+
+  /** Stops every worker group: SIGTERM, then SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const pids = this.list().map((w) => w.pid);
+    for (const pid of pids) signalGroup(pid, 'SIGTERM');
+    const gone = await pollUntil(() => pids.every((pid) => groupMembers(pid).length === 0), this.options.exitGraceMs, 20);
+    if (!gone) for (const pid of pids) signalGroup(pid, 'SIGKILL');
+    await pollUntil(() => pids.every((pid) => groupMembers(pid).length === 0), 2000, 20);
+  }
+}

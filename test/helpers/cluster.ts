@@ -1,0 +1,194 @@
+/**
+ * Test harness for tests that start real daemons. Every process a test starts inherits
+ * RAYTS_TEST_MARKER=<unique id>, so cleanup finds them all (head, raylets, workers, supervisors) from
+ * /proc and kills their process groups even when the test failed. Nothing here sleeps to wait: it
+ * polls with deadlines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { pollUntil, processesWithEnv, readProcStat, type HeadReady, type RayletReady } from '@rayts/common';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(ROOT, 'bin/rayts.js');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedNode {
+  tempDir: string;
+  sessionDir: string;
+  nodeIp: string;
+  /** Head address (for the head) or the address it joined. */
+  gcsAddress: string;
+  rayletPid: number;
+  headPid?: number;
+  result: RunResult;
+}
+
+/** Health settings short enough for tests, long enough for a loaded 2-core machine. */
+export const FAST_HEALTH = {
+  RAYTS_HEALTH_CHECK_INITIAL_DELAY_MS: '0',
+  RAYTS_HEALTH_CHECK_PERIOD_MS: '300',
+  RAYTS_HEALTH_CHECK_TIMEOUT_MS: '1000',
+  RAYTS_HEALTH_CHECK_FAILURE_THRESHOLD: '3',
+};
+
+export class TestCluster {
+  readonly marker = randomUUID();
+  readonly root = mkdtempSync(join(tmpdir(), 'rayts-test-'));
+  readonly env: NodeJS.ProcessEnv;
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(extraEnv: Record<string, string> = {}) {
+    this.env = {
+      ...process.env,
+      RAYTS_TEST_MARKER: this.marker,
+      RAYTS_REGISTRY_DIR: join(this.root, 'registry'),
+      RAYTS_TMPDIR: join(this.root, 'default-tmp'),
+      RAYTS_PRESTART_WORKERS: '1',
+      NO_COLOR: '1',
+      ...extraEnv,
+    };
+    delete this.env.RAYTS_ADDRESS;
+    delete this.env.RAYTS_TOKEN;
+  }
+
+  tempDir(name: string): string {
+    return join(this.root, name);
+  }
+
+  /** Runs `rayts ARGS` to completion. */
+  rayts(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 90_000): Promise<RunResult> {
+    const child = this.spawnRayts(args, env);
+    return collect(child, timeoutMs);
+  }
+
+  /** Starts `rayts ARGS` and returns the running child (for --block and --follow). */
+  spawnRayts(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...this.env, ...env }, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  async startHead(options: { name?: string; ip?: string; numCpus?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<StartedNode> {
+    const tempDir = this.tempDir(options.name ?? 'head');
+    const ip = options.ip ?? '127.0.0.1';
+    const args = ['start', '--head', '--port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
+    if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
+    const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
+    if (result.code !== 0) throw new Error(`rayts start --head failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+    const sessionDir = realSession(tempDir);
+    const head = readJsonFile<HeadReady>(join(sessionDir, 'head.json'));
+    const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
+    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, result };
+  }
+
+  async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string> }): Promise<StartedNode> {
+    const tempDir = this.tempDir(options.name);
+    const args = ['start', `--address=${head.gcsAddress}`, `--token-file=${join(head.tempDir, 'state', 'token')}`,
+      `--node-ip-address=${options.ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
+    if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
+    if (options.resources) args.push(`--resources=${options.resources}`);
+    const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
+    if (result.code !== 0) throw new Error(`rayts start --address failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+    const sessionDir = realSession(tempDir);
+    const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
+    return { tempDir, sessionDir, nodeIp: options.ip, gcsAddress: head.gcsAddress, rayletPid: raylet.pid, result };
+  }
+
+  async statusJson(tempDir: string): Promise<StatusJson> {
+    const r = await this.rayts(['status', '--json', `--temp-dir=${tempDir}`]);
+    if (r.code !== 0) throw new Error(`rayts status failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as StatusJson;
+  }
+
+  /** Polls `rayts status --json` until `predicate` holds. */
+  async waitForStatus(tempDir: string, predicate: (s: StatusJson) => boolean, timeoutMs = 30_000): Promise<StatusJson> {
+    let last: StatusJson | undefined;
+    const ok = await pollUntil(async () => {
+      try {
+        last = await this.statusJson(tempDir);
+        return predicate(last);
+      } catch {
+        return false;
+      }
+    }, timeoutMs, 100);
+    if (!ok) throw new Error(`status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    return last!;
+  }
+
+  /** Every live process this test started (any depth), by the inherited marker. */
+  processes(): number[] {
+    return processesWithEnv('RAYTS_TEST_MARKER', this.marker);
+  }
+
+  /** Kills everything this test started (process groups first), then removes its temp dirs. */
+  async cleanup(): Promise<{ leftover: number[] }> {
+    for (const child of this.children) child.kill('SIGKILL');
+    const killAll = () => {
+      for (const pid of this.processes()) {
+        const pgid = readProcStat(pid)?.pgid;
+        try { if (pgid && pgid !== process.pid && pgid > 1) process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    };
+    killAll();
+    await pollUntil(() => { killAll(); return this.processes().length === 0; }, 10_000, 50);
+    const leftover = this.processes();
+    rmSync(this.root, { recursive: true, force: true });
+    return { leftover };
+  }
+}
+
+export interface StatusNode {
+  nodeId: string;
+  nodeIp: string;
+  rayletPort: number;
+  isHead: boolean;
+  resourcesTotal: Record<string, number>;
+  deathReason?: string;
+  deathTimeMs?: number;
+}
+
+export interface StatusJson {
+  clusterId: string;
+  nodes: { active: StatusNode[]; pending: unknown[]; recentFailures: StatusNode[] };
+  usage: Record<string, { used: number; total: number }>;
+  pendingDemands: unknown[];
+}
+
+export function collect(child: ChildProcess, timeoutMs = 90_000): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`command timed out after ${timeoutMs} ms:\n${stdout}\n${stderr}`)); }, timeoutMs);
+    child.once('close', (code, signal) => { clearTimeout(timer); resolvePromise({ code, signal, stdout, stderr }); });
+  });
+}
+
+export function readJsonFile<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+function realSession(tempDir: string): string {
+  const link = join(tempDir, 'session_latest');
+  if (!existsSync(link)) throw new Error(`no session under ${tempDir}`);
+  return resolve(tempDir, readFileSync(join(link, 'session.json'), 'utf8') && JSON.parse(readFileSync(join(link, 'session.json'), 'utf8')).sessionDir);
+}
+
+/** True while the pid runs (not a zombie). */
+export function alive(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return !!stat && stat.state !== 'Z';
+}
