@@ -36,8 +36,8 @@ export interface StartedNode {
 /** Health settings short enough for tests, long enough for a loaded 2-core machine. */
 export const FAST_HEALTH = {
   RAYTS_HEALTH_CHECK_INITIAL_DELAY_MS: '0',
-  RAYTS_HEALTH_CHECK_PERIOD_MS: '300',
-  RAYTS_HEALTH_CHECK_TIMEOUT_MS: '1000',
+  RAYTS_HEALTH_CHECK_PERIOD_MS: '500',
+  RAYTS_HEALTH_CHECK_TIMEOUT_MS: '2000',
   RAYTS_HEALTH_CHECK_FAILURE_THRESHOLD: '3',
 };
 
@@ -135,9 +135,11 @@ export class TestCluster {
   async cleanup(): Promise<{ leftover: number[] }> {
     for (const child of this.children) child.kill('SIGKILL');
     const killAll = () => {
-      for (const pid of this.processes()) {
+      const pids = this.processes();
+      for (const pid of pids) {
+        // Only groups that one of our processes leads: a supervisor may share the test runner's group.
         const pgid = readProcStat(pid)?.pgid;
-        try { if (pgid && pgid !== process.pid && pgid > 1) process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+        try { if (pgid && pids.includes(pgid)) process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       }
     };

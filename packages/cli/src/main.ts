@@ -8,7 +8,6 @@ import { buildProgram } from './program.js';
 
 let exitCode: number = ExitCode.ok;
 const program = buildProgram((code) => { exitCode = code; });
-program.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -14,7 +14,9 @@ export function buildProgram(setExit: ExitSetter): Command {
     .description('Ray\'s cluster runtime for Node.js: start, join, inspect and stop rayts nodes')
     .version(RAYTS_VERSION, '--version', 'print the rayts version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Set before the subcommands are added so they inherit it: usage errors become exit code 2.
+    .exitOverride();
   const run = <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) =>
     async (...args: A) => setExit(await fn(...args));
 

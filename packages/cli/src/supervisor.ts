@@ -7,7 +7,7 @@
 import { appendFileSync } from 'node:fs';
 import { writePidFile, type Config, type SessionPaths } from '@rayts/common';
 import type { LaunchedDaemon } from './daemons.js';
-import { stopProcesses } from './stopper.js';
+import { stopProcesses, sweepWorkers } from './stopper.js';
 
 const GRACEFUL_CODES = new Set([0, 143]);
 
@@ -32,6 +32,7 @@ export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config
       if (finishing) return;
       finishing = true;
       await stopProcesses(daemons.filter((d) => running.has(d)).map((d) => d.record), config.stopGracePeriodS * 1000, false);
+      await sweepWorkers(paths.dir);
       resolve(code);
     };
     for (const d of daemons) {

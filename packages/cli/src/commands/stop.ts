@@ -3,14 +3,12 @@
  * first, head last), SIGKILL after the grace period. `--address` limits it to one cluster, `--temp-dir`
  * to one temp dir. It never looks at processes by name, so another user's cluster is never touched.
  */
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import {
-  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, parseAddress, readJson, signalGroup, unregisterSession, SessionPaths,
-  type Config, type ProcessRecord,
+  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, parseAddress, unregisterSession, SessionPaths, type Config,
 } from '@rayts/common';
 import { liveSessions, sessionGcsAddress } from '../discovery.js';
-import { stopProcesses } from '../stopper.js';
+import { stopProcesses, sweepWorkers } from '../stopper.js';
 import { colors } from '../output.js';
 
 export interface StopOptions {
@@ -18,18 +16,6 @@ export interface StopOptions {
   gracePeriod?: string;
   address?: string;
   tempDir?: string;
-}
-
-/** Workers record themselves under pids/workers/ so that a raylet killed with -9 leaves nothing behind. */
-function workerRecords(sessionDir: string): ProcessRecord[] {
-  const dir = join(new SessionPaths(sessionDir).pids, 'workers');
-  try {
-    return readdirSync(dir)
-      .map((f) => readJson<ProcessRecord>(join(dir, f)))
-      .filter((r): r is ProcessRecord => !!r && isAlive(r));
-  } catch {
-    return [];
-  }
 }
 
 export async function stopCommand(options: StopOptions, config: Config): Promise<number> {
@@ -47,9 +33,7 @@ export async function stopCommand(options: StopOptions, config: Config): Promise
   const total = records.length;
   const result = await stopProcesses(records, grace * 1000, !!options.force);
   // Workers whose raylet could not stop them (it was killed) go last.
-  for (const s of sessions) {
-    for (const w of workerRecords(s.sessionDir)) signalGroup(w.pgid, 'SIGKILL');
-  }
+  for (const s of sessions) await sweepWorkers(s.sessionDir);
   const registry = defaultRegistryDir(config.registryDir);
   for (const s of sessions) {
     if (liveDaemons(s.sessionDir).length === 0) {
@@ -65,6 +49,6 @@ export async function stopCommand(options: StopOptions, config: Config): Promise
   } else {
     process.stdout.write(c.green(`Stopped all ${total} rayts processes`) + ` (${sessions.length} session${sessions.length === 1 ? '' : 's'}).\n`);
   }
-  const leftovers = records.filter((r) => groupMembers(r.pgid).length > 0);
+  const leftovers = records.filter((r) => isAlive(r) || (r.pgid === r.pid && groupMembers(r.pgid).length > 0));
   return leftovers.length === 0 ? 0 : 1;
 }

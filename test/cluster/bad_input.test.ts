@@ -1,0 +1,96 @@
+/**
+ * Acceptance 6: a taken port, invalid --resources and garbage on the wire each get a clear answer
+ * and crash nothing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestCluster, alive, readJsonFile } from '../helpers/cluster.js';
+import type { RayletReady } from '@rayts/common';
+
+let cluster: TestCluster;
+afterEach(async () => {
+  const { leftover } = await cluster.cleanup();
+  expect(leftover).toEqual([]);
+});
+
+function sendGarbage(address: string, payloads: Buffer[]): Promise<void> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve) => {
+    const socket = connect({ host, port }, () => {
+      for (const p of payloads) socket.write(p);
+      socket.end();
+    });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    socket.resume();
+  });
+}
+
+describe('bad input', () => {
+  it('a second head on a taken port exits non-zero naming the port', async () => {
+    cluster = new TestCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const port = head.gcsAddress.split(':')[1]!;
+    const second = await cluster.rayts(['start', '--head', `--port=${port}`, '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('second')}`]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(`port ${port}`);
+    expect(second.stderr).toContain('already in use');
+    expect(existsSync(join(cluster.tempDir('second'), 'session_latest'))).toBe(false);
+    expect(alive(head.headPid!)).toBe(true);
+  });
+
+  it('refuses invalid --resources with an example of valid JSON, before starting anything', async () => {
+    cluster = new TestCluster();
+    const bad = await cluster.rayts(['start', '--head', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, '--resources={bad']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--resources is not valid JSON');
+    expect(bad.stderr).toContain(`--resources='{"ssd": 1`);
+    expect(cluster.processes()).toEqual([]);
+    expect(existsSync(cluster.tempDir('h'))).toBe(false);
+
+    for (const [args, needle] of [
+      [['--resources=[1,2]'], 'must be a JSON object'],
+      [['--resources={"CPU":4}'], '--num-cpus'],
+      [['--num-cpus=-1'], '--num-cpus must be a whole number'],
+      [['--labels=novalue'], 'KEY=VALUE'],
+      [['--object-store-memory=lots'], '--object-store-memory must be a size'],
+      [['--port=99999'], 'between 0 and 65535'],
+    ] as const) {
+      const r = await cluster.rayts(['start', '--head', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(needle);
+    }
+    const neither = await cluster.rayts(['start']);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('--head');
+    const badAddress = await cluster.rayts(['start', '--address=nonsense']);
+    expect(badAddress.code).toBe(2);
+    expect(badAddress.stderr).toContain('HOST:PORT');
+    const unknown = await cluster.rayts(['start', '--head', '--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--frobnicate'");
+  });
+
+  it('random bytes sent to the GCS port and to a raylet port crash neither', async () => {
+    cluster = new TestCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
+    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    for (const address of [head.gcsAddress, raylet.address]) {
+      for (let i = 0; i < 20; i++) {
+        const payloads = i % 2 === 0 ? [randomBytes(1 + (i * 997) % 65536)] : [preface, randomBytes(4096)];
+        await sendGarbage(address, payloads);
+      }
+      await sendGarbage(address, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    }
+    expect(alive(head.headPid!)).toBe(true);
+    expect(alive(head.rayletPid)).toBe(true);
+    const status = await cluster.statusJson(head.tempDir);
+    expect(status.nodes.active).toHaveLength(1);
+    const logs = await cluster.rayts(['logs', `--temp-dir=${head.tempDir}`]);
+    expect(logs.code).toBe(0);
+  });
+});

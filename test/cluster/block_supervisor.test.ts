@@ -1,0 +1,75 @@
+/**
+ * `--block` (DESIGN §1): the command supervises its daemons. An unexpected exit is reported with its
+ * cause, written to ray_process_exit.log, the rest are stopped and the command exits 1 (so systemd
+ * restarts the node). SIGTERM stops everything and exits 0.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollUntil } from '@rayts/common';
+import { TestCluster, collect, readJsonFile } from '../helpers/cluster.js';
+
+let cluster: TestCluster;
+afterEach(async () => {
+  const { leftover } = await cluster.cleanup();
+  expect(leftover).toEqual([]);
+});
+
+function startBlocking(c: TestCluster, tempDir: string) {
+  const child = c.spawnRayts(['start', '--head', '--block', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, '--num-cpus=1', '--object-store-memory=100MiB']);
+  const result = collect(child, 120_000);
+  return { child, result };
+}
+
+async function readySession(tempDir: string): Promise<string> {
+  const latest = join(tempDir, 'session_latest');
+  expect(await pollUntil(() => existsSync(join(latest, 'raylet.json')) && existsSync(join(latest, 'pids', 'supervisor.pid')), 60_000)).toBe(true);
+  return latest;
+}
+
+describe('start --block', () => {
+  it('reports a daemon that dies unexpectedly, stops the rest and exits 1', async () => {
+    cluster = new TestCluster();
+    const tempDir = cluster.tempDir('blocked');
+    const { result } = startBlocking(cluster, tempDir);
+    const session = await readySession(tempDir);
+    const raylet = readJsonFile<{ pid: number }>(join(session, 'raylet.json'));
+    process.kill(raylet.pid, 'SIGKILL');
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Rayts runtime started.');
+    expect(r.stderr).toContain('--block');
+    expect(r.stderr).toContain('Some rayts processes died unexpectedly:');
+    expect(r.stderr).toContain('raylet [killed by SIGKILL]');
+    expect(readFileSync(join(session, 'logs', 'ray_process_exit.log'), 'utf8')).toMatch(/raylet \(pid \d+\) killed by SIGKILL/);
+    // The head was stopped with it.
+    expect(cluster.processes()).toEqual([]);
+  });
+
+  it('SIGTERM stops every daemon and exits 0', async () => {
+    cluster = new TestCluster();
+    const tempDir = cluster.tempDir('blocked');
+    const { child, result } = startBlocking(cluster, tempDir);
+    const session = await readySession(tempDir);
+    const status = await cluster.statusJson(tempDir);
+    expect(status.nodes.active).toHaveLength(1);
+    child.kill('SIGTERM');
+    const r = await result;
+    expect(r.code).toBe(0);
+    expect(existsSync(join(session, 'logs', 'ray_process_exit.log'))).toBe(false);
+    expect(cluster.processes()).toEqual([]);
+  });
+
+  it('rayts stop ends a blocked session cleanly (exit 0, nothing reported)', async () => {
+    cluster = new TestCluster();
+    const tempDir = cluster.tempDir('blocked');
+    const { result } = startBlocking(cluster, tempDir);
+    await readySession(tempDir);
+    const stop = await cluster.rayts(['stop', `--temp-dir=${tempDir}`]);
+    expect(stop.code).toBe(0);
+    const r = await result;
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('died unexpectedly');
+    expect(cluster.processes()).toEqual([]);
+  });
+});
