@@ -1,6 +1,7 @@
 /** The `rayts` command line (commander). Every command returns its exit code. */
 import { Command, Option } from 'commander';
-import { RAYTS_VERSION, loadConfig } from '@rayts/common';
+import { RAYTS_VERSION, UsageError, loadConfig } from '@rayts/common';
+import { applyConfigEnv, applyStartDefaults, readConfigFile } from './config_file.js';
 import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { statusCommand } from './commands/status.js';
@@ -37,7 +38,25 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--node-manager-port <port>', 'raylet gRPC port (default 0 = any)', '0')
     .option('--token-file <file>', 'joining nodes: file holding the cluster token (or set RAYTS_TOKEN)')
     .option('--block', 'stay in the foreground supervising the daemons (for systemd)')
-    .action(run((opts) => startCommand(opts, loadConfig())));
+    .option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM; or RAYTS_TLS_CERT)')
+    .option('--tls-key <file>', 'mutual TLS: this node\'s private key (PEM; or RAYTS_TLS_KEY)')
+    .option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate (or RAYTS_TLS_CA)')
+    .option('--config <file>', `YAML defaults for these flags and RAYTS_* tunables (default /etc/rayts/config.yaml if present)`)
+    .action(run((opts, cmd: Command) => {
+      const file = readConfigFile(opts.config);
+      const known = new Set(cmd.options.map((o) => o.attributeName()));
+      for (const key of Object.keys(file.start)) {
+        const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+        if (!known.has(name) || name === 'config') throw new UsageError(`the config file sets an unknown start option '${key}'`, 'use the long flag names of `rayts start --help`, without the dashes');
+      }
+      applyConfigEnv(file);
+      const merged = applyStartDefaults(file, opts, (name) => cmd.getOptionValueSource(name) === 'cli');
+      // Daemons read TLS files from the environment they inherit.
+      if (merged.tlsCert) process.env.RAYTS_TLS_CERT = merged.tlsCert;
+      if (merged.tlsKey) process.env.RAYTS_TLS_KEY = merged.tlsKey;
+      if (merged.tlsCa) process.env.RAYTS_TLS_CA = merged.tlsCa;
+      return startCommand(merged, loadConfig());
+    }));
 
   program.command('stop')
     .description('stop the rayts processes this host\'s sessions started (raylet first, head last)')
@@ -75,5 +94,9 @@ export function buildProgram(setExit: ExitSetter): Command {
     .action(run((opts) => getAuthTokenCommand(opts, loadConfig())));
 
   program.addOption(new Option('--no-color', 'disable colours').hideHelp());
+  // The default config file's tunables apply to every command (start also takes --config).
+  program.hook('preAction', (_root, action) => {
+    if (action.name() !== 'start') applyConfigEnv(readConfigFile(undefined));
+  });
   return program;
 }

@@ -8,7 +8,7 @@ import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
   parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
-  readSessionInfo, type Config, type HeadReady, type RayletReady, type SessionInfo,
+  readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
 import { Progress, colors } from '../output.js';
@@ -32,6 +32,9 @@ export interface StartOptions {
   nodeManagerPort: string;
   tokenFile?: string;
   block?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 interface NodeFlags {
@@ -64,6 +67,11 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
   if (!options.head && !options.address) throw new UsageError('say which node this is: --head for the first node, or --address=HEAD_IP:PORT to join one');
   if (!options.head && options.port !== undefined) throw new UsageError('--port is only for the head; a joining node names the head with --address');
   if (!options.head && options.stateDir !== undefined) throw new UsageError('--state-dir is only for the head');
+  if (options.nodeIpAddress !== undefined && !/^[0-9A-Za-z.:\-]+$/.test(options.nodeIpAddress)) {
+    throw new UsageError(`--node-ip-address must be an IP address of this host, got '${options.nodeIpAddress}'`, 'leave it out to detect it');
+  }
+  const tls = [options.tlsCert, options.tlsKey, options.tlsCa];
+  if (tls.some(Boolean) && !tls.every(Boolean)) throw new UsageError('mutual TLS needs all three of --tls-cert, --tls-key and --tls-ca');
   return {
     numCpus: nonNegativeInt(options.numCpus, '--num-cpus'),
     numGpus: nonNegativeInt(options.numGpus, '--num-gpus'),
@@ -227,7 +235,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
       'copy the head\'s token file here and pass --token-file=FILE (or set RAYTS_TOKEN); `rayts get-auth-token` on the head prints it');
   }
   progress.step(`Contacting the head at ${gcsAddress}…`);
-  const client = new GcsClient(gcsAddress, { token, timeoutMs: config.gcsRpcTimeoutMs });
+  const client = new GcsClient(gcsAddress, { token, tls: tlsFromEnv(), timeoutMs: config.gcsRpcTimeoutMs });
   let info;
   try {
     info = await client.getClusterInfo();
