@@ -1,0 +1,86 @@
+/**
+ * Optional mutual TLS (DESIGN §8) between real daemons, and `rayts logs --follow` streaming lines
+ * as they are written.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { pollUntil } from '@rayts/common';
+import { TestCluster, collect } from '../helpers/cluster.js';
+import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
+
+let cluster: TestCluster;
+afterEach(async () => {
+  const { leftover } = await cluster.cleanup();
+  expect(leftover).toEqual([]);
+});
+
+const hasOpenssl = existsSync('/usr/bin/openssl');
+
+/** A CA and one certificate for 127.0.0.1-127.0.0.3, made with the system's openssl. */
+function makeCertificates(dir: string): { cert: string; key: string; ca: string } {
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=rayts-test-ca']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=rayts-node']);
+  execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\\nextendedKeyUsage=serverAuth,clientAuth\\n" > ext.cnf'], { cwd: dir });
+  run(['x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  return { cert: join(dir, 'node.pem'), key: join(dir, 'node.key'), ca: join(dir, 'ca.pem') };
+}
+
+describe('mutual TLS', () => {
+  it.skipIf(!hasOpenssl)('a cluster started with TLS works for TLS clients and refuses plaintext ones', async () => {
+    cluster = new TestCluster();
+    const tls = makeCertificates(cluster.root);
+    const env = { RAYTS_TLS_CERT: tls.cert, RAYTS_TLS_KEY: tls.key, RAYTS_TLS_CA: tls.ca };
+    const head = await cluster.startHead({ numCpus: 1, args: [`--tls-cert=${tls.cert}`, `--tls-key=${tls.key}`, `--tls-ca=${tls.ca}`] });
+    await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1, env });
+    const status = await cluster.rayts(['status', '--json', `--temp-dir=${head.tempDir}`], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).nodes.active).toHaveLength(2);
+    // A plaintext client (even with the right token) gets no answer from a TLS server.
+    const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();
+    const plain = await callRaw(head.gcsAddress, methodsOf(['ClusterService'])[0]!, token);
+    expect(plain.code).toBe(grpc.status.UNAVAILABLE);
+    const noTls = await cluster.rayts(['status', `--temp-dir=${head.tempDir}`]);
+    expect(noTls.code).toBe(3);
+  });
+
+  it('refuses half a TLS configuration', async () => {
+    cluster = new TestCluster();
+    const r = await cluster.rayts(['start', '--head', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('needs all three');
+  });
+});
+
+describe('rayts logs --follow', () => {
+  it('prints new lines of a file as they are appended', async () => {
+    cluster = new TestCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const file = join(head.sessionDir, 'logs', 'raylet.out');
+    appendFileSync(file, 'before-follow\n');
+    const child = cluster.spawnRayts(['logs', 'raylet.out', '--follow', '--tail=1', `--temp-dir=${head.tempDir}`]);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    const done = collect(child);
+    expect(await pollUntil(() => out.includes('before-follow'), 20_000)).toBe(true);
+    appendFileSync(file, 'after-follow-1\nafter-follow-2\n');
+    expect(await pollUntil(() => out.includes('after-follow-2'), 20_000)).toBe(true);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(out).toBe('before-follow\nafter-follow-1\nafter-follow-2\n');
+  });
+
+  it('addresses files only by the listing: a path is not found', async () => {
+    cluster = new TestCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    for (const name of ['../../state/token', '/etc/passwd', '..']) {
+      const r = await cluster.rayts(['logs', name, `--temp-dir=${head.tempDir}`]);
+      expect(r.code, name).toBe(1);
+      expect(r.stdout).toContain('(no log files match)');
+    }
+  });
+});
