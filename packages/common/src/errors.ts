@@ -44,3 +44,12 @@ export class DaemonStartError extends RaytsError {}
 
 /** Something about the local sessions (pid files, session dirs) is inconsistent. */
 export class SessionError extends RaytsError {}
+
+/** The object store cannot make room for an object, even after spilling and a bounded wait. */
+export class ObjectStoreFullError extends RaytsError {}
+
+/** Spilling needs disk space the spill directory's filesystem does not have (above 95 % use). */
+export class OutOfDiskError extends RaytsError {}
+
+/** A value cannot be serialized (a function, a symbol, …); the message names its type and where. */
+export class SerializationError extends RaytsError {}
