@@ -36,7 +36,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
     clusterId: identity.clusterId, stateDir: options.stateDir,
   });
-  const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger);
+  const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger, config.deadNodesKept);
   const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.healthCheckTimeoutMs };
   const health = new HealthChecker(nodes, config, clientOptions, logger);
   const server = createServer({

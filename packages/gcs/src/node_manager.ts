@@ -24,7 +24,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
   private readonly nodes = new Map<string, LiveNode>();
   private readonly dead = new Map<string, NodeRecord>();
 
-  constructor(private readonly table: NodeTable, private readonly logger: Logger) {
+  constructor(private readonly table: NodeTable, private readonly logger: Logger, private readonly deadNodesKept = 1000) {
     super();
     // After a head restart the nodes that were alive are assumed alive until health checks say
     // otherwise: their raylets keep running work and re-register.
@@ -87,6 +87,8 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     this.table.markDead(nodeId, now, cause, reason);
     const record: NodeRecord = { ...live.record, state: 'NODE_DEAD', deathTimeMs: now, deathCause: cause, deathReason: reason };
     this.dead.set(nodeId, record);
+    // Same bound as the table: the oldest dead node is forgotten (Map keeps insertion order).
+    while (this.dead.size > this.deadNodesKept) this.dead.delete(this.dead.keys().next().value!);
     this.logger.warn('node marked dead', { nodeId, address: `${record.nodeIp}:${record.rayletPort}`, cause, reason });
     this.emit('nodeDead', record);
   }

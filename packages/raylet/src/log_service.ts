@@ -25,14 +25,28 @@ export function categoryOf(name: string): string {
   return 'internal';
 }
 
-/** Shell glob (* ? [..]) to a regular expression over whole names. */
+/**
+ * Shell glob (* ? [..]) to a regular expression over whole names. The glob comes from the client,
+ * so the expression must not backtrack exponentially (`*a*a*a*a*a*a*b` as `.*a.*a…` took seconds
+ * per file): every part between two stars is matched at its leftmost place inside a lookahead,
+ * which is atomic, and only the last part backtracks.
+ */
 export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (const ch of glob) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[' || ch === ']') re += ch;
-    else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
+  const part = (text: string) => {
+    let re = '';
+    for (const ch of text) {
+      if (ch === '?') re += '.';
+      else if (ch === '[' || ch === ']') re += ch;
+      else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
+    }
+    return re;
+  };
+  const [first = '', ...rest] = glob.split('*');
+  const last = rest.pop();
+  let re = part(first);
+  if (last !== undefined) {
+    rest.filter((p) => p !== '').forEach((p, i) => { re += `(?=(.*?${part(p)}))\\${i + 1}`; });
+    re += `.*${part(last)}`;
   }
   try {
     return new RegExp(`^${re}$`);
@@ -65,6 +79,7 @@ const CHUNK = 64 * 1024;
 /** Byte offset where the last `lines` lines of the file start. */
 export function tailOffset(fd: number, size: number, lines: number): number {
   if (lines < 0) return 0;
+  if (lines === 0) return size;
   let newlines = 0;
   let pos = size;
   const buf = Buffer.alloc(CHUNK);

@@ -46,7 +46,12 @@ export function openDatabase(stateDir: string): Db {
       throw corrupt(path, `quick_check: ${String(result)}`);
     }
   }
-  migrate(db, path);
+  try {
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
