@@ -1,1 +1,89 @@
-export {};
+/**
+ * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, … (DESIGN §3).
+ */
+import { ObjectRef, currentTask, type TaskOptions } from '@rayts/core-worker';
+import { makeRemoteFunction, type RemoteFunction } from './remote_function.js';
+import { runtime, driverState } from './state.js';
+
+export { init, shutdown, isInitialized, type InitOptions } from './init.js';
+export { ObjectRef };
+export type { RemoteFunction, RemoteArgs } from './remote_function.js';
+export type { TaskOptions };
+export {
+  RayTaskError, WorkerCrashedError, NodeDiedError, GetTimeoutError, ObjectLostError, OwnerDiedError, TaskCancelledError,
+  TaskUnschedulableError, TaskSerializationError, OutOfMemoryError,
+} from '@rayts/core-worker';
+export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
+export { NotInitializedError } from './state.js';
+
+/** Makes a function remote: `remote(fn)` or `remote({ numCpus: 2 }, fn)`. */
+export function remote<A extends unknown[], R>(fn: (...args: A) => R): RemoteFunction<A, R>;
+export function remote<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): RemoteFunction<A, R>;
+export function remote<A extends unknown[], R>(a: TaskOptions | ((...args: A) => R), b?: (...args: A) => R): RemoteFunction<A, R> {
+  if (typeof a === 'function') return makeRemoteFunction(a, {});
+  if (typeof b !== 'function') throw new TypeError('remote(options, fn): the second argument must be a function');
+  return makeRemoteFunction(b, a);
+}
+
+export interface GetOptions {
+  /** Seconds; GetTimeoutError after it. */
+  timeout?: number;
+}
+
+type Values<T extends readonly ObjectRef<unknown>[]> = { -readonly [K in keyof T]: T[K] extends ObjectRef<infer U> ? U : never };
+
+/** The value of a ref, or the values of an array of refs (in order). */
+export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export function get<const T extends readonly ObjectRef<unknown>[]>(refs: T, options?: GetOptions): Promise<Values<T>>;
+export async function get(refs: ObjectRef<unknown> | readonly ObjectRef<unknown>[], options: GetOptions = {}): Promise<unknown> {
+  const list = Array.isArray(refs) ? refs : [refs as ObjectRef<unknown>];
+  for (const r of list) if (!(r instanceof ObjectRef)) throw new TypeError(`get() takes ObjectRefs, got ${typeof r === 'object' ? r?.constructor?.name : typeof r}`);
+  const values = await runtime().get(list as ObjectRef<unknown>[], options.timeout === undefined ? undefined : options.timeout * 1000);
+  return Array.isArray(refs) ? values : values[0];
+}
+
+/** Stores a value in the cluster and returns a ref to it. */
+export async function put<T>(value: T): Promise<ObjectRef<T>> {
+  return runtime().put(value) as ObjectRef<T>;
+}
+
+export interface WaitOptions {
+  /** How many refs must be ready (default 1). */
+  numReturns?: number;
+  /** Seconds (default: no limit). */
+  timeout?: number;
+  /** Accepted for Ray compatibility. */
+  fetchLocal?: boolean;
+}
+
+/** Splits refs into [ready, notReady]: ready in completion order, at most numReturns of them. */
+export async function wait<T>(refs: ObjectRef<T>[], options: WaitOptions = {}): Promise<[ObjectRef<T>[], ObjectRef<T>[]]> {
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
+    throw new RangeError(`numReturns must be between 0 and the number of refs (${refs.length}), got ${numReturns}`);
+  }
+  return runtime().wait(refs, numReturns, options.timeout === undefined ? undefined : options.timeout * 1000) as Promise<[ObjectRef<T>[], ObjectRef<T>[]]>;
+}
+
+/** Releases the objects now instead of waiting for garbage collection. */
+export async function free(refs: ObjectRef<unknown>[]): Promise<void> {
+  runtime().free(refs);
+}
+
+export interface RuntimeContextInfo {
+  jobId: string;
+  nodeId: string;
+  nodeIp: string;
+  workerId: string;
+  taskId: string;
+  actorId: string;
+}
+
+export function getRuntimeContext(): RuntimeContextInfo {
+  const core = runtime();
+  return {
+    jobId: driverState()?.jobId ?? core.options.jobId ?? '', nodeId: core.address.nodeId, nodeIp: core.nodeIp,
+    workerId: core.options.workerId ?? '', taskId: currentTask.taskId, actorId: currentTask.actorId,
+  };
+}
+

@@ -5,12 +5,12 @@
  * RAYTS_TOKEN_FILE, then the token file of the local session of that cluster.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import {
-  AuthenticationError, ClusterUnreachableError, UsageError, defaultRegistryDir, isWellFormedToken, liveDaemons, parseAddress,
-  readJson, readSessionInfo, readTokenFile, registeredSessions, sessionsIn, SessionPaths, tlsFromEnv,
-  type Config, type HeadReady, type SessionInfo, type TlsFiles,
+  AuthenticationError, ClusterUnreachableError, UsageError, isWellFormedToken, liveSessions, parseAddress, readTokenFile,
+  sessionGcsAddress, SessionPaths, tlsFromEnv, type Config, type SessionInfo, type TlsFiles,
 } from '@rayts/common';
+
+export { liveSessions, sessionGcsAddress };
 
 export interface TargetOptions {
   address?: string;
@@ -23,20 +23,6 @@ export interface ClusterTarget {
   token: string;
   tls?: TlsFiles;
   session?: SessionInfo;
-}
-
-/** The head address a session points at (the head's own ready file wins: it knows the bound port). */
-export function sessionGcsAddress(info: SessionInfo): string {
-  const head = readJson<HeadReady>(new SessionPaths(info.sessionDir).headReady);
-  return head?.address ?? info.gcsAddress;
-}
-
-/** Sessions of this host with at least one live daemon. */
-export function liveSessions(config: Config, tempDir?: string): SessionInfo[] {
-  const dirs = tempDir
-    ? sessionsIn(tempDir)
-    : [...new Set([...registeredSessions(defaultRegistryDir(config.registryDir)), ...sessionsIn(config.tmpDir)].map((d) => resolve(d)))];
-  return dirs.filter((d) => liveDaemons(d).length > 0).map((d) => readSessionInfo(d)).filter((s): s is SessionInfo => !!s);
 }
 
 function sameAddress(a: string, b: string): boolean {

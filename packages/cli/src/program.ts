@@ -41,6 +41,8 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM; or RAYTS_TLS_CERT)')
     .option('--tls-key <file>', 'mutual TLS: this node\'s private key (PEM; or RAYTS_TLS_KEY)')
     .option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate (or RAYTS_TLS_CA)')
+    .addOption(new Option('--cleanup-temp-dir', 'with --block: delete --temp-dir when the node stops (private driver clusters)').hideHelp())
+    .addOption(new Option('--watch-pid <pid>', 'with --block: stop everything when this process exits (drivers use it)').hideHelp())
     .option('--config <file>', `YAML defaults for these flags and RAYTS_* tunables (default /etc/rayts/config.yaml if present)`)
     .action(run((opts, cmd: Command) => {
       const file = readConfigFile(opts.config);

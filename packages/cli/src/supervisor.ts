@@ -5,7 +5,7 @@
  * SIGTERM/SIGINT to the supervisor stops everything and exits 0.
  */
 import { appendFileSync } from 'node:fs';
-import { writePidFile, type Config, type SessionPaths } from '@rayts/common';
+import { isAlive, recordOf, writePidFile, type Config, type SessionPaths } from '@rayts/common';
 import type { LaunchedDaemon } from './daemons.js';
 import { stopProcesses, sweepWorkers } from './stopper.js';
 
@@ -15,7 +15,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? `killed by ${signal}` : `exit code=${code}`;
 }
 
-export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config: Config): Promise<number> {
+export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config: Config, watchPid?: number): Promise<number> {
   writePidFile(paths, 'supervisor', process.pid);
   process.stderr.write([
     '--block',
@@ -49,6 +49,17 @@ export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config
           void finish(0);
         }
       });
+    }
+    if (watchPid !== undefined) {
+      // A driver's private cluster: it goes when the driver goes, however the driver ended.
+      const watched = recordOf('driver', watchPid);
+      const timer = setInterval(() => {
+        if (!isAlive(watched)) {
+          clearInterval(timer);
+          void finish(0);
+        }
+      }, 250);
+      timer.unref();
     }
     const onSignal = () => void finish(0);
     process.once('SIGTERM', onSignal);

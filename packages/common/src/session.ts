@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Config } from './config.js';
 import { isAlive, recordOf, type ProcessRecord } from './processes.js';
 
 export type NodeKind = 'head' | 'worker';
@@ -39,6 +40,10 @@ export interface RayletReady {
   nodeId: string;
   address: string;
   port: number;
+  /** The local socket drivers and workers of this node connect to. */
+  socketPath: string;
+  nodeIp: string;
+  gcsAddress: string;
 }
 
 export class SessionPaths {
@@ -52,6 +57,11 @@ export class SessionPaths {
   get headReady(): string { return join(this.dir, 'head.json'); }
   get rayletReady(): string { return join(this.dir, 'raylet.json'); }
   get exitLog(): string { return join(this.logs, 'ray_process_exit.log'); }
+  /** Unix socket paths are limited to 107 bytes: long session paths use a hashed name in the OS temp dir. */
+  get rayletSocket(): string {
+    const path = join(this.sockets, 'raylet.sock');
+    return Buffer.byteLength(path) <= 100 ? path : join(tmpdir(), `rayts-${createHash('sha256').update(this.dir).digest('hex').slice(0, 16)}.sock`);
+  }
   pidFile(name: DaemonName): string { return join(this.pids, `${name}.pid`); }
   log(file: string): string { return join(this.logs, file); }
 }
@@ -158,3 +168,18 @@ export function registeredSessions(registryDir: string): string[] {
   }
   return out;
 }
+
+/** The head address a session points at (the head's own ready file wins: it knows the bound port). */
+export function sessionGcsAddress(info: SessionInfo): string {
+  const head = readJson<HeadReady>(new SessionPaths(info.sessionDir).headReady);
+  return head?.address ?? info.gcsAddress;
+}
+
+/** Sessions of this host with at least one live daemon. */
+export function liveSessions(config: Pick<Config, 'registryDir' | 'tmpDir'>, tempDir?: string): SessionInfo[] {
+  const dirs = tempDir
+    ? sessionsIn(tempDir)
+    : [...new Set([...registeredSessions(defaultRegistryDir(config.registryDir)), ...sessionsIn(config.tmpDir)].map((d) => resolve(d)))];
+  return dirs.filter((d) => liveDaemons(d).length > 0).map((d) => readSessionInfo(d)).filter((s): s is SessionInfo => !!s);
+}
+

@@ -1,20 +1,25 @@
 #!/usr/bin/env node
 /**
- * Entry point of a worker process, forked by its raylet with an IPC channel. A worker never outlives
- * its raylet: when the channel closes (the raylet exited or was SIGKILLed) it kills its own process
- * group, taking any processes that task code started with it. Task execution arrives in later steps;
- * today a worker registers and waits idle, which is what the pool prestarts.
+ * Entry point of a worker process, forked by its raylet. It connects to the raylet's local socket and
+ * executes the tasks it is sent. A worker never outlives its raylet: when the IPC channel closes (the
+ * raylet exited or was SIGKILLed) it kills its own process group, taking any processes that task code
+ * started with it.
  */
 import { parseArgs } from 'node:util';
-import { workerMessages, type RayletToWorker } from './worker_protocol.js';
+import { readTokenFile } from '@rayts/common';
+import { CoreWorker } from './core_worker.js';
+import { TaskExecutor } from './task_executor.js';
+import { compileFunction } from './function_loader.js';
+import { setGlobalWorker } from './global_worker.js';
 
-const { values } = parseArgs({ options: { 'worker-id': { type: 'string' }, 'node-id': { type: 'string' } }, strict: false });
+const { values } = parseArgs({
+  options: {
+    'worker-id': { type: 'string' }, 'node-id': { type: 'string' }, 'session-dir': { type: 'string' },
+    socket: { type: 'string' }, 'gcs-address': { type: 'string' }, 'token-file': { type: 'string' },
+  },
+  strict: false,
+});
 process.title = 'rayts::IDLE';
-
-if (!process.send) {
-  process.stderr.write('rayts worker: must be started by a raylet (no IPC channel)\n');
-  process.exit(2);
-}
 
 function dieWithGroup(code: number): never {
   try {
@@ -26,9 +31,19 @@ function dieWithGroup(code: number): never {
   process.exit(code);
 }
 
+if (!process.send) {
+  process.stderr.write('rayts worker: must be started by a raylet (no IPC channel)\n');
+  process.exit(2);
+}
 process.on('disconnect', () => dieWithGroup(0));
-process.on('message', (msg: RayletToWorker) => {
-  if (msg.type === 'exit') dieWithGroup(0);
-});
 
-process.send(workerMessages.ready(String(values['worker-id'] ?? ''), process.pid));
+const core = await CoreWorker.connect({
+  socketPath: String(values.socket),
+  token: readTokenFile(String(values['token-file'])),
+  gcsAddress: String(values['gcs-address']),
+  role: 'worker',
+  workerId: String(values['worker-id']),
+});
+core.onDisconnect = () => dieWithGroup(0);
+setGlobalWorker(core);
+new TaskExecutor(core, compileFunction);

@@ -10,6 +10,7 @@ import { loadOrCreateIdentity, type ClusterIdentity } from './cluster_identity.j
 import { NodeManager } from './node_manager.js';
 import { HealthChecker } from './health_checker.js';
 import { KvStore } from './kv_store.js';
+import { JobTable } from './job_table.js';
 import { addHeadServices } from './services.js';
 
 export interface HeadOptions {
@@ -46,7 +47,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs: new JobTable(db), config, logger,
   };
   addHeadServices(server, ctx);
   let port: number;

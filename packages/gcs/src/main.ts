@@ -4,7 +4,7 @@
  * secret: the token is read from --token-file.
  */
 import { parseArgs } from 'node:util';
-import { FileLogger, loadConfig, readTokenFile, SessionPaths, tlsFromEnv, RaytsError } from '@rayts/common';
+import { FileLogger, type LogLevel, loadConfig, readTokenFile, SessionPaths, tlsFromEnv, RaytsError } from '@rayts/common';
 import { startHead } from './head.js';
 
 const { values } = parseArgs({
@@ -28,7 +28,7 @@ const paths = new SessionPaths(sessionDir);
 // ps shows the role and the session (the argv area is overwritten by the title).
 process.title = `rayts-gcs-server --session-dir ${sessionDir}`;
 const config = loadConfig();
-const logger = new FileLogger({ path: paths.log('gcs_server.log'), component: 'gcs_server', maxBytes: config.logMaxBytes, backupCount: config.logBackupCount });
+const logger = new FileLogger({ path: paths.log('gcs_server.log'), component: 'gcs_server', level: config.logLevel as LogLevel, maxBytes: config.logMaxBytes, backupCount: config.logBackupCount });
 
 try {
   const head = await startHead({

@@ -7,6 +7,7 @@ import {
 import type { ClusterIdentity } from './cluster_identity.js';
 import type { NodeManager, LiveNode } from './node_manager.js';
 import type { KvStore } from './kv_store.js';
+import type { JobTable } from './job_table.js';
 import type { NodeRecord } from './storage/node_table.js';
 
 export interface HeadContext {
@@ -16,6 +17,7 @@ export interface HeadContext {
   startedAtMs: number;
   nodes: NodeManager;
   kv: KvStore;
+  jobs: JobTable;
   config: Config;
   logger: Logger;
 }
@@ -110,6 +112,18 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         ...(req.includeDead ? nodes.deadNodes(ctx.config.deadNodesKept).map((r) => toNodeInfo(r)) : []),
       ],
     })),
+  });
+
+  server.addService(proto.JobService.service, {
+    RegisterJob: unary(logger, 'RegisterJob', (req) => {
+      const jobId = ctx.jobs.register(req.nodeId.slice(0, 64), req.driverPid, req.entrypoint, req.jobDir);
+      logger.info('job started', { jobId, nodeId: req.nodeId, driverPid: req.driverPid });
+      return { jobId };
+    }),
+    FinishJob: unary(logger, 'FinishJob', (req) => {
+      ctx.jobs.markFinished(req.jobId);
+      return {};
+    }),
   });
 
   const checkKey = (namespace: string, key: string) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the raylet daemon. The token comes from --token-file, never from the command line. */
 import { parseArgs } from 'node:util';
-import { FileLogger, loadConfig, readTokenFile, SessionPaths, tlsFromEnv, RaytsError } from '@rayts/common';
+import { FileLogger, type LogLevel, loadConfig, readTokenFile, SessionPaths, tlsFromEnv, RaytsError } from '@rayts/common';
 import { startRaylet } from './raylet.js';
 
 const { values } = parseArgs({
@@ -33,7 +33,7 @@ const paths = new SessionPaths(sessionDir);
 // ps shows the role and the session (the argv area is overwritten by the title).
 process.title = `rayts-raylet --session-dir ${sessionDir}`;
 const config = loadConfig();
-const logger = new FileLogger({ path: paths.log('raylet.log'), component: 'raylet', maxBytes: config.logMaxBytes, backupCount: config.logBackupCount });
+const logger = new FileLogger({ path: paths.log('raylet.log'), component: 'raylet', level: config.logLevel as LogLevel, maxBytes: config.logMaxBytes, backupCount: config.logBackupCount });
 
 try {
   const raylet = await startRaylet({
@@ -42,6 +42,7 @@ try {
     nodeIp: values['node-ip-address'] ?? '127.0.0.1',
     port: Number(values['node-manager-port'] ?? '0'),
     token: readTokenFile(values['token-file'] ?? fail('--token-file is required')),
+    tokenFile: values['token-file']!,
     flags: {
       numCpus: num(values['num-cpus']), numGpus: num(values['num-gpus']), memory: num(values.memory),
       objectStoreMemory: num(values['object-store-memory']),

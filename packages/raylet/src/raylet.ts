@@ -9,6 +9,9 @@ import { detectResources, type ResourceFlags } from './resources_detect.js';
 import { listLogs, resolveLogName, streamLog } from './log_service.js';
 import { GcsConnection } from './gcs_connection.js';
 import { WorkerPool } from './worker_pool.js';
+import { LocalScheduler } from './local_scheduler.js';
+import { LocalServer, type LocalClient } from './local_server.js';
+import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
 export interface RayletOptions {
   sessionDir: string;
@@ -22,6 +25,8 @@ export interface RayletOptions {
   config: Config;
   logger: Logger;
   tls?: TlsFiles;
+  /** The token file workers read (the token never travels on a command line). */
+  tokenFile: string;
   /** Called when the raylet must exit on its own (dead, head gone). */
   onFatal: (reason: string, code: number) => void;
 }
@@ -65,10 +70,69 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const port = await bindServer(server, options.nodeIp, options.port, options.tls, 'raylet');
   const address = formatAddress(options.nodeIp, port);
 
+  const cpus = Math.ceil(detected.resources.CPU ?? 0);
+  const socketPath = paths.rayletSocket;
+  let scheduler: LocalScheduler | undefined;
   const pool = new WorkerPool({
-    paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs,
-    prestart: config.prestartWorkers >= 0 ? config.prestartWorkers : Math.ceil(detected.resources.CPU ?? 0),
+    paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, socketPath, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
+    prestart: config.prestartWorkers >= 0 ? config.prestartWorkers : cpus,
+    maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
+    onExit: (workerId, reason) => scheduler?.onWorkerGone(workerId, reason),
   });
+  scheduler = new LocalScheduler(detected.resources, pool, logger);
+  const sched = scheduler;
+  const jobDrivers = new Map<string, number>();
+  const local: LocalServer = new LocalServer(socketPath, options.token, {
+    type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: '', arenaSize: 0, gcsAddress: options.gcsAddress,
+  }, {
+    workerConnected: (client: LocalClient, workerId: string) => {
+      if (!pool.markConnected(workerId, client.pid)) return false;
+      logger.debug('worker connected', { workerId, pid: client.pid });
+      sched.addWorker({ workerId, pid: client.pid, blocked: false, send: (m) => client.conn.send(m) });
+      return true;
+    },
+    driverConnected: (client) => {
+      jobDrivers.set(client.jobId, (jobDrivers.get(client.jobId) ?? 0) + 1);
+      logger.info('driver connected', { jobId: client.jobId, pid: client.pid });
+    },
+    disconnected: (client) => {
+      if (client.role === 'worker') {
+        // Usually the process is exiting: its exit (with the code or signal) fails the running task.
+        // A worker that closed the connection but lives on is killed, which leads to the same path.
+        setTimeout(() => pool.killWorker(client.clientId, 'closed its raylet connection'), 1000).unref();
+        return;
+      }
+      const left = (jobDrivers.get(client.jobId) ?? 1) - 1;
+      if (left > 0) jobDrivers.set(client.jobId, left);
+      else {
+        jobDrivers.delete(client.jobId);
+        sched.onJobGone(client.jobId);
+      }
+      logger.info('driver disconnected', { jobId: client.jobId, pid: client.pid });
+    },
+    submit: (client, task) => {
+      logger.debug('task submitted', { taskId: task.taskId, name: task.name, from: client.clientId });
+      const jobDir = client.role === 'driver' ? client.jobDir : (sched.workerList().find((w) => w.workerId === client.clientId)?.running?.jobDir ?? '');
+      sched.enqueue({
+        spec: task, jobDir, queuedAt: Date.now(),
+        deliver: (outcome: TaskOutcome) => { local.send(task.owner.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || nodeId } }); },
+      });
+    },
+    taskDone: (client, outcome) => {
+      logger.debug('task done', { taskId: outcome.taskId, worker: client.clientId, failed: outcome.failure?.type });
+      sched.onTaskDone(client.clientId, outcome);
+    },
+    blocked: (client, blocked) => (blocked ? sched.onBlocked(client.clientId) : sched.onUnblocked(client.clientId)),
+    request: (client, m: Extract<ClientMessage, { reqId: number }>) => {
+      if (m.type === 'nodeInfo') {
+        client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: { nodeId, nodeIp: options.nodeIp, resources: detected.resources } });
+      } else {
+        client.conn.send({ type: 'reply', reqId: m.reqId, ok: false, error: `${m.type} is not supported yet` });
+      }
+    },
+  }, logger);
+  await local.listen();
+
   const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs });
   let stopping = false;
   const stop = async (reason: string, graceful: boolean) => {
@@ -77,6 +141,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     connection.stop();
     logger.info('raylet stopping', { reason });
     if (graceful) await gcs.unregisterNode(nodeId, reason, 2000).catch(() => undefined);
+    local.close();
     await pool.stop();
     server.forceShutdown();
     gcs.close();
@@ -88,8 +153,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       resourcesTotal: detected.resources, labels: { ...options.labels, 'rayts.io/node-id': nodeId },
       startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION,
     },
-    available: () => detected.resources,
-    demands: () => [],
+    available: () => ({ ...sched.available }),
+    demands: () => sched.demands((shape) => !sched.feasible(shape)),
     onFatal: (reason, code) => {
       logger.error(reason);
       void stop(reason, false).finally(() => options.onFatal(reason, code));
@@ -104,7 +169,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   }
   connection.startReporting();
   pool.start();
-  const ready: RayletReady = { pid: process.pid, nodeId, address, port };
+  const ready: RayletReady = { pid: process.pid, nodeId, address, port, socketPath, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress };
   writeJson(paths.rayletReady, ready);
   logger.info('raylet is serving', { address, nodeId, resources: detected.resources });
   return { nodeId, port, stop };

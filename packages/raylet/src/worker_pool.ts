@@ -1,20 +1,21 @@
 /**
  * The raylet's pool of worker processes (DESIGN §1, §5). Each worker is forked detached, so it leads
  * its own process group: when a worker goes, its whole group is killed and no grandchild survives.
- * Workers also watch the IPC channel and kill their group if the raylet dies first.
+ * Workers also watch the IPC channel and kill their group if the raylet dies first. A worker counts
+ * as started when it says hello on the raylet's local socket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pollUntil, recordOf, signalGroup, groupMembers, writeJson, type Logger, type SessionPaths } from '@rayts/common';
-import { WORKER_MAIN, type WorkerToRaylet } from '@rayts/core-worker';
+import { WORKER_MAIN } from '@rayts/core-worker';
 
 export interface WorkerHandle {
   workerId: string;
   pid: number;
   process: ChildProcess;
-  ready: boolean;
+  connected: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -23,7 +24,16 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** Idle workers kept started. */
   prestart: number;
+  /** At most this many workers start at once (Ray: the CPU count). */
+  maxStarting: number;
+  /** At most this many workers in total (blocked workers need company). */
+  maxWorkers: number;
   exitGraceMs: number;
+  socketPath: string;
+  gcsAddress: string;
+  tokenFile: string;
+  /** A worker process exited (the scheduler fails its running task). */
+  onExit: (workerId: string, reason: string) => void;
 }
 
 export class WorkerPool {
@@ -40,6 +50,39 @@ export class WorkerPool {
     return [...this.workers.values()];
   }
 
+  get(workerId: string): WorkerHandle | undefined {
+    return this.workers.get(workerId);
+  }
+
+  private get starting(): number {
+    return this.list().filter((w) => !w.connected).length;
+  }
+
+  /** Starts one more worker if the limits allow; the scheduler gets it when it connects. */
+  startWorker(): boolean {
+    if (this.stopping || this.starting >= this.options.maxStarting || this.workers.size >= this.options.maxWorkers) return false;
+    return this.spawn() !== undefined;
+  }
+
+  /** Called by the local server when a worker said hello; false for an unknown worker id. */
+  markConnected(workerId: string, pid: number): boolean {
+    const w = this.workers.get(workerId);
+    if (!w || w.pid !== pid) return false;
+    w.connected = true;
+    return true;
+  }
+
+  killWorker(workerId: string, reason: string): void {
+    const w = this.workers.get(workerId);
+    if (!w) return;
+    this.options.logger.info('killing worker', { workerId, pid: w.pid, reason });
+    signalGroup(w.pid, 'SIGKILL');
+  }
+
+  private get pidDir(): string {
+    return join(this.options.paths.pids, 'workers');
+  }
+
   private spawn(): WorkerHandle | undefined {
     const { paths, logger } = this.options;
     const workerId = randomBytes(14).toString('hex');
@@ -49,10 +92,10 @@ export class WorkerPool {
     const err = openSync(errPath, 'a');
     let child: ChildProcess;
     try {
-      child = fork(WORKER_MAIN, ['--worker-id', workerId, '--node-id', this.options.nodeId, '--session-dir', paths.dir], {
+      child = fork(WORKER_MAIN, ['--worker-id', workerId, '--node-id', this.options.nodeId, '--session-dir', paths.dir,
+        '--socket', this.options.socketPath, '--gcs-address', this.options.gcsAddress, '--token-file', this.options.tokenFile], {
         detached: true,
         stdio: ['ignore', out, err, 'ipc'],
-        serialization: 'advanced',
       });
     } finally {
       closeSync(out);
@@ -69,19 +112,12 @@ export class WorkerPool {
     // `rayts stop` reads these when the raylet itself could not stop its workers (SIGKILL).
     mkdirSync(this.pidDir, { recursive: true });
     writeJson(join(this.pidDir, `${pid}.json`), recordOf('worker', pid));
-    const handle: WorkerHandle = { workerId, pid, process: child, ready: false };
+    const handle: WorkerHandle = { workerId, pid, process: child, connected: false };
     this.workers.set(workerId, handle);
-    child.on('message', (msg: WorkerToRaylet) => {
-      if (msg?.type === 'ready') handle.ready = true;
-    });
     child.on('exit', (code, signal) => this.onExit(handle, code, signal));
     child.on('error', (e) => logger.warn('worker process error', { workerId, pid, err: e }));
     logger.info('worker started', { workerId, pid });
     return handle;
-  }
-
-  private get pidDir(): string {
-    return join(this.options.paths.pids, 'workers');
   }
 
   private onExit(handle: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
@@ -90,8 +126,10 @@ export class WorkerPool {
     // Whatever the worker started goes with it.
     signalGroup(handle.pid, 'SIGKILL');
     if (this.stopping) return;
+    const reason = signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
     this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
-    if (this.workers.size < this.options.prestart) setTimeout(() => { if (!this.stopping) this.spawn(); }, 1000).unref();
+    this.options.onExit(handle.workerId, reason);
+    if (this.workers.size < this.options.prestart) this.spawn();
   }
 
   /** Stops every worker group: SIGTERM, then SIGKILL after the grace period. */

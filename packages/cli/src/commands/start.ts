@@ -2,7 +2,7 @@
  * `rayts start --head` and `rayts start --address`: validate every flag before anything starts,
  * launch the daemons detached, wait until they answer, print what to do next.
  */
-import { existsSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, copyFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
@@ -35,6 +35,8 @@ export interface StartOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  watchPid?: string;
+  cleanupTempDir?: boolean;
 }
 
 interface NodeFlags {
@@ -70,6 +72,7 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
   if (options.nodeIpAddress !== undefined && !/^[0-9A-Za-z.:\-]+$/.test(options.nodeIpAddress)) {
     throw new UsageError(`--node-ip-address must be an IP address of this host, got '${options.nodeIpAddress}'`, 'leave it out to detect it');
   }
+  if (options.watchPid !== undefined && (!options.block || !/^\d+$/.test(options.watchPid))) throw new UsageError('--watch-pid takes a pid and needs --block');
   const tls = [options.tlsCert, options.tlsKey, options.tlsCa];
   if (tls.some(Boolean) && !tls.every(Boolean)) throw new UsageError('mutual TLS needs all three of --tls-cert, --tls-key and --tls-ca');
   return {
@@ -181,7 +184,11 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     registerSession(defaultRegistryDir(config.registryDir), paths.dir);
     progress.done();
     printHeadNextSteps(nodeIp, headReady.address, tokenFile, tempDir, config, !!existing, raylet);
-    if (options.block) return await supervise(paths, started, config);
+    if (options.block) {
+      const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
+      if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
+      return code;
+    }
     for (const d of started) d.child.unref();
     return 0;
   } catch (err) {
@@ -265,7 +272,11 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
       '  To terminate the rayts processes on this host:',
       c.bold(`    rayts stop${tempDirHint(tempDir, config)}`),
     ].join('\n') + '\n');
-    if (options.block) return await supervise(paths, started, config);
+    if (options.block) {
+      const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
+      if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
+      return code;
+    }
     for (const d of started) d.child.unref();
     return 0;
   } catch (err) {

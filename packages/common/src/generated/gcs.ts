@@ -5,8 +5,11 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { ClusterInfo as _rayts_v1_ClusterInfo, ClusterInfo__Output as _rayts_v1_ClusterInfo__Output } from './rayts/v1/ClusterInfo.js';
 import type { ClusterServiceClient as _rayts_v1_ClusterServiceClient, ClusterServiceDefinition as _rayts_v1_ClusterServiceDefinition } from './rayts/v1/ClusterService.js';
 import type { ClusterStatus as _rayts_v1_ClusterStatus, ClusterStatus__Output as _rayts_v1_ClusterStatus__Output } from './rayts/v1/ClusterStatus.js';
+import type { FinishJobReply as _rayts_v1_FinishJobReply, FinishJobReply__Output as _rayts_v1_FinishJobReply__Output } from './rayts/v1/FinishJobReply.js';
+import type { FinishJobRequest as _rayts_v1_FinishJobRequest, FinishJobRequest__Output as _rayts_v1_FinishJobRequest__Output } from './rayts/v1/FinishJobRequest.js';
 import type { GetClusterInfoRequest as _rayts_v1_GetClusterInfoRequest, GetClusterInfoRequest__Output as _rayts_v1_GetClusterInfoRequest__Output } from './rayts/v1/GetClusterInfoRequest.js';
 import type { GetClusterStatusRequest as _rayts_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _rayts_v1_GetClusterStatusRequest__Output } from './rayts/v1/GetClusterStatusRequest.js';
+import type { JobServiceClient as _rayts_v1_JobServiceClient, JobServiceDefinition as _rayts_v1_JobServiceDefinition } from './rayts/v1/JobService.js';
 import type { KvDelReply as _rayts_v1_KvDelReply, KvDelReply__Output as _rayts_v1_KvDelReply__Output } from './rayts/v1/KvDelReply.js';
 import type { KvDelRequest as _rayts_v1_KvDelRequest, KvDelRequest__Output as _rayts_v1_KvDelRequest__Output } from './rayts/v1/KvDelRequest.js';
 import type { KvGetReply as _rayts_v1_KvGetReply, KvGetReply__Output as _rayts_v1_KvGetReply__Output } from './rayts/v1/KvGetReply.js';
@@ -20,6 +23,8 @@ import type { ListNodesReply as _rayts_v1_ListNodesReply, ListNodesReply__Output
 import type { ListNodesRequest as _rayts_v1_ListNodesRequest, ListNodesRequest__Output as _rayts_v1_ListNodesRequest__Output } from './rayts/v1/ListNodesRequest.js';
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
 import type { NodeServiceClient as _rayts_v1_NodeServiceClient, NodeServiceDefinition as _rayts_v1_NodeServiceDefinition } from './rayts/v1/NodeService.js';
+import type { RegisterJobReply as _rayts_v1_RegisterJobReply, RegisterJobReply__Output as _rayts_v1_RegisterJobReply__Output } from './rayts/v1/RegisterJobReply.js';
+import type { RegisterJobRequest as _rayts_v1_RegisterJobRequest, RegisterJobRequest__Output as _rayts_v1_RegisterJobRequest__Output } from './rayts/v1/RegisterJobRequest.js';
 import type { RegisterNodeReply as _rayts_v1_RegisterNodeReply, RegisterNodeReply__Output as _rayts_v1_RegisterNodeReply__Output } from './rayts/v1/RegisterNodeReply.js';
 import type { RegisterNodeRequest as _rayts_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _rayts_v1_RegisterNodeRequest__Output } from './rayts/v1/RegisterNodeRequest.js';
 import type { ReportResourcesReply as _rayts_v1_ReportResourcesReply, ReportResourcesReply__Output as _rayts_v1_ReportResourcesReply__Output } from './rayts/v1/ReportResourcesReply.js';
@@ -38,8 +43,11 @@ export interface ProtoGrpcType {
       ClusterInfo: MessageTypeDefinition<_rayts_v1_ClusterInfo, _rayts_v1_ClusterInfo__Output>
       ClusterService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_ClusterServiceClient> & { service: _rayts_v1_ClusterServiceDefinition }
       ClusterStatus: MessageTypeDefinition<_rayts_v1_ClusterStatus, _rayts_v1_ClusterStatus__Output>
+      FinishJobReply: MessageTypeDefinition<_rayts_v1_FinishJobReply, _rayts_v1_FinishJobReply__Output>
+      FinishJobRequest: MessageTypeDefinition<_rayts_v1_FinishJobRequest, _rayts_v1_FinishJobRequest__Output>
       GetClusterInfoRequest: MessageTypeDefinition<_rayts_v1_GetClusterInfoRequest, _rayts_v1_GetClusterInfoRequest__Output>
       GetClusterStatusRequest: MessageTypeDefinition<_rayts_v1_GetClusterStatusRequest, _rayts_v1_GetClusterStatusRequest__Output>
+      JobService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_JobServiceClient> & { service: _rayts_v1_JobServiceDefinition }
       KvDelReply: MessageTypeDefinition<_rayts_v1_KvDelReply, _rayts_v1_KvDelReply__Output>
       KvDelRequest: MessageTypeDefinition<_rayts_v1_KvDelRequest, _rayts_v1_KvDelRequest__Output>
       KvGetReply: MessageTypeDefinition<_rayts_v1_KvGetReply, _rayts_v1_KvGetReply__Output>
@@ -55,6 +63,8 @@ export interface ProtoGrpcType {
       NodeInfo: MessageTypeDefinition<_rayts_v1_NodeInfo, _rayts_v1_NodeInfo__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_NodeServiceClient> & { service: _rayts_v1_NodeServiceDefinition }
       NodeState: EnumTypeDefinition
+      RegisterJobReply: MessageTypeDefinition<_rayts_v1_RegisterJobReply, _rayts_v1_RegisterJobReply__Output>
+      RegisterJobRequest: MessageTypeDefinition<_rayts_v1_RegisterJobRequest, _rayts_v1_RegisterJobRequest__Output>
       RegisterNodeReply: MessageTypeDefinition<_rayts_v1_RegisterNodeReply, _rayts_v1_RegisterNodeReply__Output>
       RegisterNodeRequest: MessageTypeDefinition<_rayts_v1_RegisterNodeRequest, _rayts_v1_RegisterNodeRequest__Output>
       ReportResourcesReply: MessageTypeDefinition<_rayts_v1_ReportResourcesReply, _rayts_v1_ReportResourcesReply__Output>

@@ -5,6 +5,7 @@ import { makeClient, unaryCall, type ClientOptions, type UnaryInvoker } from './
 import type { ClusterServiceClient } from '../generated/rayts/v1/ClusterService.js';
 import type { NodeServiceClient } from '../generated/rayts/v1/NodeService.js';
 import type { KvServiceClient } from '../generated/rayts/v1/KvService.js';
+import type { JobServiceClient } from '../generated/rayts/v1/JobService.js';
 import type { ClusterInfo__Output } from '../generated/rayts/v1/ClusterInfo.js';
 import type { ClusterStatus__Output } from '../generated/rayts/v1/ClusterStatus.js';
 import type { RegisterNodeRequest } from '../generated/rayts/v1/RegisterNodeRequest.js';
@@ -17,12 +18,14 @@ export class GcsClient {
   private readonly cluster: ClusterServiceClient;
   private readonly node: NodeServiceClient;
   private readonly kv: KvServiceClient;
+  private readonly job: JobServiceClient;
 
   constructor(readonly address: string, private readonly options: ClientOptions) {
     const proto = raytsProto();
     this.cluster = makeClient(proto.ClusterService, address, options);
     this.node = makeClient(proto.NodeService, address, options);
     this.kv = makeClient(proto.KvService, address, options);
+    this.job = makeClient(proto.JobService, address, options);
   }
 
   private call<Res>(invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
@@ -74,7 +77,16 @@ export class GcsClient {
     return reply.keys;
   }
 
+  async registerJob(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): Promise<string> {
+    const reply = await this.call<{ jobId: string }>((md, o, cb) => this.job.RegisterJob({ nodeId, driverPid, entrypoint, jobDir }, md, o, cb));
+    return reply.jobId;
+  }
+
+  async finishJob(jobId: string): Promise<void> {
+    await this.call((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
+  }
+
   close(): void {
-    for (const client of [this.cluster, this.node, this.kv] as grpc.Client[]) client.close();
+    for (const client of [this.cluster, this.node, this.kv, this.job] as grpc.Client[]) client.close();
   }
 }

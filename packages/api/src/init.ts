@@ -1,0 +1,110 @@
+/**
+ * `init` and `shutdown`. Address resolution, as Ray does: `address` or RAYTS_ADDRESS ('auto' = the
+ * cluster on this host, 'host:port' = that head, through this host's node); with neither, the
+ * cluster this host runs, else a private local cluster that `shutdown` stops.
+ */
+import {
+  ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, isAlive, liveSessions, loadConfig, readJson, readTokenFile, SessionPaths,
+  type RayletReady, type SessionInfo,
+} from '@rayts/common';
+import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
+import { driverState, setState } from './state.js';
+import { startLocalCluster, type LocalCluster } from './local_cluster.js';
+
+export interface InitOptions {
+  /** 'auto', 'HOST:PORT', or leave out (see above). */
+  address?: string;
+  /** For a private local cluster: CPUs to offer (default: detected). */
+  numCpus?: number;
+  resources?: Record<string, number>;
+  objectStoreMemory?: number;
+  /** The job's working directory: task code's imports resolve against it (default: process.cwd()). */
+  jobDir?: string;
+  /** Calling init twice is an error unless this is set. */
+  ignoreReinitError?: boolean;
+}
+
+interface LocalNode {
+  session: SessionInfo;
+  raylet: RayletReady;
+  tokenFile: string;
+}
+
+function liveLocalNodes(): LocalNode[] {
+  const out: LocalNode[] = [];
+  for (const session of liveSessions(loadConfig())) {
+    const paths = new SessionPaths(session.sessionDir);
+    const raylet = readJson<RayletReady>(paths.rayletReady);
+    if (raylet && isAlive({ pid: raylet.pid, startTime: 0 })) out.push({ session, raylet, tokenFile: paths.token });
+  }
+  return out;
+}
+
+function pickNode(address: string | undefined): LocalNode | undefined {
+  const nodes = liveLocalNodes();
+  if (address && address !== 'auto') {
+    const match = nodes.find((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
+    if (!match) {
+      throw new ClusterUnreachableError(`no rayts node of the cluster at ${address} runs on this host`,
+        `drivers run on a cluster node: start one here with \`rayts start --address=${address} --token-file=FILE\``);
+    }
+    return match;
+  }
+  const clusters = new Set(nodes.map((n) => n.raylet.gcsAddress));
+  if (clusters.size > 1) {
+    throw new UsageError(`several rayts clusters run on this host (${[...clusters].join(', ')})`, 'choose one with ray.init({ address }) or RAYTS_ADDRESS');
+  }
+  if (nodes.length === 0 && address === 'auto') {
+    throw new ClusterUnreachableError('no rayts cluster runs on this host', 'start one with `rayts start --head`, or call ray.init() without an address for a private one');
+  }
+  return nodes[0];
+}
+
+export async function init(options: InitOptions = {}): Promise<{ jobId: string; nodeId: string; address: string }> {
+  const existing = driverState();
+  if (existing) {
+    if (options.ignoreReinitError) return { jobId: existing.jobId, nodeId: existing.core.address.nodeId, address: existing.core.welcome.gcsAddress };
+    throw new RaytsError('rayts is already initialized', 'call ray.shutdown() first, or pass { ignoreReinitError: true }');
+  }
+  const address = options.address ?? process.env.RAYTS_ADDRESS;
+  let node = pickNode(address);
+  let localCluster: LocalCluster | undefined;
+  if (!node) {
+    localCluster = await startLocalCluster({ numCpus: options.numCpus, resources: options.resources, objectStoreMemory: options.objectStoreMemory });
+    node = { session: { sessionDir: '' } as SessionInfo, raylet: localCluster.raylet, tokenFile: localCluster.tokenFile };
+  }
+  try {
+    const token = process.env.RAYTS_TOKEN?.trim() || readTokenFile(node.tokenFile);
+    const jobDir = options.jobDir ?? process.cwd();
+    const gcs = new GcsClient(node.raylet.gcsAddress, { token, tls: tlsFromEnv(), timeoutMs: loadConfig().gcsRpcTimeoutMs });
+    let jobId: string;
+    try {
+      jobId = await gcs.registerJob(node.raylet.nodeId, process.pid, process.argv.slice(1).join(' '), jobDir);
+    } finally {
+      gcs.close();
+    }
+    const core = await CoreWorker.connect({
+      socketPath: node.raylet.socketPath, token, gcsAddress: node.raylet.gcsAddress, role: 'driver', jobId, jobDir,
+    });
+    setState({ core, jobId, localCluster });
+    setGlobalWorker(core);
+    return { jobId, nodeId: core.address.nodeId, address: node.raylet.gcsAddress };
+  } catch (err) {
+    await localCluster?.stop();
+    throw err;
+  }
+}
+
+export async function shutdown(): Promise<void> {
+  const state = driverState();
+  if (!state) return;
+  setState(undefined);
+  setGlobalWorker(undefined);
+  await state.core.gcs.finishJob(state.jobId).catch(() => undefined);
+  state.core.close();
+  await state.localCluster?.stop();
+}
+
+export function isInitialized(): boolean {
+  return driverState() !== undefined;
+}

@@ -1,0 +1,28 @@
+/** The driver's connection: set by `init`, cleared by `shutdown`. Inside a task the worker's own runtime is used. */
+import { globalWorker, type CoreWorker } from '@rayts/core-worker';
+import { RaytsError } from '@rayts/common';
+import type { LocalCluster } from './local_cluster.js';
+
+export interface DriverState {
+  core: CoreWorker;
+  jobId: string;
+  localCluster?: LocalCluster;
+}
+
+let state: DriverState | undefined;
+
+export function setState(next: DriverState | undefined): void {
+  state = next;
+}
+
+export function driverState(): DriverState | undefined {
+  return state;
+}
+
+export class NotInitializedError extends RaytsError {}
+
+export function runtime(): CoreWorker {
+  const core = state?.core ?? globalWorker();
+  if (!core) throw new NotInitializedError('rayts is not initialized', 'call `await ray.init()` first');
+  return core;
+}

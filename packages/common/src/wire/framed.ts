@@ -1,0 +1,118 @@
+/**
+ * The local data plane: length-prefixed frames of v8-serialized messages over a Unix socket between a
+ * raylet and the drivers and workers of its node. gRPC carries everything between hosts; this path
+ * carries the per-task traffic, where grpc-js's per-call cost would cap tasks at a few thousand a
+ * second. Sends made in one tick are corked into one write.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { deserialize, serialize } from 'node:v8';
+
+const HEADER = 4;
+/** A frame larger than this is a protocol error (objects this big go through the object store). */
+export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<{ message: [In]; close: [Error | undefined] }> {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private expected = -1;
+  private corked = false;
+  private closed = false;
+
+  constructor(readonly socket: Socket) {
+    super();
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('close', () => this.finish(undefined));
+    socket.on('error', (err) => this.finish(err));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(message: Out): void {
+    if (this.closed) return;
+    const body = serialize(message);
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32LE(body.length, 0);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(header);
+    this.socket.write(body);
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroySoon?.();
+  }
+
+  private finish(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close', err);
+  }
+
+  private onData(data: Buffer): void {
+    this.chunks.push(data);
+    this.buffered += data.length;
+    for (;;) {
+      if (this.expected < 0) {
+        if (this.buffered < HEADER) return;
+        const head = this.take(HEADER);
+        this.expected = head.readUInt32LE(0);
+        if (this.expected > MAX_FRAME_BYTES) {
+          this.socket.destroy(new Error(`frame of ${this.expected} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`));
+          return;
+        }
+      }
+      if (this.buffered < this.expected) return;
+      const body = this.take(this.expected);
+      this.expected = -1;
+      let message: In;
+      try {
+        message = deserialize(body) as In;
+      } catch (err) {
+        this.socket.destroy(new Error(`undecodable frame: ${(err as Error).message}`));
+        return;
+      }
+      this.emit('message', message);
+    }
+  }
+
+  private take(n: number): Buffer {
+    if (this.chunks[0]!.length === n) {
+      this.buffered -= n;
+      return this.chunks.shift()!;
+    }
+    if (this.chunks[0]!.length > n) {
+      const first = this.chunks[0]!;
+      this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
+    const all = Buffer.concat(this.chunks);
+    this.chunks = all.length > n ? [all.subarray(n)] : [];
+    this.buffered -= n;
+    return all.subarray(0, n);
+  }
+}
+
+export function connectFramed<In, Out>(path: string, timeoutMs = 10_000): Promise<FramedConnection<In, Out>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ path });
+    const timer = setTimeout(() => socket.destroy(new Error(`timed out connecting to ${path}`)), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new FramedConnection<In, Out>(socket));
+    });
+    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+  });
+}

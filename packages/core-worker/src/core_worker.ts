@@ -1,0 +1,374 @@
+/**
+ * The runtime inside every driver and worker process (DESIGN §2): it submits tasks through the local
+ * raylet, owns the objects it creates (their values or locations live in its memory store), and
+ * fetches values for `get`/`wait`. Workers additionally receive tasks to execute (task_executor.ts).
+ */
+import { GcsClient, connectFramed, type FramedConnection } from '@rayts/common';
+import { MemoryStore, type EntryState } from './memory_store.js';
+import { ObjectRef } from './object_ref.js';
+import { newObjectId, newPutId, newTaskId } from './ids.js';
+import { decode, encode } from './serialization.js';
+import {
+  GetTimeoutError, NodeDiedError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError, WorkerCrashedError,
+} from './errors.js';
+import type {
+  Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, SchedulingStrategy, TaskArg,
+  TaskFailure, TaskOutcome, TaskSpec, Welcome,
+} from './protocol/messages.js';
+
+export interface RemoteFunctionDescriptor {
+  kind: 'function' | 'class';
+  name: string;
+  source: string;
+  hash: string;
+}
+
+export interface TaskOptions {
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  maxRetries?: number;
+  retryExceptions?: boolean;
+  scheduling?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean };
+  name?: string;
+}
+
+export interface CoreWorkerOptions {
+  socketPath: string;
+  token: string;
+  gcsAddress: string;
+  role: 'driver' | 'worker';
+  jobId?: string;
+  workerId?: string;
+  jobDir?: string;
+  gcsTimeoutMs?: number;
+}
+
+interface TaskRecord {
+  spec: TaskSpec;
+  retriesLeft: number;
+  retryExceptions: boolean;
+}
+
+export const FUNCTION_NAMESPACE = 'fn';
+export const DEFAULT_MAX_RETRIES = 3;
+
+/** Ray's names for what `get` throws, from a task's failure. */
+export function failureToError(failure: TaskFailure, taskName: string): Error {
+  switch (failure.type) {
+    case 'APPLICATION': {
+      let cause: unknown;
+      try {
+        cause = failure.cause ? decode(failure.cause) : undefined;
+      } catch {
+        cause = undefined;
+      }
+      return new RayTaskError(taskName, failure.message, failure.stack ?? '', failure.errorName ?? 'Error', failure.nodeIp ?? '?', failure.pid ?? 0, cause);
+    }
+    case 'WORKER_DIED':
+      return new WorkerCrashedError(`the worker running ${taskName} died: ${failure.message}`);
+    case 'NODE_DIED':
+      return new NodeDiedError(`the node running ${taskName} died: ${failure.message}`);
+    case 'UNSCHEDULABLE':
+      return new TaskUnschedulableError(`${taskName} cannot be scheduled: ${failure.message}`);
+    case 'SERIALIZATION':
+      return new TaskSerializationError(`${taskName}: ${failure.message}`);
+    case 'CANCELLED':
+      return new TaskCancelledError(`${taskName} was cancelled`);
+  }
+}
+
+export class CoreWorker {
+  readonly store = new MemoryStore();
+  readonly gcs: GcsClient;
+  address!: Address;
+  nodeIp = '';
+  welcome!: Welcome;
+  private executeHandler?: (message: Execute) => void;
+  /** Tasks that arrived before the executor was attached (they can share a packet with the welcome). */
+  private earlyExecutes: Execute[] = [];
+  /** Called when the raylet connection closes (the node is going away). */
+  onDisconnect?: (err?: Error) => void;
+
+  private conn!: FramedConnection<RayletMessage, ClientMessage>;
+  private nextReqId = 1;
+  private readonly replies = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly exports = new Map<string, Promise<void>>();
+  private blockedDepth = 0;
+
+  private constructor(readonly options: CoreWorkerOptions) {
+    this.gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: options.gcsTimeoutMs ?? 10_000 });
+  }
+
+  static async connect(options: CoreWorkerOptions): Promise<CoreWorker> {
+    const worker = new CoreWorker(options);
+    await worker.open();
+    return worker;
+  }
+
+  get jobId(): string {
+    return this.options.jobId ?? '';
+  }
+
+  private async open(): Promise<void> {
+    this.conn = await connectFramed<RayletMessage, ClientMessage>(this.options.socketPath);
+    const hello: ClientHello = this.options.role === 'driver'
+      ? { type: 'hello', role: 'driver', token: this.options.token, jobId: this.jobId, pid: process.pid, jobDir: this.options.jobDir ?? process.cwd() }
+      : { type: 'hello', role: 'worker', token: this.options.token, workerId: this.options.workerId ?? '', pid: process.pid };
+    // One handler from the start: the raylet may send a task in the same packet as the welcome.
+    const welcome = new Promise<Welcome>((resolve, reject) => {
+      this.conn.on('message', (m) => {
+        if (m.type === 'welcome') {
+          this.welcome = m;
+          this.address = { nodeId: m.nodeId, clientId: m.clientId };
+          this.nodeIp = m.nodeIp;
+          resolve(m);
+        } else if (m.type === 'refused') {
+          reject(new Error(`the raylet refused this ${this.options.role}: ${m.reason}`));
+        } else {
+          this.onMessage(m);
+        }
+      });
+      this.conn.once('close', (err) => reject(err ?? new Error('the raylet closed the connection')));
+    });
+    this.conn.send(hello);
+    await welcome;
+    this.conn.on('close', (err) => {
+      for (const r of this.replies.values()) r.reject(new Error('the raylet connection closed'));
+      this.replies.clear();
+      this.onDisconnect?.(err);
+    });
+  }
+
+  private onMessage(message: RayletMessage): void {
+    switch (message.type) {
+      case 'taskResult':
+        this.onTaskOutcome(message.outcome);
+        break;
+      case 'reply': {
+        const waiter = this.replies.get(message.reqId);
+        this.replies.delete(message.reqId);
+        waiter?.resolve(message);
+        break;
+      }
+      case 'execute':
+        if (this.executeHandler) this.executeHandler(message);
+        else this.earlyExecutes.push(message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  set onExecute(handler: (message: Execute) => void) {
+    this.executeHandler = handler;
+    const early = this.earlyExecutes;
+    this.earlyExecutes = [];
+    for (const m of early) handler(m);
+  }
+
+  send(message: ClientMessage): void {
+    this.conn.send(message);
+  }
+
+  request(message: Omit<ClientRequest, 'reqId'> & { type: ClientRequest['type'] }): Promise<Reply> {
+    const reqId = this.nextReqId++;
+    return new Promise((resolve, reject) => {
+      this.replies.set(reqId, { resolve, reject });
+      this.conn.send({ ...message, reqId } as ClientRequest);
+    });
+  }
+
+  // ---- functions -------------------------------------------------------------------------
+
+  /** Stores the function's source in the GCS function table once (per process and hash). */
+  exportFunction(desc: RemoteFunctionDescriptor): Promise<void> {
+    let done = this.exports.get(desc.hash);
+    if (!done) {
+      const value = Buffer.from(JSON.stringify({ kind: desc.kind, name: desc.name, source: desc.source }));
+      done = this.gcs.kvPut(FUNCTION_NAMESPACE, desc.hash, value, false).then(() => undefined);
+      this.exports.set(desc.hash, done);
+      done.catch(() => this.exports.delete(desc.hash));
+    }
+    return done;
+  }
+
+  // ---- tasks -----------------------------------------------------------------------------
+
+  submitTask(desc: RemoteFunctionDescriptor, args: unknown[], options: TaskOptions, depth = 0): ObjectRef {
+    const returnId = newObjectId();
+    this.store.addPending(returnId);
+    const spec: TaskSpec = {
+      taskId: newTaskId(), jobId: this.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
+      resources: resourceShape(options), strategy: strategyOf(options.scheduling), owner: this.address, depth,
+    };
+    const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.tasks.set(returnId, { spec, retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false });
+    const exported = this.exports.get(desc.hash);
+    const hasRefs = args.some((a) => a instanceof ObjectRef);
+    if (exported && !hasRefs && this.exportsSettled.has(desc.hash)) {
+      try {
+        spec.args = args.map((a, i) => ({ kind: 'value', data: encode(a, `argument ${i} of ${spec.name}`) }));
+      } catch (err) {
+        this.failLocally(returnId, spec.name, 'SERIALIZATION', err as Error);
+        return new ObjectRef(returnId, this.address);
+      }
+      this.send({ type: 'submit', task: spec });
+    } else {
+      void this.submitSlow(desc, spec, args);
+    }
+    return new ObjectRef(returnId, this.address);
+  }
+
+  private readonly exportsSettled = new Set<string>();
+
+  private async submitSlow(desc: RemoteFunctionDescriptor, spec: TaskSpec, args: unknown[]): Promise<void> {
+    try {
+      await this.exportFunction(desc);
+      this.exportsSettled.add(desc.hash);
+      spec.args = await Promise.all(args.map((a, i) => this.resolveArg(a, i, spec.name)));
+    } catch (err) {
+      const failure = (err as { failure?: TaskFailure }).failure;
+      if (failure) this.store.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
+      else this.failLocally(spec.returnId, spec.name, 'SERIALIZATION', err as Error);
+      return;
+    }
+    this.send({ type: 'submit', task: spec });
+  }
+
+  /** Top-level ObjectRef arguments are resolved to their values before the task runs. */
+  private async resolveArg(arg: unknown, index: number, taskName: string): Promise<TaskArg> {
+    if (!(arg instanceof ObjectRef)) return { kind: 'value', data: encode(arg, `argument ${index} of ${taskName}`) };
+    await this.store.whenSettled(arg.id);
+    const state = this.store.get(arg.id);
+    if (!state) throw Object.assign(new Error(`argument ${index} of ${taskName} is a ref this process does not know`), {});
+    if (state.status === 'failed') throw Object.assign(new Error('dependency failed'), { failure: state.failure });
+    if (state.status === 'ready' && state.value.kind === 'inline') return { kind: 'value', data: state.value.data };
+    if (state.status === 'ready' && state.value.kind === 'plasma') return { kind: 'plasma', objectId: arg.id, nodeId: state.value.nodeId, size: state.value.size };
+    throw new Error('unreachable');
+  }
+
+  private failLocally(returnId: string, name: string, type: TaskFailure['type'], err: Error): void {
+    this.store.resolve(returnId, { status: 'failed', failure: { type, message: err.message, errorName: err.name, stack: err.stack }, taskName: name });
+  }
+
+  private onTaskOutcome(outcome: TaskOutcome): void {
+    const record = this.tasks.get(outcome.returnId);
+    if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
+    if (outcome.failure) {
+      const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
+      const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);
+      if (retriable && record.retriesLeft > 0) {
+        record.retriesLeft -= 1;
+        record.spec = { ...record.spec, attempt: record.spec.attempt + 1 };
+        this.send({ type: 'submit', task: record.spec });
+        return;
+      }
+      this.tasks.delete(outcome.returnId);
+      this.store.resolve(outcome.returnId, { status: 'failed', failure: outcome.failure, taskName: record.spec.name });
+      return;
+    }
+    this.tasks.delete(outcome.returnId);
+    this.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
+  }
+
+  // ---- objects ---------------------------------------------------------------------------
+
+  put(value: unknown): ObjectRef {
+    const id = newPutId();
+    const data = encode(value, 'the value given to put');
+    this.store.resolve(id, { status: 'ready', value: { kind: 'inline', data } });
+    return new ObjectRef(id, this.address);
+  }
+
+  /** Values of the refs, in order; rejects with the first failure or GetTimeoutError. */
+  async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
+    const pending = refs.filter((r) => this.store.get(r.id)?.status === 'pending');
+    if (pending.length > 0) await this.waitSettled(pending, pending.length, timeoutMs, true);
+    return refs.map((r) => this.valueOf(r));
+  }
+
+  private valueOf(ref: ObjectRef): unknown {
+    const state: EntryState | undefined = this.store.get(ref.id);
+    if (!state) throw new Error(`${ref} is not known to this process (refs from other processes arrive in a later step)`);
+    if (state.status === 'failed') throw failureToError(state.failure, state.taskName);
+    if (state.status === 'pending') throw new Error('unreachable: pending after wait');
+    if (state.value.kind === 'inline') return decode(state.value.data);
+    throw new Error('values in the object store arrive in a later step');
+  }
+
+  /** Waits until `count` of the refs are settled or the timeout passes. */
+  private waitSettled(refs: ObjectRef[], count: number, timeoutMs: number | undefined, throwOnTimeout: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = 0;
+      let finished = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        if (finished) return;
+        finished = true;
+        if (timer) clearTimeout(timer);
+        this.unblock();
+        if (err) reject(err);
+        else resolve();
+      };
+      this.block();
+      for (const r of refs) {
+        this.store.onSettled(r.id, () => {
+          settled += 1;
+          if (settled >= count) finish();
+        });
+      }
+      if (finished) return;
+      if (timeoutMs !== undefined && timeoutMs >= 0) {
+        timer = setTimeout(() => (throwOnTimeout
+          ? finish(new GetTimeoutError(`get timed out after ${timeoutMs / 1000} s with ${refs.length - settled} of ${refs.length} objects not ready`))
+          : finish()), timeoutMs);
+      }
+    });
+  }
+
+  async wait(refs: ObjectRef[], numReturns: number, timeoutMs?: number): Promise<[ObjectRef[], ObjectRef[]]> {
+    const isSettled = (r: ObjectRef) => this.store.get(r.id)?.status !== 'pending';
+    if (refs.filter(isSettled).length < numReturns) await this.waitSettled(refs.filter((r) => !isSettled(r)), numReturns - refs.filter(isSettled).length, timeoutMs, false);
+    const ready = refs.filter(isSettled).sort((a, b) => this.store.readyOrder(a.id) - this.store.readyOrder(b.id)).slice(0, numReturns);
+    const readySet = new Set(ready);
+    return [ready, refs.filter((r) => !readySet.has(r))];
+  }
+
+  free(refs: ObjectRef[]): void {
+    for (const r of refs) if (this.store.get(r.id)?.status !== 'pending') this.store.delete(r.id);
+  }
+
+  // A worker waiting in get/wait gives its CPU back so that nested tasks can run (no deadlock).
+  private block(): void {
+    if (this.options.role !== 'worker') return;
+    if (this.blockedDepth++ === 0) this.send({ type: 'blocked' });
+  }
+
+  private unblock(): void {
+    if (this.options.role !== 'worker') return;
+    if (--this.blockedDepth === 0) this.send({ type: 'unblocked' });
+  }
+
+  close(): void {
+    this.conn?.close();
+    this.gcs.close();
+  }
+}
+
+export function resourceShape(options: TaskOptions): ResourceShape {
+  const shape: ResourceShape = { CPU: options.numCpus ?? 1 };
+  if (options.numGpus) shape.GPU = options.numGpus;
+  if (options.memory) shape.memory = options.memory;
+  for (const [k, v] of Object.entries(options.resources ?? {})) shape[k] = v;
+  for (const k of Object.keys(shape)) if (shape[k] === 0) delete shape[k];
+  return shape;
+}
+
+export function strategyOf(s: TaskOptions['scheduling']): SchedulingStrategy {
+  if (!s || s === 'DEFAULT') return { kind: 'DEFAULT' };
+  if (s === 'SPREAD') return { kind: 'SPREAD' };
+  return { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft };
+}

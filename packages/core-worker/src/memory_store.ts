@@ -1,0 +1,83 @@
+/**
+ * The owner's view of its objects: pending until the task that makes it finishes, then either a
+ * small value held inline here, a location in some node's object store, or a failure. `wait`/`get`
+ * subscribe to entries; nothing polls.
+ */
+import type { ReturnValue, TaskFailure } from './protocol/messages.js';
+
+export type EntryState =
+  | { status: 'pending' }
+  | { status: 'ready'; value: ReturnValue }
+  | { status: 'failed'; failure: TaskFailure; taskName: string };
+
+interface Entry {
+  state: EntryState;
+  waiters: Array<() => void>;
+  /** Completion order, for `wait`. */
+  readyAt: number;
+}
+
+export class MemoryStore {
+  private readonly entries = new Map<string, Entry>();
+  private sequence = 0;
+
+  addPending(id: string): void {
+    if (!this.entries.has(id)) this.entries.set(id, { state: { status: 'pending' }, waiters: [], readyAt: 0 });
+  }
+
+  resolve(id: string, state: Exclude<EntryState, { status: 'pending' }>): void {
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = { state, waiters: [], readyAt: 0 };
+      this.entries.set(id, entry);
+    }
+    entry.state = state;
+    entry.readyAt = ++this.sequence;
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Back to pending (a retry of the task that makes it is under way). */
+  reset(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry) entry.state = { status: 'pending' };
+  }
+
+  get(id: string): EntryState | undefined {
+    return this.entries.get(id)?.state;
+  }
+
+  readyOrder(id: string): number {
+    return this.entries.get(id)?.readyAt ?? 0;
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** Resolves when the entry is no longer pending (immediately if it is not). */
+  whenSettled(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.state.status !== 'pending') return Promise.resolve();
+    return new Promise((resolve) => entry.waiters.push(resolve));
+  }
+
+  onSettled(id: string, callback: () => void): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.state.status !== 'pending') callback();
+    else entry.waiters.push(callback);
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

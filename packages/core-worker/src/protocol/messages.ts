@@ -1,0 +1,108 @@
+/**
+ * Messages on a node's local data plane (FramedConnection over `<session>/sockets/raylet.sock`)
+ * between the raylet and its clients: drivers and workers. Values travel already encoded (the value
+ * codec); the raylet routes them without decoding.
+ */
+
+export type ResourceShape = Record<string, number>;
+
+export type SchedulingStrategy =
+  | { kind: 'DEFAULT' }
+  | { kind: 'SPREAD' }
+  | { kind: 'NODE_AFFINITY'; nodeId: string; soft: boolean };
+
+/** Where a client lives: the node and its client id on that node's raylet. */
+export interface Address {
+  nodeId: string;
+  clientId: string;
+}
+
+/** A task argument after the submitter resolved its refs. */
+export type TaskArg =
+  | { kind: 'value'; data: Uint8Array }
+  | { kind: 'plasma'; objectId: string; nodeId: string; size: number };
+
+export interface TaskSpec {
+  taskId: string;
+  jobId: string;
+  attempt: number;
+  name: string;
+  fnHash: string;
+  args: TaskArg[];
+  /** Object id of the single return value. */
+  returnId: string;
+  resources: ResourceShape;
+  strategy: SchedulingStrategy;
+  owner: Address;
+  /** Depth of nested submission (0 = submitted by a driver). */
+  depth: number;
+}
+
+/** What a task produced, as the owner stores it. */
+export type ReturnValue =
+  | { kind: 'inline'; data: Uint8Array }
+  | { kind: 'plasma'; nodeId: string; size: number };
+
+export interface TaskFailure {
+  /** APPLICATION: the task threw; WORKER_DIED / NODE_DIED: a system failure; others are scheduling failures. */
+  type: 'APPLICATION' | 'WORKER_DIED' | 'NODE_DIED' | 'UNSCHEDULABLE' | 'SERIALIZATION' | 'CANCELLED';
+  message: string;
+  errorName?: string;
+  stack?: string;
+  /** The thrown value, encoded, when it could be (so `get` rethrows the same class where possible). */
+  cause?: Uint8Array;
+  nodeIp?: string;
+  pid?: number;
+}
+
+export interface TaskOutcome {
+  taskId: string;
+  attempt: number;
+  returnId: string;
+  value?: ReturnValue;
+  failure?: TaskFailure;
+  nodeId: string;
+}
+
+// ---- client -> raylet ----------------------------------------------------------------------
+
+export type ClientHello =
+  | { type: 'hello'; role: 'driver'; token: string; jobId: string; pid: number; jobDir: string }
+  | { type: 'hello'; role: 'worker'; token: string; workerId: string; pid: number };
+
+export interface SubmitTask { type: 'submit'; task: TaskSpec }
+export interface TaskDone { type: 'taskDone'; outcome: TaskOutcome }
+/** A worker waits in `get`: its CPUs go back to the pool until `unblocked`. */
+export interface Blocked { type: 'blocked' }
+export interface Unblocked { type: 'unblocked' }
+
+/** Request/response pairs carry `reqId`; the raylet answers with `{ type: 'reply', reqId, … }`. */
+export type ClientRequest =
+  | { type: 'objCreate'; reqId: number; objectId: string; size: number; owner: Address }
+  | { type: 'objSeal'; reqId: number; objectId: string }
+  | { type: 'objGet'; reqId: number; objectId: string; nodeId: string; size: number }
+  | { type: 'objRelease'; reqId: number; objectIds: string[] }
+  | { type: 'objDelete'; reqId: number; objectIds: string[] }
+  | { type: 'nodeInfo'; reqId: number };
+
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest;
+
+// ---- raylet -> client ----------------------------------------------------------------------
+
+export interface Welcome {
+  type: 'welcome';
+  clientId: string;
+  nodeId: string;
+  nodeIp: string;
+  /** Map the node's object store by opening this path (the arena file is unlinked). */
+  arenaPath: string;
+  arenaSize: number;
+  gcsAddress: string;
+}
+
+export interface Execute { type: 'execute'; task: TaskSpec; jobDir: string }
+export interface TaskResult { type: 'taskResult'; outcome: TaskOutcome }
+export interface Reply { type: 'reply'; reqId: number; ok: boolean; error?: string; errorType?: string; offset?: number; size?: number; info?: unknown }
+export interface Refused { type: 'refused'; reason: string }
+
+export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused;

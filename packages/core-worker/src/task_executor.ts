@@ -1,0 +1,91 @@
+/**
+ * Executes the tasks a raylet sends to this worker, one at a time and in arrival order: fetch the
+ * function by hash from the GCS function table (cached), decode the arguments, run, encode the
+ * result or the error, report to the raylet. An error thrown by the task never takes the worker down.
+ */
+import type { CoreWorker } from './core_worker.js';
+import { FUNCTION_NAMESPACE, type RemoteFunctionDescriptor } from './core_worker.js';
+import { decode, encode } from './serialization.js';
+import { currentTask } from './runtime_context.js';
+import type { Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+
+export type Compile = (desc: RemoteFunctionDescriptor, jobDir: string) => (...args: unknown[]) => unknown;
+
+export class TaskExecutor {
+  private readonly functions = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+  private queue: Execute[] = [];
+  private running = false;
+
+  constructor(private readonly core: CoreWorker, private readonly compile: Compile) {
+    core.onExecute = (m) => {
+      this.queue.push(m);
+      if (!this.running) void this.drain();
+    };
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      const outcome = await this.run(next.task, next.jobDir);
+      this.core.send({ type: 'taskDone', outcome });
+    }
+    this.running = false;
+  }
+
+  private loadFunction(hash: string, jobDir: string): Promise<(...args: unknown[]) => unknown> {
+    let fn = this.functions.get(hash);
+    if (!fn) {
+      fn = this.core.gcs.kvGet(FUNCTION_NAMESPACE, hash).then((value) => {
+        if (!value) throw new Error(`function ${hash} is not in the GCS function table`);
+        const desc = { ...JSON.parse(value.toString('utf8')), hash } as RemoteFunctionDescriptor;
+        return this.compile(desc, jobDir);
+      });
+      this.functions.set(hash, fn);
+      fn.catch(() => this.functions.delete(hash));
+    }
+    return fn;
+  }
+
+  private failure(type: TaskFailure['type'], err: unknown): TaskFailure {
+    const e = err instanceof Error ? err : new Error(String(err));
+    let cause: Uint8Array | undefined;
+    try {
+      cause = encode(err, 'the error');
+    } catch {
+      cause = undefined;
+    }
+    return { type, message: e.message, errorName: e.name, stack: e.stack ?? '', cause, nodeIp: this.core.nodeIp, pid: process.pid };
+  }
+
+  async run(task: TaskSpec, jobDir: string): Promise<TaskOutcome> {
+    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
+    let fn: (...args: unknown[]) => unknown;
+    let args: unknown[];
+    try {
+      fn = await this.loadFunction(task.fnHash, jobDir);
+      args = task.args.map((a) => {
+        if (a.kind === 'value') return decode(a.data);
+        throw new Error('object-store arguments arrive in a later step');
+      });
+    } catch (err) {
+      return { ...base, failure: this.failure('APPLICATION', err) };
+    }
+    currentTask.taskId = task.taskId;
+    // Tasks this one submits belong to its job.
+    this.core.options.jobId = task.jobId;
+    let result: unknown;
+    try {
+      result = await fn(...args);
+    } catch (err) {
+      return { ...base, failure: this.failure('APPLICATION', err) };
+    } finally {
+      currentTask.taskId = '';
+    }
+    try {
+      return { ...base, value: { kind: 'inline', data: encode(result, `the value returned by ${task.name}`) } };
+    } catch (err) {
+      return { ...base, failure: { type: 'SERIALIZATION', message: (err as Error).message, errorName: 'SerializationError', nodeIp: this.core.nodeIp, pid: process.pid } };
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The raylet's local scheduler: resource accounting, the queue of tasks waiting for resources or a
+ * worker, and dispatch to workers. Workers serve one job at a time (they keep that job's functions
+ * and imports); an idle worker with no job takes the first job that needs it. A worker blocked in
+ * `get` gives its CPUs back so nested tasks can run.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger, ResourceMap } from '@rayts/common';
+import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './scheduler_types.js';
+
+export interface QueuedTask {
+  spec: TaskSpec;
+  jobDir: string;
+  /** Sends the outcome to the owner (locally, or back through the node that forwarded the task). */
+  deliver: (outcome: TaskOutcome) => void;
+  queuedAt: number;
+}
+
+export interface WorkerSlot {
+  workerId: string;
+  pid: number;
+  send: (message: Execute) => void;
+  jobId?: string;
+  running?: QueuedTask;
+  held?: ResourceMap;
+  blocked: boolean;
+}
+
+export interface WorkerSource {
+  /** Starts one more worker unless the limit of starting/total workers is reached; false if not. */
+  startWorker(): boolean;
+  /** Kills a worker (its process group). */
+  killWorker(workerId: string, reason: string): void;
+}
+
+export function fits(shape: ResourceMap, available: ResourceMap): boolean {
+  for (const [k, v] of Object.entries(shape)) if ((available[k] ?? 0) + 1e-9 < v) return false;
+  return true;
+}
+
+function acquire(available: ResourceMap, shape: ResourceMap): void {
+  for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) - v;
+}
+
+function release(available: ResourceMap, shape: ResourceMap): void {
+  for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) + v;
+}
+
+/** The CPU part of a shape: what a blocked worker lends back. */
+function cpuPart(shape: ResourceMap): ResourceMap {
+  return shape.CPU ? { CPU: shape.CPU } : {};
+}
+
+export class LocalScheduler extends EventEmitter<{ idle: [] }> {
+  readonly available: ResourceMap;
+  /** FIFO queues per resource shape (Ray's scheduling classes), so a blocked shape costs O(1) per dispatch. */
+  private readonly queues = new Map<string, QueuedTask[]>();
+  private queuedCount = 0;
+  private readonly workers = new Map<string, WorkerSlot>();
+  /** Workers with no running task. */
+  private readonly idle = new Set<WorkerSlot>();
+  private dispatching = false;
+
+  constructor(readonly total: ResourceMap, private readonly source: WorkerSource, private readonly logger: Logger) {
+    super();
+    this.available = { ...total };
+  }
+
+  feasible(shape: ResourceMap): boolean {
+    return fits(shape, this.total);
+  }
+
+  canRunNow(shape: ResourceMap): boolean {
+    return fits(shape, this.available);
+  }
+
+  enqueue(task: QueuedTask): void {
+    const key = shapeKey(task.spec.resources);
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    q.push(task);
+    this.queuedCount += 1;
+    this.dispatch();
+  }
+
+  addWorker(slot: WorkerSlot): void {
+    this.workers.set(slot.workerId, slot);
+    this.idle.add(slot);
+    this.dispatch();
+  }
+
+  workerList(): WorkerSlot[] {
+    return [...this.workers.values()];
+  }
+
+  /** Runs queued tasks while resources and workers allow, in queue order per shape. */
+  dispatch(): void {
+    if (this.dispatching || this.queuedCount === 0) return;
+    this.dispatching = true;
+    try {
+      let needWorker = false;
+      for (const [key, q] of this.queues) {
+        while (q.length > 0) {
+          const task = q[0]!;
+          if (!fits(task.spec.resources, this.available)) break;
+          const worker = this.idleWorkerFor(task.spec.jobId);
+          if (!worker) {
+            needWorker = true;
+            break;
+          }
+          q.shift();
+          this.queuedCount -= 1;
+          acquire(this.available, task.spec.resources);
+          worker.jobId = task.spec.jobId;
+          worker.running = task;
+          worker.held = task.spec.resources;
+          this.idle.delete(worker);
+          worker.send({ type: 'execute', task: task.spec, jobDir: task.jobDir });
+        }
+        if (q.length === 0) this.queues.delete(key);
+      }
+      if (needWorker) this.source.startWorker();
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private idleWorkerFor(jobId: string): WorkerSlot | undefined {
+    let unbound: WorkerSlot | undefined;
+    for (const w of this.idle) {
+      if (w.jobId === jobId) return w;
+      if (!w.jobId && !unbound) unbound = w;
+    }
+    return unbound;
+  }
+
+  onTaskDone(workerId: string, outcome: TaskOutcome): void {
+    const w = this.workers.get(workerId);
+    const task = w?.running;
+    if (!w || !task || task.spec.taskId !== outcome.taskId) {
+      this.logger.warn('task outcome from a worker that was not running it', { workerId, taskId: outcome.taskId });
+      return;
+    }
+    this.finish(w);
+    task.deliver(outcome);
+    this.dispatch();
+  }
+
+  private finish(w: WorkerSlot): void {
+    if (w.held) release(this.available, w.blocked ? subtract(w.held, cpuPart(w.held)) : w.held);
+    w.running = undefined;
+    w.held = undefined;
+    w.blocked = false;
+    if (this.workers.has(w.workerId)) this.idle.add(w);
+  }
+
+  onWorkerGone(workerId: string, reason: string): void {
+    const w = this.workers.get(workerId);
+    if (!w) return;
+    this.workers.delete(workerId);
+    this.idle.delete(w);
+    const task = w.running;
+    if (task) {
+      this.finish(w);
+      task.deliver({
+        taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
+        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid },
+      });
+    }
+    this.dispatch();
+  }
+
+  onBlocked(workerId: string): void {
+    const w = this.workers.get(workerId);
+    if (!w?.running || w.blocked || !w.held) return;
+    w.blocked = true;
+    release(this.available, cpuPart(w.held));
+    this.dispatch();
+  }
+
+  onUnblocked(workerId: string): void {
+    const w = this.workers.get(workerId);
+    if (!w?.running || !w.blocked || !w.held) return;
+    w.blocked = false;
+    // May oversubscribe briefly, as Ray does: the worker is about to continue its task anyway.
+    acquire(this.available, cpuPart(w.held));
+  }
+
+  /** A driver went away: its queued tasks are dropped and its workers killed (they hold its state). */
+  onJobGone(jobId: string): void {
+    this.takeQueued((t) => t.spec.jobId === jobId);
+    for (const w of [...this.workers.values()]) {
+      if (w.jobId === jobId) this.source.killWorker(w.workerId, `job ${jobId} ended`);
+    }
+  }
+
+  /** Shapes waiting here, for `rayts status` Pending Demands. */
+  demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
+    const byShape = new Map<string, ResourceDemand>();
+    for (const t of this.queued()) {
+      const key = shapeKey(t.spec.resources);
+      const d = byShape.get(key);
+      if (d) d.count = (d.count ?? 0) + 1;
+      else byShape.set(key, { shape: t.spec.resources, count: 1, kind: 'task', strategy: '', infeasible: infeasible(t.spec.resources) });
+    }
+    return [...byShape.values()];
+  }
+
+  queued(): QueuedTask[] {
+    return [...this.queues.values()].flat();
+  }
+
+  /** Removes queued tasks matching `predicate` (to move them elsewhere) and returns them. */
+  takeQueued(predicate: (t: QueuedTask) => boolean): QueuedTask[] {
+    const taken: QueuedTask[] = [];
+    for (const [key, q] of this.queues) {
+      const keep = q.filter((t) => !predicate(t));
+      taken.push(...q.filter(predicate));
+      if (keep.length) this.queues.set(key, keep);
+      else this.queues.delete(key);
+    }
+    this.queuedCount -= taken.length;
+    return taken;
+  }
+
+  get busyWorkers(): number {
+    return [...this.workers.values()].filter((w) => w.running && !w.blocked).length;
+  }
+}
+
+export function shapeKey(shape: ResourceMap): string {
+  const keys = Object.keys(shape);
+  if (keys.length === 1) return `${keys[0]}:${shape[keys[0]!]}`;
+  return keys.sort().map((k) => `${k}:${shape[k]}`).join(',');
+}
+
+function subtract(a: ResourceMap, b: ResourceMap): ResourceMap {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) - v;
+  return out;
+}

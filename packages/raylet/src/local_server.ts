@@ -1,0 +1,114 @@
+/**
+ * The raylet's local socket (`<session>/sockets/raylet.sock`, in a 0700 directory): drivers and
+ * workers of this node connect, prove the cluster token in their hello, and then submit tasks,
+ * report results and ask for objects. Each connection is a client with an id the raylet routes by.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
+import { FramedConnection, tokensEqual, type Logger } from '@rayts/common';
+import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
+
+export interface LocalClient {
+  clientId: string;
+  role: 'driver' | 'worker';
+  pid: number;
+  jobId: string;
+  jobDir: string;
+  conn: FramedConnection<ClientMessage, RayletMessage>;
+}
+
+export interface LocalServerHandlers {
+  /** Accept a worker's hello (false: not one of ours). */
+  workerConnected(client: LocalClient, workerId: string): boolean;
+  driverConnected(client: LocalClient): void;
+  disconnected(client: LocalClient): void;
+  submit(client: LocalClient, task: TaskSpec): void;
+  taskDone(client: LocalClient, outcome: TaskOutcome): void;
+  blocked(client: LocalClient, blocked: boolean): void;
+  request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
+}
+
+const HELLO_TIMEOUT_MS = 10_000;
+
+export class LocalServer {
+  readonly clients = new Map<string, LocalClient>();
+  private server?: Server;
+  private nextDriver = 1;
+
+  constructor(
+    readonly socketPath: string,
+    private readonly token: string,
+    private readonly welcome: Omit<Welcome, 'clientId'>,
+    private readonly handlers: LocalServerHandlers,
+    private readonly logger: Logger,
+  ) {}
+
+  listen(): Promise<void> {
+    rmSync(this.socketPath, { force: true });
+    this.server = createServer((socket) => this.accept(socket));
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.socketPath, () => {
+        chmodSync(this.socketPath, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new FramedConnection<ClientMessage, RayletMessage>(socket);
+    const timer = setTimeout(() => conn.socket.destroy(), HELLO_TIMEOUT_MS);
+    conn.once('message', (hello) => {
+      clearTimeout(timer);
+      if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensEqual(hello.token, this.token)) {
+        this.logger.warn('refused a local client without the cluster token');
+        conn.send({ type: 'refused', reason: 'missing or wrong cluster token' });
+        conn.close();
+        return;
+      }
+      const client: LocalClient = {
+        clientId: hello.role === 'worker' ? hello.workerId : `driver-${process.pid}-${this.nextDriver++}`,
+        role: hello.role, pid: hello.pid, jobId: hello.role === 'driver' ? hello.jobId : '',
+        jobDir: hello.role === 'driver' ? hello.jobDir : '', conn,
+      };
+      if (hello.role === 'worker' && !this.handlers.workerConnected(client, hello.workerId)) {
+        conn.send({ type: 'refused', reason: 'unknown worker id' });
+        conn.close();
+        return;
+      }
+      this.clients.set(client.clientId, client);
+      conn.send({ ...this.welcome, clientId: client.clientId });
+      if (client.role === 'driver') this.handlers.driverConnected(client);
+      conn.on('message', (m) => this.dispatch(client, m));
+      conn.on('close', () => {
+        this.clients.delete(client.clientId);
+        this.handlers.disconnected(client);
+      });
+    });
+    conn.on('close', () => clearTimeout(timer));
+  }
+
+  private dispatch(client: LocalClient, m: ClientMessage): void {
+    switch (m.type) {
+      case 'submit': return this.handlers.submit(client, m.task);
+      case 'taskDone': return this.handlers.taskDone(client, m.outcome);
+      case 'blocked': return this.handlers.blocked(client, true);
+      case 'unblocked': return this.handlers.blocked(client, false);
+      case 'hello': return;
+      default: return this.handlers.request(client, m);
+    }
+  }
+
+  send(clientId: string, message: RayletMessage): boolean {
+    const client = this.clients.get(clientId);
+    if (!client) return false;
+    client.conn.send(message);
+    return true;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.conn.socket.destroy();
+    this.server?.close();
+    rmSync(this.socketPath, { force: true });
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Runs a driver program the way a user does: a .mjs file in its own directory, outside the repo,
+ * whose `import 'rayts'` resolves through node_modules/rayts (a link to this checkout, as
+ * `npm link rayts` or `npm install <checkout>` make).
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, type RunResult, type TestCluster, collect } from './cluster.js';
+import { spawn } from 'node:child_process';
+
+export function makeUserProject(cluster: TestCluster, name = 'app'): string {
+  const dir = join(cluster.root, name);
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(dir, 'node_modules', 'rayts'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `user-${name}`, type: 'module', private: true }));
+  return dir;
+}
+
+/** Writes `source` as main.mjs in the project and runs it with the cluster's environment. */
+export function runDriver(cluster: TestCluster, dir: string, source: string, env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<RunResult> {
+  writeFileSync(join(dir, 'main.mjs'), source);
+  const child = spawn(process.execPath, ['main.mjs'], { cwd: dir, env: { ...cluster.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collect(child, timeoutMs);
+}
+
+/** Parses the last line of stdout that starts with RESULT as JSON. */
+export function resultOf(run: RunResult): any {
+  const line = run.stdout.split('\n').reverse().find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`no RESULT line (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
