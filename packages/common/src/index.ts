@@ -22,3 +22,6 @@ export type { ClusterInfo__Output } from './generated/rayts/v1/ClusterInfo.js';
 export type { ClusterStatus__Output } from './generated/rayts/v1/ClusterStatus.js';
 export type { ResourceDemand, ResourceDemand__Output } from './generated/rayts/v1/ResourceDemand.js';
 export type { LogFile__Output } from './generated/rayts/v1/LogFile.js';
+export type { TaskSpec as TaskSpecMsg, TaskSpec__Output as TaskSpecMsgOutput } from './generated/rayts/v1/TaskSpec.js';
+export type { TaskOutcome as TaskOutcomeMsg, TaskOutcome__Output as TaskOutcomeMsgOutput } from './generated/rayts/v1/TaskOutcome.js';
+export type { NodeResources__Output } from './generated/rayts/v1/NodeResources.js';

@@ -96,11 +96,17 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
     }),
     ReportResources: unary(logger, 'ReportResources', (req) => {
       if (req.clusterId && req.clusterId !== ctx.identity.clusterId) {
-        return { reregister: false, nodeDead: true, reason: `the head at ${ctx.gcsAddress} is another cluster (${ctx.identity.clusterId})` };
+        return { reregister: false, nodeDead: true, reason: `the head at ${ctx.gcsAddress} is another cluster (${ctx.identity.clusterId})`, clusterView: [] };
       }
       const outcome = nodes.report(req.nodeId, validResources(req.resourcesAvailable, 'resources_available'), req.pendingDemands);
-      if (outcome === 'dead') return { reregister: false, nodeDead: true, reason: nodes.deathReason(req.nodeId) };
-      return { reregister: outcome === 'unknown', nodeDead: false, reason: '' };
+      if (outcome === 'dead') return { reregister: false, nodeDead: true, reason: nodes.deathReason(req.nodeId), clusterView: [] };
+      return {
+        reregister: outcome === 'unknown', nodeDead: false, reason: '',
+        clusterView: nodes.alive().map((n) => ({
+          nodeId: n.record.nodeId, nodeIp: n.record.nodeIp, rayletPort: n.record.rayletPort,
+          total: n.record.resourcesTotal, available: n.available, labels: n.record.labels,
+        })),
+      };
     }),
     UnregisterNode: unary(logger, 'UnregisterNode', (req) => {
       nodes.markDead(req.nodeId, 'NODE_DEATH_EXPECTED', req.reason.slice(0, 500) || 'stopped');

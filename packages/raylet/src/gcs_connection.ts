@@ -6,7 +6,7 @@
  */
 import {
   AuthenticationError, ClusterUnreachableError, GcsClient, PROTOCOL_VERSION, RaytsError, VersionMismatchError,
-  type Config, type Logger, type NodeInfo, type ResourceMap, type ResourceDemand,
+  type Config, type Logger, type NodeInfo, type NodeResources__Output, type ResourceMap, type ResourceDemand,
 } from '@rayts/common';
 
 export interface GcsConnectionOptions {
@@ -16,6 +16,8 @@ export interface GcsConnectionOptions {
   logger: Logger;
   available: () => ResourceMap;
   demands: () => ResourceDemand[];
+  /** Every alive node's resources, from each report's reply. */
+  onClusterView?: (view: NodeResources__Output[]) => void;
   /** Called once when the raylet must exit; `code` 0 = clean. */
   onFatal: (reason: string, code: number) => void;
 }
@@ -84,6 +86,8 @@ export class GcsConnection {
         this.fatal(`the head declared this node dead: ${reply.reason}`, 1);
       } else if (reply.reregister) {
         this.needsRegistration = true;
+      } else {
+        this.options.onClusterView?.(reply.clusterView);
       }
     } catch (err) {
       if (isFatal(err)) {

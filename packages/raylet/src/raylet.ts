@@ -11,6 +11,8 @@ import { GcsConnection } from './gcs_connection.js';
 import { WorkerPool } from './worker_pool.js';
 import { LocalScheduler } from './local_scheduler.js';
 import { LocalServer, type LocalClient } from './local_server.js';
+import { TaskRouter } from './task_router.js';
+import { specFromProto, outcomeToProto } from './task_proto.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
 export interface RayletOptions {
@@ -44,6 +46,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const detected = await detectResources({ ...options.flags, nodeIp: options.nodeIp, isHead: options.isHead }, config);
   for (const note of detected.notes) logger.warn(note);
 
+  const routerRef: { current?: TaskRouter } = {};
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
@@ -58,6 +61,12 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     ListLogs: unary(logger, 'ListLogs', (req) => ({
       nodeId, nodeIp: options.nodeIp,
       files: listLogs(paths.logs, req.glob.slice(0, 256)).map((f) => ({ name: f.name, size: f.size, modifiedMs: f.modifiedMs, category: f.category })),
+    })),
+    ExecuteTask: unary(logger, 'ExecuteTask', (req) => new Promise((resolve) => {
+      if (!req.task) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'task is required');
+      const spec = specFromProto(req.task);
+      if (!routerRef.current) throw new RpcError(grpc.status.UNAVAILABLE, 'the raylet is starting');
+      routerRef.current.accept({ spec, jobDir: req.jobDir, queuedAt: Date.now(), deliver: (outcome) => resolve(outcomeToProto({ ...outcome, nodeId: outcome.nodeId || nodeId })) });
     })),
     StreamLog: serverStream(logger, 'StreamLog', async (req, call) => {
       const path = resolveLogName(paths.logs, req.name);
@@ -113,7 +122,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     submit: (client, task) => {
       logger.debug('task submitted', { taskId: task.taskId, name: task.name, from: client.clientId });
       const jobDir = client.role === 'driver' ? client.jobDir : (sched.workerList().find((w) => w.workerId === client.clientId)?.running?.jobDir ?? '');
-      sched.enqueue({
+      router.route({
         spec: task, jobDir, queuedAt: Date.now(),
         deliver: (outcome: TaskOutcome) => { local.send(task.owner.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || nodeId } }); },
       });
@@ -132,6 +141,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     },
   }, logger);
   await local.listen();
+  const router = new TaskRouter(nodeId, address, sched, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs }, logger);
+  routerRef.current = router;
 
   const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs });
   let stopping = false;
@@ -142,6 +153,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     logger.info('raylet stopping', { reason });
     if (graceful) await gcs.unregisterNode(nodeId, reason, 2000).catch(() => undefined);
     local.close();
+    router.close();
     await pool.stop();
     server.forceShutdown();
     gcs.close();
@@ -154,7 +166,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION,
     },
     available: () => ({ ...sched.available }),
-    demands: () => sched.demands((shape) => !sched.feasible(shape)),
+    demands: () => router.demands(),
+    onClusterView: (view) => router.updateView(view),
     onFatal: (reason, code) => {
       logger.error(reason);
       void stop(reason, false).finally(() => options.onFatal(reason, code));

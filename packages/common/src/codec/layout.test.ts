@@ -128,7 +128,7 @@ describe('contiguous layout', () => {
     expect(out.a).toEqual(new Ref('aa'));
     expect(out.list[0]).toEqual(new Ref('bb'));
     expect(out.list[1]).toBeInstanceOf(Float64Array);
-    expect(out.list[1]!.buffer).toBe(block.buffer);
+    expect((out.list[1] as Float64Array).buffer).toBe(block.buffer);
   });
 
   it('encodeToBuffer makes one Buffer in the same layout, including sections', () => {

@@ -61,7 +61,7 @@ describe('round trips', () => {
   });
 
   it('keeps nested plain data, sparse arrays and undefined fields', () => {
-    const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+    const sparse = [1, , 3];
     const value = { a: 1, b: 'x', c: [1, 2, { d: [true, null] }], u: undefined, s: sparse, big: 1n, neg: -0 };
     for (const out of roundTrips(value)) {
       expect(out).toEqual(value);

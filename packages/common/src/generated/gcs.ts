@@ -22,6 +22,7 @@ import type { KvServiceClient as _rayts_v1_KvServiceClient, KvServiceDefinition 
 import type { ListNodesReply as _rayts_v1_ListNodesReply, ListNodesReply__Output as _rayts_v1_ListNodesReply__Output } from './rayts/v1/ListNodesReply.js';
 import type { ListNodesRequest as _rayts_v1_ListNodesRequest, ListNodesRequest__Output as _rayts_v1_ListNodesRequest__Output } from './rayts/v1/ListNodesRequest.js';
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
+import type { NodeResources as _rayts_v1_NodeResources, NodeResources__Output as _rayts_v1_NodeResources__Output } from './rayts/v1/NodeResources.js';
 import type { NodeServiceClient as _rayts_v1_NodeServiceClient, NodeServiceDefinition as _rayts_v1_NodeServiceDefinition } from './rayts/v1/NodeService.js';
 import type { RegisterJobReply as _rayts_v1_RegisterJobReply, RegisterJobReply__Output as _rayts_v1_RegisterJobReply__Output } from './rayts/v1/RegisterJobReply.js';
 import type { RegisterJobRequest as _rayts_v1_RegisterJobRequest, RegisterJobRequest__Output as _rayts_v1_RegisterJobRequest__Output } from './rayts/v1/RegisterJobRequest.js';
@@ -61,6 +62,7 @@ export interface ProtoGrpcType {
       ListNodesRequest: MessageTypeDefinition<_rayts_v1_ListNodesRequest, _rayts_v1_ListNodesRequest__Output>
       NodeDeathCause: EnumTypeDefinition
       NodeInfo: MessageTypeDefinition<_rayts_v1_NodeInfo, _rayts_v1_NodeInfo__Output>
+      NodeResources: MessageTypeDefinition<_rayts_v1_NodeResources, _rayts_v1_NodeResources__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_NodeServiceClient> & { service: _rayts_v1_NodeServiceDefinition }
       NodeState: EnumTypeDefinition
       RegisterJobReply: MessageTypeDefinition<_rayts_v1_RegisterJobReply, _rayts_v1_RegisterJobReply__Output>

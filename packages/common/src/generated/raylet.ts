@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from './rayts/v1/ExecuteTaskRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from './rayts/v1/ListLogsReply.js';
@@ -9,7 +10,12 @@ import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Out
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from './rayts/v1/LogChunk.js';
 import type { LogFile as _rayts_v1_LogFile, LogFile__Output as _rayts_v1_LogFile__Output } from './rayts/v1/LogFile.js';
 import type { RayletServiceClient as _rayts_v1_RayletServiceClient, RayletServiceDefinition as _rayts_v1_RayletServiceDefinition } from './rayts/v1/RayletService.js';
+import type { SchedulingStrategy as _rayts_v1_SchedulingStrategy, SchedulingStrategy__Output as _rayts_v1_SchedulingStrategy__Output } from './rayts/v1/SchedulingStrategy.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from './rayts/v1/StreamLogRequest.js';
+import type { TaskArg as _rayts_v1_TaskArg, TaskArg__Output as _rayts_v1_TaskArg__Output } from './rayts/v1/TaskArg.js';
+import type { TaskFailure as _rayts_v1_TaskFailure, TaskFailure__Output as _rayts_v1_TaskFailure__Output } from './rayts/v1/TaskFailure.js';
+import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from './rayts/v1/TaskOutcome.js';
+import type { TaskSpec as _rayts_v1_TaskSpec, TaskSpec__Output as _rayts_v1_TaskSpec__Output } from './rayts/v1/TaskSpec.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -18,6 +24,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      ExecuteTaskRequest: MessageTypeDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_ExecuteTaskRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
       ListLogsReply: MessageTypeDefinition<_rayts_v1_ListLogsReply, _rayts_v1_ListLogsReply__Output>
@@ -25,7 +32,12 @@ export interface ProtoGrpcType {
       LogChunk: MessageTypeDefinition<_rayts_v1_LogChunk, _rayts_v1_LogChunk__Output>
       LogFile: MessageTypeDefinition<_rayts_v1_LogFile, _rayts_v1_LogFile__Output>
       RayletService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_RayletServiceClient> & { service: _rayts_v1_RayletServiceDefinition }
+      SchedulingStrategy: MessageTypeDefinition<_rayts_v1_SchedulingStrategy, _rayts_v1_SchedulingStrategy__Output>
       StreamLogRequest: MessageTypeDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_StreamLogRequest__Output>
+      TaskArg: MessageTypeDefinition<_rayts_v1_TaskArg, _rayts_v1_TaskArg__Output>
+      TaskFailure: MessageTypeDefinition<_rayts_v1_TaskFailure, _rayts_v1_TaskFailure__Output>
+      TaskOutcome: MessageTypeDefinition<_rayts_v1_TaskOutcome, _rayts_v1_TaskOutcome__Output>
+      TaskSpec: MessageTypeDefinition<_rayts_v1_TaskSpec, _rayts_v1_TaskSpec__Output>
     }
   }
 }

@@ -7,6 +7,8 @@ import type { HealthCheckReply__Output } from '../generated/rayts/v1/HealthCheck
 import type { ListLogsReply__Output } from '../generated/rayts/v1/ListLogsReply.js';
 import type { StreamLogRequest } from '../generated/rayts/v1/StreamLogRequest.js';
 import type { LogChunk__Output } from '../generated/rayts/v1/LogChunk.js';
+import type { ExecuteTaskRequest } from '../generated/rayts/v1/ExecuteTaskRequest.js';
+import type { TaskOutcome__Output } from '../generated/rayts/v1/TaskOutcome.js';
 
 export class RayletClient {
   private readonly client: RayletServiceClient;
@@ -21,6 +23,11 @@ export class RayletClient {
 
   listLogs(glob = ''): Promise<ListLogsReply__Output> {
     return unaryCall((md, o, cb) => this.client.ListLogs({ glob }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  }
+
+  /** Runs a task on that node; resolves with its outcome whenever it finishes (no deadline). */
+  executeTask(request: ExecuteTaskRequest): Promise<TaskOutcome__Output> {
+    return unaryCall((md, o, cb) => this.client.ExecuteTask(request, md, {}, cb), 0, this.address, 'raylet');
   }
 
   /** Streams a log file; resolves when the stream ends (never, with follow, until `cancel`). */

@@ -182,9 +182,18 @@ function normalise(text: string, name: string): { source: string; program: EsNod
   return { source, program: reparsed.program, kind: 'function' };
 }
 
-/** Vite/Vitest rewrites of `import(x)` and `import.meta`, undone so that shipped code works anywhere. */
+/**
+ * Rewrites of `import(x)` and `import.meta`, undone so that shipped code works anywhere: Vite/Vitest's,
+ * and rayts's own (a function defined inside a task was compiled from rewritten source, see compile.ts).
+ */
 const VITE_DYNAMIC_IMPORT = '__vite_ssr_dynamic_import__';
 const VITE_IMPORT_META = '__vite_ssr_import_meta__';
+
+function rewrittenImport(name: string): 'import' | 'import.meta' | undefined {
+  if (name === VITE_DYNAMIC_IMPORT || /^__rayts_import\d*$/.test(name)) return 'import';
+  if (name === VITE_IMPORT_META || /^__rayts_import_meta\d*$/.test(name)) return 'import.meta';
+  return undefined;
+}
 
 /**
  * Finds the free variables a worker does not provide. Code transformed by Vite (as in a Vitest test
@@ -193,13 +202,13 @@ const VITE_IMPORT_META = '__vite_ssr_import_meta__';
  */
 function resolveFree(source: string, program: EsNode): { source: string; free: Map<string, FreeReference[]> } {
   let refs = findFreeReferences(program).filter((r) => !WORKER_GLOBALS.has(r.name));
-  const vite = refs.filter((r) => r.name === VITE_DYNAMIC_IMPORT || r.name === VITE_IMPORT_META);
+  const vite = refs.filter((r) => rewrittenImport(r.name) !== undefined);
   if (vite.length > 0) {
     let out = source;
     for (const r of [...vite].sort((a, b) => b.node.start - a.node.start)) {
       const start = r.node.start - 1;
       const end = r.node.end - 1;
-      out = out.slice(0, start) + (r.name === VITE_DYNAMIC_IMPORT ? 'import' : 'import.meta') + out.slice(end);
+      out = out.slice(0, start) + rewrittenImport(r.name)! + out.slice(end);
     }
     source = out;
     const reparsed = parseAsExpression(source);

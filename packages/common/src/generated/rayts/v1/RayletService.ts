@@ -3,14 +3,25 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from '../../rayts/v1/ExecuteTaskRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from '../../rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from '../../rayts/v1/HealthCheckRequest.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from '../../rayts/v1/ListLogsReply.js';
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from '../../rayts/v1/ListLogsRequest.js';
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from '../../rayts/v1/LogChunk.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from '../../rayts/v1/StreamLogRequest.js';
+import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from '../../rayts/v1/TaskOutcome.js';
 
 export interface RayletServiceClient extends grpc.Client {
+  ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  executeTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  executeTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  executeTask(argument: _rayts_v1_ExecuteTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  executeTask(argument: _rayts_v1_ExecuteTaskRequest, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  
   HealthCheck(argument: _rayts_v1_HealthCheckRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_HealthCheckReply__Output>): grpc.ClientUnaryCall;
   HealthCheck(argument: _rayts_v1_HealthCheckRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_HealthCheckReply__Output>): grpc.ClientUnaryCall;
   HealthCheck(argument: _rayts_v1_HealthCheckRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_HealthCheckReply__Output>): grpc.ClientUnaryCall;
@@ -37,6 +48,8 @@ export interface RayletServiceClient extends grpc.Client {
 }
 
 export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation {
+  ExecuteTask: grpc.handleUnaryCall<_rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome>;
+  
   HealthCheck: grpc.handleUnaryCall<_rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply>;
   
   ListLogs: grpc.handleUnaryCall<_rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply>;
@@ -46,6 +59,7 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
 }
 
 export interface RayletServiceDefinition extends grpc.ServiceDefinition {
+  ExecuteTask: MethodDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_TaskOutcome, _rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome__Output>
   HealthCheck: MethodDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply__Output>
   ListLogs: MethodDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsReply, _rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>

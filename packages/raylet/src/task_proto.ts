@@ -1,0 +1,52 @@
+/** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
+import type { TaskSpec, TaskOutcome } from './scheduler_types.js';
+import type { TaskSpecMsgOutput as TaskSpecMsg, TaskSpecMsg as TaskSpecIn, TaskOutcomeMsgOutput as TaskOutcomeMsg, TaskOutcomeMsg as TaskOutcomeIn } from '@rayts/common';
+
+export function specToProto(spec: TaskSpec): TaskSpecIn {
+  return {
+    taskId: spec.taskId, jobId: spec.jobId, attempt: spec.attempt, name: spec.name, fnHash: spec.fnHash, returnId: spec.returnId,
+    args: spec.args.map((a) => (a.kind === 'value'
+      ? { value: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), inPlasma: false }
+      : { inPlasma: true, objectId: a.objectId, nodeId: a.nodeId, size: a.size })),
+    resources: spec.resources,
+    strategy: spec.strategy.kind === 'NODE_AFFINITY'
+      ? { kind: 'NODE_AFFINITY', nodeId: spec.strategy.nodeId, soft: spec.strategy.soft }
+      : { kind: spec.strategy.kind },
+    ownerNodeId: spec.owner.nodeId, ownerClientId: spec.owner.clientId, depth: spec.depth,
+  };
+}
+
+export function specFromProto(m: TaskSpecMsg): TaskSpec {
+  const s = m.strategy;
+  return {
+    taskId: m.taskId, jobId: m.jobId, attempt: m.attempt, name: m.name, fnHash: m.fnHash, returnId: m.returnId,
+    args: m.args.map((a) => (a.inPlasma
+      ? { kind: 'plasma' as const, objectId: a.objectId, nodeId: a.nodeId, size: Number(a.size) }
+      : { kind: 'value' as const, data: a.value })),
+    resources: Object.fromEntries(Object.entries(m.resources).map(([k, v]) => [k, Number(v)])),
+    strategy: s?.kind === 'NODE_AFFINITY' ? { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft }
+      : s?.kind === 'SPREAD' ? { kind: 'SPREAD' } : { kind: 'DEFAULT' },
+    owner: { nodeId: m.ownerNodeId, clientId: m.ownerClientId }, depth: m.depth,
+  };
+}
+
+export function outcomeToProto(o: TaskOutcome): TaskOutcomeIn {
+  const f = o.failure;
+  return {
+    taskId: o.taskId, attempt: o.attempt, returnId: o.returnId, nodeId: o.nodeId, failed: !!f,
+    failure: f ? { type: f.type, message: f.message, errorName: f.errorName ?? '', stack: f.stack ?? '',
+      cause: f.cause ? Buffer.from(f.cause.buffer, f.cause.byteOffset, f.cause.byteLength) : Buffer.alloc(0), nodeIp: f.nodeIp ?? '', pid: f.pid ?? 0 } : undefined,
+    value: o.value?.kind === 'inline' ? Buffer.from(o.value.data.buffer, o.value.data.byteOffset, o.value.data.byteLength) : Buffer.alloc(0),
+    valueInPlasma: o.value?.kind === 'plasma', valueSize: o.value?.kind === 'plasma' ? o.value.size : 0,
+  };
+}
+
+export function outcomeFromProto(m: TaskOutcomeMsg): TaskOutcome {
+  const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId };
+  if (m.failed && m.failure) {
+    const f = m.failure;
+    return { ...base, failure: { type: f.type as NonNullable<TaskOutcome['failure']>['type'], message: f.message, errorName: f.errorName, stack: f.stack,
+      cause: f.cause.length ? f.cause : undefined, nodeIp: f.nodeIp, pid: f.pid } };
+  }
+  return { ...base, value: m.valueInPlasma ? { kind: 'plasma', nodeId: m.nodeId, size: Number(m.valueSize) } : { kind: 'inline', data: m.value } };
+}

@@ -1,0 +1,127 @@
+/**
+ * Sends each task where the placement says: into the local scheduler, to another raylet over gRPC
+ * (ExecuteTask stays open until the task finished there), back to its owner as unschedulable, or
+ * into the infeasible list, which is retried whenever the cluster view changes (a node that fits may
+ * have joined). Tasks waiting here for resources move to nodes that have them free (spillback).
+ */
+import { RayletClient, formatAddress, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
+import { ClusterPlacement, type ViewNode } from './cluster_placement.js';
+import { fits, type LocalScheduler, type QueuedTask } from './local_scheduler.js';
+import { outcomeFromProto, specToProto } from './task_proto.js';
+import type { ResourceDemand } from './scheduler_types.js';
+
+export class TaskRouter {
+  private view: ViewNode[] = [];
+  private infeasible: QueuedTask[] = [];
+  private readonly placement: ClusterPlacement;
+  private readonly clients = new Map<string, RayletClient>();
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly localAddress: string,
+    private readonly scheduler: LocalScheduler,
+    private readonly clientOptions: ClientOptions,
+    private readonly logger: Logger,
+  ) {
+    this.placement = new ClusterPlacement(nodeId);
+  }
+
+  private localView(): ViewNode {
+    return { nodeId: this.nodeId, address: this.localAddress, total: this.scheduler.total, available: this.scheduler.available };
+  }
+
+  route(task: QueuedTask): void {
+    const decision = this.placement.decide(task.spec.resources, task.spec.strategy, this.localView(), this.view);
+    switch (decision.kind) {
+      case 'local':
+        this.scheduler.enqueue(task);
+        return;
+      case 'remote':
+        this.forward(task, decision.node);
+        return;
+      case 'infeasible':
+        this.infeasible.push(task);
+        this.logger.info('task is infeasible for now', { taskId: task.spec.taskId, resources: task.spec.resources });
+        return;
+      case 'unschedulable':
+        task.deliver({ taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: this.nodeId,
+          failure: { type: 'UNSCHEDULABLE', message: decision.reason } });
+    }
+  }
+
+  /** Runs a task another raylet placed here: locally when it fits this node, else placed again. */
+  accept(task: QueuedTask): void {
+    if (this.scheduler.feasible(task.spec.resources)) this.scheduler.enqueue(task);
+    else this.route(task);
+  }
+
+  private client(address: string): RayletClient {
+    let c = this.clients.get(address);
+    if (!c) this.clients.set(address, (c = new RayletClient(address, this.clientOptions)));
+    return c;
+  }
+
+  private forward(task: QueuedTask, node: ViewNode): void {
+    // Count it against the target until its next report, so a burst spreads instead of piling up.
+    for (const [k, v] of Object.entries(task.spec.resources)) node.available[k] = (node.available[k] ?? 0) - v;
+    this.client(node.address).executeTask({ task: specToProto(task.spec), jobDir: task.jobDir })
+      .then((m) => task.deliver(outcomeFromProto(m)))
+      .catch((err: Error) => task.deliver({
+        taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: node.nodeId,
+        failure: { type: 'NODE_DIED', message: `node ${node.nodeId.slice(0, 12)}… (${node.address}) failed while running it: ${err.message}` },
+      }));
+  }
+
+  /** A fresh cluster view: retry infeasible tasks and move waiting ones to nodes with free resources. */
+  updateView(nodes: NodeResources__Output[]): void {
+    const alive = new Set(nodes.map((n) => n.nodeId));
+    for (const [address, c] of this.clients) {
+      if (!nodes.some((n) => formatAddress(n.nodeIp, n.rayletPort) === address)) { c.close(); this.clients.delete(address); }
+    }
+    this.view = nodes.filter((n) => n.nodeId !== this.nodeId).map((n) => ({
+      nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: numbers(n.total), available: numbers(n.available),
+    }));
+    void alive;
+    const retry = this.infeasible;
+    this.infeasible = [];
+    for (const t of retry) this.route(t);
+    this.spillWaiting();
+  }
+
+  private spillWaiting(): void {
+    const others = this.view.filter((n) => Object.keys(n.available).length > 0);
+    if (others.length === 0) return;
+    const movable = this.scheduler.takeQueued((t) => t.spec.strategy.kind !== 'NODE_AFFINITY'
+      && !this.scheduler.canRunNow(t.spec.resources) && others.some((n) => fits(t.spec.resources, n.available)));
+    for (const t of movable) {
+      const target = others.find((n) => fits(t.spec.resources, n.available));
+      if (target) this.forward(t, target);
+      else this.scheduler.enqueue(t);
+    }
+  }
+
+  demands(): ResourceDemand[] {
+    const local = this.scheduler.demands((shape) => !this.feasibleAnywhere(shape));
+    const byShape = new Map<string, ResourceDemand>();
+    for (const t of this.infeasible) {
+      const key = JSON.stringify(Object.entries(t.spec.resources).sort());
+      const d = byShape.get(key);
+      if (d) d.count = (d.count ?? 0) + 1;
+      else byShape.set(key, { shape: t.spec.resources, count: 1, kind: 'task', strategy: '', infeasible: true });
+    }
+    return [...local, ...byShape.values()];
+  }
+
+  private feasibleAnywhere(shape: ResourceMap): boolean {
+    return fits(shape, this.scheduler.total) || this.view.some((n) => fits(shape, n.total));
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+function numbers(map: Record<string, number | string>): ResourceMap {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
+}
