@@ -17,6 +17,7 @@ export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';
 export * from './resources.js';
 export * from './wire/framed.js';
+export * from './codec/index.js';
 export type { NodeInfo, NodeInfo__Output } from './generated/rayts/v1/NodeInfo.js';
 export type { ClusterInfo__Output } from './generated/rayts/v1/ClusterInfo.js';
 export type { ClusterStatus__Output } from './generated/rayts/v1/ClusterStatus.js';

@@ -1,0 +1,249 @@
+/**
+ * The arena: one shared-memory file per node, mapped by the raylet and by every worker.
+ *
+ * `Arena.create` makes a uniquely named file in `/dev/shm` (or a fallback dir), unlinks it at once
+ * (right after open, before it is sized or mapped), sizes it with ftruncate and maps it. The name
+ * exists for two consecutive syscalls, so nothing is left in /dev/shm even when the process is
+ * SIGKILLed; the memory goes back to the kernel when the last fd and mapping are gone. Other
+ * processes of the same user map it through `/proc/<pid>/fd/<fd>` (which opens the unlinked file)
+ * or through an inherited fd.
+ *
+ * Node 20 caps one ArrayBuffer at `buffer.constants.MAX_LENGTH` (4 GiB), so a bigger arena is mapped
+ * as several segments of `segmentSize` bytes; an object never straddles a segment boundary (the
+ * allocator is told the boundaries) and `view(offset, length)` picks the right segment.
+ */
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, readdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RaytsError, formatBytes } from '@rayts/common';
+import { loadNative } from './native.js';
+
+export const DEFAULT_ARENA_DIR = '/dev/shm';
+const FILE_PREFIX = 'rayts-arena-';
+
+export interface ArenaCreateOptions {
+  /** Bytes to map. */
+  size: number;
+  /** Where the file is created (default `/dev/shm`). */
+  dir?: string;
+  /** Used when `dir` has less free space than `size` (default `os.tmpdir()`), with a warning. */
+  fallbackDir?: string;
+  /** Reserve (fallocate) and touch every page once now, so no object write pays a first-touch fault. */
+  prefault?: boolean;
+  /** Largest mapping per ArrayBuffer (default: Node's Buffer limit, 4 GiB on Node 20). */
+  segmentSize?: number;
+}
+
+export interface ArenaAttachOptions {
+  writable?: boolean;
+  /** MAP_POPULATE: map every page now (cheap minor faults for pages the creator already touched). */
+  populate?: boolean;
+  segmentSize?: number;
+}
+
+export function defaultSegmentSize(): number {
+  const page = loadNative().pageSize();
+  const limit = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32);
+  return Math.floor(limit / page) * page;
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes arena files a dead process left behind in the two-syscall window between open and unlink. */
+function sweepStale(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(FILE_PREFIX)) continue;
+    const pid = Number(name.slice(FILE_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || pidAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* someone else removed it, or it is not ours to remove */
+    }
+  }
+}
+
+export class Arena {
+  /** The mapped segments, in order; segment i covers [i*segmentSize, min(size, (i+1)*segmentSize)). */
+  readonly buffers: readonly ArrayBuffer[];
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly size: number,
+    readonly segmentSize: number,
+    buffers: ArrayBuffer[],
+    /** The directory the file was created in (undefined for an attached arena). */
+    readonly dir: string | undefined,
+    /** Set when the arena fell back from /dev/shm to a disk-backed dir: log it loudly. */
+    readonly warning: string | undefined,
+    readonly owner: boolean,
+  ) {
+    this.buffers = buffers;
+  }
+
+  /** The whole arena when it fits one segment (always, below 4 GiB); else the first segment. */
+  get buffer(): ArrayBuffer {
+    return this.buffers[0]!;
+  }
+
+  /** Another process of the same user opens this path to map the same memory (Linux). */
+  get procPath(): string {
+    return `/proc/${process.pid}/fd/${this.fd}`;
+  }
+
+  /** Offsets where a new segment starts (empty below 4 GiB); objects must not cross them. */
+  get boundaries(): number[] {
+    const out: number[] = [];
+    for (let b = this.segmentSize; b < this.size; b += this.segmentSize) out.push(b);
+    return out;
+  }
+
+  /** A Uint8Array over [offset, offset+length) of the shared memory (no copy). */
+  view(offset: number, length: number): Uint8Array {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(`arena view [${offset}, ${offset}+${length}) is outside the arena of ${this.size} bytes`);
+    }
+    const seg = Math.min(Math.floor(offset / this.segmentSize), this.buffers.length - 1);
+    const local = offset - seg * this.segmentSize;
+    if (local + length > this.buffers[seg]!.byteLength) {
+      throw new RangeError(`arena view [${offset}, ${offset}+${length}) crosses a segment boundary`);
+    }
+    return new Uint8Array(this.buffers[seg]!, local, length);
+  }
+
+  /** madvise (see `adviceConstants()`) over the pages covering the range. */
+  advise(offset: number, length: number, advice: number): void {
+    const v = this.view(offset, length);
+    loadNative().advise(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength, advice);
+  }
+
+  /** Writes once to every page, so later writes take no page fault. */
+  touch(): void {
+    const page = loadNative().pageSize();
+    for (const ab of this.buffers) {
+      const u = new Uint8Array(ab);
+      for (let i = 0; i < u.length; i += page) u[i] = 0;
+    }
+  }
+
+  /**
+   * Closes the fd. The mappings stay valid until their ArrayBuffers are garbage-collected (views
+   * never dangle); the memory returns to the kernel after that and after every other process that
+   * attached has let go.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  static create(opts: ArenaCreateOptions): Arena {
+    const { size } = opts;
+    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`arena size must be a positive integer, got ${size}`);
+    const native = loadNative();
+    const page = native.pageSize();
+    const segmentSize = opts.segmentSize ?? defaultSegmentSize();
+    if (segmentSize % page !== 0 || segmentSize <= 0 || segmentSize > bufferConstants.MAX_LENGTH) {
+      throw new RangeError(`segmentSize ${segmentSize} must be a positive multiple of the page size (${page}) and at most ${bufferConstants.MAX_LENGTH}`);
+    }
+    let dir = opts.dir ?? DEFAULT_ARENA_DIR;
+    let warning: string | undefined;
+    const free = freeBytes(dir);
+    if (free === undefined || free < size) {
+      const fallback = opts.fallbackDir ?? tmpdir();
+      if (fallback !== dir) {
+        warning =
+          `WARNING: the object store is using ${fallback} instead of ${dir} because ${dir} ` +
+          (free === undefined ? 'is not available' : `has only ${free} bytes available (${formatBytes(free)})`) +
+          `, and the store needs ${size} bytes (${formatBytes(size)}). This will harm performance! ` +
+          `Free up space in ${dir}, or make it bigger (in a container: --shm-size=${((size * 1.1) / 1e9).toFixed(2)}gb), ` +
+          'or lower --object-store-memory.';
+        dir = fallback;
+      }
+    }
+    sweepStale(dir);
+    const path = join(dir, `${FILE_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
+    const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    try {
+      unlinkSync(path);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    try {
+      ftruncateSync(fd, size);
+      if (opts.prefault) {
+        try {
+          native.fallocate(fd, 0, size);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          throw new RaytsError(
+            `cannot reserve ${formatBytes(size)} for the object store in ${dir}: ${e.message}`,
+            'lower --object-store-memory or free space there',
+          );
+        }
+      }
+      const buffers = mapSegments(fd, size, segmentSize, true, opts.prefault ?? false);
+      const arena = new Arena(fd, size, segmentSize, buffers, dir, warning, true);
+      if (opts.prefault) arena.touch();
+      return arena;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * Maps an arena another process created: `pathOrFd` is its `procPath` or an fd this process
+   * inherited (the Arena takes ownership of the fd and closes it in `close()`).
+   */
+  static attach(pathOrFd: string | number, size: number, opts: ArenaAttachOptions = {}): Arena {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`arena size must be a positive integer, got ${size}`);
+    const writable = opts.writable ?? true;
+    const segmentSize = opts.segmentSize ?? defaultSegmentSize();
+    const fd = typeof pathOrFd === 'number' ? pathOrFd : openSync(pathOrFd, writable ? 'r+' : 'r');
+    try {
+      const actual = fstatSync(fd).size;
+      if (actual < size) throw new RangeError(`cannot attach ${size} bytes: the arena file has only ${actual}`);
+      const buffers = mapSegments(fd, size, segmentSize, writable, opts.populate ?? false);
+      return new Arena(fd, size, segmentSize, buffers, undefined, undefined, false);
+    } catch (err) {
+      if (typeof pathOrFd !== 'number') closeSync(fd);
+      throw err;
+    }
+  }
+}
+
+function mapSegments(fd: number, size: number, segmentSize: number, writable: boolean, populate: boolean): ArrayBuffer[] {
+  const native = loadNative();
+  const out: ArrayBuffer[] = [];
+  for (let start = 0; start < size; start += segmentSize) {
+    out.push(native.map(fd, Math.min(segmentSize, size - start), writable, populate, start));
+  }
+  return out;
+}
