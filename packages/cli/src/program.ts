@@ -7,6 +7,7 @@ import { stopCommand } from './commands/stop.js';
 import { statusCommand } from './commands/status.js';
 import { logsCommand } from './commands/logs.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
+import { microbenchmarkCommand } from './commands/microbenchmark.js';
 
 export type ExitSetter = (code: number) => void;
 
@@ -89,6 +90,15 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--token-file <file>', 'cluster token file')
     .option('--json', 'print the listing as JSON')
     .action(run((glob, opts) => logsCommand(glob, opts, loadConfig())));
+
+  program.command('microbenchmark')
+    .description('run Ray\'s task and object microbenchmarks (name per second X +- Y)')
+    .argument('[filter]', 'run only cases whose name contains this')
+    .option('--address <host:port>', 'benchmark this cluster instead of a private local one')
+    .option('--json', 'print JSON')
+    .addOption(new Option('--round-ms <ms>', 'length of one timing round (default 2000)').hideHelp())
+    .addOption(new Option('--rounds <n>', 'timing rounds (default 4)').hideHelp())
+    .action(run((filter, opts) => microbenchmarkCommand(filter, opts)));
 
   program.command('get-auth-token')
     .description('print this host\'s cluster token (to copy it to joining nodes)')

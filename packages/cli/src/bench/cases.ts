@@ -1,0 +1,87 @@
+/**
+ * Ray's task and object microbenchmarks with Ray's names and semantics (performance.md §2.3).
+ * Each case is a function of the initialised runtime; bodies match ray_perf.py's.
+ */
+import * as ray from '@rayts/api';
+import type { ObjectRef } from '@rayts/api';
+import { timeit, type TimeitOptions, type TimingResult } from './timeit.js';
+
+export interface BenchCase {
+  name: string;
+  run(options: TimeitOptions): Promise<TimingResult>;
+}
+
+const smallValue = ray.remote(() => 'ok');
+
+const doPutSmall = ray.remote(async () => {
+  const ray = await import('rayts');
+  for (let i = 0; i < 100; i++) await ray.put(0);
+  return 0;
+});
+
+const doPutLarge = ray.remote(async () => {
+  const ray = await import('rayts');
+  // 10 × 80 MiB of int64 zeros, as Ray's multi_client_put_gigabytes.
+  for (let i = 0; i < 10; i++) await ray.put(new BigInt64Array(10 * 1024 * 1024));
+  return 0;
+});
+
+const submitterBatch = ray.remote(async (n: number) => {
+  const ray = await import('rayts');
+  const small = ray.remote(() => 'ok');
+  await ray.get(Array.from({ length: n }, () => small.remote()));
+  return n;
+});
+
+export const CASES: BenchCase[] = [
+  {
+    name: 'single_client_get_calls_Plasma_Store',
+    async run(o) {
+      const value = await ray.put(0);
+      return timeit(this.name, () => ray.get(value), 1, o);
+    },
+  },
+  { name: 'single_client_put_calls_Plasma_Store', run(o) { return timeit(this.name, () => ray.put(0), 1, o); } },
+  {
+    name: 'multi_client_put_calls_Plasma_Store',
+    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 10 }, () => doPutSmall.remote())), 1000, o); },
+  },
+  {
+    name: 'single_client_put_gigabytes',
+    async run(o) {
+      const array = new BigInt64Array(100 * 1024 * 1024); // 800 MiB, counted as 0.8 "GB" like Ray
+      return timeit(this.name, async () => { const ref = await ray.put(array); await ray.free([ref]); }, 0.8, o);
+    },
+  },
+  {
+    name: 'single_client_tasks_and_get_batch',
+    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 1000 }, () => smallValue.remote())), 1, o); },
+  },
+  {
+    name: 'multi_client_put_gigabytes',
+    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 10 }, () => doPutLarge.remote())), 8, o); },
+  },
+  {
+    name: 'single_client_wait_1k_refs',
+    run(o) {
+      return timeit(this.name, async () => {
+        let notReady: ObjectRef<string>[] = Array.from({ length: 1000 }, () => smallValue.remote());
+        let first = true;
+        while (notReady.length > 0) {
+          [, notReady] = await ray.wait(notReady, { numReturns: 1, fetchLocal: first });
+          first = false;
+        }
+      }, 1, o);
+    },
+  },
+  { name: 'single_client_tasks_sync', run(o) { return timeit(this.name, () => ray.get(smallValue.remote()), 1, o); } },
+  {
+    name: 'single_client_tasks_async',
+    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 1000 }, () => smallValue.remote())), 1000, o); },
+  },
+  {
+    // Ray uses 4 actors each submitting 10k tasks; rayts has no actors yet, so 4 tasks do it.
+    name: 'multi_client_tasks_async',
+    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 4 }, () => submitterBatch.options({ numCpus: 0 }).remote(10_000))), 40_000, o); },
+  },
+];

@@ -1,0 +1,36 @@
+/**
+ * `rayts microbenchmark [filter]`: Ray's microbenchmarks against a private local cluster (or the
+ * cluster named by --address / RAYTS_ADDRESS), printed as `name per second X +- Y`.
+ */
+import * as ray from '@rayts/api';
+import { UsageError } from '@rayts/common';
+import { CASES } from '../bench/cases.js';
+import { formatTiming, type TimingResult } from '../bench/timeit.js';
+import { printJson } from '../output.js';
+
+export interface MicrobenchmarkOptions {
+  json?: boolean;
+  address?: string;
+  roundMs?: string;
+  rounds?: string;
+}
+
+export async function microbenchmarkCommand(filter: string | undefined, options: MicrobenchmarkOptions): Promise<number> {
+  const selected = CASES.filter((c) => !filter || c.name.includes(filter));
+  if (selected.length === 0) throw new UsageError(`no microbenchmark matches '${filter}'`, `names: ${CASES.map((c) => c.name).join(', ')}`);
+  const timing = { roundMs: options.roundMs ? Number(options.roundMs) : undefined, rounds: options.rounds ? Number(options.rounds) : undefined };
+  if (!options.json) process.stderr.write(`Running ${selected.length} microbenchmark(s); pass a substring of a name to run fewer.\n`);
+  await ray.init({ address: options.address });
+  const results: TimingResult[] = [];
+  try {
+    for (const c of selected) {
+      const r = await c.run(timing);
+      results.push(r);
+      if (!options.json) process.stdout.write(formatTiming(r) + '\n');
+    }
+  } finally {
+    await ray.shutdown();
+  }
+  if (options.json) printJson(results.map((r) => ({ name: r.name, perSecond: r.perSecond, stddev: r.stddev, rounds: r.rounds })));
+  return 0;
+}
