@@ -44,7 +44,7 @@ export async function get(refs: ObjectRef<unknown> | readonly ObjectRef<unknown>
 
 /** Stores a value in the cluster and returns a ref to it. */
 export async function put<T>(value: T): Promise<ObjectRef<T>> {
-  return runtime().put(value) as ObjectRef<T>;
+  return (await runtime().put(value)) as ObjectRef<T>;
 }
 
 export interface WaitOptions {
@@ -67,7 +67,7 @@ export async function wait<T>(refs: ObjectRef<T>[], options: WaitOptions = {}): 
 
 /** Releases the objects now instead of waiting for garbage collection. */
 export async function free(refs: ObjectRef<unknown>[]): Promise<void> {
-  runtime().free(refs);
+  await runtime().free(refs);
 }
 
 export interface RuntimeContextInfo {

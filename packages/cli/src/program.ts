@@ -34,6 +34,7 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')
     .option('--memory <bytes>', 'memory resource (default: available memory minus the object store)')
     .option('--object-store-memory <bytes>', 'object store size, e.g. 2GiB (default 30% of available memory)')
+    .option('--object-spilling-directory <dir>', 'where objects spill when the store is 80% full (default <session>/spill)')
     .option('--resources <json>', 'custom resources as a JSON object, e.g. \'{"ssd": 1}\'', '{}')
     .option('--labels <k=v,...>', 'node labels, e.g. zone=eu-1,disk=ssd')
     .option('--node-manager-port <port>', 'raylet gRPC port (default 0 = any)', '0')

@@ -26,3 +26,4 @@ export type { LogFile__Output } from './generated/rayts/v1/LogFile.js';
 export type { TaskSpec as TaskSpecMsg, TaskSpec__Output as TaskSpecMsgOutput } from './generated/rayts/v1/TaskSpec.js';
 export type { TaskOutcome as TaskOutcomeMsg, TaskOutcome__Output as TaskOutcomeMsgOutput } from './generated/rayts/v1/TaskOutcome.js';
 export type { NodeResources__Output } from './generated/rayts/v1/NodeResources.js';
+export type { ObjectChunk__Output } from './generated/rayts/v1/ObjectChunk.js';

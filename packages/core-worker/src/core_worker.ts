@@ -3,17 +3,19 @@
  * raylet, owns the objects it creates (their values or locations live in its memory store), and
  * fetches values for `get`/`wait`. Workers additionally receive tasks to execute (task_executor.ts).
  */
-import { GcsClient, connectFramed, type FramedConnection } from '@rayts/common';
+import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, type FramedConnection } from '@rayts/common';
 import { MemoryStore, type EntryState } from './memory_store.js';
 import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
-import { decode, encode } from './serialization.js';
+import { decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
 import {
-  GetTimeoutError, NodeDiedError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError, WorkerCrashedError,
+  GetTimeoutError, NodeDiedError, ObjectLostError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError,
+  WorkerCrashedError,
 } from './errors.js';
+import { Arena } from '@rayts/object-store';
 import type {
-  Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, SchedulingStrategy, TaskArg,
-  TaskFailure, TaskOutcome, TaskSpec, Welcome,
+  Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
+  TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
 export interface RemoteFunctionDescriptor {
@@ -50,6 +52,9 @@ interface TaskRecord {
   retriesLeft: number;
   retryExceptions: boolean;
 }
+
+/** A request without its reqId (distributes over the union, unlike Omit). */
+export type RequestBody = ClientRequest extends infer R ? (R extends { reqId: number } ? Omit<R, 'reqId'> : never) : never;
 
 export const FUNCTION_NAMESPACE = 'fn';
 export const DEFAULT_MAX_RETRIES = 3;
@@ -97,6 +102,11 @@ export class CoreWorker {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly exports = new Map<string, Promise<void>>();
   private blockedDepth = 0;
+  private arena?: Arena;
+  /** Values read from the store keep their object pinned until they are garbage collected. */
+  private readonly pinRegistry = new FinalizationRegistry<string>((id) => this.send({ type: 'objRelease', reqId: 0, objectIds: [id] } as ClientMessage));
+  /** Specs of finished tasks whose outputs are still referenced: a lost output is rebuilt by re-running. */
+  private readonly lineage = new Map<string, TaskRecord>();
 
   private constructor(readonly options: CoreWorkerOptions) {
     this.gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: options.gcsTimeoutMs ?? 10_000 });
@@ -173,7 +183,7 @@ export class CoreWorker {
     this.conn.send(message);
   }
 
-  request(message: Omit<ClientRequest, 'reqId'> & { type: ClientRequest['type'] }): Promise<Reply> {
+  request(message: RequestBody): Promise<Reply> {
     const reqId = this.nextReqId++;
     return new Promise((resolve, reject) => {
       this.replies.set(reqId, { resolve, reject });
@@ -209,13 +219,24 @@ export class CoreWorker {
     const exported = this.exports.get(desc.hash);
     const hasRefs = args.some((a) => a instanceof ObjectRef);
     if (exported && !hasRefs && this.exportsSettled.has(desc.hash)) {
+      let inline: TaskArg[] | undefined = [];
       try {
-        spec.args = args.map((a, i) => ({ kind: 'value', data: encode(a, `argument ${i} of ${spec.name}`) }));
+        for (let i = 0; i < args.length && inline; i++) {
+          const e = encodeForStore(args[i], `argument ${i} of ${spec.name}`);
+          const size = sizeOf(e);
+          if (size > this.welcome.maxInlineBytes) inline = undefined;
+          else inline.push({ kind: 'value', data: toInline(e, size) });
+        }
       } catch (err) {
         this.failLocally(returnId, spec.name, 'SERIALIZATION', err as Error);
         return new ObjectRef(returnId, this.address);
       }
-      this.send({ type: 'submit', task: spec });
+      if (inline) {
+        spec.args = inline;
+        this.send({ type: 'submit', task: spec });
+      } else {
+        void this.submitSlow(desc, spec, args);
+      }
     } else {
       void this.submitSlow(desc, spec, args);
     }
@@ -238,9 +259,15 @@ export class CoreWorker {
     this.send({ type: 'submit', task: spec });
   }
 
-  /** Top-level ObjectRef arguments are resolved to their values before the task runs. */
+  /**
+   * Top-level ObjectRef arguments are resolved to their values before the task runs; large values
+   * go through the object store (the task reads them in place on this node).
+   */
   private async resolveArg(arg: unknown, index: number, taskName: string): Promise<TaskArg> {
-    if (!(arg instanceof ObjectRef)) return { kind: 'value', data: encode(arg, `argument ${index} of ${taskName}`) };
+    if (!(arg instanceof ObjectRef)) {
+      const stored = await this.storeValue(newPutId(), arg, `argument ${index} of ${taskName}`);
+      return stored.kind === 'inline' ? { kind: 'value', data: stored.data } : { kind: 'plasma', objectId: stored.objectId, nodeId: stored.nodeId, size: stored.size };
+    }
     await this.store.whenSettled(arg.id);
     const state = this.store.get(arg.id);
     if (!state) throw Object.assign(new Error(`argument ${index} of ${taskName} is a ref this process does not know`), {});
@@ -271,32 +298,87 @@ export class CoreWorker {
       return;
     }
     this.tasks.delete(outcome.returnId);
+    if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
     this.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
   }
 
   // ---- objects ---------------------------------------------------------------------------
 
-  put(value: unknown): ObjectRef {
+  private attachArena(): Arena {
+    if (!this.arena) {
+      const w = this.welcome;
+      this.arena = Arena.attach(w.arenaPath, w.arenaSize, { segmentSize: w.arenaSegmentSize, writable: true });
+    }
+    return this.arena;
+  }
+
+  /** Encodes a value: small ones stay inline, large ones are written into this node's store. */
+  async storeValue(id: string, value: unknown, what: string): Promise<ReturnValue & { objectId: string }> {
+    const e = encodeForStore(value, what);
+    const size = sizeOf(e);
+    if (size <= this.welcome.maxInlineBytes) return { kind: 'inline', data: toInline(e, size), objectId: id };
+    const created = await this.request({ type: 'objCreate', objectId: id, size, owner: this.address });
+    if (!created.ok) throw rayletError(created, `storing ${what}`);
+    writeTo(e, this.attachArena().view(created.offset!, size));
+    const sealed = await this.request({ type: 'objSeal', objectId: id });
+    if (!sealed.ok) throw rayletError(sealed, `sealing ${what}`);
+    return { kind: 'plasma', nodeId: this.address.nodeId, size, objectId: id };
+  }
+
+  async put(value: unknown): Promise<ObjectRef> {
     const id = newPutId();
-    const data = encode(value, 'the value given to put');
-    this.store.resolve(id, { status: 'ready', value: { kind: 'inline', data } });
+    const stored = await this.storeValue(id, value, 'the value given to put');
+    this.store.resolve(id, { status: 'ready', value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } });
     return new ObjectRef(id, this.address);
+  }
+
+  /** Reads an object from this node's store (pulled first if it lives elsewhere), without copying it. */
+  async readPlasma(objectId: string, nodeId: string): Promise<unknown> {
+    const got = await this.request({ type: 'objGet', objectId, nodeId, size: 0 });
+    if (!got.ok) throw rayletError(got, `reading object ${objectId}`);
+    const value = decodeInPlace(this.attachArena().view(got.offset!, got.size!));
+    if (typeof value === 'object' && value !== null) this.pinRegistry.register(value, objectId);
+    else this.send({ type: 'objRelease', reqId: 0, objectIds: [objectId] } as ClientMessage);
+    return value;
   }
 
   /** Values of the refs, in order; rejects with the first failure or GetTimeoutError. */
   async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
     const pending = refs.filter((r) => this.store.get(r.id)?.status === 'pending');
     if (pending.length > 0) await this.waitSettled(pending, pending.length, timeoutMs, true);
-    return refs.map((r) => this.valueOf(r));
+    return Promise.all(refs.map((r) => this.valueOf(r)));
   }
 
-  private valueOf(ref: ObjectRef): unknown {
+  private async valueOf(ref: ObjectRef): Promise<unknown> {
     const state: EntryState | undefined = this.store.get(ref.id);
-    if (!state) throw new Error(`${ref} is not known to this process (refs from other processes arrive in a later step)`);
+    if (!state) throw new Error(`${ref} is not known to this process (getting refs owned by other processes arrives in a later step)`);
     if (state.status === 'failed') throw failureToError(state.failure, state.taskName);
     if (state.status === 'pending') throw new Error('unreachable: pending after wait');
     if (state.value.kind === 'inline') return decode(state.value.data);
-    throw new Error('values in the object store arrive in a later step');
+    try {
+      return await this.readPlasma(ref.id, state.value.nodeId);
+    } catch (err) {
+      if (!(err instanceof ObjectLostError)) throw err;
+      return this.reconstruct(ref, err);
+    }
+  }
+
+  /** Lineage reconstruction: re-run the task that made a lost object, within its retries. */
+  private async reconstruct(ref: ObjectRef, lost: ObjectLostError): Promise<unknown> {
+    const record = this.lineage.get(ref.id);
+    if (!record) {
+      throw new ObjectLostError(`${lost.message}; it was created by put, so it cannot be rebuilt`,
+        'keep a reference in a task result instead, or put it again');
+    }
+    if (record.retriesLeft <= 0) throw new ObjectLostError(`${lost.message}; rebuilding it needs a retry of ${record.spec.name}, and none are left`);
+    this.lineage.delete(ref.id);
+    record.retriesLeft -= 1;
+    record.spec = { ...record.spec, attempt: record.spec.attempt + 1 };
+    this.tasks.set(ref.id, record);
+    this.store.reset(ref.id);
+    this.send({ type: 'submit', task: record.spec });
+    await this.store.whenSettled(ref.id);
+    return this.valueOf(ref);
   }
 
   /** Waits until `count` of the refs are settled or the timeout passes. */
@@ -337,8 +419,20 @@ export class CoreWorker {
     return [ready, refs.filter((r) => !readySet.has(r))];
   }
 
-  free(refs: ObjectRef[]): void {
-    for (const r of refs) if (this.store.get(r.id)?.status !== 'pending') this.store.delete(r.id);
+  /** Releases objects now: their entries here and their copies in the stores (primary and spilled). */
+  async free(refs: ObjectRef[]): Promise<void> {
+    const inStore: { objectId: string; nodeId: string }[] = [];
+    for (const r of refs) {
+      const state = this.store.get(r.id);
+      if (!state || state.status === 'pending') continue;
+      if (state.status === 'ready' && state.value.kind === 'plasma') inStore.push({ objectId: r.id, nodeId: state.value.nodeId });
+      this.store.delete(r.id);
+      this.lineage.delete(r.id);
+    }
+    if (inStore.length > 0) {
+      const reply = await this.request({ type: 'objDelete', objects: inStore });
+      if (!reply.ok) throw rayletError(reply, 'freeing objects');
+    }
   }
 
   // A worker waiting in get/wait gives its CPU back so that nested tasks can run (no deadlock).
@@ -356,6 +450,15 @@ export class CoreWorker {
     this.conn?.close();
     this.gcs.close();
   }
+}
+
+/** An error reply of the raylet as the right error class. */
+export function rayletError(reply: Reply, what: string): Error {
+  const message = `${what}: ${reply.error ?? 'failed'}`;
+  if (reply.errorType === 'ObjectLostError') return new ObjectLostError(message);
+  if (reply.errorType === 'ObjectStoreFullError') return new ObjectStoreFullError(message);
+  if (reply.errorType === 'OutOfDiskError') return new OutOfDiskError(message);
+  return new RaytsError(message);
 }
 
 export function resourceShape(options: TaskOptions): ResourceShape {

@@ -1,48 +1,60 @@
 /**
- * How the core worker turns values into bytes and back. Kept in one place so the codec (out-of-band
- * binary sections, refs inside values, zero-copy reads from the object store) plugs in here.
+ * How the core worker turns values into bytes and back, through the value codec: binary payloads
+ * travel out of band (a large typed array read from this node's store is a view over the shared
+ * memory, not a copy), and ObjectRefs inside values keep their identity and owner.
  */
-import { deserialize, serialize } from 'node:v8';
-import { SerializationError } from '@rayts/common';
+import {
+  SerializationError, decodeFromBuffer, encodeValue, encodedSize, readEncoded, writeEncoded, type Encoded,
+} from '@rayts/common';
+import { ObjectRef } from './object_ref.js';
 
-export function encode(value: unknown, what: string): Uint8Array {
+/** A ref's wire id carries its owner: `<object id>|<owner node>|<owner client>`. */
+export function refWireId(ref: ObjectRef): string {
+  return `${ref.id}|${ref.owner.nodeId}|${ref.owner.clientId}`;
+}
+
+export function reviveRef(wire: string): ObjectRef {
+  const [id, nodeId, clientId] = wire.split('|');
+  return new ObjectRef(id!, { nodeId: nodeId ?? '', clientId: clientId ?? '' });
+}
+
+const encodeOptions = { isRef: (v: object) => (v instanceof ObjectRef ? refWireId(v) : undefined) };
+const decodeOptions = { reviveRef };
+
+export function encodeForStore(value: unknown, what: string): Encoded {
   try {
-    return serialize(value);
+    return encodeValue(value, { ...encodeOptions, path: what });
   } catch (err) {
-    throw new SerializationError(`cannot serialize ${what}: ${describeUnserializable(value) ?? (err as Error).message}`,
-      'values must be plain data: objects, arrays, strings, numbers, Map, Set, Date, typed arrays, errors');
+    if (err instanceof SerializationError) throw err;
+    throw new SerializationError(`cannot serialize ${what}: ${(err as Error).message}`);
   }
+}
+
+export function sizeOf(e: Encoded): number {
+  return encodedSize(e, 0);
+}
+
+/** The encoded value as one contiguous block (for values that travel inline). */
+export function toInline(e: Encoded, size = sizeOf(e)): Uint8Array {
+  const buf = Buffer.allocUnsafe(size);
+  writeEncoded(e, buf);
+  return buf;
+}
+
+export function writeTo(e: Encoded, target: Uint8Array): void {
+  writeEncoded(e, target);
+}
+
+/** One-shot encode for small things (errors, arguments that are always inline). */
+export function encode(value: unknown, what: string): Uint8Array {
+  return toInline(encodeForStore(value, what));
 }
 
 export function decode(bytes: Uint8Array): unknown {
-  return deserialize(bytes);
+  return decodeFromBuffer(bytes, decodeOptions);
 }
 
-function typeName(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  if (value instanceof Promise) return 'a Promise';
-  if (value instanceof WeakMap || value instanceof WeakSet) return `a ${value.constructor.name}`;
-  return `a ${(value as object)?.constructor?.name ?? typeof value}`;
-}
-
-/** Finds the first value v8 cannot serialize and names its type and path. */
-function describeUnserializable(value: unknown, path = 'value', seen = new Set<unknown>()): string | undefined {
-  if (typeof value === 'function' || typeof value === 'symbol' || value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet) {
-    return `${typeName(value)} at ${path}`;
-  }
-  if (typeof value !== 'object' || value === null || seen.has(value) || ArrayBuffer.isView(value)) return undefined;
-  seen.add(value);
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
-      const found = describeUnserializable(v, `${path}.get(${String(k)})`, seen);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    const found = describeUnserializable(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, seen);
-    if (found) return found;
-  }
-  return undefined;
+/** Decodes a block in shared memory without copying its binary sections. */
+export function decodeInPlace(view: Uint8Array): unknown {
+  return readEncoded(view, decodeOptions);
 }

@@ -64,10 +64,7 @@ export class TaskExecutor {
     let args: unknown[];
     try {
       fn = await this.loadFunction(task.fnHash, jobDir);
-      args = task.args.map((a) => {
-        if (a.kind === 'value') return decode(a.data);
-        throw new Error('object-store arguments arrive in a later step');
-      });
+      args = await Promise.all(task.args.map((a) => (a.kind === 'value' ? decode(a.data) : this.core.readPlasma(a.objectId, a.nodeId))));
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     }
@@ -83,9 +80,13 @@ export class TaskExecutor {
       currentTask.taskId = '';
     }
     try {
-      return { ...base, value: { kind: 'inline', data: encode(result, `the value returned by ${task.name}`) } };
+      // The owner learns where a large result lives; small ones travel back inline.
+      const stored = await this.core.storeValue(task.returnId, result, `the value returned by ${task.name}`);
+      return { ...base, value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } };
     } catch (err) {
-      return { ...base, failure: { type: 'SERIALIZATION', message: (err as Error).message, errorName: 'SerializationError', nodeIp: this.core.nodeIp, pid: process.pid } };
+      const e = err as Error;
+      const type = e.name === 'SerializationError' ? 'SERIALIZATION' : 'APPLICATION';
+      return { ...base, failure: { type, message: e.message, errorName: e.name, stack: e.stack ?? '', nodeIp: this.core.nodeIp, pid: process.pid } };
     }
   }
 }

@@ -18,6 +18,7 @@ const { values } = parseArgs({
     resources: { type: 'string' },
     labels: { type: 'string' },
     head: { type: 'boolean' },
+    'object-spilling-directory': { type: 'string' },
   },
   strict: true,
 });
@@ -50,6 +51,7 @@ try {
     },
     labels: JSON.parse(values.labels ?? '{}') as Record<string, string>,
     isHead: values.head ?? false,
+    spillDir: values['object-spilling-directory'],
     config,
     logger,
     tls: tlsFromEnv(),

@@ -12,6 +12,8 @@ import { WorkerPool } from './worker_pool.js';
 import { LocalScheduler } from './local_scheduler.js';
 import { LocalServer, type LocalClient } from './local_server.js';
 import { TaskRouter } from './task_router.js';
+import { ObjectManager, ObjectLostErrorCode } from './object_manager.js';
+import { ObjectStore, Arena } from '@rayts/object-store';
 import { specFromProto, outcomeToProto } from './task_proto.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
@@ -31,6 +33,8 @@ export interface RayletOptions {
   tokenFile: string;
   /** Called when the raylet must exit on its own (dead, head gone). */
   onFatal: (reason: string, code: number) => void;
+  /** Where primary copies spill (default <session>/spill). */
+  spillDir?: string;
 }
 
 export interface RunningRaylet {
@@ -46,7 +50,16 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const detected = await detectResources({ ...options.flags, nodeIp: options.nodeIp, isHead: options.isHead }, config);
   for (const note of detected.notes) logger.warn(note);
 
+  const arena = Arena.create({ size: detected.objectStoreBytes, prefault: config.objectStorePrefault });
+  if (arena.warning) logger.warn(arena.warning);
+  const store = new ObjectStore({
+    arena, spillDir: options.spillDir ?? paths.spill, spillThreshold: config.objectSpillingThreshold,
+    minSpillSize: config.objectSpillingMinBytes > 0 ? config.objectSpillingMinBytes : undefined,
+    maxFusedObjects: config.objectSpillingMaxFusedObjects, diskCapacityThreshold: config.localFsCapacityThreshold,
+    fullTimeoutMs: config.objectStoreFullTimeoutMs, logger,
+  });
   const routerRef: { current?: TaskRouter } = {};
+  const objectsRef: { current?: ObjectManager } = {};
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
@@ -68,6 +81,14 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       if (!routerRef.current) throw new RpcError(grpc.status.UNAVAILABLE, 'the raylet is starting');
       routerRef.current.accept({ spec, jobDir: req.jobDir, queuedAt: Date.now(), deliver: (outcome) => resolve(outcomeToProto({ ...outcome, nodeId: outcome.nodeId || nodeId })) });
     })),
+    PullObject: serverStream(logger, 'PullObject', async (req, call) => {
+      const found = await objectsRef.current!.serve(req.objectId, (chunk) => new Promise((resolve) => {
+        if (call.write(chunk)) resolve();
+        else call.once('drain', resolve);
+      }));
+      if (!found) throw new RpcError(grpc.status.NOT_FOUND, `object ${req.objectId} is not on node ${nodeId}`);
+    }),
+    DeleteObjects: unary(logger, 'DeleteObjects', (req) => ({ deleted: objectsRef.current!.deleteLocal(req.objectIds) })),
     StreamLog: serverStream(logger, 'StreamLog', async (req, call) => {
       const path = resolveLogName(paths.logs, req.name);
       let cancelled = false;
@@ -92,7 +113,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const sched = scheduler;
   const jobDrivers = new Map<string, number>();
   const local: LocalServer = new LocalServer(socketPath, options.token, {
-    type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: '', arenaSize: 0, gcsAddress: options.gcsAddress,
+    type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.procPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
+    maxInlineBytes: config.maxInlineObjectBytes, gcsAddress: options.gcsAddress,
   }, {
     workerConnected: (client: LocalClient, workerId: string) => {
       if (!pool.markConnected(workerId, client.pid)) return false;
@@ -105,6 +127,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       logger.info('driver connected', { jobId: client.jobId, pid: client.pid });
     },
     disconnected: (client) => {
+      objects.clientGone(client.clientId);
       if (client.role === 'worker') {
         // Usually the process is exiting: its exit (with the code or signal) fails the running task.
         // A worker that closed the connection but lives on is killed, which leads to the same path.
@@ -136,13 +159,52 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       if (m.type === 'nodeInfo') {
         client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: { nodeId, nodeIp: options.nodeIp, resources: detected.resources } });
       } else {
-        client.conn.send({ type: 'reply', reqId: m.reqId, ok: false, error: `${m.type} is not supported yet` });
+        void handleObjectRequest(client, m);
       }
     },
   }, logger);
   await local.listen();
-  const router = new TaskRouter(nodeId, address, sched, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs }, logger);
+  const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
+  const router = new TaskRouter(nodeId, address, sched, clientOptions, logger);
   routerRef.current = router;
+  const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), clientOptions, logger);
+  objectsRef.current = objects;
+  async function handleObjectRequest(client: LocalClient, m: Extract<ClientMessage, { reqId: number }>): Promise<void> {
+    try {
+      switch (m.type) {
+        case 'objCreate': {
+          const loc = await objects.create(m.objectId, m.size);
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, offset: loc.offset, size: loc.size });
+          return;
+        }
+        case 'objSeal':
+          objects.seal(m.objectId);
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });
+          return;
+        case 'objGet': {
+          const loc = await objects.get(client.clientId, m.objectId, m.nodeId);
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, offset: loc.offset, size: loc.size });
+          return;
+        }
+        case 'objRelease':
+          objects.release(client.clientId, m.objectIds);
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });
+          return;
+        case 'objDelete':
+          await objects.delete(m.objects);
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });
+          return;
+        case 'objStats':
+          client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: store.stats() });
+          return;
+        default:
+          client.conn.send({ type: 'reply', reqId: (m as { reqId: number }).reqId, ok: false, error: `unknown request ${(m as { type: string }).type}` });
+      }
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      client.conn.send({ type: 'reply', reqId: m.reqId, ok: false, error: e.message, errorType: e.code === ObjectLostErrorCode ? 'ObjectLostError' : e.name });
+    }
+  }
 
   const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs });
   let stopping = false;
@@ -156,6 +218,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     router.close();
     await pool.stop();
     server.forceShutdown();
+    await store.close?.();
     gcs.close();
   };
   const connection = new GcsConnection({

@@ -100,6 +100,12 @@ export class TaskRouter {
     }
   }
 
+  /** The raylet address of an alive node (from the cluster view). */
+  addressOf(nodeId: string): string | undefined {
+    if (nodeId === this.nodeId) return this.localAddress;
+    return this.view.find((n) => n.nodeId === nodeId)?.address;
+  }
+
   demands(): ResourceDemand[] {
     const local = this.scheduler.demands((shape) => !this.feasibleAnywhere(shape));
     const byShape = new Map<string, ResourceDemand>();

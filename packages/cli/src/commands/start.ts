@@ -37,6 +37,7 @@ export interface StartOptions {
   tlsCa?: string;
   watchPid?: string;
   cleanupTempDir?: boolean;
+  objectSpillingDirectory?: string;
 }
 
 interface NodeFlags {
@@ -47,6 +48,7 @@ interface NodeFlags {
   resources: Record<string, number>;
   labels: Record<string, string>;
   nodeManagerPort: number;
+  spillDir?: string;
 }
 
 function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
@@ -83,6 +85,7 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
     resources: parseResourcesJson(options.resources),
     labels: parseLabels(options.labels ?? ''),
     nodeManagerPort: parsePort(options.nodeManagerPort, '--node-manager-port'),
+    spillDir: options.objectSpillingDirectory === undefined ? undefined : resolve(options.objectSpillingDirectory),
   };
 }
 
@@ -94,6 +97,7 @@ function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, fla
   if (flags.numGpus !== undefined) args.push('--num-gpus', String(flags.numGpus));
   if (flags.memory !== undefined) args.push('--memory', String(flags.memory));
   if (flags.objectStoreMemory !== undefined) args.push('--object-store-memory', String(flags.objectStoreMemory));
+  if (flags.spillDir !== undefined) args.push('--object-spilling-directory', flags.spillDir);
   if (isHead) args.push('--head');
   return args;
 }

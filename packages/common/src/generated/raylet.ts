@@ -2,6 +2,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from './rayts/v1/DeleteObjectsReply.js';
+import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from './rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from './rayts/v1/ExecuteTaskRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
@@ -9,6 +11,8 @@ import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from './rayts/v1/ListLogsRequest.js';
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from './rayts/v1/LogChunk.js';
 import type { LogFile as _rayts_v1_LogFile, LogFile__Output as _rayts_v1_LogFile__Output } from './rayts/v1/LogFile.js';
+import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from './rayts/v1/ObjectChunk.js';
+import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from './rayts/v1/PullObjectRequest.js';
 import type { RayletServiceClient as _rayts_v1_RayletServiceClient, RayletServiceDefinition as _rayts_v1_RayletServiceDefinition } from './rayts/v1/RayletService.js';
 import type { SchedulingStrategy as _rayts_v1_SchedulingStrategy, SchedulingStrategy__Output as _rayts_v1_SchedulingStrategy__Output } from './rayts/v1/SchedulingStrategy.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from './rayts/v1/StreamLogRequest.js';
@@ -24,6 +28,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      DeleteObjectsReply: MessageTypeDefinition<_rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsReply__Output>
+      DeleteObjectsRequest: MessageTypeDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsRequest__Output>
       ExecuteTaskRequest: MessageTypeDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_ExecuteTaskRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
@@ -31,6 +37,8 @@ export interface ProtoGrpcType {
       ListLogsRequest: MessageTypeDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsRequest__Output>
       LogChunk: MessageTypeDefinition<_rayts_v1_LogChunk, _rayts_v1_LogChunk__Output>
       LogFile: MessageTypeDefinition<_rayts_v1_LogFile, _rayts_v1_LogFile__Output>
+      ObjectChunk: MessageTypeDefinition<_rayts_v1_ObjectChunk, _rayts_v1_ObjectChunk__Output>
+      PullObjectRequest: MessageTypeDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_PullObjectRequest__Output>
       RayletService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_RayletServiceClient> & { service: _rayts_v1_RayletServiceDefinition }
       SchedulingStrategy: MessageTypeDefinition<_rayts_v1_SchedulingStrategy, _rayts_v1_SchedulingStrategy__Output>
       StreamLogRequest: MessageTypeDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_StreamLogRequest__Output>

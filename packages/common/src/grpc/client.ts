@@ -31,6 +31,8 @@ export function makeClient<C extends grpc.Client>(Ctor: ClientCtor<C>, address: 
     // Reconnect quickly after a head restart instead of grpc's default backoff of up to 120 s.
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 2000,
+    // grpc-js's default window caps a stream near 0.3 GiB/s; object pulls need ~1 GiB/s.
+    'grpc-node.flow_control_window': 32 * 1024 * 1024,
   });
 }
 

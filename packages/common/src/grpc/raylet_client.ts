@@ -30,6 +30,21 @@ export class RayletClient {
     return unaryCall((md, o, cb) => this.client.ExecuteTask(request, md, {}, cb), 0, this.address, 'raylet');
   }
 
+  /** Streams an object of that node's store, chunk by chunk. */
+  pullObject(objectId: string, onChunk: (chunk: { offset: number; totalSize: number; data: Buffer }) => void): Promise<void> {
+    const call = this.client.PullObject({ objectId });
+    return new Promise<void>((resolve, reject) => {
+      call.on('data', (c: { offset: number | string; totalSize: number | string; data: Buffer }) => onChunk({ offset: Number(c.offset), totalSize: Number(c.totalSize), data: c.data }));
+      call.on('end', resolve);
+      call.on('error', (err: Error) => reject(toRaytsError(err, this.address, 'raylet')));
+    });
+  }
+
+  async deleteObjects(objectIds: string[]): Promise<number> {
+    const reply = await unaryCall<{ deleted: number }>((md, o, cb) => this.client.DeleteObjects({ objectIds }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+    return reply.deleted;
+  }
+
   /** Streams a log file; resolves when the stream ends (never, with follow, until `cancel`). */
   streamLog(request: StreamLogRequest, onChunk: (chunk: LogChunk__Output) => void): { done: Promise<void>; cancel(): void } {
     const call = this.client.StreamLog(request);

@@ -82,7 +82,8 @@ export type ClientRequest =
   | { type: 'objSeal'; reqId: number; objectId: string }
   | { type: 'objGet'; reqId: number; objectId: string; nodeId: string; size: number }
   | { type: 'objRelease'; reqId: number; objectIds: string[] }
-  | { type: 'objDelete'; reqId: number; objectIds: string[] }
+  | { type: 'objDelete'; reqId: number; objects: { objectId: string; nodeId: string }[] }
+  | { type: 'objStats'; reqId: number }
   | { type: 'nodeInfo'; reqId: number };
 
 export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest;
@@ -97,6 +98,9 @@ export interface Welcome {
   /** Map the node's object store by opening this path (the arena file is unlinked). */
   arenaPath: string;
   arenaSize: number;
+  arenaSegmentSize: number;
+  /** Values up to this many encoded bytes travel inline; larger ones go to the object store. */
+  maxInlineBytes: number;
   gcsAddress: string;
 }
 

@@ -3,16 +3,29 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from '../../rayts/v1/DeleteObjectsReply.js';
+import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from '../../rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from '../../rayts/v1/ExecuteTaskRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from '../../rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from '../../rayts/v1/HealthCheckRequest.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from '../../rayts/v1/ListLogsReply.js';
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from '../../rayts/v1/ListLogsRequest.js';
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from '../../rayts/v1/LogChunk.js';
+import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from '../../rayts/v1/ObjectChunk.js';
+import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from '../../rayts/v1/PullObjectRequest.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from '../../rayts/v1/StreamLogRequest.js';
 import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from '../../rayts/v1/TaskOutcome.js';
 
 export interface RayletServiceClient extends grpc.Client {
+  DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  deleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  deleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  deleteObjects(argument: _rayts_v1_DeleteObjectsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  deleteObjects(argument: _rayts_v1_DeleteObjectsRequest, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
+  
   ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
   ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
   ExecuteTask(argument: _rayts_v1_ExecuteTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
@@ -40,6 +53,11 @@ export interface RayletServiceClient extends grpc.Client {
   listLogs(argument: _rayts_v1_ListLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   listLogs(argument: _rayts_v1_ListLogsRequest, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   
+  PullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
+  PullObject(argument: _rayts_v1_PullObjectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
+  pullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
+  pullObject(argument: _rayts_v1_PullObjectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
+  
   StreamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   StreamLog(argument: _rayts_v1_StreamLogRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   streamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
@@ -48,19 +66,25 @@ export interface RayletServiceClient extends grpc.Client {
 }
 
 export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation {
+  DeleteObjects: grpc.handleUnaryCall<_rayts_v1_DeleteObjectsRequest__Output, _rayts_v1_DeleteObjectsReply>;
+  
   ExecuteTask: grpc.handleUnaryCall<_rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome>;
   
   HealthCheck: grpc.handleUnaryCall<_rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply>;
   
   ListLogs: grpc.handleUnaryCall<_rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply>;
   
+  PullObject: grpc.handleServerStreamingCall<_rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk>;
+  
   StreamLog: grpc.handleServerStreamingCall<_rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk>;
   
 }
 
 export interface RayletServiceDefinition extends grpc.ServiceDefinition {
+  DeleteObjects: MethodDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsRequest__Output, _rayts_v1_DeleteObjectsReply__Output>
   ExecuteTask: MethodDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_TaskOutcome, _rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome__Output>
   HealthCheck: MethodDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply__Output>
   ListLogs: MethodDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsReply, _rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply__Output>
+  PullObject: MethodDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_ObjectChunk, _rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>
 }

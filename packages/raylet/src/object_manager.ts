@@ -1,0 +1,163 @@
+/**
+ * The raylet's object manager: this node's store (an mmap'd arena shared with its workers and
+ * drivers), the pins each local client holds (released when the client goes), pulls of objects from
+ * other nodes (chunked over their raylet's gRPC stream, cached here as secondary copies, one pull per
+ * object at a time), and deletes routed to the node holding the primary copy.
+ */
+import { RayletClient, formatBytes, type ClientOptions, type Logger } from '@rayts/common';
+import type { ObjectStore } from '@rayts/object-store';
+
+/** `code` of errors meaning the object is gone (the owner turns them into ObjectLostError). */
+export const ObjectLostErrorCode = 'OBJECT_LOST';
+
+export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface ObjectLocation {
+  offset: number;
+  size: number;
+}
+
+export class ObjectManager {
+  /** clientId -> objectId -> pin count. */
+  private readonly pins = new Map<string, Map<string, number>>();
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly store: ObjectStore,
+    private readonly nodeId: string,
+    private readonly addressOf: (nodeId: string) => string | undefined,
+    private readonly clientOptions: ClientOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  private pin(clientId: string, objectId: string): void {
+    let m = this.pins.get(clientId);
+    if (!m) this.pins.set(clientId, (m = new Map()));
+    m.set(objectId, (m.get(objectId) ?? 0) + 1);
+  }
+
+  async create(objectId: string, size: number): Promise<ObjectLocation> {
+    // An unsealed object is never evicted or spilled, so the creator needs no pin while it writes.
+    const created = await this.store.create(objectId, size, { primary: true });
+    return { offset: created.offset, size: created.size };
+  }
+
+  seal(objectId: string): void {
+    this.store.seal(objectId);
+  }
+
+  /** Pins the object for the client, pulling it from `fromNode` first when it is not here. */
+  async get(clientId: string, objectId: string, fromNode: string): Promise<ObjectLocation> {
+    if (!this.store.contains(objectId) && fromNode && fromNode !== this.nodeId) await this.pull(objectId, fromNode);
+    const pinned = await this.store.get(objectId);
+    if (!pinned) {
+      throw Object.assign(new Error(`object ${objectId} is not on node ${this.nodeId.slice(0, 12)}…${fromNode && fromNode !== this.nodeId ? ` nor on ${fromNode.slice(0, 12)}…` : ''}`), { code: ObjectLostErrorCode });
+    }
+    this.pin(clientId, objectId);
+    return { offset: pinned.offset, size: pinned.size };
+  }
+
+  release(clientId: string, objectIds: string[]): void {
+    const m = this.pins.get(clientId);
+    if (!m) return;
+    for (const id of objectIds) {
+      const n = m.get(id);
+      if (!n) continue;
+      if (n === 1) m.delete(id);
+      else m.set(id, n - 1);
+      this.store.release(id);
+    }
+  }
+
+  /** A client disconnected: every pin it held goes. */
+  clientGone(clientId: string): void {
+    const m = this.pins.get(clientId);
+    if (!m) return;
+    this.pins.delete(clientId);
+    for (const [id, n] of m) for (let i = 0; i < n; i++) this.store.release(id);
+  }
+
+  deleteLocal(objectIds: string[]): number {
+    let deleted = 0;
+    for (const id of objectIds) if (this.store.delete(id)) deleted += 1;
+    return deleted;
+  }
+
+  /** Deletes objects wherever their primary copy is (here or on the node that made them). */
+  async delete(objects: { objectId: string; nodeId: string }[]): Promise<void> {
+    const byNode = new Map<string, string[]>();
+    for (const o of objects) byNode.set(o.nodeId || this.nodeId, [...(byNode.get(o.nodeId || this.nodeId) ?? []), o.objectId]);
+    for (const [node, ids] of byNode) {
+      // Secondary copies here go too.
+      this.deleteLocal(ids);
+      if (node === this.nodeId) continue;
+      const address = this.addressOf(node);
+      if (!address) continue;
+      const client = new RayletClient(address, this.clientOptions);
+      await client.deleteObjects(ids).catch((err: Error) => this.logger.warn('remote delete failed', { node, error: err.message }));
+      client.close();
+    }
+  }
+
+  private pull(objectId: string, fromNode: string): Promise<void> {
+    let p = this.pulls.get(objectId);
+    if (!p) {
+      p = this.doPull(objectId, fromNode).finally(() => this.pulls.delete(objectId));
+      this.pulls.set(objectId, p);
+    }
+    return p;
+  }
+
+  private async doPull(objectId: string, fromNode: string): Promise<void> {
+    const address = this.addressOf(fromNode);
+    if (!address) throw Object.assign(new Error(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`), { code: ObjectLostErrorCode });
+    const client = new RayletClient(address, this.clientOptions);
+    const started = performance.now();
+    let view: Uint8Array | undefined;
+    let received = 0;
+    let total = 0;
+    // Chunks arrive in order; the store allocates on the first one (its total_size).
+    const pending: Array<{ offset: number; data: Buffer }> = [];
+    let creating: Promise<void> | undefined;
+    try {
+      await client.pullObject(objectId, (chunk) => {
+        if (!creating) {
+          total = chunk.totalSize;
+          creating = this.store.create(objectId, total, { primary: false }).then((c) => {
+            view = c.view;
+            for (const p of pending.splice(0)) view.set(p.data, p.offset);
+          });
+        }
+        if (view) view.set(chunk.data, chunk.offset);
+        else pending.push({ offset: chunk.offset, data: chunk.data });
+        received += chunk.data.length;
+      });
+      await creating;
+      if (!view || received !== total) throw new Error(`pull of ${objectId} ended after ${received} of ${total} bytes`);
+      this.store.seal(objectId);
+      const ms = performance.now() - started;
+      this.logger.debug('pulled object', { objectId, bytes: total, ms: Math.round(ms), from: fromNode, MiBps: Math.round(total / 1048576 / (ms / 1000)) });
+    } catch (err) {
+      if (view) this.store.delete(objectId);
+      throw Object.assign(new Error(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`), { code: ObjectLostErrorCode });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Serves PullObject: pins, streams the bytes in chunks, releases. */
+  async serve(objectId: string, write: (chunk: { offset: number; totalSize: number; data: Buffer }) => Promise<void>): Promise<boolean> {
+    const pinned = await this.store.get(objectId);
+    if (!pinned) return false;
+    try {
+      for (let offset = 0; offset < pinned.size || (offset === 0 && pinned.size === 0); offset += PULL_CHUNK_BYTES) {
+        const end = Math.min(pinned.size, offset + PULL_CHUNK_BYTES);
+        await write({ offset, totalSize: pinned.size, data: Buffer.from(pinned.view.buffer, pinned.view.byteOffset + offset, end - offset) });
+        if (pinned.size === 0) break;
+      }
+    } finally {
+      this.store.release(objectId);
+    }
+    return true;
+  }
+}
