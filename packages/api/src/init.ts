@@ -43,7 +43,8 @@ function liveLocalNodes(): LocalNode[] {
 function pickNode(address: string | undefined): LocalNode | undefined {
   const nodes = liveLocalNodes();
   if (address && address !== 'auto') {
-    const match = nodes.find((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
+    const matches = nodes.filter((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
+    const match = matches.find((n) => n.session.kind === 'head') ?? matches[0];
     if (!match) {
       throw new ClusterUnreachableError(`no rayts node of the cluster at ${address} runs on this host`,
         `drivers run on a cluster node: start one here with \`rayts start --address=${address} --token-file=FILE\``);
@@ -57,7 +58,8 @@ function pickNode(address: string | undefined): LocalNode | undefined {
   if (nodes.length === 0 && address === 'auto') {
     throw new ClusterUnreachableError('no rayts cluster runs on this host', 'start one with `rayts start --head`, or call ray.init() without an address for a private one');
   }
-  return nodes[0];
+  // Several nodes of one cluster on this host (127.0.0.x test setups): the head's is the natural one.
+  return nodes.find((n) => n.session.kind === 'head') ?? nodes[0];
 }
 
 export async function init(options: InitOptions = {}): Promise<{ jobId: string; nodeId: string; address: string }> {

@@ -8,6 +8,7 @@ import { statusCommand } from './commands/status.js';
 import { logsCommand } from './commands/logs.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
+import { memoryCommand } from './commands/memory.js';
 
 export type ExitSetter = (code: number) => void;
 
@@ -78,6 +79,18 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--json', 'print JSON')
     .option('-v, --verbose', 'per-node details')
     .action(run((opts) => statusCommand(opts, loadConfig())));
+
+  program.command('memory')
+    .description('object references of every process on every node, and object store usage')
+    .option('--group-by <by>', 'node or stack-trace', 'node')
+    .option('--sort-by <by>', 'object-size, pid or reference-type', 'object-size')
+    .option('--units <unit>', 'B, KB, MB or GB', 'B')
+    .option('--stats-only', 'only the aggregate object store figures')
+    .option('--address <host:port>', 'head address')
+    .option('--temp-dir <dir>', 'find the local session under this temp dir')
+    .option('--token-file <file>', 'cluster token file')
+    .option('--json', 'print JSON')
+    .action(run((opts) => memoryCommand(opts, loadConfig())));
 
   program.command('logs')
     .description('list a node\'s log files, or print / follow the one matching GLOB')

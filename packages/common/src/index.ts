@@ -27,3 +27,4 @@ export type { TaskSpec as TaskSpecMsg, TaskSpec__Output as TaskSpecMsgOutput } f
 export type { TaskOutcome as TaskOutcomeMsg, TaskOutcome__Output as TaskOutcomeMsgOutput } from './generated/rayts/v1/TaskOutcome.js';
 export type { NodeResources__Output } from './generated/rayts/v1/NodeResources.js';
 export type { ObjectChunk__Output } from './generated/rayts/v1/ObjectChunk.js';
+export type { NodeStats__Output } from './generated/rayts/v1/NodeStats.js';

@@ -13,9 +13,11 @@ import {
   WorkerCrashedError,
 } from './errors.js';
 import { Arena } from '@rayts/object-store';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type {
   Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
-  TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
+  RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
 export interface RemoteFunctionDescriptor {
@@ -51,6 +53,8 @@ interface TaskRecord {
   spec: TaskSpec;
   retriesLeft: number;
   retryExceptions: boolean;
+  /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
+  argRefs?: string[];
 }
 
 /** A request without its reqId (distributes over the union, unlike Omit). */
@@ -104,7 +108,14 @@ export class CoreWorker {
   private blockedDepth = 0;
   private arena?: Arena;
   /** Values read from the store keep their object pinned until they are garbage collected. */
-  private readonly pinRegistry = new FinalizationRegistry<string>((id) => this.send({ type: 'objRelease', reqId: 0, objectIds: [id] } as ClientMessage));
+  private readonly pinRegistry = new FinalizationRegistry<string>((id) => {
+    this.countDown(this.pinnedValues, id);
+    this.send({ type: 'objRelease', reqId: 0, objectIds: [id] } as ClientMessage);
+  });
+  /** For `rayts memory`: values read from the store still alive, refs used by tasks in flight, refs inside objects. */
+  private readonly pinnedValues = new Map<string, number>();
+  private readonly pendingArgs = new Map<string, number>();
+  private readonly captured = new Set<string>();
   /** Specs of finished tasks whose outputs are still referenced: a lost output is rebuilt by re-running. */
   private readonly lineage = new Map<string, TaskRecord>();
 
@@ -163,6 +174,12 @@ export class CoreWorker {
         waiter?.resolve(message);
         break;
       }
+      case 'gc':
+        collectGarbage();
+        break;
+      case 'refsRequest':
+        this.send({ type: 'refsReply', reqId: message.reqId, refs: this.refsInfo() });
+        break;
       case 'execute':
         if (this.executeHandler) this.executeHandler(message);
         else this.earlyExecutes.push(message);
@@ -249,6 +266,12 @@ export class CoreWorker {
     try {
       await this.exportFunction(desc);
       this.exportsSettled.add(desc.hash);
+      const refs = args.filter((a): a is ObjectRef => a instanceof ObjectRef).map((r) => r.id);
+      if (refs.length > 0) {
+        const record = this.tasks.get(spec.returnId);
+        if (record) record.argRefs = refs;
+        for (const id of refs) this.pendingArgs.set(id, (this.pendingArgs.get(id) ?? 0) + 1);
+      }
       spec.args = await Promise.all(args.map((a, i) => this.resolveArg(a, i, spec.name)));
     } catch (err) {
       const failure = (err as { failure?: TaskFailure }).failure;
@@ -293,13 +316,43 @@ export class CoreWorker {
         this.send({ type: 'submit', task: record.spec });
         return;
       }
-      this.tasks.delete(outcome.returnId);
+      this.finishRecord(record);
       this.store.resolve(outcome.returnId, { status: 'failed', failure: outcome.failure, taskName: record.spec.name });
       return;
     }
-    this.tasks.delete(outcome.returnId);
+    this.finishRecord(record);
     if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
     this.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
+  }
+
+  private finishRecord(record: TaskRecord): void {
+    this.tasks.delete(record.spec.returnId);
+    for (const id of record.argRefs ?? []) this.countDown(this.pendingArgs, id);
+    record.argRefs = undefined;
+  }
+
+  private countDown(map: Map<string, number>, id: string): void {
+    const n = (map.get(id) ?? 0) - 1;
+    if (n > 0) map.set(id, n);
+    else map.delete(id);
+  }
+
+  /** This process's object references, classified as `ray memory` does (ray-behaviour §7). */
+  refsInfo(): RefInfo[] {
+    const out: RefInfo[] = [];
+    for (const id of this.store.ids()) {
+      const state = this.store.get(id)!;
+      const size = state.status === 'ready' ? (state.value.kind === 'inline' ? state.value.data.length : state.value.size) : -1;
+      const record = this.tasks.get(id) ?? this.lineage.get(id);
+      const referenceType: RefInfo['referenceType'] = this.pinnedValues.has(id) ? 'PINNED_IN_MEMORY'
+        : this.pendingArgs.has(id) ? 'USED_BY_PENDING_TASK'
+          : this.captured.has(id) ? 'CAPTURED_IN_OBJECT' : 'LOCAL_REFERENCE';
+      out.push({
+        objectId: id, size, referenceType, attempt: record?.spec.attempt ?? 0, callSite: 'disabled',
+        status: state.status === 'pending' ? 'PENDING' : state.status === 'failed' ? 'FAILED' : 'FINISHED',
+      });
+    }
+    return out;
   }
 
   // ---- objects ---------------------------------------------------------------------------
@@ -315,6 +368,7 @@ export class CoreWorker {
   /** Encodes a value: small ones stay inline, large ones are written into this node's store. */
   async storeValue(id: string, value: unknown, what: string): Promise<ReturnValue & { objectId: string }> {
     const e = encodeForStore(value, what);
+    for (const wire of e.refs) this.captured.add(wire.slice(0, wire.indexOf('|')));
     const size = sizeOf(e);
     if (size <= this.welcome.maxInlineBytes) return { kind: 'inline', data: toInline(e, size), objectId: id };
     const created = await this.request({ type: 'objCreate', objectId: id, size, owner: this.address });
@@ -337,7 +391,10 @@ export class CoreWorker {
     const got = await this.request({ type: 'objGet', objectId, nodeId, size: 0 });
     if (!got.ok) throw rayletError(got, `reading object ${objectId}`);
     const value = decodeInPlace(this.attachArena().view(got.offset!, got.size!));
-    if (typeof value === 'object' && value !== null) this.pinRegistry.register(value, objectId);
+    if (typeof value === 'object' && value !== null) {
+      this.pinRegistry.register(value, objectId);
+      this.pinnedValues.set(objectId, (this.pinnedValues.get(objectId) ?? 0) + 1);
+    }
     else this.send({ type: 'objRelease', reqId: 0, objectIds: [objectId] } as ClientMessage);
     return value;
   }
@@ -450,6 +507,20 @@ export class CoreWorker {
     this.conn?.close();
     this.gcs.close();
   }
+}
+
+/**
+ * JS garbage collection is not prompt, and a value read from the store pins its object until it is
+ * collected. When the store runs short, the raylet asks its clients to collect now. Node has no gc()
+ * without --expose-gc, so the flag is set at run time and the function taken from a fresh context.
+ */
+let gcFunction: (() => void) | undefined;
+export function collectGarbage(): void {
+  if (!gcFunction) {
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  gcFunction();
 }
 
 /** An error reply of the raylet as the right error class. */

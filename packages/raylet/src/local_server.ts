@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual, type Logger } from '@rayts/common';
-import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
+import type { ClientMessage, RayletMessage, RefInfo, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
 
 export interface LocalClient {
   clientId: string;
@@ -28,12 +28,19 @@ export interface LocalServerHandlers {
   request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
 }
 
+export interface ClientRefs {
+  client: LocalClient;
+  refs: RefInfo[];
+}
+
 const HELLO_TIMEOUT_MS = 10_000;
 
 export class LocalServer {
   readonly clients = new Map<string, LocalClient>();
   private server?: Server;
   private nextDriver = 1;
+  private nextRefsReq = 1;
+  private readonly refsWaiters = new Map<number, (refs: RefInfo[]) => void>();
 
   constructor(
     readonly socketPath: string,
@@ -95,8 +102,25 @@ export class LocalServer {
       case 'blocked': return this.handlers.blocked(client, true);
       case 'unblocked': return this.handlers.blocked(client, false);
       case 'hello': return;
+      case 'refsReply': {
+        const waiter = this.refsWaiters.get(m.reqId);
+        this.refsWaiters.delete(m.reqId);
+        waiter?.(m.refs);
+        return;
+      }
       default: return this.handlers.request(client, m);
     }
+  }
+
+  /** Asks every client for its object references; clients that do not answer in time are left out. */
+  async collectRefs(timeoutMs: number): Promise<ClientRefs[]> {
+    const asks = [...this.clients.values()].map((client) => new Promise<ClientRefs | undefined>((resolve) => {
+      const reqId = this.nextRefsReq++;
+      const timer = setTimeout(() => { this.refsWaiters.delete(reqId); resolve(undefined); }, timeoutMs);
+      this.refsWaiters.set(reqId, (refs) => { clearTimeout(timer); resolve({ client, refs }); });
+      client.conn.send({ type: 'refsRequest', reqId });
+    }));
+    return (await Promise.all(asks)).filter((r): r is ClientRefs => !!r);
   }
 
   send(clientId: string, message: RayletMessage): boolean {

@@ -22,6 +22,27 @@ export class ObjectManager {
   private readonly pins = new Map<string, Map<string, number>>();
   private readonly pulls = new Map<string, Promise<void>>();
 
+  private lastGcRequest = 0;
+  /** Asks local clients to collect garbage (set by the raylet). */
+  requestGc: () => void = () => undefined;
+
+  /**
+   * Runs a store operation; while it waits for space, the local clients are asked (at most every
+   * 200 ms) to collect garbage, so values nobody references any more release their pins.
+   */
+  private async withSpace<T>(op: Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      if (Date.now() - this.lastGcRequest < 200) return;
+      this.lastGcRequest = Date.now();
+      this.requestGc();
+    }, 20);
+    try {
+      return await op;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   constructor(
     readonly store: ObjectStore,
     private readonly nodeId: string,
@@ -38,7 +59,7 @@ export class ObjectManager {
 
   async create(objectId: string, size: number): Promise<ObjectLocation> {
     // An unsealed object is never evicted or spilled, so the creator needs no pin while it writes.
-    const created = await this.store.create(objectId, size, { primary: true });
+    const created = await this.withSpace(this.store.create(objectId, size, { primary: true }));
     return { offset: created.offset, size: created.size };
   }
 
@@ -49,7 +70,7 @@ export class ObjectManager {
   /** Pins the object for the client, pulling it from `fromNode` first when it is not here. */
   async get(clientId: string, objectId: string, fromNode: string): Promise<ObjectLocation> {
     if (!this.store.contains(objectId) && fromNode && fromNode !== this.nodeId) await this.pull(objectId, fromNode);
-    const pinned = await this.store.get(objectId);
+    const pinned = await this.withSpace(this.store.get(objectId));
     if (!pinned) {
       throw Object.assign(new Error(`object ${objectId} is not on node ${this.nodeId.slice(0, 12)}…${fromNode && fromNode !== this.nodeId ? ` nor on ${fromNode.slice(0, 12)}…` : ''}`), { code: ObjectLostErrorCode });
     }

@@ -60,6 +60,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   });
   const routerRef: { current?: TaskRouter } = {};
   const objectsRef: { current?: ObjectManager } = {};
+  const localRef: { current?: LocalServer } = {};
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
@@ -87,6 +88,24 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
         else call.once('drain', resolve);
       }));
       if (!found) throw new RpcError(grpc.status.NOT_FOUND, `object ${req.objectId} is not on node ${nodeId}`);
+    }),
+    GetNodeStats: unary(logger, 'GetNodeStats', async (req) => {
+      const st = store.stats();
+      const clients = req.includeMemoryInfo ? await localRef.current!.collectRefs(2000) : [];
+      return {
+        nodeId, nodeIp: options.nodeIp,
+        store: {
+          capacity: st.capacity, used: st.used, numObjects: st.numObjects, primaryBytes: st.primaryBytes, secondaryBytes: st.secondaryBytes,
+          numPinned: st.numPinned, spilledBytesTotal: st.spilledBytesTotal, spilledObjectsTotal: st.spilledObjectsTotal,
+          restoredBytesTotal: st.restoredBytesTotal, restoredObjectsTotal: st.restoredObjectsTotal,
+          spillThroughputMibps: st.spillThroughputMiBps, restoreThroughputMibps: st.restoreThroughputMiBps,
+          spilledBytesNow: st.spilledBytes, spilledObjectsNow: st.numSpilled, waitingBytes: 0, fallbackAllocated: !!arena.warning,
+        },
+        refs: clients.flatMap(({ client, refs }) => refs.map((r) => ({
+          objectId: r.objectId, pid: client.pid, workerType: client.role === 'driver' ? 'Driver' : 'Worker', ip: options.nodeIp,
+          size: r.size, referenceType: r.referenceType, callSite: r.callSite, status: r.status, attempt: r.attempt,
+        }))),
+      };
     }),
     DeleteObjects: unary(logger, 'DeleteObjects', (req) => ({ deleted: objectsRef.current!.deleteLocal(req.objectIds) })),
     StreamLog: serverStream(logger, 'StreamLog', async (req, call) => {
@@ -164,11 +183,13 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     },
   }, logger);
   await local.listen();
+  localRef.current = local;
   const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
   const router = new TaskRouter(nodeId, address, sched, clientOptions, logger);
   routerRef.current = router;
   const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), clientOptions, logger);
   objectsRef.current = objects;
+  objects.requestGc = () => { for (const c of local.clients.values()) c.conn.send({ type: 'gc' }); };
   async function handleObjectRequest(client: LocalClient, m: Extract<ClientMessage, { reqId: number }>): Promise<void> {
     try {
       switch (m.type) {

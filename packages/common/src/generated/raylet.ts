@@ -5,16 +5,20 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from './rayts/v1/DeleteObjectsReply.js';
 import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from './rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from './rayts/v1/ExecuteTaskRequest.js';
+import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from './rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from './rayts/v1/ListLogsReply.js';
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from './rayts/v1/ListLogsRequest.js';
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from './rayts/v1/LogChunk.js';
 import type { LogFile as _rayts_v1_LogFile, LogFile__Output as _rayts_v1_LogFile__Output } from './rayts/v1/LogFile.js';
+import type { NodeStats as _rayts_v1_NodeStats, NodeStats__Output as _rayts_v1_NodeStats__Output } from './rayts/v1/NodeStats.js';
 import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from './rayts/v1/ObjectChunk.js';
+import type { ObjectRefInfo as _rayts_v1_ObjectRefInfo, ObjectRefInfo__Output as _rayts_v1_ObjectRefInfo__Output } from './rayts/v1/ObjectRefInfo.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from './rayts/v1/PullObjectRequest.js';
 import type { RayletServiceClient as _rayts_v1_RayletServiceClient, RayletServiceDefinition as _rayts_v1_RayletServiceDefinition } from './rayts/v1/RayletService.js';
 import type { SchedulingStrategy as _rayts_v1_SchedulingStrategy, SchedulingStrategy__Output as _rayts_v1_SchedulingStrategy__Output } from './rayts/v1/SchedulingStrategy.js';
+import type { StoreStats as _rayts_v1_StoreStats, StoreStats__Output as _rayts_v1_StoreStats__Output } from './rayts/v1/StoreStats.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from './rayts/v1/StreamLogRequest.js';
 import type { TaskArg as _rayts_v1_TaskArg, TaskArg__Output as _rayts_v1_TaskArg__Output } from './rayts/v1/TaskArg.js';
 import type { TaskFailure as _rayts_v1_TaskFailure, TaskFailure__Output as _rayts_v1_TaskFailure__Output } from './rayts/v1/TaskFailure.js';
@@ -31,16 +35,20 @@ export interface ProtoGrpcType {
       DeleteObjectsReply: MessageTypeDefinition<_rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsReply__Output>
       DeleteObjectsRequest: MessageTypeDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsRequest__Output>
       ExecuteTaskRequest: MessageTypeDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_ExecuteTaskRequest__Output>
+      GetNodeStatsRequest: MessageTypeDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_GetNodeStatsRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
       ListLogsReply: MessageTypeDefinition<_rayts_v1_ListLogsReply, _rayts_v1_ListLogsReply__Output>
       ListLogsRequest: MessageTypeDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsRequest__Output>
       LogChunk: MessageTypeDefinition<_rayts_v1_LogChunk, _rayts_v1_LogChunk__Output>
       LogFile: MessageTypeDefinition<_rayts_v1_LogFile, _rayts_v1_LogFile__Output>
+      NodeStats: MessageTypeDefinition<_rayts_v1_NodeStats, _rayts_v1_NodeStats__Output>
       ObjectChunk: MessageTypeDefinition<_rayts_v1_ObjectChunk, _rayts_v1_ObjectChunk__Output>
+      ObjectRefInfo: MessageTypeDefinition<_rayts_v1_ObjectRefInfo, _rayts_v1_ObjectRefInfo__Output>
       PullObjectRequest: MessageTypeDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_PullObjectRequest__Output>
       RayletService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_RayletServiceClient> & { service: _rayts_v1_RayletServiceDefinition }
       SchedulingStrategy: MessageTypeDefinition<_rayts_v1_SchedulingStrategy, _rayts_v1_SchedulingStrategy__Output>
+      StoreStats: MessageTypeDefinition<_rayts_v1_StoreStats, _rayts_v1_StoreStats__Output>
       StreamLogRequest: MessageTypeDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_StreamLogRequest__Output>
       TaskArg: MessageTypeDefinition<_rayts_v1_TaskArg, _rayts_v1_TaskArg__Output>
       TaskFailure: MessageTypeDefinition<_rayts_v1_TaskFailure, _rayts_v1_TaskFailure__Output>

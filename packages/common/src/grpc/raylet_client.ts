@@ -9,6 +9,7 @@ import type { StreamLogRequest } from '../generated/rayts/v1/StreamLogRequest.js
 import type { LogChunk__Output } from '../generated/rayts/v1/LogChunk.js';
 import type { ExecuteTaskRequest } from '../generated/rayts/v1/ExecuteTaskRequest.js';
 import type { TaskOutcome__Output } from '../generated/rayts/v1/TaskOutcome.js';
+import type { NodeStats__Output } from '../generated/rayts/v1/NodeStats.js';
 
 export class RayletClient {
   private readonly client: RayletServiceClient;
@@ -38,6 +39,10 @@ export class RayletClient {
       call.on('end', resolve);
       call.on('error', (err: Error) => reject(toRaytsError(err, this.address, 'raylet')));
     });
+  }
+
+  getNodeStats(includeMemoryInfo: boolean): Promise<NodeStats__Output> {
+    return unaryCall((md, o, cb) => this.client.GetNodeStats({ includeMemoryInfo }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
   }
 
   async deleteObjects(objectIds: string[]): Promise<number> {

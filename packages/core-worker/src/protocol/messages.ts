@@ -86,7 +86,18 @@ export type ClientRequest =
   | { type: 'objStats'; reqId: number }
   | { type: 'nodeInfo'; reqId: number };
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest;
+/** One object reference a process holds, for `rayts memory`. */
+export interface RefInfo {
+  objectId: string;
+  size: number;
+  referenceType: 'LOCAL_REFERENCE' | 'PINNED_IN_MEMORY' | 'USED_BY_PENDING_TASK' | 'CAPTURED_IN_OBJECT' | 'ACTOR_HANDLE';
+  status: 'FINISHED' | 'PENDING' | 'FAILED';
+  attempt: number;
+  callSite: string;
+}
+export interface RefsReply { type: 'refsReply'; reqId: number; refs: RefInfo[] }
+
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
@@ -108,5 +119,9 @@ export interface Execute { type: 'execute'; task: TaskSpec; jobDir: string }
 export interface TaskResult { type: 'taskResult'; outcome: TaskOutcome }
 export interface Reply { type: 'reply'; reqId: number; ok: boolean; error?: string; errorType?: string; offset?: number; size?: number; info?: unknown }
 export interface Refused { type: 'refused'; reason: string }
+/** The store is short of space: collect garbage so that values nobody uses release their pins. */
+export interface CollectGarbage { type: 'gc' }
+/** The raylet asks for the client's object references (`rayts memory`). */
+export interface RefsRequest { type: 'refsRequest'; reqId: number }
 
-export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused;
+export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest;
