@@ -87,3 +87,38 @@ export function getRuntimeContext(): RuntimeContextInfo {
   };
 }
 
+
+/** Total resources of the alive nodes (CPU, GPU, memory, object_store_memory, custom, node:<ip>). */
+export async function clusterResources(): Promise<Record<string, number>> {
+  return sumResources((await runtime().gcs.listNodes(false)).map((n) => n.resourcesTotal));
+}
+
+/** Resources not in use right now, as the nodes last reported them. */
+export async function availableResources(): Promise<Record<string, number>> {
+  return sumResources((await runtime().gcs.listNodes(false)).map((n) => n.resourcesAvailable));
+}
+
+export interface NodeInfo {
+  NodeID: string;
+  Alive: boolean;
+  NodeManagerAddress: string;
+  NodeManagerPort: number;
+  NodeName: string;
+  IsHead: boolean;
+  Resources: Record<string, number>;
+  Labels: Record<string, string>;
+}
+
+/** Every node the cluster knows, alive and dead, with Ray's field names. */
+export async function nodes(): Promise<NodeInfo[]> {
+  return (await runtime().gcs.listNodes(true)).map((n) => ({
+    NodeID: n.nodeId, Alive: n.state === 'NODE_ALIVE', NodeManagerAddress: n.nodeIp, NodeManagerPort: n.rayletPort, NodeName: n.hostname,
+    IsHead: n.isHead, Resources: sumResources([n.resourcesTotal]), Labels: n.labels,
+  }));
+}
+
+function sumResources(maps: Record<string, number | string>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + Number(v);
+  return out;
+}

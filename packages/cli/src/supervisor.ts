@@ -61,8 +61,9 @@ export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config
       }, 250);
       timer.unref();
     }
+    // `on`, not `once`: a second SIGTERM while stopping must not kill the supervisor half way.
     const onSignal = () => void finish(0);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }

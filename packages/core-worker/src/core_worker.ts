@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
   Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
-  RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
+  LogLines, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
 export interface RemoteFunctionDescriptor {
@@ -106,6 +106,13 @@ export class CoreWorker {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly exports = new Map<string, Promise<void>>();
   private blockedDepth = 0;
+  /** The node of the driver whose job this process works for (set per task in workers). */
+  driverNodeId = '';
+  /** Where task output arrives in a driver (default: this process's stdout/stderr). */
+  onLogs: (m: LogLines) => void = (m) => {
+    const out = m.stream === 'stdout' ? process.stdout : process.stderr;
+    out.write(m.text.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '').map((l) => `${m.prefix} ${l}\n`).join(''));
+  };
   private arena?: Arena;
   /** Values read from the store keep their object pinned until they are garbage collected. */
   private readonly pinRegistry = new FinalizationRegistry<string>((id) => {
@@ -177,6 +184,9 @@ export class CoreWorker {
       case 'gc':
         collectGarbage();
         break;
+      case 'logs':
+        this.onLogs(message);
+        break;
       case 'refsRequest':
         this.send({ type: 'refsReply', reqId: message.reqId, refs: this.refsInfo() });
         break;
@@ -230,6 +240,7 @@ export class CoreWorker {
     const spec: TaskSpec = {
       taskId: newTaskId(), jobId: this.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
       resources: resourceShape(options), strategy: strategyOf(options.scheduling), owner: this.address, depth,
+      driverNodeId: this.driverNodeId || this.address.nodeId,
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.tasks.set(returnId, { spec, retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false });

@@ -7,6 +7,7 @@ import type { CoreWorker } from './core_worker.js';
 import { FUNCTION_NAMESPACE, type RemoteFunctionDescriptor } from './core_worker.js';
 import { decode, encode } from './serialization.js';
 import { currentTask } from './runtime_context.js';
+import { TaskOutput } from './task_output.js';
 import type { Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
 
 export type Compile = (desc: RemoteFunctionDescriptor, jobDir: string) => (...args: unknown[]) => unknown;
@@ -16,7 +17,10 @@ export class TaskExecutor {
   private queue: Execute[] = [];
   private running = false;
 
+  private readonly output: TaskOutput;
+
   constructor(private readonly core: CoreWorker, private readonly compile: Compile) {
+    this.output = new TaskOutput(core);
     core.onExecute = (m) => {
       this.queue.push(m);
       if (!this.running) void this.drain();
@@ -69,8 +73,10 @@ export class TaskExecutor {
       return { ...base, failure: this.failure('APPLICATION', err) };
     }
     currentTask.taskId = task.taskId;
-    // Tasks this one submits belong to its job.
+    // Tasks this one submits belong to its job; what it prints goes to that job's driver.
     this.core.options.jobId = task.jobId;
+    this.core.driverNodeId = task.driverNodeId;
+    this.output.begin(task);
     let result: unknown;
     try {
       result = await fn(...args);
@@ -78,6 +84,7 @@ export class TaskExecutor {
       return { ...base, failure: this.failure('APPLICATION', err) };
     } finally {
       currentTask.taskId = '';
+      this.output.end();
     }
     try {
       // The owner learns where a large result lives; small ones travel back inline.

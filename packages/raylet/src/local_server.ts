@@ -26,6 +26,7 @@ export interface LocalServerHandlers {
   taskDone(client: LocalClient, outcome: TaskOutcome): void;
   blocked(client: LocalClient, blocked: boolean): void;
   request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
+  logs(client: LocalClient, message: Extract<ClientMessage, { type: 'logs' }>): void;
 }
 
 export interface ClientRefs {
@@ -102,6 +103,7 @@ export class LocalServer {
       case 'blocked': return this.handlers.blocked(client, true);
       case 'unblocked': return this.handlers.blocked(client, false);
       case 'hello': return;
+      case 'logs': return this.handlers.logs(client, m);
       case 'refsReply': {
         const waiter = this.refsWaiters.get(m.reqId);
         this.refsWaiters.delete(m.reqId);
@@ -121,6 +123,11 @@ export class LocalServer {
       client.conn.send({ type: 'refsRequest', reqId });
     }));
     return (await Promise.all(asks)).filter((r): r is ClientRefs => !!r);
+  }
+
+  /** Sends to every driver of the job connected here. */
+  toDrivers(jobId: string, message: RayletMessage): void {
+    for (const c of this.clients.values()) if (c.role === 'driver' && c.jobId === jobId) c.conn.send(message);
   }
 
   send(clientId: string, message: RayletMessage): boolean {

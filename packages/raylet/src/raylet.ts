@@ -89,6 +89,10 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       }));
       if (!found) throw new RpcError(grpc.status.NOT_FOUND, `object ${req.objectId} is not on node ${nodeId}`);
     }),
+    PublishLogs: unary(logger, 'PublishLogs', (req) => {
+      localRef.current?.toDrivers(req.jobId, { type: 'logs', jobId: req.jobId, driverNodeId: nodeId, prefix: req.prefix, stream: req.stream === 'stderr' ? 'stderr' : 'stdout', text: req.text });
+      return {};
+    }),
     GetNodeStats: unary(logger, 'GetNodeStats', async (req) => {
       const st = store.stats();
       const clients = req.includeMemoryInfo ? await localRef.current!.collectRefs(2000) : [];
@@ -174,6 +178,14 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       sched.onTaskDone(client.clientId, outcome);
     },
     blocked: (client, blocked) => (blocked ? sched.onBlocked(client.clientId) : sched.onUnblocked(client.clientId)),
+    logs: (_client, m) => {
+      if (m.driverNodeId === nodeId || !m.driverNodeId) {
+        local.toDrivers(m.jobId, m);
+        return;
+      }
+      const address = router.addressOf(m.driverNodeId);
+      if (address) void router.client(address).publishLogs(m.jobId, m.prefix, m.stream, m.text).catch(() => undefined);
+    },
     request: (client, m: Extract<ClientMessage, { reqId: number }>) => {
       if (m.type === 'nodeInfo') {
         client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: { nodeId, nodeIp: options.nodeIp, resources: detected.resources } });

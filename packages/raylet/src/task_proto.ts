@@ -12,7 +12,7 @@ export function specToProto(spec: TaskSpec): TaskSpecIn {
     strategy: spec.strategy.kind === 'NODE_AFFINITY'
       ? { kind: 'NODE_AFFINITY', nodeId: spec.strategy.nodeId, soft: spec.strategy.soft }
       : { kind: spec.strategy.kind },
-    ownerNodeId: spec.owner.nodeId, ownerClientId: spec.owner.clientId, depth: spec.depth,
+    ownerNodeId: spec.owner.nodeId, ownerClientId: spec.owner.clientId, depth: spec.depth, driverNodeId: spec.driverNodeId,
   };
 }
 
@@ -26,7 +26,7 @@ export function specFromProto(m: TaskSpecMsg): TaskSpec {
     resources: Object.fromEntries(Object.entries(m.resources).map(([k, v]) => [k, Number(v)])),
     strategy: s?.kind === 'NODE_AFFINITY' ? { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft }
       : s?.kind === 'SPREAD' ? { kind: 'SPREAD' } : { kind: 'DEFAULT' },
-    owner: { nodeId: m.ownerNodeId, clientId: m.ownerClientId }, depth: m.depth,
+    owner: { nodeId: m.ownerNodeId, clientId: m.ownerClientId }, depth: m.depth, driverNodeId: m.driverNodeId,
   };
 }
 

@@ -55,7 +55,7 @@ export class TaskRouter {
     else this.route(task);
   }
 
-  private client(address: string): RayletClient {
+  client(address: string): RayletClient {
     let c = this.clients.get(address);
     if (!c) this.clients.set(address, (c = new RayletClient(address, this.clientOptions)));
     return c;

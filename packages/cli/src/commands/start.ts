@@ -191,6 +191,8 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     if (options.block) {
       const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
       if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
+      // Nothing is left to wait for; do not let a stray handle keep the supervisor alive.
+      setImmediate(() => process.exit(code));
       return code;
     }
     for (const d of started) d.child.unref();
@@ -279,6 +281,8 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
     if (options.block) {
       const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
       if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
+      // Nothing is left to wait for; do not let a stray handle keep the supervisor alive.
+      setImmediate(() => process.exit(code));
       return code;
     }
     for (const d of started) d.child.unref();

@@ -15,6 +15,8 @@ import type { LogFile as _rayts_v1_LogFile, LogFile__Output as _rayts_v1_LogFile
 import type { NodeStats as _rayts_v1_NodeStats, NodeStats__Output as _rayts_v1_NodeStats__Output } from './rayts/v1/NodeStats.js';
 import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from './rayts/v1/ObjectChunk.js';
 import type { ObjectRefInfo as _rayts_v1_ObjectRefInfo, ObjectRefInfo__Output as _rayts_v1_ObjectRefInfo__Output } from './rayts/v1/ObjectRefInfo.js';
+import type { PublishLogsReply as _rayts_v1_PublishLogsReply, PublishLogsReply__Output as _rayts_v1_PublishLogsReply__Output } from './rayts/v1/PublishLogsReply.js';
+import type { PublishLogsRequest as _rayts_v1_PublishLogsRequest, PublishLogsRequest__Output as _rayts_v1_PublishLogsRequest__Output } from './rayts/v1/PublishLogsRequest.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from './rayts/v1/PullObjectRequest.js';
 import type { RayletServiceClient as _rayts_v1_RayletServiceClient, RayletServiceDefinition as _rayts_v1_RayletServiceDefinition } from './rayts/v1/RayletService.js';
 import type { SchedulingStrategy as _rayts_v1_SchedulingStrategy, SchedulingStrategy__Output as _rayts_v1_SchedulingStrategy__Output } from './rayts/v1/SchedulingStrategy.js';
@@ -45,6 +47,8 @@ export interface ProtoGrpcType {
       NodeStats: MessageTypeDefinition<_rayts_v1_NodeStats, _rayts_v1_NodeStats__Output>
       ObjectChunk: MessageTypeDefinition<_rayts_v1_ObjectChunk, _rayts_v1_ObjectChunk__Output>
       ObjectRefInfo: MessageTypeDefinition<_rayts_v1_ObjectRefInfo, _rayts_v1_ObjectRefInfo__Output>
+      PublishLogsReply: MessageTypeDefinition<_rayts_v1_PublishLogsReply, _rayts_v1_PublishLogsReply__Output>
+      PublishLogsRequest: MessageTypeDefinition<_rayts_v1_PublishLogsRequest, _rayts_v1_PublishLogsRequest__Output>
       PullObjectRequest: MessageTypeDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_PullObjectRequest__Output>
       RayletService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_RayletServiceClient> & { service: _rayts_v1_RayletServiceDefinition }
       SchedulingStrategy: MessageTypeDefinition<_rayts_v1_SchedulingStrategy, _rayts_v1_SchedulingStrategy__Output>

@@ -41,6 +41,10 @@ export class RayletClient {
     });
   }
 
+  async publishLogs(jobId: string, prefix: string, stream: string, text: string): Promise<void> {
+    await unaryCall((md, o, cb) => this.client.PublishLogs({ jobId, prefix, stream, text }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  }
+
   getNodeStats(includeMemoryInfo: boolean): Promise<NodeStats__Output> {
     return unaryCall((md, o, cb) => this.client.GetNodeStats({ includeMemoryInfo }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
   }

@@ -36,6 +36,8 @@ export interface TaskSpec {
   owner: Address;
   /** Depth of nested submission (0 = submitted by a driver). */
   depth: number;
+  /** The node of the job's driver: output printed by the task is shown there. */
+  driverNodeId: string;
 }
 
 /** What a task produced, as the owner stores it. */
@@ -97,7 +99,18 @@ export interface RefInfo {
 }
 export interface RefsReply { type: 'refsReply'; reqId: number; refs: RefInfo[] }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply;
+/** Lines a task printed, on their way to the job's driver. */
+export interface LogLines {
+  type: 'logs';
+  jobId: string;
+  driverNodeId: string;
+  /** `(name pid=…, ip=…)`, as Ray prefixes worker output on the driver. */
+  prefix: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply | LogLines;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
@@ -124,4 +137,4 @@ export interface CollectGarbage { type: 'gc' }
 /** The raylet asks for the client's object references (`rayts memory`). */
 export interface RefsRequest { type: 'refsRequest'; reqId: number }
 
-export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest;
+export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines;

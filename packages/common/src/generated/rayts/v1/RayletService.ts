@@ -14,6 +14,8 @@ import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Out
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from '../../rayts/v1/LogChunk.js';
 import type { NodeStats as _rayts_v1_NodeStats, NodeStats__Output as _rayts_v1_NodeStats__Output } from '../../rayts/v1/NodeStats.js';
 import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from '../../rayts/v1/ObjectChunk.js';
+import type { PublishLogsReply as _rayts_v1_PublishLogsReply, PublishLogsReply__Output as _rayts_v1_PublishLogsReply__Output } from '../../rayts/v1/PublishLogsReply.js';
+import type { PublishLogsRequest as _rayts_v1_PublishLogsRequest, PublishLogsRequest__Output as _rayts_v1_PublishLogsRequest__Output } from '../../rayts/v1/PublishLogsRequest.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from '../../rayts/v1/PullObjectRequest.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from '../../rayts/v1/StreamLogRequest.js';
 import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from '../../rayts/v1/TaskOutcome.js';
@@ -64,6 +66,15 @@ export interface RayletServiceClient extends grpc.Client {
   listLogs(argument: _rayts_v1_ListLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   listLogs(argument: _rayts_v1_ListLogsRequest, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   
+  PublishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  PublishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  PublishLogs(argument: _rayts_v1_PublishLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  PublishLogs(argument: _rayts_v1_PublishLogsRequest, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  publishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  publishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  publishLogs(argument: _rayts_v1_PublishLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  publishLogs(argument: _rayts_v1_PublishLogsRequest, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
+  
   PullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   PullObject(argument: _rayts_v1_PullObjectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   pullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
@@ -87,6 +98,8 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
   
   ListLogs: grpc.handleUnaryCall<_rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply>;
   
+  PublishLogs: grpc.handleUnaryCall<_rayts_v1_PublishLogsRequest__Output, _rayts_v1_PublishLogsReply>;
+  
   PullObject: grpc.handleServerStreamingCall<_rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk>;
   
   StreamLog: grpc.handleServerStreamingCall<_rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk>;
@@ -99,6 +112,7 @@ export interface RayletServiceDefinition extends grpc.ServiceDefinition {
   GetNodeStats: MethodDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_NodeStats, _rayts_v1_GetNodeStatsRequest__Output, _rayts_v1_NodeStats__Output>
   HealthCheck: MethodDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply__Output>
   ListLogs: MethodDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsReply, _rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply__Output>
+  PublishLogs: MethodDefinition<_rayts_v1_PublishLogsRequest, _rayts_v1_PublishLogsReply, _rayts_v1_PublishLogsRequest__Output, _rayts_v1_PublishLogsReply__Output>
   PullObject: MethodDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_ObjectChunk, _rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>
 }

@@ -17,6 +17,7 @@ export interface TaskSpec {
   'ownerNodeId'?: (string);
   'ownerClientId'?: (string);
   'depth'?: (number);
+  'driverNodeId'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -32,4 +33,5 @@ export interface TaskSpec__Output {
   'ownerNodeId': (string);
   'ownerClientId': (string);
   'depth': (number);
+  'driverNodeId': (string);
 }
