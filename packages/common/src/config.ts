@@ -78,7 +78,7 @@ export const TUNABLES = {
   objectStoreFullTimeoutMs: spec({ env: 'RAYTS_OBJECT_STORE_FULL_TIMEOUT_MS', kind: 'int', default: 3000,
     meaning: 'How long a create or restore waits for space before ObjectStoreFullError.' }),
   objectStorePrefault: spec({ env: 'RAYTS_OBJECT_STORE_PREFAULT', kind: 'bool', default: true,
-    meaning: 'Reserve and touch the whole arena at raylet start (a first-touch fault costs ~30x a memcpy here).' }),
+    meaning: 'Reserve the whole arena in a background thread at raylet start (a first-touch fault costs ~30x a memcpy here).' }),
   maxInlineObjectBytes: spec({ env: 'RAYTS_MAX_INLINE_OBJECT_BYTES', kind: 'int', default: 100 * 1024,
     meaning: 'Values up to this size travel inline and live in the owner; larger ones go to the object store.' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,

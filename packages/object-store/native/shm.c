@@ -210,14 +210,15 @@ static napi_value AdviceConstants(napi_env env) {
   ADV(MADV_SEQUENTIAL)
   ADV(MADV_WILLNEED)
   ADV(MADV_DONTNEED)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older glibc headers lack the name */
+#endif
+  ADV(MADV_POPULATE_WRITE)
 #ifdef MADV_REMOVE
   ADV(MADV_REMOVE)
 #endif
 #ifdef MADV_HUGEPAGE
   ADV(MADV_HUGEPAGE)
-#endif
-#ifdef MADV_POPULATE_WRITE
-  ADV(MADV_POPULATE_WRITE)
 #endif
 #undef ADV
   return obj;

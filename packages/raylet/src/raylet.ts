@@ -14,6 +14,7 @@ import { LocalServer, type LocalClient } from './local_server.js';
 import { TaskRouter } from './task_router.js';
 import { ObjectManager, ObjectLostErrorCode } from './object_manager.js';
 import { ObjectStore, Arena } from '@rayts/object-store';
+import { prefaultInBackground } from './prefault.js';
 import { specFromProto, outcomeToProto } from './task_proto.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
@@ -50,8 +51,10 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const detected = await detectResources({ ...options.flags, nodeIp: options.nodeIp, isHead: options.isHead }, config);
   for (const note of detected.notes) logger.warn(note);
 
-  const arena = Arena.create({ size: detected.objectStoreBytes, prefault: config.objectStorePrefault });
+  // Reserved in the background (a 7 GB store takes seconds), so the node answers at once.
+  const arena = Arena.create({ size: detected.objectStoreBytes, prefault: false });
   if (arena.warning) logger.warn(arena.warning);
+  if (config.objectStorePrefault) prefaultInBackground(arena.procPath, arena.size, logger);
   const store = new ObjectStore({
     arena, spillDir: options.spillDir ?? paths.spill, spillThreshold: config.objectSpillingThreshold,
     minSpillSize: config.objectSpillingMinBytes > 0 ? config.objectSpillingMinBytes : undefined,
