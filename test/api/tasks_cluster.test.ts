@@ -64,6 +64,36 @@ describe('tasks on a three-node cluster', () => {
     expect(w3.nodeIp).toBe('127.0.0.3');
   });
 
+  it('refs nested in values are borrowed: tasks on other nodes get them from their owner', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    await threeNodes(cluster);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init();
+      const slow = ray.remote(async () => { await new Promise((r) => setTimeout(r, 200)); return 'made by a task'; });
+      const big = await ray.put(new Float64Array(200000).fill(3));      // in the driver node's store
+      const small = await ray.put({ hello: 'world' });                 // inline, held by the driver
+      const use = ray.remote(async (box) => {
+        const ray = await import('rayts');
+        const [a, b, c] = await ray.get(box.refs);
+        return { ip: ray.getRuntimeContext().nodeIp, a: a.length, a0: a[a.length - 1], b, c };
+      });
+      const results = await ray.get(Array.from({ length: 6 }, () => use.options({ scheduling: 'SPREAD' }).remote({ refs: [big, small, slow.remote()] })));
+      // A ref made inside a task and returned nested: the driver borrows it from that worker.
+      const maker = ray.remote(async () => { const ray = await import('rayts'); return [await ray.put('owned by a worker')]; });
+      const [inner] = await ray.get(maker.remote());
+      const fromWorker = await ray.get(inner);
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ results, fromWorker }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    expect(new Set(r.results.map((x: { ip: string }) => x.ip)).size).toBe(3);
+    for (const x of r.results) expect(x).toMatchObject({ a: 200000, a0: 3, b: { hello: 'world' }, c: 'made by a task' });
+    expect(r.fromWorker).toBe('owned by a worker');
+  });
+
   it('an infeasible task waits in status demands and runs when a node that fits joins', async () => {
     cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });

@@ -28,3 +28,5 @@ export type { TaskOutcome as TaskOutcomeMsg, TaskOutcome__Output as TaskOutcomeM
 export type { NodeResources__Output } from './generated/rayts/v1/NodeResources.js';
 export type { ObjectChunk__Output } from './generated/rayts/v1/ObjectChunk.js';
 export type { NodeStats__Output } from './generated/rayts/v1/NodeStats.js';
+export type { OwnedObject__Output } from './generated/rayts/v1/OwnedObject.js';
+export type { OwnedObject as OwnedObjectMsg, OwnedObject__Output as OwnedObjectMsgOutput } from './generated/rayts/v1/OwnedObject.js';

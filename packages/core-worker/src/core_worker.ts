@@ -9,7 +9,7 @@ import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
 import { decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
 import {
-  GetTimeoutError, NodeDiedError, ObjectLostError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError,
+  GetTimeoutError, NodeDiedError, ObjectLostError, OwnerDiedError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError,
   WorkerCrashedError,
 } from './errors.js';
 import { Arena, adviceConstants } from '@rayts/object-store';
@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
   Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
-  LogLines, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
+  LogLines, OwnedState, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
 export interface RemoteFunctionDescriptor {
@@ -186,6 +186,13 @@ export class CoreWorker {
         break;
       case 'logs':
         this.onLogs(message);
+        break;
+      case 'ownerLookup':
+        void this.store.whenSettled(message.objectId).then(() => {
+          const st = this.store.get(message.objectId);
+          const state: OwnedState = !st || st.status === 'pending' ? { status: 'unknown' } : st;
+          this.send({ type: 'ownerLookupReply', reqId: message.reqId, state });
+        });
         break;
       case 'refsRequest':
         this.send({ type: 'refsReply', reqId: message.reqId, refs: this.refsInfo() });
@@ -424,8 +431,7 @@ export class CoreWorker {
   }
 
   private async valueOf(ref: ObjectRef): Promise<unknown> {
-    const state: EntryState | undefined = this.store.get(ref.id);
-    if (!state) throw new Error(`${ref} is not known to this process (getting refs owned by other processes arrives in a later step)`);
+    const state: EntryState | undefined = this.store.get(ref.id) ?? (await this.borrow(ref));
     if (state.status === 'failed') throw failureToError(state.failure, state.taskName);
     if (state.status === 'pending') throw new Error('unreachable: pending after wait');
     if (state.value.kind === 'inline') return decode(state.value.data);
@@ -435,6 +441,21 @@ export class CoreWorker {
       if (!(err instanceof ObjectLostError)) throw err;
       return this.reconstruct(ref, err);
     }
+  }
+
+  /**
+   * A ref this process does not own (it arrived inside a value): ask its owner, through the raylets,
+   * for the value or its location. The owner answers once the object is no longer pending.
+   */
+  private async borrow(ref: ObjectRef): Promise<EntryState> {
+    const reply = await this.request({ type: 'ownerGet', objectId: ref.id, owner: ref.owner });
+    if (!reply.ok) {
+      throw new OwnerDiedError(`the owner of ${ref} (client ${ref.owner.clientId} on node ${ref.owner.nodeId.slice(0, 12)}…) is gone: ${reply.error}`,
+        'Ray does not recover objects whose owner died: keep the owner (driver or task) alive while others use its refs');
+    }
+    const state = reply.info as OwnedState;
+    if (state.status === 'unknown') throw new ObjectLostError(`the owner of ${ref} no longer has it (it was freed)`);
+    return state;
   }
 
   /** Lineage reconstruction: re-run the task that made a lost object, within its retries. */

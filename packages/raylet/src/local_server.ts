@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual, type Logger } from '@rayts/common';
-import type { ClientMessage, RayletMessage, RefInfo, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
+import type { ClientMessage, OwnedState, RayletMessage, RefInfo, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
 
 export interface LocalClient {
   clientId: string;
@@ -42,6 +42,7 @@ export class LocalServer {
   private nextDriver = 1;
   private nextRefsReq = 1;
   private readonly refsWaiters = new Map<number, (refs: RefInfo[]) => void>();
+  private readonly ownerWaiters = new Map<number, { clientId: string; resolve: (s: OwnedState | undefined) => void }>();
 
   constructor(
     readonly socketPath: string,
@@ -90,6 +91,9 @@ export class LocalServer {
       conn.on('message', (m) => this.dispatch(client, m));
       conn.on('close', () => {
         this.clients.delete(client.clientId);
+        for (const [id, w] of this.ownerWaiters) {
+          if (w.clientId === client.clientId) { this.ownerWaiters.delete(id); w.resolve(undefined); }
+        }
         this.handlers.disconnected(client);
       });
     });
@@ -104,6 +108,12 @@ export class LocalServer {
       case 'unblocked': return this.handlers.blocked(client, false);
       case 'hello': return;
       case 'logs': return this.handlers.logs(client, m);
+      case 'ownerLookupReply': {
+        const waiter = this.ownerWaiters.get(m.reqId);
+        this.ownerWaiters.delete(m.reqId);
+        waiter?.resolve(m.state);
+        return;
+      }
       case 'refsReply': {
         const waiter = this.refsWaiters.get(m.reqId);
         this.refsWaiters.delete(m.reqId);
@@ -112,6 +122,17 @@ export class LocalServer {
       }
       default: return this.handlers.request(client, m);
     }
+  }
+
+  /** Asks a local owner about its object; undefined when the owner is not (or no longer) connected. */
+  askOwner(clientId: string, objectId: string): Promise<OwnedState | undefined> {
+    const client = this.clients.get(clientId);
+    if (!client) return Promise.resolve(undefined);
+    const reqId = this.nextRefsReq++;
+    return new Promise((resolve) => {
+      this.ownerWaiters.set(reqId, { clientId, resolve });
+      client.conn.send({ type: 'ownerLookup', reqId, objectId });
+    });
   }
 
   /** Asks every client for its object references; clients that do not answer in time are left out. */

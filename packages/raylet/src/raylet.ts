@@ -15,7 +15,7 @@ import { TaskRouter } from './task_router.js';
 import { ObjectManager, ObjectLostErrorCode } from './object_manager.js';
 import { ObjectStore, Arena } from '@rayts/object-store';
 import { prefaultInBackground } from './prefault.js';
-import { specFromProto, outcomeToProto } from './task_proto.js';
+import { specFromProto, outcomeToProto, ownedToProto, ownedFromProto } from './task_proto.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
 export interface RayletOptions {
@@ -92,6 +92,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       }));
       if (!found) throw new RpcError(grpc.status.NOT_FOUND, `object ${req.objectId} is not on node ${nodeId}`);
     }),
+    GetFromOwner: unary(logger, 'GetFromOwner', async (req) => ownedToProto(await localRef.current?.askOwner(req.ownerClientId, req.objectId))),
     PublishLogs: unary(logger, 'PublishLogs', (req) => {
       localRef.current?.toDrivers(req.jobId, { type: 'logs', jobId: req.jobId, driverNodeId: nodeId, prefix: req.prefix, stream: req.stream === 'stderr' ? 'stderr' : 'stdout', text: req.text });
       return {};
@@ -230,6 +231,18 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
           await objects.delete(m.objects);
           client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });
           return;
+        case 'ownerGet': {
+          const state = m.owner.nodeId === nodeId
+            ? await local.askOwner(m.owner.clientId, m.objectId)
+            : await (async () => {
+              const address = router.addressOf(m.owner.nodeId);
+              if (!address) return undefined;
+              return ownedFromProto(await router.client(address).getFromOwner(m.objectId, m.owner.clientId));
+            })();
+          if (!state) client.conn.send({ type: 'reply', reqId: m.reqId, ok: false, error: 'the owner is not connected', errorType: 'OwnerDiedError' });
+          else client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: state });
+          return;
+        }
         case 'objStats':
           client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: store.stats() });
           return;

@@ -1,5 +1,6 @@
 /** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
-import type { TaskSpec, TaskOutcome } from './scheduler_types.js';
+import type { TaskSpec, TaskOutcome, OwnedState } from './scheduler_types.js';
+import type { OwnedObjectMsg, OwnedObjectMsgOutput } from '@rayts/common';
 import type { TaskSpecMsgOutput as TaskSpecMsg, TaskSpecMsg as TaskSpecIn, TaskOutcomeMsgOutput as TaskOutcomeMsg, TaskOutcomeMsg as TaskOutcomeIn } from '@rayts/common';
 
 export function specToProto(spec: TaskSpec): TaskSpecIn {
@@ -49,4 +50,30 @@ export function outcomeFromProto(m: TaskOutcomeMsg): TaskOutcome {
       cause: f.cause.length ? f.cause : undefined, nodeIp: f.nodeIp, pid: f.pid } };
   }
   return { ...base, value: m.valueInPlasma ? { kind: 'plasma', nodeId: m.nodeId, size: Number(m.valueSize) } : { kind: 'inline', data: m.value } };
+}
+
+/** An owner's answer about its object, to and from the GetFromOwner message. */
+export function ownedToProto(state: OwnedState | undefined): OwnedObjectMsg {
+  if (!state) return { status: 'owner_gone' };
+  if (state.status === 'unknown') return { status: 'unknown' };
+  if (state.status === 'failed') {
+    const o = outcomeToProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failure: state.failure });
+    return { status: 'failed', failure: o.failure, taskName: state.taskName };
+  }
+  const v = state.value;
+  return v.kind === 'inline'
+    ? { status: 'ready', inlineValue: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength) }
+    : { status: 'ready', inPlasma: true, plasmaNodeId: v.nodeId, plasmaSize: v.size };
+}
+
+export function ownedFromProto(m: OwnedObjectMsgOutput): OwnedState | undefined {
+  if (m.status === 'owner_gone') return undefined;
+  if (m.status === 'failed') {
+    const o = outcomeFromProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failed: true, failure: m.failure, value: Buffer.alloc(0), valueInPlasma: false, valueSize: 0 });
+    return { status: 'failed', failure: o.failure!, taskName: m.taskName };
+  }
+  if (m.status === 'ready') {
+    return { status: 'ready', value: m.inPlasma ? { kind: 'plasma', nodeId: m.plasmaNodeId, size: Number(m.plasmaSize) } : { kind: 'inline', data: m.inlineValue } };
+  }
+  return { status: 'unknown' };
 }

@@ -5,6 +5,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from './rayts/v1/DeleteObjectsReply.js';
 import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from './rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from './rayts/v1/ExecuteTaskRequest.js';
+import type { GetFromOwnerRequest as _rayts_v1_GetFromOwnerRequest, GetFromOwnerRequest__Output as _rayts_v1_GetFromOwnerRequest__Output } from './rayts/v1/GetFromOwnerRequest.js';
 import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from './rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
@@ -15,6 +16,7 @@ import type { LogFile as _rayts_v1_LogFile, LogFile__Output as _rayts_v1_LogFile
 import type { NodeStats as _rayts_v1_NodeStats, NodeStats__Output as _rayts_v1_NodeStats__Output } from './rayts/v1/NodeStats.js';
 import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from './rayts/v1/ObjectChunk.js';
 import type { ObjectRefInfo as _rayts_v1_ObjectRefInfo, ObjectRefInfo__Output as _rayts_v1_ObjectRefInfo__Output } from './rayts/v1/ObjectRefInfo.js';
+import type { OwnedObject as _rayts_v1_OwnedObject, OwnedObject__Output as _rayts_v1_OwnedObject__Output } from './rayts/v1/OwnedObject.js';
 import type { PublishLogsReply as _rayts_v1_PublishLogsReply, PublishLogsReply__Output as _rayts_v1_PublishLogsReply__Output } from './rayts/v1/PublishLogsReply.js';
 import type { PublishLogsRequest as _rayts_v1_PublishLogsRequest, PublishLogsRequest__Output as _rayts_v1_PublishLogsRequest__Output } from './rayts/v1/PublishLogsRequest.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from './rayts/v1/PullObjectRequest.js';
@@ -37,6 +39,7 @@ export interface ProtoGrpcType {
       DeleteObjectsReply: MessageTypeDefinition<_rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsReply__Output>
       DeleteObjectsRequest: MessageTypeDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsRequest__Output>
       ExecuteTaskRequest: MessageTypeDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_ExecuteTaskRequest__Output>
+      GetFromOwnerRequest: MessageTypeDefinition<_rayts_v1_GetFromOwnerRequest, _rayts_v1_GetFromOwnerRequest__Output>
       GetNodeStatsRequest: MessageTypeDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_GetNodeStatsRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
@@ -47,6 +50,7 @@ export interface ProtoGrpcType {
       NodeStats: MessageTypeDefinition<_rayts_v1_NodeStats, _rayts_v1_NodeStats__Output>
       ObjectChunk: MessageTypeDefinition<_rayts_v1_ObjectChunk, _rayts_v1_ObjectChunk__Output>
       ObjectRefInfo: MessageTypeDefinition<_rayts_v1_ObjectRefInfo, _rayts_v1_ObjectRefInfo__Output>
+      OwnedObject: MessageTypeDefinition<_rayts_v1_OwnedObject, _rayts_v1_OwnedObject__Output>
       PublishLogsReply: MessageTypeDefinition<_rayts_v1_PublishLogsReply, _rayts_v1_PublishLogsReply__Output>
       PublishLogsRequest: MessageTypeDefinition<_rayts_v1_PublishLogsRequest, _rayts_v1_PublishLogsRequest__Output>
       PullObjectRequest: MessageTypeDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_PullObjectRequest__Output>

@@ -10,6 +10,7 @@ import type { LogChunk__Output } from '../generated/rayts/v1/LogChunk.js';
 import type { ExecuteTaskRequest } from '../generated/rayts/v1/ExecuteTaskRequest.js';
 import type { TaskOutcome__Output } from '../generated/rayts/v1/TaskOutcome.js';
 import type { NodeStats__Output } from '../generated/rayts/v1/NodeStats.js';
+import type { OwnedObject__Output } from '../generated/rayts/v1/OwnedObject.js';
 
 export class RayletClient {
   private readonly client: RayletServiceClient;
@@ -43,6 +44,11 @@ export class RayletClient {
 
   async publishLogs(jobId: string, prefix: string, stream: string, text: string): Promise<void> {
     await unaryCall((md, o, cb) => this.client.PublishLogs({ jobId, prefix, stream, text }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  }
+
+  /** Waits (no deadline) until the owner can say what became of its object. */
+  getFromOwner(objectId: string, ownerClientId: string): Promise<OwnedObject__Output> {
+    return unaryCall((md, o, cb) => this.client.GetFromOwner({ objectId, ownerClientId }, md, {}, cb), 0, this.address, 'raylet');
   }
 
   getNodeStats(includeMemoryInfo: boolean): Promise<NodeStats__Output> {

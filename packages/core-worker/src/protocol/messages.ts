@@ -86,6 +86,8 @@ export type ClientRequest =
   | { type: 'objRelease'; reqId: number; objectIds: string[] }
   | { type: 'objDelete'; reqId: number; objects: { objectId: string; nodeId: string }[] }
   | { type: 'objStats'; reqId: number }
+  /** A borrower asks the owner of a ref (through the raylets) for the object's value or location. */
+  | { type: 'ownerGet'; reqId: number; objectId: string; owner: Address }
   | { type: 'nodeInfo'; reqId: number };
 
 /** One object reference a process holds, for `rayts memory`. */
@@ -99,6 +101,13 @@ export interface RefInfo {
 }
 export interface RefsReply { type: 'refsReply'; reqId: number; refs: RefInfo[] }
 
+/** What an owner knows of one of its objects, for a borrower. */
+export type OwnedState =
+  | { status: 'ready'; value: ReturnValue }
+  | { status: 'failed'; failure: TaskFailure; taskName: string }
+  | { status: 'unknown' };
+export interface OwnerLookupReply { type: 'ownerLookupReply'; reqId: number; state: OwnedState }
+
 /** Lines a task printed, on their way to the job's driver. */
 export interface LogLines {
   type: 'logs';
@@ -110,7 +119,7 @@ export interface LogLines {
   text: string;
 }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply | LogLines;
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
@@ -136,5 +145,7 @@ export interface Refused { type: 'refused'; reason: string }
 export interface CollectGarbage { type: 'gc' }
 /** The raylet asks for the client's object references (`rayts memory`). */
 export interface RefsRequest { type: 'refsRequest'; reqId: number }
+/** The raylet asks an owner about one of its objects (answered when it is no longer pending). */
+export interface OwnerLookup { type: 'ownerLookup'; reqId: number; objectId: string }
 
-export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines;
+export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;

@@ -6,6 +6,7 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from '../../rayts/v1/DeleteObjectsReply.js';
 import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from '../../rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from '../../rayts/v1/ExecuteTaskRequest.js';
+import type { GetFromOwnerRequest as _rayts_v1_GetFromOwnerRequest, GetFromOwnerRequest__Output as _rayts_v1_GetFromOwnerRequest__Output } from '../../rayts/v1/GetFromOwnerRequest.js';
 import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from '../../rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from '../../rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from '../../rayts/v1/HealthCheckRequest.js';
@@ -14,6 +15,7 @@ import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Out
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from '../../rayts/v1/LogChunk.js';
 import type { NodeStats as _rayts_v1_NodeStats, NodeStats__Output as _rayts_v1_NodeStats__Output } from '../../rayts/v1/NodeStats.js';
 import type { ObjectChunk as _rayts_v1_ObjectChunk, ObjectChunk__Output as _rayts_v1_ObjectChunk__Output } from '../../rayts/v1/ObjectChunk.js';
+import type { OwnedObject as _rayts_v1_OwnedObject, OwnedObject__Output as _rayts_v1_OwnedObject__Output } from '../../rayts/v1/OwnedObject.js';
 import type { PublishLogsReply as _rayts_v1_PublishLogsReply, PublishLogsReply__Output as _rayts_v1_PublishLogsReply__Output } from '../../rayts/v1/PublishLogsReply.js';
 import type { PublishLogsRequest as _rayts_v1_PublishLogsRequest, PublishLogsRequest__Output as _rayts_v1_PublishLogsRequest__Output } from '../../rayts/v1/PublishLogsRequest.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from '../../rayts/v1/PullObjectRequest.js';
@@ -38,6 +40,15 @@ export interface RayletServiceClient extends grpc.Client {
   executeTask(argument: _rayts_v1_ExecuteTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
   executeTask(argument: _rayts_v1_ExecuteTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
   executeTask(argument: _rayts_v1_ExecuteTaskRequest, callback: grpc.requestCallback<_rayts_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  
+  GetFromOwner(argument: _rayts_v1_GetFromOwnerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  GetFromOwner(argument: _rayts_v1_GetFromOwnerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  GetFromOwner(argument: _rayts_v1_GetFromOwnerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  GetFromOwner(argument: _rayts_v1_GetFromOwnerRequest, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  getFromOwner(argument: _rayts_v1_GetFromOwnerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  getFromOwner(argument: _rayts_v1_GetFromOwnerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  getFromOwner(argument: _rayts_v1_GetFromOwnerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
+  getFromOwner(argument: _rayts_v1_GetFromOwnerRequest, callback: grpc.requestCallback<_rayts_v1_OwnedObject__Output>): grpc.ClientUnaryCall;
   
   GetNodeStats(argument: _rayts_v1_GetNodeStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_NodeStats__Output>): grpc.ClientUnaryCall;
   GetNodeStats(argument: _rayts_v1_GetNodeStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_NodeStats__Output>): grpc.ClientUnaryCall;
@@ -92,6 +103,8 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
   
   ExecuteTask: grpc.handleUnaryCall<_rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome>;
   
+  GetFromOwner: grpc.handleUnaryCall<_rayts_v1_GetFromOwnerRequest__Output, _rayts_v1_OwnedObject>;
+  
   GetNodeStats: grpc.handleUnaryCall<_rayts_v1_GetNodeStatsRequest__Output, _rayts_v1_NodeStats>;
   
   HealthCheck: grpc.handleUnaryCall<_rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply>;
@@ -109,6 +122,7 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
 export interface RayletServiceDefinition extends grpc.ServiceDefinition {
   DeleteObjects: MethodDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsRequest__Output, _rayts_v1_DeleteObjectsReply__Output>
   ExecuteTask: MethodDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_TaskOutcome, _rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome__Output>
+  GetFromOwner: MethodDefinition<_rayts_v1_GetFromOwnerRequest, _rayts_v1_OwnedObject, _rayts_v1_GetFromOwnerRequest__Output, _rayts_v1_OwnedObject__Output>
   GetNodeStats: MethodDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_NodeStats, _rayts_v1_GetNodeStatsRequest__Output, _rayts_v1_NodeStats__Output>
   HealthCheck: MethodDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply__Output>
   ListLogs: MethodDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsReply, _rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply__Output>
