@@ -134,6 +134,37 @@ describe('task errors', () => {
     expect(r.timeout).toBe('GetTimeoutError');
   });
 
+  it('cancel drops a queued task and kills a running one with force', async () => {
+    cluster = new TestCluster();
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init({ numCpus: 1 });
+      const started = ${JSON.stringify(cluster.root + '/started')};
+      const forever = ray.remote(async (path) => {
+        const fs = await import('node:fs');
+        fs.writeFileSync(path, String(process.pid));
+        await new Promise((r) => setTimeout(r, 600000));
+      });
+      const running = forever.remote(started);
+      const queued = forever.remote(started + '-never');
+      const fs = await import('node:fs');
+      while (!fs.existsSync(started)) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(fs.readFileSync(started, 'utf8'));
+      await ray.cancel(queued);
+      await ray.cancel(running, { force: true });
+      const errors = [];
+      for (const r of [running, queued]) { try { await ray.get(r, { timeout: 20 }); errors.push('none'); } catch (e) { errors.push(e.constructor.name); } }
+      let alive = true;
+      try { process.kill(pid, 0); } catch { alive = false; }
+      const after = await ray.get(ray.remote(() => 'still works').remote());
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ errors, workerAlive: alive, neverStarted: !fs.existsSync(started + '-never'), after }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    expect(resultOf(run)).toEqual({ errors: ['TaskCancelledError', 'TaskCancelledError'], workerAlive: false, neverStarted: true, after: 'still works' });
+  });
+
   it('wait returns refs in completion order and honours its timeout', async () => {
     cluster = new TestCluster();
     const dir = makeUserProject(cluster);

@@ -65,6 +65,14 @@ export async function wait<T>(refs: ObjectRef<T>[], options: WaitOptions = {}): 
   return runtime().wait(refs, numReturns, options.timeout === undefined ? undefined : options.timeout * 1000) as Promise<[ObjectRef<T>[], ObjectRef<T>[]]>;
 }
 
+/**
+ * Cancels the task that makes `ref`: a queued task never runs; a running one is killed with its
+ * worker when `force` is set (otherwise it finishes, but `get` raises TaskCancelledError either way).
+ */
+export async function cancel(ref: ObjectRef<unknown>, options: { force?: boolean } = {}): Promise<void> {
+  runtime().cancel(ref, options.force ?? false);
+}
+
 /** Releases the objects now instead of waiting for garbage collection. */
 export async function free(refs: ObjectRef<unknown>[]): Promise<void> {
   await runtime().free(refs);

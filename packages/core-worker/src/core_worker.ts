@@ -55,6 +55,8 @@ interface TaskRecord {
   retryExceptions: boolean;
   /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
   argRefs?: string[];
+  /** `cancel` was called: whatever comes back, the result is TaskCancelledError. */
+  cancelled?: boolean;
 }
 
 /** A request without its reqId (distributes over the union, unlike Omit). */
@@ -322,9 +324,22 @@ export class CoreWorker {
     this.store.resolve(returnId, { status: 'failed', failure: { type, message: err.message, errorName: err.name, stack: err.stack }, taskName: name });
   }
 
+  /** Cancels the task that makes `ref` (no effect once it finished). */
+  cancel(ref: ObjectRef, force: boolean): void {
+    const record = this.tasks.get(ref.id);
+    if (!record || record.cancelled) return;
+    record.cancelled = true;
+    this.send({ type: 'cancel', taskId: record.spec.taskId, force });
+  }
+
   private onTaskOutcome(outcome: TaskOutcome): void {
     const record = this.tasks.get(outcome.returnId);
     if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
+    if (record.cancelled) {
+      this.finishRecord(record);
+      this.store.resolve(outcome.returnId, { status: 'failed', failure: { type: 'CANCELLED', message: 'cancelled' }, taskName: record.spec.name });
+      return;
+    }
     if (outcome.failure) {
       const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
       const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);

@@ -194,6 +194,24 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     }
   }
 
+  /**
+   * Cancels a task: a queued one is answered CANCELLED at once; a running one is killed with its
+   * worker when `force` (the owner reports it as cancelled). Returns whether it was found here.
+   */
+  cancel(taskId: string, force: boolean): boolean {
+    const [queued] = this.takeQueued((t) => t.spec.taskId === taskId);
+    if (queued) {
+      queued.deliver({ taskId, attempt: queued.spec.attempt, returnId: queued.spec.returnId, nodeId: '', failure: { type: 'CANCELLED', message: 'cancelled before it ran' } });
+      return true;
+    }
+    for (const w of this.workers.values()) {
+      if (w.running?.spec.taskId !== taskId) continue;
+      if (force) this.source.killWorker(w.workerId, `task ${taskId} was cancelled with force`);
+      return true;
+    }
+    return false;
+  }
+
   /** Shapes waiting here, for `rayts status` Pending Demands. */
   demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
     const byShape = new Map<string, ResourceDemand>();

@@ -25,6 +25,7 @@ export interface LocalServerHandlers {
   submit(client: LocalClient, task: TaskSpec): void;
   taskDone(client: LocalClient, outcome: TaskOutcome): void;
   blocked(client: LocalClient, blocked: boolean): void;
+  cancel(client: LocalClient, taskId: string, force: boolean): void;
   request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
   logs(client: LocalClient, message: Extract<ClientMessage, { type: 'logs' }>): void;
 }
@@ -106,6 +107,7 @@ export class LocalServer {
       case 'taskDone': return this.handlers.taskDone(client, m.outcome);
       case 'blocked': return this.handlers.blocked(client, true);
       case 'unblocked': return this.handlers.blocked(client, false);
+      case 'cancel': return this.handlers.cancel(client, m.taskId, m.force);
       case 'hello': return;
       case 'logs': return this.handlers.logs(client, m);
       case 'ownerLookupReply': {

@@ -181,6 +181,9 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       logger.debug('task done', { taskId: outcome.taskId, worker: client.clientId, failed: outcome.failure?.type });
       sched.onTaskDone(client.clientId, outcome);
     },
+    cancel: (_client, taskId, force) => {
+      if (!sched.cancel(taskId, force)) router.cancelInfeasible(taskId);
+    },
     blocked: (client, blocked) => (blocked ? sched.onBlocked(client.clientId) : sched.onUnblocked(client.clientId)),
     logs: (_client, m) => {
       if (m.driverNodeId === nodeId || !m.driverNodeId) {

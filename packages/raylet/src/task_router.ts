@@ -100,6 +100,14 @@ export class TaskRouter {
     }
   }
 
+  /** Cancels a task waiting in the infeasible list. */
+  cancelInfeasible(taskId: string): void {
+    const i = this.infeasible.findIndex((t) => t.spec.taskId === taskId);
+    if (i < 0) return;
+    const [t] = this.infeasible.splice(i, 1);
+    t!.deliver({ taskId, attempt: t!.spec.attempt, returnId: t!.spec.returnId, nodeId: this.nodeId, failure: { type: 'CANCELLED', message: 'cancelled while no node could run it' } });
+  }
+
   /** The raylet address of an alive node (from the cluster view). */
   addressOf(nodeId: string): string | undefined {
     if (nodeId === this.nodeId) return this.localAddress;

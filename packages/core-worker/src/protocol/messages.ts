@@ -77,6 +77,8 @@ export interface TaskDone { type: 'taskDone'; outcome: TaskOutcome }
 /** A worker waits in `get`: its CPUs go back to the pool until `unblocked`. */
 export interface Blocked { type: 'blocked' }
 export interface Unblocked { type: 'unblocked' }
+/** Cancel a task: dropped if still queued; with force, its worker is killed if it runs. */
+export interface CancelTask { type: 'cancel'; taskId: string; force: boolean }
 
 /** Request/response pairs carry `reqId`; the raylet answers with `{ type: 'reply', reqId, … }`. */
 export type ClientRequest =
@@ -119,7 +121,7 @@ export interface LogLines {
   text: string;
 }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | CancelTask | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
