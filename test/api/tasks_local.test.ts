@@ -165,6 +165,29 @@ describe('task errors', () => {
     expect(resultOf(run)).toEqual({ errors: ['TaskCancelledError', 'TaskCancelledError'], workerAlive: false, neverStarted: true, after: 'still works' });
   });
 
+  it('short tasks pipelined onto a busy worker never wait behind a task that blocks on them', async () => {
+    cluster = new TestCluster();
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init({ numCpus: 2 });
+      // The same function is short many times (so the raylet pipelines it), then blocks on
+      // nested calls of itself submitted while other calls are queued behind it.
+      const f = ray.remote(async (depth) => {
+        if (depth === 0) return 1;
+        const ray = await import('rayts');
+        const self = ray.remote(async (d) => d);
+        return (await ray.get(Array.from({ length: 4 }, () => self.remote(depth - 1)))).length;
+      });
+      for (let i = 0; i < 5; i++) await ray.get(Array.from({ length: 200 }, () => f.remote(0)));
+      const mixed = await ray.get([...Array.from({ length: 50 }, () => f.remote(0)), f.remote(1), ...Array.from({ length: 50 }, () => f.remote(0)), f.remote(1)]);
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ total: mixed.reduce((a, b) => a + b, 0) }));
+    `, {}, 90_000);
+    expect(run.code, run.stderr).toBe(0);
+    expect(resultOf(run).total).toBe(100 + 4 + 4);
+  });
+
   it('wait returns refs in completion order and honours its timeout', async () => {
     cluster = new TestCluster();
     const dir = makeUserProject(cluster);

@@ -54,6 +54,9 @@ export class TestCluster {
       RAYTS_REGISTRY_DIR: join(this.root, 'registry'),
       RAYTS_TMPDIR: join(this.root, 'default-tmp'),
       RAYTS_PRESTART_WORKERS: '1',
+      // Private clusters (ray.init() with none running) would size their store at 30 % of memory;
+      // tests run several at once, so they get ~2 % unless a test asks for more.
+      RAYTS_OBJECT_STORE_MEMORY_PROPORTION: '0.02',
       NO_COLOR: '1',
       ...extraEnv,
     };

@@ -546,9 +546,19 @@ export class CoreWorker {
   }
 
   // A worker waiting in get/wait gives its CPU back so that nested tasks can run (no deadlock).
+  /** Called when this worker's running task starts waiting (the executor hands back queued tasks). */
+  onBlocked?: () => void;
+
+  get isBlocked(): boolean {
+    return this.blockedDepth > 0;
+  }
+
   private block(): void {
     if (this.options.role !== 'worker') return;
-    if (this.blockedDepth++ === 0) this.send({ type: 'blocked' });
+    if (this.blockedDepth++ === 0) {
+      this.send({ type: 'blocked' });
+      this.onBlocked?.();
+    }
   }
 
   private unblock(): void {

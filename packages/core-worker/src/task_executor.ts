@@ -22,8 +22,18 @@ export class TaskExecutor {
   constructor(private readonly core: CoreWorker, private readonly compile: Compile) {
     this.output = new TaskOutput(core);
     core.onExecute = (m) => {
+      // A blocked task must not have others waiting behind it: hand new arrivals straight back.
+      if (this.core.isBlocked) {
+        this.core.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
+        return;
+      }
       this.queue.push(m);
       if (!this.running) void this.drain();
+    };
+    core.onBlocked = () => {
+      if (this.queue.length === 0) return;
+      const returned = this.queue.splice(0);
+      this.core.send({ type: 'returnTasks', taskIds: returned.map((m) => m.task.taskId) });
     };
   }
 

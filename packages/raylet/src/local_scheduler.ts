@@ -22,9 +22,25 @@ export interface WorkerSlot {
   send: (message: Execute) => void;
   jobId?: string;
   running?: QueuedTask;
+  /** Short tasks of the same job and shape sent behind the running one (they reuse its resources). */
+  pipeline?: QueuedTask[];
+  startedAt?: number;
   held?: ResourceMap;
   blocked: boolean;
 }
+
+/** How a function has behaved on this node: pipelining is only for tasks known to be short. */
+interface FunctionStats {
+  runs: number;
+  avgMs: number;
+  blockedEver: boolean;
+}
+
+/** Most tasks queued behind a running one on a worker. */
+export const PIPELINE_DEPTH = 8;
+/** Only functions whose runs average below this are pipelined. */
+export const PIPELINE_MAX_AVG_MS = 2;
+const PIPELINE_MIN_RUNS = 5;
 
 export interface WorkerSource {
   /** Starts one more worker unless the limit of starting/total workers is reached; false if not. */
@@ -60,6 +76,34 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
   /** Workers with no running task. */
   private readonly idle = new Set<WorkerSlot>();
   private dispatching = false;
+  private readonly functions = new Map<string, FunctionStats>();
+
+  private pipelinable(task: QueuedTask): boolean {
+    const f = this.functions.get(task.spec.fnHash);
+    return !!f && f.runs >= PIPELINE_MIN_RUNS && f.avgMs < PIPELINE_MAX_AVG_MS && !f.blockedEver;
+  }
+
+  /** A busy, unblocked worker of the job running the same shape, with room in its pipeline. */
+  private pipelineWorkerFor(task: QueuedTask, key: string): WorkerSlot | undefined {
+    let best: WorkerSlot | undefined;
+    for (const w of this.workers.values()) {
+      if (!w.running || w.blocked || w.jobId !== task.spec.jobId || !w.held || shapeKey(w.held) !== key) continue;
+      // Never behind the task that submitted it (or its owner): that would wait on itself.
+      if (task.spec.owner.clientId === w.workerId) continue;
+      const depth = w.pipeline?.length ?? 0;
+      if (depth < PIPELINE_DEPTH && (!best || depth < (best.pipeline?.length ?? 0))) best = w;
+    }
+    return best;
+  }
+
+  private recordRun(w: WorkerSlot): void {
+    if (!w.running || w.startedAt === undefined) return;
+    const ms = performance.now() - w.startedAt;
+    const f = this.functions.get(w.running.spec.fnHash) ?? { runs: 0, avgMs: 0, blockedEver: false };
+    f.avgMs = f.runs === 0 ? ms : f.avgMs * 0.9 + ms * 0.1;
+    f.runs += 1;
+    this.functions.set(w.running.spec.fnHash, f);
+  }
 
   constructor(readonly total: ResourceMap, private readonly source: WorkerSource, private readonly logger: Logger) {
     super();
@@ -108,6 +152,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
             needWorker = true;
             break;
           }
+          worker.startedAt = performance.now();
           q.shift();
           this.queuedCount -= 1;
           acquire(this.available, task.spec.resources);
@@ -115,6 +160,16 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
           worker.running = task;
           worker.held = task.spec.resources;
           this.idle.delete(worker);
+          worker.send({ type: 'execute', task: task.spec, jobDir: task.jobDir });
+        }
+        // No idle worker or no free resources left: short tasks queue up behind running ones of the
+        // same job and shape, so a worker never waits a round trip for its next task.
+        while (q.length > 0 && this.pipelinable(q[0]!)) {
+          const worker = this.pipelineWorkerFor(q[0]!, key);
+          if (!worker) break;
+          const task = q.shift()!;
+          this.queuedCount -= 1;
+          (worker.pipeline ??= []).push(task);
           worker.send({ type: 'execute', task: task.spec, jobDir: task.jobDir });
         }
         if (q.length === 0) this.queues.delete(key);
@@ -141,8 +196,33 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
       this.logger.warn('task outcome from a worker that was not running it', { workerId, taskId: outcome.taskId });
       return;
     }
-    this.finish(w);
+    this.recordRun(w);
+    const next = w.pipeline?.shift();
+    if (next) {
+      // The next pipelined task runs on the same resources.
+      w.running = next;
+      w.startedAt = performance.now();
+    } else {
+      this.finish(w);
+    }
     task.deliver(outcome);
+    this.dispatch();
+  }
+
+  /** A worker whose task blocked handed back the tasks queued behind it: they go to the front again. */
+  onTasksReturned(workerId: string, taskIds: string[]): void {
+    const w = this.workers.get(workerId);
+    if (!w?.pipeline) return;
+    const ids = new Set(taskIds);
+    const back = w.pipeline.filter((t) => ids.has(t.spec.taskId));
+    w.pipeline = w.pipeline.filter((t) => !ids.has(t.spec.taskId));
+    for (const t of back.reverse()) {
+      const key = shapeKey(t.spec.resources);
+      const q = this.queues.get(key) ?? [];
+      q.unshift(t);
+      this.queues.set(key, q);
+      this.queuedCount += 1;
+    }
     this.dispatch();
   }
 
@@ -159,9 +239,10 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     if (!w) return;
     this.workers.delete(workerId);
     this.idle.delete(w);
-    const task = w.running;
-    if (task) {
-      this.finish(w);
+    const tasks = [w.running, ...(w.pipeline ?? [])].filter((t): t is QueuedTask => !!t);
+    if (w.running) this.finish(w);
+    w.pipeline = undefined;
+    for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
         failure: { type: 'WORKER_DIED', message: reason, pid: w.pid },
@@ -174,6 +255,9 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     const w = this.workers.get(workerId);
     if (!w?.running || w.blocked || !w.held) return;
     w.blocked = true;
+    const f = this.functions.get(w.running.spec.fnHash);
+    if (f) f.blockedEver = true;
+    else this.functions.set(w.running.spec.fnHash, { runs: 0, avgMs: 0, blockedEver: true });
     release(this.available, cpuPart(w.held));
     this.dispatch();
   }
@@ -205,7 +289,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
       return true;
     }
     for (const w of this.workers.values()) {
-      if (w.running?.spec.taskId !== taskId) continue;
+      if (w.running?.spec.taskId !== taskId && !w.pipeline?.some((t) => t.spec.taskId === taskId)) continue;
       if (force) this.source.killWorker(w.workerId, `task ${taskId} was cancelled with force`);
       return true;
     }

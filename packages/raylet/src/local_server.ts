@@ -26,6 +26,7 @@ export interface LocalServerHandlers {
   taskDone(client: LocalClient, outcome: TaskOutcome): void;
   blocked(client: LocalClient, blocked: boolean): void;
   cancel(client: LocalClient, taskId: string, force: boolean): void;
+  returnTasks(client: LocalClient, taskIds: string[]): void;
   request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
   logs(client: LocalClient, message: Extract<ClientMessage, { type: 'logs' }>): void;
 }
@@ -108,6 +109,7 @@ export class LocalServer {
       case 'blocked': return this.handlers.blocked(client, true);
       case 'unblocked': return this.handlers.blocked(client, false);
       case 'cancel': return this.handlers.cancel(client, m.taskId, m.force);
+      case 'returnTasks': return this.handlers.returnTasks(client, m.taskIds);
       case 'hello': return;
       case 'logs': return this.handlers.logs(client, m);
       case 'ownerLookupReply': {

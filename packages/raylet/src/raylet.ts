@@ -54,7 +54,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   // Reserved in the background (a 7 GB store takes seconds), so the node answers at once.
   const arena = Arena.create({ size: detected.objectStoreBytes, prefault: false });
   if (arena.warning) logger.warn(arena.warning);
-  if (config.objectStorePrefault) prefaultInBackground(arena.procPath, arena.size, logger);
+  let reserved = !config.objectStorePrefault;
+  if (config.objectStorePrefault) prefaultInBackground(arena.procPath, arena.size, logger, () => { reserved = true; });
   const store = new ObjectStore({
     arena, spillDir: options.spillDir ?? paths.spill, spillThreshold: config.objectSpillingThreshold,
     minSpillSize: config.objectSpillingMinBytes > 0 ? config.objectSpillingMinBytes : undefined,
@@ -107,7 +108,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
           numPinned: st.numPinned, spilledBytesTotal: st.spilledBytesTotal, spilledObjectsTotal: st.spilledObjectsTotal,
           restoredBytesTotal: st.restoredBytesTotal, restoredObjectsTotal: st.restoredObjectsTotal,
           spillThroughputMibps: st.spillThroughputMiBps, restoreThroughputMibps: st.restoreThroughputMiBps,
-          spilledBytesNow: st.spilledBytes, spilledObjectsNow: st.numSpilled, waitingBytes: 0, fallbackAllocated: !!arena.warning,
+          spilledBytesNow: st.spilledBytes, spilledObjectsNow: st.numSpilled, waitingBytes: 0, fallbackAllocated: !!arena.warning, reserved,
         },
         refs: clients.flatMap(({ client, refs }) => refs.map((r) => ({
           objectId: r.objectId, pid: client.pid, workerType: client.role === 'driver' ? 'Driver' : 'Worker', ip: options.nodeIp,
@@ -181,6 +182,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       logger.debug('task done', { taskId: outcome.taskId, worker: client.clientId, failed: outcome.failure?.type });
       sched.onTaskDone(client.clientId, outcome);
     },
+    returnTasks: (client, taskIds) => sched.onTasksReturned(client.clientId, taskIds),
     cancel: (_client, taskId, force) => {
       if (!sched.cancel(taskId, force)) router.cancelInfeasible(taskId);
     },

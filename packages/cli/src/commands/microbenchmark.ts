@@ -3,7 +3,8 @@
  * cluster named by --address / RAYTS_ADDRESS), printed as `name per second X +- Y`.
  */
 import * as ray from '@rayts/api';
-import { UsageError } from '@rayts/common';
+import { RayletClient, UsageError } from '@rayts/common';
+import { globalWorker } from '@rayts/core-worker';
 import { CASES } from '../bench/cases.js';
 import { formatTiming, type TimingResult } from '../bench/timeit.js';
 import { printJson } from '../output.js';
@@ -15,12 +16,28 @@ export interface MicrobenchmarkOptions {
   rounds?: string;
 }
 
+/** Waits (up to 60 s) until every node's store memory is reserved, so no case pays for it. */
+async function settle(): Promise<void> {
+  const core = globalWorker()!;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const nodes = await core.gcs.listNodes(false);
+    const stats = await Promise.all(nodes.map(async (n) => {
+      const c = new RayletClient(`${n.nodeIp}:${n.rayletPort}`, { token: core.options.token, timeoutMs: 10_000 });
+      try { return await c.getNodeStats(false); } finally { c.close(); }
+    }));
+    if (stats.every((s) => s.store?.reserved) || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function microbenchmarkCommand(filter: string | undefined, options: MicrobenchmarkOptions): Promise<number> {
   const selected = CASES.filter((c) => !filter || c.name.includes(filter));
   if (selected.length === 0) throw new UsageError(`no microbenchmark matches '${filter}'`, `names: ${CASES.map((c) => c.name).join(', ')}`);
   const timing = { roundMs: options.roundMs ? Number(options.roundMs) : undefined, rounds: options.rounds ? Number(options.rounds) : undefined };
   if (!options.json) process.stderr.write(`Running ${selected.length} microbenchmark(s); pass a substring of a name to run fewer.\n`);
   await ray.init({ address: options.address });
+  await settle();
   const results: TimingResult[] = [];
   try {
     for (const c of selected) {

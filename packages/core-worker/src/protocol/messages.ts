@@ -77,6 +77,11 @@ export interface TaskDone { type: 'taskDone'; outcome: TaskOutcome }
 /** A worker waits in `get`: its CPUs go back to the pool until `unblocked`. */
 export interface Blocked { type: 'blocked' }
 export interface Unblocked { type: 'unblocked' }
+/**
+ * A worker whose running task blocked in `get` hands back the tasks queued behind it (the raylet
+ * pipelines short tasks onto busy workers), so nothing waits on a task that waits on others.
+ */
+export interface ReturnTasks { type: 'returnTasks'; taskIds: string[] }
 /** Cancel a task: dropped if still queued; with force, its worker is killed if it runs. */
 export interface CancelTask { type: 'cancel'; taskId: string; force: boolean }
 
@@ -121,7 +126,7 @@ export interface LogLines {
   text: string;
 }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | CancelTask | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | CancelTask | ReturnTasks | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 

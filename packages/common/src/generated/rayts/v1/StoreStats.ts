@@ -20,6 +20,7 @@ export interface StoreStats {
   'spilledObjectsNow'?: (number);
   'waitingBytes'?: (number | string | Long);
   'fallbackAllocated'?: (boolean);
+  'reserved'?: (boolean);
 }
 
 export interface StoreStats__Output {
@@ -39,4 +40,5 @@ export interface StoreStats__Output {
   'spilledObjectsNow': (number);
   'waitingBytes': (number);
   'fallbackAllocated': (boolean);
+  'reserved': (boolean);
 }
