@@ -1,7 +1,7 @@
 /**
  * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, … (DESIGN §3).
  */
-import { ObjectRef, currentTask, type TaskOptions } from '@rayts/core-worker';
+import { ObjectRef, currentTask, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
 import { makeRemoteFunction, type RemoteFunction } from './remote_function.js';
 import { runtime, driverState } from './state.js';
 
@@ -78,16 +78,10 @@ export async function free(refs: ObjectRef<unknown>[]): Promise<void> {
   await runtime().free(refs);
 }
 
-export interface RuntimeContextInfo {
-  jobId: string;
-  nodeId: string;
-  nodeIp: string;
-  workerId: string;
-  taskId: string;
-  actorId: string;
-}
+export type { RuntimeContext } from '@rayts/core-worker';
 
-export function getRuntimeContext(): RuntimeContextInfo {
+/** Where the caller runs: job, node, worker, and (inside a task) the task. */
+export function getRuntimeContext(): RuntimeContext {
   const core = runtime();
   return {
     jobId: driverState()?.jobId ?? core.options.jobId ?? '', nodeId: core.address.nodeId, nodeIp: core.nodeIp,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena, defaultSegmentSize } from './arena.js';
 import { NATIVE_ADDON_PATH, adviceConstants, loadNative } from './native.js';
+import { probeTmpfsMount, tryMountTmpfs } from './tmpfs.test_helper.js';
 
 const CHILD = fileURLToPath(new URL('./attach_child.mjs', import.meta.url));
 const MiB = 1024 * 1024;
@@ -38,21 +39,8 @@ function waitForMessage(child: ChildProcess, deadlineMs = 30_000): Promise<{ ok:
 }
 
 /** Runs `fn` with a tmpfs of `size` mounted on a fresh dir; 'EPERM' when mounting is not allowed. */
-function tryMountTmpfs(dir: string, size: string): true | 'EPERM' {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch (err) {
-    const text = String((err as { stderr?: Buffer }).stderr ?? '') + String((err as Error).message);
-    if (/permission denied|operation not permitted|must be superuser|EPERM/i.test(text)) return 'EPERM';
-    throw err;
-  }
-}
 
-const probeDir = mkdtempSync(join(tmpdir(), 'rayts-arena-probe-'));
-const canMount = tryMountTmpfs(probeDir, '1m') === true;
-if (canMount) execFileSync('umount', [probeDir]);
-rmSync(probeDir, { recursive: true, force: true });
+const canMount = probeTmpfsMount();
 
 describe('native addon', () => {
   it('loads and reports the page size and madvise constants', () => {

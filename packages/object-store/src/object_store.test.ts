@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStoreFullError, OutOfDiskError } from '@rayts/common';
 import { Arena } from './arena.js';
 import { ObjectExistsError, ObjectStore, type ObjectStoreOptions } from './object_store.js';
+import { probeTmpfsMount, tryMountTmpfs } from './tmpfs.test_helper.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -33,21 +34,8 @@ async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-function tryMountTmpfs(dir: string, size: string): true | 'EPERM' {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch (err) {
-    const text = String((err as { stderr?: Buffer }).stderr ?? '') + String((err as Error).message);
-    if (/permission denied|operation not permitted|must be superuser|EPERM/i.test(text)) return 'EPERM';
-    throw err;
-  }
-}
 
-const probeDir = mkdtempSync(join(tmpdir(), 'rayts-os-probe-'));
-const canMount = tryMountTmpfs(probeDir, '1m') === true;
-if (canMount) execFileSync('umount', [probeDir]);
-rmSync(probeDir, { recursive: true, force: true });
+const canMount = probeTmpfsMount();
 const tinyFsName = (what: string): string =>
   canMount ? what : `${what} (SKIPPED: mount -t tmpfs failed with EPERM, needs root/CAP_SYS_ADMIN)`;
 
