@@ -140,6 +140,18 @@ async function run(sectionKey, key, label, fn, timeoutS) {
   tryGc();
 }
 
+// The peers are not dependencies of rayts (they would slow every `npm ci`); install them for a run.
+const PEERS = ['piscina@^5.3.2', 'workerpool@^10.0.3', 'bullmq@^6.7.0', 'ioredis@^6'];
+{
+  const { createRequire } = await import('node:module');
+  const req = createRequire(join(root, 'package.json'));
+  const missing = PEERS.filter((p) => { try { req.resolve(`${p.slice(0, p.lastIndexOf('@'))}/package.json`); return false; } catch { return true; } });
+  if (missing.length > 0) {
+    console.error(`the peer benchmarks need packages that are not installed: ${missing.join(' ')}\n` +
+      `install them for this run (not saved to package.json): npm install --no-save ${PEERS.join(' ')}`);
+    process.exit(1);
+  }
+}
 const limits = await import('./peers/limits.mjs');
 const raytsPeer = await import('./peers/rayts.mjs');
 const piscinaPeer = await import('./peers/piscina.mjs');
@@ -268,7 +280,8 @@ if (docPath) {
   if (v('bullmq')?.asyncScaledDown) notes.push(`BullMQ (b) was scaled down: ${v('bullmq').asyncScaledDown}.`);
   const md = `# Performance
 
-Produced by \`node scripts/bench/run.mjs\` (build first: \`npm run build\`; BullMQ needs Debian's
+Produced by \`node scripts/bench/run.mjs\` (build first: \`npm run build\`; the peers are not dependencies of rayts:
+\`npm install --no-save piscina@^5.3.2 workerpool@^10.0.3 bullmq@^6.7.0 ioredis@^6\`; BullMQ needs Debian's
 \`redis-server\`, which the script starts on a free port and stops). \`--quick\` is a smoke run that
 does not write this file. All figures below come from one run on one machine; compare them as
 ratios, not as constants (the peer figures in the project's reference notes were taken on a
