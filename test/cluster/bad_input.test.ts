@@ -25,6 +25,8 @@ function sendGarbage(address: string, payloads: Buffer[]): Promise<void> {
     });
     socket.on('error', () => resolve());
     socket.on('close', () => resolve());
+    // A server may keep a half-closed connection open waiting for more; we only need it not to crash.
+    socket.setTimeout(2000, () => socket.destroy());
     socket.resume();
   });
 }
