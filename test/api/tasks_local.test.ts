@@ -188,6 +188,33 @@ describe('task errors', () => {
     expect(resultOf(run).total).toBe(100 + 4 + 4);
   });
 
+  it('extra workers started while others were blocked are reaped when idle', async () => {
+    cluster = new TestCluster({ RAYTS_PRESTART_WORKERS: '2' });
+    const head = await cluster.startHead({ numCpus: 2 });
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init({ address: ${JSON.stringify(head.gcsAddress)} });
+      const outer = ray.remote(async () => {
+        const ray = await import('rayts');
+        const inner = ray.remote(async () => { await new Promise((r) => setTimeout(r, 200)); return 1; });
+        return (await ray.get(Array.from({ length: 4 }, () => inner.remote()))).length;
+      });
+      const got = await ray.get(Array.from({ length: 4 }, () => outer.remote()));
+      const { readdirSync } = await import('node:fs');
+      const peak = readdirSync(${JSON.stringify(head.sessionDir + '/pids/workers')}).length;
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ got, peak }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    expect(r.got).toEqual([4, 4, 4, 4]);
+    expect(r.peak).toBeGreaterThan(2);
+    const { readdirSync } = await import('node:fs');
+    const { pollUntil } = await import('@rayts/common');
+    expect(await pollUntil(() => readdirSync(`${head.sessionDir}/pids/workers`).length === 2, 20_000)).toBe(true);
+  });
+
   it('wait returns refs in completion order and honours its timeout', async () => {
     cluster = new TestCluster();
     const dir = makeUserProject(cluster);

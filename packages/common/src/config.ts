@@ -49,6 +49,8 @@ export const TUNABLES = {
     meaning: 'Idle workers a raylet starts at boot; -1 = one per CPU.' }),
   maxWorkersPerNode: spec({ env: 'RAYTS_MAX_WORKERS_PER_NODE', kind: 'int', default: 0,
     meaning: 'Most worker processes one raylet runs (0 = 4 per CPU + 4); workers blocked in get need company.' }),
+  idleWorkerKillMs: spec({ env: 'RAYTS_IDLE_WORKER_KILL_MS', kind: 'int', default: 1000,
+    meaning: 'Workers beyond the prestarted pool that stay idle this long are stopped.' }),
   workerExitGraceMs: spec({ env: 'RAYTS_WORKER_EXIT_GRACE_MS', kind: 'int', default: 2000,
     meaning: 'SIGTERM-to-SIGKILL grace when a raylet stops its workers.' }),
   authFailureLogIntervalMs: spec({ env: 'RAYTS_AUTH_FAILURE_LOG_INTERVAL_MS', kind: 'int', default: 1000,

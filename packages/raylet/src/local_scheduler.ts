@@ -27,6 +27,8 @@ export interface WorkerSlot {
   startedAt?: number;
   held?: ResourceMap;
   blocked: boolean;
+  /** When the worker last became idle (performance.now()). */
+  idleSince?: number;
 }
 
 /** How a function has behaved on this node: pipelining is only for tasks known to be short. */
@@ -128,6 +130,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
   }
 
   addWorker(slot: WorkerSlot): void {
+    slot.idleSince = performance.now();
     this.workers.set(slot.workerId, slot);
     this.idle.add(slot);
     this.dispatch();
@@ -231,7 +234,30 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     w.running = undefined;
     w.held = undefined;
     w.blocked = false;
-    if (this.workers.has(w.workerId)) this.idle.add(w);
+    if (this.workers.has(w.workerId)) {
+      this.idle.add(w);
+      w.idleSince = performance.now();
+    }
+  }
+
+  /**
+   * Workers beyond the pool's target that sat idle longer than `idleMs` (started while others were
+   * blocked in get, say) are stopped, as Ray reaps idle extras after a second. Returns their ids.
+   */
+  reapIdle(target: number, idleMs: number): string[] {
+    const excess = this.workers.size - target;
+    if (excess <= 0) return [];
+    const now = performance.now();
+    const reaped: string[] = [];
+    for (const w of this.idle) {
+      if (reaped.length >= excess) break;
+      if (now - (w.idleSince ?? now) < idleMs) continue;
+      this.idle.delete(w);
+      this.workers.delete(w.workerId);
+      this.source.killWorker(w.workerId, `idle for ${Math.round(now - (w.idleSince ?? now))} ms beyond the pool size`);
+      reaped.push(w.workerId);
+    }
+    return reaped;
   }
 
   onWorkerGone(workerId: string, reason: string): void {

@@ -299,6 +299,9 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   }
   connection.startReporting();
   pool.start();
+  const prestartTarget = config.prestartWorkers >= 0 ? config.prestartWorkers : cpus;
+  const reaper = setInterval(() => sched.reapIdle(prestartTarget, config.idleWorkerKillMs), Math.max(100, config.idleWorkerKillMs / 2));
+  reaper.unref();
   const ready: RayletReady = { pid: process.pid, nodeId, address, port, socketPath, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress };
   writeJson(paths.rayletReady, ready);
   logger.info('raylet is serving', { address, nodeId, resources: detected.resources });
