@@ -94,6 +94,30 @@ describe('tasks on a three-node cluster', () => {
     expect(r.fromWorker).toBe('owned by a worker');
   });
 
+  it('node affinity: hard runs on that node, hard to an unknown node fails, soft falls back', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const { w3 } = await threeNodes(cluster);
+    const w3Node = (await cluster.statusJson(w3.tempDir)).nodes.active.find((n) => n.nodeIp === '127.0.0.3')!.nodeId;
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init();
+      const where = ray.remote(async () => (await import('rayts')).getRuntimeContext().nodeIp);
+      const pinned = await ray.get(Array.from({ length: 5 }, () => where.options({ scheduling: { nodeId: ${JSON.stringify(w3Node)}, soft: false } }).remote()));
+      let hardError;
+      try { await ray.get(where.options({ scheduling: { nodeId: 'f'.repeat(56), soft: false } }).remote()); } catch (e) { hardError = { cls: e.constructor.name, msg: e.message }; }
+      const soft = await ray.get(where.options({ scheduling: { nodeId: 'f'.repeat(56), soft: true } }).remote());
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ pinned, hardError, soft }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    expect(r.pinned).toEqual(Array(5).fill('127.0.0.3'));
+    expect(r.hardError.cls).toBe('TaskUnschedulableError');
+    expect(r.hardError.msg).toContain('is not alive');
+    expect(['127.0.0.1', '127.0.0.2', '127.0.0.3']).toContain(r.soft);
+  });
+
   it('an infeasible task waits in status demands and runs when a node that fits joins', async () => {
     cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
