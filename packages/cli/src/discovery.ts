@@ -10,7 +10,6 @@ import {
   sessionGcsAddress, SessionPaths, tlsFromEnv, type Config, type SessionInfo, type TlsFiles,
 } from '@rayts/common';
 
-export { liveSessions, sessionGcsAddress };
 
 export interface TargetOptions {
   address?: string;

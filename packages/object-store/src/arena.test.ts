@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena, defaultSegmentSize } from './arena.js';
 import { NATIVE_ADDON_PATH, adviceConstants, loadNative } from './native.js';
-import { probeTmpfsMount, tryMountTmpfs } from './tmpfs.test_helper.js';
+import { probeTmpfsMount, tryMountTmpfs, unmountAll } from './tmpfs.test_helper.js';
 
 const CHILD = fileURLToPath(new URL('./attach_child.mjs', import.meta.url));
 const MiB = 1024 * 1024;
@@ -67,13 +67,7 @@ describe('Arena', () => {
 
   afterEach(() => {
     for (const a of arenas.splice(0)) a.close();
-    for (const m of mounts.splice(0)) {
-      try {
-        execFileSync('umount', [m], { stdio: 'pipe' });
-      } catch {
-        execFileSync('umount', ['-l', m], { stdio: 'pipe' });
-      }
-    }
+    unmountAll(mounts);
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStoreFullError, OutOfDiskError } from '@rayts/common';
 import { Arena } from './arena.js';
 import { ObjectExistsError, ObjectStore, type ObjectStoreOptions } from './object_store.js';
-import { probeTmpfsMount, tryMountTmpfs } from './tmpfs.test_helper.js';
+import { probeTmpfsMount, tryMountTmpfs, unmountAll } from './tmpfs.test_helper.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -53,13 +53,7 @@ describe('ObjectStore', () => {
 
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
-    for (const m of mounts.splice(0)) {
-      try {
-        execFileSync('umount', [m], { stdio: 'pipe' });
-      } catch {
-        execFileSync('umount', ['-l', m], { stdio: 'pipe' });
-      }
-    }
+    unmountAll(mounts);
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 

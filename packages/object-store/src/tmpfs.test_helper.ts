@@ -23,3 +23,14 @@ export function probeTmpfsMount(): boolean {
   rmSync(probeDir, { recursive: true, force: true });
   return ok;
 }
+
+/** Unmounts every mount point in `mounts` (lazily when busy) and empties the list. */
+export function unmountAll(mounts: string[]): void {
+  for (const m of mounts.splice(0)) {
+    try {
+      execFileSync('umount', [m], { stdio: 'pipe' });
+    } catch {
+      execFileSync('umount', ['-l', m], { stdio: 'pipe' });
+    }
+  }
+}

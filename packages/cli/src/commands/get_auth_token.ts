@@ -4,8 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuthenticationError, readTokenFile, SessionPaths, sessionsIn, type Config } from '@rayts/common';
-import { liveSessions } from '../discovery.js';
+import { AuthenticationError, liveSessions, readTokenFile, SessionPaths, sessionsIn, type Config } from '@rayts/common';
 
 export function getAuthTokenCommand(options: { tempDir?: string }, config: Config): number {
   const tempDir = resolve(options.tempDir ?? config.tmpDir);

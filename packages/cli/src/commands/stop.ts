@@ -5,9 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import {
-  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, parseAddress, unregisterSession, SessionPaths, type Config,
+  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, liveSessions, parseAddress, sessionGcsAddress, unregisterSession, SessionPaths, type Config,
 } from '@rayts/common';
-import { liveSessions, sessionGcsAddress } from '../discovery.js';
 import { stopProcesses, sweepWorkers } from '../stopper.js';
 import { colors } from '../output.js';
 
