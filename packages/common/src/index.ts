@@ -16,6 +16,7 @@ export * from './grpc/server.js';
 export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';
 export * from './resources.js';
+export * from './scheduling/placement.js';
 export * from './wire/framed.js';
 export * from './codec/index.js';
 export type { NodeInfo, NodeInfo__Output } from './generated/rayts/v1/NodeInfo.js';

@@ -5,7 +5,7 @@
  * `get` gives its CPUs back so nested tasks can run.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger, ResourceMap } from '@rayts/common';
+import { fits, type Logger, type ResourceMap } from '@rayts/common';
 import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './scheduler_types.js';
 
 export interface QueuedTask {
@@ -51,10 +51,7 @@ export interface WorkerSource {
   killWorker(workerId: string, reason: string): void;
 }
 
-export function fits(shape: ResourceMap, available: ResourceMap): boolean {
-  for (const [k, v] of Object.entries(shape)) if ((available[k] ?? 0) + 1e-9 < v) return false;
-  return true;
-}
+export { fits };
 
 function acquire(available: ResourceMap, shape: ResourceMap): void {
   for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) - v;

@@ -4,8 +4,7 @@
  * into the infeasible list, which is retried whenever the cluster view changes (a node that fits may
  * have joined). Tasks waiting here for resources move to nodes that have them free (spillback).
  */
-import { RayletClient, formatAddress, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
-import { ClusterPlacement, type ViewNode } from './cluster_placement.js';
+import { ClusterPlacement, RayletClient, formatAddress, type ViewNode, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
 import { fits, type LocalScheduler, type QueuedTask } from './local_scheduler.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { ResourceDemand } from './scheduler_types.js';

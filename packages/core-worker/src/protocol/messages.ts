@@ -6,10 +6,8 @@
 
 export type ResourceShape = Record<string, number>;
 
-export type SchedulingStrategy =
-  | { kind: 'DEFAULT' }
-  | { kind: 'SPREAD' }
-  | { kind: 'NODE_AFFINITY'; nodeId: string; soft: boolean };
+import type { SchedulingStrategy } from '@rayts/common';
+export type { SchedulingStrategy };
 
 /** Where a client lives: the node and its client id on that node's raylet. */
 export interface Address {

@@ -1,5 +1,6 @@
 /**
- * Where a task runs (DESIGN §5, ray-behaviour §6), decided by the raylet that received it, from its
+ * Where a task or actor runs (DESIGN §5, ray-behaviour §6), decided by the raylet that received a task
+ * (or by the head for an actor, with the owner's node as `local`), from its
  * cluster view (every node's resources, refreshed by each report to the head) and its own exact
  * local state:
  * - DEFAULT (hybrid): stay local while this node can run it and is at most half used; else the
@@ -10,9 +11,18 @@
  *   bursts onto the local node, so the target queues the task instead.)
  * - NODE_AFFINITY: that node while it is alive and feasible; otherwise soft → DEFAULT, hard → fails.
  */
-import type { ResourceMap } from '@rayts/common';
-import type { SchedulingStrategy } from './scheduler_types.js';
-import { fits } from './local_scheduler.js';
+import type { ResourceMap } from '../resources.js';
+
+export type SchedulingStrategy =
+  | { kind: 'DEFAULT' }
+  | { kind: 'SPREAD' }
+  | { kind: 'NODE_AFFINITY'; nodeId: string; soft: boolean };
+
+/** Whether a resource shape fits into what is available (with float slack). */
+export function fits(shape: ResourceMap, available: ResourceMap): boolean {
+  for (const [k, v] of Object.entries(shape)) if ((available[k] ?? 0) + 1e-9 < v) return false;
+  return true;
+}
 
 export interface ViewNode {
   nodeId: string;
