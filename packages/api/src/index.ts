@@ -11,18 +11,31 @@ export type { RemoteFunction, RemoteArgs } from './remote_function.js';
 export type { TaskOptions };
 export {
   RayTaskError, WorkerCrashedError, NodeDiedError, GetTimeoutError, ObjectLostError, OwnerDiedError, TaskCancelledError,
-  TaskUnschedulableError, TaskSerializationError, OutOfMemoryError,
+  TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
+  ActorMethodNotFoundError,
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
 export { NotInitializedError } from './state.js';
+export { getActor, kill, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions } from './actor_class.js';
+import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
 
-/** Makes a function remote: `remote(fn)` or `remote({ numCpus: 2 }, fn)`. */
+/**
+ * Makes a function remote (`remote(fn)`, `remote({ numCpus: 2 }, fn)`), or a class an actor class
+ * (`remote(class Counter { … })`, `remote({ maxRestarts: 1 }, Counter)`).
+ */
+export function remote<C extends AnyClass>(cls: C): ActorClass<C>;
+export function remote<C extends AnyClass>(options: ActorOptions, cls: C): ActorClass<C>;
 export function remote<A extends unknown[], R>(fn: (...args: A) => R): RemoteFunction<A, R>;
 export function remote<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): RemoteFunction<A, R>;
-export function remote<A extends unknown[], R>(a: TaskOptions | ((...args: A) => R), b?: (...args: A) => R): RemoteFunction<A, R> {
-  if (typeof a === 'function') return makeRemoteFunction(a, {});
-  if (typeof b !== 'function') throw new TypeError('remote(options, fn): the second argument must be a function');
-  return makeRemoteFunction(b, a);
+export function remote(a: TaskOptions | ActorOptions | ((...args: unknown[]) => unknown), b?: (...args: unknown[]) => unknown): unknown {
+  const [options, target] = typeof a === 'function' ? [{}, a] : [a, b];
+  if (typeof target !== 'function') throw new TypeError('remote(options, fn): the second argument must be a function or a class');
+  if (isClass(target)) return makeActorClass(target as unknown as AnyClass, options as ActorOptions);
+  return makeRemoteFunction(target, options as TaskOptions);
+}
+
+function isClass(fn: (...args: unknown[]) => unknown): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
 export interface GetOptions {

@@ -83,6 +83,10 @@ export const TUNABLES = {
     meaning: 'Reserve the whole arena in a background thread at raylet start (a first-touch fault costs ~30x a memcpy here).' }),
   maxInlineObjectBytes: spec({ env: 'RAYTS_MAX_INLINE_OBJECT_BYTES', kind: 'int', default: 100 * 1024,
     meaning: 'Values up to this size travel inline and live in the owner; larger ones go to the object store.' }),
+  deadActorsKept: spec({ env: 'RAYTS_DEAD_ACTORS_KEPT', kind: 'int', default: 1000,
+    meaning: 'How many dead actors the head keeps in its table for lookups (oldest are pruned).' }),
+  actorScheduleRetryMs: spec({ env: 'RAYTS_ACTOR_SCHEDULE_RETRY_MS', kind: 'int', default: 500,
+    meaning: 'How often the head tries again to place actors no node can host yet (and after a failed creation call).' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
     meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
 } as const;

@@ -53,3 +53,12 @@ export class OutOfDiskError extends RaytsError {}
 
 /** A value cannot be serialized (a function, a symbol, …); the message names its type and where. */
 export class SerializationError extends RaytsError {}
+
+/** The head has no such thing (an actor by id or name, …). */
+export class NotFoundError extends RaytsError {}
+
+/** The head already has one (an actor name in a namespace, …). */
+export class AlreadyExistsError extends RaytsError {}
+
+/** The head refused a request as malformed; the message says which field. */
+export class InvalidRequestError extends RaytsError {}

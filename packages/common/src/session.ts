@@ -59,8 +59,14 @@ export class SessionPaths {
   get exitLog(): string { return join(this.logs, 'ray_process_exit.log'); }
   /** Unix socket paths are limited to 107 bytes: long session paths use a hashed name in the OS temp dir. */
   get rayletSocket(): string {
-    const path = join(this.sockets, 'raylet.sock');
-    return Buffer.byteLength(path) <= 100 ? path : join(tmpdir(), `rayts-${createHash('sha256').update(this.dir).digest('hex').slice(0, 16)}.sock`);
+    return this.socket('raylet.sock');
+  }
+  /** A socket of the session (the raylet's, an actor worker's), hashed into the OS temp dir when the path is too long. */
+  socket(name: string): string {
+    const path = join(this.sockets, name);
+    if (Buffer.byteLength(path) <= 100) return path;
+    const key = name === 'raylet.sock' ? this.dir : `${this.dir}/${name}`;
+    return join(tmpdir(), `rayts-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.sock`);
   }
   pidFile(name: DaemonName): string { return join(this.pids, `${name}.pid`); }
   log(file: string): string { return join(this.logs, file); }

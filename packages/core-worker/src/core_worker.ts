@@ -5,18 +5,19 @@
  */
 import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, type FramedConnection } from '@rayts/common';
 import { MemoryStore, type EntryState } from './memory_store.js';
+import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
-import { decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
+import { ACTOR_WIRE_PREFIX, decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
 import {
   GetTimeoutError, NodeDiedError, ObjectLostError, OwnerDiedError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError,
-  WorkerCrashedError,
+  WorkerCrashedError, ActorDiedError, ActorUnavailableError,
 } from './errors.js';
 import { Arena, adviceConstants } from '@rayts/object-store';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
-  Address, ClientHello, ClientMessage, ClientRequest, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
+  Address, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
   LogLines, OwnedState, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
@@ -87,6 +88,13 @@ export function failureToError(failure: TaskFailure, taskName: string): Error {
       return new TaskSerializationError(`${taskName}: ${failure.message}`);
     case 'CANCELLED':
       return new TaskCancelledError(`${taskName} was cancelled`);
+    case 'ACTOR_DIED': {
+      let cause: unknown;
+      try { cause = failure.cause ? decode(failure.cause) : undefined; } catch { cause = undefined; }
+      return new ActorDiedError(`${taskName}: ${failure.message}`, failure.actorId ?? '', failure.deathCause ?? '', cause);
+    }
+    case 'ACTOR_UNAVAILABLE':
+      return new ActorUnavailableError(`${taskName}: ${failure.message}`, failure.actorId ?? '');
   }
 }
 
@@ -203,9 +211,23 @@ export class CoreWorker {
         if (this.executeHandler) this.executeHandler(message);
         else this.earlyExecutes.push(message);
         break;
+      case 'createActor':
+        if (this.createActorHandler) this.createActorHandler(message);
+        else this.earlyCreates.push(message);
+        break;
       default:
         break;
     }
+  }
+
+  private createActorHandler?: (message: CreateActor) => void;
+  /** A creation can arrive in the same packet as the welcome, before the handler is attached. */
+  private earlyCreates: CreateActor[] = [];
+
+  /** Set in workers: the raylet makes this worker an actor's. */
+  set onCreateActor(handler: (message: CreateActor) => void) {
+    this.createActorHandler = handler;
+    for (const m of this.earlyCreates.splice(0)) handler(m);
   }
 
   set onExecute(handler: (message: Execute) => void) {
@@ -306,7 +328,7 @@ export class CoreWorker {
    * Top-level ObjectRef arguments are resolved to their values before the task runs; large values
    * go through the object store (the task reads them in place on this node).
    */
-  private async resolveArg(arg: unknown, index: number, taskName: string): Promise<TaskArg> {
+  async resolveArg(arg: unknown, index: number, taskName: string): Promise<TaskArg> {
     if (!(arg instanceof ObjectRef)) {
       const stored = await this.storeValue(newPutId(), arg, `argument ${index} of ${taskName}`);
       return stored.kind === 'inline' ? { kind: 'value', data: stored.data } : { kind: 'plasma', objectId: stored.objectId, nodeId: stored.nodeId, size: stored.size };
@@ -332,7 +354,11 @@ export class CoreWorker {
     this.send({ type: 'cancel', taskId: record.spec.taskId, force });
   }
 
+  /** Results of actor calls relayed through the raylet (set by the actor submitter); true = handled. */
+  onActorOutcome?: (outcome: TaskOutcome) => boolean;
+
   private onTaskOutcome(outcome: TaskOutcome): void {
+    if (this.onActorOutcome?.(outcome)) return;
     const record = this.tasks.get(outcome.returnId);
     if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
     if (record.cancelled) {
@@ -401,7 +427,7 @@ export class CoreWorker {
   /** Encodes a value: small ones stay inline, large ones are written into this node's store. */
   async storeValue(id: string, value: unknown, what: string): Promise<ReturnValue & { objectId: string }> {
     const e = encodeForStore(value, what);
-    for (const wire of e.refs) this.captured.add(wire.slice(0, wire.indexOf('|')));
+    for (const wire of e.refs) if (!wire.startsWith(ACTOR_WIRE_PREFIX)) this.captured.add(wire.slice(0, wire.indexOf('|')));
     const size = sizeOf(e);
     if (size <= this.welcome.maxInlineBytes) return { kind: 'inline', data: toInline(e, size), objectId: id };
     const created = await this.request({ type: 'objCreate', objectId: id, size, owner: this.address });
@@ -566,7 +592,17 @@ export class CoreWorker {
     if (--this.blockedDepth === 0) this.send({ type: 'unblocked' });
   }
 
+  private actorSubmitter?: ActorSubmitter;
+  /** Actor creation and calls (made on first use). */
+  get actors(): ActorSubmitter {
+    return (this.actorSubmitter ??= new ActorSubmitter(this));
+  }
+
+  /** Called at close (the actor submitter drops its direct connections). */
+  readonly closers: (() => void)[] = [];
+
   close(): void {
+    for (const c of this.closers) c();
     this.conn?.close();
     this.gcs.close();
   }

@@ -40,3 +40,20 @@ export class TaskUnschedulableError extends RaytsError {}
 export class TaskSerializationError extends RaytsError {}
 /** A node ran out of memory and the memory monitor killed the task's worker. */
 export class OutOfMemoryError extends RaytsError {}
+/**
+ * The actor is dead and will not come back: killed, its process or node died with no restarts left,
+ * its owner exited, or its constructor failed (then `cause` is the constructor's RayTaskError).
+ */
+export class ActorDiedError extends RaytsError {
+  constructor(message: string, readonly actorId: string, readonly deathCause: string, override readonly cause?: unknown) {
+    super(message);
+  }
+}
+/** The actor is restarting (or unreachable for now); a later call may succeed. */
+export class ActorUnavailableError extends RaytsError {
+  constructor(message: string, readonly actorId: string) {
+    super(message);
+  }
+}
+/** A handle has `maxPendingCalls` calls in flight already. */
+export class PendingCallsLimitExceededError extends RaytsError {}

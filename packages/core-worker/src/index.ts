@@ -6,6 +6,8 @@ export * from './memory_store.js';
 export * from './runtime_context.js';
 export * from './global_worker.js';
 export * from './function/index.js';
+export * from './actor/actor_spec.js';
+export * from './actor/actor_handle.js';
 export { newObjectId, newTaskId, newPutId } from './ids.js';
 import { fileURLToPath } from 'node:url';
 

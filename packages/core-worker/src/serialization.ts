@@ -7,18 +7,24 @@ import {
   SerializationError, decodeFromBuffer, encodeValue, encodedSize, readEncoded, writeEncoded, type Encoded,
 } from '@rayts/common';
 import { ObjectRef } from './object_ref.js';
+import { ACTOR_WIRE_PREFIX, ActorHandleBase, actorWireId, reviveActorHandle } from './actor/actor_handle.js';
+
+export { ACTOR_WIRE_PREFIX };
 
 /** A ref's wire id carries its owner: `<object id>|<owner node>|<owner client>`. */
 export function refWireId(ref: ObjectRef): string {
   return `${ref.id}|${ref.owner.nodeId}|${ref.owner.clientId}`;
 }
 
-export function reviveRef(wire: string): ObjectRef {
+export function reviveRef(wire: string): ObjectRef | ActorHandleBase {
+  if (wire.startsWith(ACTOR_WIRE_PREFIX)) return reviveActorHandle(wire);
   const [id, nodeId, clientId] = wire.split('|');
   return new ObjectRef(id!, { nodeId: nodeId ?? '', clientId: clientId ?? '' });
 }
 
-const encodeOptions = { isRef: (v: object) => (v instanceof ObjectRef ? refWireId(v) : undefined) };
+const encodeOptions = {
+  isRef: (v: object) => (v instanceof ObjectRef ? refWireId(v) : v instanceof ActorHandleBase ? actorWireId(v) : undefined),
+};
 const decodeOptions = { reviveRef };
 
 export function encodeForStore(value: unknown, what: string): Encoded {

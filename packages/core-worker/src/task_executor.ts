@@ -17,11 +17,18 @@ export class TaskExecutor {
   private queue: Execute[] = [];
   private running = false;
 
-  private readonly output: TaskOutput;
+  readonly output: TaskOutput;
+  /** Set once this worker hosts an actor: runs one call on it. */
+  actorCall?: (task: TaskSpec, reply: (outcome: TaskOutcome) => void) => void;
 
   constructor(private readonly core: CoreWorker, private readonly compile: Compile) {
     this.output = new TaskOutput(core);
     core.onExecute = (m) => {
+      if (m.task.actorId) {
+        // A call relayed by the raylet (its caller is on another node): answered over the same link.
+        this.actorCall?.(m.task, (outcome) => this.core.send({ type: 'taskDone', outcome }));
+        return;
+      }
       // A blocked task must not have others waiting behind it: hand new arrivals straight back.
       if (this.core.isBlocked) {
         this.core.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
@@ -47,7 +54,7 @@ export class TaskExecutor {
     this.running = false;
   }
 
-  private loadFunction(hash: string, jobDir: string): Promise<(...args: unknown[]) => unknown> {
+  loadFunction(hash: string, jobDir: string): Promise<(...args: unknown[]) => unknown> {
     let fn = this.functions.get(hash);
     if (!fn) {
       fn = this.core.gcs.kvGet(FUNCTION_NAMESPACE, hash).then((value) => {
@@ -61,7 +68,7 @@ export class TaskExecutor {
     return fn;
   }
 
-  private failure(type: TaskFailure['type'], err: unknown): TaskFailure {
+  failure(type: TaskFailure['type'], err: unknown): TaskFailure {
     const e = err instanceof Error ? err : new Error(String(err));
     let cause: Uint8Array | undefined;
     try {
@@ -78,13 +85,14 @@ export class TaskExecutor {
     let args: unknown[];
     try {
       fn = await this.loadFunction(task.fnHash, jobDir);
-      args = await Promise.all(task.args.map((a) => (a.kind === 'value' ? decode(a.data) : this.core.readPlasma(a.objectId, a.nodeId))));
+      args = await this.resolveArgs(task.args);
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     }
     currentTask.taskId = task.taskId;
     // Tasks this one submits belong to its job; what it prints goes to that job's driver.
     this.core.options.jobId = task.jobId;
+    this.core.options.jobDir = jobDir;
     this.core.driverNodeId = task.driverNodeId;
     this.output.begin(task);
     let result: unknown;
@@ -96,8 +104,18 @@ export class TaskExecutor {
       currentTask.taskId = '';
       this.output.end();
     }
+    return this.storeResult(task, result);
+  }
+
+  /** Argument values: inline ones decoded, stored ones read in place (pulled first if elsewhere). */
+  resolveArgs(args: TaskSpec['args']): Promise<unknown[]> {
+    return Promise.all(args.map((a) => (a.kind === 'value' ? decode(a.data) : this.core.readPlasma(a.objectId, a.nodeId))));
+  }
+
+  /** The outcome of a run that returned `result`: small values travel back inline, large ones are stored here. */
+  async storeResult(task: TaskSpec, result: unknown): Promise<TaskOutcome> {
+    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
     try {
-      // The owner learns where a large result lives; small ones travel back inline.
       const stored = await this.core.storeValue(task.returnId, result, `the value returned by ${task.name}`);
       return { ...base, value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } };
     } catch (err) {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { readTokenFile } from '@rayts/common';
 import { CoreWorker } from './core_worker.js';
 import { TaskExecutor } from './task_executor.js';
+import { ActorHost } from './actor/actor_host.js';
 import { compileFunction } from './function_loader.js';
 import { setGlobalWorker } from './global_worker.js';
 
@@ -37,13 +38,14 @@ if (!process.send) {
 }
 process.on('disconnect', () => dieWithGroup(0));
 
+const token = readTokenFile(String(values['token-file']));
 const core = await CoreWorker.connect({
   socketPath: String(values.socket),
-  token: readTokenFile(String(values['token-file'])),
+  token,
   gcsAddress: String(values['gcs-address']),
   role: 'worker',
   workerId: String(values['worker-id']),
 });
 core.onDisconnect = () => dieWithGroup(0);
 setGlobalWorker(core);
-new TaskExecutor(core, compileFunction);
+new ActorHost(core, new TaskExecutor(core, compileFunction), token);

@@ -12,6 +12,9 @@ import { HealthChecker } from './health_checker.js';
 import { KvStore } from './kv_store.js';
 import { JobTable } from './job_table.js';
 import { addHeadServices } from './services.js';
+import { ActorTable } from './storage/actor_table.js';
+import { ActorManager } from './actor_manager.js';
+import { addActorService } from './actor_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -46,10 +49,16 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   });
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
+  const jobs = new JobTable(db);
+  const actorClientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
+  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorClientOptions, logger, {
+    scheduleRetryMs: config.actorScheduleRetryMs,
+  });
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs: new JobTable(db), config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs, actors, config, logger,
   };
   addHeadServices(server, ctx);
+  addActorService(server, actors, logger);
   let port: number;
   try {
     port = await bindServer(server, options.host, options.port, options.tls, 'GCS');
@@ -59,6 +68,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   }
   ctx.gcsAddress = formatAddress(options.host, port);
   health.start();
+  actors.start();
   const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
   writeJson(paths.headReady, ready);
   logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
@@ -68,6 +78,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     identity,
     async stop() {
       health.stop();
+      actors.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();
       db.close();

@@ -8,11 +8,15 @@ export function formatJobId(rowid: number): string {
 export class JobTable {
   private readonly insert;
   private readonly finish;
+  private readonly runningOnNodeStmt;
+  private readonly stateStmt;
 
   constructor(db: Db) {
     this.insert = db.prepare(`INSERT INTO jobs (node_id, driver_pid, entrypoint, job_dir, start_time_ms, state)
       VALUES (?, ?, ?, ?, ?, 'RUNNING')`);
     this.finish = db.prepare(`UPDATE jobs SET state = 'FINISHED', end_time_ms = ? WHERE job_id = ? AND state = 'RUNNING'`);
+    this.runningOnNodeStmt = db.prepare(`SELECT job_id FROM jobs WHERE node_id = ? AND state = 'RUNNING'`);
+    this.stateStmt = db.prepare(`SELECT state FROM jobs WHERE job_id = ?`);
   }
 
   register(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): string {
@@ -20,9 +24,20 @@ export class JobTable {
     return formatJobId(Number(lastInsertRowid));
   }
 
-  /** Idempotent: finishing a finished or unknown job changes nothing (Ray #53645). */
-  markFinished(jobId: string): void {
+  /** Idempotent: finishing a finished or unknown job changes nothing (Ray #53645). True if it was running. */
+  markFinished(jobId: string): boolean {
     const rowid = Number.parseInt(jobId, 16);
-    if (Number.isFinite(rowid)) this.finish.run(Date.now(), rowid);
+    return Number.isFinite(rowid) && this.finish.run(Date.now(), rowid).changes > 0;
+  }
+
+  /** Jobs whose driver runs on the node, as far as the table knows. */
+  runningOnNode(nodeId: string): string[] {
+    return (this.runningOnNodeStmt.all(nodeId) as { job_id: number }[]).map((r) => formatJobId(r.job_id));
+  }
+
+  isRunning(jobId: string): boolean {
+    const rowid = Number.parseInt(jobId, 16);
+    if (!Number.isFinite(rowid)) return false;
+    return (this.stateStmt.get(rowid) as { state: string } | undefined)?.state === 'RUNNING';
   }
 }

@@ -12,6 +12,8 @@ export interface LiveNode {
   available: ResourceMap;
   demands: ResourceDemand__Output[];
   lastSeenMs: number;
+  /** Loaded from the table at head start: the raylet must register again (and say what still runs there). */
+  restored?: boolean;
 }
 
 export type RegisterOutcome =
@@ -30,7 +32,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     // otherwise: their raylets keep running work and re-register.
     for (const record of table.all()) {
       if (record.state === 'NODE_ALIVE') {
-        this.nodes.set(record.nodeId, { record, available: { ...record.resourcesTotal }, demands: [], lastSeenMs: Date.now() });
+        this.nodes.set(record.nodeId, { record, available: { ...record.resourcesTotal }, demands: [], lastSeenMs: Date.now(), restored: true });
       } else {
         this.dead.set(record.nodeId, record);
       }
@@ -68,6 +70,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
   report(nodeId: string, available: ResourceMap, demands: ResourceDemand__Output[]): ReportOutcome {
     const live = this.nodes.get(nodeId);
     if (!live) return this.dead.has(nodeId) ? 'dead' : 'unknown';
+    if (live.restored) return 'unknown';
     live.available = available;
     live.demands = demands;
     live.lastSeenMs = Date.now();

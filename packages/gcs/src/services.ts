@@ -8,6 +8,7 @@ import type { ClusterIdentity } from './cluster_identity.js';
 import type { NodeManager, LiveNode } from './node_manager.js';
 import type { KvStore } from './kv_store.js';
 import type { JobTable } from './job_table.js';
+import type { ActorManager } from './actor_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
 
 export interface HeadContext {
@@ -18,6 +19,7 @@ export interface HeadContext {
   nodes: NodeManager;
   kv: KvStore;
   jobs: JobTable;
+  actors: ActorManager;
   config: Config;
   logger: Logger;
 }
@@ -62,7 +64,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         ...nodes.alive().map((n) => toNodeInfo(n.record, n)),
         ...nodes.deadNodes(ctx.config.statusRecentFailures).map((r) => toNodeInfo(r)),
       ],
-      pendingDemands: nodes.pendingDemands(),
+      pendingDemands: [...nodes.pendingDemands(), ...ctx.actors.demands()],
       nowMs: Date.now(),
     })),
   });
@@ -92,6 +94,8 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       };
       const outcome = nodes.register(record);
       if (!outcome.ok) throw new RpcError(grpc.status.FAILED_PRECONDITION, outcome.reason);
+      // What ended on the node while the head could not hear of it (a head restart, a lost link).
+      if (outcome.reregistered) ctx.actors.reconcileNode(n.nodeId, req.liveActorIds, req.liveJobIds);
       return { clusterId: ctx.identity.clusterId, sessionName: ctx.sessionName };
     }),
     ReportResources: unary(logger, 'ReportResources', (req) => {
@@ -127,7 +131,9 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       return { jobId };
     }),
     FinishJob: unary(logger, 'FinishJob', (req) => {
-      ctx.jobs.markFinished(req.jobId);
+      if (ctx.jobs.markFinished(req.jobId)) logger.info('job finished', { jobId: req.jobId });
+      // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
+      ctx.actors.onJobFinished(req.jobId);
       return {};
     }),
   });

@@ -16,6 +16,8 @@ export interface GcsConnectionOptions {
   logger: Logger;
   available: () => ResourceMap;
   demands: () => ResourceDemand[];
+  /** What runs here now; the head reconciles its tables with it when the node registers again. */
+  live?: () => { liveActorIds: string[]; liveJobIds: string[] };
   /** Every alive node's resources, from each report's reply. */
   onClusterView?: (view: NodeResources__Output[]) => void;
   /** Called once when the raylet must exit; `code` 0 = clean. */
@@ -47,7 +49,7 @@ export class GcsConnection {
     const deadline = performance.now() + config.gcsReconnectTimeoutS * 1000;
     for (;;) {
       try {
-        const reply = await client.registerNode({ node, protocolVersion: this.protocolVersion, clusterId: this.clusterId });
+        const reply = await client.registerNode(this.registration());
         this.clusterId = reply.clusterId;
         this.lastContact = performance.now();
         this.needsRegistration = false;
@@ -59,6 +61,10 @@ export class GcsConnection {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  private registration() {
+    return { node: this.options.node, protocolVersion: this.protocolVersion, clusterId: this.clusterId, ...this.options.live?.() };
   }
 
   startReporting(): void {
@@ -74,7 +80,7 @@ export class GcsConnection {
     const { client, node, logger, config } = this.options;
     try {
       if (this.needsRegistration) {
-        await client.registerNode({ node, protocolVersion: this.protocolVersion, clusterId: this.clusterId });
+        await client.registerNode(this.registration());
         this.needsRegistration = false;
         logger.info('re-registered with the head', { head: client.address });
       }

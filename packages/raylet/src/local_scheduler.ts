@@ -126,10 +126,37 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     this.dispatch();
   }
 
+  /** Offered each connecting worker first (actor creations waiting for one); true = taken. */
+  claimNewWorker?: (slot: WorkerSlot) => boolean;
+
   addWorker(slot: WorkerSlot): void {
+    if (this.claimNewWorker?.(slot)) return;
     slot.idleSince = performance.now();
     this.workers.set(slot.workerId, slot);
     this.idle.add(slot);
+    this.dispatch();
+  }
+
+  /**
+   * Takes an idle worker of the job (or one bound to no job) out of the pool for good: it becomes an
+   * actor's dedicated worker and never runs tasks again.
+   */
+  leaseIdleWorker(jobId: string): WorkerSlot | undefined {
+    const w = this.idleWorkerFor(jobId);
+    if (!w) return undefined;
+    this.idle.delete(w);
+    this.workers.delete(w.workerId);
+    w.jobId = jobId;
+    return w;
+  }
+
+  /** Holds resources outside of task dispatch (an actor's, for its lifetime). */
+  reserve(shape: ResourceMap): void {
+    acquire(this.available, shape);
+  }
+
+  unreserve(shape: ResourceMap): void {
+    release(this.available, shape);
     this.dispatch();
   }
 

@@ -29,6 +29,8 @@ export interface LocalServerHandlers {
   returnTasks(client: LocalClient, taskIds: string[]): void;
   request(client: LocalClient, message: Extract<ClientMessage, { reqId: number }>): void;
   logs(client: LocalClient, message: Extract<ClientMessage, { type: 'logs' }>): void;
+  actorCreated(client: LocalClient, message: Extract<ClientMessage, { type: 'actorCreated' }>): void;
+  actorCall(client: LocalClient, message: Extract<ClientMessage, { type: 'actorCall' }>): void;
 }
 
 export interface ClientRefs {
@@ -112,6 +114,8 @@ export class LocalServer {
       case 'returnTasks': return this.handlers.returnTasks(client, m.taskIds);
       case 'hello': return;
       case 'logs': return this.handlers.logs(client, m);
+      case 'actorCreated': return this.handlers.actorCreated(client, m);
+      case 'actorCall': return this.handlers.actorCall(client, m);
       case 'ownerLookupReply': {
         const waiter = this.ownerWaiters.get(m.reqId);
         this.ownerWaiters.delete(m.reqId);

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
-  bindServer, createServer, formatAddress, GcsClient, newNodeId, RAYTS_VERSION, RpcError, raytsProto, serverStream, unary,
+  ActorHostClient, bindServer, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RpcError, raytsProto, serverStream, unary,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
 import { detectResources, type ResourceFlags } from './resources_detect.js';
@@ -15,7 +15,8 @@ import { TaskRouter } from './task_router.js';
 import { ObjectManager, ObjectLostErrorCode } from './object_manager.js';
 import { ObjectStore, Arena } from '@rayts/object-store';
 import { prefaultInBackground } from './prefault.js';
-import { specFromProto, outcomeToProto, ownedToProto, ownedFromProto } from './task_proto.js';
+import { specFromProto, specToProto, outcomeToProto, outcomeFromProto, ownedToProto, ownedFromProto } from './task_proto.js';
+import { ActorWorkers } from './actor_workers.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 
 export interface RayletOptions {
@@ -125,6 +126,20 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       await streamLog(path, req.tail, req.follow, { write: (c) => call.write(c), cancelled: () => cancelled }, 200, logger);
     }),
   });
+  const actorsRef: { current?: ActorWorkers } = {};
+  server.addService(raytsProto().ActorHostService.service, {
+    CreateActor: unary(logger, 'CreateActor', async (req) => {
+      if (!req.spec) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'spec is required');
+      if (!actorsRef.current) throw new RpcError(grpc.status.UNAVAILABLE, 'the raylet is starting');
+      return actorsRef.current.create(req.spec, req.numRestarts);
+    }),
+    KillActorWorker: unary(logger, 'KillActorWorker', (req) => ({ found: actorsRef.current?.kill(req.actorId, req.reason.slice(0, 500) || 'killed') ?? false })),
+    PushActorTask: unary(logger, 'PushActorTask', async (req) => {
+      if (!req.task) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'task is required');
+      const outcome = await actorsRef.current!.push(req.actorId, specFromProto(req.task));
+      return outcomeToProto({ ...outcome, nodeId: outcome.nodeId || nodeId });
+    }),
+  });
   const port = await bindServer(server, options.nodeIp, options.port, options.tls, 'raylet');
   const address = formatAddress(options.nodeIp, port);
 
@@ -135,7 +150,9 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, socketPath, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
     prestart: config.prestartWorkers >= 0 ? config.prestartWorkers : cpus,
     maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
-    onExit: (workerId, reason) => scheduler?.onWorkerGone(workerId, reason),
+    onExit: (workerId, reason) => {
+      if (!actorsRef.current?.onWorkerExit(workerId, reason)) scheduler?.onWorkerGone(workerId, reason);
+    },
   });
   scheduler = new LocalScheduler(detected.resources, pool, logger);
   const sched = scheduler;
@@ -167,6 +184,9 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       else {
         jobDrivers.delete(client.jobId);
         sched.onJobGone(client.jobId);
+        // A driver that died without shutdown never told the head; its non-detached actors must go.
+        // (Idempotent; if the head is out of reach, re-registration reconciles the job.)
+        void gcs.finishJob(client.jobId).catch(() => undefined);
       }
       logger.info('driver disconnected', { jobId: client.jobId, pid: client.pid });
     },
@@ -180,7 +200,18 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     },
     taskDone: (client, outcome) => {
       logger.debug('task done', { taskId: outcome.taskId, worker: client.clientId, failed: outcome.failure?.type });
-      sched.onTaskDone(client.clientId, outcome);
+      if (actors.isActorWorker(client.clientId)) actors.onCallDone(outcome);
+      else sched.onTaskDone(client.clientId, outcome);
+    },
+    actorCreated: (client, m) => actors.onCreated(client.clientId, m.failure),
+    actorCall: (client, m) => {
+      const deliver = (outcome: TaskOutcome) => local.send(client.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || m.nodeId } });
+      if (m.nodeId === nodeId) { void actors.push(m.task.actorId!, m.task).then(deliver); return; }
+      const address = router.addressOf(m.nodeId);
+      const failed = (message: string) => deliver({ taskId: m.task.taskId, attempt: m.task.attempt, returnId: m.task.returnId, nodeId: m.nodeId, failure: { type: 'WORKER_DIED', message } });
+      if (!address) { failed(`the actor's node ${m.nodeId} is not alive`); return; }
+      actorHost(address).pushActorTask(m.task.actorId!, m.workerId, specToProto(m.task))
+        .then((o) => deliver(outcomeFromProto(o)), (err: Error) => failed(`the actor's node ${m.nodeId} did not answer: ${err.message}`));
     },
     returnTasks: (client, taskIds) => sched.onTasksReturned(client.clientId, taskIds),
     cancel: (_client, taskId, force) => {
@@ -205,6 +236,22 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   }, logger);
   await local.listen();
   localRef.current = local;
+  const gcsActors = new GcsActorClient(options.gcsAddress, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs });
+  const actors = new ActorWorkers({
+    scheduler: sched, paths, logger, send: (id, m) => local.send(id, m), startWorker: () => pool.startWorker(),
+    markDedicated: (id, socket) => pool.markDedicated(id, socket), killWorker: (id, reason) => pool.killWorker(id, reason),
+    reportDeath: (actorId, workerId, reason) => {
+      // Lost if the head is down: re-registration reconciles (the actor is missing from live_actor_ids).
+      void gcsActors.reportActorDeath(actorId, nodeId, workerId, reason).catch((err: Error) => logger.warn('could not report an actor death', { actorId, error: err.message }));
+    },
+  });
+  actorsRef.current = actors;
+  const actorHosts = new Map<string, ActorHostClient>();
+  const actorHost = (address: string): ActorHostClient => {
+    let c = actorHosts.get(address);
+    if (!c) actorHosts.set(address, (c = new ActorHostClient(address, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs })));
+    return c;
+  };
   const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
   const router = new TaskRouter(nodeId, address, sched, clientOptions, logger);
   routerRef.current = router;
@@ -270,6 +317,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     if (graceful) await gcs.unregisterNode(nodeId, reason, 2000).catch(() => undefined);
     local.close();
     router.close();
+    for (const c of actorHosts.values()) c.close();
+    gcsActors.close();
     await pool.stop();
     server.forceShutdown();
     await store.close?.();
@@ -283,7 +332,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION,
     },
     available: () => ({ ...sched.available }),
-    demands: () => router.demands(),
+    demands: () => [...router.demands(), ...actors.demands().map((d) => ({ ...d, kind: 'actor', strategy: '', infeasible: false }))],
+    live: () => ({ liveActorIds: actors.liveActorIds(), liveJobIds: [...jobDrivers.keys()] }),
     onClusterView: (view) => router.updateView(view),
     onFatal: (reason, code) => {
       logger.error(reason);

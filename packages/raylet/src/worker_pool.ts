@@ -38,6 +38,8 @@ export interface WorkerPoolOptions {
 
 export class WorkerPool {
   private readonly workers = new Map<string, WorkerHandle>();
+  /** Workers that host an actor: outside the pool's size limits, and their socket goes with them. */
+  private readonly dedicated = new Map<string, string>();
   private stopping = false;
 
   constructor(private readonly options: WorkerPoolOptions) {}
@@ -58,9 +60,19 @@ export class WorkerPool {
     return this.list().filter((w) => !w.connected).length;
   }
 
+  /** Workers of the task pool (not hosting an actor). */
+  private get pooled(): number {
+    return this.workers.size - this.dedicated.size;
+  }
+
+  /** The worker now hosts an actor; its socket file is removed when it exits. */
+  markDedicated(workerId: string, socketPath: string): void {
+    this.dedicated.set(workerId, socketPath);
+  }
+
   /** Starts one more worker if the limits allow; the scheduler gets it when it connects. */
   startWorker(): boolean {
-    if (this.stopping || this.starting >= this.options.maxStarting || this.workers.size >= this.options.maxWorkers) return false;
+    if (this.stopping || this.starting >= this.options.maxStarting || this.pooled >= this.options.maxWorkers) return false;
     return this.spawn() !== undefined;
   }
 
@@ -123,13 +135,16 @@ export class WorkerPool {
   private onExit(handle: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(handle.workerId);
     rmSync(join(this.pidDir, `${handle.pid}.json`), { force: true });
+    const socket = this.dedicated.get(handle.workerId);
+    this.dedicated.delete(handle.workerId);
+    if (socket) rmSync(socket, { force: true });
     // Whatever the worker started goes with it.
     signalGroup(handle.pid, 'SIGKILL');
     if (this.stopping) return;
     const reason = signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
     this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
     this.options.onExit(handle.workerId, reason);
-    if (this.workers.size < this.options.prestart) this.spawn();
+    if (!socket && this.pooled < this.options.prestart) this.spawn();
   }
 
   /** Stops every worker group: SIGTERM, then SIGKILL after the grace period. */

@@ -1,6 +1,6 @@
 /** Errors that cross the wire: handlers throw RpcError; clients turn statuses into rayts errors. */
 import * as grpc from '@grpc/grpc-js';
-import { AuthenticationError, ClusterUnreachableError, RaytsError, VersionMismatchError } from '../errors.js';
+import { AlreadyExistsError, AuthenticationError, ClusterUnreachableError, InvalidRequestError, NotFoundError, RaytsError, VersionMismatchError } from '../errors.js';
 
 export class RpcError extends Error {
   constructor(readonly code: grpc.status, message: string) {
@@ -32,6 +32,12 @@ export function toRaytsError(err: unknown, target: string, what: string): Error 
       if (err.details.startsWith(VERSION_MISMATCH_PREFIX)) return new VersionMismatchError(err.details,
         'install the same rayts release on every node');
       return new RaytsError(err.details);
+    case grpc.status.NOT_FOUND:
+      return new NotFoundError(err.details);
+    case grpc.status.ALREADY_EXISTS:
+      return new AlreadyExistsError(err.details);
+    case grpc.status.INVALID_ARGUMENT:
+      return new InvalidRequestError(err.details);
     default:
       return new RaytsError(`${what} call to ${target} failed: ${grpc.status[err.code] ?? err.code} ${err.details}`);
   }

@@ -36,6 +36,21 @@ export interface TaskSpec {
   depth: number;
   /** The node of the job's driver: output printed by the task is shown there. */
   driverNodeId: string;
+  /** Set for a call on an actor: the actor and the method to run (fnHash is then empty). */
+  actorId?: string;
+  method?: string;
+}
+
+/** What an actor's worker needs to construct it. */
+export interface ActorCreation {
+  actorId: string;
+  jobId: string;
+  className: string;
+  classHash: string;
+  args: TaskArg[];
+  maxConcurrency: number;
+  driverNodeId: string;
+  numRestarts: number;
 }
 
 /** What a task produced, as the owner stores it. */
@@ -45,7 +60,7 @@ export type ReturnValue =
 
 export interface TaskFailure {
   /** APPLICATION: the task threw; WORKER_DIED / NODE_DIED: a system failure; others are scheduling failures. */
-  type: 'APPLICATION' | 'WORKER_DIED' | 'NODE_DIED' | 'UNSCHEDULABLE' | 'SERIALIZATION' | 'CANCELLED';
+  type: 'APPLICATION' | 'WORKER_DIED' | 'NODE_DIED' | 'UNSCHEDULABLE' | 'SERIALIZATION' | 'CANCELLED' | 'ACTOR_DIED' | 'ACTOR_UNAVAILABLE';
   message: string;
   errorName?: string;
   stack?: string;
@@ -53,6 +68,9 @@ export interface TaskFailure {
   cause?: Uint8Array;
   nodeIp?: string;
   pid?: number;
+  /** For ACTOR_DIED / ACTOR_UNAVAILABLE: the actor, and why it died (KILLED, WORKER_DIED, …). */
+  actorId?: string;
+  deathCause?: string;
 }
 
 export interface TaskOutcome {
@@ -69,6 +87,14 @@ export interface TaskOutcome {
 export type ClientHello =
   | { type: 'hello'; role: 'driver'; token: string; jobId: string; pid: number; jobDir: string }
   | { type: 'hello'; role: 'worker'; token: string; workerId: string; pid: number };
+
+/** First frame of a caller's direct connection to an actor worker of the same node. */
+export interface CallerHello { type: 'hello'; role: 'caller'; token: string }
+
+/** An actor worker answers its creation: constructed (listening on its socket) or failed. */
+export interface ActorCreated { type: 'actorCreated'; actorId: string; failure?: TaskFailure }
+/** A call on an actor of another node, relayed by the caller's raylet. */
+export interface ActorCallRelay { type: 'actorCall'; nodeId: string; workerId: string; task: TaskSpec }
 
 export interface SubmitTask { type: 'submit'; task: TaskSpec }
 export interface TaskDone { type: 'taskDone'; outcome: TaskOutcome }
@@ -124,7 +150,7 @@ export interface LogLines {
   text: string;
 }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | Blocked | Unblocked | CancelTask | ReturnTasks | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | ActorCreated | ActorCallRelay | Blocked | Unblocked | CancelTask | ReturnTasks | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
@@ -153,4 +179,7 @@ export interface RefsRequest { type: 'refsRequest'; reqId: number }
 /** The raylet asks an owner about one of its objects (answered when it is no longer pending). */
 export interface OwnerLookup { type: 'ownerLookup'; reqId: number; objectId: string }
 
-export type RayletMessage = Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
+/** The raylet makes this worker an actor's: construct it and listen for callers on `socketPath`. */
+export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string }
+
+export type RayletMessage = CreateActor | Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;

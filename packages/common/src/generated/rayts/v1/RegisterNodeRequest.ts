@@ -7,10 +7,14 @@ export interface RegisterNodeRequest {
   'node'?: (_rayts_v1_NodeInfo | null);
   'protocolVersion'?: (number);
   'clusterId'?: (string);
+  'liveJobIds'?: (string)[];
+  'liveActorIds'?: (string)[];
 }
 
 export interface RegisterNodeRequest__Output {
   'node': (_rayts_v1_NodeInfo__Output | null);
   'protocolVersion': (number);
   'clusterId': (string);
+  'liveJobIds': (string)[];
+  'liveActorIds': (string)[];
 }

@@ -18,6 +18,8 @@ export interface TaskSpec {
   'ownerClientId'?: (string);
   'depth'?: (number);
   'driverNodeId'?: (string);
+  'actorId'?: (string);
+  'method'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -34,4 +36,6 @@ export interface TaskSpec__Output {
   'ownerClientId': (string);
   'depth': (number);
   'driverNodeId': (string);
+  'actorId': (string);
+  'method': (string);
 }

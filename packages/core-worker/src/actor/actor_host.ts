@@ -1,0 +1,116 @@
+/**
+ * The actor side of a worker (DESIGN §3): the raylet sends `createActor`, the host builds the
+ * instance from the shipped class and opens its own Unix socket, where callers of the same node
+ * connect directly (one hop each way instead of two through the raylet). Calls from other nodes
+ * arrive relayed over the raylet connection. Calls start in arrival order; up to `maxConcurrency`
+ * run at once (1 for classes without async methods, so each call sees the previous one's state).
+ */
+import { createServer, type Server } from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
+import { FramedConnection, tokensEqual } from '@rayts/common';
+import type { CoreWorker } from '../core_worker.js';
+import type { TaskExecutor } from '../task_executor.js';
+import { currentTask } from '../runtime_context.js';
+import type { CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+
+type Instance = Record<string, unknown>;
+interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void }
+
+export class ActorHost {
+  private instance?: Instance;
+  private className = '';
+  private maxConcurrency = 1;
+  private running = 0;
+  private readonly queue: QueuedCall[] = [];
+  private server?: Server;
+
+  constructor(private readonly core: CoreWorker, private readonly executor: TaskExecutor, private readonly token: string) {
+    core.onCreateActor = (m) => void this.create(m);
+    executor.actorCall = (task, reply) => this.enqueue(task, reply);
+  }
+
+  private async create(m: CreateActor): Promise<void> {
+    const { actor } = m;
+    try {
+      const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir)) as unknown as new (...args: unknown[]) => Instance;
+      const args = await this.executor.resolveArgs(actor.args);
+      currentTask.actorId = actor.actorId;
+      this.core.options.jobId = actor.jobId;
+      this.core.driverNodeId = actor.driverNodeId;
+      this.className = actor.className;
+      this.maxConcurrency = Math.max(1, actor.maxConcurrency);
+      process.title = `rayts::${actor.className}`;
+      this.instance = new cls(...args);
+      await this.listen(m.socketPath);
+    } catch (err) {
+      this.core.send({ type: 'actorCreated', actorId: actor.actorId, failure: this.executor.failure('APPLICATION', err) });
+      return;
+    }
+    this.core.send({ type: 'actorCreated', actorId: actor.actorId });
+  }
+
+  /** Callers on this node connect here; the first frame must carry the cluster token. */
+  private listen(path: string): Promise<void> {
+    rmSync(path, { force: true });
+    this.server = createServer((socket) => {
+      const conn = new FramedConnection<CallerHello | Execute, TaskResult>(socket);
+      let trusted = false;
+      conn.on('message', (m) => {
+        if (!trusted) {
+          if (m.type !== 'hello' || typeof m.token !== 'string' || !tokensEqual(m.token, this.token)) {
+            conn.close();
+            return;
+          }
+          trusted = true;
+          return;
+        }
+        if (m.type === 'execute') this.enqueue(m.task, (outcome) => conn.send({ type: 'taskResult', outcome }));
+      });
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(path, () => {
+        chmodSync(path, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  private enqueue(task: TaskSpec, reply: (outcome: TaskOutcome) => void): void {
+    this.queue.push({ task, reply });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.maxConcurrency && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.running += 1;
+      void this.run(next.task).then((outcome) => {
+        this.running -= 1;
+        next.reply(outcome);
+        this.pump();
+      });
+    }
+  }
+
+  private async run(task: TaskSpec): Promise<TaskOutcome> {
+    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
+    const method = task.method ?? '';
+    const fn = this.instance?.[method];
+    if (typeof fn !== 'function' || method === 'constructor') {
+      return { ...base, failure: this.executor.failure('APPLICATION', new TypeError(`${this.className} has no method '${method}'`)) };
+    }
+    let result: unknown;
+    currentTask.taskId = task.taskId;
+    this.executor.output.begin(task);
+    try {
+      const args = await this.executor.resolveArgs(task.args);
+      result = await (fn as (...a: unknown[]) => unknown).apply(this.instance, args);
+    } catch (err) {
+      return { ...base, failure: this.executor.failure('APPLICATION', err) };
+    } finally {
+      this.executor.output.end();
+    }
+    return this.executor.storeResult(task, result);
+  }
+}

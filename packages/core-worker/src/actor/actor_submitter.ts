@@ -1,0 +1,303 @@
+/**
+ * The caller side of actors (DESIGN §3, reliability §1): creating an actor through the head, and
+ * sending calls to it in submission order. A caller on the actor's node talks to the actor's worker
+ * over its own socket (one hop each way); a caller elsewhere goes through its raylet, which relays
+ * over gRPC to the actor's raylet. The caller follows the actor through restarts with a long-poll on
+ * the head: calls made while it restarts wait and go to the new instance; a call in flight when the
+ * actor died is sent again while `maxTaskRetries` allows, else it fails with ActorUnavailableError
+ * (it may come back) or ActorDiedError (it will not).
+ */
+import { randomBytes } from 'node:crypto';
+import { GcsActorClient, connectFramed, type ActorInfoMsgOutput, type ActorSpecMsg, type FramedConnection } from '@rayts/common';
+import type { CoreWorker, RemoteFunctionDescriptor } from '../core_worker.js';
+import { ObjectRef } from '../object_ref.js';
+import { newObjectId, newTaskId } from '../ids.js';
+import { encodeForStore, sizeOf, toInline } from '../serialization.js';
+import { PendingCallsLimitExceededError } from '../errors.js';
+import { makeActorHandle, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
+import { argToMsg } from './actor_spec.js';
+import type { CallerHello, Execute, TaskArg, TaskFailure, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+
+/** How long one GetActor long-poll may wait at the head. */
+const WATCH_WAIT_MS = 30_000;
+
+interface Call {
+  spec: TaskSpec;
+  seq: number;
+  retriesLeft: number;
+  /** Arguments still being resolved (refs awaited, large values stored). */
+  ready: boolean;
+}
+
+interface ActorEntry {
+  data: ActorHandleData;
+  info?: ActorInfoMsgOutput;
+  version: number;
+  /** Calls not sent yet, in submission order. */
+  outbox: Call[];
+  inflight: Map<string, Call>;
+  nextSeq: number;
+  direct?: { workerId: string; conn?: FramedConnection<TaskResult, CallerHello | Execute>; connecting?: Promise<void> };
+  /** The worker that died under us: its ALIVE record is stale until the head's version moves on. */
+  lostWorker?: string;
+  watching: boolean;
+  /** Being registered by this process: the head does not know it yet. */
+  registering?: boolean;
+  /** Set once the actor cannot take calls any more (dead, or its registration failed). */
+  final?: TaskFailure;
+}
+
+export class ActorSubmitter {
+  private readonly entries = new Map<string, ActorEntry>();
+  readonly gcs: GcsActorClient;
+
+  constructor(private readonly core: CoreWorker) {
+    this.gcs = new GcsActorClient(core.options.gcsAddress, { token: core.options.token, timeoutMs: core.options.gcsTimeoutMs ?? 10_000 });
+    core.onActorOutcome = (o) => this.onRelayedOutcome(o);
+    core.closers.push(() => this.close());
+  }
+
+  private entry(data: ActorHandleData): ActorEntry {
+    let e = this.entries.get(data.actorId);
+    if (!e) this.entries.set(data.actorId, (e = { data, version: 0, outbox: [], inflight: new Map(), nextSeq: 0, watching: false }));
+    return e;
+  }
+
+  /** Registers the actor with the head (asynchronously) and returns its handle at once. */
+  create(desc: RemoteFunctionDescriptor, data: Omit<ActorHandleData, 'actorId'>, args: unknown[], spec: Omit<ActorSpecMsg, 'actorId' | 'args'>): ActorHandleBase {
+    const actorId = randomBytes(16).toString('hex');
+    const full = { ...data, actorId };
+    const e = this.entry(full);
+    e.registering = true;
+    void (async () => {
+      try {
+        await this.core.exportFunction(desc);
+        const resolved = await Promise.all(args.map((a, i) => this.core.resolveArg(a, i, `the constructor of ${data.className}`)));
+        const info = await this.gcs.registerActor({ ...spec, actorId, args: resolved.map(argToMsg) });
+        e.registering = false;
+        this.apply(e, info);
+      } catch (err) {
+        e.registering = false;
+        const error = err as Error;
+        this.finish(e, { type: 'ACTOR_DIED', message: `the actor could not be created: ${error.message}`, actorId, deathCause: 'CREATION_FAILED', errorName: error.name });
+      }
+    })();
+    return makeActorHandle(full);
+  }
+
+  /** A handle for an actor the head already knows (getActor). */
+  handleFor(info: ActorInfoMsgOutput): ActorHandleBase {
+    const data: ActorHandleData = {
+      actorId: info.actorId, className: info.className, methodNames: info.methodNames, maxTaskRetries: info.maxTaskRetries, maxPendingCalls: info.maxPendingCalls,
+    };
+    const e = this.entry(data);
+    if (info.version > e.version) this.apply(e, info);
+    return makeActorHandle(data);
+  }
+
+  submit(data: ActorHandleData, method: string, args: unknown[]): ObjectRef {
+    const e = this.entry(data);
+    const pending = e.outbox.length + e.inflight.size;
+    if (data.maxPendingCalls >= 0 && pending >= data.maxPendingCalls) {
+      throw new PendingCallsLimitExceededError(`${data.className}.${method}: the handle has ${pending} calls pending (maxPendingCalls ${data.maxPendingCalls})`,
+        'wait for some results before calling again, or raise maxPendingCalls');
+    }
+    const returnId = newObjectId();
+    this.core.store.addPending(returnId);
+    const ref = new ObjectRef(returnId, this.core.address);
+    const spec: TaskSpec = {
+      taskId: newTaskId(), jobId: this.core.jobId, attempt: 0, name: `${data.className}.${method}`, fnHash: '', args: [], returnId,
+      resources: {}, strategy: { kind: 'DEFAULT' }, owner: this.core.address, depth: 0,
+      driverNodeId: this.core.driverNodeId || this.core.address.nodeId, actorId: data.actorId, method,
+    };
+    if (e.final) {
+      this.core.store.resolve(returnId, { status: 'failed', failure: e.final, taskName: spec.name });
+      return ref;
+    }
+    const call: Call = { spec, seq: e.nextSeq++, retriesLeft: data.maxTaskRetries < 0 ? Infinity : data.maxTaskRetries, ready: false };
+    e.outbox.push(call);
+    const inline = this.inlineArgs(args, spec.name);
+    if (inline) {
+      spec.args = inline;
+      call.ready = true;
+      this.flush(e);
+    } else {
+      void Promise.all(args.map((a, i) => this.core.resolveArg(a, i, spec.name))).then(
+        (resolved) => { spec.args = resolved; call.ready = true; this.flush(e); },
+        (err: Error & { failure?: TaskFailure }) => {
+          e.outbox.splice(e.outbox.indexOf(call), 1);
+          const failure = err.failure ?? { type: 'SERIALIZATION', message: err.message, errorName: err.name, stack: err.stack };
+          this.core.store.resolve(returnId, { status: 'failed', failure, taskName: spec.name });
+          this.flush(e);
+        },
+      );
+    }
+    return ref;
+  }
+
+  /** Arguments that are plain values small enough to travel inline, encoded now; undefined otherwise. */
+  private inlineArgs(args: unknown[], name: string): TaskArg[] | undefined {
+    const out: TaskArg[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] instanceof ObjectRef) return undefined;
+      let e;
+      try {
+        e = encodeForStore(args[i], `argument ${i} of ${name}`);
+      } catch {
+        return undefined; // the slow path reports the error
+      }
+      const size = sizeOf(e);
+      if (size > this.core.welcome.maxInlineBytes) return undefined;
+      out.push({ kind: 'value', data: toInline(e, size) });
+    }
+    return out;
+  }
+
+  async kill(data: ActorHandleData, noRestart: boolean): Promise<void> {
+    await this.gcs.killActor(data.actorId, noRestart);
+  }
+
+  /** Sends every ready call at the head of the outbox, in order, if the actor can take them. */
+  private flush(e: ActorEntry): void {
+    if (e.final) return this.failOutbox(e);
+    const info = e.info;
+    if (!info || info.state !== 'ALIVE' || info.workerId === e.lostWorker) {
+      if (e.outbox.length > 0 && !e.registering) this.watch(e);
+      return;
+    }
+    const local = info.nodeId === this.core.address.nodeId;
+    if (local && (!e.direct || e.direct.workerId !== info.workerId)) {
+      this.connect(e, info);
+      return;
+    }
+    if (local && !e.direct?.conn) return; // connecting: flushed when connected
+    while (e.outbox.length > 0 && e.outbox[0]!.ready) {
+      const call = e.outbox.shift()!;
+      e.inflight.set(call.spec.taskId, call);
+      if (local) e.direct!.conn!.send({ type: 'execute', task: call.spec, jobDir: '' });
+      else this.core.send({ type: 'actorCall', nodeId: info.nodeId, workerId: info.workerId, task: call.spec });
+    }
+  }
+
+  private connect(e: ActorEntry, info: ActorInfoMsgOutput): void {
+    const direct: NonNullable<ActorEntry['direct']> = { workerId: info.workerId };
+    e.direct = direct;
+    direct.connecting = connectFramed<TaskResult, CallerHello | Execute>(info.socketPath).then((conn) => {
+      if (e.direct !== direct) { conn.close(); return; }
+      conn.send({ type: 'hello', role: 'caller', token: this.core.options.token });
+      conn.on('message', (m) => { if (m.type === 'taskResult') this.onOutcome(e, m.outcome); });
+      conn.on('close', () => this.onConnectionLost(e, direct.workerId, 'the connection to the actor closed'));
+      direct.conn = conn;
+      this.flush(e);
+    }, (err: Error) => {
+      if (e.direct === direct) this.onConnectionLost(e, direct.workerId, `could not connect to the actor: ${err.message}`);
+    });
+  }
+
+  private onConnectionLost(e: ActorEntry, workerId: string, reason: string): void {
+    if (e.direct?.workerId === workerId) e.direct = undefined;
+    e.lostWorker = workerId;
+    for (const call of [...e.inflight.values()]) this.onCallLost(e, call, reason);
+    this.flush(e);
+  }
+
+  private onRelayedOutcome(outcome: TaskOutcome): boolean {
+    for (const e of this.entries.values()) {
+      if (e.inflight.has(outcome.taskId)) {
+        this.onOutcome(e, outcome);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private onOutcome(e: ActorEntry, outcome: TaskOutcome): void {
+    const call = e.inflight.get(outcome.taskId);
+    if (!call || outcome.attempt !== call.spec.attempt) return;
+    if (outcome.failure?.type === 'WORKER_DIED') {
+      if (e.info) e.lostWorker = e.info.workerId;
+      this.onCallLost(e, call, outcome.failure.message);
+      this.flush(e);
+      return;
+    }
+    e.inflight.delete(call.spec.taskId);
+    if (outcome.failure) this.core.store.resolve(call.spec.returnId, { status: 'failed', failure: outcome.failure, taskName: call.spec.name });
+    else this.core.store.resolve(call.spec.returnId, { status: 'ready', value: outcome.value! });
+  }
+
+  /** The actor died while the call ran: send it again within maxTaskRetries, else fail it. */
+  private onCallLost(e: ActorEntry, call: Call, reason: string): void {
+    e.inflight.delete(call.spec.taskId);
+    if (call.retriesLeft > 0 && !e.final) {
+      call.retriesLeft -= 1;
+      call.spec = { ...call.spec, attempt: call.spec.attempt + 1 };
+      const at = e.outbox.findIndex((c) => c.seq > call.seq);
+      e.outbox.splice(at < 0 ? e.outbox.length : at, 0, call);
+      return;
+    }
+    const info = e.info;
+    const mayRestart = !!info && (info.maxRestarts < 0 || info.numRestarts < info.maxRestarts);
+    const failure: TaskFailure = e.final ?? (mayRestart
+      ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${e.data.maxTaskRetries})`, actorId: e.data.actorId }
+      : { type: 'ACTOR_DIED', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call: ${reason}`, actorId: e.data.actorId, deathCause: 'WORKER_DIED' });
+    this.core.store.resolve(call.spec.returnId, { status: 'failed', failure, taskName: call.spec.name });
+  }
+
+  /** Follows the actor's record at the head while calls wait for it to be (again) alive. */
+  private watch(e: ActorEntry): void {
+    if (e.watching || e.final) return;
+    e.watching = true;
+    void (async () => {
+      try {
+        while (!e.final && e.outbox.length > 0 && (!e.info || e.info.state !== 'ALIVE' || e.info.workerId === e.lostWorker)) {
+          try {
+            const info = await this.gcs.getActor(e.data.actorId, e.version, WATCH_WAIT_MS);
+            if (info.version > e.version) this.apply(e, info, false);
+          } catch (err) {
+            if ((err as Error).name === 'NotFoundError') {
+              this.finish(e, { type: 'ACTOR_DIED', message: `the head knows no actor ${e.data.actorId}`, actorId: e.data.actorId, deathCause: 'UNKNOWN' });
+            } else {
+              // The head is restarting: ask again shortly (its restart keeps the actor table).
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+        }
+      } finally {
+        e.watching = false;
+      }
+      this.flush(e);
+    })();
+  }
+
+  private apply(e: ActorEntry, info: ActorInfoMsgOutput, flush = true): void {
+    if (info.version <= e.version) return;
+    e.info = info;
+    e.version = info.version;
+    if (info.state === 'DEAD') {
+      this.finish(e, {
+        type: 'ACTOR_DIED', actorId: info.actorId, deathCause: info.deathCause, cause: info.creationFailure?.cause?.length ? info.creationFailure.cause : undefined,
+        message: `the actor ${info.className} (${info.actorId}) is dead (${info.deathCause}): ${info.deathMessage}`,
+      });
+      return;
+    }
+    if (flush) this.flush(e);
+  }
+
+  /** The actor will take no more calls: everything waiting fails with `failure`. */
+  private finish(e: ActorEntry, failure: TaskFailure): void {
+    e.final = failure;
+    this.failOutbox(e);
+    for (const call of [...e.inflight.values()]) this.onCallLost(e, call, failure.message);
+  }
+
+  private failOutbox(e: ActorEntry): void {
+    for (const call of e.outbox.splice(0)) {
+      this.core.store.resolve(call.spec.returnId, { status: 'failed', failure: e.final!, taskName: call.spec.name });
+    }
+  }
+
+  close(): void {
+    for (const e of this.entries.values()) e.direct?.conn?.close();
+    this.gcs.close();
+  }
+}

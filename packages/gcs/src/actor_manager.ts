@@ -1,0 +1,354 @@
+/**
+ * The head's actor manager (DESIGN §5, §6): the actor table with Ray's states, placement of each
+ * actor on a node (the hybrid/SPREAD/affinity policy, preferring the owner's node), creation through
+ * that node's raylet, restarts after a worker or node death within `maxRestarts`, and death with the
+ * owner for non-detached actors. Every change is written to SQLite before anyone hears of it, so a
+ * restarted head knows every actor; running actors keep serving calls meanwhile (callers talk to
+ * them directly).
+ */
+import {
+  ActorHostClient, ClusterPlacement, formatAddress, type ActorInfoMsg, type ActorSpecMsgOutput, type ClientOptions, type Logger,
+  type ResourceDemand__Output, type ResourceMap, type SchedulingStrategy, type ViewNode,
+} from '@rayts/common';
+import type { NodeManager } from './node_manager.js';
+import type { JobTable } from './job_table.js';
+import type { ActorDeathCause, ActorRecord, ActorTable } from './storage/actor_table.js';
+
+export class ActorNameTakenError extends Error {}
+
+export interface ActorManagerOptions {
+  scheduleRetryMs: number;
+}
+
+export class ActorManager {
+  private readonly actors = new Map<string, ActorRecord>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Actors waiting for a node that can host them (infeasible for now). */
+  private readonly unplaced = new Set<string>();
+  /** Creation calls in flight, by actor: the attempt they belong to (a stale reply is ignored). */
+  private readonly creating = new Map<string, number>();
+  private readonly hosts = new Map<string, ActorHostClient>();
+  private readonly placement = new ClusterPlacement('');
+  private retryTimer?: NodeJS.Timeout;
+  private attempts = 0;
+
+  constructor(
+    private readonly table: ActorTable,
+    private readonly nodes: NodeManager,
+    private readonly jobs: JobTable,
+    private readonly clientOptions: ClientOptions,
+    private readonly logger: Logger,
+    private readonly options: ActorManagerOptions,
+  ) {
+    for (const record of table.load()) this.actors.set(record.spec.actorId, record);
+    nodes.on('nodeDead', (node) => this.onNodeDead(node.nodeId, node.deathReason));
+    nodes.on('nodeAdded', () => this.retryUnplaced());
+  }
+
+  /** After a head restart: actors that were being placed are placed again once nodes re-register. */
+  start(): void {
+    for (const a of this.actors.values()) {
+      if (a.state === 'PENDING_CREATION' || a.state === 'RESTARTING') this.unplaced.add(a.spec.actorId);
+    }
+    this.armRetry();
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    for (const c of this.hosts.values()) c.close();
+    this.hosts.clear();
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  register(spec: ActorSpecMsgOutput): ActorRecord {
+    const existing = this.actors.get(spec.actorId);
+    if (existing) return existing; // a retried registration
+    if (spec.name) {
+      const taken = this.named(spec.name, spec.namespace);
+      if (taken) {
+        throw new ActorNameTakenError(`an actor named '${spec.name}' already exists in namespace '${spec.namespace}' `
+          + `(actor ${taken.spec.actorId}, ${taken.state}): pick another name, or get that one with getActor('${spec.name}', { namespace: '${spec.namespace}' })`);
+      }
+    }
+    const record: ActorRecord = {
+      spec, state: 'PENDING_CREATION', version: 1, nodeId: '', nodeIp: '', rayletPort: 0, workerId: '', pid: 0, socketPath: '',
+      numRestarts: 0, deathCause: '', deathMessage: '', startTimeMs: Date.now(), endTimeMs: 0, pendingReason: '',
+    };
+    this.table.save(record);
+    this.actors.set(spec.actorId, record);
+    this.logger.info('actor registered', { actorId: spec.actorId, className: spec.className, name: spec.name, jobId: spec.jobId });
+    if (!spec.detached && !this.jobs.isRunning(spec.jobId)) {
+      this.markDead(record, 'OWNER_DIED', `its owner, job ${spec.jobId}, is not running`);
+    } else {
+      this.schedule(record);
+    }
+    return record;
+  }
+
+  get(actorId: string): ActorRecord | undefined {
+    return this.actors.get(actorId);
+  }
+
+  named(name: string, namespace: string): ActorRecord | undefined {
+    for (const a of this.actors.values()) if (a.state !== 'DEAD' && a.spec.name === name && a.spec.namespace === namespace) return a;
+    return undefined;
+  }
+
+  list(includeDead: boolean): ActorRecord[] {
+    return [...this.actors.values()].filter((a) => includeDead || a.state !== 'DEAD');
+  }
+
+  /** Resolves with the record once its version passes `minVersion`, or after `waitMs`. */
+  async waitNewer(actorId: string, minVersion: number, waitMs: number): Promise<ActorRecord | undefined> {
+    const current = this.actors.get(actorId);
+    if (!current || current.version > minVersion || waitMs <= 0) return current;
+    await new Promise<void>((resolve) => {
+      let set = this.waiters.get(actorId);
+      if (!set) this.waiters.set(actorId, (set = new Set()));
+      const wake = () => { clearTimeout(timer); set!.delete(wake); resolve(); };
+      const timer = setTimeout(wake, waitMs);
+      set.add(wake);
+    });
+    return this.actors.get(actorId);
+  }
+
+  /** `ray.kill`: with noRestart the actor is DEAD at once; otherwise its process dies and the restart rules apply. */
+  kill(actorId: string, noRestart: boolean): ActorRecord | undefined {
+    const a = this.actors.get(actorId);
+    if (!a || a.state === 'DEAD') return a;
+    const where = { nodeId: a.nodeId, rayletPort: a.rayletPort, nodeIp: a.nodeIp };
+    if (noRestart) this.markDead(a, 'KILLED', 'it was killed by ray.kill()');
+    if (where.nodeId) this.killWorker(where, actorId, 'killed by ray.kill()');
+    return a;
+  }
+
+  /** A raylet saw the actor's worker exit. */
+  onWorkerDied(actorId: string, workerId: string, reason: string): void {
+    const a = this.actors.get(actorId);
+    if (!a || a.state !== 'ALIVE' || a.workerId !== workerId) return;
+    this.onDeath(a, 'WORKER_DIED', reason);
+  }
+
+  /** Jobs whose driver is gone: their non-detached actors die with them (Ray: fate-sharing with the owner). */
+  onJobFinished(jobId: string): void {
+    for (const a of this.actors.values()) {
+      if (a.spec.jobId !== jobId || a.spec.detached || a.state === 'DEAD') continue;
+      const where = { nodeId: a.nodeId, rayletPort: a.rayletPort, nodeIp: a.nodeIp };
+      this.markDead(a, 'OWNER_DIED', `its owner, job ${jobId}, exited`);
+      if (where.nodeId) this.killWorker(where, a.spec.actorId, `its owner, job ${jobId}, exited`);
+    }
+  }
+
+  /**
+   * A node (re-)registered with the actors and jobs it runs now: what the table says runs there but
+   * the node does not have ended while the head could not hear of it.
+   */
+  reconcileNode(nodeId: string, liveActorIds: string[], liveJobIds: string[]): void {
+    const liveActors = new Set(liveActorIds);
+    for (const a of [...this.actors.values()]) {
+      if (a.state === 'ALIVE' && a.nodeId === nodeId && !liveActors.has(a.spec.actorId)) {
+        this.onDeath(a, 'WORKER_DIED', 'its worker exited while the head was out of contact with its node');
+      }
+    }
+    const liveJobs = new Set(liveJobIds);
+    for (const jobId of this.jobs.runningOnNode(nodeId)) {
+      if (liveJobs.has(jobId)) continue;
+      this.jobs.markFinished(jobId);
+      this.logger.info('job ended while the head was out of contact', { jobId, nodeId });
+      this.onJobFinished(jobId);
+    }
+  }
+
+  private onNodeDead(nodeId: string, reason: string): void {
+    this.hosts.get(nodeId)?.close();
+    this.hosts.delete(nodeId);
+    for (const a of [...this.actors.values()]) {
+      if (a.state === 'ALIVE' && a.nodeId === nodeId) this.onDeath(a, 'NODE_DIED', `its node ${nodeId} died: ${reason}`);
+    }
+    // Drivers on a dead node are gone too.
+    for (const jobId of this.jobs.runningOnNode(nodeId)) {
+      this.jobs.markFinished(jobId);
+      this.onJobFinished(jobId);
+    }
+  }
+
+  private onDeath(a: ActorRecord, cause: ActorDeathCause, message: string): void {
+    const max = a.spec.maxRestarts;
+    const ownerGone = !a.spec.detached && !this.jobs.isRunning(a.spec.jobId);
+    if (!ownerGone && (max < 0 || a.numRestarts < max)) {
+      a.numRestarts += 1;
+      this.clearAddress(a);
+      this.logger.warn('actor died, restarting it', { actorId: a.spec.actorId, cause, message, restart: a.numRestarts });
+      this.update(a, 'RESTARTING');
+      this.schedule(a);
+      return;
+    }
+    const why = ownerGone ? `${message}; its owner, job ${a.spec.jobId}, is gone` : max === 0 ? `${message} (maxRestarts is 0)`
+      : `${message}, and it was restarted ${a.numRestarts} times already (maxRestarts ${max})`;
+    this.markDead(a, cause, why);
+  }
+
+  private markDead(a: ActorRecord, cause: ActorDeathCause, message: string): void {
+    this.clearAddress(a);
+    a.deathCause = cause;
+    a.deathMessage = message;
+    a.endTimeMs = Date.now();
+    this.unplaced.delete(a.spec.actorId);
+    this.creating.delete(a.spec.actorId);
+    this.logger.info('actor is dead', { actorId: a.spec.actorId, cause, message });
+    this.update(a, 'DEAD');
+  }
+
+  private clearAddress(a: ActorRecord): void {
+    Object.assign(a, { nodeId: '', nodeIp: '', rayletPort: 0, workerId: '', pid: 0, socketPath: '' });
+  }
+
+  private update(a: ActorRecord, state: ActorRecord['state']): void {
+    a.state = state;
+    a.version += 1;
+    this.table.save(a);
+    const set = this.waiters.get(a.spec.actorId);
+    if (set) {
+      this.waiters.delete(a.spec.actorId);
+      for (const wake of set) wake();
+    }
+  }
+
+  private view(): ViewNode[] {
+    return this.nodes.alive().map((n) => ({
+      nodeId: n.record.nodeId, address: formatAddress(n.record.nodeIp, n.record.rayletPort), total: n.record.resourcesTotal, available: n.available,
+    }));
+  }
+
+  /** Places the actor and asks that node's raylet to create it. */
+  private schedule(a: ActorRecord): void {
+    const view = this.view();
+    if (view.length === 0) return this.waitForNode(a, 'no node is alive');
+    const shape = numbers(a.spec.placementResources);
+    const strategy = strategyOf(a.spec.strategy);
+    const preferred = view.find((n) => n.nodeId === a.spec.ownerNodeId) ?? view[0]!;
+    const decision = this.placement.decide(shape, strategy, preferred, view);
+    if (decision.kind === 'infeasible') return this.waitForNode(a, `no node has ${JSON.stringify(shape)}`);
+    if (decision.kind === 'unschedulable') return this.markDead(a, 'UNSCHEDULABLE', decision.reason);
+    const node = decision.kind === 'local' ? preferred : decision.node;
+    // Count it against the node until its next report, so a burst of actors spreads.
+    for (const [k, v] of Object.entries(shape)) node.available[k] = (node.available[k] ?? 0) - v;
+    this.unplaced.delete(a.spec.actorId);
+    if (a.pendingReason) a.pendingReason = '';
+    void this.create(a, node);
+  }
+
+  private waitForNode(a: ActorRecord, reason: string): void {
+    if (a.pendingReason !== reason) {
+      a.pendingReason = reason;
+      this.logger.info('actor waits for a node', { actorId: a.spec.actorId, reason });
+      this.update(a, a.state);
+    }
+    this.unplaced.add(a.spec.actorId);
+    this.armRetry();
+  }
+
+  private armRetry(): void {
+    if (this.retryTimer || this.unplaced.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryUnplaced();
+    }, this.options.scheduleRetryMs);
+    this.retryTimer.unref();
+  }
+
+  private retryUnplaced(): void {
+    for (const id of [...this.unplaced]) {
+      const a = this.actors.get(id);
+      this.unplaced.delete(id);
+      if (a && (a.state === 'PENDING_CREATION' || a.state === 'RESTARTING') && !this.creating.has(id)) this.schedule(a);
+    }
+    this.armRetry();
+  }
+
+  private host(node: { nodeId: string; address: string }): ActorHostClient {
+    let c = this.hosts.get(node.nodeId);
+    if (!c || c.address !== node.address) {
+      c?.close();
+      this.hosts.set(node.nodeId, (c = new ActorHostClient(node.address, this.clientOptions)));
+    }
+    return c;
+  }
+
+  private async create(a: ActorRecord, node: ViewNode): Promise<void> {
+    const attempt = ++this.attempts;
+    const actorId = a.spec.actorId;
+    this.creating.set(actorId, attempt);
+    let reply;
+    try {
+      reply = await this.host(node).createActor(a.spec, a.numRestarts);
+    } catch (err) {
+      if (this.creating.get(actorId) !== attempt) return;
+      this.creating.delete(actorId);
+      this.logger.warn('actor creation call failed; placing it again', { actorId, nodeId: node.nodeId, error: (err as Error).message });
+      return this.waitForNode(a, `creating it on node ${node.nodeId} failed: ${(err as Error).message}`);
+    }
+    if (this.creating.get(actorId) !== attempt) {
+      // Killed (or its owner left) while it was being created: the new worker must not live on.
+      if (reply.ok) this.killWorker({ nodeId: node.nodeId, nodeIp: '', rayletPort: 0, address: node.address }, actorId, 'the actor was killed while it was created');
+      return;
+    }
+    this.creating.delete(actorId);
+    if (!reply.ok) {
+      a.creationFailure = reply.failure ?? undefined;
+      return this.markDead(a, 'CREATION_FAILED', `its constructor failed: ${reply.failure?.errorName ?? 'Error'}: ${reply.failure?.message ?? 'unknown error'}`);
+    }
+    const live = this.nodes.get(node.nodeId);
+    Object.assign(a, {
+      nodeId: node.nodeId, nodeIp: live?.record.nodeIp ?? '', rayletPort: live?.record.rayletPort ?? 0,
+      workerId: reply.workerId, pid: reply.pid, socketPath: reply.socketPath, pendingReason: '',
+    });
+    this.logger.info('actor is alive', { actorId, nodeId: node.nodeId, pid: reply.pid, restarts: a.numRestarts });
+    this.update(a, 'ALIVE');
+  }
+
+  private killWorker(where: { nodeId: string; nodeIp: string; rayletPort: number; address?: string }, actorId: string, reason: string): void {
+    const live = this.nodes.get(where.nodeId);
+    const address = where.address ?? (live ? formatAddress(live.record.nodeIp, live.record.rayletPort) : undefined);
+    if (!address) return;
+    void this.host({ nodeId: where.nodeId, address }).killActorWorker(actorId, reason)
+      .catch((err: Error) => this.logger.warn('could not kill an actor worker', { actorId, nodeId: where.nodeId, error: err.message }));
+  }
+
+  /** Actors no node can host yet, for `rayts status` Pending Demands. */
+  demands(): ResourceDemand__Output[] {
+    const byShape = new Map<string, ResourceDemand__Output>();
+    for (const id of this.unplaced) {
+      const a = this.actors.get(id);
+      if (!a) continue;
+      const shape = numbers(a.spec.placementResources);
+      const key = JSON.stringify(Object.entries(shape).sort());
+      const d = byShape.get(key);
+      if (d) d.count += 1;
+      else byShape.set(key, { shape, count: 1, kind: 'actor', strategy: '', infeasible: true });
+    }
+    return [...byShape.values()];
+  }
+}
+
+export function actorInfo(a: ActorRecord): ActorInfoMsg {
+  const s = a.spec;
+  return {
+    actorId: s.actorId, state: a.state, version: a.version, className: s.className, name: s.name, namespace: s.namespace,
+    methodNames: s.methodNames, maxTaskRetries: s.maxTaskRetries, maxPendingCalls: s.maxPendingCalls, detached: s.detached, jobId: s.jobId,
+    nodeId: a.nodeId, nodeIp: a.nodeIp, rayletPort: a.rayletPort, workerId: a.workerId, pid: a.pid, socketPath: a.socketPath,
+    numRestarts: a.numRestarts, maxRestarts: s.maxRestarts, deathCause: a.deathCause, deathMessage: a.deathMessage,
+    creationFailure: a.creationFailure, startTimeMs: a.startTimeMs, endTimeMs: a.endTimeMs, placementResources: s.placementResources,
+    pendingReason: a.pendingReason,
+  };
+}
+
+function numbers(map: Record<string, number | string>): ResourceMap {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
+}
+
+function strategyOf(s: ActorSpecMsgOutput['strategy']): SchedulingStrategy {
+  if (s?.kind === 'SPREAD') return { kind: 'SPREAD' };
+  if (s?.kind === 'NODE_AFFINITY') return { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft };
+  return { kind: 'DEFAULT' };
+}

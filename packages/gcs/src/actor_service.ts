@@ -1,0 +1,61 @@
+/** gRPC handlers of the head's ActorService: validate every field, then hand over to the actor manager. */
+import * as grpc from '@grpc/grpc-js';
+import { RpcError, raytsProto, require, unary, type ActorSpecMsgOutput, type Logger } from '@rayts/common';
+import { ActorNameTakenError, actorInfo, type ActorManager } from './actor_manager.js';
+
+const MAX_NAME = 256;
+/** Longest wait a caller may ask for in GetActor (it asks again after). */
+const MAX_WAIT_MS = 60_000;
+
+function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput {
+  require(s, 'spec is required');
+  require(/^[0-9a-f]{32}$/.test(s.actorId), 'actor_id must be 32 hex characters');
+  require(s.jobId.length > 0 && s.jobId.length <= 64, 'job_id is required');
+  require(s.classHash.length > 0 && s.classHash.length <= 128, 'class_hash is required');
+  require(s.className.length <= MAX_NAME && s.name.length <= MAX_NAME && s.namespace.length <= MAX_NAME, `names are at most ${MAX_NAME} characters`);
+  require(s.maxRestarts >= -1 && s.maxTaskRetries >= -1 && s.maxPendingCalls >= -1, 'max_restarts, max_task_retries and max_pending_calls must be -1 or more');
+  require(s.maxConcurrency >= 1, 'max_concurrency must be at least 1');
+  for (const map of [s.placementResources, s.heldResources]) {
+    for (const [k, v] of Object.entries(map)) {
+      const n = Number(v);
+      require(k.length > 0 && k.length <= 256 && Number.isFinite(n) && n >= 0, `resource ${k}=${v} is not a non-negative amount`);
+    }
+  }
+  return s;
+}
+
+export function addActorService(server: grpc.Server, actors: ActorManager, logger: Logger): void {
+  server.addService(raytsProto().ActorService.service, {
+    RegisterActor: unary(logger, 'RegisterActor', (req) => {
+      try {
+        return { actor: actorInfo(actors.register(validSpec(req.spec))) };
+      } catch (err) {
+        if (err instanceof ActorNameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
+        throw err;
+      }
+    }),
+    GetActor: unary(logger, 'GetActor', async (req) => {
+      const a = await actors.waitNewer(req.actorId, Number(req.minVersion), Math.min(req.waitMs, MAX_WAIT_MS));
+      if (!a) throw new RpcError(grpc.status.NOT_FOUND, `the head knows no actor ${req.actorId}`);
+      return actorInfo(a);
+    }),
+    GetNamedActor: unary(logger, 'GetNamedActor', (req) => {
+      require(req.name.length > 0 && req.name.length <= MAX_NAME, 'name is required');
+      const a = actors.named(req.name, req.namespace);
+      if (!a) {
+        throw new RpcError(grpc.status.NOT_FOUND, `no live actor is named '${req.name}' in namespace '${req.namespace}'`
+          + ' (it was never created, or it died or was killed)');
+      }
+      return actorInfo(a);
+    }),
+    KillActor: unary(logger, 'KillActor', (req) => {
+      if (!actors.kill(req.actorId, req.noRestart)) throw new RpcError(grpc.status.NOT_FOUND, `the head knows no actor ${req.actorId}`);
+      return {};
+    }),
+    ListActors: unary(logger, 'ListActors', (req) => ({ actors: actors.list(req.includeDead).map(actorInfo) })),
+    ReportActorDeath: unary(logger, 'ReportActorDeath', (req) => {
+      actors.onWorkerDied(req.actorId, req.workerId, req.reason.slice(0, 1000));
+      return {};
+    }),
+  });
+}

@@ -1,0 +1,229 @@
+/**
+ * Actors hosted by this raylet (DESIGN §5): each lives in a dedicated worker taken out of the task
+ * pool. A creation waits for the actor's placement resources and for an idle worker of its job,
+ * holds its resources while it lives, and is answered once the constructor ran. Calls from callers
+ * on this node go straight to the worker's own socket; calls from other nodes arrive here
+ * (PushActorTask) and are relayed over the worker's raylet connection. When the worker exits, its
+ * resources come back, relayed calls fail, and the head hears of the death.
+ */
+import type { ActorSpecMsgOutput, Logger, ResourceMap, SessionPaths } from '@rayts/common';
+import { fits } from '@rayts/common';
+import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
+import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './scheduler_types.js';
+import { argFromProto } from './task_proto.js';
+
+export interface HostedActor {
+  actorId: string;
+  workerId: string;
+  pid: number;
+  jobId: string;
+  held: ResourceMap;
+  socketPath: string;
+  detached: boolean;
+}
+
+export interface CreationResult {
+  ok: boolean;
+  workerId: string;
+  pid: number;
+  socketPath: string;
+  failure?: TaskFailure;
+}
+
+interface PendingCreation {
+  spec: ActorSpecMsgOutput;
+  numRestarts: number;
+  placement: ResourceMap;
+  held: ResourceMap;
+  resolve: (r: CreationResult) => void;
+  /** Set once a worker was given the actor (waiting for its constructor). */
+  worker?: WorkerSlot;
+}
+
+export interface ActorWorkersDeps {
+  scheduler: LocalScheduler;
+  paths: SessionPaths;
+  logger: Logger;
+  /** Sends a message to a connected local client (the actor's worker). */
+  send(clientId: string, message: RayletMessage): boolean;
+  startWorker(): boolean;
+  markDedicated(workerId: string, socketPath: string): void;
+  killWorker(workerId: string, reason: string): void;
+  /** Tells the head that an actor's worker exited. */
+  reportDeath(actorId: string, workerId: string, reason: string): void;
+}
+
+export class ActorWorkers {
+  private readonly byWorker = new Map<string, HostedActor>();
+  private readonly byActor = new Map<string, HostedActor>();
+  private readonly waiting: PendingCreation[] = [];
+  private readonly constructing = new Map<string, PendingCreation>();
+  /** Calls relayed to a local actor worker, by task id. */
+  private readonly relayed = new Map<string, { workerId: string; resolve: (o: TaskOutcome) => void }>();
+
+  constructor(private readonly deps: ActorWorkersDeps) {
+    deps.scheduler.claimNewWorker = (slot) => this.offerWorker(slot);
+  }
+
+  /** Starts the actor here; resolves once its constructor ran (or failed). */
+  create(spec: ActorSpecMsgOutput, numRestarts: number): Promise<CreationResult> {
+    const existing = this.byActor.get(spec.actorId);
+    if (existing) return Promise.resolve({ ok: true, workerId: existing.workerId, pid: existing.pid, socketPath: existing.socketPath });
+    return new Promise((resolve) => {
+      this.waiting.push({ spec, numRestarts, placement: numbers(spec.placementResources), held: numbers(spec.heldResources), resolve });
+      this.tryStart();
+    });
+  }
+
+  /** Gives waiting creations whatever resources and idle workers there are, in arrival order. */
+  tryStart(): void {
+    const sched = this.deps.scheduler;
+    for (let i = 0; i < this.waiting.length;) {
+      const p = this.waiting[i]!;
+      if (!fits(p.placement, sched.available)) { i++; continue; }
+      const worker = sched.leaseIdleWorker(p.spec.jobId);
+      if (!worker) {
+        this.deps.startWorker();
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.construct(p, worker);
+    }
+  }
+
+  /** A worker just connected: a waiting creation of its kind takes it before the task pool does. */
+  private offerWorker(slot: WorkerSlot): boolean {
+    const sched = this.deps.scheduler;
+    const i = this.waiting.findIndex((p) => fits(p.placement, sched.available));
+    if (i < 0) return false;
+    const [p] = this.waiting.splice(i, 1);
+    slot.jobId = p!.spec.jobId;
+    // After the worker's welcome, which the local server sends once this returns.
+    setImmediate(() => this.construct(p!, slot));
+    return true;
+  }
+
+  private construct(p: PendingCreation, worker: WorkerSlot): void {
+    const { spec } = p;
+    this.deps.scheduler.reserve(p.held);
+    p.worker = worker;
+    const socketPath = this.deps.paths.socket(`actor-${worker.workerId.slice(0, 16)}.sock`);
+    this.deps.markDedicated(worker.workerId, socketPath);
+    this.constructing.set(worker.workerId, p);
+    const actor: ActorCreation = {
+      actorId: spec.actorId, jobId: spec.jobId, className: spec.className, classHash: spec.classHash,
+      args: spec.args.map(argFromProto), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
+    };
+    this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
+    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath })) {
+      this.onWorkerExit(worker.workerId, 'the worker disconnected before the actor was created');
+    }
+    // Keep the task pool warm: the next actor or task should not wait for a process to start.
+    this.deps.startWorker();
+  }
+
+  /** The worker answered its createActor. */
+  onCreated(workerId: string, failure: TaskFailure | undefined): void {
+    const p = this.constructing.get(workerId);
+    if (!p?.worker) return;
+    this.constructing.delete(workerId);
+    const socketPath = this.deps.paths.socket(`actor-${workerId.slice(0, 16)}.sock`);
+    if (failure) {
+      // The worker holds a half-made actor: it goes, and the head marks the actor dead.
+      this.deps.scheduler.unreserve(p.held);
+      this.deps.killWorker(workerId, `the constructor of actor ${p.spec.actorId} failed`);
+      p.resolve({ ok: false, workerId, pid: p.worker.pid, socketPath, failure });
+      return;
+    }
+    const hosted: HostedActor = {
+      actorId: p.spec.actorId, workerId, pid: p.worker.pid, jobId: p.spec.jobId, held: p.held, socketPath, detached: p.spec.detached,
+    };
+    this.byWorker.set(workerId, hosted);
+    this.byActor.set(hosted.actorId, hosted);
+    this.deps.logger.info('actor is alive', { actorId: hosted.actorId, workerId, pid: hosted.pid });
+    p.resolve({ ok: true, workerId, pid: hosted.pid, socketPath });
+  }
+
+  isActorWorker(workerId: string): boolean {
+    return this.byWorker.has(workerId) || this.constructing.has(workerId);
+  }
+
+  /** An actor worker exited (or its creation could not start): true if it was one of ours. */
+  onWorkerExit(workerId: string, reason: string): boolean {
+    const p = this.constructing.get(workerId);
+    if (p) {
+      this.constructing.delete(workerId);
+      this.deps.scheduler.unreserve(p.held);
+      p.resolve({ ok: false, workerId, pid: p.worker?.pid ?? 0, socketPath: '', failure: { type: 'WORKER_DIED', message: reason } });
+      return true;
+    }
+    const hosted = this.byWorker.get(workerId);
+    if (!hosted) return false;
+    this.byWorker.delete(workerId);
+    this.byActor.delete(hosted.actorId);
+    this.deps.scheduler.unreserve(hosted.held);
+    for (const [taskId, r] of this.relayed) {
+      if (r.workerId !== workerId) continue;
+      this.relayed.delete(taskId);
+      r.resolve({ taskId, attempt: 0, returnId: '', nodeId: '', failure: { type: 'WORKER_DIED', message: reason, pid: hosted.pid } });
+    }
+    this.deps.logger.warn('actor worker exited', { actorId: hosted.actorId, workerId, reason });
+    this.deps.reportDeath(hosted.actorId, workerId, reason);
+    this.tryStart();
+    return true;
+  }
+
+  kill(actorId: string, reason: string): boolean {
+    const hosted = this.byActor.get(actorId);
+    if (hosted) {
+      this.deps.killWorker(hosted.workerId, reason);
+      return true;
+    }
+    const i = this.waiting.findIndex((p) => p.spec.actorId === actorId);
+    if (i >= 0) {
+      const [p] = this.waiting.splice(i, 1);
+      p!.resolve({ ok: false, workerId: '', pid: 0, socketPath: '', failure: { type: 'CANCELLED', message: reason } });
+      return true;
+    }
+    for (const [workerId, p] of this.constructing) {
+      if (p.spec.actorId === actorId) { this.deps.killWorker(workerId, reason); return true; }
+    }
+    return false;
+  }
+
+  /** Runs a call from another node on a local actor; resolves with its outcome. */
+  push(actorId: string, task: TaskSpec): Promise<TaskOutcome> {
+    const hosted = this.byActor.get(actorId);
+    const failed = (message: string): TaskOutcome => ({ taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: '', failure: { type: 'WORKER_DIED', message } });
+    if (!hosted) return Promise.resolve(failed(`actor ${actorId} does not run on this node (it died or moved)`));
+    return new Promise((resolve) => {
+      this.relayed.set(task.taskId, { workerId: hosted.workerId, resolve: (o) => resolve({ ...o, attempt: task.attempt, returnId: task.returnId }) });
+      if (!this.deps.send(hosted.workerId, { type: 'execute', task, jobDir: '' })) {
+        this.relayed.delete(task.taskId);
+        resolve(failed(`actor ${actorId}'s worker is not connected`));
+      }
+    });
+  }
+
+  /** An actor worker finished a relayed call. */
+  onCallDone(outcome: TaskOutcome): void {
+    const r = this.relayed.get(outcome.taskId);
+    if (!r) return;
+    this.relayed.delete(outcome.taskId);
+    r.resolve(outcome);
+  }
+
+  liveActorIds(): string[] {
+    return [...this.byActor.keys()];
+  }
+
+  /** Creations waiting here for resources or a worker, for `rayts status`. */
+  demands(): { shape: ResourceMap; count: number }[] {
+    return this.waiting.map((p) => ({ shape: p.placement, count: 1 }));
+  }
+}
+
+function numbers(map: Record<string, number | string>): ResourceMap {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
+}
