@@ -477,8 +477,8 @@ export class CoreWorker {
   private async reconstruct(ref: ObjectRef, lost: ObjectLostError): Promise<unknown> {
     const record = this.lineage.get(ref.id);
     if (!record) {
-      throw new ObjectLostError(`${lost.message}; it was created by put, so it cannot be rebuilt`,
-        'keep a reference in a task result instead, or put it again');
+      throw new ObjectLostError(`${lost.message}. It was created by put, so it cannot be rebuilt: only task outputs are (by re-running their task)`,
+        'put the value again from its source; data that must survive the loss of its copy should be made by a task, which lineage can re-run');
     }
     if (record.retriesLeft <= 0) throw new ObjectLostError(`${lost.message}; rebuilding it needs a retry of ${record.spec.name}, and none are left`);
     this.lineage.delete(ref.id);
