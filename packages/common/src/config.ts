@@ -83,6 +83,8 @@ export const TUNABLES = {
     meaning: 'Reserve the whole arena in a background thread at raylet start (a first-touch fault costs ~30x a memcpy here).' }),
   maxInlineObjectBytes: spec({ env: 'RAYTS_MAX_INLINE_OBJECT_BYTES', kind: 'int', default: 100 * 1024,
     meaning: 'Values up to this size travel inline and live in the owner; larger ones go to the object store.' }),
+  recordRefCreationSites: spec({ env: 'RAYTS_RECORD_REF_CREATION_SITES', kind: 'bool', default: false,
+    meaning: 'Record where each ObjectRef was made (put, task call) as file:line for the Call Site column of `rayts memory`; read by each driver and worker from its own environment (set it for the driver and for `rayts start`). Costs a stack capture per ref.' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
     meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
 } as const;

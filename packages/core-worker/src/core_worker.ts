@@ -3,7 +3,8 @@
  * raylet, owns the objects it creates (their values or locations live in its memory store), and
  * fetches values for `get`/`wait`. Workers additionally receive tasks to execute (task_executor.ts).
  */
-import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, type FramedConnection } from '@rayts/common';
+import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, loadConfig, type FramedConnection } from '@rayts/common';
+import { CallSiteRecorder } from './call_site.js';
 import { MemoryStore, type EntryState } from './memory_store.js';
 import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
@@ -127,6 +128,8 @@ export class CoreWorker {
   private readonly captured = new Set<string>();
   /** Specs of finished tasks whose outputs are still referenced: a lost output is rebuilt by re-running. */
   private readonly lineage = new Map<string, TaskRecord>();
+  /** Where each ref was made, for `rayts memory` (only with RAYTS_RECORD_REF_CREATION_SITES). */
+  private readonly callSites = new CallSiteRecorder(loadConfig().recordRefCreationSites);
 
   private constructor(readonly options: CoreWorkerOptions) {
     this.gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: options.gcsTimeoutMs ?? 10_000 });
@@ -245,6 +248,7 @@ export class CoreWorker {
 
   submitTask(desc: RemoteFunctionDescriptor, args: unknown[], options: TaskOptions, depth = 0): ObjectRef {
     const returnId = newObjectId();
+    this.callSites.record(returnId);
     this.store.addPending(returnId);
     const spec: TaskSpec = {
       taskId: newTaskId(), jobId: this.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
@@ -381,7 +385,7 @@ export class CoreWorker {
         : this.pendingArgs.has(id) ? 'USED_BY_PENDING_TASK'
           : this.captured.has(id) ? 'CAPTURED_IN_OBJECT' : 'LOCAL_REFERENCE';
       out.push({
-        objectId: id, size, referenceType, attempt: record?.spec.attempt ?? 0, callSite: 'disabled',
+        objectId: id, size, referenceType, attempt: record?.spec.attempt ?? 0, callSite: this.callSites.of(id),
         status: state.status === 'pending' ? 'PENDING' : state.status === 'failed' ? 'FAILED' : 'FINISHED',
       });
     }
@@ -420,6 +424,7 @@ export class CoreWorker {
 
   async put(value: unknown): Promise<ObjectRef> {
     const id = newPutId();
+    this.callSites.record(id);
     const stored = await this.storeValue(id, value, 'the value given to put');
     this.store.resolve(id, { status: 'ready', value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } });
     return new ObjectRef(id, this.address);
@@ -538,6 +543,7 @@ export class CoreWorker {
       if (state.status === 'ready' && state.value.kind === 'plasma') inStore.push({ objectId: r.id, nodeId: state.value.nodeId });
       this.store.delete(r.id);
       this.lineage.delete(r.id);
+      this.callSites.forget(r.id);
     }
     if (inStore.length > 0) {
       const reply = await this.request({ type: 'objDelete', objects: inStore });
