@@ -11,6 +11,10 @@ export type Units = 'B' | 'KB' | 'MB' | 'GB';
 const UNIT: Record<Units, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 };
 const TYPES = ['LOCAL_REFERENCE', 'PINNED_IN_MEMORY', 'USED_BY_PENDING_TASK', 'CAPTURED_IN_OBJECT', 'ACTOR_HANDLE'] as const;
 const MiB = 1024 * 1024;
+/** What a process that does not record call sites reports (core-worker's CALL_SITE_DISABLED). */
+const CALL_SITE_DISABLED = 'disabled';
+export const CALL_SITE_HINT = 'To record the call site of each ObjectRef created, set RAYTS_RECORD_REF_CREATION_SITES=1 ' +
+  'in the environment of the driver (and of `rayts start`, for refs made inside tasks).';
 
 export interface MemoryOptions {
   groupBy: GroupBy;
@@ -70,7 +74,7 @@ export function renderMemory(nodes: NodeStats__Output[], o: MemoryOptions, now =
         '');
     }
     if (groups.size === 0) out.push('(no object references)', '');
-    out.push('To record the call site of each ObjectRef, set RAYTS_RECORD_REF_CREATION_SITES=1 (not recorded yet: call sites show "disabled").', '');
+    if (nodes.some((n) => n.refs.some((r) => r.callSite === CALL_SITE_DISABLED))) out.push(CALL_SITE_HINT, '');
   }
   out.push(...aggregateLines(nodes));
   return out.join('\n') + '\n';

@@ -87,6 +87,8 @@ export const TUNABLES = {
     meaning: 'How many dead actors the head keeps in its table for lookups (oldest are pruned).' }),
   actorScheduleRetryMs: spec({ env: 'RAYTS_ACTOR_SCHEDULE_RETRY_MS', kind: 'int', default: 500,
     meaning: 'How often the head tries again to place actors no node can host yet (and after a failed creation call).' }),
+  recordRefCreationSites: spec({ env: 'RAYTS_RECORD_REF_CREATION_SITES', kind: 'bool', default: false,
+    meaning: 'Record where each ObjectRef was made (put, task call) as file:line for the Call Site column of `rayts memory`; read by each driver and worker from its own environment (set it for the driver and for `rayts start`). Costs a stack capture per ref.' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
     meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
 } as const;

@@ -3,7 +3,8 @@
  * raylet, owns the objects it creates (their values or locations live in its memory store), and
  * fetches values for `get`/`wait`. Workers additionally receive tasks to execute (task_executor.ts).
  */
-import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, type FramedConnection } from '@rayts/common';
+import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, loadConfig, type FramedConnection } from '@rayts/common';
+import { CallSiteRecorder } from './call_site.js';
 import { MemoryStore, type EntryState } from './memory_store.js';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ObjectRef } from './object_ref.js';
@@ -135,6 +136,8 @@ export class CoreWorker {
   private readonly captured = new Set<string>();
   /** Specs of finished tasks whose outputs are still referenced: a lost output is rebuilt by re-running. */
   private readonly lineage = new Map<string, TaskRecord>();
+  /** Where each ref was made, for `rayts memory` (only with RAYTS_RECORD_REF_CREATION_SITES). */
+  private readonly callSites = new CallSiteRecorder(loadConfig().recordRefCreationSites);
 
   private constructor(readonly options: CoreWorkerOptions) {
     this.gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: options.gcsTimeoutMs ?? 10_000 });
@@ -267,6 +270,7 @@ export class CoreWorker {
 
   submitTask(desc: RemoteFunctionDescriptor, args: unknown[], options: TaskOptions, depth = 0): ObjectRef {
     const returnId = newObjectId();
+    this.callSites.record(returnId);
     this.store.addPending(returnId);
     const spec: TaskSpec = {
       taskId: newTaskId(), jobId: this.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
@@ -407,7 +411,7 @@ export class CoreWorker {
         : this.pendingArgs.has(id) ? 'USED_BY_PENDING_TASK'
           : this.captured.has(id) ? 'CAPTURED_IN_OBJECT' : 'LOCAL_REFERENCE';
       out.push({
-        objectId: id, size, referenceType, attempt: record?.spec.attempt ?? 0, callSite: 'disabled',
+        objectId: id, size, referenceType, attempt: record?.spec.attempt ?? 0, callSite: this.callSites.of(id),
         status: state.status === 'pending' ? 'PENDING' : state.status === 'failed' ? 'FAILED' : 'FINISHED',
       });
     }
@@ -446,6 +450,7 @@ export class CoreWorker {
 
   async put(value: unknown): Promise<ObjectRef> {
     const id = newPutId();
+    this.callSites.record(id);
     const stored = await this.storeValue(id, value, 'the value given to put');
     this.store.resolve(id, { status: 'ready', value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } });
     return new ObjectRef(id, this.address);
@@ -503,8 +508,8 @@ export class CoreWorker {
   private async reconstruct(ref: ObjectRef, lost: ObjectLostError): Promise<unknown> {
     const record = this.lineage.get(ref.id);
     if (!record) {
-      throw new ObjectLostError(`${lost.message}; it was created by put, so it cannot be rebuilt`,
-        'keep a reference in a task result instead, or put it again');
+      throw new ObjectLostError(`${lost.message}. It was created by put, so it cannot be rebuilt: only task outputs are (by re-running their task)`,
+        'put the value again from its source; data that must survive the loss of its copy should be made by a task, which lineage can re-run');
     }
     if (record.retriesLeft <= 0) throw new ObjectLostError(`${lost.message}; rebuilding it needs a retry of ${record.spec.name}, and none are left`);
     this.lineage.delete(ref.id);
@@ -564,6 +569,7 @@ export class CoreWorker {
       if (state.status === 'ready' && state.value.kind === 'plasma') inStore.push({ objectId: r.id, nodeId: state.value.nodeId });
       this.store.delete(r.id);
       this.lineage.delete(r.id);
+      this.callSites.forget(r.id);
     }
     if (inStore.length > 0) {
       const reply = await this.request({ type: 'objDelete', objects: inStore });

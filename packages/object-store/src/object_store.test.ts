@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStoreFullError, OutOfDiskError } from '@rayts/common';
 import { Arena } from './arena.js';
-import { ObjectExistsError, ObjectStore, type ObjectStoreOptions } from './object_store.js';
+import { ObjectExistsError, ObjectStore, SpilledObjectLostError, type ObjectStoreOptions } from './object_store.js';
 import { probeTmpfsMount, tryMountTmpfs, unmountAll } from './tmpfs.test_helper.js';
 
 const MiB = 1024 * 1024;
@@ -285,6 +285,62 @@ describe('ObjectStore', () => {
     expect(existsSync(path)).toBe(false);
     for (const id of ids) store.delete(id);
     expect(readdirSync(spillDir)).toEqual([]);
+  });
+
+  /** Eight 1 MiB objects in a 4 MiB store, one per spill file; returns the spilled ids (oldest first) and every hash. */
+  async function spilledStore(): Promise<{ store: ObjectStore; spilled: string[]; hashes: Map<string, string> }> {
+    const store = newStore({ size: 4 * MiB, spillDir: join(tempDir(), 'spill'), minSpillSize: 1 });
+    const hashes = new Map<string, string>();
+    for (let i = 0; i < 8; i++) hashes.set(oid(`lost${i}`), await put(store, oid(`lost${i}`), 1 * MiB));
+    await store.drain();
+    const spilled = [...hashes.keys()].filter((id) => store.spilledTo(id) && !store.inMemory(id));
+    expect(spilled.length).toBeGreaterThanOrEqual(2);
+    return { store, spilled, hashes };
+  }
+
+  it('a spill file deleted from outside: get throws SpilledObjectLostError, the object is dropped, the store stays consistent', async () => {
+    const { store, spilled, hashes } = await spilledStore();
+    const [victim, survivor] = spilled as [string, string];
+    const path = store.spilledTo(victim)!.path;
+    unlinkSync(path);
+    const before = store.stats();
+    const err = await store.get(victim).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpilledObjectLostError);
+    expect((err as Error).message).toBe(`object ${victim} (1.00MiB) was spilled to ${path}, but that file is missing (deleted from outside rayts); ` +
+      'the object store held no other copy, so the object is lost');
+    expect(store.contains(victim)).toBe(false);
+    expect(await store.get(victim)).toBeUndefined();
+    store.checkInvariants();
+    const after = store.stats();
+    expect(after).toMatchObject({ numObjects: before.numObjects - 1, numSpilled: before.numSpilled - 1, used: before.used, lostObjectsTotal: 1 });
+    // the id can be made again (a task re-run by lineage does this), and other objects are intact
+    const h = await put(store, victim, 1 * MiB);
+    expect(sha((await store.get(victim))!.view)).toBe(h);
+    store.release(victim);
+    expect(sha((await store.get(survivor))!.view)).toBe(hashes.get(survivor));
+    store.release(survivor);
+    store.checkInvariants();
+  });
+
+  it('a truncated or overwritten spill file never returns its bytes: SpilledObjectLostError names the sizes', async () => {
+    const { store, spilled } = await spilledStore();
+    const [truncated, grown] = spilled as [string, string];
+    const tPath = store.spilledTo(truncated)!.path;
+    truncateSync(tPath, 512 * KiB);
+    const gPath = store.spilledTo(grown)!.path;
+    writeFileSync(gPath, Buffer.alloc(1 * MiB + 7, 1));
+    const concurrent = await Promise.allSettled([store.get(truncated), store.get(truncated)]);
+    for (const r of concurrent) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(SpilledObjectLostError);
+      expect(((r as PromiseRejectedResult).reason as Error).message).toContain(`${tPath}, but that file is ${512 * KiB} bytes but ${MiB} were written (truncated or overwritten)`);
+    }
+    await expect(store.get(grown)).rejects.toThrow(`${gPath}, but that file is ${MiB + 7} bytes but ${MiB} were written`);
+    store.checkInvariants();
+    expect(store.stats().lostObjectsTotal).toBe(2);
+    // their files are no longer referenced, so they are removed
+    expect(existsSync(tPath)).toBe(false);
+    expect(existsSync(gPath)).toBe(false);
   });
 
   it('spills in the background once primary copies pass the threshold; never spills secondaries', async () => {

@@ -19,7 +19,7 @@
 import { ObjectStoreFullError, RaytsError, formatBytes, isHexId, nullLogger, type Logger } from '@rayts/common';
 import { Allocator, ALIGNMENT, alignUp } from './allocator.js';
 import { Arena } from './arena.js';
-import { SpillManager, type SpillLocation } from './spill.js';
+import { SpillFileDamagedError, SpillManager, type SpillLocation } from './spill.js';
 
 export const OBJECT_ID_BYTES = 28;
 const MiB = 1024 * 1024;
@@ -109,6 +109,8 @@ export interface ObjectStoreStats {
   restoredObjectsTotal: number;
   evictedBytesTotal: number;
   evictedObjectsTotal: number;
+  /** Spilled objects dropped because their spill file was missing or damaged at restore. */
+  lostObjectsTotal: number;
   spillThroughputMiBps: number;
   restoreThroughputMiBps: number;
   spillDir: string | undefined;
@@ -118,6 +120,17 @@ export interface ObjectStoreStats {
 
 /** An object with this id already exists (or is being created). */
 export class ObjectExistsError extends RaytsError {}
+
+/**
+ * A spilled object's only copy (its spill file) is missing or damaged. The store has dropped the
+ * object, so the id can be created again (a task re-run by lineage writes it anew).
+ */
+export class SpilledObjectLostError extends RaytsError {
+  constructor(readonly objectId: string, readonly size: number, readonly spillPath: string, readonly problem: string) {
+    super(`object ${objectId} (${formatBytes(size)}) was spilled to ${spillPath}, but that file ${problem}; ` +
+      'the object store held no other copy, so the object is lost');
+  }
+}
 
 interface Entry {
   readonly id: string;
@@ -181,6 +194,7 @@ export class ObjectStore {
   private restoreMs = 0;
   private evictedBytesTotal = 0;
   private evictedObjectsTotal = 0;
+  private lostObjectsTotal = 0;
   private nextSpillLogBytes = 2 * 1024 * MiB;
   private lastSpillError: string | undefined;
 
@@ -390,6 +404,7 @@ export class ObjectStore {
       restoredObjectsTotal: this.restoredObjectsTotal,
       evictedBytesTotal: this.evictedBytesTotal,
       evictedObjectsTotal: this.evictedObjectsTotal,
+      lostObjectsTotal: this.lostObjectsTotal,
       spillThroughputMiBps: this.spillMs > 0 ? this.spilledBytesTotal / MiB / (this.spillMs / 1000) : 0,
       restoreThroughputMiBps: this.restoreMs > 0 ? this.restoredBytesTotal / MiB / (this.restoreMs / 1000) : 0,
       spillDir: this.spiller?.dir,
@@ -686,6 +701,8 @@ export class ObjectStore {
       this.inflight--;
       if (offset !== undefined) this.allocator.free(offset);
       if (e.deleted) this.spiller!.release(loc.file);
+      else if (err instanceof SpillFileDamagedError) throw this.dropLost(e, err);
+      this.notifyChange();
       throw err;
     }
     this.inflight--;
@@ -703,6 +720,24 @@ export class ObjectStore {
     e.pins = 1;
     this.index(e);
     return { id: e.id, offset, size: e.size, view: this.arena.view(offset, e.size) };
+  }
+
+  /**
+   * The object's spill copy is unusable and it has no other: forget it entirely (counters, LRU lists,
+   * its share of the spill file), so the store stays consistent and a re-run task can create it again.
+   */
+  private dropLost(e: Entry, damage: SpillFileDamagedError): SpilledObjectLostError {
+    const loc = e.spill!;
+    this.table.delete(e.id);
+    this.unindex(e);
+    e.deleted = true;
+    e.spill = undefined;
+    this.spiller!.release(loc.file);
+    this.lostObjectsTotal += 1;
+    this.notifyChange();
+    const lost = new SpilledObjectLostError(e.id, e.size, damage.path, damage.problem);
+    this.log.warn('spilled object lost', { objectId: e.id, bytes: e.size, file: damage.path, problem: damage.problem });
+    return lost;
   }
 
   // --- bookkeeping ---------------------------------------------------------------------------------

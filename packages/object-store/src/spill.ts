@@ -29,6 +29,13 @@ export interface SpillManagerOptions {
   diskCapacityThreshold?: number;
 }
 
+/** A spill file is gone or its contents cannot be trusted; `problem` says what was found. */
+export class SpillFileDamagedError extends RaytsError {
+  constructor(readonly path: string, readonly problem: string) {
+    super(`spill file ${path} ${problem}`);
+  }
+}
+
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 export class SpillManager {
@@ -119,20 +126,41 @@ export class SpillManager {
     return { file, offsets };
   }
 
-  /** Reads a spilled object into `into` (exactly loc.size bytes). */
+  /**
+   * Reads a spilled object into `into` (exactly loc.size bytes). A file that is gone, has another
+   * size than was written (truncated, overwritten, appended to) or fails to read throws
+   * SpillFileDamagedError: its bytes cannot be trusted, so nothing is returned from it.
+   */
   async read(loc: SpillLocation, into: Uint8Array): Promise<void> {
     if (into.byteLength !== loc.size) throw new RangeError('restore target has the wrong size');
     if (!this.files.has(loc.file)) throw new RaytsError(`spill file ${loc.file.path} was already deleted`);
-    const fh = await open(loc.file.path, 'r');
+    const path = loc.file.path;
+    let fh: FileHandle;
     try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new SpillFileDamagedError(path, e.code === 'ENOENT' ? 'is missing (deleted from outside rayts)' : `cannot be opened (${e.code ?? e.message})`);
+    }
+    try {
+      // The size check is one fstat: it catches truncation anywhere in a fused file, where a read of
+      // an earlier object would otherwise succeed over a file someone damaged.
+      const { size } = await fh.stat();
+      if (size !== loc.file.size) {
+        throw new SpillFileDamagedError(path, `is ${size} bytes but ${loc.file.size} were written (truncated or overwritten)`);
+      }
       let done = 0;
       while (done < loc.size) {
         const { bytesRead } = await fh.read(into, done, loc.size - done, loc.offset + done);
-        if (bytesRead === 0) throw new RaytsError(`spill file ${loc.file.path} is truncated (needed ${loc.size} bytes at ${loc.offset})`);
+        if (bytesRead === 0) throw new SpillFileDamagedError(path, `ended early (needed ${loc.size} bytes at ${loc.offset})`);
         done += bytesRead;
       }
+    } catch (err) {
+      if (err instanceof SpillFileDamagedError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new SpillFileDamagedError(path, `cannot be read (${e.code ?? e.message})`);
     } finally {
-      await fh.close();
+      await fh.close().catch(() => undefined);
     }
   }
 

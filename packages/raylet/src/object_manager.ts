@@ -5,7 +5,7 @@
  * object at a time), and deletes routed to the node holding the primary copy.
  */
 import { RayletClient, formatBytes, type ClientOptions, type Logger } from '@rayts/common';
-import type { ObjectStore } from '@rayts/object-store';
+import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
 
 /** `code` of errors meaning the object is gone (the owner turns them into ObjectLostError). */
 export const ObjectLostErrorCode = 'OBJECT_LOST';
@@ -70,7 +70,11 @@ export class ObjectManager {
   /** Pins the object for the client, pulling it from `fromNode` first when it is not here. */
   async get(clientId: string, objectId: string, fromNode: string): Promise<ObjectLocation> {
     if (!this.store.contains(objectId) && fromNode && fromNode !== this.nodeId) await this.pull(objectId, fromNode);
-    const pinned = await this.withSpace(this.store.get(objectId));
+    const pinned = await this.withSpace(this.store.get(objectId)).catch((err: unknown) => {
+      // The store already dropped the object; the reader's owner decides: rebuild or ObjectLostError.
+      if (err instanceof SpilledObjectLostError) throw Object.assign(err, { code: ObjectLostErrorCode });
+      throw err;
+    });
     if (!pinned) {
       throw Object.assign(new Error(`object ${objectId} is not on node ${this.nodeId.slice(0, 12)}…${fromNode && fromNode !== this.nodeId ? ` nor on ${fromNode.slice(0, 12)}…` : ''}`), { code: ObjectLostErrorCode });
     }
