@@ -149,3 +149,28 @@ export async function kill(handle: ActorHandle<unknown> | ActorHandleBase, optio
   if (!base || typeof base !== 'object' || !('actorData' in base)) throw new TypeError('kill() takes an actor handle');
   await runtime().actors.kill(base.actorData, options.noRestart ?? true);
 }
+
+/** One actor as the head records it (Ray's state API fields). */
+export interface ActorState {
+  actorId: string;
+  className: string;
+  state: string;
+  name: string;
+  namespace: string;
+  pid: number;
+  nodeId: string;
+  numRestarts: number;
+  deathCause: string;
+  deathMessage: string;
+  detached: boolean;
+  jobId: string;
+}
+
+/** Every actor the head knows (with dead ones when asked), like `ray.util.state.list_actors`. */
+export async function listActors(options: { includeDead?: boolean } = {}): Promise<ActorState[]> {
+  const infos = await runtime().actors.gcs.listActors(options.includeDead ?? true);
+  return infos.map((a) => ({
+    actorId: a.actorId, className: a.className, state: a.state, name: a.name, namespace: a.namespace, pid: a.pid, nodeId: a.nodeId,
+    numRestarts: a.numRestarts, deathCause: a.deathCause, deathMessage: a.deathMessage, detached: a.detached, jobId: a.jobId,
+  }));
+}

@@ -16,7 +16,7 @@ export {
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
 export { NotInitializedError } from './state.js';
-export { getActor, kill, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions } from './actor_class.js';
+export { getActor, kill, listActors, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
 
 /**
