@@ -20,6 +20,8 @@ import type { CallerHello, Execute, TaskArg, TaskFailure, TaskOutcome, TaskResul
 
 /** How long one GetActor long-poll may wait at the head. */
 const WATCH_WAIT_MS = 30_000;
+/** How long a failed call waits for the head to say why the actor went, before failing it anyway. */
+const LOST_CALL_WAIT_MS = 3_000;
 
 interface Call {
   spec: TaskSpec;
@@ -155,6 +157,9 @@ export class ActorSubmitter {
 
   async kill(data: ActorHandleData, noRestart: boolean): Promise<void> {
     await this.gcs.killActor(data.actorId, noRestart);
+    if (!noRestart) return;
+    const e = this.entry(data);
+    if (!e.final) this.finish(e, { type: 'ACTOR_DIED', message: `the actor ${data.className} (${data.actorId}) is dead (KILLED): it was killed by ray.kill()`, actorId: data.actorId, deathCause: 'KILLED' });
   }
 
   /** Sends every ready call at the head of the outbox, in order, if the actor can take them. */
@@ -235,11 +240,19 @@ export class ActorSubmitter {
       e.outbox.splice(at < 0 ? e.outbox.length : at, 0, call);
       return;
     }
-    const info = e.info;
-    const mayRestart = !!info && (info.maxRestarts < 0 || info.numRestarts < info.maxRestarts);
-    const failure: TaskFailure = e.final ?? (mayRestart
-      ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${e.data.maxTaskRetries})`, actorId: e.data.actorId }
-      : { type: 'ACTOR_DIED', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call: ${reason}`, actorId: e.data.actorId, deathCause: 'WORKER_DIED' });
+    if (e.final) return this.failCall(call, e.final);
+    // Ask the head what became of the actor, so the error names the real cause (killed, node died, …).
+    void this.gcs.getActor(e.data.actorId, e.version, LOST_CALL_WAIT_MS).then((info) => this.apply(e, info), () => undefined).finally(() => {
+      if (e.final) return this.failCall(call, e.final);
+      const info = e.info;
+      const mayRestart = !!info && (info.maxRestarts < 0 || info.numRestarts < info.maxRestarts);
+      this.failCall(call, mayRestart
+        ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${e.data.maxTaskRetries})`, actorId: e.data.actorId }
+        : { type: 'ACTOR_DIED', message: `the actor ${e.data.className} (${e.data.actorId}) died while running this call: ${reason}`, actorId: e.data.actorId, deathCause: 'WORKER_DIED' });
+    });
+  }
+
+  private failCall(call: Call, failure: TaskFailure): void {
     this.core.store.resolve(call.spec.returnId, { status: 'failed', failure, taskName: call.spec.name });
   }
 
@@ -291,9 +304,7 @@ export class ActorSubmitter {
   }
 
   private failOutbox(e: ActorEntry): void {
-    for (const call of e.outbox.splice(0)) {
-      this.core.store.resolve(call.spec.returnId, { status: 'failed', failure: e.final!, taskName: call.spec.name });
-    }
+    for (const call of e.outbox.splice(0)) this.failCall(call, e.final!);
   }
 
   close(): void {
