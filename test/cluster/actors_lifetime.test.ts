@@ -12,8 +12,13 @@ import { FAST_HEALTH, TestCluster, alive } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 
 let cluster: TestCluster;
+let headTempDir: string | undefined;
 afterEach(async () => {
+  // No leaked resources: once the test's actors are gone every CPU is free again.
+  const usage = headTempDir ? (await cluster.waitForStatus(headTempDir, (s) => s.usage.CPU?.used === 0, 20_000).catch(() => undefined)) : undefined;
+  headTempDir = undefined;
   const { leftover } = await cluster.cleanup();
+  expect(usage?.usage.CPU?.used).toBe(0);
   expect(leftover).toEqual([]);
 });
 
@@ -34,6 +39,7 @@ describe('actor lifetimes', () => {
   it('a named detached actor outlives its driver; getActor finds it from another driver; after kill it is gone', async () => {
     cluster = new TestCluster();
     const head = await cluster.startHead({ numCpus: 2 });
+    headTempDir = head.tempDir;
     const first = await runDriver(cluster, makeUserProject(cluster, 'first'), `
       import * as ray from 'rayts';
       await ray.init({ address: 'auto' });
@@ -84,6 +90,7 @@ describe('actor lifetimes', () => {
   it('an actor whose node dies restarts on another node (maxRestarts -1)', async () => {
     cluster = new TestCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
+    headTempDir = head.tempDir;
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
     await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
     const dir = makeUserProject(cluster);
@@ -124,6 +131,7 @@ describe('actor lifetimes', () => {
   it('head SIGKILL and restart: a detached actor answers throughout; an orphaned non-detached actor is cleaned up', async () => {
     cluster = new TestCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
+    headTempDir = head.tempDir;
     const port = head.gcsAddress.split(':')[1]!;
     // Driver A: creates a detached actor and calls it continuously until told to stop.
     const dirA = makeUserProject(cluster, 'caller');

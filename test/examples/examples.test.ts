@@ -14,7 +14,7 @@ import { ROOT, TestCluster, collect, type RunResult } from '../helpers/cluster.j
 
 const EXAMPLES = join(ROOT, 'examples');
 const DIST = join(EXAMPLES, 'dist');
-const NAMES = ['nodes', 'square', 'sum_matrix', 'anonymize_logs'] as const;
+const NAMES = ['nodes', 'square', 'sum_matrix', 'anonymize_logs', 'counter', 'model_server'] as const;
 const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}\b/;
 
 /**
@@ -119,6 +119,23 @@ describe('examples/', () => {
     expect(Number.isFinite(Number(remote))).toBe(true);
     expect(remote).toBe(local);
     expect(run.stdout).toContain('sums match (ok)');
+  }, 150_000);
+
+  it('counter: the Counter actor, two callers each see their calls in order', async () => {
+    const run = await runExample(newCluster(), 'counter');
+    expect(run.stdout).toContain('after 10 increments: 10');
+    expect(run.stdout).toContain("left: 50 calls, in the caller's order: yes");
+    expect(run.stdout).toContain("right: 50 calls, in the caller's order: yes");
+    expect(run.stdout).toContain('final value: 110');
+    expect(run.stdout).toContain('counter (ok)');
+  }, 150_000);
+
+  it('model_server: a model loaded once, 64 requests served with maxConcurrency 4', async () => {
+    const run = await runExample(newCluster(), 'model_server');
+    expect(run.stdout).toContain('model: 16000000 bytes, loaded once');
+    expect(run.stdout).toContain('served 64 requests, 0 wrong');
+    expect(run.stdout).toContain('at most 4 requests in progress at once (maxConcurrency 4)');
+    expect(run.stdout).toContain('model server (ok)');
   }, 150_000);
 
   it('anonymize_logs: one task per CSV file, no original IP in any output', async () => {

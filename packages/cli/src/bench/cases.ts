@@ -26,11 +26,14 @@ const doPutLarge = ray.remote(async () => {
   return 0;
 });
 
-const submitterBatch = ray.remote(async (n: number) => {
-  const ray = await import('rayts');
-  const small = ray.remote(() => 'ok');
-  await ray.get(Array.from({ length: n }, () => small.remote()));
-  return n;
+/** Ray's `Actor` with `small_value_batch`: an actor that submits n no-op tasks and gets them. */
+const Submitter = ray.remote({ numCpus: 0 }, class Submitter {
+  async smallValueBatch(n: number) {
+    const ray = await import('rayts');
+    const small = ray.remote(() => 'ok');
+    await ray.get(Array.from({ length: n }, () => small.remote()));
+    return n;
+  }
 });
 
 export const CASES: BenchCase[] = [
@@ -80,8 +83,15 @@ export const CASES: BenchCase[] = [
     run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 1000 }, () => smallValue.remote())), 1000, o); },
   },
   {
-    // Ray uses 4 actors each submitting 10k tasks; rayts has no actors yet, so 4 tasks do it.
+    // 4 actors, each submitting 10k tasks and getting them (ray_perf.py).
     name: 'multi_client_tasks_async',
-    run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 4 }, () => submitterBatch.options({ numCpus: 0 }).remote(10_000))), 40_000, o); },
+    async run(o) {
+      const actors = Array.from({ length: 4 }, () => Submitter.remote());
+      try {
+        return await timeit(this.name, () => ray.get(actors.map((a) => a.smallValueBatch.remote(10_000))), 40_000, o);
+      } finally {
+        for (const a of actors) await ray.kill(a);
+      }
+    },
   },
 ];

@@ -5,7 +5,10 @@
 import * as ray from '@rayts/api';
 import { RayletClient, UsageError } from '@rayts/common';
 import { globalWorker } from '@rayts/core-worker';
-import { CASES } from '../bench/cases.js';
+import { CASES as TASK_CASES } from '../bench/cases.js';
+import { ACTOR_CASES } from '../bench/actor_cases.js';
+
+const CASES = [...TASK_CASES, ...ACTOR_CASES];
 import { formatTiming, type TimingResult } from '../bench/timeit.js';
 import { printJson } from '../output.js';
 
