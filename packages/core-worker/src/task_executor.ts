@@ -54,10 +54,12 @@ export class TaskExecutor {
     this.running = false;
   }
 
-  loadFunction(hash: string, jobDir: string): Promise<(...args: unknown[]) => unknown> {
+  /** The compiled function or class; `known` is its function-table entry when the caller has it already. */
+  loadFunction(hash: string, jobDir: string, known?: Uint8Array): Promise<(...args: unknown[]) => unknown> {
     let fn = this.functions.get(hash);
     if (!fn) {
-      fn = this.core.gcs.kvGet(FUNCTION_NAMESPACE, hash).then((value) => {
+      const entry = known ? Promise.resolve(Buffer.from(known.buffer, known.byteOffset, known.byteLength)) : this.core.gcs.kvGet(FUNCTION_NAMESPACE, hash);
+      fn = entry.then((value) => {
         if (!value) throw new Error(`function ${hash} is not in the GCS function table`);
         const desc = { ...JSON.parse(value.toString('utf8')), hash } as RemoteFunctionDescriptor;
         return this.compile(desc, jobDir);

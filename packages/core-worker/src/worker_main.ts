@@ -49,3 +49,12 @@ const core = await CoreWorker.connect({
 core.onDisconnect = () => dieWithGroup(0);
 setGlobalWorker(core);
 new ActorHost(core, new TaskExecutor(core, compileFunction), token);
+
+// Warm up while idle, so the first task or actor on this worker does not pay for it (~40 ms here):
+// the head's gRPC channel (connected on first use) and the compiler path for shipped code.
+void core.gcs.getClusterInfo().catch(() => undefined);
+try {
+  compileFunction({ kind: 'function', name: 'warmup', source: '() => 0', hash: 'warmup' }, process.cwd());
+} catch {
+  // only a warm-up
+}

@@ -18,6 +18,8 @@ export class ActorNameTakenError extends Error {}
 
 export interface ActorManagerOptions {
   scheduleRetryMs: number;
+  /** The class's entry in the function table (attached to creations so workers need not fetch it). */
+  classDescriptor: (hash: string) => Buffer | undefined;
 }
 
 export class ActorManager {
@@ -281,7 +283,7 @@ export class ActorManager {
     this.creating.set(actorId, attempt);
     let reply;
     try {
-      reply = await this.host(node).createActor(a.spec, a.numRestarts);
+      reply = await this.host(node).createActor(a.spec, a.numRestarts, this.options.classDescriptor(a.spec.classHash));
     } catch (err) {
       if (this.creating.get(actorId) !== attempt) return;
       this.creating.delete(actorId);

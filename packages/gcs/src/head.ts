@@ -16,6 +16,9 @@ import { ActorTable } from './storage/actor_table.js';
 import { ActorManager } from './actor_manager.js';
 import { addActorService } from './actor_service.js';
 
+/** The kv namespace of shipped functions and classes (core-worker's FUNCTION_NAMESPACE). */
+const FUNCTION_NAMESPACE = 'fn';
+
 export interface HeadOptions {
   sessionDir: string;
   stateDir: string;
@@ -51,11 +54,12 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const paths = new SessionPaths(options.sessionDir);
   const jobs = new JobTable(db);
   const actorClientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
+  const kv = new KvStore(db);
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorClientOptions, logger, {
-    scheduleRetryMs: config.actorScheduleRetryMs,
+    scheduleRetryMs: config.actorScheduleRetryMs, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs, actors, config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, config, logger,
   };
   addHeadServices(server, ctx);
   addActorService(server, actors, logger);

@@ -32,6 +32,7 @@ export interface CreationResult {
 
 interface PendingCreation {
   spec: ActorSpecMsgOutput;
+  classDescriptor?: Uint8Array;
   numRestarts: number;
   placement: ResourceMap;
   held: ResourceMap;
@@ -66,11 +67,11 @@ export class ActorWorkers {
   }
 
   /** Starts the actor here; resolves once its constructor ran (or failed). */
-  create(spec: ActorSpecMsgOutput, numRestarts: number): Promise<CreationResult> {
+  create(spec: ActorSpecMsgOutput, numRestarts: number, classDescriptor?: Uint8Array): Promise<CreationResult> {
     const existing = this.byActor.get(spec.actorId);
     if (existing) return Promise.resolve({ ok: true, workerId: existing.workerId, pid: existing.pid, socketPath: existing.socketPath });
     return new Promise((resolve) => {
-      this.waiting.push({ spec, numRestarts, placement: numbers(spec.placementResources), held: numbers(spec.heldResources), resolve });
+      this.waiting.push({ spec, classDescriptor, numRestarts, placement: numbers(spec.placementResources), held: numbers(spec.heldResources), resolve });
       this.tryStart();
     });
   }
@@ -114,6 +115,7 @@ export class ActorWorkers {
     const actor: ActorCreation = {
       actorId: spec.actorId, jobId: spec.jobId, className: spec.className, classHash: spec.classHash,
       args: spec.args.map(argFromProto), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
+      classDescriptor: p.classDescriptor,
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
     if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath })) {

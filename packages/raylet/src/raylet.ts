@@ -131,7 +131,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     CreateActor: unary(logger, 'CreateActor', async (req) => {
       if (!req.spec) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'spec is required');
       if (!actorsRef.current) throw new RpcError(grpc.status.UNAVAILABLE, 'the raylet is starting');
-      return actorsRef.current.create(req.spec, req.numRestarts);
+      return actorsRef.current.create(req.spec, req.numRestarts, req.classDescriptor.length > 0 ? req.classDescriptor : undefined);
     }),
     KillActorWorker: unary(logger, 'KillActorWorker', (req) => ({ found: actorsRef.current?.kill(req.actorId, req.reason.slice(0, 500) || 'killed') ?? false })),
     PushActorTask: unary(logger, 'PushActorTask', async (req) => {

@@ -63,8 +63,8 @@ export class ActorHostClient {
   }
 
   /** Waits (no deadline) while the raylet finds resources and a worker and the constructor runs. */
-  createActor(spec: ActorSpec, numRestarts: number): Promise<CreateActorReply__Output> {
-    return unaryCall((md, _o, cb) => this.client.CreateActor({ spec, numRestarts }, md, {}, cb), 0, this.address, 'raylet');
+  createActor(spec: ActorSpec, numRestarts: number, classDescriptor?: Buffer): Promise<CreateActorReply__Output> {
+    return unaryCall((md, _o, cb) => this.client.CreateActor({ spec, numRestarts, classDescriptor }, md, {}, cb), 0, this.address, 'raylet');
   }
 
   async killActorWorker(actorId: string, reason: string): Promise<boolean> {

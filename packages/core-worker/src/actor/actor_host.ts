@@ -32,7 +32,7 @@ export class ActorHost {
   private async create(m: CreateActor): Promise<void> {
     const { actor } = m;
     try {
-      const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir)) as unknown as new (...args: unknown[]) => Instance;
+      const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir, actor.classDescriptor)) as unknown as new (...args: unknown[]) => Instance;
       const args = await this.executor.resolveArgs(actor.args);
       currentTask.actorId = actor.actorId;
       this.core.options.jobId = actor.jobId;

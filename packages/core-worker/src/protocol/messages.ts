@@ -51,6 +51,8 @@ export interface ActorCreation {
   maxConcurrency: number;
   driverNodeId: string;
   numRestarts: number;
+  /** The class's function-table entry, when the head attached it (saves the worker a round trip). */
+  classDescriptor?: Uint8Array;
 }
 
 /** What a task produced, as the owner stores it. */

@@ -6,9 +6,11 @@ import type { ActorSpec as _rayts_v1_ActorSpec, ActorSpec__Output as _rayts_v1_A
 export interface CreateActorRequest {
   'spec'?: (_rayts_v1_ActorSpec | null);
   'numRestarts'?: (number);
+  'classDescriptor'?: (Buffer | Uint8Array | string);
 }
 
 export interface CreateActorRequest__Output {
   'spec': (_rayts_v1_ActorSpec__Output | null);
   'numRestarts': (number);
+  'classDescriptor': (Buffer);
 }
