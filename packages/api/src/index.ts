@@ -15,6 +15,10 @@ export {
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
 export { NotInitializedError } from './state.js';
+export {
+  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError, PlacementGroupRemovedError,
+  type PlacementGroupOptions, type PlacementStrategy, type PlacementGroupState,
+} from './placement_group.js';
 
 /** Makes a function remote: `remote(fn)` or `remote({ numCpus: 2 }, fn)`. */
 export function remote<A extends unknown[], R>(fn: (...args: A) => R): RemoteFunction<A, R>;

@@ -5,6 +5,7 @@
  */
 import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, type FramedConnection } from '@rayts/common';
 import { MemoryStore, type EntryState } from './memory_store.js';
+import { placementGroupShape, type PlacementGroupTarget } from './placement_group_resources.js';
 import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
 import { decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
@@ -36,6 +37,10 @@ export interface TaskOptions {
   retryExceptions?: boolean;
   scheduling?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean };
   name?: string;
+  /** Run in this placement group's reserved resources (placement_group_resources.ts). */
+  placementGroup?: PlacementGroupTarget;
+  /** Which bundle of `placementGroup`; -1 or absent = any. */
+  bundleIndex?: number;
 }
 
 export interface CoreWorkerOptions {
@@ -609,7 +614,7 @@ export function resourceShape(options: TaskOptions): ResourceShape {
   if (options.memory) shape.memory = options.memory;
   for (const [k, v] of Object.entries(options.resources ?? {})) shape[k] = v;
   for (const k of Object.keys(shape)) if (shape[k] === 0) delete shape[k];
-  return shape;
+  return options.placementGroup ? placementGroupShape(shape, options.placementGroup, options.bundleIndex) : shape;
 }
 
 export function strategyOf(s: TaskOptions['scheduling']): SchedulingStrategy {

@@ -12,6 +12,9 @@ import { HealthChecker } from './health_checker.js';
 import { KvStore } from './kv_store.js';
 import { JobTable } from './job_table.js';
 import { addHeadServices } from './services.js';
+import { PlacementGroupTable } from './storage/placement_group_table.js';
+import { PlacementGroupManager } from './placement_group_manager.js';
+import { addPlacementGroupService } from './placement_group_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -44,12 +47,15 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
   });
+  const placementGroups = new PlacementGroupManager(new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes,
+    { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs }, config, logger);
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs: new JobTable(db), config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv: new KvStore(db), jobs: new JobTable(db), placementGroups, config, logger,
   };
   addHeadServices(server, ctx);
+  addPlacementGroupService(server, placementGroups, logger);
   let port: number;
   try {
     port = await bindServer(server, options.host, options.port, options.tls, 'GCS');
@@ -59,6 +65,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   }
   ctx.gcsAddress = formatAddress(options.host, port);
   health.start();
+  placementGroups.start();
   const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
   writeJson(paths.headReady, ready);
   logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
@@ -68,6 +75,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     identity,
     async stop() {
       health.stop();
+      placementGroups.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();
       db.close();
