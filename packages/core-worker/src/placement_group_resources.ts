@@ -1,7 +1,7 @@
 /**
  * Tasks (and actors) aimed at a placement group ask for the group's resources instead of the plain
- * ones (Ray's scheme, ray-behaviour §6): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>`; in any
- * bundle (index -1 or absent), `CPU_group_<pg>`. A small demand on the bundle marker
+ * ones (Ray's scheme, ray-behaviour §6): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>` (and
+ * `CPU_group_<pg>`); in any bundle (index -1 or absent), `CPU_group_<pg>` alone. A small demand on the bundle marker
  * (`bundle_group_…`) lets zero-resource work target a bundle too. The raylets offer these resources
  * once the bundles are committed, so the ordinary scheduling places the work on the bundle's node.
  */
@@ -38,11 +38,15 @@ export function placementGroupShape(shape: ResourceMap, group: PlacementGroupTar
       'pass the object ray.placementGroup() or ray.getPlacementGroup() returned');
   }
   checkBundleIndex(group, bundleIndex);
+  // As Ray's AddPlacementGroupConstraint: always the group-wide name, plus the bundle's own for an
+  // index, so the group-wide amounts stay true (a task in bundle 1 also uses the group's CPU).
   const out: ResourceMap = {};
-  for (const [resource, amount] of Object.entries(shape)) {
-    if (amount > 0) out[groupResourceName(resource, group.id, bundleIndex)] = amount;
-  }
-  out[groupResourceName(BUNDLE_RESOURCE, group.id, bundleIndex)] = BUNDLE_MARKER_DEMAND;
+  const ask = (resource: string, amount: number) => {
+    out[groupResourceName(resource, group.id)] = amount;
+    if (bundleIndex >= 0) out[groupResourceName(resource, group.id, bundleIndex)] = amount;
+  };
+  for (const [resource, amount] of Object.entries(shape)) if (amount > 0) ask(resource, amount);
+  ask(BUNDLE_RESOURCE, BUNDLE_MARKER_DEMAND);
   return out;
 }
 

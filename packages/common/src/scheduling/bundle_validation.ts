@@ -21,7 +21,7 @@ export function bundlesProblem(bundles: unknown): string | undefined {
       if (!RESOURCE_NAME.test(name) || name.length > 256) return `bundle ${i}: '${name}' is not a valid resource name`;
       if (/_group_/.test(name)) return `bundle ${i}: '${name}' is a placement-group resource; ask for the plain resource (CPU, GPU, …)`;
       if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
-        return `bundle ${i}: ${name} must be a finite amount >= 0, got ${JSON.stringify(amount) ?? String(amount)}`;
+        return `bundle ${i}: ${name} must be a finite amount >= 0, got ${typeof amount === 'number' ? String(amount) : JSON.stringify(amount) ?? String(amount)}`;
       }
     }
     if (entries.every(([, amount]) => amount === 0)) return `bundle ${i} asks for nothing (every amount is 0): give it a positive amount`;
