@@ -56,6 +56,11 @@ export class PlacementGroup implements PlacementGroupTarget {
     return this.waitUntilCreated(performance.now() + timeoutSeconds * 1000);
   }
 
+  /** @internal resolves once the head answered the create (whatever it said). */
+  async settled(): Promise<void> {
+    await this.created.catch(() => undefined);
+  }
+
   /** The head's record of the group (state, bundle nodes). */
   async info(): Promise<PlacementGroupInfo__Output | undefined> {
     await this.created;
@@ -97,7 +102,7 @@ export function placementGroup(bundles: Record<string, number>[], options: Place
 /** Removes the group and gives its resources back (tasks aimed at it then wait forever, as in Ray). */
 export async function removePlacementGroup(group: PlacementGroup): Promise<void> {
   if (!(group instanceof PlacementGroup)) throw new InvalidPlacementGroupError('removePlacementGroup() takes a PlacementGroup');
-  await group.info().catch(() => undefined); // the create must land first, or it would come back after the removal
+  await group.settled(); // the create must land first, or it would come back after the removal
   await runtime().gcs.removePlacementGroup(group.id);
 }
 

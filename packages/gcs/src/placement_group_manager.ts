@@ -24,6 +24,8 @@ export interface PlacementGroup extends PlacementGroupRecord {
   infeasible: boolean;
   retryDelayMs: number;
   nextAttemptMs: number;
+  /** A placement attempt is in flight (attempts of different groups overlap). */
+  placing?: boolean;
 }
 
 export interface CreateRequest {
@@ -196,7 +198,11 @@ export class PlacementGroupManager {
     this.kick();
   }
 
-  /** Runs the placement loop; one group at a time, like Ray's GCS scheduler. */
+  /**
+   * Runs the placement loop. Groups are planned one after the other (each plan takes its bundles out
+   * of the head's view at once), and their reservations then run concurrently: the raylets' answers
+   * are exact, so an overlap that the view missed only fails a prepare, which retries.
+   */
   private kick(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -208,9 +214,8 @@ export class PlacementGroupManager {
       try {
         do {
           this.again = false;
-          for (const g of [...this.groups.values()]) {
-            if (needsPlacement(g) && g.nextAttemptMs <= performance.now()) await this.tryPlace(g);
-          }
+          const due = [...this.groups.values()].filter((g) => needsPlacement(g) && !g.placing && g.nextAttemptMs <= performance.now());
+          await Promise.all(due.map((g) => this.tryPlace(g)));
         } while (this.again && !this.stopped);
       } catch (err) {
         this.logger.error('placement group scheduling failed', { error: (err as Error).message });
@@ -239,6 +244,15 @@ export class PlacementGroupManager {
   }
 
   private async tryPlace(g: PlacementGroup): Promise<void> {
+    g.placing = true;
+    try {
+      await this.attempt(g);
+    } finally {
+      g.placing = false;
+    }
+  }
+
+  private async attempt(g: PlacementGroup): Promise<void> {
     const view = this.nodes.alive().filter((n) => !this.uncleaned.has(n.record.nodeId))
       .map((n) => ({ nodeId: n.record.nodeId, total: n.total, available: n.available }));
     const fixed = g.bundles.map((b) => b.nodeId);
@@ -255,6 +269,11 @@ export class PlacementGroupManager {
       list.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: g.bundles[i]!.resources });
       moving.set(nodeId, list);
     });
+    // Counted against the nodes now, so the next group's plan does not reuse the same resources.
+    for (const [nodeId, bundles] of moving) {
+      const live = this.nodes.get(nodeId);
+      if (live) for (const b of bundles) for (const [k, v] of Object.entries(b.resources)) live.available[k] = (live.available[k] ?? 0) - v;
+    }
     const stateBefore = g.state;
     const undo = async (reason: string) => {
       await Promise.all([...moving].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'CancelBundles', bundles)));
@@ -263,8 +282,8 @@ export class PlacementGroupManager {
     };
     const prepared = await this.phase('PrepareBundles', moving);
     if (prepared !== true || isRemoved(g)) return undo(prepared === true ? 'removed' : prepared);
+    // No version bump: waiters care about CREATED, and each bump costs every waiter a round trip.
     g.state = 'PREPARED';
-    this.changed(g);
     const committed = await this.phase('CommitBundles', moving);
     if (committed !== true || isRemoved(g)) return undo(committed === true ? 'removed' : committed);
     placement.nodeIds.forEach((nodeId, i) => { g.bundles[i]!.nodeId = this.nodes.get(nodeId) ? nodeId : undefined; });

@@ -5,7 +5,7 @@
 import * as ray from '@rayts/api';
 import { RayletClient, UsageError } from '@rayts/common';
 import { globalWorker } from '@rayts/core-worker';
-import { CASES } from '../bench/cases.js';
+import { BENCH_CUSTOM_RESOURCE, CASES } from '../bench/cases.js';
 import { formatTiming, type TimingResult } from '../bench/timeit.js';
 import { printJson } from '../output.js';
 
@@ -36,7 +36,9 @@ export async function microbenchmarkCommand(filter: string | undefined, options:
   if (selected.length === 0) throw new UsageError(`no microbenchmark matches '${filter}'`, `names: ${CASES.map((c) => c.name).join(', ')}`);
   const timing = { roundMs: options.roundMs ? Number(options.roundMs) : undefined, rounds: options.rounds ? Number(options.rounds) : undefined };
   if (!options.json) process.stderr.write(`Running ${selected.length} microbenchmark(s); pass a substring of a name to run fewer.\n`);
-  await ray.init({ address: options.address });
+  // As ray_perf.py's ray.init(resources={"custom": 100}) (only a private cluster takes it):
+  // placement_group_create/removal reserves bundles of that resource.
+  await ray.init({ address: options.address, resources: { [BENCH_CUSTOM_RESOURCE]: 100 } });
   await settle();
   const results: TimingResult[] = [];
   try {
