@@ -5,7 +5,7 @@
  */
 import { RaytsError, type ResourceMap } from '@rayts/common';
 import {
-  describeRemote, resourceShape, strategyOf, type ActorHandleBase, type ObjectRef, type TaskOptions,
+  checkPlacementOptions, describeRemote, resourceShape, strategyOf, type ActorHandleBase, type ObjectRef, type TaskOptions,
 } from '@rayts/core-worker';
 import type { RemoteArgs } from './remote_function.js';
 import { runtime } from './state.js';
@@ -124,7 +124,7 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
       });
       return handle as unknown as ActorHandle<InstanceType<C>>;
     },
-    options: (more) => makeActorClass(cls, { ...options, ...more }),
+    options: (more) => makeActorClass(cls, checkPlacementOptions({ ...options, ...more })),
   };
 }
 

@@ -18,6 +18,10 @@ export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } 
 export { NotInitializedError } from './state.js';
 export { getActor, kill, listActors, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
+export {
+  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError, PlacementGroupRemovedError,
+  type PlacementGroupOptions, type PlacementStrategy, type PlacementGroupState,
+} from './placement_group.js';
 
 /**
  * Makes a function remote (`remote(fn)`, `remote({ numCpus: 2 }, fn)`), or a class an actor class

@@ -3,7 +3,7 @@
  * ObjectRef. Arguments may be values or ObjectRefs of the parameter's type (resolved before the
  * task runs); a wrong argument type is a compile error.
  */
-import { describeRemote, type ObjectRef, type RemoteFunctionDescriptor, type TaskOptions } from '@rayts/core-worker';
+import { checkPlacementOptions, describeRemote, type ObjectRef, type RemoteFunctionDescriptor, type TaskOptions } from '@rayts/core-worker';
 import { runtime } from './state.js';
 
 /** Each parameter accepts its type or an ObjectRef to it. */
@@ -23,6 +23,6 @@ export function makeRemoteFunction<A extends unknown[], R>(fn: (...args: A) => R
   return {
     descriptor,
     remote: (...args) => runtime().submitTask(descriptor, args, options) as ObjectRef<Awaited<R>>,
-    options: (more) => makeRemoteFunction(fn, { ...options, ...more }),
+    options: (more) => makeRemoteFunction(fn, checkPlacementOptions({ ...options, ...more })),
   };
 }

@@ -4,7 +4,7 @@
  * Demands. The JSON form carries the same numbers.
  */
 import {
-  addResources, formatAmount, formatBytes, formatTimestamp, isHiddenResource, isMemoryResource,
+  addResources, formatAmount, formatBytes, formatTimestamp, isHiddenResource, isMemoryResource, parseGroupResource,
   type ClusterStatus__Output, type NodeInfo__Output, type ResourceDemand__Output,
 } from '@rayts/common';
 
@@ -12,6 +12,8 @@ export interface UsageRow {
   name: string;
   used: number;
   total: number;
+  /** Of the resource reserved by placement groups: how much their tasks use, and the reservation. */
+  placementGroups?: { used: number; reserved: number };
 }
 
 export interface StatusView {
@@ -34,19 +36,42 @@ export function buildStatusView(status: ClusterStatus__Output, now = new Date())
     addResources(total, n.resourcesTotal);
     addResources(available, n.resourcesAvailable);
   }
-  const usage = Object.keys(total)
-    .filter((name) => !isHiddenResource(name))
-    .sort()
-    .map((name) => ({ name, total: total[name]!, used: Math.max(0, total[name]! - (available[name] ?? total[name]!)) }));
+  const usage = usageRows(total, available);
   return {
     clusterId: status.cluster?.clusterId ?? '', sessionName: status.cluster?.sessionName ?? '', gcsAddress: status.cluster?.gcsAddress ?? '',
     timestamp: formatTimestamp(now), active, failed, usage, demands: status.pendingDemands,
   };
 }
 
+/**
+ * Rows of Total Usage, folded as Ray does: group resources (`CPU_group_<pg>`) are not rows; a
+ * reservation counts as used only as far as the group's tasks use it, and the row says so:
+ * `3.0/8.0 CPU (2.0 used of 4.0 reserved in placement groups)`. Only the group-wide names count
+ * (the per-bundle ones repeat them).
+ */
+export function usageRows(total: Record<string, number>, available: Record<string, number>): UsageRow[] {
+  const reserved: Record<string, { used: number; reserved: number }> = {};
+  for (const name of Object.keys(total)) {
+    const group = parseGroupResource(name);
+    if (!group || group.bundleIndex !== undefined) continue;
+    const r = (reserved[group.resource] ??= { used: 0, reserved: 0 });
+    r.reserved += total[name]!;
+    r.used += Math.max(0, total[name]! - (available[name] ?? total[name]!));
+  }
+  return Object.keys(total)
+    .filter((name) => !isHiddenResource(name))
+    .sort()
+    .map((name) => {
+      const used = Math.max(0, total[name]! - (available[name] ?? total[name]!));
+      const pg = reserved[name];
+      return pg ? { name, total: total[name]!, used: Math.max(0, used - pg.reserved + pg.used), placementGroups: pg } : { name, total: total[name]!, used };
+    });
+}
+
 function usageLine(row: UsageRow): string {
   const fmt = isMemoryResource(row.name) ? formatBytes : formatAmount;
-  return ` ${fmt(row.used)}/${fmt(row.total)} ${row.name}`;
+  const pg = row.placementGroups ? ` (${fmt(row.placementGroups.used)} used of ${fmt(row.placementGroups.reserved)} reserved in placement groups)` : '';
+  return ` ${fmt(row.used)}/${fmt(row.total)} ${row.name}${pg}`;
 }
 
 /** {'CPU': 1.0, 'ssd': 1.0}: Python's dict repr, as Ray prints demand shapes. */
@@ -54,9 +79,15 @@ function shapeRepr(shape: Record<string, number>): string {
   return `{${Object.keys(shape).sort().map((k) => `'${k}': ${formatAmount(shape[k]!)}`).join(', ')}}`;
 }
 
+const INFEASIBLE = ' (infeasible: no node has these resources)';
+
 function demandLine(d: ResourceDemand__Output): string {
-  if (d.kind === 'placement_group') return ` ${shapeRepr(d.shape)}${d.strategy ? ` (${d.strategy})` : ''}: ${d.count}+ pending placement groups`;
-  return ` ${shapeRepr(d.shape)}: ${d.count}+ pending tasks/actors${d.infeasible ? ' (infeasible: no node has these resources)' : ''}`;
+  if (d.kind === 'placement_group') {
+    // Ray's format_pg: every distinct bundle with its count, then the strategy.
+    const bundles = (d.bundles ?? []).map((b) => `${shapeRepr(b.shape)} * ${b.count}`).join(', ') || shapeRepr(d.shape);
+    return ` ${bundles}${d.strategy ? ` (${d.strategy})` : ''}: ${d.count}+ pending placement groups${d.infeasible ? INFEASIBLE : ''}`;
+  }
+  return ` ${shapeRepr(d.shape)}: ${d.count}+ pending tasks/actors${d.infeasible ? INFEASIBLE : ''}`;
 }
 
 function nodeName(n: NodeInfo__Output): string {
@@ -90,11 +121,7 @@ export function renderStatus(view: StatusView, verbose: boolean): string {
     for (const n of view.active) {
       out.push('', `Node: ${n.nodeId}${n.isHead ? ' (head)' : ''}`, ` Address: ${n.nodeIp}:${n.rayletPort}  pid ${n.rayletPid}  host ${n.hostname}`,
         ` Last heard from: ${n.lastSeenAgoMs} ms ago`, ' Usage:');
-      const total = addResources({}, n.resourcesTotal);
-      const avail = addResources({}, n.resourcesAvailable);
-      for (const name of Object.keys(total).filter((r) => !isHiddenResource(r)).sort()) {
-        out.push(` ${usageLine({ name, total: total[name]!, used: Math.max(0, total[name]! - (avail[name] ?? total[name]!)) })}`);
-      }
+      for (const row of usageRows(addResources({}, n.resourcesTotal), addResources({}, n.resourcesAvailable))) out.push(` ${usageLine(row)}`);
       const labels = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(', ');
       if (labels) out.push(` Labels: ${labels}`);
     }
@@ -111,7 +138,12 @@ export function statusJson(view: StatusView): unknown {
   return {
     clusterId: view.clusterId, sessionName: view.sessionName, gcsAddress: view.gcsAddress, timestamp: view.timestamp,
     nodes: { active: view.active.map(node), pending: [], recentFailures: view.failed.map(node) },
-    usage: Object.fromEntries(view.usage.map((r) => [r.name, { used: r.used, total: r.total }])),
-    pendingDemands: view.demands.map((d) => ({ shape: d.shape, count: d.count, kind: d.kind, strategy: d.strategy, infeasible: d.infeasible })),
+    usage: Object.fromEntries(view.usage.map((r) => [r.name, {
+      used: r.used, total: r.total, ...(r.placementGroups ? { placementGroups: { used: r.placementGroups.used, reserved: r.placementGroups.reserved } } : {}),
+    }])),
+    pendingDemands: view.demands.map((d) => ({
+      shape: d.shape, count: d.count, kind: d.kind, strategy: d.strategy, infeasible: d.infeasible,
+      ...(d.kind === 'placement_group' ? { bundles: (d.bundles ?? []).map((b) => ({ shape: b.shape, count: b.count })) } : {}),
+    })),
   };
 }

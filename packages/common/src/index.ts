@@ -37,3 +37,9 @@ export type { ActorInfo as ActorInfoMsg, ActorInfo__Output as ActorInfoMsgOutput
 export type { TaskFailure as TaskFailureMsg, TaskFailure__Output as TaskFailureMsgOutput } from './generated/rayts/v1/TaskFailure.js';
 export type { CreateActorReply as CreateActorReplyMsg } from './generated/rayts/v1/CreateActorReply.js';
 export type { TaskArg as TaskArgMsg, TaskArg__Output as TaskArgMsgOutput } from './generated/rayts/v1/TaskArg.js';
+export * from './scheduling/bundle_resources.js';
+export * from './scheduling/bundle_validation.js';
+export type { PlacementGroupInfo__Output } from './generated/rayts/v1/PlacementGroupInfo.js';
+export type { BundleSpec__Output } from './generated/rayts/v1/BundleSpec.js';
+export type { BundlesReply__Output } from './generated/rayts/v1/BundlesReply.js';
+export type { CreatePlacementGroupRequest } from './generated/rayts/v1/CreatePlacementGroupRequest.js';

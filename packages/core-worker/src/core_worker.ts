@@ -7,6 +7,7 @@ import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFra
 import { CallSiteRecorder } from './call_site.js';
 import { MemoryStore, type EntryState } from './memory_store.js';
 import { ActorSubmitter } from './actor/actor_submitter.js';
+import { placementGroupShape, type PlacementGroupTarget } from './placement_group_resources.js';
 import { ObjectRef } from './object_ref.js';
 import { newObjectId, newPutId, newTaskId } from './ids.js';
 import { ACTOR_WIRE_PREFIX, decode, decodeInPlace, encodeForStore, sizeOf, toInline, writeTo } from './serialization.js';
@@ -38,6 +39,10 @@ export interface TaskOptions {
   retryExceptions?: boolean;
   scheduling?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean };
   name?: string;
+  /** Run in this placement group's reserved resources (placement_group_resources.ts). */
+  placementGroup?: PlacementGroupTarget;
+  /** Which bundle of `placementGroup`; -1 or absent = any. */
+  bundleIndex?: number;
 }
 
 export interface CoreWorkerOptions {
@@ -651,7 +656,7 @@ export function resourceShape(options: TaskOptions): ResourceShape {
   if (options.memory) shape.memory = options.memory;
   for (const [k, v] of Object.entries(options.resources ?? {})) shape[k] = v;
   for (const k of Object.keys(shape)) if (shape[k] === 0) delete shape[k];
-  return shape;
+  return options.placementGroup ? placementGroupShape(shape, options.placementGroup, options.bundleIndex) : shape;
 }
 
 export function strategyOf(s: TaskOptions['scheduling']): SchedulingStrategy {

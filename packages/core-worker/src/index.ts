@@ -2,6 +2,7 @@ export * from './protocol/messages.js';
 export * from './errors.js';
 export * from './object_ref.js';
 export * from './core_worker.js';
+export * from './placement_group_resources.js';
 export * from './memory_store.js';
 export * from './runtime_context.js';
 export * from './global_worker.js';

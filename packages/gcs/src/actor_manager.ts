@@ -327,7 +327,7 @@ export class ActorManager {
       const key = JSON.stringify(Object.entries(shape).sort());
       const d = byShape.get(key);
       if (d) d.count += 1;
-      else byShape.set(key, { shape, count: 1, kind: 'actor', strategy: '', infeasible: true });
+      else byShape.set(key, { shape, count: 1, kind: 'actor', strategy: '', infeasible: true, bundles: [] });
     }
     return [...byShape.values()];
   }

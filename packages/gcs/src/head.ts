@@ -18,6 +18,9 @@ import { addActorService } from './actor_service.js';
 
 /** The kv namespace of shipped functions and classes (core-worker's FUNCTION_NAMESPACE). */
 const FUNCTION_NAMESPACE = 'fn';
+import { PlacementGroupTable } from './storage/placement_group_table.js';
+import { PlacementGroupManager } from './placement_group_manager.js';
+import { addPlacementGroupService } from './placement_group_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -50,19 +53,23 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
   });
+  // Calls from the head to raylets (creating actors, reserving bundles).
+  const rayletCallOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
+  const placementGroups = new PlacementGroupManager(new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes,
+    rayletCallOptions, config, logger);
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
   const jobs = new JobTable(db);
-  const actorClientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
   const kv = new KvStore(db);
-  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorClientOptions, logger, {
+  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, rayletCallOptions, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,
   };
   addHeadServices(server, ctx);
   addActorService(server, actors, logger);
+  addPlacementGroupService(server, placementGroups, logger);
   let port: number;
   try {
     port = await bindServer(server, options.host, options.port, options.tls, 'GCS');
@@ -73,6 +80,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   ctx.gcsAddress = formatAddress(options.host, port);
   health.start();
   actors.start();
+  placementGroups.start();
   const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
   writeJson(paths.headReady, ready);
   logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
@@ -83,6 +91,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     async stop() {
       health.stop();
       actors.stop();
+      placementGroups.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();
       db.close();

@@ -9,6 +9,8 @@ import type { DeathCause, NodeRecord, NodeTable } from './storage/node_table.js'
 
 export interface LiveNode {
   record: NodeRecord;
+  /** The node's current total as it reports it (placement-group bundles add group resources). */
+  total: ResourceMap;
   available: ResourceMap;
   demands: ResourceDemand__Output[];
   lastSeenMs: number;
@@ -32,7 +34,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     // otherwise: their raylets keep running work and re-register.
     for (const record of table.all()) {
       if (record.state === 'NODE_ALIVE') {
-        this.nodes.set(record.nodeId, { record, available: { ...record.resourcesTotal }, demands: [], lastSeenMs: Date.now(), restored: true });
+        this.nodes.set(record.nodeId, { record, total: { ...record.resourcesTotal }, available: { ...record.resourcesTotal }, demands: [], lastSeenMs: Date.now(), restored: true });
       } else {
         this.dead.set(record.nodeId, record);
       }
@@ -56,6 +58,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     this.table.upsertAlive(merged);
     this.nodes.set(record.nodeId, {
       record: merged,
+      total: existing?.total ?? { ...record.resourcesTotal },
       available: existing?.available ?? { ...record.resourcesTotal },
       demands: existing?.demands ?? [],
       lastSeenMs: Date.now(),
@@ -67,14 +70,24 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     return { ok: true, reregistered: !!existing };
   }
 
-  report(nodeId: string, available: ResourceMap, demands: ResourceDemand__Output[]): ReportOutcome {
+  report(nodeId: string, available: ResourceMap, demands: ResourceDemand__Output[], total?: ResourceMap): ReportOutcome {
     const live = this.nodes.get(nodeId);
     if (!live) return this.dead.has(nodeId) ? 'dead' : 'unknown';
     if (live.restored) return 'unknown';
     live.available = available;
+    // Raylets older than the total field send none: keep the registered total then.
+    if (total && Object.keys(total).length > 0) live.total = total;
     live.demands = demands;
     live.lastSeenMs = Date.now();
     return 'ok';
+  }
+
+  /** A raylet's exact resources from a bundle reservation reply, ahead of its next report. */
+  updateResources(nodeId: string, total: ResourceMap, available: ResourceMap): void {
+    const live = this.nodes.get(nodeId);
+    if (!live) return;
+    live.total = total;
+    live.available = available;
   }
 
   touch(nodeId: string): void {

@@ -10,6 +10,7 @@ import type { KvStore } from './kv_store.js';
 import type { JobTable } from './job_table.js';
 import type { ActorManager } from './actor_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
+import type { PlacementGroupManager } from './placement_group_manager.js';
 
 export interface HeadContext {
   identity: ClusterIdentity;
@@ -20,6 +21,7 @@ export interface HeadContext {
   kv: KvStore;
   jobs: JobTable;
   actors: ActorManager;
+  placementGroups?: PlacementGroupManager;
   config: Config;
   logger: Logger;
 }
@@ -40,7 +42,7 @@ function validResources(map: Record<string, number | string>, what: string): Res
 export function toNodeInfo(record: NodeRecord, live?: LiveNode): NodeInfo__Output {
   return {
     nodeId: record.nodeId, nodeIp: record.nodeIp, rayletPort: record.rayletPort, hostname: record.hostname,
-    isHead: record.isHead, state: record.state, resourcesTotal: record.resourcesTotal,
+    isHead: record.isHead, state: record.state, resourcesTotal: live?.total ?? record.resourcesTotal,
     resourcesAvailable: live?.available ?? {}, labels: record.labels, startTimeMs: record.startTimeMs,
     deathTimeMs: record.deathTimeMs, deathCause: record.deathCause || 'NODE_DEATH_CAUSE_UNSPECIFIED', deathReason: record.deathReason,
     rayletPid: record.rayletPid, sessionName: record.sessionName, version: record.version,
@@ -64,7 +66,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         ...nodes.alive().map((n) => toNodeInfo(n.record, n)),
         ...nodes.deadNodes(ctx.config.statusRecentFailures).map((r) => toNodeInfo(r)),
       ],
-      pendingDemands: [...nodes.pendingDemands(), ...ctx.actors.demands()],
+      pendingDemands: [...nodes.pendingDemands(), ...ctx.actors.demands(), ...(ctx.placementGroups?.pendingDemands() ?? [])],
       nowMs: Date.now(),
     })),
   });
@@ -102,13 +104,14 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       if (req.clusterId && req.clusterId !== ctx.identity.clusterId) {
         return { reregister: false, nodeDead: true, reason: `the head at ${ctx.gcsAddress} is another cluster (${ctx.identity.clusterId})`, clusterView: [] };
       }
-      const outcome = nodes.report(req.nodeId, validResources(req.resourcesAvailable, 'resources_available'), req.pendingDemands);
+      const outcome = nodes.report(req.nodeId, validResources(req.resourcesAvailable, 'resources_available'), req.pendingDemands,
+        validResources(req.resourcesTotal, 'resources_total'));
       if (outcome === 'dead') return { reregister: false, nodeDead: true, reason: nodes.deathReason(req.nodeId), clusterView: [] };
       return {
         reregister: outcome === 'unknown', nodeDead: false, reason: '',
         clusterView: nodes.alive().map((n) => ({
           nodeId: n.record.nodeId, nodeIp: n.record.nodeIp, rayletPort: n.record.rayletPort,
-          total: n.record.resourcesTotal, available: n.available, labels: n.record.labels,
+          total: n.total, available: n.available, labels: n.record.labels,
         })),
       };
     }),
@@ -134,6 +137,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       if (ctx.jobs.markFinished(req.jobId)) logger.info('job finished', { jobId: req.jobId });
       // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
       ctx.actors.onJobFinished(req.jobId);
+      void ctx.placementGroups?.removeJobGroups(req.jobId);
       return {};
     }),
   });

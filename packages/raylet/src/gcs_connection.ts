@@ -15,6 +15,8 @@ export interface GcsConnectionOptions {
   config: Config;
   logger: Logger;
   available: () => ResourceMap;
+  /** The node's current total (placement-group bundles add their group resources to it). */
+  total: () => ResourceMap;
   demands: () => ResourceDemand[];
   /** What runs here now; the head reconciles its tables with it when the node registers again. */
   live?: () => { liveActorIds: string[]; liveJobIds: string[] };
@@ -85,7 +87,7 @@ export class GcsConnection {
         logger.info('re-registered with the head', { head: client.address });
       }
       const reply = await client.reportResources({
-        nodeId: node.nodeId, resourcesAvailable: this.options.available(), pendingDemands: this.options.demands(), clusterId: this.clusterId,
+        nodeId: node.nodeId, resourcesAvailable: this.options.available(), resourcesTotal: this.options.total(), pendingDemands: this.options.demands(), clusterId: this.clusterId,
       }, config.gcsRpcTimeoutMs);
       this.lastContact = performance.now();
       if (reply.nodeDead) {

@@ -57,8 +57,9 @@ function acquire(available: ResourceMap, shape: ResourceMap): void {
   for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) - v;
 }
 
-function release(available: ResourceMap, shape: ResourceMap): void {
-  for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) + v;
+/** Gives resources back; a placement-group resource that is gone from `total` (the bundle was returned) stays gone. */
+function release(available: ResourceMap, shape: ResourceMap, total: ResourceMap): void {
+  for (const [k, v] of Object.entries(shape)) if (k in total) available[k] = (available[k] ?? 0) + v;
 }
 
 /** The CPU part of a shape: what a blocked worker lends back. */
@@ -156,7 +157,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
   }
 
   unreserve(shape: ResourceMap): void {
-    release(this.available, shape);
+    release(this.available, shape, this.total);
     this.dispatch();
   }
 
@@ -254,7 +255,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
   }
 
   private finish(w: WorkerSlot): void {
-    if (w.held) release(this.available, w.blocked ? subtract(w.held, cpuPart(w.held)) : w.held);
+    if (w.held) release(this.available, w.blocked ? subtract(w.held, cpuPart(w.held)) : w.held, this.total);
     w.running = undefined;
     w.held = undefined;
     w.blocked = false;
@@ -308,7 +309,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     const f = this.functions.get(w.running.spec.fnHash);
     if (f) f.blockedEver = true;
     else this.functions.set(w.running.spec.fnHash, { runs: 0, avgMs: 0, blockedEver: true });
-    release(this.available, cpuPart(w.held));
+    release(this.available, cpuPart(w.held), this.total);
     this.dispatch();
   }
 

@@ -18,6 +18,8 @@ import { prefaultInBackground } from './prefault.js';
 import { specFromProto, specToProto, outcomeToProto, outcomeFromProto, ownedToProto, ownedFromProto } from './task_proto.js';
 import { ActorWorkers } from './actor_workers.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
+import { BundleReservations } from './bundle_reservations.js';
+import { bundleHandlers } from './bundle_service.js';
 
 export interface RayletOptions {
   sessionDir: string;
@@ -66,6 +68,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const routerRef: { current?: TaskRouter } = {};
   const objectsRef: { current?: ObjectManager } = {};
   const localRef: { current?: LocalServer } = {};
+  const bundlesRef: { current?: BundleReservations } = {};
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
@@ -117,6 +120,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
         }))),
       };
     }),
+    ...bundleHandlers(nodeId, () => bundlesRef.current, logger),
     DeleteObjects: unary(logger, 'DeleteObjects', (req) => ({ deleted: objectsRef.current!.deleteLocal(req.objectIds) })),
     StreamLog: serverStream(logger, 'StreamLog', async (req, call) => {
       const path = resolveLogName(paths.logs, req.name);
@@ -156,6 +160,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   });
   scheduler = new LocalScheduler(detected.resources, pool, logger);
   const sched = scheduler;
+  bundlesRef.current = new BundleReservations(sched, logger);
   const jobDrivers = new Map<string, number>();
   const local: LocalServer = new LocalServer(socketPath, options.token, {
     type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.procPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
@@ -332,6 +337,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION,
     },
     available: () => ({ ...sched.available }),
+    total: () => ({ ...sched.total }),
     demands: () => [...router.demands(), ...actors.demands().map((d) => ({ ...d, kind: 'actor', strategy: '', infeasible: false }))],
     live: () => ({ liveActorIds: actors.liveActorIds(), liveJobIds: [...jobDrivers.keys()] }),
     onClusterView: (view) => router.updateView(view),

@@ -4,7 +4,18 @@
  */
 import * as ray from '@rayts/api';
 import type { ObjectRef } from '@rayts/api';
+import { UsageError } from '@rayts/common';
 import { timeit, type TimeitOptions, type TimingResult } from './timeit.js';
+
+/** The resource ray_perf.py's cluster has ({"custom": 100}) and placement_group_create/removal reserves. */
+export const BENCH_CUSTOM_RESOURCE = 'custom';
+
+/** ray_perf.py's placement_group_create/removal body: 100 groups of one tiny bundle, ready, removed. */
+async function placementGroupCreateRemoval(): Promise<void> {
+  const groups = Array.from({ length: 100 }, () => ray.placementGroup([{ [BENCH_CUSTOM_RESOURCE]: 0.001 }]));
+  for (const pg of groups) if (!(await pg.wait(30))) throw new Error(`placement group ${pg.id} was not ready within 30 s`);
+  await Promise.all(groups.map((pg) => ray.removePlacementGroup(pg)));
+}
 
 export interface BenchCase {
   name: string;
@@ -81,6 +92,16 @@ export const CASES: BenchCase[] = [
   {
     name: 'single_client_tasks_async',
     run(o) { return timeit(this.name, () => ray.get(Array.from({ length: 1000 }, () => smallValue.remote())), 1000, o); },
+  },
+  {
+    name: 'placement_group_create/removal',
+    async run(o) {
+      if (!((await ray.clusterResources())[BENCH_CUSTOM_RESOURCE]! > 0)) {
+        throw new UsageError(`placement_group_create/removal needs a '${BENCH_CUSTOM_RESOURCE}' resource in the cluster`,
+          `start a node with --resources='{"${BENCH_CUSTOM_RESOURCE}": 100}', or run without --address for a private cluster that has it`);
+      }
+      return timeit(this.name, placementGroupCreateRemoval, 100, o);
+    },
   },
   {
     // 4 actors, each submitting 10k tasks and getting them (ray_perf.py).

@@ -5,7 +5,7 @@
 import * as ray from '@rayts/api';
 import { RayletClient, UsageError } from '@rayts/common';
 import { globalWorker } from '@rayts/core-worker';
-import { CASES as TASK_CASES } from '../bench/cases.js';
+import { BENCH_CUSTOM_RESOURCE, CASES as TASK_CASES } from '../bench/cases.js';
 import { ACTOR_CASES } from '../bench/actor_cases.js';
 
 const CASES = [...TASK_CASES, ...ACTOR_CASES];
@@ -39,7 +39,9 @@ export async function microbenchmarkCommand(filter: string | undefined, options:
   if (selected.length === 0) throw new UsageError(`no microbenchmark matches '${filter}'`, `names: ${CASES.map((c) => c.name).join(', ')}`);
   const timing = { roundMs: options.roundMs ? Number(options.roundMs) : undefined, rounds: options.rounds ? Number(options.rounds) : undefined };
   if (!options.json) process.stderr.write(`Running ${selected.length} microbenchmark(s); pass a substring of a name to run fewer.\n`);
-  await ray.init({ address: options.address });
+  // As ray_perf.py's ray.init(resources={"custom": 100}) (only a private cluster takes it):
+  // placement_group_create/removal reserves bundles of that resource.
+  await ray.init({ address: options.address, resources: { [BENCH_CUSTOM_RESOURCE]: 100 } });
   await settle();
   const results: TimingResult[] = [];
   try {

@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { BundleShape as _rayts_v1_BundleShape, BundleShape__Output as _rayts_v1_BundleShape__Output } from './rayts/v1/BundleShape.js';
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
 
@@ -12,6 +13,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      BundleShape: MessageTypeDefinition<_rayts_v1_BundleShape, _rayts_v1_BundleShape__Output>
       NodeDeathCause: EnumTypeDefinition
       NodeInfo: MessageTypeDefinition<_rayts_v1_NodeInfo, _rayts_v1_NodeInfo__Output>
       NodeState: EnumTypeDefinition

@@ -2,13 +2,18 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { BundleShape as _rayts_v1_BundleShape, BundleShape__Output as _rayts_v1_BundleShape__Output } from './rayts/v1/BundleShape.js';
 import type { ClusterInfo as _rayts_v1_ClusterInfo, ClusterInfo__Output as _rayts_v1_ClusterInfo__Output } from './rayts/v1/ClusterInfo.js';
 import type { ClusterServiceClient as _rayts_v1_ClusterServiceClient, ClusterServiceDefinition as _rayts_v1_ClusterServiceDefinition } from './rayts/v1/ClusterService.js';
 import type { ClusterStatus as _rayts_v1_ClusterStatus, ClusterStatus__Output as _rayts_v1_ClusterStatus__Output } from './rayts/v1/ClusterStatus.js';
+import type { CreatePlacementGroupReply as _rayts_v1_CreatePlacementGroupReply, CreatePlacementGroupReply__Output as _rayts_v1_CreatePlacementGroupReply__Output } from './rayts/v1/CreatePlacementGroupReply.js';
+import type { CreatePlacementGroupRequest as _rayts_v1_CreatePlacementGroupRequest, CreatePlacementGroupRequest__Output as _rayts_v1_CreatePlacementGroupRequest__Output } from './rayts/v1/CreatePlacementGroupRequest.js';
 import type { FinishJobReply as _rayts_v1_FinishJobReply, FinishJobReply__Output as _rayts_v1_FinishJobReply__Output } from './rayts/v1/FinishJobReply.js';
 import type { FinishJobRequest as _rayts_v1_FinishJobRequest, FinishJobRequest__Output as _rayts_v1_FinishJobRequest__Output } from './rayts/v1/FinishJobRequest.js';
 import type { GetClusterInfoRequest as _rayts_v1_GetClusterInfoRequest, GetClusterInfoRequest__Output as _rayts_v1_GetClusterInfoRequest__Output } from './rayts/v1/GetClusterInfoRequest.js';
 import type { GetClusterStatusRequest as _rayts_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _rayts_v1_GetClusterStatusRequest__Output } from './rayts/v1/GetClusterStatusRequest.js';
+import type { GetPlacementGroupReply as _rayts_v1_GetPlacementGroupReply, GetPlacementGroupReply__Output as _rayts_v1_GetPlacementGroupReply__Output } from './rayts/v1/GetPlacementGroupReply.js';
+import type { GetPlacementGroupRequest as _rayts_v1_GetPlacementGroupRequest, GetPlacementGroupRequest__Output as _rayts_v1_GetPlacementGroupRequest__Output } from './rayts/v1/GetPlacementGroupRequest.js';
 import type { JobServiceClient as _rayts_v1_JobServiceClient, JobServiceDefinition as _rayts_v1_JobServiceDefinition } from './rayts/v1/JobService.js';
 import type { KvDelReply as _rayts_v1_KvDelReply, KvDelReply__Output as _rayts_v1_KvDelReply__Output } from './rayts/v1/KvDelReply.js';
 import type { KvDelRequest as _rayts_v1_KvDelRequest, KvDelRequest__Output as _rayts_v1_KvDelRequest__Output } from './rayts/v1/KvDelRequest.js';
@@ -21,13 +26,20 @@ import type { KvPutRequest as _rayts_v1_KvPutRequest, KvPutRequest__Output as _r
 import type { KvServiceClient as _rayts_v1_KvServiceClient, KvServiceDefinition as _rayts_v1_KvServiceDefinition } from './rayts/v1/KvService.js';
 import type { ListNodesReply as _rayts_v1_ListNodesReply, ListNodesReply__Output as _rayts_v1_ListNodesReply__Output } from './rayts/v1/ListNodesReply.js';
 import type { ListNodesRequest as _rayts_v1_ListNodesRequest, ListNodesRequest__Output as _rayts_v1_ListNodesRequest__Output } from './rayts/v1/ListNodesRequest.js';
+import type { ListPlacementGroupsReply as _rayts_v1_ListPlacementGroupsReply, ListPlacementGroupsReply__Output as _rayts_v1_ListPlacementGroupsReply__Output } from './rayts/v1/ListPlacementGroupsReply.js';
+import type { ListPlacementGroupsRequest as _rayts_v1_ListPlacementGroupsRequest, ListPlacementGroupsRequest__Output as _rayts_v1_ListPlacementGroupsRequest__Output } from './rayts/v1/ListPlacementGroupsRequest.js';
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
 import type { NodeResources as _rayts_v1_NodeResources, NodeResources__Output as _rayts_v1_NodeResources__Output } from './rayts/v1/NodeResources.js';
 import type { NodeServiceClient as _rayts_v1_NodeServiceClient, NodeServiceDefinition as _rayts_v1_NodeServiceDefinition } from './rayts/v1/NodeService.js';
+import type { PlacementGroupBundle as _rayts_v1_PlacementGroupBundle, PlacementGroupBundle__Output as _rayts_v1_PlacementGroupBundle__Output } from './rayts/v1/PlacementGroupBundle.js';
+import type { PlacementGroupInfo as _rayts_v1_PlacementGroupInfo, PlacementGroupInfo__Output as _rayts_v1_PlacementGroupInfo__Output } from './rayts/v1/PlacementGroupInfo.js';
+import type { PlacementGroupServiceClient as _rayts_v1_PlacementGroupServiceClient, PlacementGroupServiceDefinition as _rayts_v1_PlacementGroupServiceDefinition } from './rayts/v1/PlacementGroupService.js';
 import type { RegisterJobReply as _rayts_v1_RegisterJobReply, RegisterJobReply__Output as _rayts_v1_RegisterJobReply__Output } from './rayts/v1/RegisterJobReply.js';
 import type { RegisterJobRequest as _rayts_v1_RegisterJobRequest, RegisterJobRequest__Output as _rayts_v1_RegisterJobRequest__Output } from './rayts/v1/RegisterJobRequest.js';
 import type { RegisterNodeReply as _rayts_v1_RegisterNodeReply, RegisterNodeReply__Output as _rayts_v1_RegisterNodeReply__Output } from './rayts/v1/RegisterNodeReply.js';
 import type { RegisterNodeRequest as _rayts_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _rayts_v1_RegisterNodeRequest__Output } from './rayts/v1/RegisterNodeRequest.js';
+import type { RemovePlacementGroupReply as _rayts_v1_RemovePlacementGroupReply, RemovePlacementGroupReply__Output as _rayts_v1_RemovePlacementGroupReply__Output } from './rayts/v1/RemovePlacementGroupReply.js';
+import type { RemovePlacementGroupRequest as _rayts_v1_RemovePlacementGroupRequest, RemovePlacementGroupRequest__Output as _rayts_v1_RemovePlacementGroupRequest__Output } from './rayts/v1/RemovePlacementGroupRequest.js';
 import type { ReportResourcesReply as _rayts_v1_ReportResourcesReply, ReportResourcesReply__Output as _rayts_v1_ReportResourcesReply__Output } from './rayts/v1/ReportResourcesReply.js';
 import type { ReportResourcesRequest as _rayts_v1_ReportResourcesRequest, ReportResourcesRequest__Output as _rayts_v1_ReportResourcesRequest__Output } from './rayts/v1/ReportResourcesRequest.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
@@ -41,13 +53,18 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      BundleShape: MessageTypeDefinition<_rayts_v1_BundleShape, _rayts_v1_BundleShape__Output>
       ClusterInfo: MessageTypeDefinition<_rayts_v1_ClusterInfo, _rayts_v1_ClusterInfo__Output>
       ClusterService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_ClusterServiceClient> & { service: _rayts_v1_ClusterServiceDefinition }
       ClusterStatus: MessageTypeDefinition<_rayts_v1_ClusterStatus, _rayts_v1_ClusterStatus__Output>
+      CreatePlacementGroupReply: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupReply, _rayts_v1_CreatePlacementGroupReply__Output>
+      CreatePlacementGroupRequest: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupRequest, _rayts_v1_CreatePlacementGroupRequest__Output>
       FinishJobReply: MessageTypeDefinition<_rayts_v1_FinishJobReply, _rayts_v1_FinishJobReply__Output>
       FinishJobRequest: MessageTypeDefinition<_rayts_v1_FinishJobRequest, _rayts_v1_FinishJobRequest__Output>
       GetClusterInfoRequest: MessageTypeDefinition<_rayts_v1_GetClusterInfoRequest, _rayts_v1_GetClusterInfoRequest__Output>
       GetClusterStatusRequest: MessageTypeDefinition<_rayts_v1_GetClusterStatusRequest, _rayts_v1_GetClusterStatusRequest__Output>
+      GetPlacementGroupReply: MessageTypeDefinition<_rayts_v1_GetPlacementGroupReply, _rayts_v1_GetPlacementGroupReply__Output>
+      GetPlacementGroupRequest: MessageTypeDefinition<_rayts_v1_GetPlacementGroupRequest, _rayts_v1_GetPlacementGroupRequest__Output>
       JobService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_JobServiceClient> & { service: _rayts_v1_JobServiceDefinition }
       KvDelReply: MessageTypeDefinition<_rayts_v1_KvDelReply, _rayts_v1_KvDelReply__Output>
       KvDelRequest: MessageTypeDefinition<_rayts_v1_KvDelRequest, _rayts_v1_KvDelRequest__Output>
@@ -60,15 +77,22 @@ export interface ProtoGrpcType {
       KvService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_KvServiceClient> & { service: _rayts_v1_KvServiceDefinition }
       ListNodesReply: MessageTypeDefinition<_rayts_v1_ListNodesReply, _rayts_v1_ListNodesReply__Output>
       ListNodesRequest: MessageTypeDefinition<_rayts_v1_ListNodesRequest, _rayts_v1_ListNodesRequest__Output>
+      ListPlacementGroupsReply: MessageTypeDefinition<_rayts_v1_ListPlacementGroupsReply, _rayts_v1_ListPlacementGroupsReply__Output>
+      ListPlacementGroupsRequest: MessageTypeDefinition<_rayts_v1_ListPlacementGroupsRequest, _rayts_v1_ListPlacementGroupsRequest__Output>
       NodeDeathCause: EnumTypeDefinition
       NodeInfo: MessageTypeDefinition<_rayts_v1_NodeInfo, _rayts_v1_NodeInfo__Output>
       NodeResources: MessageTypeDefinition<_rayts_v1_NodeResources, _rayts_v1_NodeResources__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_NodeServiceClient> & { service: _rayts_v1_NodeServiceDefinition }
       NodeState: EnumTypeDefinition
+      PlacementGroupBundle: MessageTypeDefinition<_rayts_v1_PlacementGroupBundle, _rayts_v1_PlacementGroupBundle__Output>
+      PlacementGroupInfo: MessageTypeDefinition<_rayts_v1_PlacementGroupInfo, _rayts_v1_PlacementGroupInfo__Output>
+      PlacementGroupService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_PlacementGroupServiceClient> & { service: _rayts_v1_PlacementGroupServiceDefinition }
       RegisterJobReply: MessageTypeDefinition<_rayts_v1_RegisterJobReply, _rayts_v1_RegisterJobReply__Output>
       RegisterJobRequest: MessageTypeDefinition<_rayts_v1_RegisterJobRequest, _rayts_v1_RegisterJobRequest__Output>
       RegisterNodeReply: MessageTypeDefinition<_rayts_v1_RegisterNodeReply, _rayts_v1_RegisterNodeReply__Output>
       RegisterNodeRequest: MessageTypeDefinition<_rayts_v1_RegisterNodeRequest, _rayts_v1_RegisterNodeRequest__Output>
+      RemovePlacementGroupReply: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupReply, _rayts_v1_RemovePlacementGroupReply__Output>
+      RemovePlacementGroupRequest: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupRequest, _rayts_v1_RemovePlacementGroupRequest__Output>
       ReportResourcesReply: MessageTypeDefinition<_rayts_v1_ReportResourcesReply, _rayts_v1_ReportResourcesReply__Output>
       ReportResourcesRequest: MessageTypeDefinition<_rayts_v1_ReportResourcesRequest, _rayts_v1_ReportResourcesRequest__Output>
       ResourceDemand: MessageTypeDefinition<_rayts_v1_ResourceDemand, _rayts_v1_ResourceDemand__Output>

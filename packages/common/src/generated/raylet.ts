@@ -2,6 +2,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { BundleSpec as _rayts_v1_BundleSpec, BundleSpec__Output as _rayts_v1_BundleSpec__Output } from './rayts/v1/BundleSpec.js';
+import type { BundlesReply as _rayts_v1_BundlesReply, BundlesReply__Output as _rayts_v1_BundlesReply__Output } from './rayts/v1/BundlesReply.js';
+import type { BundlesRequest as _rayts_v1_BundlesRequest, BundlesRequest__Output as _rayts_v1_BundlesRequest__Output } from './rayts/v1/BundlesRequest.js';
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from './rayts/v1/DeleteObjectsReply.js';
 import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from './rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from './rayts/v1/ExecuteTaskRequest.js';
@@ -36,6 +39,9 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      BundleSpec: MessageTypeDefinition<_rayts_v1_BundleSpec, _rayts_v1_BundleSpec__Output>
+      BundlesReply: MessageTypeDefinition<_rayts_v1_BundlesReply, _rayts_v1_BundlesReply__Output>
+      BundlesRequest: MessageTypeDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesRequest__Output>
       DeleteObjectsReply: MessageTypeDefinition<_rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsReply__Output>
       DeleteObjectsRequest: MessageTypeDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsRequest__Output>
       ExecuteTaskRequest: MessageTypeDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_ExecuteTaskRequest__Output>

@@ -6,6 +6,10 @@ import type { ClusterServiceClient } from '../generated/rayts/v1/ClusterService.
 import type { NodeServiceClient } from '../generated/rayts/v1/NodeService.js';
 import type { KvServiceClient } from '../generated/rayts/v1/KvService.js';
 import type { JobServiceClient } from '../generated/rayts/v1/JobService.js';
+import type { PlacementGroupServiceClient } from '../generated/rayts/v1/PlacementGroupService.js';
+import type { PlacementGroupInfo__Output } from '../generated/rayts/v1/PlacementGroupInfo.js';
+import type { CreatePlacementGroupRequest } from '../generated/rayts/v1/CreatePlacementGroupRequest.js';
+import type { GetPlacementGroupRequest } from '../generated/rayts/v1/GetPlacementGroupRequest.js';
 import type { ClusterInfo__Output } from '../generated/rayts/v1/ClusterInfo.js';
 import type { ClusterStatus__Output } from '../generated/rayts/v1/ClusterStatus.js';
 import type { RegisterNodeRequest } from '../generated/rayts/v1/RegisterNodeRequest.js';
@@ -19,6 +23,7 @@ export class GcsClient {
   private readonly node: NodeServiceClient;
   private readonly kv: KvServiceClient;
   private readonly job: JobServiceClient;
+  private readonly placementGroup: PlacementGroupServiceClient;
 
   constructor(readonly address: string, private readonly options: ClientOptions) {
     const proto = raytsProto();
@@ -26,6 +31,7 @@ export class GcsClient {
     this.node = makeClient(proto.NodeService, address, options);
     this.kv = makeClient(proto.KvService, address, options);
     this.job = makeClient(proto.JobService, address, options);
+    this.placementGroup = makeClient(proto.PlacementGroupService, address, options);
   }
 
   private call<Res>(invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
@@ -86,7 +92,30 @@ export class GcsClient {
     await this.call((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
   }
 
+  async createPlacementGroup(request: CreatePlacementGroupRequest): Promise<PlacementGroupInfo__Output> {
+    const reply = await this.call<{ group: PlacementGroupInfo__Output | null }>((md, o, cb) => this.placementGroup.CreatePlacementGroup(request, md, o, cb));
+    return reply.group!;
+  }
+
+  async removePlacementGroup(placementGroupId: string): Promise<boolean> {
+    const reply = await this.call<{ removed: boolean }>((md, o, cb) => this.placementGroup.RemovePlacementGroup({ placementGroupId }, md, o, cb));
+    return reply.removed;
+  }
+
+  /** With minVersion and waitMs: a long poll that answers once the group changed (or waitMs passed). */
+  async getPlacementGroup(request: GetPlacementGroupRequest): Promise<PlacementGroupInfo__Output | undefined> {
+    const timeoutMs = this.options.timeoutMs + (request.waitMs ?? 0);
+    const reply = await this.call<{ found: boolean; group: PlacementGroupInfo__Output | null }>(
+      (md, o, cb) => this.placementGroup.GetPlacementGroup(request, md, o, cb), timeoutMs);
+    return reply.found && reply.group ? reply.group : undefined;
+  }
+
+  async listPlacementGroups(): Promise<PlacementGroupInfo__Output[]> {
+    const reply = await this.call<{ groups: PlacementGroupInfo__Output[] }>((md, o, cb) => this.placementGroup.ListPlacementGroups({}, md, o, cb));
+    return reply.groups;
+  }
+
   close(): void {
-    for (const client of [this.cluster, this.node, this.kv, this.job] as grpc.Client[]) client.close();
+    for (const client of [this.cluster, this.node, this.kv, this.job, this.placementGroup] as grpc.Client[]) client.close();
   }
 }

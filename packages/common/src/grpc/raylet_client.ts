@@ -11,6 +11,11 @@ import type { ExecuteTaskRequest } from '../generated/rayts/v1/ExecuteTaskReques
 import type { TaskOutcome__Output } from '../generated/rayts/v1/TaskOutcome.js';
 import type { NodeStats__Output } from '../generated/rayts/v1/NodeStats.js';
 import type { OwnedObject__Output } from '../generated/rayts/v1/OwnedObject.js';
+import type { BundleSpec } from '../generated/rayts/v1/BundleSpec.js';
+import type { BundlesReply__Output } from '../generated/rayts/v1/BundlesReply.js';
+
+/** The four steps of a bundle reservation, as the raylet service names them. */
+export type BundleOperation = 'PrepareBundles' | 'CommitBundles' | 'CancelBundles' | 'ReturnBundles';
 
 export class RayletClient {
   private readonly client: RayletServiceClient;
@@ -58,6 +63,11 @@ export class RayletClient {
   async deleteObjects(objectIds: string[]): Promise<number> {
     const reply = await unaryCall<{ deleted: number }>((md, o, cb) => this.client.DeleteObjects({ objectIds }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
     return reply.deleted;
+  }
+
+  /** One step of the head's two-phase bundle reservation on that node (`nodeId` fences a new incarnation). */
+  bundles(operation: BundleOperation, nodeId: string, bundles: BundleSpec[]): Promise<BundlesReply__Output> {
+    return unaryCall((md, o, cb) => this.client[operation]({ nodeId, bundles }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
   }
 
   /** Streams a log file; resolves when the stream ends (never, with follow, until `cancel`). */

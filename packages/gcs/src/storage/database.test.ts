@@ -24,8 +24,9 @@ function openTracked(stateDir: string): Db {
   return db;
 }
 
+/** The schema version the migrations reach: the highest file number. */
 function migrationCount(): number {
-  return fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).length;
+  return Math.max(...fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).map((f) => Number(f.slice(0, 3))));
 }
 
 function corruptErrorOf(fn: () => unknown): StateCorruptError {

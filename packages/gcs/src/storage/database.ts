@@ -58,11 +58,13 @@ export function openDatabase(stateDir: string): Db {
 function migrate(db: Db, path: string): void {
   const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > files.length) {
-    throw new StateCorruptError(`the state database ${path} has schema version ${current}, newer than this rayts knows (${files.length})`,
+  // Versions are the file numbers (not their count), so a branch may add 004 before 003 lands.
+  const latest = files.length ? Number(files[files.length - 1]!.slice(0, 3)) : 0;
+  if (current > latest) {
+    throw new StateCorruptError(`the state database ${path} has schema version ${current}, newer than this rayts knows (${latest})`,
       'run the rayts release that wrote it, or a newer one');
   }
-  for (const file of files.slice(current)) {
+  for (const file of files.filter((f) => Number(f.slice(0, 3)) > current)) {
     const version = Number(file.slice(0, 3));
     const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
     db.transaction(() => {

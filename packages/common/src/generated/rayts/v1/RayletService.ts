@@ -3,6 +3,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BundlesReply as _rayts_v1_BundlesReply, BundlesReply__Output as _rayts_v1_BundlesReply__Output } from '../../rayts/v1/BundlesReply.js';
+import type { BundlesRequest as _rayts_v1_BundlesRequest, BundlesRequest__Output as _rayts_v1_BundlesRequest__Output } from '../../rayts/v1/BundlesRequest.js';
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from '../../rayts/v1/DeleteObjectsReply.js';
 import type { DeleteObjectsRequest as _rayts_v1_DeleteObjectsRequest, DeleteObjectsRequest__Output as _rayts_v1_DeleteObjectsRequest__Output } from '../../rayts/v1/DeleteObjectsRequest.js';
 import type { ExecuteTaskRequest as _rayts_v1_ExecuteTaskRequest, ExecuteTaskRequest__Output as _rayts_v1_ExecuteTaskRequest__Output } from '../../rayts/v1/ExecuteTaskRequest.js';
@@ -23,6 +25,24 @@ import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__
 import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from '../../rayts/v1/TaskOutcome.js';
 
 export interface RayletServiceClient extends grpc.Client {
+  CancelBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CancelBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CancelBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CancelBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  cancelBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  cancelBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  cancelBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  cancelBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  
+  CommitBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CommitBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CommitBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  CommitBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  commitBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  commitBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  commitBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  commitBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  
   DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
   DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
   DeleteObjects(argument: _rayts_v1_DeleteObjectsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_DeleteObjectsReply__Output>): grpc.ClientUnaryCall;
@@ -77,6 +97,15 @@ export interface RayletServiceClient extends grpc.Client {
   listLogs(argument: _rayts_v1_ListLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   listLogs(argument: _rayts_v1_ListLogsRequest, callback: grpc.requestCallback<_rayts_v1_ListLogsReply__Output>): grpc.ClientUnaryCall;
   
+  PrepareBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  PrepareBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  PrepareBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  PrepareBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  prepareBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  prepareBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  prepareBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  prepareBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  
   PublishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
   PublishLogs(argument: _rayts_v1_PublishLogsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
   PublishLogs(argument: _rayts_v1_PublishLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_PublishLogsReply__Output>): grpc.ClientUnaryCall;
@@ -91,6 +120,15 @@ export interface RayletServiceClient extends grpc.Client {
   pullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   pullObject(argument: _rayts_v1_PullObjectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   
+  ReturnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReturnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReturnBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReturnBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  returnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  returnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  returnBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  returnBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  
   StreamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   StreamLog(argument: _rayts_v1_StreamLogRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   streamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
@@ -99,6 +137,10 @@ export interface RayletServiceClient extends grpc.Client {
 }
 
 export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation {
+  CancelBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
+  
+  CommitBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
+  
   DeleteObjects: grpc.handleUnaryCall<_rayts_v1_DeleteObjectsRequest__Output, _rayts_v1_DeleteObjectsReply>;
   
   ExecuteTask: grpc.handleUnaryCall<_rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome>;
@@ -111,22 +153,30 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
   
   ListLogs: grpc.handleUnaryCall<_rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply>;
   
+  PrepareBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
+  
   PublishLogs: grpc.handleUnaryCall<_rayts_v1_PublishLogsRequest__Output, _rayts_v1_PublishLogsReply>;
   
   PullObject: grpc.handleServerStreamingCall<_rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk>;
+  
+  ReturnBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
   
   StreamLog: grpc.handleServerStreamingCall<_rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk>;
   
 }
 
 export interface RayletServiceDefinition extends grpc.ServiceDefinition {
+  CancelBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
+  CommitBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   DeleteObjects: MethodDefinition<_rayts_v1_DeleteObjectsRequest, _rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsRequest__Output, _rayts_v1_DeleteObjectsReply__Output>
   ExecuteTask: MethodDefinition<_rayts_v1_ExecuteTaskRequest, _rayts_v1_TaskOutcome, _rayts_v1_ExecuteTaskRequest__Output, _rayts_v1_TaskOutcome__Output>
   GetFromOwner: MethodDefinition<_rayts_v1_GetFromOwnerRequest, _rayts_v1_OwnedObject, _rayts_v1_GetFromOwnerRequest__Output, _rayts_v1_OwnedObject__Output>
   GetNodeStats: MethodDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_NodeStats, _rayts_v1_GetNodeStatsRequest__Output, _rayts_v1_NodeStats__Output>
   HealthCheck: MethodDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckRequest__Output, _rayts_v1_HealthCheckReply__Output>
   ListLogs: MethodDefinition<_rayts_v1_ListLogsRequest, _rayts_v1_ListLogsReply, _rayts_v1_ListLogsRequest__Output, _rayts_v1_ListLogsReply__Output>
+  PrepareBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   PublishLogs: MethodDefinition<_rayts_v1_PublishLogsRequest, _rayts_v1_PublishLogsReply, _rayts_v1_PublishLogsRequest__Output, _rayts_v1_PublishLogsReply__Output>
   PullObject: MethodDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_ObjectChunk, _rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk__Output>
+  ReturnBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>
 }

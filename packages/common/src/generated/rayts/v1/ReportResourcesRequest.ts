@@ -8,6 +8,7 @@ export interface ReportResourcesRequest {
   'resourcesAvailable'?: ({[key: string]: number | string});
   'pendingDemands'?: (_rayts_v1_ResourceDemand)[];
   'clusterId'?: (string);
+  'resourcesTotal'?: ({[key: string]: number | string});
 }
 
 export interface ReportResourcesRequest__Output {
@@ -15,4 +16,5 @@ export interface ReportResourcesRequest__Output {
   'resourcesAvailable': ({[key: string]: number});
   'pendingDemands': (_rayts_v1_ResourceDemand__Output)[];
   'clusterId': (string);
+  'resourcesTotal': ({[key: string]: number});
 }

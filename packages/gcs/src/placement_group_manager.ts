@@ -1,0 +1,400 @@
+/**
+ * The head's placement groups (ray-behaviour §6): it places each group's bundles over the live node
+ * view (bundle_placement.ts) and reserves them with two phases across raylets: PrepareBundles on
+ * every chosen raylet (each checks and holds the resources), then CommitBundles on all (the group
+ * resources appear). Any failure cancels what was prepared and the group waits, retried with backoff
+ * (100 ms → 1 s ×1.5 like Ray), at once when a node joins or a group is removed. A node's death sends
+ * its bundles back to placement (RESCHEDULING). Groups live in SQLite: after a head restart CREATED
+ * bundles stay where they are, and every raylet is told to drop bundles the head does not know as
+ * held (reservations that were in flight when the head died).
+ */
+import {
+  RayletClient, formatAddress, type BundleOperation, type BundlesReply__Output, type ClientOptions, type Config, type Logger,
+  type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
+} from '@rayts/common';
+import { placeBundles } from './bundle_placement.js';
+import type { NodeManager } from './node_manager.js';
+import type { PlacementGroupRecord, PlacementGroupTable } from './storage/placement_group_table.js';
+
+export interface PlacementGroup extends PlacementGroupRecord {
+  /** Grows with every visible change; GetPlacementGroup's long poll waits on it. */
+  version: number;
+  pendingReason: string;
+  /** Some bundle asks for resources no node has. */
+  infeasible: boolean;
+  retryDelayMs: number;
+  nextAttemptMs: number;
+  /** A placement attempt is in flight (attempts of different groups overlap). */
+  placing?: boolean;
+}
+
+export interface CreateRequest {
+  placementGroupId: string;
+  name: string;
+  strategy: PlacementStrategy;
+  bundles: ResourceMap[];
+  jobId: string;
+  detached: boolean;
+}
+
+/** A group whose name is taken by another live group. */
+export class NameTakenError extends Error {}
+
+type BundleKey = { placementGroupId: string; bundleIndex: number; resources: ResourceMap };
+
+const needsPlacement = (g: PlacementGroup) => g.state === 'PENDING' || g.state === 'RESCHEDULING';
+/** A function, not an inline test: the state can change across an await (TypeScript's narrowing cannot see that). */
+const isRemoved = (g: PlacementGroup) => g.state === 'REMOVED';
+
+export class PlacementGroupManager {
+  private readonly groups = new Map<string, PlacementGroup>();
+  private readonly byName = new Map<string, string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly clients = new Map<string, RayletClient>();
+  /** Nodes a restarted head has not yet told to drop unknown bundles: nothing is placed there before. */
+  private readonly uncleaned = new Set<string>();
+  /** Versions never go back, even across head restarts (clients long-poll with the last one they saw). */
+  private lastVersion = Date.now() * 1000;
+  private running = false;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly table: PlacementGroupTable,
+    private readonly nodes: NodeManager,
+    private readonly clientOptions: ClientOptions,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    for (const record of table.all()) {
+      const group: PlacementGroup = { ...record, version: this.nextVersion(), pendingReason: '', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0 };
+      // PREPARED is never stored; a bundle without a node in a CREATED group cannot be: place it again.
+      if (group.state === 'CREATED' && group.bundles.some((b) => !b.nodeId)) group.state = 'RESCHEDULING';
+      this.groups.set(group.placementGroupId, group);
+      if (group.name && group.state !== 'REMOVED') this.byName.set(group.name, group.placementGroupId);
+    }
+  }
+
+  /** Listens to membership, cleans up after a restart, and starts placing pending groups. */
+  start(): void {
+    this.nodes.on('nodeAdded', () => this.retrySoon());
+    this.nodes.on('nodeDead', (record) => this.onNodeDead(record.nodeId));
+    for (const node of this.nodes.alive()) this.uncleaned.add(node.record.nodeId);
+    for (const nodeId of this.uncleaned) void this.cleanNode(nodeId);
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const c of this.clients.values()) c.close();
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  create(request: CreateRequest): PlacementGroup {
+    const existing = this.groups.get(request.placementGroupId);
+    if (existing) return existing; // a retried create
+    if (request.name && this.byName.has(request.name)) {
+      throw new NameTakenError(`a placement group named '${request.name}' already exists (${this.byName.get(request.name)})`);
+    }
+    const group: PlacementGroup = {
+      placementGroupId: request.placementGroupId, name: request.name, strategy: request.strategy, state: 'PENDING',
+      jobId: request.jobId, detached: request.detached, createdAtMs: Date.now(), removedAtMs: 0,
+      bundles: request.bundles.map((resources) => ({ resources, nodeId: undefined })),
+      version: this.nextVersion(), pendingReason: 'not placed yet', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0,
+    };
+    this.table.insert(group);
+    this.groups.set(group.placementGroupId, group);
+    if (group.name) this.byName.set(group.name, group.placementGroupId);
+    this.logger.info('placement group created', { placementGroupId: group.placementGroupId, strategy: group.strategy, bundles: request.bundles });
+    this.kick();
+    return group;
+  }
+
+  /** Removes a group and gives its bundles back; false when it was unknown or already removed. */
+  async remove(placementGroupId: string): Promise<boolean> {
+    const g = this.groups.get(placementGroupId);
+    if (!g || g.state === 'REMOVED') return false;
+    const held = this.heldBundles(g);
+    g.state = 'REMOVED';
+    g.removedAtMs = Date.now();
+    this.table.remove(g.placementGroupId, g.removedAtMs);
+    if (g.name && this.byName.get(g.name) === g.placementGroupId) this.byName.delete(g.name);
+    this.changed(g);
+    this.logger.info('placement group removed', { placementGroupId });
+    await Promise.all([...held].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'ReturnBundles', bundles)));
+    this.forgetRemoved();
+    this.retrySoon();
+    return true;
+  }
+
+  async removeJobGroups(jobId: string): Promise<void> {
+    const owned = [...this.groups.values()].filter((g) => g.jobId === jobId && !g.detached && g.state !== 'REMOVED');
+    await Promise.all(owned.map((g) => this.remove(g.placementGroupId)));
+  }
+
+  get(placementGroupId: string, name = ''): PlacementGroup | undefined {
+    return this.groups.get(placementGroupId || this.byName.get(name) || '');
+  }
+
+  /** Answers once the group's version reaches `minVersion`, or after `waitMs` with what it is. */
+  async waitForVersion(placementGroupId: string, name: string, minVersion: number, waitMs: number): Promise<PlacementGroup | undefined> {
+    const g = this.get(placementGroupId, name);
+    if (!g || g.version >= minVersion || waitMs <= 0 || this.stopped) return g;
+    const id = g.placementGroupId;
+    await new Promise<void>((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      const wake = () => { clearTimeout(timer); set!.delete(wake); if (set!.size === 0) this.waiters.delete(id); resolve(); };
+      const timer = setTimeout(wake, waitMs);
+      set.add(wake);
+    });
+    return this.groups.get(id);
+  }
+
+  list(): PlacementGroup[] {
+    return [...this.groups.values()];
+  }
+
+  /** Groups waiting for placement, in `rayts status` Pending Demands' shape: equal groups merged. */
+  pendingDemands(): ResourceDemand__Output[] {
+    const merged = new Map<string, ResourceDemand__Output>();
+    for (const g of this.groups.values()) {
+      if (!needsPlacement(g)) continue;
+      const bundles: { shape: ResourceMap; count: number }[] = [];
+      for (const b of g.bundles) {
+        const same = bundles.find((x) => sameShape(x.shape, b.resources));
+        if (same) same.count += 1;
+        else bundles.push({ shape: b.resources, count: 1 });
+      }
+      const key = JSON.stringify([g.strategy, bundles.map((b) => [Object.entries(b.shape).sort(), b.count])]);
+      const prev = merged.get(key);
+      if (prev) {
+        prev.count += 1;
+        prev.infeasible ||= g.infeasible;
+      } else {
+        merged.set(key, { shape: {}, count: 1, kind: 'placement_group', strategy: g.strategy, infeasible: g.infeasible, bundles });
+      }
+    }
+    return [...merged.values()];
+  }
+
+  // ---- placement ------------------------------------------------------------------------------
+
+  private nextVersion(): number {
+    this.lastVersion += 1;
+    return this.lastVersion;
+  }
+
+  private changed(g: PlacementGroup): void {
+    g.version = this.nextVersion();
+    for (const wake of [...(this.waiters.get(g.placementGroupId) ?? [])]) wake();
+  }
+
+  /** Retries every waiting group now (resources may have appeared). */
+  private retrySoon(): void {
+    for (const g of this.groups.values()) if (needsPlacement(g)) { g.nextAttemptMs = 0; g.retryDelayMs = 0; }
+    this.kick();
+  }
+
+  /**
+   * Runs the placement loop. Groups are planned one after the other (each plan takes its bundles out
+   * of the head's view at once), and their reservations then run concurrently: the raylets' answers
+   * are exact, so an overlap that the view missed only fails a prepare, which retries.
+   */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          const due = [...this.groups.values()].filter((g) => needsPlacement(g) && !g.placing && g.nextAttemptMs <= performance.now());
+          await Promise.all(due.map((g) => this.tryPlace(g)));
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.logger.error('placement group scheduling failed', { error: (err as Error).message });
+      } finally {
+        this.running = false;
+        this.armTimer();
+      }
+    })();
+  }
+
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    const due = [...this.groups.values()].filter(needsPlacement).map((g) => g.nextAttemptMs);
+    if (due.length === 0 || this.stopped) return;
+    this.timer = setTimeout(() => this.kick(), Math.max(0, Math.min(...due) - performance.now()));
+    this.timer.unref();
+  }
+
+  private backOff(g: PlacementGroup, reason: string, infeasible: boolean): void {
+    const { placementGroupRetryMinMs: min, placementGroupRetryMaxMs: max, placementGroupRetryMultiplier: factor } = this.config;
+    g.retryDelayMs = g.retryDelayMs === 0 ? min : Math.min(max, g.retryDelayMs * factor);
+    g.nextAttemptMs = performance.now() + g.retryDelayMs;
+    if (g.pendingReason !== reason || g.infeasible !== infeasible) this.logger.info('placement group waits', { placementGroupId: g.placementGroupId, reason });
+    g.pendingReason = reason;
+    g.infeasible = infeasible;
+  }
+
+  private async tryPlace(g: PlacementGroup): Promise<void> {
+    g.placing = true;
+    try {
+      await this.attempt(g);
+    } finally {
+      g.placing = false;
+    }
+  }
+
+  private async attempt(g: PlacementGroup): Promise<void> {
+    const view = this.nodes.alive().filter((n) => !this.uncleaned.has(n.record.nodeId))
+      .map((n) => ({ nodeId: n.record.nodeId, total: n.total, available: n.available }));
+    const fixed = g.bundles.map((b) => b.nodeId);
+    const placement = placeBundles(g.bundles.map((b) => b.resources), g.strategy, view, fixed);
+    if (placement.kind === 'pending') {
+      this.backOff(g, placement.reason, placement.infeasible);
+      return;
+    }
+    // Only bundles without a (live) node move; the others stay reserved where they are.
+    const moving = new Map<string, BundleKey[]>();
+    placement.nodeIds.forEach((nodeId, i) => {
+      if (fixed[i] === nodeId) return;
+      const list = moving.get(nodeId) ?? [];
+      list.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: g.bundles[i]!.resources });
+      moving.set(nodeId, list);
+    });
+    // Counted against the nodes now, so the next group's plan does not reuse the same resources.
+    for (const [nodeId, bundles] of moving) {
+      const live = this.nodes.get(nodeId);
+      if (live) for (const b of bundles) for (const [k, v] of Object.entries(b.resources)) live.available[k] = (live.available[k] ?? 0) - v;
+    }
+    const stateBefore = g.state;
+    const undo = async (reason: string) => {
+      await Promise.all([...moving].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'CancelBundles', bundles)));
+      if (g.state === 'PREPARED') g.state = stateBefore;
+      if (!isRemoved(g)) this.backOff(g, reason, false);
+    };
+    const prepared = await this.phase('PrepareBundles', moving);
+    if (prepared !== true || isRemoved(g)) return undo(prepared === true ? 'removed' : prepared);
+    // No version bump: waiters care about CREATED, and each bump costs every waiter a round trip.
+    g.state = 'PREPARED';
+    const committed = await this.phase('CommitBundles', moving);
+    if (committed !== true || isRemoved(g)) return undo(committed === true ? 'removed' : committed);
+    placement.nodeIds.forEach((nodeId, i) => { g.bundles[i]!.nodeId = this.nodes.get(nodeId) ? nodeId : undefined; });
+    // A node that died while we committed sends its bundles back to placement.
+    g.state = g.bundles.every((b) => b.nodeId) ? 'CREATED' : 'RESCHEDULING';
+    g.pendingReason = '';
+    g.infeasible = false;
+    g.retryDelayMs = 0;
+    g.nextAttemptMs = 0;
+    this.table.save(g);
+    this.changed(g);
+    this.logger.info('placement group placed', { placementGroupId: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId) });
+  }
+
+  /** One phase on every node at once: true, or why it failed. */
+  private async phase(operation: BundleOperation, byNode: Map<string, BundleKey[]>): Promise<true | string> {
+    const results = await Promise.all([...byNode].map(async ([nodeId, bundles]) => {
+      try {
+        const reply = await this.call(nodeId, operation, bundles);
+        return reply.success ? true : `node ${nodeId.slice(0, 12)}…: ${reply.reason}`;
+      } catch (err) {
+        return `node ${nodeId.slice(0, 12)}…: ${(err as Error).message}`;
+      }
+    }));
+    return results.find((r): r is string => r !== true) ?? true;
+  }
+
+  private async call(nodeId: string, operation: BundleOperation, bundles: BundleKey[]): Promise<BundlesReply__Output> {
+    const node = this.nodes.get(nodeId);
+    if (!node) throw new Error('the node is not alive');
+    const address = formatAddress(node.record.nodeIp, node.record.rayletPort);
+    let client = this.clients.get(address);
+    if (!client) this.clients.set(address, (client = new RayletClient(address, this.clientOptions)));
+    const reply = await client.bundles(operation, nodeId, bundles);
+    this.nodes.updateResources(nodeId, numbers(reply.total), numbers(reply.available));
+    return reply;
+  }
+
+  /** Cancel or return on a node, retried while the node lives (a missed one would leak its resources). */
+  private async releaseOn(nodeId: string, operation: 'CancelBundles' | 'ReturnBundles', bundles: BundleKey[]): Promise<void> {
+    let delay = this.config.placementGroupRetryMinMs;
+    while (!this.stopped && this.nodes.get(nodeId)) {
+      try {
+        await this.call(nodeId, operation, bundles);
+        return;
+      } catch (err) {
+        this.logger.warn(`${operation} failed, retrying`, { nodeId, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, delay).unref());
+        delay = Math.min(this.config.placementGroupRetryMaxMs, delay * this.config.placementGroupRetryMultiplier);
+      }
+    }
+  }
+
+  private heldBundles(g: PlacementGroup): Map<string, BundleKey[]> {
+    const byNode = new Map<string, BundleKey[]>();
+    g.bundles.forEach((b, i) => {
+      if (!b.nodeId) return;
+      const list = byNode.get(b.nodeId) ?? [];
+      list.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: b.resources });
+      byNode.set(b.nodeId, list);
+    });
+    return byNode;
+  }
+
+  private onNodeDead(nodeId: string): void {
+    this.uncleaned.delete(nodeId);
+    for (const g of this.groups.values()) {
+      if (g.state === 'REMOVED' || !g.bundles.some((b) => b.nodeId === nodeId)) continue;
+      for (const b of g.bundles) if (b.nodeId === nodeId) b.nodeId = undefined;
+      g.state = 'RESCHEDULING';
+      this.table.save(g);
+      this.changed(g);
+      this.logger.warn('placement group bundles lost with their node, rescheduling', { placementGroupId: g.placementGroupId, nodeId });
+    }
+    this.retrySoon();
+  }
+
+  /**
+   * After a head restart: the node drops every bundle the head does not record as held there
+   * (reservations in flight when the head died, groups removed before their bundles came back).
+   */
+  private async cleanNode(nodeId: string): Promise<void> {
+    const stale: BundleKey[] = [];
+    for (const g of this.groups.values()) {
+      g.bundles.forEach((b, i) => {
+        const heldHere = g.state !== 'REMOVED' && b.nodeId === nodeId;
+        if (!heldHere) stale.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: b.resources });
+      });
+    }
+    if (stale.length) await this.releaseOn(nodeId, 'CancelBundles', stale);
+    this.uncleaned.delete(nodeId);
+    this.kick();
+  }
+
+  /** Drops removed groups the table pruned, so memory stays bounded too. */
+  private forgetRemoved(): void {
+    const removed = [...this.groups.values()].filter((g) => g.state === 'REMOVED');
+    const excess = removed.length - this.config.removedPlacementGroupsKept;
+    if (excess <= 0) return;
+    removed.sort((a, b) => a.removedAtMs - b.removedAtMs);
+    for (const g of removed.slice(0, excess)) this.groups.delete(g.placementGroupId);
+  }
+}
+
+function sameShape(a: ResourceMap, b: ResourceMap): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function numbers(map: Record<string, number | string>): ResourceMap {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
+}
+
+export type { PlacementGroupState };

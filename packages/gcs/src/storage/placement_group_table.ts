@@ -1,0 +1,80 @@
+/** Persistence of placement groups and their bundles' nodes. Each change commits before the caller goes on. */
+import type { Db } from './database.js';
+import type { PlacementGroupState, PlacementStrategy, ResourceMap } from '@rayts/common';
+
+export interface PlacementGroupRecord {
+  placementGroupId: string;
+  name: string;
+  strategy: PlacementStrategy;
+  state: PlacementGroupState;
+  jobId: string;
+  detached: boolean;
+  createdAtMs: number;
+  removedAtMs: number;
+  bundles: { resources: ResourceMap; nodeId: string | undefined }[];
+}
+
+interface GroupRow {
+  placement_group_id: string; name: string; strategy: PlacementStrategy; state: PlacementGroupState; job_id: string;
+  detached: number; created_at_ms: number; removed_at_ms: number | null;
+}
+
+interface BundleRow {
+  placement_group_id: string; bundle_index: number; resources: string; node_id: string | null;
+}
+
+export class PlacementGroupTable {
+  private readonly insertGroup;
+  private readonly insertBundle;
+  private readonly setState;
+  private readonly setNode;
+  private readonly markRemoved;
+  private readonly prune;
+
+  constructor(private readonly db: Db, private readonly removedKept: number) {
+    this.insertGroup = db.prepare(`INSERT INTO placement_groups (placement_group_id, name, strategy, state, job_id, detached, created_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.insertBundle = db.prepare('INSERT INTO placement_group_bundles (placement_group_id, bundle_index, resources, node_id) VALUES (?, ?, ?, ?)');
+    this.setState = db.prepare('UPDATE placement_groups SET state = ? WHERE placement_group_id = ?');
+    this.setNode = db.prepare('UPDATE placement_group_bundles SET node_id = ? WHERE placement_group_id = ? AND bundle_index = ?');
+    this.markRemoved = db.prepare(`UPDATE placement_groups SET state = 'REMOVED', removed_at_ms = ? WHERE placement_group_id = ?`);
+    this.prune = db.prepare(`DELETE FROM placement_groups WHERE state = 'REMOVED' AND placement_group_id NOT IN
+      (SELECT placement_group_id FROM placement_groups WHERE state = 'REMOVED' ORDER BY removed_at_ms DESC LIMIT ?)`);
+  }
+
+  all(): PlacementGroupRecord[] {
+    const bundles = new Map<string, BundleRow[]>();
+    for (const b of this.db.prepare('SELECT * FROM placement_group_bundles ORDER BY placement_group_id, bundle_index').all() as BundleRow[]) {
+      let list = bundles.get(b.placement_group_id);
+      if (!list) bundles.set(b.placement_group_id, (list = []));
+      list.push(b);
+    }
+    return (this.db.prepare('SELECT * FROM placement_groups ORDER BY created_at_ms, rowid').all() as GroupRow[]).map((r) => ({
+      placementGroupId: r.placement_group_id, name: r.name, strategy: r.strategy, state: r.state, jobId: r.job_id,
+      detached: r.detached === 1, createdAtMs: r.created_at_ms, removedAtMs: r.removed_at_ms ?? 0,
+      bundles: (bundles.get(r.placement_group_id) ?? []).map((b) => ({ resources: JSON.parse(b.resources) as ResourceMap, nodeId: b.node_id ?? undefined })),
+    }));
+  }
+
+  insert(g: PlacementGroupRecord): void {
+    this.db.transaction(() => {
+      this.insertGroup.run(g.placementGroupId, g.name, g.strategy, g.state, g.jobId, g.detached ? 1 : 0, g.createdAtMs);
+      g.bundles.forEach((b, i) => this.insertBundle.run(g.placementGroupId, i, JSON.stringify(b.resources), b.nodeId ?? null));
+    })();
+  }
+
+  /** The group's state and every bundle's node, in one transaction. */
+  save(g: PlacementGroupRecord): void {
+    this.db.transaction(() => {
+      this.setState.run(g.state, g.placementGroupId);
+      g.bundles.forEach((b, i) => this.setNode.run(b.nodeId ?? null, g.placementGroupId, i));
+    })();
+  }
+
+  remove(placementGroupId: string, atMs: number): void {
+    this.db.transaction(() => {
+      this.markRemoved.run(atMs, placementGroupId);
+      this.prune.run(this.removedKept);
+    })();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Placement groups on real multi-node clusters (127.0.0.1-4, 2 CPUs each): strategies place bundles
+ * where they must, tasks aimed at a bundle run on its node, removal frees everything, a group that
+ * cannot be placed waits in `rayts status` demands until a node joins, bad input is refused clearly,
+ * and `rayts status` folds reservations into the CPU line. After every test the nodes' available
+ * resources equal their totals (no leaked reservation) and no process of the test remains.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pollUntil } from '@rayts/common';
+import { TestCluster, type RunResult, type StartedNode } from '../helpers/cluster.js';
+import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+let cluster: TestCluster;
+let head: StartedNode | undefined;
+
+interface NodeResources {
+  nodeId: string;
+  nodeIp: string;
+  resourcesTotal: Record<string, number>;
+  resourcesAvailable: Record<string, number>;
+}
+
+/** True when every node's available resources equal its total and no group resource is left. */
+function noReservations(nodes: NodeResources[]): boolean {
+  return nodes.every((n) => {
+    const keys = new Set([...Object.keys(n.resourcesTotal), ...Object.keys(n.resourcesAvailable)]);
+    return [...keys].every((k) => !k.includes('_group_') && Math.abs((n.resourcesTotal[k] ?? -1) - (n.resourcesAvailable[k] ?? -2)) < 1e-6);
+  });
+}
+
+afterEach(async () => {
+  try {
+    if (head) {
+      // No leak: once the drivers are gone every node offers all it has again (reports lag a period).
+      let last: unknown;
+      const clean = await pollUntil(async () => {
+        const s = await cluster.statusJson(head!.tempDir).catch(() => undefined);
+        last = s?.nodes.active;
+        return !!s && noReservations(s.nodes.active as unknown as NodeResources[]);
+      }, 20_000, 200);
+      expect(clean, `resources still reserved or in use: ${JSON.stringify(last)}`).toBe(true);
+    }
+  } finally {
+    head = undefined;
+    const { leftover } = await cluster.cleanup();
+    expect(leftover).toEqual([]);
+  }
+});
+
+async function nodes(c: TestCluster, count: number): Promise<StartedNode> {
+  const h = await c.startHead({ numCpus: 2 });
+  for (let i = 2; i <= count; i++) await c.startWorker(h, { name: `w${i}`, ip: `127.0.0.${i}`, numCpus: 2 });
+  // Every raylet must have seen the others in its cluster view (one report round).
+  await c.waitForStatus(h.tempDir, (s) => s.nodes.active.length === count);
+  return h;
+}
+
+/** Fails with what the driver printed (it is still running or just ended) and the last status. */
+async function driverFailed(driver: Promise<RunResult>, status: string): Promise<never> {
+  const r = await Promise.race([driver, new Promise<undefined>((resolve) => setTimeout(resolve, 10_000).unref())]);
+  const log = head ? readFileSync(join(head.sessionDir, 'logs', 'gcs_server.log'), 'utf8').split('\n').slice(-40).join('\n') : '';
+  throw new Error(`status never showed the expected line; last status:\n${status}\ndriver: ${r ? `exit ${r.code}\n${r.stdout}\n${r.stderr}` : 'still running'}\nhead log:\n${log}`);
+}
+
+/** Driver code shared by the tests: `where` answers the node a task ran on; `settled` waits for no reservation. */
+const PRELUDE = `
+  import * as ray from 'rayts';
+  await ray.init();
+  const where = ray.remote(async () => (await import('rayts')).getRuntimeContext().nodeId);
+  const same = (a, b) => Object.keys({ ...a, ...b }).every((k) => Math.abs((a[k] ?? -1) - (b[k] ?? -2)) < 1e-6);
+  async function settled(ms = 15000) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const [total, available] = [await ray.clusterResources(), await ray.availableResources()];
+      if (same(total, available)) return { total, available };
+      if (Date.now() > deadline) return { total, available, timedOut: true };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+`;
+
+describe('placement groups', () => {
+  it('STRICT_SPREAD and STRICT_PACK place bundles, tasks run on their bundle\'s node, removal frees the CPUs', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 3);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `${PRELUDE}
+      const before = await settled();
+      const spread = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+      await spread.ready();
+      const spreadNodes = (await spread.info()).bundles.map((b) => b.nodeId);
+      const spreadTasks = await ray.get([0, 1, 2].map((i) => where.options({ placementGroup: spread, bundleIndex: i }).remote()));
+      const anyBundle = await ray.get(where.options({ placementGroup: spread }).remote());
+      await ray.removePlacementGroup(spread);
+      const afterSpread = await settled();
+
+      const pack = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_PACK' });
+      const packReady = await pack.wait(30);
+      const packNodes = (await pack.info()).bundles.map((b) => b.nodeId);
+      const packTasks = await ray.get([0, 1, 1, 0].map((i) => where.options({ placementGroup: pack, bundleIndex: i }).remote()));
+      await ray.removePlacementGroup(pack);
+      const afterPack = await settled();
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ before, spreadNodes, spreadTasks, anyBundle, afterSpread, packReady, packNodes, packTasks, afterPack }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    console.log('STRICT_SPREAD bundles on', r.spreadNodes.map((n: string) => n.slice(0, 8)), 'tasks ran on', r.spreadTasks.map((n: string) => n.slice(0, 8)));
+    console.log('STRICT_PACK bundles on', r.packNodes.map((n: string) => n.slice(0, 8)), 'tasks ran on', r.packTasks.map((n: string) => n.slice(0, 8)));
+    expect(r.before.timedOut).toBeUndefined();
+    expect(new Set(r.spreadNodes).size).toBe(3);
+    expect(r.spreadTasks).toEqual(r.spreadNodes);
+    expect(r.spreadNodes).toContain(r.anyBundle);
+    expect(r.afterSpread.timedOut).toBeUndefined();
+    expect(r.afterSpread.total.CPU).toBe(6);
+    expect(Object.keys(r.afterSpread.total).filter((k) => k.includes('_group_'))).toEqual([]);
+    expect(r.packReady).toBe(true);
+    expect(new Set(r.packNodes).size).toBe(1);
+    expect(r.packTasks).toEqual(Array(4).fill(r.packNodes[0]));
+    expect(r.afterPack.timedOut).toBeUndefined();
+    expect(r.afterPack.available.CPU).toBe(6);
+  });
+
+  it('STRICT_SPREAD of 4 on 3 nodes waits in status demands until a fourth node joins', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 3);
+    const dir = makeUserProject(cluster);
+    const driver = runDriver(cluster, dir, `${PRELUDE}
+      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+      const early = await pg.wait(1);
+      console.log('WAITING');
+      const started = Date.now();
+      await pg.ready();
+      const nodeIds = (await pg.info()).bundles.map((b) => b.nodeId);
+      const ips = await ray.get([0, 1, 2, 3].map((i) => ray.remote(async () => (await import('rayts')).getRuntimeContext().nodeIp)
+        .options({ placementGroup: pg, bundleIndex: i }).remote()));
+      await ray.removePlacementGroup(pg);
+      const after = await settled();
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ early, nodeIds, ips, waitedMs: Date.now() - started, after }));
+    `);
+    const pendingLine = " {'CPU': 1.0} * 4 (STRICT_SPREAD): 1+ pending placement groups";
+    let text = '';
+    const listed = await pollUntil(async () => {
+      const s = await cluster.rayts(['status', `--temp-dir=${head!.tempDir}`]);
+      text = s.stdout;
+      return text.split('\n').includes(pendingLine);
+    }, 30_000, 200);
+    expect(listed, text).toBe(true);
+    console.log(text.split('\n').filter((l) => l.includes('placement group')).join('\n'));
+    const json = await cluster.statusJson(head.tempDir);
+    expect(json.pendingDemands).toContainEqual({
+      shape: {}, count: 1, kind: 'placement_group', strategy: 'STRICT_SPREAD', infeasible: false, bundles: [{ shape: { CPU: 1 }, count: 4 }],
+    });
+    await cluster.startWorker(head, { name: 'w4', ip: '127.0.0.4', numCpus: 2 });
+    const run = await driver;
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    console.log(`ready ${r.waitedMs} ms after the wait began; bundles on ${r.ips.join(', ')}`);
+    expect(r.early).toBe(false);
+    expect(new Set(r.nodeIds).size).toBe(4);
+    expect([...r.ips].sort()).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    expect(r.after.timedOut).toBeUndefined();
+    const after = await cluster.statusJson(head.tempDir);
+    expect(after.pendingDemands).toEqual([]);
+  });
+
+  it('bad input gets clear errors; an unknown resource waits as an infeasible demand; nothing crashes', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 1);
+    const dir = makeUserProject(cluster);
+    const run = runDriver(cluster, dir, `${PRELUDE}
+      const errors = {};
+      const attempt = async (label, fn) => {
+        try { await fn(); errors[label] = 'no error'; } catch (e) { errors[label] = { cls: e.constructor.name, msg: e.message, hint: e.hint }; }
+      };
+      await attempt('negative', () => ray.placementGroup([{ CPU: -1 }]));
+      await attempt('notFinite', () => ray.placementGroup([{ CPU: Infinity }]));
+      await attempt('empty', () => ray.placementGroup([]));
+      await attempt('emptyBundle', () => ray.placementGroup([{}]));
+      await attempt('strategy', () => ray.placementGroup([{ CPU: 1 }], { strategy: 'SIDEWAYS' }));
+      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }]);
+      await pg.ready();
+      await attempt('bundleIndex', () => where.options({ placementGroup: pg, bundleIndex: 2 }));
+      await attempt('bundleIndexAtSubmit', () => ray.remote({ placementGroup: pg, bundleIndex: -2 }, () => 1).remote());
+      const inBundle = await ray.get(where.options({ placementGroup: pg, bundleIndex: 1 }).remote());
+      await ray.removePlacementGroup(pg);
+      const tpu = ray.placementGroup([{ tpu: 1 }], { name: 'needs-tpu' });
+      const tpuReady = await tpu.wait(1);
+      const byName = await ray.getPlacementGroup('needs-tpu');
+      await attempt('nameTaken', () => ray.placementGroup([{ CPU: 1 }], { name: 'needs-tpu' }).ready());
+      console.log('RESULT ' + JSON.stringify({ errors, inBundle, tpuReady, byNameId: byName.id === tpu.id, tpuId: tpu.id }));
+      // Keep the infeasible group while the test reads status, until the test leaves a file.
+      const { existsSync } = await import('node:fs');
+      const deadline = Date.now() + 60000;
+      while (!existsSync('continue') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await ray.shutdown();
+    `);
+    // The driver waits with its infeasible group; read status meanwhile.
+    const infeasibleLine = " {'tpu': 1.0} * 1 (PACK): 1+ pending placement groups (infeasible: no node has these resources)";
+    let text = '';
+    const listed = await pollUntil(async () => {
+      const s = await cluster.rayts(['status', `--temp-dir=${head!.tempDir}`]);
+      text = s.stdout;
+      return s.code === 0 && text.split('\n').includes(infeasibleLine);
+    }, 30_000, 200);
+    writeFileSync(join(dir, 'continue'), '');
+    if (!listed) await driverFailed(run, text);
+    const driver = await run;
+    expect(driver.code, driver.stderr).toBe(0);
+    const r = resultOf(driver);
+    console.log(JSON.stringify(r.errors, null, 1));
+    expect(r.errors.negative).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundle 0: CPU must be a finite amount >= 0, got -1') });
+    expect(r.errors.notFinite).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundle 0: CPU must be a finite amount') });
+    expect(r.errors.empty).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('the bundle list is empty') });
+    expect(r.errors.emptyBundle).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundle 0 is empty') });
+    expect(r.errors.strategy).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('unknown placement strategy "SIDEWAYS": use one of PACK, SPREAD, STRICT_PACK, STRICT_SPREAD') });
+    expect(r.errors.bundleIndex).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundleIndex 2 is out of range'), hint: 'use 0..1, or -1 (or leave it out) for any bundle' });
+    expect(r.errors.bundleIndexAtSubmit).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundleIndex -2 is out of range') });
+    expect(r.errors.nameTaken.msg).toContain("a placement group named 'needs-tpu' already exists");
+    expect(r.inBundle).toMatch(/^[0-9a-f]{56}$/);
+    expect(r.tpuReady).toBe(false);
+    expect(r.byNameId).toBe(true);
+    // The head and raylet survived all of it, and the driver's end removed its group (no leak: afterEach).
+    const s = await cluster.statusJson(head.tempDir);
+    expect(s.nodes.active).toHaveLength(1);
+  });
+
+  it('rayts status folds reservations into the CPU line while a group exists', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 2);
+    const dir = makeUserProject(cluster);
+    // A detached group outlives the driver that made it: one driver creates it and uses one CPU of
+    // it in a long task, the test reads status, a second driver removes it by name.
+    const holder = await runDriver(cluster, dir, `${PRELUDE}
+      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD', name: 'reserved', lifetime: 'detached' });
+      await pg.ready();
+      console.log('RESULT ' + JSON.stringify({ id: pg.id }));
+      await ray.shutdown();
+    `);
+    expect(holder.code, holder.stderr).toBe(0);
+    const runner = runDriver(cluster, dir, `${PRELUDE}
+      const pg = await ray.getPlacementGroup('reserved');
+      const busy = ray.remote(async () => { await new Promise((r) => setTimeout(r, 4000)); return 'done'; });
+      const ref = busy.options({ placementGroup: pg, bundleIndex: 0 }).remote();
+      console.log('RESULT ' + JSON.stringify({ value: await ray.get(ref) }));
+      await ray.shutdown();
+    `);
+    const foldLine = ' 1.0/4.0 CPU (1.0 used of 2.0 reserved in placement groups)';
+    let text = '';
+    const folded = await pollUntil(async () => {
+      text = (await cluster.rayts(['status', `--temp-dir=${head!.tempDir}`])).stdout;
+      return text.split('\n').includes(foldLine);
+    }, 30_000, 200);
+    if (!folded) await driverFailed(runner, text);
+    console.log(text.split('\n').filter((l) => l.includes('CPU')).join('\n'));
+    expect(text).not.toContain('_group_');
+    const json = await cluster.statusJson(head.tempDir);
+    expect(json.usage.CPU).toEqual({ used: 1, total: 4, placementGroups: { used: 1, reserved: 2 } });
+    const done = await runner;
+    expect(done.code, done.stderr).toBe(0);
+    expect(resultOf(done).value).toBe('done');
+    const remover = await runDriver(cluster, dir, `${PRELUDE}
+      await ray.removePlacementGroup(await ray.getPlacementGroup('reserved'));
+      const after = await settled();
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ after }));
+    `);
+    expect(remover.code, remover.stderr).toBe(0);
+    expect(resultOf(remover).after.timedOut).toBeUndefined();
+  });
+});
