@@ -14,7 +14,7 @@ import { ROOT, TestCluster, collect, type RunResult } from '../helpers/cluster.j
 
 const EXAMPLES = join(ROOT, 'examples');
 const DIST = join(EXAMPLES, 'dist');
-const NAMES = ['nodes', 'square', 'sum_matrix', 'anonymize_logs', 'counter', 'model_server'] as const;
+const NAMES = ['nodes', 'square', 'sum_matrix', 'anonymize_logs', 'counter', 'model_server', 'gang_workers'] as const;
 const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}\b/;
 
 /**
@@ -136,6 +136,15 @@ describe('examples/', () => {
     expect(run.stdout).toContain('served 64 requests, 0 wrong');
     expect(run.stdout).toContain('at most 4 requests in progress at once (maxConcurrency 4)');
     expect(run.stdout).toContain('model server (ok)');
+  }, 150_000);
+
+  it('gang_workers: one worker actor per bundle of a STRICT_SPREAD group; the group frees its CPUs', async () => {
+    const run = await runExample(newCluster(), 'gang_workers');
+    expect(run.stdout).toContain('placement group of 1 bundle(s) ready (STRICT_SPREAD over 1 node(s))');
+    expect(run.stdout).toMatch(/^ {2}worker 0 on 127\.0\.0\.1: 31249875000$/m);
+    expect(run.stdout).toContain('1 workers on 1 distinct node(s); total 31249875000, expected 31249875000');
+    expect(run.stdout).toContain('group removed, all CPUs free: yes');
+    expect(run.stdout).toContain('gang workers (ok)');
   }, 150_000);
 
   it('anonymize_logs: one task per CSV file, no original IP in any output', async () => {

@@ -218,7 +218,7 @@ export class ActorManager {
 
   private view(): ViewNode[] {
     return this.nodes.alive().map((n) => ({
-      nodeId: n.record.nodeId, address: formatAddress(n.record.nodeIp, n.record.rayletPort), total: n.record.resourcesTotal, available: n.available,
+      nodeId: n.record.nodeId, address: formatAddress(n.record.nodeIp, n.record.rayletPort), total: n.total, available: n.available,
     }));
   }
 

@@ -98,6 +98,9 @@ describe('NodeManager', () => {
     expect(after.alive().map((l) => l.record.nodeId)).toEqual(['stays']);
     // Availability is soft state: until the first report it is assumed to be the total.
     expect(after.get('stays')?.available).toEqual({ CPU: 4, memory: 1024 });
+    // A node loaded from the table must register again first (saying what still runs there).
+    expect(after.report('stays', { CPU: 3 }, [])).toBe('unknown');
+    expect(after.register(node('stays'))).toEqual({ ok: true, reregistered: true });
     expect(after.report('stays', { CPU: 3 }, [])).toBe('ok');
     const [record] = after.deadNodes(10);
     expect(record).toMatchObject({

@@ -6,6 +6,9 @@ import type { ActorHostServiceClient as _rayts_v1_ActorHostServiceClient, ActorH
 import type { ActorInfo as _rayts_v1_ActorInfo, ActorInfo__Output as _rayts_v1_ActorInfo__Output } from './rayts/v1/ActorInfo.js';
 import type { ActorServiceClient as _rayts_v1_ActorServiceClient, ActorServiceDefinition as _rayts_v1_ActorServiceDefinition } from './rayts/v1/ActorService.js';
 import type { ActorSpec as _rayts_v1_ActorSpec, ActorSpec__Output as _rayts_v1_ActorSpec__Output } from './rayts/v1/ActorSpec.js';
+import type { BundleSpec as _rayts_v1_BundleSpec, BundleSpec__Output as _rayts_v1_BundleSpec__Output } from './rayts/v1/BundleSpec.js';
+import type { BundlesReply as _rayts_v1_BundlesReply, BundlesReply__Output as _rayts_v1_BundlesReply__Output } from './rayts/v1/BundlesReply.js';
+import type { BundlesRequest as _rayts_v1_BundlesRequest, BundlesRequest__Output as _rayts_v1_BundlesRequest__Output } from './rayts/v1/BundlesRequest.js';
 import type { CreateActorReply as _rayts_v1_CreateActorReply, CreateActorReply__Output as _rayts_v1_CreateActorReply__Output } from './rayts/v1/CreateActorReply.js';
 import type { CreateActorRequest as _rayts_v1_CreateActorRequest, CreateActorRequest__Output as _rayts_v1_CreateActorRequest__Output } from './rayts/v1/CreateActorRequest.js';
 import type { DeleteObjectsReply as _rayts_v1_DeleteObjectsReply, DeleteObjectsReply__Output as _rayts_v1_DeleteObjectsReply__Output } from './rayts/v1/DeleteObjectsReply.js';
@@ -59,6 +62,9 @@ export interface ProtoGrpcType {
       ActorInfo: MessageTypeDefinition<_rayts_v1_ActorInfo, _rayts_v1_ActorInfo__Output>
       ActorService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_ActorServiceClient> & { service: _rayts_v1_ActorServiceDefinition }
       ActorSpec: MessageTypeDefinition<_rayts_v1_ActorSpec, _rayts_v1_ActorSpec__Output>
+      BundleSpec: MessageTypeDefinition<_rayts_v1_BundleSpec, _rayts_v1_BundleSpec__Output>
+      BundlesReply: MessageTypeDefinition<_rayts_v1_BundlesReply, _rayts_v1_BundlesReply__Output>
+      BundlesRequest: MessageTypeDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesRequest__Output>
       CreateActorReply: MessageTypeDefinition<_rayts_v1_CreateActorReply, _rayts_v1_CreateActorReply__Output>
       CreateActorRequest: MessageTypeDefinition<_rayts_v1_CreateActorRequest, _rayts_v1_CreateActorRequest__Output>
       DeleteObjectsReply: MessageTypeDefinition<_rayts_v1_DeleteObjectsReply, _rayts_v1_DeleteObjectsReply__Output>
