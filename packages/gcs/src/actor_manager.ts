@@ -152,6 +152,14 @@ export class ActorManager {
         this.onDeath(a, 'WORKER_DIED', 'its worker exited while the head was out of contact with its node');
       }
     }
+    // Workers of actors the head holds dead (killed while it could not reach the node) must go.
+    const live = this.nodes.get(nodeId);
+    for (const actorId of liveActorIds) {
+      const a = this.actors.get(actorId);
+      if (live && !this.creating.has(actorId) && (!a || a.state === 'DEAD' || a.nodeId !== nodeId)) {
+        this.killWorker({ nodeId, nodeIp: live.record.nodeIp, rayletPort: live.record.rayletPort }, actorId, 'the head holds this actor dead');
+      }
+    }
     const liveJobs = new Set(liveJobIds);
     for (const jobId of this.jobs.runningOnNode(nodeId)) {
       if (liveJobs.has(jobId)) continue;
