@@ -108,20 +108,26 @@ export class ObjectManager {
     return deleted;
   }
 
-  /** Deletes objects wherever their primary copy is (here or on the node that made them). */
+  /** The other alive nodes' raylet addresses (set by the raylet from its cluster view). */
+  otherNodes: () => string[] = () => [];
+
+  /**
+   * Deletes objects everywhere: the primary copy (here or on the node that made it) and the secondary
+   * copies other nodes pulled (any node may hold one, so every alive node is told).
+   */
   async delete(objects: { objectId: string; nodeId: string }[]): Promise<void> {
-    const byNode = new Map<string, string[]>();
-    for (const o of objects) byNode.set(o.nodeId || this.nodeId, [...(byNode.get(o.nodeId || this.nodeId) ?? []), o.objectId]);
-    for (const [node, ids] of byNode) {
-      // Secondary copies here go too.
-      this.deleteLocal(ids);
-      if (node === this.nodeId) continue;
-      const address = this.addressOf(node);
-      if (!address) continue;
-      const client = new RayletClient(address, this.clientOptions);
-      await client.deleteObjects(ids).catch((err: Error) => this.logger.warn('remote delete failed', { node, error: err.message }));
-      client.close();
+    const ids = objects.map((o) => o.objectId);
+    this.deleteLocal(ids);
+    const targets = new Set(this.otherNodes());
+    for (const o of objects) {
+      const address = o.nodeId && o.nodeId !== this.nodeId ? this.addressOf(o.nodeId) : undefined;
+      if (address) targets.add(address);
     }
+    await Promise.all([...targets].map(async (address) => {
+      const client = new RayletClient(address, this.clientOptions);
+      await client.deleteObjects(ids).catch((err: Error) => this.logger.warn('remote delete failed', { address, error: err.message }));
+      client.close();
+    }));
   }
 
   private pull(objectId: string, fromNode: string): Promise<void> {
@@ -144,30 +150,41 @@ export class ObjectManager {
     // Chunks arrive in order; the store allocates on the first one (its total_size).
     const pending: Array<{ offset: number; data: Buffer }> = [];
     let creating: Promise<void> | undefined;
+    // A create that fails (the store is full) must not become an unhandled rejection while the
+    // stream still runs: it is kept and thrown, as itself, once the stream ended.
+    let createError: Error | undefined;
     try {
       await client.pullObject(objectId, (chunk) => {
         if (!creating) {
           total = chunk.totalSize;
-          creating = this.store.create(objectId, total, { primary: false }).then((c) => {
+          creating = this.withSpace(this.store.create(objectId, total, { primary: false })).then((c) => {
             view = c.view;
             for (const p of pending.splice(0)) view.set(p.data, p.offset);
+          }, (err: Error) => {
+            createError = err;
+            pending.length = 0;
           });
         }
         if (view) view.set(chunk.data, chunk.offset);
-        else pending.push({ offset: chunk.offset, data: chunk.data });
+        else if (!createError) pending.push({ offset: chunk.offset, data: chunk.data });
         received += chunk.data.length;
       });
       await creating;
-      if (!view || received !== total) throw new Error(`pull of ${objectId} ended after ${received} of ${total} bytes`);
-      this.store.seal(objectId);
-      const ms = performance.now() - started;
-      this.logger.debug('pulled object', { objectId, bytes: total, ms: Math.round(ms), from: fromNode, MiBps: Math.round(total / 1048576 / (ms / 1000)) });
     } catch (err) {
+      await creating;
       if (view) this.store.delete(objectId);
       throw Object.assign(new Error(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`), { code: ObjectLostErrorCode });
     } finally {
       client.close();
     }
+    if (createError) throw createError;
+    if (!view || received !== total) {
+      this.store.delete(objectId);
+      throw Object.assign(new Error(`pull of ${objectId} from ${address} ended after ${received} of ${total} bytes`), { code: ObjectLostErrorCode });
+    }
+    this.store.seal(objectId);
+    const ms = performance.now() - started;
+    this.logger.debug('pulled object', { objectId, bytes: total, ms: Math.round(ms), from: fromNode, MiBps: Math.round(total / 1048576 / (ms / 1000)) });
   }
 
   /** Serves PullObject: pins, streams the bytes in chunks, releases. */

@@ -262,6 +262,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   routerRef.current = router;
   const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), clientOptions, logger);
   objectsRef.current = objects;
+  objects.otherNodes = () => router.otherAddresses();
   objects.requestGc = () => { for (const c of local.clients.values()) c.conn.send({ type: 'gc' }); };
   async function handleObjectRequest(client: LocalClient, m: Extract<ClientMessage, { reqId: number }>): Promise<void> {
     try {

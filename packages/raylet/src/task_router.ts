@@ -107,6 +107,11 @@ export class TaskRouter {
     t!.deliver({ taskId, attempt: t!.spec.attempt, returnId: t!.spec.returnId, nodeId: this.nodeId, failure: { type: 'CANCELLED', message: 'cancelled while no node could run it' } });
   }
 
+  /** The raylet addresses of the other alive nodes. */
+  otherAddresses(): string[] {
+    return this.view.map((n) => n.address);
+  }
+
   /** The raylet address of an alive node (from the cluster view). */
   addressOf(nodeId: string): string | undefined {
     if (nodeId === this.nodeId) return this.localAddress;
