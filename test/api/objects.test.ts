@@ -190,3 +190,39 @@ describe('objects in the shared-memory store', () => {
     expect(ips[1]).not.toBe(firstIp);
   });
 });
+
+describe('pulls into a full store', () => {
+  it('a pull that finds no room gives ObjectStoreFullError to the reader; the raylet keeps serving', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200', RAYTS_OBJECT_STORE_FULL_TIMEOUT_MS: '500' });
+    const head = await cluster.startHead({ numCpus: 1, args: ['--object-store-memory=200MiB'] });
+    const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1, args: ['--object-store-memory=100MiB'] });
+    await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `
+      import * as ray from 'rayts';
+      await ray.init({ address: ${JSON.stringify(head.gcsAddress)} });
+      const w2 = (await ray.nodes()).find((n) => n.Alive && n.NodeManagerAddress === '127.0.0.2').NodeID;
+      const on2 = { scheduling: { nodeId: w2, soft: false } };
+      // An actor on the second node holds 80 MiB of its store (a value it read, pinned while it lives).
+      const Holder = ray.remote(class Holder {
+        async hold(mib) { const ray = await import('rayts'); this.ref = await ray.put(new Uint8Array(mib * 1024 * 1024)); this.value = await ray.get(this.ref); return this.value.length; }
+      });
+      const holder = Holder.options(on2).remote();
+      await ray.get(holder.hold.remote(80));
+      const big = await ray.put(new Uint8Array(60 * 1024 * 1024).fill(9));
+      const read = ray.remote((b) => b.length).options(on2);
+      let error;
+      try { await ray.get(read.remote(big)); error = 'no error'; } catch (e) { error = { name: e.name, message: e.message, causeName: e.cause?.name }; }
+      const small = await ray.get(read.remote(await ray.put(new Uint8Array(200 * 1024).fill(1))));
+      await ray.kill(holder);
+      await ray.shutdown();
+      console.log('RESULT ' + JSON.stringify({ error, small }));
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    expect(JSON.stringify(r.error)).toContain('ObjectStoreFullError');
+    expect(r.small).toBe(200 * 1024);
+    expect(alive(w2.rayletPid)).toBe(true);
+    expect(readFileSync(join(w2.sessionDir, 'logs', 'raylet.err'), 'utf8')).not.toContain('ObjectStoreFullError');
+  });
+});
