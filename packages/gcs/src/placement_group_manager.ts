@@ -243,6 +243,11 @@ export class PlacementGroupManager {
     g.infeasible = infeasible;
   }
 
+  /** A one-node reservation failed: nothing is held there; try again later. */
+  private backOffAfter(g: PlacementGroup, reason: string): void {
+    if (!isRemoved(g)) this.backOff(g, reason, false);
+  }
+
   private async tryPlace(g: PlacementGroup): Promise<void> {
     g.placing = true;
     try {
@@ -280,12 +285,18 @@ export class PlacementGroupManager {
       if (g.state === 'PREPARED') g.state = stateBefore;
       if (!isRemoved(g)) this.backOff(g, reason, false);
     };
-    const prepared = await this.phase('PrepareBundles', moving);
-    if (prepared !== true || isRemoved(g)) return undo(prepared === true ? 'removed' : prepared);
-    // No version bump: waiters care about CREATED, and each bump costs every waiter a round trip.
-    g.state = 'PREPARED';
-    const committed = await this.phase('CommitBundles', moving);
-    if (committed !== true || isRemoved(g)) return undo(committed === true ? 'removed' : committed);
+    if (moving.size === 1) {
+      // One node: its raylet prepares and commits in one call, which is atomic there.
+      const reserved = await this.phase('ReserveBundles', moving);
+      if (reserved !== true || isRemoved(g)) return reserved === true ? undo('removed') : this.backOffAfter(g, reserved);
+    } else {
+      const prepared = await this.phase('PrepareBundles', moving);
+      if (prepared !== true || isRemoved(g)) return undo(prepared === true ? 'removed' : prepared);
+      // No version bump: waiters care about CREATED, and each bump costs every waiter a round trip.
+      g.state = 'PREPARED';
+      const committed = await this.phase('CommitBundles', moving);
+      if (committed !== true || isRemoved(g)) return undo(committed === true ? 'removed' : committed);
+    }
     placement.nodeIds.forEach((nodeId, i) => { g.bundles[i]!.nodeId = this.nodes.get(nodeId) ? nodeId : undefined; });
     // A node that died while we committed sends its bundles back to placement.
     g.state = g.bundles.every((b) => b.nodeId) ? 'CREATED' : 'RESCHEDULING';

@@ -9,6 +9,9 @@ import { NameTakenError, type PlacementGroup, type PlacementGroupManager } from 
 /** Longest a GetPlacementGroup long poll is held open. */
 const MAX_WAIT_MS = 60_000;
 
+/** How long a create call waits for the group to be placed before it answers with PENDING. */
+const CREATE_REPLY_WAIT_MS = 200;
+
 export function toPlacementGroupInfo(g: PlacementGroup): PlacementGroupInfo__Output {
   return {
     placementGroupId: g.placementGroupId, name: g.name, strategy: g.strategy, state: g.state, jobId: g.jobId, detached: g.detached,
@@ -19,7 +22,7 @@ export function toPlacementGroupInfo(g: PlacementGroup): PlacementGroupInfo__Out
 
 export function addPlacementGroupService(server: grpc.Server, manager: PlacementGroupManager, logger: Logger): void {
   server.addService(raytsProto().PlacementGroupService.service, {
-    CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', (req) => {
+    CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', async (req) => {
       const id = req.placementGroupId || newPlacementGroupId();
       require(isHexId(id, PLACEMENT_GROUP_ID_BYTES), `placement_group_id must be ${PLACEMENT_GROUP_ID_BYTES * 2} hex characters`);
       const bundles: ResourceMap[] = req.bundles.map((b: { resources: Record<string, number | string> }) => Object.fromEntries(Object.entries(b.resources).map(([k, v]) => [k, Number(v)])));
@@ -30,7 +33,10 @@ export function addPlacementGroupService(server: grpc.Server, manager: Placement
         const group = manager.create({
           placementGroupId: id, name: req.name, strategy: req.strategy as PlacementStrategy, bundles, jobId: req.jobId.slice(0, 64), detached: req.detached,
         });
-        return { group: toPlacementGroupInfo(group) };
+        // Most groups fit at once: answering when placed (or after a short wait) spares the caller's
+        // ready() a round trip.
+        const placed = group.state === 'CREATED' ? group : await manager.waitForVersion(id, '', group.version + 1, CREATE_REPLY_WAIT_MS);
+        return { group: toPlacementGroupInfo(placed ?? group) };
       } catch (err) {
         if (err instanceof NameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
         throw err;

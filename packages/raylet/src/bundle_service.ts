@@ -28,6 +28,13 @@ export function bundleHandlers(nodeId: string, reservations: () => BundleReserva
   return {
     PrepareBundles: handler('PrepareBundles', (r, b) => r.prepare(b)),
     CommitBundles: handler('CommitBundles', (r, b) => r.commit(b)),
+    ReserveBundles: handler('ReserveBundles', (r, b) => {
+      const prepared = r.prepare(b);
+      if (!prepared.success) return prepared;
+      const committed = r.commit(b);
+      if (!committed.success) r.cancel(b);
+      return committed;
+    }),
     CancelBundles: handler('CancelBundles', (r, b) => r.cancel(b)),
     ReturnBundles: handler('ReturnBundles', (r, b) => r.return(b)),
   };

@@ -15,7 +15,7 @@ import type { BundleSpec } from '../generated/rayts/v1/BundleSpec.js';
 import type { BundlesReply__Output } from '../generated/rayts/v1/BundlesReply.js';
 
 /** The four steps of a bundle reservation, as the raylet service names them. */
-export type BundleOperation = 'PrepareBundles' | 'CommitBundles' | 'CancelBundles' | 'ReturnBundles';
+export type BundleOperation = 'PrepareBundles' | 'CommitBundles' | 'ReserveBundles' | 'CancelBundles' | 'ReturnBundles';
 
 export class RayletClient {
   private readonly client: RayletServiceClient;

@@ -120,6 +120,15 @@ export interface RayletServiceClient extends grpc.Client {
   pullObject(argument: _rayts_v1_PullObjectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   pullObject(argument: _rayts_v1_PullObjectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_ObjectChunk__Output>;
   
+  ReserveBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReserveBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReserveBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  ReserveBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  reserveBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  reserveBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  reserveBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  reserveBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
+  
   ReturnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
   ReturnBundles(argument: _rayts_v1_BundlesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
   ReturnBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
@@ -159,6 +168,8 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
   
   PullObject: grpc.handleServerStreamingCall<_rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk>;
   
+  ReserveBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
+  
   ReturnBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
   
   StreamLog: grpc.handleServerStreamingCall<_rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk>;
@@ -177,6 +188,7 @@ export interface RayletServiceDefinition extends grpc.ServiceDefinition {
   PrepareBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   PublishLogs: MethodDefinition<_rayts_v1_PublishLogsRequest, _rayts_v1_PublishLogsReply, _rayts_v1_PublishLogsRequest__Output, _rayts_v1_PublishLogsReply__Output>
   PullObject: MethodDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_ObjectChunk, _rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk__Output>
+  ReserveBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   ReturnBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>
 }
