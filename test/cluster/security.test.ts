@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -120,5 +121,52 @@ describe('security', () => {
     const logFiles = [head, w2].flatMap((n) => filesUnder(join(n.sessionDir, 'logs')));
     expect(logFiles.length).toBeGreaterThan(6);
     for (const file of logFiles) expect(readFileSync(file, 'utf8'), file).not.toContain(token);
+  });
+});
+
+/** Sends one request on a raylet's object-transfer side channel and returns the reply's status and text. */
+function sideChannel(port: number, request: Buffer): Promise<{ status: number; text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(request));
+    let reply = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => { reply = Buffer.concat([reply, d]); });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (reply.length < 5) return resolve({ status: -1, text: '', closed: true });
+      resolve({ status: reply.readUInt8(0), text: reply.subarray(5, 5 + reply.readUInt32LE(1)).toString('utf8'), closed: true });
+    });
+  });
+}
+
+function transferRequest(body: unknown): Buffer {
+  const json = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length, 0);
+  return Buffer.concat([Buffer.from('RAYTSOB1'), length, json]);
+}
+
+describe('object-transfer side channel', () => {
+  it('refuses requests without the cluster token, rejects garbage, and the raylet keeps serving', async () => {
+    cluster = new TestCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
+    const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();
+    const objectId = '0'.repeat(56);
+    const noToken = await sideChannel(raylet.port, transferRequest({ objectId }));
+    expect(noToken).toMatchObject({ status: 2, text: 'missing or wrong cluster token' });
+    const wrong = await sideChannel(raylet.port, transferRequest({ token: 'x'.repeat(token.length), objectId }));
+    expect(wrong.status).toBe(2);
+    const missing = await sideChannel(raylet.port, transferRequest({ token, objectId }));
+    expect(missing.status).toBe(1);
+    expect(missing.text).toContain('is not on this node');
+    // Not JSON, and an oversized length: the connection is dropped without an answer.
+    expect((await sideChannel(raylet.port, transferRequest('{not json'))).status).toBe(-1);
+    const huge = Buffer.concat([Buffer.from('RAYTSOB1'), Buffer.from([0xff, 0xff, 0xff, 0x7f])]);
+    expect((await sideChannel(raylet.port, huge)).status).toBe(-1);
+    const log = readFileSync(join(head.sessionDir, 'logs', 'raylet.log'), 'utf8');
+    expect(log).toContain('refused an object transfer without the cluster token');
+    expect(log).not.toContain(token);
+    const status = await cluster.statusJson(head.tempDir);
+    expect(status.nodes.active).toHaveLength(1);
   });
 });

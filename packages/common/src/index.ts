@@ -13,6 +13,7 @@ export * from './grpc/tls.js';
 export * from './grpc/proto.js';
 export * from './grpc/client.js';
 export * from './grpc/server.js';
+export * from './grpc/shared_port.js';
 export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';
 export * from './grpc/actor_clients.js';

@@ -210,6 +210,10 @@ static napi_value AdviceConstants(napi_env env) {
   ADV(MADV_SEQUENTIAL)
   ADV(MADV_WILLNEED)
   ADV(MADV_DONTNEED)
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; older glibc headers lack the name */
+#endif
+  ADV(MADV_POPULATE_READ)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older glibc headers lack the name */
 #endif

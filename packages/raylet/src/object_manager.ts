@@ -5,12 +5,25 @@
  * object at a time), and deletes routed to the node holding the primary copy.
  */
 import { RayletClient, formatBytes, type ClientOptions, type Logger } from '@rayts/common';
-import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
+import { SpilledObjectLostError, adviceConstants, type ObjectStore } from '@rayts/object-store';
+import { fetchObject, ObjectTransferError, type ServedObject } from './object_transfer.js';
 
 /** `code` of errors meaning the object is gone (the owner turns them into ObjectLostError). */
 export const ObjectLostErrorCode = 'OBJECT_LOST';
 
 export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Maps a large range of this raylet's arena in with one madvise: the pages exist (tmpfs, reserved
+ * or written by another process) but not yet in this process's page table, and one fault per 4 KiB
+ * page costs more than the copy. Older kernels: plain faults.
+ */
+function populate(store: ObjectStore, offset: number, size: number, advice: 'MADV_POPULATE_READ' | 'MADV_POPULATE_WRITE'): void {
+  const value = adviceConstants()[advice];
+  if (size < POPULATE_MIN_BYTES || value === undefined) return;
+  try { store.arena.advise(offset, size, value); } catch { /* not supported here */ }
+}
+const POPULATE_MIN_BYTES = 4 * 1024 * 1024;
 
 export interface ObjectLocation {
   offset: number;
@@ -139,9 +152,21 @@ export class ObjectManager {
     return p;
   }
 
+  /** Set when pulls may use the raylets' raw side channel (clusters without TLS): the cluster token. */
+  sideChannelToken?: string;
+
+  /** Pins an object for a transfer to another node; undefined when it is not here. */
+  async pinForTransfer(objectId: string): Promise<ServedObject | undefined> {
+    const pinned = await this.store.get(objectId).catch(() => undefined);
+    if (!pinned) return undefined;
+    populate(this.store, pinned.offset, pinned.size, 'MADV_POPULATE_READ');
+    return { view: pinned.view, release: () => this.store.release(objectId) };
+  }
+
   private async doPull(objectId: string, fromNode: string): Promise<void> {
     const address = this.addressOf(fromNode);
     if (!address) throw Object.assign(new Error(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`), { code: ObjectLostErrorCode });
+    if (this.sideChannelToken) return this.pullRaw(objectId, fromNode, address, this.sideChannelToken);
     const client = new RayletClient(address, this.clientOptions);
     const started = performance.now();
     let view: Uint8Array | undefined;
@@ -185,6 +210,28 @@ export class ObjectManager {
     this.store.seal(objectId);
     const ms = performance.now() - started;
     this.logger.debug('pulled object', { objectId, bytes: total, ms: Math.round(ms), from: fromNode, MiBps: Math.round(total / 1048576 / (ms / 1000)) });
+  }
+
+  /** A pull over the side channel: the holder writes from its arena, this raylet copies into its own. */
+  private async pullRaw(objectId: string, fromNode: string, address: string, token: string): Promise<void> {
+    const started = performance.now();
+    let created = false;
+    let size = 0;
+    try {
+      size = await fetchObject(address, token, objectId, async (total) => {
+        const c = await this.withSpace(this.store.create(objectId, total, { primary: false }));
+        created = true;
+        populate(this.store, c.offset, total, 'MADV_POPULATE_WRITE');
+        return c.view;
+      });
+    } catch (err) {
+      if (created) this.store.delete(objectId);
+      if (!(err instanceof ObjectTransferError)) throw err; // the store's own error (full, out of disk)
+      throw Object.assign(new Error(`could not pull object ${objectId} from ${address}: ${err.message}`), { code: ObjectLostErrorCode });
+    }
+    this.store.seal(objectId);
+    const ms = performance.now() - started;
+    this.logger.debug('pulled object', { objectId, bytes: size, ms: Math.round(ms), from: fromNode, MiBps: Math.round(size / 1048576 / (ms / 1000)) });
   }
 
   /** Serves PullObject: pins, streams the bytes in chunks, releases. */

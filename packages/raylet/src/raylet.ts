@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
-  ActorHostClient, bindServer, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RpcError, raytsProto, serverStream, unary,
+  ActorHostClient, bindSharedPort, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RpcError, raytsProto, serverStream, unary,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
 import { detectResources, type ResourceFlags } from './resources_detect.js';
@@ -17,6 +17,7 @@ import { ObjectStore, Arena } from '@rayts/object-store';
 import { prefaultInBackground } from './prefault.js';
 import { specFromProto, specToProto, outcomeToProto, outcomeFromProto, ownedToProto, ownedFromProto } from './task_proto.js';
 import { ActorWorkers } from './actor_workers.js';
+import { OBJECT_TRANSFER_MAGIC, serveObjectTransfer } from './object_transfer.js';
 import type { ClientMessage, TaskOutcome } from './scheduler_types.js';
 import { BundleReservations } from './bundle_reservations.js';
 import { bundleHandlers } from './bundle_service.js';
@@ -144,7 +145,10 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
       return outcomeToProto({ ...outcome, nodeId: outcome.nodeId || nodeId });
     }),
   });
-  const port = await bindServer(server, options.nodeIp, options.port, options.tls, 'raylet');
+  // One port: gRPC, and the side channel for bulk object transfer (not with TLS: pulls stay on gRPC).
+  const sharedPort = await bindSharedPort(server, options.nodeIp, options.port, options.tls, 'raylet', OBJECT_TRANSFER_MAGIC,
+    (socket) => serveObjectTransfer(socket, options.token, (id) => objectsRef.current!.pinForTransfer(id), logger));
+  const port = sharedPort.port;
   const address = formatAddress(options.nodeIp, port);
 
   const cpus = Math.ceil(detected.resources.CPU ?? 0);
@@ -263,6 +267,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), clientOptions, logger);
   objectsRef.current = objects;
   objects.otherNodes = () => router.otherAddresses();
+  if (!options.tls) objects.sideChannelToken = options.token;
   objects.requestGc = () => { for (const c of local.clients.values()) c.conn.send({ type: 'gc' }); };
   async function handleObjectRequest(client: LocalClient, m: Extract<ClientMessage, { reqId: number }>): Promise<void> {
     try {
@@ -326,6 +331,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     for (const c of actorHosts.values()) c.close();
     gcsActors.close();
     await pool.stop();
+    sharedPort.close();
     server.forceShutdown();
     await store.close?.();
     gcs.close();
@@ -350,6 +356,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   try {
     await connection.register();
   } catch (err) {
+    sharedPort.close();
     server.forceShutdown();
     gcs.close();
     throw err;
