@@ -133,8 +133,14 @@ export class CoreWorker {
   /** Values read from the store keep their object pinned until they are garbage collected. */
   private readonly pinRegistry = new FinalizationRegistry<string>((id) => {
     this.countDown(this.pinnedValues, id);
-    this.send({ type: 'objRelease', reqId: 0, objectIds: [id] } as ClientMessage);
+    // The raylet holds one pin per object for this process, released when its last value goes.
+    if (!this.pinnedValues.has(id)) {
+      this.pinnedAt.delete(id);
+      this.send({ type: 'objRelease', reqId: 0, objectIds: [id] } as ClientMessage);
+    }
   });
+  /** Where objects this process holds a pin on live in the arena: a second get needs no raylet call. */
+  private readonly pinnedAt = new Map<string, { offset: number; size: number }>();
   /** For `rayts memory`: values read from the store still alive, refs used by tasks in flight, refs inside objects. */
   private readonly pinnedValues = new Map<string, number>();
   private readonly pendingArgs = new Map<string, number>();
@@ -463,14 +469,21 @@ export class CoreWorker {
 
   /** Reads an object from this node's store (pulled first if it lives elsewhere), without copying it. */
   async readPlasma(objectId: string, nodeId: string): Promise<unknown> {
-    const got = await this.request({ type: 'objGet', objectId, nodeId, size: 0 });
-    if (!got.ok) throw rayletError(got, `reading object ${objectId}`);
-    const value = decodeInPlace(this.attachArena().view(got.offset!, got.size!));
+    let at = this.pinnedAt.get(objectId);
+    const pinnedHere = !!at;
+    if (!at) {
+      const got = await this.request({ type: 'objGet', objectId, nodeId, size: 0 });
+      if (!got.ok) throw rayletError(got, `reading object ${objectId}`);
+      at = { offset: got.offset!, size: got.size! };
+    }
+    const value = decodeInPlace(this.attachArena().view(at.offset, at.size));
     if (typeof value === 'object' && value !== null) {
       this.pinRegistry.register(value, objectId);
       this.pinnedValues.set(objectId, (this.pinnedValues.get(objectId) ?? 0) + 1);
+      this.pinnedAt.set(objectId, at);
+    } else if (!pinnedHere) {
+      this.send({ type: 'objRelease', reqId: 0, objectIds: [objectId] } as ClientMessage);
     }
-    else this.send({ type: 'objRelease', reqId: 0, objectIds: [objectId] } as ClientMessage);
     return value;
   }
 
