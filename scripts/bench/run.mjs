@@ -16,7 +16,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import {
-  section, installExitHandlers, tryGc, fmtNum, fmtMs, fmtRatio, textTable, mdTable, MiB, GiB,
+  section, installExitHandlers, tryGc, fmtNum, fmtMs, fmtRatio, textTable, mdTable, MiB, GiB, median,
 } from './lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -40,9 +40,9 @@ const docPath = flag('--no-doc') ? undefined : option('--out') ? resolve(option(
 
 const cfg = quick
   ? { syncSeconds: 0.5, asyncTasks: 1000, payloadBytes: 16 * MiB, copyReps: 2, slowCopyReps: 1, processPayloadBytes: 4 * MiB,
-      bullmqAsyncTasks: 1000, bullmqPayloadBytes: 16 * MiB, bullmqConcurrency: 64, bigBytes: 256 * MiB, bigStoreBytes: GiB }
+      bullmqAsyncTasks: 1000, bullmqPayloadBytes: 16 * MiB, bullmqConcurrency: 64, bigBytes: 256 * MiB, bigStoreBytes: GiB, interNodeMiB: 256 }
   : { syncSeconds: 3, asyncTasks: 10_000, payloadBytes: 100 * MiB, copyReps: 3, slowCopyReps: 1, processPayloadBytes: 100 * MiB,
-      bullmqAsyncTasks: 10_000, bullmqPayloadBytes: 100 * MiB, bullmqConcurrency: 64, bigBytes: GiB, bigStoreBytes: 3 * GiB };
+      bullmqAsyncTasks: 10_000, bullmqPayloadBytes: 100 * MiB, bullmqConcurrency: 64, bigBytes: GiB, bigStoreBytes: 3 * GiB, interNodeMiB: 1024 };
 cfg.apiPath = apiPath;
 
 if (wanted('rayts') || wanted('rayts-big')) {
@@ -145,7 +145,7 @@ const PEERS = ['piscina@^5.3.2', 'workerpool@^10.0.3', 'bullmq@^6.7.0', 'ioredis
 {
   const { createRequire } = await import('node:module');
   const req = createRequire(join(root, 'package.json'));
-  const missing = PEERS.filter((p) => { try { req.resolve(`${p.slice(0, p.lastIndexOf('@'))}/package.json`); return false; } catch { return true; } });
+  const missing = PEERS.filter((p) => { try { req.resolve(p.slice(0, p.lastIndexOf('@'))); return false; } catch { return true; } });
   if (missing.length > 0) {
     console.error(`the peer benchmarks need packages that are not installed: ${missing.join(' ')}\n` +
       `install them for this run (not saved to package.json): npm install --no-save ${PEERS.join(' ')}`);
@@ -153,6 +153,16 @@ const PEERS = ['piscina@^5.3.2', 'workerpool@^10.0.3', 'bullmq@^6.7.0', 'ioredis
   }
 }
 const limits = await import('./peers/limits.mjs');
+
+/** scripts/bench/inter_node.mjs (its own two-node cluster): MiB/s of each run and of the bare gRPC stream. */
+async function benchInterNode(c) {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, [join(root, 'scripts/bench/inter_node.mjs'), String(c.interNodeMiB), '3'], { encoding: 'utf8', timeout: 280_000 });
+  const rates = (line) => [...(out.split('\n').find((l) => l.startsWith(line)) ?? '').split(':')[1]?.matchAll(/(\d+) MiB\/s/g) ?? []].map((m) => Number(m[1]));
+  const runs = rates('inter-node transfer');
+  if (runs.length === 0) throw new Error(`inter_node.mjs printed no figures:\n${out}`);
+  return { runs, mibPerSec: median(runs), grpcRuns: rates('bare gRPC stream'), grpcMibPerSec: median(rates('bare gRPC stream')) };
+}
 const raytsPeer = await import('./peers/rayts.mjs');
 const piscinaPeer = await import('./peers/piscina.mjs');
 const workerpoolPeer = await import('./peers/workerpool.mjs');
@@ -163,6 +173,7 @@ await run('limits', 'ipc', 'limits: fork IPC', limits.benchIpc, 120);
 await run('limits', 'grpc', 'limits: grpc-js unary', limits.benchGrpc, 120);
 await run('rayts', 'rayts', 'rayts', raytsPeer.benchRayts, 900);
 await run('rayts-big', 'rayts-big', `rayts: get of a ${cfg.bigBytes / MiB} MiB put`, raytsPeer.benchRaytsBigGet, 300);
+await run('inter-node', 'inter-node', `rayts: ${cfg.interNodeMiB} MiB between two nodes`, benchInterNode, 300);
 await run('piscina', 'piscina', 'piscina, 2 threads', piscinaPeer.benchPiscina, 300);
 await run('workerpool-threads', 'workerpool-threads', 'workerpool, 2 threads', workerpoolPeer.benchWorkerpoolThreads, 300);
 await run('workerpool-processes', 'workerpool-processes', 'workerpool, 2 processes', workerpoolPeer.benchWorkerpoolProcesses, 900);
@@ -251,6 +262,9 @@ const targets = [];
   const gr = b && m ? b.firstGetMs / m.ms : undefined;
   row(`same-node get of ${sizeLabel(cfg.bigBytes)} < 1 % of a ${sizeLabel(cfg.bigBytes)} memcpy`, gr === undefined ? '—' : `${fmtMs(b.firstGetMs)} vs ${fmtMs(m.ms)} = ${(gr * 100).toFixed(2)} %`, gr && 0.01 / gr,
     b && m ? `${b.isCopyOfDriverArray ? 'get returned the driver\'s own array, not a store view; ' : ''}repeated gets of the same ref: ${fmtMs(b.getMs)} = ${((b.getMs / m.ms) * 100).toFixed(2)} %` : '');
+  const inter = v('inter-node');
+  row(`inter-node transfer of ${cfg.interNodeMiB} MiB ≥ 800 MiB/s`, inter ? `${fmtNum(inter.mibPerSec)} MiB/s (median of ${inter.runs.join(', ')})` : failed('inter-node'), inter && inter.mibPerSec / 800,
+    inter ? `the bare grpc-js stream of the same bytes (rayts's options, no store): ${fmtNum(inter.grpcMibPerSec)} MiB/s` : '');
 }
 const targetHeader = ['Target', 'Measured', 'Measured ÷ target (≥ 1× = met)', 'Status', 'Note'];
 
