@@ -389,8 +389,13 @@ export class PlacementGroupManager {
     this.kick();
   }
 
+  private removalsSinceForget = 0;
+
   /** Drops removed groups the table pruned, so memory stays bounded too. */
   private forgetRemoved(): void {
+    // In batches, like the table's prune: a scan per removal would cost O(groups) each.
+    if (++this.removalsSinceForget < 100) return;
+    this.removalsSinceForget = 0;
     const removed = [...this.groups.values()].filter((g) => g.state === 'REMOVED');
     const excess = removed.length - this.config.removedPlacementGroupsKept;
     if (excess <= 0) return;

@@ -23,6 +23,9 @@ interface BundleRow {
   placement_group_id: string; bundle_index: number; resources: string; node_id: string | null;
 }
 
+/** Removals between two prunes of the removed groups kept. */
+const PRUNE_EVERY = 100;
+
 export class PlacementGroupTable {
   private readonly insertGroup;
   private readonly insertBundle;
@@ -71,10 +74,14 @@ export class PlacementGroupTable {
     })();
   }
 
+  private removedSincePrune = 0;
+
+  /** Marks a group removed; the oldest removed ones beyond `removedKept` are pruned in batches (a prune scans them all). */
   remove(placementGroupId: string, atMs: number): void {
-    this.db.transaction(() => {
-      this.markRemoved.run(atMs, placementGroupId);
+    this.markRemoved.run(atMs, placementGroupId);
+    if (++this.removedSincePrune >= PRUNE_EVERY) {
+      this.removedSincePrune = 0;
       this.prune.run(this.removedKept);
-    })();
+    }
   }
 }
