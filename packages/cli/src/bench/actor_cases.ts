@@ -62,31 +62,26 @@ async function withActors<T>(handles: ray.ActorHandle<unknown>[], body: () => Pr
   }
 }
 
+type SmallValueHandle = { smallValue: { remote(): ray.ObjectRef<unknown> } } & ray.ActorHandle<unknown>;
+
+/** A case on one fresh actor: `body` is timed against it, the actor is killed after. */
+function oneActor<H extends SmallValueHandle>(name: string, make: () => H, body: (a: H) => Promise<unknown>, multiplier: number): BenchCase {
+  return {
+    name,
+    async run(o) {
+      const a = make();
+      await ready([a]);
+      return withActors([a], () => timeit(name, () => body(a), multiplier, o));
+    },
+  };
+}
+
+const thousand = <T>(call: (i: number) => ray.ObjectRef<T>) => ray.get(Array.from({ length: 1000 }, (_, i) => call(i)));
+
 export const ACTOR_CASES: BenchCase[] = [
-  {
-    name: '1_1_actor_calls_sync',
-    async run(o) {
-      const a = Actor.remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_actor_calls_sync', () => ray.get(a.smallValue.remote()), 1, o));
-    },
-  },
-  {
-    name: '1_1_actor_calls_async',
-    async run(o) {
-      const a = Actor.remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_actor_calls_async', () => ray.get(Array.from({ length: 1000 }, () => a.smallValue.remote())), 1000, o));
-    },
-  },
-  {
-    name: '1_1_actor_calls_concurrent',
-    async run(o) {
-      const a = Actor.options({ maxConcurrency: 16 }).remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_actor_calls_concurrent', () => ray.get(Array.from({ length: 1000 }, () => a.smallValue.remote())), 1000, o));
-    },
-  },
+  oneActor('1_1_actor_calls_sync', () => Actor.remote(), (a) => ray.get(a.smallValue.remote()), 1),
+  oneActor('1_1_actor_calls_async', () => Actor.remote(), (a) => thousand(() => a.smallValue.remote()), 1000),
+  oneActor('1_1_actor_calls_concurrent', () => Actor.options({ maxConcurrency: 16 }).remote(), (a) => thousand(() => a.smallValue.remote()), 1000),
   {
     name: '1_n_actor_calls_async',
     async run(o) {
@@ -117,29 +112,7 @@ export const ACTOR_CASES: BenchCase[] = [
         () => ray.get(clients.map((c) => c.smallValueBatchArg.remote(1000))), 1000 * n, o));
     },
   },
-  {
-    name: '1_1_async_actor_calls_sync',
-    async run(o) {
-      const a = AsyncActor.remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_async_actor_calls_sync', () => ray.get(a.smallValue.remote()), 1, o));
-    },
-  },
-  {
-    name: '1_1_async_actor_calls_async',
-    async run(o) {
-      const a = AsyncActor.remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_async_actor_calls_async', () => ray.get(Array.from({ length: 1000 }, () => a.smallValue.remote())), 1000, o));
-    },
-  },
-  {
-    name: '1_1_async_actor_calls_with_args_async',
-    async run(o) {
-      const a = AsyncActor.remote();
-      await ready([a]);
-      return withActors([a], () => timeit('1_1_async_actor_calls_with_args_async',
-        () => ray.get(Array.from({ length: 1000 }, (_, i) => a.smallValueWithArg.remote(i))), 1000, o));
-    },
-  },
+  oneActor('1_1_async_actor_calls_sync', () => AsyncActor.remote(), (a) => ray.get(a.smallValue.remote()), 1),
+  oneActor('1_1_async_actor_calls_async', () => AsyncActor.remote(), (a) => thousand(() => a.smallValue.remote()), 1000),
+  oneActor('1_1_async_actor_calls_with_args_async', () => AsyncActor.remote(), (a) => thousand((i) => a.smallValueWithArg.remote(i)), 1000),
 ];
