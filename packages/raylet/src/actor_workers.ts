@@ -121,8 +121,6 @@ export class ActorWorkers {
     if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath })) {
       this.onWorkerExit(worker.workerId, 'the worker disconnected before the actor was created');
     }
-    // Keep the task pool warm: the next actor or task should not wait for a process to start.
-    this.deps.startWorker();
   }
 
   /** The worker answered its createActor. */
@@ -130,6 +128,9 @@ export class ActorWorkers {
     const p = this.constructing.get(workerId);
     if (!p?.worker) return;
     this.constructing.delete(workerId);
+    // Keep the task pool warm for the next actor or task, once this constructor ran: forking a
+    // process blocks this event loop and its start-up competes for the CPUs.
+    this.deps.startWorker();
     const socketPath = this.deps.paths.socket(`actor-${workerId.slice(0, 16)}.sock`);
     if (failure) {
       // The worker holds a half-made actor: it goes, and the head marks the actor dead.
