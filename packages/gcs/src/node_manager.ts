@@ -83,11 +83,12 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
   }
 
   /** A raylet's exact resources from a bundle reservation reply, ahead of its next report. */
+  /** A raylet's ordinary resources after a bundle step; its placement-group resources stay as last reported. */
   updateResources(nodeId: string, total: ResourceMap, available: ResourceMap): void {
     const live = this.nodes.get(nodeId);
     if (!live) return;
-    live.total = total;
-    live.available = available;
+    Object.assign(live.total, total);
+    Object.assign(live.available, available);
   }
 
   touch(nodeId: string): void {

@@ -6,7 +6,7 @@
  * undoes a prepare or a commit; return gives a committed bundle back. Every step is idempotent, as
  * the head retries them after timeouts and restarts.
  */
-import { bundleGroupResources, fits, sumShapes, type Logger, type ResourceMap } from '@rayts/common';
+import { bundleGroupResources, fits, plainResources, sumShapes, type Logger, type ResourceMap } from '@rayts/common';
 
 /** The scheduler state a reservation changes in place. */
 export interface ReservableResources {
@@ -111,8 +111,13 @@ export class BundleReservations {
   }
 
   /** Copies of the node's total and available, for the head's view. */
+  /**
+   * This node's ordinary resources after a step, for the head's placement of the next groups. Not
+   * the group resources: there are four per bundle, and sending them all with every step made a
+   * burst of groups quadratic (the periodic report carries them).
+   */
   resourcesNow(): { total: ResourceMap; available: ResourceMap } {
-    return { total: { ...this.resources.total }, available: { ...this.resources.available } };
+    return { total: plainResources(this.resources.total), available: plainResources(this.resources.available) };
   }
 
   /** Bundles held here, for logs and tests. */

@@ -62,6 +62,14 @@ export function parseGroupResource(name: string): GroupResource | undefined {
  * What committing bundle `index` of a group adds to its node: each reserved resource twice (indexed
  * and group-wide) and the bundle marker. The raylet adds this to its total and available.
  */
+/** The ordinary resources of a map (CPU, memory, custom ones), without placement-group ones. */
+export function plainResources(map: ResourceMap): ResourceMap {
+  const out: ResourceMap = {};
+  // A substring test, not the parse: this runs over every key (four per bundle) after each step.
+  for (const k in map) if (!k.includes('_group_')) out[k] = map[k]!;
+  return out;
+}
+
 export function bundleGroupResources(placementGroupId: string, bundleIndex: number, reserved: ResourceMap): ResourceMap {
   const out: ResourceMap = {};
   for (const [resource, amount] of Object.entries(reserved)) {
