@@ -91,6 +91,23 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     Object.assign(live.available, available);
   }
 
+  /**
+   * Bundles were committed (+1) or returned (-1) on the node: its group resources change at once in
+   * the head's view (the raylet's next report would also bring them), so that `clusterResources()`
+   * right after `removePlacementGroup` no longer lists them.
+   */
+  shiftGroupResources(nodeId: string, delta: ResourceMap, sign: 1 | -1): void {
+    const live = this.nodes.get(nodeId);
+    if (!live) return;
+    for (const map of [live.total, live.available]) {
+      for (const [k, v] of Object.entries(delta)) {
+        const next = (map[k] ?? 0) + sign * v;
+        if (next > 1e-9) map[k] = next;
+        else delete map[k];
+      }
+    }
+  }
+
   touch(nodeId: string): void {
     const live = this.nodes.get(nodeId);
     if (live) live.lastSeenMs = Date.now();

@@ -9,7 +9,7 @@
  * held (reservations that were in flight when the head died).
  */
 import {
-  RayletClient, formatAddress, type BundleOperation, type BundlesReply__Output, type ClientOptions, type Config, type Logger,
+  RayletClient, bundleGroupResources, formatAddress, sumShapes, type BundleOperation, type BundlesReply__Output, type ClientOptions, type Config, type Logger,
   type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
 } from '@rayts/common';
 import { placeBundles } from './bundle_placement.js';
@@ -330,6 +330,12 @@ export class PlacementGroupManager {
     if (!client) this.clients.set(address, (client = new RayletClient(address, this.clientOptions)));
     const reply = await client.bundles(operation, nodeId, bundles);
     this.nodes.updateResources(nodeId, numbers(reply.total), numbers(reply.available));
+    if (reply.success && operation !== 'PrepareBundles') {
+      // Committed bundles add their group resources; returned or cancelled ones take theirs away
+      // (a cancel of a bundle never committed finds none: the keys just stay absent).
+      const delta = sumShapes(bundles.map((b) => bundleGroupResources(b.placementGroupId, b.bundleIndex, b.resources)));
+      this.nodes.shiftGroupResources(nodeId, delta, operation === 'CommitBundles' || operation === 'ReserveBundles' ? 1 : -1);
+    }
     return reply;
   }
 

@@ -58,10 +58,6 @@ export function parseGroupResource(name: string): GroupResource | undefined {
   return undefined;
 }
 
-/**
- * What committing bundle `index` of a group adds to its node: each reserved resource twice (indexed
- * and group-wide) and the bundle marker. The raylet adds this to its total and available.
- */
 /** The ordinary resources of a map (CPU, memory, custom ones), without placement-group ones. */
 export function plainResources(map: ResourceMap): ResourceMap {
   const out: ResourceMap = {};
@@ -70,6 +66,10 @@ export function plainResources(map: ResourceMap): ResourceMap {
   return out;
 }
 
+/**
+ * What committing bundle `index` of a group adds to its node: each reserved resource twice (indexed
+ * and group-wide) and the bundle marker. The raylet adds this to its total and available.
+ */
 export function bundleGroupResources(placementGroupId: string, bundleIndex: number, reserved: ResourceMap): ResourceMap {
   const out: ResourceMap = {};
   for (const [resource, amount] of Object.entries(reserved)) {
