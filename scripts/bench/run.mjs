@@ -299,7 +299,8 @@ Produced by \`node scripts/bench/run.mjs\` (build first: \`npm run build\`; the 
 \`redis-server\`, which the script starts on a free port and stops). \`--quick\` is a smoke run that
 does not write this file. All figures below come from one run on one machine; compare them as
 ratios, not as constants (the peer figures in the project's reference notes were taken on a
-similar 2-vCPU VM). Nothing here is a test: no time is asserted.
+similar 2-vCPU VM). Nothing here is a test: no time is asserted. \`rayts microbenchmark\` figures (Ray's cases, actors and placement groups included) are in
+\`docs/microbenchmarks.md\`.
 
 - Machine: ${machine.nproc} × ${machine.model}, ${machine.memGiB.toFixed(1)} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}
 - Date: ${machine.date}; whole run ${totalS.toFixed(0)} s
