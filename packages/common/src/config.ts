@@ -83,6 +83,8 @@ export const TUNABLES = {
     meaning: 'Reserve the whole arena in a background thread at raylet start (a first-touch fault costs ~30x a memcpy here).' }),
   maxInlineObjectBytes: spec({ env: 'RAYTS_MAX_INLINE_OBJECT_BYTES', kind: 'int', default: 100 * 1024,
     meaning: 'Values up to this size travel inline and live in the owner; larger ones go to the object store.' }),
+  gcsSynchronous: spec({ env: 'RAYTS_GCS_SYNCHRONOUS', kind: 'string', default: 'normal',
+    meaning: 'SQLite durability of the head\'s state: normal (survives a head crash; a power cut may lose the last changes) or full (an fsync per change).' }),
   deadActorsKept: spec({ env: 'RAYTS_DEAD_ACTORS_KEPT', kind: 'int', default: 1000,
     meaning: 'How many dead actors the head keeps in its table for lookups (oldest are pruned).' }),
   actorScheduleRetryMs: spec({ env: 'RAYTS_ACTOR_SCHEDULE_RETRY_MS', kind: 'int', default: 500,

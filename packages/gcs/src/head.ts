@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import {
-  bindServer, createServer, formatAddress, SessionPaths, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
+  bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
 } from '@rayts/common';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable } from './storage/node_table.js';
@@ -41,7 +41,11 @@ export interface RunningHead {
 
 export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const { config, logger } = options;
-  const db: Db = openDatabase(options.stateDir);
+  const sync = config.gcsSynchronous.toUpperCase();
+  if (sync !== 'NORMAL' && sync !== 'FULL') {
+    throw new UsageError(`RAYTS_GCS_SYNCHRONOUS=${config.gcsSynchronous} is not a durability level`, 'use normal (the default) or full');
+  }
+  const db: Db = openDatabase(options.stateDir, sync);
   const identity = loadOrCreateIdentity(db);
   logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
     clusterId: identity.clusterId, stateDir: options.stateDir,

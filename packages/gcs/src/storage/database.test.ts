@@ -40,12 +40,21 @@ function corruptErrorOf(fn: () => unknown): StateCorruptError {
 }
 
 describe('openDatabase', () => {
+  it('uses synchronous=FULL when asked (RAYTS_GCS_SYNCHRONOUS=full)', () => {
+    const db = openDatabase(path.join(dir, 'full'), 'FULL');
+    try {
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      db.close();
+    }
+  });
+
   it('creates gcs.db in WAL mode with the schema and the migration version', () => {
     const stateDir = path.join(dir, 'state');
     const db = openTracked(stateDir);
     expect(fs.existsSync(path.join(stateDir, DB_FILE))).toBe(true);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL, the default
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['nodes', 'kv', 'cluster_meta']));
     expect(migrationCount()).toBeGreaterThan(0);
