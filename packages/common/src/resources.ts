@@ -57,6 +57,11 @@ export function addResources(into: ResourceMap, from: Record<string, number | st
   return into;
 }
 
+/** A resource map off the wire (proto maps hold numbers or numeric strings) as numbers. */
+export function toResourceMap(map: Record<string, number | string>): ResourceMap {
+  return addResources({}, map);
+}
+
 /** Names that `rayts status` hides (per-node markers, placement-group internals). */
 export function isHiddenResource(name: string): boolean {
   return name.startsWith('node:') || /_group_/.test(name) || name.startsWith('accelerator_type:');

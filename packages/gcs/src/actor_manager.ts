@@ -6,7 +6,7 @@
  * restarted head knows every actor; running actors keep serving calls meanwhile (callers talk to
  * them directly).
  */
-import {
+import { toResourceMap,
   ActorHostClient, ClusterPlacement, formatAddress, type ActorInfoMsg, type ActorSpecMsgOutput, type ClientOptions, type Logger,
   type ResourceDemand__Output, type ResourceMap, type SchedulingStrategy, type ViewNode,
 } from '@rayts/common';
@@ -234,7 +234,7 @@ export class ActorManager {
   private schedule(a: ActorRecord): void {
     const view = this.view();
     if (view.length === 0) return this.waitForNode(a, 'no node is alive');
-    const shape = numbers(a.spec.placementResources);
+    const shape = toResourceMap(a.spec.placementResources);
     const strategy = strategyOf(a.spec.strategy);
     const preferred = view.find((n) => n.nodeId === a.spec.ownerNodeId) ?? view[0]!;
     const decision = this.placement.decide(shape, strategy, preferred, view);
@@ -331,7 +331,7 @@ export class ActorManager {
     for (const id of this.unplaced) {
       const a = this.actors.get(id);
       if (!a) continue;
-      const shape = numbers(a.spec.placementResources);
+      const shape = toResourceMap(a.spec.placementResources);
       const key = JSON.stringify(Object.entries(shape).sort());
       const d = byShape.get(key);
       if (d) d.count += 1;
@@ -353,9 +353,6 @@ export function actorInfo(a: ActorRecord): ActorInfoMsg {
   };
 }
 
-function numbers(map: Record<string, number | string>): ResourceMap {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
-}
 
 function strategyOf(s: ActorSpecMsgOutput['strategy']): SchedulingStrategy {
   if (s?.kind === 'SPREAD') return { kind: 'SPREAD' };

@@ -8,7 +8,7 @@
  * bundles stay where they are, and every raylet is told to drop bundles the head does not know as
  * held (reservations that were in flight when the head died).
  */
-import {
+import { toResourceMap,
   RayletClient, bundleGroupResources, formatAddress, sumShapes, type BundleOperation, type BundlesReply__Output, type ClientOptions, type Config, type Logger,
   type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
 } from '@rayts/common';
@@ -329,7 +329,7 @@ export class PlacementGroupManager {
     let client = this.clients.get(address);
     if (!client) this.clients.set(address, (client = new RayletClient(address, this.clientOptions)));
     const reply = await client.bundles(operation, nodeId, bundles);
-    this.nodes.updateResources(nodeId, numbers(reply.total), numbers(reply.available));
+    this.nodes.updateResources(nodeId, toResourceMap(reply.total), toResourceMap(reply.available));
     if (reply.success && operation !== 'PrepareBundles') {
       // Committed bundles add their group resources; returned or cancelled ones take theirs away
       // (a cancel of a bundle never committed finds none: the keys just stay absent).
@@ -415,8 +415,5 @@ function sameShape(a: ResourceMap, b: ResourceMap): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-function numbers(map: Record<string, number | string>): ResourceMap {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
-}
 
 export type { PlacementGroupState };

@@ -7,7 +7,7 @@
  * resources come back, relayed calls fail, and the head hears of the death.
  */
 import type { ActorSpecMsgOutput, Logger, ResourceMap, SessionPaths } from '@rayts/common';
-import { fits } from '@rayts/common';
+import { toResourceMap, fits } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './scheduler_types.js';
 import { argFromProto } from './task_proto.js';
@@ -71,7 +71,7 @@ export class ActorWorkers {
     const existing = this.byActor.get(spec.actorId);
     if (existing) return Promise.resolve({ ok: true, workerId: existing.workerId, pid: existing.pid, socketPath: existing.socketPath });
     return new Promise((resolve) => {
-      this.waiting.push({ spec, classDescriptor, numRestarts, placement: numbers(spec.placementResources), held: numbers(spec.heldResources), resolve });
+      this.waiting.push({ spec, classDescriptor, numRestarts, placement: toResourceMap(spec.placementResources), held: toResourceMap(spec.heldResources), resolve });
       this.tryStart();
     });
   }
@@ -227,6 +227,3 @@ export class ActorWorkers {
   }
 }
 
-function numbers(map: Record<string, number | string>): ResourceMap {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
-}

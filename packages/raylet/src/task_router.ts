@@ -4,7 +4,7 @@
  * into the infeasible list, which is retried whenever the cluster view changes (a node that fits may
  * have joined). Tasks waiting here for resources move to nodes that have them free (spillback).
  */
-import { ClusterPlacement, RayletClient, formatAddress, type ViewNode, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
+import { toResourceMap, ClusterPlacement, RayletClient, formatAddress, type ViewNode, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
 import { fits, type LocalScheduler, type QueuedTask } from './local_scheduler.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { ResourceDemand } from './scheduler_types.js';
@@ -78,7 +78,7 @@ export class TaskRouter {
       if (!nodes.some((n) => formatAddress(n.nodeIp, n.rayletPort) === address)) { c.close(); this.clients.delete(address); }
     }
     this.view = nodes.filter((n) => n.nodeId !== this.nodeId).map((n) => ({
-      nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: numbers(n.total), available: numbers(n.available),
+      nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: toResourceMap(n.total), available: toResourceMap(n.available),
     }));
     void alive;
     const retry = this.infeasible;
@@ -140,6 +140,3 @@ export class TaskRouter {
   }
 }
 
-function numbers(map: Record<string, number | string>): ResourceMap {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
-}
