@@ -18,6 +18,7 @@ export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';
 export * from './grpc/actor_clients.js';
 export * from './resources.js';
+export * from './kv_namespaces.js';
 export * from './scheduling/placement.js';
 export * from './wire/framed.js';
 export * from './codec/index.js';

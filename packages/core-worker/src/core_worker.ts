@@ -3,7 +3,7 @@
  * raylet, owns the objects it creates (their values or locations live in its memory store), and
  * fetches values for `get`/`wait`. Workers additionally receive tasks to execute (task_executor.ts).
  */
-import { GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, loadConfig, type FramedConnection } from '@rayts/common';
+import { FUNCTION_NAMESPACE, GcsClient, ObjectStoreFullError, OutOfDiskError, RaytsError, connectFramed, loadConfig, type FramedConnection } from '@rayts/common';
 import { CallSiteRecorder } from './call_site.js';
 import { MemoryStore, type EntryState } from './memory_store.js';
 import { ActorSubmitter } from './actor/actor_submitter.js';
@@ -15,7 +15,7 @@ import {
   GetTimeoutError, NodeDiedError, ObjectLostError, OwnerDiedError, RayTaskError, TaskCancelledError, TaskSerializationError, TaskUnschedulableError,
   WorkerCrashedError, ActorDiedError, ActorUnavailableError,
 } from './errors.js';
-import { Arena, adviceConstants } from '@rayts/object-store';
+import { Arena } from '@rayts/object-store';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
@@ -69,7 +69,7 @@ interface TaskRecord {
 /** A request without its reqId (distributes over the union, unlike Omit). */
 export type RequestBody = ClientRequest extends infer R ? (R extends { reqId: number } ? Omit<R, 'reqId'> : never) : never;
 
-export const FUNCTION_NAMESPACE = 'fn';
+export { FUNCTION_NAMESPACE };
 export const DEFAULT_MAX_RETRIES = 3;
 
 /** Ray's names for what `get` throws, from a task's failure. */
@@ -448,11 +448,8 @@ export class CoreWorker {
     const created = await this.request({ type: 'objCreate', objectId: id, size, owner: this.address });
     if (!created.ok) throw rayletError(created, `storing ${what}`);
     const arena = this.attachArena();
-    // Fault the range in with one madvise instead of one trap per page while copying (the pages
-    // exist already, reserved by the raylet): ~8x faster for a large first write here.
-    if (size >= POPULATE_MIN_BYTES) {
-      try { arena.advise(created.offset!, size, populateWrite()); } catch { /* old kernel: plain faults */ }
-    }
+    // ~8x faster for a large first write here than one fault per page while copying.
+    arena.populate(created.offset!, size, 'write');
     writeTo(e, arena.view(created.offset!, size));
     const sealed = await this.request({ type: 'objSeal', objectId: id });
     if (!sealed.ok) throw rayletError(sealed, `sealing ${what}`);
@@ -644,14 +641,6 @@ export function collectGarbage(): void {
     gcFunction = runInNewContext('gc') as () => void;
   }
   gcFunction();
-}
-
-const POPULATE_MIN_BYTES = 4 * 1024 * 1024;
-let populateAdvice: number | undefined;
-function populateWrite(): number {
-  populateAdvice ??= adviceConstants().MADV_POPULATE_WRITE ?? -1;
-  if (populateAdvice < 0) throw new Error('MADV_POPULATE_WRITE unknown');
-  return populateAdvice;
 }
 
 /** An error reply of the raylet as the right error class. */

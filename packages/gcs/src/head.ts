@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import {
-  bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
+  FUNCTION_NAMESPACE, bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
 } from '@rayts/common';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable } from './storage/node_table.js';
@@ -16,8 +16,6 @@ import { ActorTable } from './storage/actor_table.js';
 import { ActorManager } from './actor_manager.js';
 import { addActorService } from './actor_service.js';
 
-/** The kv namespace of shipped functions and classes (core-worker's FUNCTION_NAMESPACE). */
-const FUNCTION_NAMESPACE = 'fn';
 import { PlacementGroupTable } from './storage/placement_group_table.js';
 import { PlacementGroupManager } from './placement_group_manager.js';
 import { addPlacementGroupService } from './placement_group_service.js';

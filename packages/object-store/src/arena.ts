@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaytsError, formatBytes } from '@rayts/common';
-import { loadNative } from './native.js';
+import { adviceConstants, loadNative } from './native.js';
 
 export const DEFAULT_ARENA_DIR = '/dev/shm';
 const FILE_PREFIX = 'rayts-arena-';
@@ -87,6 +87,9 @@ function sweepStale(dir: string): void {
   }
 }
 
+/** Ranges below this fault in faster than one madvise call sets up. */
+const POPULATE_MIN_BYTES = 4 * 1024 * 1024;
+
 export class Arena {
   /** The mapped segments, in order; segment i covers [i*segmentSize, min(size, (i+1)*segmentSize)). */
   readonly buffers: readonly ArrayBuffer[];
@@ -140,6 +143,19 @@ export class Arena {
   advise(offset: number, length: number, advice: number): void {
     const v = this.view(offset, length);
     loadNative().advise(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength, advice);
+  }
+
+  /**
+   * Maps the pages of a large range into this process's page table with one madvise
+   * (MADV_POPULATE_READ / _WRITE): the pages exist (tmpfs, reserved or written by another process)
+   * and one fault per 4 KiB page costs more than the copy that follows. Small ranges, and kernels
+   * without the advice (before 5.14), are left to ordinary faults.
+   */
+  populate(offset: number, length: number, access: 'read' | 'write'): void {
+    if (length < POPULATE_MIN_BYTES) return;
+    const advice = adviceConstants()[access === 'read' ? 'MADV_POPULATE_READ' : 'MADV_POPULATE_WRITE'];
+    if (advice === undefined) return;
+    try { this.advise(offset, length, advice); } catch { /* not supported here: plain faults */ }
   }
 
   /** Writes once to every page, so later writes take no page fault. */

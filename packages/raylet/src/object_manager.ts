@@ -5,7 +5,7 @@
  * object at a time), and deletes routed to the node holding the primary copy.
  */
 import { RayletClient, formatBytes, type ClientOptions, type Logger } from '@rayts/common';
-import { SpilledObjectLostError, adviceConstants, type ObjectStore } from '@rayts/object-store';
+import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
 import { fetchObject, ObjectTransferError, type ServedObject } from './object_transfer.js';
 
 /** `code` of errors meaning the object is gone (the owner turns them into ObjectLostError). */
@@ -13,17 +13,6 @@ export const ObjectLostErrorCode = 'OBJECT_LOST';
 
 export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
 
-/**
- * Maps a large range of this raylet's arena in with one madvise: the pages exist (tmpfs, reserved
- * or written by another process) but not yet in this process's page table, and one fault per 4 KiB
- * page costs more than the copy. Older kernels: plain faults.
- */
-function populate(store: ObjectStore, offset: number, size: number, advice: 'MADV_POPULATE_READ' | 'MADV_POPULATE_WRITE'): void {
-  const value = adviceConstants()[advice];
-  if (size < POPULATE_MIN_BYTES || value === undefined) return;
-  try { store.arena.advise(offset, size, value); } catch { /* not supported here */ }
-}
-const POPULATE_MIN_BYTES = 4 * 1024 * 1024;
 
 export interface ObjectLocation {
   offset: number;
@@ -159,7 +148,7 @@ export class ObjectManager {
   async pinForTransfer(objectId: string): Promise<ServedObject | undefined> {
     const pinned = await this.store.get(objectId).catch(() => undefined);
     if (!pinned) return undefined;
-    populate(this.store, pinned.offset, pinned.size, 'MADV_POPULATE_READ');
+    this.store.arena.populate(pinned.offset, pinned.size, 'read');
     return { view: pinned.view, release: () => this.store.release(objectId) };
   }
 
@@ -221,7 +210,7 @@ export class ObjectManager {
       size = await fetchObject(address, token, objectId, async (total) => {
         const c = await this.withSpace(this.store.create(objectId, total, { primary: false }));
         created = true;
-        populate(this.store, c.offset, total, 'MADV_POPULATE_WRITE');
+        this.store.arena.populate(c.offset, total, 'write');
         return c.view;
       });
     } catch (err) {
