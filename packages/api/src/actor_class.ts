@@ -3,7 +3,7 @@
  * ActorHandle: `handle.method.remote(...)` is an ObjectRef of the method's (awaited) return type, and
  * a wrong argument type or a method the class does not have is a compile error.
  */
-import { RaytsError, type ResourceMap } from '@rayts/common';
+import { RaytsError, strategyToMsg, type ResourceMap } from '@rayts/common';
 import {
   checkPlacementOptions, describeRemote, resourceShape, strategyOf, type ActorHandleBase, type ObjectRef, type TaskOptions,
 } from '@rayts/core-worker';
@@ -109,7 +109,6 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
     remote: (...args) => {
       const core = runtime();
       const { placement, held } = resourcesOf(options);
-      const strategy = strategyOf(options.scheduling);
       const data = {
         className: desc.name, methodNames: names, maxTaskRetries: options.maxTaskRetries ?? 0, maxPendingCalls: options.maxPendingCalls ?? -1,
       };
@@ -118,7 +117,7 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
         namespace: options.namespace ?? DEFAULT_NAMESPACE, detached: options.lifetime === 'detached',
         maxRestarts: options.maxRestarts ?? 0, maxTaskRetries: data.maxTaskRetries, maxConcurrency: options.maxConcurrency ?? (anyAsync ? 1000 : 1),
         maxPendingCalls: data.maxPendingCalls, placementResources: placement, heldResources: held,
-        strategy: strategy.kind === 'NODE_AFFINITY' ? { kind: strategy.kind, nodeId: strategy.nodeId, soft: strategy.soft } : { kind: strategy.kind },
+        strategy: strategyToMsg(strategyOf(options.scheduling)),
         ownerNodeId: core.address.nodeId, ownerClientId: core.address.clientId, jobDir: core.options.jobDir ?? process.cwd(),
         driverNodeId: core.driverNodeId || core.address.nodeId,
       });

@@ -20,6 +20,7 @@ export * from './grpc/actor_clients.js';
 export * from './resources.js';
 export * from './kv_namespaces.js';
 export * from './scheduling/placement.js';
+export * from './scheduling/strategy_msg.js';
 export * from './wire/framed.js';
 export * from './codec/index.js';
 export type { NodeInfo, NodeInfo__Output } from './generated/rayts/v1/NodeInfo.js';

@@ -72,18 +72,20 @@ export type RequestBody = ClientRequest extends infer R ? (R extends { reqId: nu
 export { FUNCTION_NAMESPACE };
 export const DEFAULT_MAX_RETRIES = 3;
 
+/** The thrown value a failure carries, decoded (undefined when absent or undecodable). */
+function causeOf(failure: TaskFailure): unknown {
+  try {
+    return failure.cause ? decode(failure.cause) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Ray's names for what `get` throws, from a task's failure. */
 export function failureToError(failure: TaskFailure, taskName: string): Error {
   switch (failure.type) {
-    case 'APPLICATION': {
-      let cause: unknown;
-      try {
-        cause = failure.cause ? decode(failure.cause) : undefined;
-      } catch {
-        cause = undefined;
-      }
-      return new RayTaskError(taskName, failure.message, failure.stack ?? '', failure.errorName ?? 'Error', failure.nodeIp ?? '?', failure.pid ?? 0, cause);
-    }
+    case 'APPLICATION':
+      return new RayTaskError(taskName, failure.message, failure.stack ?? '', failure.errorName ?? 'Error', failure.nodeIp ?? '?', failure.pid ?? 0, causeOf(failure));
     case 'WORKER_DIED':
       return new WorkerCrashedError(`the worker running ${taskName} died: ${failure.message}`);
     case 'NODE_DIED':
@@ -94,11 +96,8 @@ export function failureToError(failure: TaskFailure, taskName: string): Error {
       return new TaskSerializationError(`${taskName}: ${failure.message}`);
     case 'CANCELLED':
       return new TaskCancelledError(`${taskName} was cancelled`);
-    case 'ACTOR_DIED': {
-      let cause: unknown;
-      try { cause = failure.cause ? decode(failure.cause) : undefined; } catch { cause = undefined; }
-      return new ActorDiedError(`${taskName}: ${failure.message}`, failure.actorId ?? '', failure.deathCause ?? '', cause);
-    }
+    case 'ACTOR_DIED':
+      return new ActorDiedError(`${taskName}: ${failure.message}`, failure.actorId ?? '', failure.deathCause ?? '', causeOf(failure));
     case 'ACTOR_UNAVAILABLE':
       return new ActorUnavailableError(`${taskName}: ${failure.message}`, failure.actorId ?? '');
   }
@@ -293,14 +292,9 @@ export class CoreWorker {
     const exported = this.exports.get(desc.hash);
     const hasRefs = args.some((a) => a instanceof ObjectRef);
     if (exported && !hasRefs && this.exportsSettled.has(desc.hash)) {
-      let inline: TaskArg[] | undefined = [];
+      let inline: TaskArg[] | undefined;
       try {
-        for (let i = 0; i < args.length && inline; i++) {
-          const e = encodeForStore(args[i], `argument ${i} of ${spec.name}`);
-          const size = sizeOf(e);
-          if (size > this.welcome.maxInlineBytes) inline = undefined;
-          else inline.push({ kind: 'value', data: toInline(e, size) });
-        }
+        inline = this.inlineArgs(args, spec.name);
       } catch (err) {
         this.failLocally(returnId, spec.name, 'SERIALIZATION', err as Error);
         return new ObjectRef(returnId, this.address);
@@ -315,6 +309,23 @@ export class CoreWorker {
       void this.submitSlow(desc, spec, args);
     }
     return new ObjectRef(returnId, this.address);
+  }
+
+  /**
+   * The arguments encoded to travel inside the task message, when every one is a plain value small
+   * enough; undefined when one is a ref or too large (the caller resolves them asynchronously).
+   * Throws SerializationError for a value that cannot be encoded.
+   */
+  inlineArgs(args: unknown[], name: string): TaskArg[] | undefined {
+    const out: TaskArg[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] instanceof ObjectRef) return undefined;
+      const e = encodeForStore(args[i], `argument ${i} of ${name}`);
+      const size = sizeOf(e);
+      if (size > this.welcome.maxInlineBytes) return undefined;
+      out.push({ kind: 'value', data: toInline(e, size) });
+    }
+    return out;
   }
 
   private readonly exportsSettled = new Set<string>();

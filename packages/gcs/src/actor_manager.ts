@@ -6,9 +6,9 @@
  * restarted head knows every actor; running actors keep serving calls meanwhile (callers talk to
  * them directly).
  */
-import { toResourceMap,
-  ActorHostClient, ClusterPlacement, formatAddress, type ActorInfoMsg, type ActorSpecMsgOutput, type ClientOptions, type Logger,
-  type ResourceDemand__Output, type ResourceMap, type SchedulingStrategy, type ViewNode,
+import {
+  ActorHostClient, ClusterPlacement, formatAddress, strategyFromMsg, toResourceMap, type ActorInfoMsg, type ActorSpecMsgOutput,
+  type ClientOptions, type Logger, type ResourceDemand__Output, type ViewNode,
 } from '@rayts/common';
 import type { NodeManager } from './node_manager.js';
 import type { JobTable } from './job_table.js';
@@ -235,7 +235,7 @@ export class ActorManager {
     const view = this.view();
     if (view.length === 0) return this.waitForNode(a, 'no node is alive');
     const shape = toResourceMap(a.spec.placementResources);
-    const strategy = strategyOf(a.spec.strategy);
+    const strategy = strategyFromMsg(a.spec.strategy);
     const preferred = view.find((n) => n.nodeId === a.spec.ownerNodeId) ?? view[0]!;
     const decision = this.placement.decide(shape, strategy, preferred, view);
     if (decision.kind === 'infeasible') return this.waitForNode(a, `no node has ${JSON.stringify(shape)}`);
@@ -351,11 +351,4 @@ export function actorInfo(a: ActorRecord): ActorInfoMsg {
     creationFailure: a.creationFailure, startTimeMs: a.startTimeMs, endTimeMs: a.endTimeMs, placementResources: s.placementResources,
     pendingReason: a.pendingReason,
   };
-}
-
-
-function strategyOf(s: ActorSpecMsgOutput['strategy']): SchedulingStrategy {
-  if (s?.kind === 'SPREAD') return { kind: 'SPREAD' };
-  if (s?.kind === 'NODE_AFFINITY') return { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft };
-  return { kind: 'DEFAULT' };
 }

@@ -6,8 +6,7 @@
  * (PushActorTask) and are relayed over the worker's raylet connection. When the worker exits, its
  * resources come back, relayed calls fail, and the head hears of the death.
  */
-import type { ActorSpecMsgOutput, Logger, ResourceMap, SessionPaths } from '@rayts/common';
-import { toResourceMap, fits } from '@rayts/common';
+import { fits, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './scheduler_types.js';
 import { argFromProto } from './task_proto.js';
@@ -37,8 +36,9 @@ interface PendingCreation {
   placement: ResourceMap;
   held: ResourceMap;
   resolve: (r: CreationResult) => void;
-  /** Set once a worker was given the actor (waiting for its constructor). */
+  /** Set once a worker was given the actor (waiting for its constructor), with the socket it opens. */
   worker?: WorkerSlot;
+  socketPath?: string;
 }
 
 export interface ActorWorkersDeps {
@@ -109,7 +109,7 @@ export class ActorWorkers {
     const { spec } = p;
     this.deps.scheduler.reserve(p.held);
     p.worker = worker;
-    const socketPath = this.deps.paths.socket(`actor-${worker.workerId.slice(0, 16)}.sock`);
+    const socketPath = (p.socketPath = this.deps.paths.socket(`actor-${worker.workerId.slice(0, 16)}.sock`));
     this.deps.markDedicated(worker.workerId, socketPath);
     this.constructing.set(worker.workerId, p);
     const actor: ActorCreation = {
@@ -131,7 +131,7 @@ export class ActorWorkers {
     // Keep the task pool warm for the next actor or task, once this constructor ran: forking a
     // process blocks this event loop and its start-up competes for the CPUs.
     this.deps.startWorker();
-    const socketPath = this.deps.paths.socket(`actor-${workerId.slice(0, 16)}.sock`);
+    const socketPath = p.socketPath!;
     if (failure) {
       // The worker holds a half-made actor: it goes, and the head marks the actor dead.
       this.deps.scheduler.unreserve(p.held);

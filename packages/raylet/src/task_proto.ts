@@ -1,6 +1,7 @@
 /** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
 import type { TaskSpec, TaskOutcome, OwnedState } from './scheduler_types.js';
 import { argFromMsg, argToMsg } from '@rayts/core-worker';
+import { strategyFromMsg, strategyToMsg, toResourceMap } from '@rayts/common';
 import type { OwnedObjectMsg, OwnedObjectMsgOutput } from '@rayts/common';
 import type { TaskSpecMsgOutput as TaskSpecMsg, TaskSpecMsg as TaskSpecIn, TaskOutcomeMsgOutput as TaskOutcomeMsg, TaskOutcomeMsg as TaskOutcomeIn } from '@rayts/common';
 
@@ -11,22 +12,18 @@ export function specToProto(spec: TaskSpec): TaskSpecIn {
     taskId: spec.taskId, jobId: spec.jobId, attempt: spec.attempt, name: spec.name, fnHash: spec.fnHash, returnId: spec.returnId,
     args: spec.args.map(argToMsg),
     resources: spec.resources,
-    strategy: spec.strategy.kind === 'NODE_AFFINITY'
-      ? { kind: 'NODE_AFFINITY', nodeId: spec.strategy.nodeId, soft: spec.strategy.soft }
-      : { kind: spec.strategy.kind },
+    strategy: strategyToMsg(spec.strategy),
     ownerNodeId: spec.owner.nodeId, ownerClientId: spec.owner.clientId, depth: spec.depth, driverNodeId: spec.driverNodeId,
     actorId: spec.actorId ?? '', method: spec.method ?? '',
   };
 }
 
 export function specFromProto(m: TaskSpecMsg): TaskSpec {
-  const s = m.strategy;
   return {
     taskId: m.taskId, jobId: m.jobId, attempt: m.attempt, name: m.name, fnHash: m.fnHash, returnId: m.returnId,
     args: m.args.map(argFromMsg),
-    resources: Object.fromEntries(Object.entries(m.resources).map(([k, v]) => [k, Number(v)])),
-    strategy: s?.kind === 'NODE_AFFINITY' ? { kind: 'NODE_AFFINITY', nodeId: s.nodeId, soft: s.soft }
-      : s?.kind === 'SPREAD' ? { kind: 'SPREAD' } : { kind: 'DEFAULT' },
+    resources: toResourceMap(m.resources),
+    strategy: strategyFromMsg(m.strategy),
     owner: { nodeId: m.ownerNodeId, clientId: m.ownerClientId }, depth: m.depth, driverNodeId: m.driverNodeId,
     ...(m.actorId ? { actorId: m.actorId, method: m.method } : {}),
   };

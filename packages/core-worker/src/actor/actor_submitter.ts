@@ -12,7 +12,6 @@ import { GcsActorClient, connectFramed, type ActorInfoMsgOutput, type ActorSpecM
 import type { CoreWorker, RemoteFunctionDescriptor } from '../core_worker.js';
 import { ObjectRef } from '../object_ref.js';
 import { newObjectId, newTaskId } from '../ids.js';
-import { encodeForStore, sizeOf, toInline } from '../serialization.js';
 import { PendingCallsLimitExceededError } from '../errors.js';
 import { makeActorHandle, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
 import { argToMsg } from './actor_spec.js';
@@ -51,6 +50,8 @@ interface ActorEntry {
 
 export class ActorSubmitter {
   private readonly entries = new Map<string, ActorEntry>();
+  /** Calls in flight through the raylet, by task id: their results arrive on the raylet connection. */
+  private readonly relayed = new Map<string, ActorEntry>();
   readonly gcs: GcsActorClient;
 
   constructor(private readonly core: CoreWorker) {
@@ -137,22 +138,13 @@ export class ActorSubmitter {
     return ref;
   }
 
-  /** Arguments that are plain values small enough to travel inline, encoded now; undefined otherwise. */
+  /** The arguments encoded inline now, or undefined for the asynchronous path (which also reports encoding errors). */
   private inlineArgs(args: unknown[], name: string): TaskArg[] | undefined {
-    const out: TaskArg[] = [];
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] instanceof ObjectRef) return undefined;
-      let e;
-      try {
-        e = encodeForStore(args[i], `argument ${i} of ${name}`);
-      } catch {
-        return undefined; // the slow path reports the error
-      }
-      const size = sizeOf(e);
-      if (size > this.core.welcome.maxInlineBytes) return undefined;
-      out.push({ kind: 'value', data: toInline(e, size) });
+    try {
+      return this.core.inlineArgs(args, name);
+    } catch {
+      return undefined;
     }
-    return out;
   }
 
   async kill(data: ActorHandleData, noRestart: boolean): Promise<void> {
@@ -180,7 +172,10 @@ export class ActorSubmitter {
       const call = e.outbox.shift()!;
       e.inflight.set(call.spec.taskId, call);
       if (local) e.direct!.conn!.send({ type: 'execute', task: call.spec, jobDir: '' });
-      else this.core.send({ type: 'actorCall', nodeId: info.nodeId, workerId: info.workerId, task: call.spec });
+      else {
+        this.relayed.set(call.spec.taskId, e);
+        this.core.send({ type: 'actorCall', nodeId: info.nodeId, workerId: info.workerId, task: call.spec });
+      }
     }
   }
 
@@ -207,13 +202,11 @@ export class ActorSubmitter {
   }
 
   private onRelayedOutcome(outcome: TaskOutcome): boolean {
-    for (const e of this.entries.values()) {
-      if (e.inflight.has(outcome.taskId)) {
-        this.onOutcome(e, outcome);
-        return true;
-      }
-    }
-    return false;
+    const e = this.relayed.get(outcome.taskId);
+    if (!e) return false;
+    this.relayed.delete(outcome.taskId);
+    this.onOutcome(e, outcome);
+    return true;
   }
 
   private onOutcome(e: ActorEntry, outcome: TaskOutcome): void {
