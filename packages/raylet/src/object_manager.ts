@@ -4,7 +4,7 @@
  * other nodes (chunked over their raylet's gRPC stream, cached here as secondary copies, one pull per
  * object at a time), and deletes routed to the node holding the primary copy.
  */
-import { RayletClient, formatBytes, type ClientOptions, type Logger } from '@rayts/common';
+import { formatBytes, type Logger, type RayletClient } from '@rayts/common';
 import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
 import { fetchObject, ObjectTransferError, type ServedObject } from './object_transfer.js';
 
@@ -49,7 +49,8 @@ export class ObjectManager {
     readonly store: ObjectStore,
     private readonly nodeId: string,
     private readonly addressOf: (nodeId: string) => string | undefined,
-    private readonly clientOptions: ClientOptions,
+    /** The (cached) client of another raylet. */
+    private readonly clientFor: (address: string) => RayletClient,
     private readonly logger: Logger,
   ) {}
 
@@ -120,16 +121,9 @@ export class ObjectManager {
   async delete(objects: { objectId: string; nodeId: string }[]): Promise<void> {
     const ids = objects.map((o) => o.objectId);
     this.deleteLocal(ids);
-    const targets = new Set(this.otherNodes());
-    for (const o of objects) {
-      const address = o.nodeId && o.nodeId !== this.nodeId ? this.addressOf(o.nodeId) : undefined;
-      if (address) targets.add(address);
-    }
-    await Promise.all([...targets].map(async (address) => {
-      const client = new RayletClient(address, this.clientOptions);
-      await client.deleteObjects(ids).catch((err: Error) => this.logger.warn('remote delete failed', { address, error: err.message }));
-      client.close();
-    }));
+    // Every other alive node, the primary's among them (a dead one holds nothing to free).
+    await Promise.all(this.otherNodes().map((address) => this.clientFor(address).deleteObjects(ids)
+      .catch((err: Error) => this.logger.warn('remote delete failed', { address, error: err.message }))));
   }
 
   private pull(objectId: string, fromNode: string): Promise<void> {
@@ -156,7 +150,7 @@ export class ObjectManager {
     const address = this.addressOf(fromNode);
     if (!address) throw Object.assign(new Error(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`), { code: ObjectLostErrorCode });
     if (this.sideChannelToken) return this.pullRaw(objectId, fromNode, address, this.sideChannelToken);
-    const client = new RayletClient(address, this.clientOptions);
+    const client = this.clientFor(address);
     const started = performance.now();
     let view: Uint8Array | undefined;
     let received = 0;
@@ -188,8 +182,6 @@ export class ObjectManager {
       await creating;
       if (view) this.store.delete(objectId);
       throw Object.assign(new Error(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`), { code: ObjectLostErrorCode });
-    } finally {
-      client.close();
     }
     if (createError) throw createError;
     if (!view || received !== total) {

@@ -264,7 +264,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
   const router = new TaskRouter(nodeId, address, sched, clientOptions, logger);
   routerRef.current = router;
-  const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), clientOptions, logger);
+  const objects = new ObjectManager(store, nodeId, (id) => router.addressOf(id), (address) => router.client(address), logger);
   objectsRef.current = objects;
   objects.otherNodes = () => router.otherAddresses();
   if (!options.tls) objects.sideChannelToken = options.token;
