@@ -228,6 +228,49 @@ describe('placement groups', () => {
     expect(s.nodes.active).toHaveLength(1);
   });
 
+  it('groups made and removed in one turn (sent as one call) each get their own answer', async () => {
+    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 2);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, `${PRELUDE}
+      const outcome = async (pg, seconds) => {
+        try { return (await pg.wait(seconds)) ? 'ready' : 'pending'; } catch (e) { return e.constructor.name + ': ' + e.message; }
+      };
+      // One synchronous turn: the driver sends these five to the head in one call. 4 CPUs in all.
+      const spread = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
+      const twin = ray.placementGroup([{ CPU: 1 }], { name: 'twin' });
+      const twinAgain = ray.placementGroup([{ CPU: 1 }], { name: 'twin' });
+      const single = ray.placementGroup([{ CPU: 1 }]);
+      const tooBig = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_PACK' });
+      const first = {
+        spread: await outcome(spread, 30), twin: await outcome(twin, 30), twinAgain: await outcome(twinAgain, 30),
+        single: await outcome(single, 30), tooBig: await outcome(tooBig, 1),
+      };
+      const nodesOf = async (pg) => (await pg.info()).bundles.map((b) => b.nodeId);
+      const placed = { spread: await nodesOf(spread), twin: await nodesOf(twin), single: await nodesOf(single) };
+      // One turn again: three removals in one call free what the STRICT_PACK group waits for.
+      const removed = await Promise.all([spread, twin, single].map((pg) => ray.removePlacementGroup(pg)));
+      const tooBigLater = await outcome(tooBig, 30);
+      const packedOn = await nodesOf(tooBig);
+      await ray.removePlacementGroup(tooBig);
+      const states = await Promise.all([spread, twin, single, tooBig].map(async (pg) => (await pg.info()).state));
+      console.log('RESULT ' + JSON.stringify({ first, placed, removed: removed.length, tooBigLater, packedOn, states, after: await settled() }));
+      await ray.shutdown();
+    `);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf(run);
+    expect(r.first).toEqual({
+      spread: 'ready', twin: 'ready', single: 'ready', tooBig: 'pending',
+      twinAgain: expect.stringMatching(/^AlreadyExistsError: a placement group named 'twin' already exists/),
+    });
+    expect(new Set(r.placed.spread).size).toBe(2);
+    expect(r.placed.twin).toHaveLength(1);
+    expect(r.tooBigLater).toBe('ready');
+    expect(new Set(r.packedOn).size).toBe(1);
+    expect(r.states).toEqual(['REMOVED', 'REMOVED', 'REMOVED', 'REMOVED']);
+    expect(r.after.timedOut).toBeUndefined();
+  });
+
   it('rayts status folds reservations into the CPU line while a group exists', async () => {
     cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 2);

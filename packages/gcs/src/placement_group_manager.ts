@@ -8,8 +8,8 @@
  * bundles stay where they are, and every raylet is told to drop bundles the head does not know as
  * held (reservations that were in flight when the head died).
  */
-import { toResourceMap,
-  RayletClient, bundleGroupResources, formatAddress, sumShapes, type BundleOperation, type BundlesReply__Output, type ClientOptions, type Config, type Logger,
+import {
+  RayletClient, TurnBatcher, bundleGroupResources, formatAddress, sumShapes, toResourceMap, type BatchOutcome, type BundleOperation, type ClientOptions, type Config, type Logger,
   type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
 } from '@rayts/common';
 import { placeBundles } from './bundle_placement.js';
@@ -42,15 +42,23 @@ export class NameTakenError extends Error {}
 
 type BundleKey = { placementGroupId: string; bundleIndex: number; resources: ResourceMap };
 
+/** How one group's step went on one node. */
+type StepResult = { success: boolean; reason: string };
+
 const needsPlacement = (g: PlacementGroup) => g.state === 'PENDING' || g.state === 'RESCHEDULING';
 /** A function, not an inline test: the state can change across an await (TypeScript's narrowing cannot see that). */
 const isRemoved = (g: PlacementGroup) => g.state === 'REMOVED';
 
 export class PlacementGroupManager {
+  /** Every group the head knows, removed ones included (until pruned), for lookups by id. */
   private readonly groups = new Map<string, PlacementGroup>();
+  /** The groups not removed: what placement, retries and job cleanup scan (removed ones can be many). */
+  private readonly live = new Map<string, PlacementGroup>();
   private readonly byName = new Map<string, string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly clients = new Map<string, RayletClient>();
+  /** One per node and step: gathers a turn's steps into one call to that raylet. */
+  private readonly stepBatchers = new Map<string, TurnBatcher<BundleKey[], StepResult>>();
   /** Nodes a restarted head has not yet told to drop unknown bundles: nothing is placed there before. */
   private readonly uncleaned = new Set<string>();
   /** Versions never go back, even across head restarts (clients long-poll with the last one they saw). */
@@ -72,7 +80,9 @@ export class PlacementGroupManager {
       // PREPARED is never stored; a bundle without a node in a CREATED group cannot be: place it again.
       if (group.state === 'CREATED' && group.bundles.some((b) => !b.nodeId)) group.state = 'RESCHEDULING';
       this.groups.set(group.placementGroupId, group);
-      if (group.name && group.state !== 'REMOVED') this.byName.set(group.name, group.placementGroupId);
+      if (group.state === 'REMOVED') continue;
+      this.live.set(group.placementGroupId, group);
+      if (group.name) this.byName.set(group.name, group.placementGroupId);
     }
   }
 
@@ -92,46 +102,73 @@ export class PlacementGroupManager {
     for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
-  create(request: CreateRequest): PlacementGroup {
-    const existing = this.groups.get(request.placementGroupId);
-    if (existing) return existing; // a retried create
-    if (request.name && this.byName.has(request.name)) {
-      throw new NameTakenError(`a placement group named '${request.name}' already exists (${this.byName.get(request.name)})`);
+  /**
+   * Creates groups (one table transaction for all of them): each request gives its group, or the
+   * NameTakenError it was refused with. A retried create of a known id gives the group it made.
+   */
+  createMany(requests: CreateRequest[]): (PlacementGroup | NameTakenError)[] {
+    const fresh: PlacementGroup[] = [];
+    const freshById = new Map<string, PlacementGroup>();
+    const names = new Map<string, string>();
+    const outcomes = requests.map((request): PlacementGroup | NameTakenError => {
+      const existing = this.groups.get(request.placementGroupId) ?? freshById.get(request.placementGroupId);
+      if (existing) return existing;
+      const holder = request.name ? this.byName.get(request.name) ?? names.get(request.name) : undefined;
+      if (holder) return new NameTakenError(`a placement group named '${request.name}' already exists (${holder})`);
+      const group: PlacementGroup = {
+        placementGroupId: request.placementGroupId, name: request.name, strategy: request.strategy, state: 'PENDING',
+        jobId: request.jobId, detached: request.detached, createdAtMs: Date.now(), removedAtMs: 0,
+        bundles: request.bundles.map((resources) => ({ resources, nodeId: undefined })),
+        version: this.nextVersion(), pendingReason: 'not placed yet', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0,
+      };
+      if (group.name) names.set(group.name, group.placementGroupId);
+      fresh.push(group);
+      freshById.set(group.placementGroupId, group);
+      return group;
+    });
+    if (fresh.length === 0) return outcomes;
+    this.table.insertMany(fresh);
+    for (const group of fresh) {
+      this.groups.set(group.placementGroupId, group);
+      this.live.set(group.placementGroupId, group);
+      if (group.name) this.byName.set(group.name, group.placementGroupId);
+      this.logger.info('placement group created', { placementGroupId: group.placementGroupId, strategy: group.strategy, bundles: group.bundles.map((b) => b.resources) });
     }
-    const group: PlacementGroup = {
-      placementGroupId: request.placementGroupId, name: request.name, strategy: request.strategy, state: 'PENDING',
-      jobId: request.jobId, detached: request.detached, createdAtMs: Date.now(), removedAtMs: 0,
-      bundles: request.bundles.map((resources) => ({ resources, nodeId: undefined })),
-      version: this.nextVersion(), pendingReason: 'not placed yet', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0,
-    };
-    this.table.insert(group);
-    this.groups.set(group.placementGroupId, group);
-    if (group.name) this.byName.set(group.name, group.placementGroupId);
-    this.logger.info('placement group created', { placementGroupId: group.placementGroupId, strategy: group.strategy, bundles: request.bundles });
     this.kick();
-    return group;
+    return outcomes;
   }
 
-  /** Removes a group and gives its bundles back; false when it was unknown or already removed. */
-  async remove(placementGroupId: string): Promise<boolean> {
-    const g = this.groups.get(placementGroupId);
-    if (!g || g.state === 'REMOVED') return false;
-    const held = this.heldBundles(g);
-    g.state = 'REMOVED';
-    g.removedAtMs = Date.now();
-    this.table.remove(g.placementGroupId, g.removedAtMs);
-    if (g.name && this.byName.get(g.name) === g.placementGroupId) this.byName.delete(g.name);
-    this.changed(g);
-    this.logger.info('placement group removed', { placementGroupId });
-    await Promise.all([...held].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'ReturnBundles', bundles)));
-    this.forgetRemoved();
+  /**
+   * Removes groups (one table transaction) and gives their bundles back; each answer is false when
+   * that group was unknown or already removed. Resolves once every node has its bundles back.
+   */
+  async removeMany(placementGroupIds: string[]): Promise<boolean[]> {
+    const removing = [...new Set(placementGroupIds)].map((id) => this.live.get(id)).filter((g): g is PlacementGroup => !!g);
+    if (removing.length === 0) return placementGroupIds.map(() => false);
+    const held = removing.map((g) => this.heldBundles(g));
+    const now = Date.now();
+    for (const g of removing) {
+      g.state = 'REMOVED';
+      g.removedAtMs = now;
+      this.live.delete(g.placementGroupId);
+      if (g.name && this.byName.get(g.name) === g.placementGroupId) this.byName.delete(g.name);
+    }
+    this.table.removeMany(removing.map((g) => g.placementGroupId), now);
+    for (const g of removing) {
+      this.changed(g);
+      this.logger.info('placement group removed', { placementGroupId: g.placementGroupId });
+    }
+    await Promise.all(held.flatMap((byNode) => [...byNode].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'ReturnBundles', bundles))));
+    this.forgetRemoved(removing.length);
     this.retrySoon();
-    return true;
+    const removed = new Set(removing.map((g) => g.placementGroupId));
+    // A duplicate id in the call counts once, like two single calls would.
+    return placementGroupIds.map((id) => removed.delete(id));
   }
 
   async removeJobGroups(jobId: string): Promise<void> {
-    const owned = [...this.groups.values()].filter((g) => g.jobId === jobId && !g.detached && g.state !== 'REMOVED');
-    await Promise.all(owned.map((g) => this.remove(g.placementGroupId)));
+    const owned = [...this.live.values()].filter((g) => g.jobId === jobId && !g.detached);
+    if (owned.length) await this.removeMany(owned.map((g) => g.placementGroupId));
   }
 
   get(placementGroupId: string, name = ''): PlacementGroup | undefined {
@@ -160,7 +197,7 @@ export class PlacementGroupManager {
   /** Groups waiting for placement, in `rayts status` Pending Demands' shape: equal groups merged. */
   pendingDemands(): ResourceDemand__Output[] {
     const merged = new Map<string, ResourceDemand__Output>();
-    for (const g of this.groups.values()) {
+    for (const g of this.live.values()) {
       if (!needsPlacement(g)) continue;
       const bundles: { shape: ResourceMap; count: number }[] = [];
       for (const b of g.bundles) {
@@ -194,7 +231,7 @@ export class PlacementGroupManager {
 
   /** Retries every waiting group now (resources may have appeared). */
   private retrySoon(): void {
-    for (const g of this.groups.values()) if (needsPlacement(g)) { g.nextAttemptMs = 0; g.retryDelayMs = 0; }
+    for (const g of this.live.values()) if (needsPlacement(g)) { g.nextAttemptMs = 0; g.retryDelayMs = 0; }
     this.kick();
   }
 
@@ -214,7 +251,7 @@ export class PlacementGroupManager {
       try {
         do {
           this.again = false;
-          const due = [...this.groups.values()].filter((g) => needsPlacement(g) && !g.placing && g.nextAttemptMs <= performance.now());
+          const due = [...this.live.values()].filter((g) => needsPlacement(g) && !g.placing && g.nextAttemptMs <= performance.now());
           await Promise.all(due.map((g) => this.tryPlace(g)));
         } while (this.again && !this.stopped);
       } catch (err) {
@@ -228,7 +265,7 @@ export class PlacementGroupManager {
 
   private armTimer(): void {
     clearTimeout(this.timer);
-    const due = [...this.groups.values()].filter(needsPlacement).map((g) => g.nextAttemptMs);
+    const due = [...this.live.values()].filter(needsPlacement).map((g) => g.nextAttemptMs);
     if (due.length === 0 || this.stopped) return;
     this.timer = setTimeout(() => this.kick(), Math.max(0, Math.min(...due) - performance.now()));
     this.timer.unref();
@@ -304,7 +341,7 @@ export class PlacementGroupManager {
     g.infeasible = false;
     g.retryDelayMs = 0;
     g.nextAttemptMs = 0;
-    this.table.save(g);
+    await this.table.saveSoon(g);
     this.changed(g);
     this.logger.info('placement group placed', { placementGroupId: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId) });
   }
@@ -322,21 +359,38 @@ export class PlacementGroupManager {
     return results.find((r): r is string => r !== true) ?? true;
   }
 
-  private async call(nodeId: string, operation: BundleOperation, bundles: BundleKey[]): Promise<BundlesReply__Output> {
+  /**
+   * One step for one group's bundles on a node. The steps of a burst (many groups placed or removed
+   * in one turn) go to each node as one call, in which each group succeeds or fails on its own.
+   */
+  private call(nodeId: string, operation: BundleOperation, bundles: BundleKey[]): Promise<StepResult> {
+    const key = `${operation} ${nodeId}`;
+    let batcher = this.stepBatchers.get(key);
+    if (!batcher) this.stepBatchers.set(key, (batcher = new TurnBatcher((calls) => this.callNow(nodeId, operation, calls))));
+    return batcher.add(bundles);
+  }
+
+  private async callNow(nodeId: string, operation: BundleOperation, calls: BundleKey[][]): Promise<BatchOutcome<StepResult>[]> {
     const node = this.nodes.get(nodeId);
     if (!node) throw new Error('the node is not alive');
     const address = formatAddress(node.record.nodeIp, node.record.rayletPort);
     let client = this.clients.get(address);
     if (!client) this.clients.set(address, (client = new RayletClient(address, this.clientOptions)));
-    const reply = await client.bundles(operation, nodeId, bundles);
+    const reply = await client.bundles(operation, nodeId, calls.flat());
     this.nodes.updateResources(nodeId, toResourceMap(reply.total), toResourceMap(reply.available));
-    if (reply.success && operation !== 'PrepareBundles') {
+    const failed = new Map(reply.failures.map((f) => [f.placementGroupId, f.reason]));
+    const results = calls.map((bundles): StepResult => {
+      const reason = bundles.map((b) => failed.get(b.placementGroupId)).find((r) => r !== undefined);
+      return reason === undefined ? { success: true, reason: '' } : { success: false, reason };
+    });
+    if (operation !== 'PrepareBundles') {
       // Committed bundles add their group resources; returned or cancelled ones take theirs away
       // (a cancel of a bundle never committed finds none: the keys just stay absent).
-      const delta = sumShapes(bundles.map((b) => bundleGroupResources(b.placementGroupId, b.bundleIndex, b.resources)));
+      const done = calls.filter((_, i) => results[i]!.success).flat();
+      const delta = sumShapes(done.map((b) => bundleGroupResources(b.placementGroupId, b.bundleIndex, b.resources)));
       this.nodes.shiftGroupResources(nodeId, delta, operation === 'CommitBundles' || operation === 'ReserveBundles' ? 1 : -1);
     }
-    return reply;
+    return results.map((value) => ({ ok: true, value }));
   }
 
   /** Cancel or return on a node, retried while the node lives (a missed one would leak its resources). */
@@ -367,8 +421,9 @@ export class PlacementGroupManager {
 
   private onNodeDead(nodeId: string): void {
     this.uncleaned.delete(nodeId);
-    for (const g of this.groups.values()) {
-      if (g.state === 'REMOVED' || !g.bundles.some((b) => b.nodeId === nodeId)) continue;
+    for (const key of this.stepBatchers.keys()) if (key.endsWith(` ${nodeId}`)) this.stepBatchers.delete(key);
+    for (const g of this.live.values()) {
+      if (!g.bundles.some((b) => b.nodeId === nodeId)) continue;
       for (const b of g.bundles) if (b.nodeId === nodeId) b.nodeId = undefined;
       g.state = 'RESCHEDULING';
       this.table.save(g);
@@ -398,9 +453,10 @@ export class PlacementGroupManager {
   private removalsSinceForget = 0;
 
   /** Drops removed groups the table pruned, so memory stays bounded too. */
-  private forgetRemoved(): void {
+  private forgetRemoved(count: number): void {
     // In batches, like the table's prune: a scan per removal would cost O(groups) each.
-    if (++this.removalsSinceForget < 100) return;
+    this.removalsSinceForget += count;
+    if (this.removalsSinceForget < 100) return;
     this.removalsSinceForget = 0;
     const removed = [...this.groups.values()].filter((g) => g.state === 'REMOVED');
     const excess = removed.length - this.config.removedPlacementGroupsKept;

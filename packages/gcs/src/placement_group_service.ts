@@ -1,16 +1,19 @@
 /** gRPC handlers of PlacementGroupService: validate every field, then hand over to the manager. */
 import * as grpc from '@grpc/grpc-js';
 import {
-  PLACEMENT_GROUP_ID_BYTES, RpcError, bundlesProblem, isHexId, newPlacementGroupId, raytsProto, require, strategyProblem, unary,
-  type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap,
+  PLACEMENT_GROUP_ID_BYTES, RpcError, asStatus, bundlesProblem, isHexId, newPlacementGroupId, raytsProto, require, strategyProblem, unary,
+  type CreatePlacementGroupRequest__Output, type CreatePlacementGroupResult, type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap,
 } from '@rayts/common';
-import { NameTakenError, type PlacementGroup, type PlacementGroupManager } from './placement_group_manager.js';
+import { NameTakenError, type CreateRequest, type PlacementGroup, type PlacementGroupManager } from './placement_group_manager.js';
 
 /** Longest a GetPlacementGroup long poll is held open. */
 const MAX_WAIT_MS = 60_000;
 
 /** How long a create call waits for the group to be placed before it answers with PENDING. */
 const CREATE_REPLY_WAIT_MS = 200;
+
+/** Most groups one batch call may carry (a driver's batcher sends at most 1000). */
+const MAX_BATCH = 10_000;
 
 export function toPlacementGroupInfo(g: PlacementGroup): PlacementGroupInfo__Output {
   return {
@@ -20,29 +23,59 @@ export function toPlacementGroupInfo(g: PlacementGroup): PlacementGroupInfo__Out
   };
 }
 
+/** Validates one create request; a bad field throws INVALID_ARGUMENT. */
+function parseCreate(req: CreatePlacementGroupRequest__Output): CreateRequest {
+  const id = req.placementGroupId || newPlacementGroupId();
+  require(isHexId(id, PLACEMENT_GROUP_ID_BYTES), `placement_group_id must be ${PLACEMENT_GROUP_ID_BYTES * 2} hex characters`);
+  const bundles: ResourceMap[] = req.bundles.map((b) => Object.fromEntries(Object.entries(b.resources).map(([k, v]) => [k, Number(v)])));
+  const problem = strategyProblem(req.strategy) ?? bundlesProblem(bundles);
+  require(!problem, problem ?? '');
+  require(req.name.length <= 256, 'placement group names are at most 256 characters');
+  return { placementGroupId: id, name: req.name, strategy: req.strategy as PlacementStrategy, bundles, jobId: req.jobId.slice(0, 64), detached: req.detached };
+}
+
+/**
+ * Creates the groups (one table transaction for all) and answers each once it is placed, or after a
+ * short wait with what it is: most groups fit at once, and the answer then spares ready() a round trip.
+ */
+async function createGroups(manager: PlacementGroupManager, logger: Logger, requests: CreatePlacementGroupRequest__Output[]): Promise<CreatePlacementGroupResult[]> {
+  const parsed = requests.map((req) => {
+    try {
+      return parseCreate(req);
+    } catch (err) {
+      return err as Error;
+    }
+  });
+  const valid = parsed.filter((p): p is CreateRequest => !(p instanceof Error));
+  const created = manager.createMany(valid);
+  let next = 0;
+  const outcomes = parsed.map((p) => (p instanceof Error ? p : created[next++]!));
+  return Promise.all(outcomes.map(async (outcome) => {
+    if (outcome instanceof Error) {
+      const status = asStatus(logger, 'CreatePlacementGroup', outcome instanceof NameTakenError ? new RpcError(grpc.status.ALREADY_EXISTS, outcome.message) : outcome);
+      return { group: null, errorCode: status.code, errorMessage: status.details };
+    }
+    const placed = outcome.state === 'CREATED' ? outcome : await manager.waitForVersion(outcome.placementGroupId, '', outcome.version + 1, CREATE_REPLY_WAIT_MS);
+    return { group: toPlacementGroupInfo(placed ?? outcome), errorCode: 0, errorMessage: '' };
+  }));
+}
+
 export function addPlacementGroupService(server: grpc.Server, manager: PlacementGroupManager, logger: Logger): void {
   server.addService(raytsProto().PlacementGroupService.service, {
-    CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', async (req) => {
-      const id = req.placementGroupId || newPlacementGroupId();
-      require(isHexId(id, PLACEMENT_GROUP_ID_BYTES), `placement_group_id must be ${PLACEMENT_GROUP_ID_BYTES * 2} hex characters`);
-      const bundles: ResourceMap[] = req.bundles.map((b: { resources: Record<string, number | string> }) => Object.fromEntries(Object.entries(b.resources).map(([k, v]) => [k, Number(v)])));
-      const problem = strategyProblem(req.strategy) ?? bundlesProblem(bundles);
-      require(!problem, problem ?? '');
-      require(req.name.length <= 256, 'placement group names are at most 256 characters');
-      try {
-        const group = manager.create({
-          placementGroupId: id, name: req.name, strategy: req.strategy as PlacementStrategy, bundles, jobId: req.jobId.slice(0, 64), detached: req.detached,
-        });
-        // Most groups fit at once: answering when placed (or after a short wait) spares the caller's
-        // ready() a round trip.
-        const placed = group.state === 'CREATED' ? group : await manager.waitForVersion(id, '', group.version + 1, CREATE_REPLY_WAIT_MS);
-        return { group: toPlacementGroupInfo(placed ?? group) };
-      } catch (err) {
-        if (err instanceof NameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
-        throw err;
-      }
+    CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', async (req: CreatePlacementGroupRequest__Output) => {
+      const [result] = await createGroups(manager, logger, [req]);
+      if (result!.errorCode) throw new RpcError(result!.errorCode, result!.errorMessage ?? '');
+      return { group: result!.group };
     }),
-    RemovePlacementGroup: unary(logger, 'RemovePlacementGroup', async (req) => ({ removed: await manager.remove(req.placementGroupId) })),
+    CreatePlacementGroups: unary(logger, 'CreatePlacementGroups', async (req: { groups: CreatePlacementGroupRequest__Output[] }) => {
+      require(req.groups.length <= MAX_BATCH, `at most ${MAX_BATCH} placement groups per call, got ${req.groups.length}`);
+      return { results: await createGroups(manager, logger, req.groups) };
+    }),
+    RemovePlacementGroup: unary(logger, 'RemovePlacementGroup', async (req) => ({ removed: (await manager.removeMany([req.placementGroupId]))[0] })),
+    RemovePlacementGroups: unary(logger, 'RemovePlacementGroups', async (req: { placementGroupIds: string[] }) => {
+      require(req.placementGroupIds.length <= MAX_BATCH, `at most ${MAX_BATCH} placement groups per call, got ${req.placementGroupIds.length}`);
+      return { removed: await manager.removeMany(req.placementGroupIds) };
+    }),
     GetPlacementGroup: unary(logger, 'GetPlacementGroup', async (req) => {
       const group = await manager.waitForVersion(req.placementGroupId, req.name, Number(req.minVersion), Math.min(req.waitMs, MAX_WAIT_MS));
       return group ? { found: true, group: toPlacementGroupInfo(group) } : { found: false, group: null };

@@ -36,6 +36,8 @@ const EPSILON = 1e-9;
 
 export class BundleReservations {
   private readonly reservations = new Map<string, Reservation>();
+  /** While a batch runs: what it did, logged once at its end, and whether tasks should be dispatched. */
+  private batched?: { operation: string; bundles: Map<string, string[]>; dispatch: boolean };
 
   constructor(private readonly resources: ReservableResources, private readonly logger: Logger) {}
 
@@ -50,7 +52,7 @@ export class BundleReservations {
       add(this.resources.available, b.resources, -1);
       this.reservations.set(key(b), { bundle: b, committed: false });
     }
-    if (fresh.length) this.logger.info('bundles prepared', { bundles: fresh.map(key) });
+    if (fresh.length) this.note('prepared', fresh.map(key), false);
     return { success: true };
   }
 
@@ -66,8 +68,7 @@ export class BundleReservations {
       add(this.resources.total, group, 1);
       add(this.resources.available, group, 1);
     }
-    this.logger.info('bundles committed', { bundles: bundles.map(key) });
-    this.resources.dispatch();
+    this.note('committed', bundles.map(key), true);
     return { success: true };
   }
 
@@ -103,14 +104,39 @@ export class BundleReservations {
       add(this.resources.available, r.bundle.resources, 1);
       released.push(key(b));
     }
-    if (released.length) {
-      this.logger.info(`bundles ${what}`, { bundles: released });
-      this.resources.dispatch();
-    }
+    if (released.length) this.note(what, released, true);
     return { success: true };
   }
 
-  /** Copies of the node's total and available, for the head's view. */
+  /**
+   * Runs the steps of one call (many groups) with one log line and at most one dispatch of queued
+   * tasks at the end, instead of one each per group.
+   */
+  batch(operation: string, steps: () => void): void {
+    this.batched = { operation, bundles: new Map(), dispatch: false };
+    const done = this.batched;
+    try {
+      steps();
+    } finally {
+      this.batched = undefined;
+      for (const [what, bundles] of done.bundles) this.logger.info(`bundles ${what}`, { operation, count: bundles.length, bundles });
+      if (done.dispatch) this.resources.dispatch();
+    }
+  }
+
+  /** Logs a step (or adds it to the batch's line); `dispatch` when resources appeared or came back. */
+  private note(what: string, bundles: string[], dispatch: boolean): void {
+    if (!this.batched) {
+      this.logger.info(`bundles ${what}`, { bundles });
+      if (dispatch) this.resources.dispatch();
+      return;
+    }
+    const list = this.batched.bundles.get(what);
+    if (list) list.push(...bundles);
+    else this.batched.bundles.set(what, bundles);
+    this.batched.dispatch ||= dispatch;
+  }
+
   /**
    * This node's ordinary resources after a step, for the head's placement of the next groups. Not
    * the group resources: there are four per bundle, and sending them all with every step made a

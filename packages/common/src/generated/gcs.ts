@@ -8,6 +8,9 @@ import type { ClusterServiceClient as _rayts_v1_ClusterServiceClient, ClusterSer
 import type { ClusterStatus as _rayts_v1_ClusterStatus, ClusterStatus__Output as _rayts_v1_ClusterStatus__Output } from './rayts/v1/ClusterStatus.js';
 import type { CreatePlacementGroupReply as _rayts_v1_CreatePlacementGroupReply, CreatePlacementGroupReply__Output as _rayts_v1_CreatePlacementGroupReply__Output } from './rayts/v1/CreatePlacementGroupReply.js';
 import type { CreatePlacementGroupRequest as _rayts_v1_CreatePlacementGroupRequest, CreatePlacementGroupRequest__Output as _rayts_v1_CreatePlacementGroupRequest__Output } from './rayts/v1/CreatePlacementGroupRequest.js';
+import type { CreatePlacementGroupResult as _rayts_v1_CreatePlacementGroupResult, CreatePlacementGroupResult__Output as _rayts_v1_CreatePlacementGroupResult__Output } from './rayts/v1/CreatePlacementGroupResult.js';
+import type { CreatePlacementGroupsReply as _rayts_v1_CreatePlacementGroupsReply, CreatePlacementGroupsReply__Output as _rayts_v1_CreatePlacementGroupsReply__Output } from './rayts/v1/CreatePlacementGroupsReply.js';
+import type { CreatePlacementGroupsRequest as _rayts_v1_CreatePlacementGroupsRequest, CreatePlacementGroupsRequest__Output as _rayts_v1_CreatePlacementGroupsRequest__Output } from './rayts/v1/CreatePlacementGroupsRequest.js';
 import type { FinishJobReply as _rayts_v1_FinishJobReply, FinishJobReply__Output as _rayts_v1_FinishJobReply__Output } from './rayts/v1/FinishJobReply.js';
 import type { FinishJobRequest as _rayts_v1_FinishJobRequest, FinishJobRequest__Output as _rayts_v1_FinishJobRequest__Output } from './rayts/v1/FinishJobRequest.js';
 import type { GetClusterInfoRequest as _rayts_v1_GetClusterInfoRequest, GetClusterInfoRequest__Output as _rayts_v1_GetClusterInfoRequest__Output } from './rayts/v1/GetClusterInfoRequest.js';
@@ -40,6 +43,8 @@ import type { RegisterNodeReply as _rayts_v1_RegisterNodeReply, RegisterNodeRepl
 import type { RegisterNodeRequest as _rayts_v1_RegisterNodeRequest, RegisterNodeRequest__Output as _rayts_v1_RegisterNodeRequest__Output } from './rayts/v1/RegisterNodeRequest.js';
 import type { RemovePlacementGroupReply as _rayts_v1_RemovePlacementGroupReply, RemovePlacementGroupReply__Output as _rayts_v1_RemovePlacementGroupReply__Output } from './rayts/v1/RemovePlacementGroupReply.js';
 import type { RemovePlacementGroupRequest as _rayts_v1_RemovePlacementGroupRequest, RemovePlacementGroupRequest__Output as _rayts_v1_RemovePlacementGroupRequest__Output } from './rayts/v1/RemovePlacementGroupRequest.js';
+import type { RemovePlacementGroupsReply as _rayts_v1_RemovePlacementGroupsReply, RemovePlacementGroupsReply__Output as _rayts_v1_RemovePlacementGroupsReply__Output } from './rayts/v1/RemovePlacementGroupsReply.js';
+import type { RemovePlacementGroupsRequest as _rayts_v1_RemovePlacementGroupsRequest, RemovePlacementGroupsRequest__Output as _rayts_v1_RemovePlacementGroupsRequest__Output } from './rayts/v1/RemovePlacementGroupsRequest.js';
 import type { ReportResourcesReply as _rayts_v1_ReportResourcesReply, ReportResourcesReply__Output as _rayts_v1_ReportResourcesReply__Output } from './rayts/v1/ReportResourcesReply.js';
 import type { ReportResourcesRequest as _rayts_v1_ReportResourcesRequest, ReportResourcesRequest__Output as _rayts_v1_ReportResourcesRequest__Output } from './rayts/v1/ReportResourcesRequest.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
@@ -59,6 +64,9 @@ export interface ProtoGrpcType {
       ClusterStatus: MessageTypeDefinition<_rayts_v1_ClusterStatus, _rayts_v1_ClusterStatus__Output>
       CreatePlacementGroupReply: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupReply, _rayts_v1_CreatePlacementGroupReply__Output>
       CreatePlacementGroupRequest: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupRequest, _rayts_v1_CreatePlacementGroupRequest__Output>
+      CreatePlacementGroupResult: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupResult, _rayts_v1_CreatePlacementGroupResult__Output>
+      CreatePlacementGroupsReply: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupsReply, _rayts_v1_CreatePlacementGroupsReply__Output>
+      CreatePlacementGroupsRequest: MessageTypeDefinition<_rayts_v1_CreatePlacementGroupsRequest, _rayts_v1_CreatePlacementGroupsRequest__Output>
       FinishJobReply: MessageTypeDefinition<_rayts_v1_FinishJobReply, _rayts_v1_FinishJobReply__Output>
       FinishJobRequest: MessageTypeDefinition<_rayts_v1_FinishJobRequest, _rayts_v1_FinishJobRequest__Output>
       GetClusterInfoRequest: MessageTypeDefinition<_rayts_v1_GetClusterInfoRequest, _rayts_v1_GetClusterInfoRequest__Output>
@@ -93,6 +101,8 @@ export interface ProtoGrpcType {
       RegisterNodeRequest: MessageTypeDefinition<_rayts_v1_RegisterNodeRequest, _rayts_v1_RegisterNodeRequest__Output>
       RemovePlacementGroupReply: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupReply, _rayts_v1_RemovePlacementGroupReply__Output>
       RemovePlacementGroupRequest: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupRequest, _rayts_v1_RemovePlacementGroupRequest__Output>
+      RemovePlacementGroupsReply: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupsReply, _rayts_v1_RemovePlacementGroupsReply__Output>
+      RemovePlacementGroupsRequest: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupsRequest, _rayts_v1_RemovePlacementGroupsRequest__Output>
       ReportResourcesReply: MessageTypeDefinition<_rayts_v1_ReportResourcesReply, _rayts_v1_ReportResourcesReply__Output>
       ReportResourcesRequest: MessageTypeDefinition<_rayts_v1_ReportResourcesRequest, _rayts_v1_ReportResourcesRequest__Output>
       ResourceDemand: MessageTypeDefinition<_rayts_v1_ResourceDemand, _rayts_v1_ResourceDemand__Output>

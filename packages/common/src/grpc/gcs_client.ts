@@ -10,6 +10,9 @@ import type { PlacementGroupServiceClient } from '../generated/rayts/v1/Placemen
 import type { PlacementGroupInfo__Output } from '../generated/rayts/v1/PlacementGroupInfo.js';
 import type { CreatePlacementGroupRequest } from '../generated/rayts/v1/CreatePlacementGroupRequest.js';
 import type { GetPlacementGroupRequest } from '../generated/rayts/v1/GetPlacementGroupRequest.js';
+import type { CreatePlacementGroupsReply__Output } from '../generated/rayts/v1/CreatePlacementGroupsReply.js';
+import { TurnBatcher } from '../turn_batcher.js';
+import { toRaytsError } from './status.js';
 import type { ClusterInfo__Output } from '../generated/rayts/v1/ClusterInfo.js';
 import type { ClusterStatus__Output } from '../generated/rayts/v1/ClusterStatus.js';
 import type { RegisterNodeRequest } from '../generated/rayts/v1/RegisterNodeRequest.js';
@@ -92,14 +95,26 @@ export class GcsClient {
     await this.call((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
   }
 
-  async createPlacementGroup(request: CreatePlacementGroupRequest): Promise<PlacementGroupInfo__Output> {
-    const reply = await this.call<{ group: PlacementGroupInfo__Output | null }>((md, o, cb) => this.placementGroup.CreatePlacementGroup(request, md, o, cb));
-    return reply.group!;
+  /** Creates made in one turn of the event loop go to the head in one call. */
+  private readonly groupCreates = new TurnBatcher<CreatePlacementGroupRequest, PlacementGroupInfo__Output>(async (groups) => {
+    const reply = await this.call<CreatePlacementGroupsReply__Output>((md, o, cb) => this.placementGroup.CreatePlacementGroups({ groups }, md, o, cb));
+    return reply.results.map((r) => (r.errorCode === 0 && r.group
+      ? { ok: true, value: r.group }
+      : { ok: false, error: toRaytsError({ code: r.errorCode, details: r.errorMessage }, this.address, 'head') }));
+  });
+
+  private readonly groupRemovals = new TurnBatcher<string, boolean>(async (placementGroupIds) => {
+    const reply = await this.call<{ removed: boolean[] }>((md, o, cb) => this.placementGroup.RemovePlacementGroups({ placementGroupIds }, md, o, cb));
+    return reply.removed.map((value) => ({ ok: true, value }));
+  });
+
+  createPlacementGroup(request: CreatePlacementGroupRequest): Promise<PlacementGroupInfo__Output> {
+    return this.groupCreates.add(request);
   }
 
-  async removePlacementGroup(placementGroupId: string): Promise<boolean> {
-    const reply = await this.call<{ removed: boolean }>((md, o, cb) => this.placementGroup.RemovePlacementGroup({ placementGroupId }, md, o, cb));
-    return reply.removed;
+  /** False when the group was unknown or already removed. */
+  removePlacementGroup(placementGroupId: string): Promise<boolean> {
+    return this.groupRemovals.add(placementGroupId);
   }
 
   /** With minVersion and waitMs: a long poll that answers once the group changed (or waitMs passed). */

@@ -102,7 +102,8 @@ export function serverStream<Req, Res>(logger: Logger, name: string, impl: Strea
   };
 }
 
-function asStatus(logger: Logger, name: string, err: unknown): Partial<grpc.StatusObject> {
+/** The status a handler's error is answered with (also for one item of a batch call). */
+export function asStatus(logger: Logger, name: string, err: unknown): { code: grpc.status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
   logger.error(`${name} failed`, { err });
   return { code: grpc.status.INTERNAL, details: `${name} failed: ${err instanceof Error ? err.message : String(err)}` };

@@ -1,6 +1,6 @@
-/** Persistence of placement groups and their bundles' nodes. Each change commits before the caller goes on. */
+/** Persistence of placement groups and their bundles' nodes. Each change commits before the caller goes on (and tells anyone). */
 import type { Db } from './database.js';
-import type { PlacementGroupState, PlacementStrategy, ResourceMap } from '@rayts/common';
+import { TurnBatcher, type PlacementGroupState, type PlacementStrategy, type ResourceMap } from '@rayts/common';
 
 export interface PlacementGroupRecord {
   placementGroupId: string;
@@ -59,29 +59,54 @@ export class PlacementGroupTable {
     }));
   }
 
-  insert(g: PlacementGroupRecord): void {
+  /** New groups and their bundles, in one transaction. */
+  insertMany(groups: PlacementGroupRecord[]): void {
     this.db.transaction(() => {
-      this.insertGroup.run(g.placementGroupId, g.name, g.strategy, g.state, g.jobId, g.detached ? 1 : 0, g.createdAtMs);
-      g.bundles.forEach((b, i) => this.insertBundle.run(g.placementGroupId, i, JSON.stringify(b.resources), b.nodeId ?? null));
+      for (const g of groups) {
+        this.insertGroup.run(g.placementGroupId, g.name, g.strategy, g.state, g.jobId, g.detached ? 1 : 0, g.createdAtMs);
+        g.bundles.forEach((b, i) => this.insertBundle.run(g.placementGroupId, i, JSON.stringify(b.resources), b.nodeId ?? null));
+      }
     })();
   }
 
   /** The group's state and every bundle's node, in one transaction. */
   save(g: PlacementGroupRecord): void {
+    this.saveAll([g]);
+  }
+
+  /**
+   * Like save, but the saves asked for in one turn of the event loop share one transaction (a burst
+   * of placed groups); resolves once committed, so the caller tells nobody before that.
+   */
+  saveSoon(g: PlacementGroupRecord): Promise<void> {
+    return this.pendingSaves.add(g);
+  }
+
+  private readonly pendingSaves = new TurnBatcher<PlacementGroupRecord, void>((groups) => {
+    this.saveAll(groups);
+    return groups.map(() => ({ ok: true, value: undefined }));
+  });
+
+  private saveAll(groups: PlacementGroupRecord[]): void {
     this.db.transaction(() => {
-      this.setState.run(g.state, g.placementGroupId);
-      g.bundles.forEach((b, i) => this.setNode.run(b.nodeId ?? null, g.placementGroupId, i));
+      for (const g of groups) {
+        this.setState.run(g.state, g.placementGroupId);
+        g.bundles.forEach((b, i) => this.setNode.run(b.nodeId ?? null, g.placementGroupId, i));
+      }
     })();
   }
 
   private removedSincePrune = 0;
 
-  /** Marks a group removed; the oldest removed ones beyond `removedKept` are pruned in batches (a prune scans them all). */
-  remove(placementGroupId: string, atMs: number): void {
-    this.markRemoved.run(atMs, placementGroupId);
-    if (++this.removedSincePrune >= PRUNE_EVERY) {
-      this.removedSincePrune = 0;
-      this.prune.run(this.removedKept);
-    }
+  /** Marks groups removed; the oldest removed ones beyond `removedKept` are pruned in batches (a prune scans them all). */
+  removeMany(placementGroupIds: string[], atMs: number): void {
+    this.db.transaction(() => {
+      for (const id of placementGroupIds) this.markRemoved.run(atMs, id);
+      this.removedSincePrune += placementGroupIds.length;
+      if (this.removedSincePrune >= PRUNE_EVERY) {
+        this.removedSincePrune = 0;
+        this.prune.run(this.removedKept);
+      }
+    })();
   }
 }

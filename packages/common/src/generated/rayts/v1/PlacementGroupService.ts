@@ -5,12 +5,16 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CreatePlacementGroupReply as _rayts_v1_CreatePlacementGroupReply, CreatePlacementGroupReply__Output as _rayts_v1_CreatePlacementGroupReply__Output } from '../../rayts/v1/CreatePlacementGroupReply.js';
 import type { CreatePlacementGroupRequest as _rayts_v1_CreatePlacementGroupRequest, CreatePlacementGroupRequest__Output as _rayts_v1_CreatePlacementGroupRequest__Output } from '../../rayts/v1/CreatePlacementGroupRequest.js';
+import type { CreatePlacementGroupsReply as _rayts_v1_CreatePlacementGroupsReply, CreatePlacementGroupsReply__Output as _rayts_v1_CreatePlacementGroupsReply__Output } from '../../rayts/v1/CreatePlacementGroupsReply.js';
+import type { CreatePlacementGroupsRequest as _rayts_v1_CreatePlacementGroupsRequest, CreatePlacementGroupsRequest__Output as _rayts_v1_CreatePlacementGroupsRequest__Output } from '../../rayts/v1/CreatePlacementGroupsRequest.js';
 import type { GetPlacementGroupReply as _rayts_v1_GetPlacementGroupReply, GetPlacementGroupReply__Output as _rayts_v1_GetPlacementGroupReply__Output } from '../../rayts/v1/GetPlacementGroupReply.js';
 import type { GetPlacementGroupRequest as _rayts_v1_GetPlacementGroupRequest, GetPlacementGroupRequest__Output as _rayts_v1_GetPlacementGroupRequest__Output } from '../../rayts/v1/GetPlacementGroupRequest.js';
 import type { ListPlacementGroupsReply as _rayts_v1_ListPlacementGroupsReply, ListPlacementGroupsReply__Output as _rayts_v1_ListPlacementGroupsReply__Output } from '../../rayts/v1/ListPlacementGroupsReply.js';
 import type { ListPlacementGroupsRequest as _rayts_v1_ListPlacementGroupsRequest, ListPlacementGroupsRequest__Output as _rayts_v1_ListPlacementGroupsRequest__Output } from '../../rayts/v1/ListPlacementGroupsRequest.js';
 import type { RemovePlacementGroupReply as _rayts_v1_RemovePlacementGroupReply, RemovePlacementGroupReply__Output as _rayts_v1_RemovePlacementGroupReply__Output } from '../../rayts/v1/RemovePlacementGroupReply.js';
 import type { RemovePlacementGroupRequest as _rayts_v1_RemovePlacementGroupRequest, RemovePlacementGroupRequest__Output as _rayts_v1_RemovePlacementGroupRequest__Output } from '../../rayts/v1/RemovePlacementGroupRequest.js';
+import type { RemovePlacementGroupsReply as _rayts_v1_RemovePlacementGroupsReply, RemovePlacementGroupsReply__Output as _rayts_v1_RemovePlacementGroupsReply__Output } from '../../rayts/v1/RemovePlacementGroupsReply.js';
+import type { RemovePlacementGroupsRequest as _rayts_v1_RemovePlacementGroupsRequest, RemovePlacementGroupsRequest__Output as _rayts_v1_RemovePlacementGroupsRequest__Output } from '../../rayts/v1/RemovePlacementGroupsRequest.js';
 
 export interface PlacementGroupServiceClient extends grpc.Client {
   CreatePlacementGroup(argument: _rayts_v1_CreatePlacementGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupReply__Output>): grpc.ClientUnaryCall;
@@ -21,6 +25,15 @@ export interface PlacementGroupServiceClient extends grpc.Client {
   createPlacementGroup(argument: _rayts_v1_CreatePlacementGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupReply__Output>): grpc.ClientUnaryCall;
   createPlacementGroup(argument: _rayts_v1_CreatePlacementGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupReply__Output>): grpc.ClientUnaryCall;
   createPlacementGroup(argument: _rayts_v1_CreatePlacementGroupRequest, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupReply__Output>): grpc.ClientUnaryCall;
+  
+  CreatePlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  CreatePlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  CreatePlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  CreatePlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  createPlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  createPlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  createPlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  createPlacementGroups(argument: _rayts_v1_CreatePlacementGroupsRequest, callback: grpc.requestCallback<_rayts_v1_CreatePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
   
   GetPlacementGroup(argument: _rayts_v1_GetPlacementGroupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_GetPlacementGroupReply__Output>): grpc.ClientUnaryCall;
   GetPlacementGroup(argument: _rayts_v1_GetPlacementGroupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_GetPlacementGroupReply__Output>): grpc.ClientUnaryCall;
@@ -49,10 +62,21 @@ export interface PlacementGroupServiceClient extends grpc.Client {
   removePlacementGroup(argument: _rayts_v1_RemovePlacementGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupReply__Output>): grpc.ClientUnaryCall;
   removePlacementGroup(argument: _rayts_v1_RemovePlacementGroupRequest, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupReply__Output>): grpc.ClientUnaryCall;
   
+  RemovePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  RemovePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  RemovePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  RemovePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  removePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  removePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  removePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  removePlacementGroups(argument: _rayts_v1_RemovePlacementGroupsRequest, callback: grpc.requestCallback<_rayts_v1_RemovePlacementGroupsReply__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface PlacementGroupServiceHandlers extends grpc.UntypedServiceImplementation {
   CreatePlacementGroup: grpc.handleUnaryCall<_rayts_v1_CreatePlacementGroupRequest__Output, _rayts_v1_CreatePlacementGroupReply>;
+  
+  CreatePlacementGroups: grpc.handleUnaryCall<_rayts_v1_CreatePlacementGroupsRequest__Output, _rayts_v1_CreatePlacementGroupsReply>;
   
   GetPlacementGroup: grpc.handleUnaryCall<_rayts_v1_GetPlacementGroupRequest__Output, _rayts_v1_GetPlacementGroupReply>;
   
@@ -60,11 +84,15 @@ export interface PlacementGroupServiceHandlers extends grpc.UntypedServiceImplem
   
   RemovePlacementGroup: grpc.handleUnaryCall<_rayts_v1_RemovePlacementGroupRequest__Output, _rayts_v1_RemovePlacementGroupReply>;
   
+  RemovePlacementGroups: grpc.handleUnaryCall<_rayts_v1_RemovePlacementGroupsRequest__Output, _rayts_v1_RemovePlacementGroupsReply>;
+  
 }
 
 export interface PlacementGroupServiceDefinition extends grpc.ServiceDefinition {
   CreatePlacementGroup: MethodDefinition<_rayts_v1_CreatePlacementGroupRequest, _rayts_v1_CreatePlacementGroupReply, _rayts_v1_CreatePlacementGroupRequest__Output, _rayts_v1_CreatePlacementGroupReply__Output>
+  CreatePlacementGroups: MethodDefinition<_rayts_v1_CreatePlacementGroupsRequest, _rayts_v1_CreatePlacementGroupsReply, _rayts_v1_CreatePlacementGroupsRequest__Output, _rayts_v1_CreatePlacementGroupsReply__Output>
   GetPlacementGroup: MethodDefinition<_rayts_v1_GetPlacementGroupRequest, _rayts_v1_GetPlacementGroupReply, _rayts_v1_GetPlacementGroupRequest__Output, _rayts_v1_GetPlacementGroupReply__Output>
   ListPlacementGroups: MethodDefinition<_rayts_v1_ListPlacementGroupsRequest, _rayts_v1_ListPlacementGroupsReply, _rayts_v1_ListPlacementGroupsRequest__Output, _rayts_v1_ListPlacementGroupsReply__Output>
   RemovePlacementGroup: MethodDefinition<_rayts_v1_RemovePlacementGroupRequest, _rayts_v1_RemovePlacementGroupReply, _rayts_v1_RemovePlacementGroupRequest__Output, _rayts_v1_RemovePlacementGroupReply__Output>
+  RemovePlacementGroups: MethodDefinition<_rayts_v1_RemovePlacementGroupsRequest, _rayts_v1_RemovePlacementGroupsReply, _rayts_v1_RemovePlacementGroupsRequest__Output, _rayts_v1_RemovePlacementGroupsReply__Output>
 }
