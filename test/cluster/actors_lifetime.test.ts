@@ -5,11 +5,11 @@
  * non-detached actor whose driver exited while the head was down is cleaned up.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
 import { FAST_HEALTH, TestCluster, alive } from '../helpers/cluster.js';
-import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
+import { SIGNALS, makeUserProject, resultOf, runDriver, told } from '../helpers/driver.js';
 
 let cluster: TestCluster;
 let headTempDir: string | undefined;
@@ -21,19 +21,6 @@ afterEach(async () => {
   expect(usage?.usage.CPU?.used).toBe(0);
   expect(leftover).toEqual([]);
 });
-
-/** Driver-side helpers: wait for a file the test writes, and tell the test something by a file. */
-const SIGNALS = `
-  import { existsSync, renameSync, writeFileSync } from 'node:fs';
-  const waitFor = async (name) => { while (!existsSync(name)) await new Promise((r) => setTimeout(r, 20)); };
-  const tell = (name, value) => { writeFileSync(name + '.tmp', JSON.stringify(value)); renameSync(name + '.tmp', name); };
-`;
-
-async function told<T>(dir: string, name: string, timeoutMs = 60_000): Promise<T> {
-  const path = join(dir, name);
-  expect(await pollUntil(() => existsSync(path), timeoutMs, 20)).toBe(true);
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
 
 describe('actor lifetimes', () => {
   it('a named detached actor outlives its driver; getActor finds it from another driver; after kill it is gone', async () => {

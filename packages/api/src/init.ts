@@ -102,6 +102,8 @@ export async function shutdown(): Promise<void> {
   if (!state) return;
   setState(undefined);
   setGlobalWorker(undefined);
+  // Actors created just before: the head must have them before the job ends (a detached one lives on).
+  await state.core.actors.settle();
   await state.core.gcs.finishJob(state.jobId).catch(() => undefined);
   state.core.close();
   await state.localCluster?.stop();

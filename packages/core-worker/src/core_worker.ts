@@ -19,7 +19,7 @@ import { Arena } from '@rayts/object-store';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
-  Address, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
+  Address, ClientHello, ClientMessage, ClientRequest, ActorReady, CreateActor, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
   LogLines, OwnedState, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
@@ -101,6 +101,11 @@ export function failureToError(failure: TaskFailure, taskName: string): Error {
     case 'ACTOR_UNAVAILABLE':
       return new ActorUnavailableError(`${taskName}: ${failure.message}`, failure.actorId ?? '');
   }
+}
+
+/** A function's or class's entry in the head's function table (what workers load it from). */
+export function functionDescriptorBytes(desc: RemoteFunctionDescriptor): Buffer {
+  return Buffer.from(JSON.stringify({ kind: desc.kind, name: desc.name, source: desc.source }));
 }
 
 export class CoreWorker {
@@ -224,6 +229,9 @@ export class CoreWorker {
         if (this.executeHandler) this.executeHandler(message);
         else this.earlyExecutes.push(message);
         break;
+      case 'actorReady':
+        this.onActorReady?.(message);
+        break;
       case 'createActor':
         if (this.createActorHandler) this.createActorHandler(message);
         else this.earlyCreates.push(message);
@@ -268,8 +276,7 @@ export class CoreWorker {
   exportFunction(desc: RemoteFunctionDescriptor): Promise<void> {
     let done = this.exports.get(desc.hash);
     if (!done) {
-      const value = Buffer.from(JSON.stringify({ kind: desc.kind, name: desc.name, source: desc.source }));
-      done = this.gcs.kvPut(FUNCTION_NAMESPACE, desc.hash, value, false).then(() => undefined);
+      done = this.gcs.kvPut(FUNCTION_NAMESPACE, desc.hash, functionDescriptorBytes(desc), false).then(() => undefined);
       this.exports.set(desc.hash, done);
       done.catch(() => this.exports.delete(desc.hash));
     }
@@ -382,6 +389,8 @@ export class CoreWorker {
 
   /** Results of actor calls relayed through the raylet (set by the actor submitter); true = handled. */
   onActorOutcome?: (outcome: TaskOutcome) => boolean;
+  /** An actor this process created on its own node is constructed (set by the actor submitter). */
+  onActorReady?: (message: ActorReady) => void;
 
   private onTaskOutcome(outcome: TaskOutcome): void {
     if (this.onActorOutcome?.(outcome)) return;

@@ -237,7 +237,10 @@ export class ActorManager {
     const shape = toResourceMap(a.spec.placementResources);
     const strategy = strategyFromMsg(a.spec.strategy);
     const preferred = view.find((n) => n.nodeId === a.spec.ownerNodeId) ?? view[0]!;
-    const decision = this.placement.decide(shape, strategy, preferred, view);
+    // The creator's raylet already started it (first attempt only): the creation there is joined.
+    const reserved = a.spec.reservedNodeId ? view.find((n) => n.nodeId === a.spec.reservedNodeId) : undefined;
+    a.spec.reservedNodeId = '';
+    const decision = reserved ? { kind: 'remote' as const, node: reserved } : this.placement.decide(shape, strategy, preferred, view);
     if (decision.kind === 'infeasible') return this.waitForNode(a, `no node has ${JSON.stringify(shape)}`);
     if (decision.kind === 'unschedulable') return this.markDead(a, 'UNSCHEDULABLE', decision.reason);
     const node = decision.kind === 'local' ? preferred : decision.node;

@@ -15,6 +15,7 @@ function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput
   require(s.className.length <= MAX_NAME && s.name.length <= MAX_NAME && s.namespace.length <= MAX_NAME, `names are at most ${MAX_NAME} characters`);
   require(s.maxRestarts >= -1 && s.maxTaskRetries >= -1 && s.maxPendingCalls >= -1, 'max_restarts, max_task_retries and max_pending_calls must be -1 or more');
   require(s.maxConcurrency >= 1, 'max_concurrency must be at least 1');
+  require(s.reservedNodeId === '' || /^[0-9a-f]{56}$/.test(s.reservedNodeId), 'reserved_node_id must be empty or a node id (56 hex characters)');
   for (const map of [s.placementResources, s.heldResources]) {
     for (const [k, v] of Object.entries(map)) {
       const n = Number(v);

@@ -6,7 +6,7 @@
  * (PushActorTask) and are relayed over the worker's raylet connection. When the worker exits, its
  * resources come back, relayed calls fail, and the head hears of the death.
  */
-import { fits, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
+import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './scheduler_types.js';
 import { argFromProto } from './task_proto.js';
@@ -48,6 +48,10 @@ export interface ActorWorkersDeps {
   /** Sends a message to a connected local client (the actor's worker). */
   send(clientId: string, message: RayletMessage): boolean;
   startWorker(): boolean;
+  /** How long after a creation the pool's replacement worker is started. */
+  refillDelayMs: number;
+  /** How long an actor started for a local creator waits for the head's confirmation. */
+  reservationTimeoutMs: number;
   markDedicated(workerId: string, socketPath: string): void;
   killWorker(workerId: string, reason: string): void;
   /** Tells the head that an actor's worker exited. */
@@ -59,6 +63,11 @@ export class ActorWorkers {
   private readonly byActor = new Map<string, HostedActor>();
   private readonly waiting: PendingCreation[] = [];
   private readonly constructing = new Map<string, PendingCreation>();
+  /**
+   * Actors started for a creator on this node before the head placed them (reserveForOwner), until
+   * the head's CreateActor confirms them; `result` is set once the constructor ran (or failed).
+   */
+  private readonly unconfirmed = new Map<string, { timer: NodeJS.Timeout; result?: CreationResult }>();
   /** Calls relayed to a local actor worker, by task id. */
   private readonly relayed = new Map<string, { workerId: string; resolve: (o: TaskOutcome) => void }>();
 
@@ -68,11 +77,59 @@ export class ActorWorkers {
 
   /** Starts the actor here; resolves once its constructor ran (or failed). */
   create(spec: ActorSpecMsgOutput, numRestarts: number, classDescriptor?: Uint8Array): Promise<CreationResult> {
+    const started = this.confirm(spec.actorId);
+    if (started) return started;
     const existing = this.byActor.get(spec.actorId);
     if (existing) return Promise.resolve({ ok: true, workerId: existing.workerId, pid: existing.pid, socketPath: existing.socketPath });
     return new Promise((resolve) => {
       this.waiting.push({ spec, classDescriptor, numRestarts, placement: toResourceMap(spec.placementResources), held: toResourceMap(spec.heldResources), resolve });
       this.tryStart();
+    });
+  }
+
+  /**
+   * A creator on this node asks to have its new actor started here at once, before the head places
+   * it: yes only when nothing waits for a worker, the actor's placement stays local under the DEFAULT
+   * policy (it fits and the node stays at most half used, as the head would decide), and an idle
+   * worker of its job is there. The head's CreateActor then joins this creation (`confirm`).
+   */
+  reserveForOwner(spec: ActorSpecMsgOutput, classDescriptor: Uint8Array): boolean {
+    const sched = this.deps.scheduler;
+    const placement = toResourceMap(spec.placementResources);
+    if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return false;
+    if (!staysLocal(placement, { total: sched.total, available: sched.available })) return false;
+    const worker = sched.leaseIdleWorker(spec.jobId);
+    if (!worker) return false;
+    const entry: { timer: NodeJS.Timeout; result?: CreationResult } = {
+      timer: setTimeout(() => this.release(spec.actorId, 'the head never placed it'), this.deps.reservationTimeoutMs).unref(),
+    };
+    this.unconfirmed.set(spec.actorId, entry);
+    this.construct({ spec, classDescriptor, numRestarts: 0, placement, held: toResourceMap(spec.heldResources), resolve: (r) => { entry.result = r; } }, worker);
+    return true;
+  }
+
+  /** The creator could not register an actor started for it: it goes. */
+  release(actorId: string, reason: string): void {
+    const entry = this.unconfirmed.get(actorId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.unconfirmed.delete(actorId);
+    this.deps.logger.info('dropping an actor the head did not place', { actorId, reason });
+    this.kill(actorId, reason);
+  }
+
+  /** The head asks for an actor started here for its creator: the outcome of that creation, or undefined. */
+  private confirm(actorId: string): Promise<CreationResult> | undefined {
+    const entry = this.unconfirmed.get(actorId);
+    if (!entry) return undefined;
+    clearTimeout(entry.timer);
+    this.unconfirmed.delete(actorId);
+    if (entry.result) return Promise.resolve(entry.result);
+    const p = [...this.constructing.values()].find((c) => c.spec.actorId === actorId);
+    if (!p) return undefined;
+    return new Promise((resolve) => {
+      const before = p.resolve;
+      p.resolve = (r) => { before(r); resolve(r); };
     });
   }
 
@@ -128,9 +185,10 @@ export class ActorWorkers {
     const p = this.constructing.get(workerId);
     if (!p?.worker) return;
     this.constructing.delete(workerId);
-    // Keep the task pool warm for the next actor or task, once this constructor ran: forking a
-    // process blocks this event loop and its start-up competes for the CPUs.
-    this.deps.startWorker();
+    // Keep the task pool warm for the next actor or task, a little after this actor is answered:
+    // forking blocks this event loop and the new process's start-up competes for the CPUs with the
+    // actor's first calls.
+    setTimeout(() => this.deps.startWorker(), this.deps.refillDelayMs).unref();
     const socketPath = p.socketPath!;
     if (failure) {
       // The worker holds a half-made actor: it goes, and the head marks the actor dead.
@@ -146,6 +204,9 @@ export class ActorWorkers {
     this.byActor.set(hosted.actorId, hosted);
     this.deps.logger.info('actor is alive', { actorId: hosted.actorId, workerId, pid: hosted.pid });
     p.resolve({ ok: true, workerId, pid: hosted.pid, socketPath });
+    // A creator on this node can call the actor now, without waiting to hear it from the head
+    // (a no-op when the creator is not connected here).
+    this.deps.send(p.spec.ownerClientId, { type: 'actorReady', actorId: hosted.actorId, workerId, socketPath, pid: hosted.pid });
   }
 
   isActorWorker(workerId: string): boolean {
@@ -165,6 +226,9 @@ export class ActorWorkers {
     if (!hosted) return false;
     this.byWorker.delete(workerId);
     this.byActor.delete(hosted.actorId);
+    // Died before the head confirmed it: the head's CreateActor hears it as a failed creation.
+    const unconfirmed = this.unconfirmed.get(hosted.actorId);
+    if (unconfirmed) unconfirmed.result = { ok: false, workerId, pid: hosted.pid, socketPath: '', failure: { type: 'WORKER_DIED', message: reason } };
     this.deps.scheduler.unreserve(hosted.held);
     for (const [taskId, r] of this.relayed) {
       if (r.workerId !== workerId) continue;
@@ -217,8 +281,9 @@ export class ActorWorkers {
     r.resolve(outcome);
   }
 
+  /** Actors the head placed here (not those still waiting for its confirmation: it does not know them yet). */
   liveActorIds(): string[] {
-    return [...this.byActor.keys()];
+    return [...this.byActor.keys()].filter((id) => !this.unconfirmed.has(id));
   }
 
   /** Creations waiting here for resources or a worker, for `rayts status`. */

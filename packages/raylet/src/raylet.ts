@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
   ActorHostClient, bindSharedPort, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RpcError, raytsProto, serverStream, unary,
-  SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
+  SessionPaths, writeJson, type ActorSpecMsgOutput, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
 import { detectResources, type ResourceFlags } from './resources_detect.js';
 import { listLogs, resolveLogName, streamLog } from './log_service.js';
@@ -238,6 +238,14 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
     request: (client, m: Extract<ClientMessage, { reqId: number }>) => {
       if (m.type === 'nodeInfo') {
         client.conn.send({ type: 'reply', reqId: m.reqId, ok: true, info: { nodeId, nodeIp: options.nodeIp, resources: detected.resources } });
+      } else if (m.type === 'reserveActor') {
+        // The local protocol carries the spec in the shape the creator would send the head; what the
+        // creation reads of it (args, resources, ids) is the same in both shapes.
+        const spec = { ...(m.spec as ActorSpecMsgOutput), ownerClientId: client.clientId };
+        client.conn.send({ type: 'reply', reqId: m.reqId, ok: actors.reserveForOwner(spec, m.classDescriptor) });
+      } else if (m.type === 'releaseActor') {
+        actors.release(m.actorId, 'its creator could not register it with the head');
+        client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });
       } else {
         void handleObjectRequest(client, m);
       }
@@ -247,7 +255,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   localRef.current = local;
   const gcsActors = new GcsActorClient(options.gcsAddress, { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs });
   const actors = new ActorWorkers({
-    scheduler: sched, paths, logger, send: (id, m) => local.send(id, m), startWorker: () => pool.startWorker(),
+    scheduler: sched, paths, logger, send: (id, m) => local.send(id, m), startWorker: () => pool.startWorker(), refillDelayMs: config.actorPoolRefillDelayMs,
+    reservationTimeoutMs: config.actorReservationTimeoutMs,
     markDedicated: (id, socket) => pool.markDedicated(id, socket), killWorker: (id, reason) => pool.killWorker(id, reason),
     reportDeath: (actorId, workerId, reason) => {
       // Lost if the head is down: re-registration reconciles (the actor is missing from live_actor_ids).

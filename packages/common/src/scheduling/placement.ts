@@ -50,6 +50,11 @@ export function utilisation(node: Pick<ViewNode, 'total' | 'available'>, shape: 
   return worst;
 }
 
+/** DEFAULT (hybrid) keeps work on this node while it fits now and the node stays at most half used. */
+export function staysLocal(shape: ResourceMap, local: Pick<ViewNode, 'total' | 'available'>): boolean {
+  return fits(shape, local.available) && fits(shape, local.total) && utilisation(local, shape) <= SPREAD_THRESHOLD;
+}
+
 export class ClusterPlacement {
   private spreadCursor = '';
 
@@ -74,7 +79,7 @@ export class ClusterPlacement {
       this.spreadCursor = choice.nodeId;
       return pick(choice);
     }
-    if (fits(shape, local.available) && fits(shape, local.total) && utilisation(local, shape) <= SPREAD_THRESHOLD) return { kind: 'local' };
+    if (staysLocal(shape, local)) return { kind: 'local' };
     const availableNow = feasible.filter((n) => fits(shape, n.available));
     if (availableNow.length > 0) {
       const scored = availableNow.map((n) => ({ n, u: utilisation(n, shape) <= SPREAD_THRESHOLD ? 0 : utilisation(n, shape) }));

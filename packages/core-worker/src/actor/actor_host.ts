@@ -31,6 +31,10 @@ export class ActorHost {
 
   private async create(m: CreateActor): Promise<void> {
     const { actor } = m;
+    // Open the callers' socket while the class loads and the constructor runs: nobody learns its
+    // path before the actor is answered alive, and calls wait in the queue until the instance exists.
+    const listening = this.listen(m.socketPath);
+    listening.catch(() => undefined);
     try {
       const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir, actor.classDescriptor)) as unknown as new (...args: unknown[]) => Instance;
       const args = await this.executor.resolveArgs(actor.args);
@@ -41,12 +45,14 @@ export class ActorHost {
       this.maxConcurrency = Math.max(1, actor.maxConcurrency);
       process.title = `rayts::${actor.className}`;
       this.instance = new cls(...args);
-      await this.listen(m.socketPath);
+      await listening;
     } catch (err) {
+      this.server?.close();
       this.core.send({ type: 'actorCreated', actorId: actor.actorId, failure: this.executor.failure('APPLICATION', err) });
       return;
     }
     this.core.send({ type: 'actorCreated', actorId: actor.actorId });
+    this.pump();
   }
 
   /** Callers on this node connect here; the first frame must carry the cluster token. */
@@ -82,6 +88,7 @@ export class ActorHost {
   }
 
   private pump(): void {
+    if (!this.instance) return; // still constructing: create() pumps once it is done
     while (this.running < this.maxConcurrency && this.queue.length > 0) {
       const next = this.queue.shift()!;
       this.running += 1;

@@ -9,13 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GcsActorClient, connectFramed, type ActorInfoMsgOutput, type ActorSpecMsg, type FramedConnection } from '@rayts/common';
-import type { CoreWorker, RemoteFunctionDescriptor } from '../core_worker.js';
+import { functionDescriptorBytes, type CoreWorker, type RemoteFunctionDescriptor } from '../core_worker.js';
 import { ObjectRef } from '../object_ref.js';
 import { newObjectId, newTaskId } from '../ids.js';
 import { PendingCallsLimitExceededError } from '../errors.js';
 import { makeActorHandle, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
 import { argToMsg } from './actor_spec.js';
-import type { CallerHello, Execute, TaskArg, TaskFailure, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { ActorReady, CallerHello, Execute, TaskArg, TaskFailure, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
 
 /** How long one GetActor long-poll may wait at the head. */
 const WATCH_WAIT_MS = 30_000;
@@ -46,10 +46,29 @@ interface ActorEntry {
   registering?: boolean;
   /** Set once the actor cannot take calls any more (dead, or its registration failed). */
   final?: TaskFailure;
+  /** This node's raylet said the actor is constructed here, before the head's record says ALIVE. */
+  early?: ActorTarget;
+  /** Created here with a name, which the head may refuse (taken). */
+  named?: boolean;
+  /** Created here: settles once the head has it (or refused it). */
+  registration?: Promise<void>;
+  /** Wakes a registration waiting for the local raylet's word that the actor is constructed. */
+  onStartedHere?: () => void;
 }
+
+/** Where calls go: the actor's node and worker, and its socket for callers on that node. */
+type ActorTarget = Pick<ActorInfoMsgOutput, 'nodeId' | 'workerId' | 'socketPath'>;
+
+/**
+ * How long the registration of an unnamed actor started on this node waits for its constructor
+ * before it goes to the head anyway (a slow constructor must not delay the head's record further).
+ */
+const LOCAL_START_REGISTER_WAIT_MS = 50;
 
 export class ActorSubmitter {
   private readonly entries = new Map<string, ActorEntry>();
+  /** Registrations in flight, for settle(). */
+  private readonly registrations = new Set<Promise<void>>();
   /** Calls in flight through the raylet, by task id: their results arrive on the raylet connection. */
   private readonly relayed = new Map<string, ActorEntry>();
   readonly gcs: GcsActorClient;
@@ -57,6 +76,7 @@ export class ActorSubmitter {
   constructor(private readonly core: CoreWorker) {
     this.gcs = new GcsActorClient(core.options.gcsAddress, { token: core.options.token, timeoutMs: core.options.gcsTimeoutMs ?? 10_000 });
     core.onActorOutcome = (o) => this.onRelayedOutcome(o);
+    core.onActorReady = (m) => this.onLocalReady(m);
     core.closers.push(() => this.close());
   }
 
@@ -72,20 +92,62 @@ export class ActorSubmitter {
     const full = { ...data, actorId };
     const e = this.entry(full);
     e.registering = true;
-    void (async () => {
+    e.named = !!spec.name;
+    const registration = (async () => {
+      let reservedNodeId = '';
       try {
         await this.core.exportFunction(desc);
         const resolved = await Promise.all(args.map((a, i) => this.core.resolveArg(a, i, `the constructor of ${data.className}`)));
-        const info = await this.gcs.registerActor({ ...spec, actorId, args: resolved.map(argToMsg) });
+        const full: ActorSpecMsg = { ...spec, actorId, args: resolved.map(argToMsg) };
+        reservedNodeId = await this.reserveHere(desc, full);
+        // An unnamed actor started here takes its first calls before the head hears of it: on two
+        // vCPUs the registration's gRPC work would otherwise compete with the construction.
+        if (reservedNodeId && !e.named) await this.startedHere(e, LOCAL_START_REGISTER_WAIT_MS);
+        const info = await this.gcs.registerActor({ ...full, reservedNodeId });
         e.registering = false;
         this.apply(e, info);
       } catch (err) {
         e.registering = false;
+        if (reservedNodeId) void this.core.request({ type: 'releaseActor', actorId }).catch(() => undefined);
         const error = err as Error;
         this.finish(e, { type: 'ACTOR_DIED', message: `the actor could not be created: ${error.message}`, actorId, deathCause: 'CREATION_FAILED', errorName: error.name });
       }
     })();
+    this.registrations.add(registration);
+    void registration.finally(() => this.registrations.delete(registration));
+    e.registration = registration;
     return makeActorHandle(full);
+  }
+
+  /** Resolves once every actor created here is registered with the head (or failed to be): before a driver's job ends. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.registrations]);
+  }
+
+  /** Resolves when this node's raylet says the actor is constructed, or after `waitMs`. */
+  private startedHere(e: ActorEntry, waitMs: number): Promise<void> {
+    if (e.early) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, waitMs);
+      function done() { clearTimeout(timer); e.onStartedHere = undefined; resolve(); }
+      e.onStartedHere = done;
+    });
+  }
+
+  /**
+   * Asks this node's raylet to start the actor at once, so its construction overlaps the head's
+   * registration (the head then places it there): the node id when it did, '' when the actor must
+   * be placed by the head (not the DEFAULT strategy, in a placement group, or no room here now).
+   */
+  private async reserveHere(desc: RemoteFunctionDescriptor, spec: ActorSpecMsg): Promise<string> {
+    const inGroup = Object.keys(spec.placementResources ?? {}).some((k) => k.includes('_group_'));
+    if ((spec.strategy?.kind ?? 'DEFAULT') !== 'DEFAULT' || inGroup) return '';
+    try {
+      const reply = await this.core.request({ type: 'reserveActor', spec, classDescriptor: functionDescriptorBytes(desc) });
+      return reply.ok ? this.core.address.nodeId : '';
+    } catch {
+      return ''; // the head places it
+    }
   }
 
   /** A handle for an actor the head already knows (getActor). */
@@ -148,23 +210,43 @@ export class ActorSubmitter {
   }
 
   async kill(data: ActorHandleData, noRestart: boolean): Promise<void> {
+    await this.entries.get(data.actorId)?.registration; // the head must know it first
     await this.gcs.killActor(data.actorId, noRestart);
     if (!noRestart) return;
     const e = this.entry(data);
     if (!e.final) this.finish(e, { type: 'ACTOR_DIED', message: `the actor ${data.className} (${data.actorId}) is dead (KILLED): it was killed by ray.kill()`, actorId: data.actorId, deathCause: 'KILLED' });
   }
 
+  /** Where calls go now: the head's ALIVE record, else what this node's raylet said; undefined while neither. */
+  private target(e: ActorEntry): ActorTarget | undefined {
+    const info = e.info;
+    if (info?.state === 'ALIVE' && info.workerId !== e.lostWorker) return info;
+    // A named actor only once the head accepted it: its name may be taken. Nothing else about an
+    // actor this process made can be refused, so an unnamed one is called at once.
+    if (e.early && !(e.registering && e.named) && e.early.workerId !== e.lostWorker) return e.early;
+    return undefined;
+  }
+
+  /** The raylet of this node constructed an actor this process created: call it without waiting for the head. */
+  private onLocalReady(m: ActorReady): void {
+    const e = this.entries.get(m.actorId);
+    if (!e || e.final || m.workerId === e.lostWorker || this.target(e)?.workerId === m.workerId) return;
+    e.early = { nodeId: this.core.address.nodeId, workerId: m.workerId, socketPath: m.socketPath };
+    e.onStartedHere?.();
+    this.flush(e);
+  }
+
   /** Sends every ready call at the head of the outbox, in order, if the actor can take them. */
   private flush(e: ActorEntry): void {
     if (e.final) return this.failOutbox(e);
-    const info = e.info;
-    if (!info || info.state !== 'ALIVE' || info.workerId === e.lostWorker) {
+    const target = this.target(e);
+    if (!target) {
       if (e.outbox.length > 0 && !e.registering) this.watch(e);
       return;
     }
-    const local = info.nodeId === this.core.address.nodeId;
-    if (local && (!e.direct || e.direct.workerId !== info.workerId)) {
-      this.connect(e, info);
+    const local = target.nodeId === this.core.address.nodeId;
+    if (local && (!e.direct || e.direct.workerId !== target.workerId)) {
+      this.connect(e, target);
       return;
     }
     if (local && !e.direct?.conn) return; // connecting: flushed when connected
@@ -174,15 +256,15 @@ export class ActorSubmitter {
       if (local) e.direct!.conn!.send({ type: 'execute', task: call.spec, jobDir: '' });
       else {
         this.relayed.set(call.spec.taskId, e);
-        this.core.send({ type: 'actorCall', nodeId: info.nodeId, workerId: info.workerId, task: call.spec });
+        this.core.send({ type: 'actorCall', nodeId: target.nodeId, workerId: target.workerId, task: call.spec });
       }
     }
   }
 
-  private connect(e: ActorEntry, info: ActorInfoMsgOutput): void {
-    const direct: NonNullable<ActorEntry['direct']> = { workerId: info.workerId };
+  private connect(e: ActorEntry, target: ActorTarget): void {
+    const direct: NonNullable<ActorEntry['direct']> = { workerId: target.workerId };
     e.direct = direct;
-    direct.connecting = connectFramed<TaskResult, CallerHello | Execute>(info.socketPath).then((conn) => {
+    direct.connecting = connectFramed<TaskResult, CallerHello | Execute>(target.socketPath).then((conn) => {
       if (e.direct !== direct) { conn.close(); return; }
       conn.send({ type: 'hello', role: 'caller', token: this.core.options.token });
       conn.on('message', (m) => { if (m.type === 'taskResult') this.onOutcome(e, m.outcome); });
@@ -255,7 +337,7 @@ export class ActorSubmitter {
     e.watching = true;
     void (async () => {
       try {
-        while (!e.final && e.outbox.length > 0 && (!e.info || e.info.state !== 'ALIVE' || e.info.workerId === e.lostWorker)) {
+        while (!e.final && e.outbox.length > 0 && !this.target(e)) {
           try {
             const info = await this.gcs.getActor(e.data.actorId, e.version, WATCH_WAIT_MS);
             if (info.version > e.version) this.apply(e, info, false);
@@ -279,6 +361,8 @@ export class ActorSubmitter {
     if (info.version <= e.version) return;
     e.info = info;
     e.version = info.version;
+    // The head's record now says where the actor is (or that it is not alive): it wins over the raylet's early word.
+    if (info.state !== 'PENDING_CREATION') e.early = undefined;
     if (info.state === 'DEAD') {
       this.finish(e, {
         type: 'ACTOR_DIED', actorId: info.actorId, deathCause: info.deathCause, cause: info.creationFailure?.cause?.length ? info.creationFailure.cause : undefined,

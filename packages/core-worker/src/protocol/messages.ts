@@ -6,7 +6,7 @@
 
 export type ResourceShape = Record<string, number>;
 
-import type { SchedulingStrategy } from '@rayts/common';
+import type { ActorSpecMsg, SchedulingStrategy } from '@rayts/common';
 export type { SchedulingStrategy };
 
 /** Where a client lives: the node and its client id on that node's raylet. */
@@ -121,7 +121,15 @@ export type ClientRequest =
   | { type: 'objStats'; reqId: number }
   /** A borrower asks the owner of a ref (through the raylets) for the object's value or location. */
   | { type: 'ownerGet'; reqId: number; objectId: string; owner: Address }
-  | { type: 'nodeInfo'; reqId: number };
+  | { type: 'nodeInfo'; reqId: number }
+  /**
+   * A creator asks its own raylet to start its new actor at once, before registering it with the
+   * head (answered ok only when it fits here now and an idle worker is there); the registration then
+   * names this node, and the head's creation call joins this one.
+   */
+  | { type: 'reserveActor'; reqId: number; spec: ActorSpecMsg; classDescriptor: Uint8Array }
+  /** The creator's registration failed: the raylet drops the actor it started for it. */
+  | { type: 'releaseActor'; reqId: number; actorId: string };
 
 /** One object reference a process holds, for `rayts memory`. */
 export interface RefInfo {
@@ -184,4 +192,11 @@ export interface OwnerLookup { type: 'ownerLookup'; reqId: number; objectId: str
 /** The raylet makes this worker an actor's: construct it and listen for callers on `socketPath`. */
 export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string }
 
-export type RayletMessage = CreateActor | Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
+/**
+ * To the process that created an actor on this node, as soon as its constructor ran: the caller can
+ * connect to the actor's socket before the head's record says ALIVE (one local hop instead of two
+ * gRPC hops through the head).
+ */
+export interface ActorReady { type: 'actorReady'; actorId: string; workerId: string; socketPath: string; pid: number }
+
+export type RayletMessage = CreateActor | ActorReady | Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;

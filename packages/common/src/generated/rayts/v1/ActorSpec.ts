@@ -25,6 +25,7 @@ export interface ActorSpec {
   'ownerClientId'?: (string);
   'jobDir'?: (string);
   'driverNodeId'?: (string);
+  'reservedNodeId'?: (string);
 }
 
 export interface ActorSpec__Output {
@@ -48,4 +49,5 @@ export interface ActorSpec__Output {
   'ownerClientId': (string);
   'jobDir': (string);
   'driverNodeId': (string);
+  'reservedNodeId': (string);
 }
