@@ -95,14 +95,18 @@ export class ActorSubmitter {
     e.named = !!spec.name;
     const registration = (async () => {
       let reservedNodeId = '';
+      // The class goes to the head's function table (restarts load it from there) while the local
+      // raylet, which is handed the class itself, starts the actor.
+      const exported = this.core.exportFunction(desc);
+      exported.catch(() => undefined); // awaited below
       try {
-        await this.core.exportFunction(desc);
         const resolved = await Promise.all(args.map((a, i) => this.core.resolveArg(a, i, `the constructor of ${data.className}`)));
         const full: ActorSpecMsg = { ...spec, actorId, args: resolved.map(argToMsg) };
         reservedNodeId = await this.reserveHere(desc, full);
         // An unnamed actor started here takes its first calls before the head hears of it: on two
         // vCPUs the registration's gRPC work would otherwise compete with the construction.
         if (reservedNodeId && !e.named) await this.startedHere(e, LOCAL_START_REGISTER_WAIT_MS);
+        await exported;
         const info = await this.gcs.registerActor({ ...full, reservedNodeId });
         e.registering = false;
         this.apply(e, info);
