@@ -91,21 +91,23 @@ export class ActorWorkers {
    * A creator on this node asks to have its new actor started here at once, before the head places
    * it: yes only when nothing waits for a worker, the actor's placement stays local under the DEFAULT
    * policy (it fits and the node stays at most half used, as the head would decide), and an idle
-   * worker of its job is there. The head's CreateActor then joins this creation (`confirm`).
+   * worker of its job is there. The head's CreateActor then joins this creation (`confirm`). Gives
+   * the worker and the socket the actor will listen on (the creator may connect while it constructs).
    */
-  reserveForOwner(spec: ActorSpecMsgOutput, classDescriptor: Uint8Array): boolean {
+  reserveForOwner(spec: ActorSpecMsgOutput, classDescriptor: Uint8Array): { workerId: string; socketPath: string } | undefined {
     const sched = this.deps.scheduler;
     const placement = toResourceMap(spec.placementResources);
-    if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return false;
-    if (!staysLocal(placement, { total: sched.total, available: sched.available })) return false;
+    if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return undefined;
+    if (!staysLocal(placement, { total: sched.total, available: sched.available })) return undefined;
     const worker = sched.leaseIdleWorker(spec.jobId);
-    if (!worker) return false;
+    if (!worker) return undefined;
     const entry: { timer: NodeJS.Timeout; result?: CreationResult } = {
       timer: setTimeout(() => this.release(spec.actorId, 'the head never placed it'), this.deps.reservationTimeoutMs).unref(),
     };
     this.unconfirmed.set(spec.actorId, entry);
-    this.construct({ spec, classDescriptor, numRestarts: 0, placement, held: toResourceMap(spec.heldResources), resolve: (r) => { entry.result = r; } }, worker);
-    return true;
+    const p: PendingCreation = { spec, classDescriptor, numRestarts: 0, placement, held: toResourceMap(spec.heldResources), resolve: (r) => { entry.result = r; } };
+    this.construct(p, worker);
+    return { workerId: worker.workerId, socketPath: p.socketPath! };
   }
 
   /** The creator could not register an actor started for it: it goes. */

@@ -242,7 +242,8 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
         // The local protocol carries the spec in the shape the creator would send the head; what the
         // creation reads of it (args, resources, ids) is the same in both shapes.
         const spec = { ...(m.spec as ActorSpecMsgOutput), ownerClientId: client.clientId };
-        client.conn.send({ type: 'reply', reqId: m.reqId, ok: actors.reserveForOwner(spec, m.classDescriptor) });
+        const started = actors.reserveForOwner(spec, m.classDescriptor);
+        client.conn.send({ type: 'reply', reqId: m.reqId, ok: !!started, info: started });
       } else if (m.type === 'releaseActor') {
         actors.release(m.actorId, 'its creator could not register it with the head');
         client.conn.send({ type: 'reply', reqId: m.reqId, ok: true });

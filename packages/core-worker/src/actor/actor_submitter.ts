@@ -59,6 +59,23 @@ interface ActorEntry {
 /** Where calls go: the actor's node and worker, and its socket for callers on that node. */
 type ActorTarget = Pick<ActorInfoMsgOutput, 'nodeId' | 'workerId' | 'socketPath'>;
 
+/** How long a connection to an actor's worker that is still starting is retried (it listens within a few ms). */
+const EARLY_CONNECT_MS = 200;
+
+/** Connects to a socket that may not listen yet: refused or missing is tried again every millisecond or two. */
+async function connectSoon(path: string): Promise<FramedConnection<TaskResult, CallerHello | Execute>> {
+  const deadline = performance.now() + EARLY_CONNECT_MS;
+  for (;;) {
+    try {
+      return await connectFramed<TaskResult, CallerHello | Execute>(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || performance.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+}
+
 /**
  * How long the registration of an unnamed actor started on this node waits for its constructor
  * before it goes to the head anyway (a slow constructor must not delay the head's record further).
@@ -148,7 +165,12 @@ export class ActorSubmitter {
     if ((spec.strategy?.kind ?? 'DEFAULT') !== 'DEFAULT' || inGroup) return '';
     try {
       const reply = await this.core.request({ type: 'reserveActor', spec, classDescriptor: functionDescriptorBytes(desc) });
-      return reply.ok ? this.core.address.nodeId : '';
+      if (!reply.ok) return '';
+      const started = reply.info as { workerId: string; socketPath: string };
+      const e = this.entries.get(spec.actorId!);
+      // Connect while it constructs (its worker listens from the start); calls go once it is ready.
+      if (e && !e.direct && !e.final) this.connect(e, { nodeId: this.core.address.nodeId, ...started }, true);
+      return this.core.address.nodeId;
     } catch {
       return ''; // the head places it
     }
@@ -265,10 +287,16 @@ export class ActorSubmitter {
     }
   }
 
-  private connect(e: ActorEntry, target: ActorTarget): void {
+  /**
+   * Opens the direct connection to a local actor's worker. `early`: the worker was only just given the
+   * actor and may not listen yet, so a refused connect is tried again for a short while, and a
+   * connect that never succeeds is forgotten (the actor is not lost: the normal path connects later).
+   */
+  private connect(e: ActorEntry, target: ActorTarget, early = false): void {
     const direct: NonNullable<ActorEntry['direct']> = { workerId: target.workerId };
     e.direct = direct;
-    direct.connecting = connectFramed<TaskResult, CallerHello | Execute>(target.socketPath).then((conn) => {
+    const opening = early ? connectSoon(target.socketPath) : connectFramed<TaskResult, CallerHello | Execute>(target.socketPath);
+    direct.connecting = opening.then((conn) => {
       if (e.direct !== direct) { conn.close(); return; }
       conn.send({ type: 'hello', role: 'caller', token: this.core.options.token });
       conn.on('message', (m) => { if (m.type === 'taskResult') this.onOutcome(e, m.outcome); });
@@ -276,7 +304,13 @@ export class ActorSubmitter {
       direct.conn = conn;
       this.flush(e);
     }, (err: Error) => {
-      if (e.direct === direct) this.onConnectionLost(e, direct.workerId, `could not connect to the actor: ${err.message}`);
+      if (e.direct !== direct) return;
+      if (early) {
+        e.direct = undefined;
+        this.flush(e);
+      } else {
+        this.onConnectionLost(e, direct.workerId, `could not connect to the actor: ${err.message}`);
+      }
     });
   }
 
