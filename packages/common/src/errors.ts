@@ -9,11 +9,33 @@ export const ExitCode = {
   clusterUnreachable: 3,
 } as const;
 
+/**
+ * The names of an error's classes, from its own up to RaytsError, stored on the instance under a
+ * registry symbol: `instanceof` then holds across two copies of this module (a job's own
+ * node_modules/rayts beside the cluster's, a test that reloads modules), as Temporal's
+ * SymbolBasedInstanceOfError does. Class names are unique across the project's catalogues.
+ */
+const CLASS_NAMES = Symbol.for('rayts.errorClassNames');
+
+function classNames(ctor: Function): string[] {
+  const names: string[] = [];
+  for (let c: Function | null = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) names.push(c.name);
+  return names;
+}
+
+/** The base of every rayts error: a message, an optional hint with what to do, the CLI's exit code. */
 export class RaytsError extends Error {
   readonly exitCode: number = ExitCode.failure;
   constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = new.target.name;
+    Object.defineProperty(this, CLASS_NAMES, { value: classNames(new.target), enumerable: false });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const names = typeof value === 'object' && value !== null ? (value as { [CLASS_NAMES]?: unknown })[CLASS_NAMES] : undefined;
+    return Array.isArray(names) && names.includes(this.name);
   }
 }
 

@@ -12,6 +12,7 @@ export * from './grpc/status.js';
 export * from './grpc/tls.js';
 export * from './grpc/proto.js';
 export * from './grpc/client.js';
+export * from './grpc/client_pool.js';
 export * from './grpc/server.js';
 export * from './grpc/shared_port.js';
 export * from './grpc/gcs_client.js';
