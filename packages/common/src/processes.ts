@@ -73,37 +73,30 @@ export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Pids whose command line contains `needle` (tests use it to find everything a session started). */
-export function processesWithArg(needle: string): number[] {
+/** Live (not zombie) pids other than this one whose /proc/<pid>/<file> contains `needle`. */
+function scanProc(file: 'cmdline' | 'environ', needle: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const text = readFileSync(`/proc/${entry}/${file}`, 'utf8');
       const stat = readProcStat(Number(entry));
-      if (cmdline.includes(needle) && stat && stat.state !== 'Z') out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** Pids whose initial environment has `name=value` (children inherit it; titles do not hide it). */
-export function processesWithEnv(name: string, value: string): number[] {
-  const needle = `${name}=${value}\0`;
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      const stat = readProcStat(Number(entry));
-      if (environ.includes(needle) && stat && stat.state !== 'Z') out.push(Number(entry));
+      if (text.includes(needle) && stat && stat.state !== 'Z') out.push(Number(entry));
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
   return out;
+}
+
+/** Pids whose command line contains `needle` (tests use it to find everything a session started). */
+export function processesWithArg(needle: string): number[] {
+  return scanProc('cmdline', needle);
+}
+
+/** Pids whose initial environment has `name=value` (children inherit it; titles do not hide it). */
+export function processesWithEnv(name: string, value: string): number[] {
+  return scanProc('environ', `${name}=${value}\0`);
 }
 
 /** Polls until `done()` holds or the deadline passes; returns whether it held. */

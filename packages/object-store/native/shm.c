@@ -66,14 +66,27 @@ static int get_size_arg(napi_env env, napi_value v, size_t* out) {
   return 1;
 }
 
-static napi_value Map(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) {
-    napi_throw_type_error(env, NULL, "map(fd, size, writable, populate): fd and size are required");
-    return NULL;
+/* Reads up to `max` arguments into argv (missing ones stay undefined) and throws a TypeError with
+ * `usage` when fewer than `required` were given; returns the count, or -1 after throwing. */
+static ssize_t get_args(napi_env env, napi_callback_info info, napi_value* argv, size_t max, size_t required,
+                        const char* usage) {
+  size_t argc = max;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "rayts_shm: napi_get_cb_info failed");
+    return -1;
   }
+  if (argc < required) {
+    napi_throw_type_error(env, NULL, usage);
+    return -1;
+  }
+  return (ssize_t)argc;
+}
+
+static napi_value Map(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  ssize_t got = get_args(env, info, argv, 5, 2, "map(fd, size, writable, populate): fd and size are required");
+  if (got < 0) return NULL;
+  size_t argc = (size_t)got;
   int32_t fd;
   size_t size;
   bool writable = true, populate = false;
@@ -126,13 +139,8 @@ static napi_value Map(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Advise(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) {
-    napi_throw_type_error(env, NULL, "advise(buffer, offset, length, advice): 4 arguments required");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 4, 4, "advise(buffer, offset, length, advice): 4 arguments required") < 0) return NULL;
   void* data;
   size_t bytes;
   if (napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) {
@@ -166,12 +174,11 @@ static napi_value Advise(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Fallocate(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (get_args(env, info, argv, 3, 3, "fallocate(fd, offset, length): integers required") < 0) return NULL;
   int32_t fd;
   size_t offset, length;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
       !get_size_arg(env, argv[1], &offset) || !get_size_arg(env, argv[2], &length)) {
     napi_throw_type_error(env, NULL, "fallocate(fd, offset, length): integers required");
     return NULL;

@@ -136,6 +136,22 @@ async function cleanupOnFailure(daemons: LaunchedDaemon[]): Promise<void> {
   await stopProcesses(daemons.map((d) => d.record), 3000, false);
 }
 
+/**
+ * The end of a successful start: with --block, supervise the daemons until one fails (the exit code
+ * tells systemd whether to restart the node); otherwise let them run on detached and return 0.
+ */
+async function finishStart(paths: SessionPaths, started: LaunchedDaemon[], options: StartOptions, tempDir: string, config: Config): Promise<number> {
+  if (!options.block) {
+    for (const d of started) d.child.unref();
+    return 0;
+  }
+  const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
+  if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
+  // Nothing is left to wait for; do not let a stray handle keep the supervisor alive.
+  setImmediate(() => process.exit(code));
+  return code;
+}
+
 export async function startCommand(options: StartOptions, config: Config): Promise<number> {
   const flags = validateStartFlags(options);
   const tempDir = resolve(options.tempDir ?? config.tmpDir);
@@ -188,15 +204,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     registerSession(defaultRegistryDir(config.registryDir), paths.dir);
     progress.done();
     printHeadNextSteps(nodeIp, headReady.address, tokenFile, tempDir, config, !!existing, raylet);
-    if (options.block) {
-      const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
-      if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
-      // Nothing is left to wait for; do not let a stray handle keep the supervisor alive.
-      setImmediate(() => process.exit(code));
-      return code;
-    }
-    for (const d of started) d.child.unref();
-    return 0;
+    return await finishStart(paths, started, options, tempDir, config);
   } catch (err) {
     await cleanupOnFailure(started);
     throw err;
@@ -278,15 +286,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
       '  To terminate the rayts processes on this host:',
       c.bold(`    rayts stop${tempDirHint(tempDir, config)}`),
     ].join('\n') + '\n');
-    if (options.block) {
-      const code = await supervise(paths, started, config, options.watchPid ? Number(options.watchPid) : undefined);
-      if (options.cleanupTempDir) rmSync(tempDir, { recursive: true, force: true });
-      // Nothing is left to wait for; do not let a stray handle keep the supervisor alive.
-      setImmediate(() => process.exit(code));
-      return code;
-    }
-    for (const d of started) d.child.unref();
-    return 0;
+    return await finishStart(paths, started, options, tempDir, config);
   } catch (err) {
     await cleanupOnFailure(started);
     throw err;

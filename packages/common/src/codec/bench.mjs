@@ -1,15 +1,7 @@
 // Micro-benchmark of the value codec (not a test). Build first, then:
 //   cd /work/main && npx tsc -b packages/common && node packages/common/src/codec/bench.mjs [MiB]
 // Prints small-value round trips per second and the large Float64Array write/read figures.
-import {
-  decodeFromBuffer,
-  decodeValue,
-  encodeToBuffer,
-  encodeValue,
-  encodedSize,
-  readEncoded,
-  writeEncoded,
-} from '../../dist/codec/index.js';
+import { decodeFromBuffer, decodeValue, encodeToBuffer, encodeValue, encodedSize, readEncoded, writeEncoded } from '../../dist/codec/index.js';
 
 const bigMiB = Number(process.argv[2] ?? 512);
 
