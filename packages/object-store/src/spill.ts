@@ -10,6 +10,7 @@ import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutOfDiskError, RaytsError, formatBytes } from '@rayts/common';
+import { SpillFileDamagedError } from './errors.js';
 
 export interface SpillFile {
   readonly path: string;
@@ -27,13 +28,6 @@ export interface SpillLocation {
 export interface SpillManagerOptions {
   /** Spilling fails with OutOfDiskError when it would push the filesystem's use above this share. */
   diskCapacityThreshold?: number;
-}
-
-/** A spill file is gone or its contents cannot be trusted; `problem` says what was found. */
-export class SpillFileDamagedError extends RaytsError {
-  constructor(readonly path: string, readonly problem: string) {
-    super(`spill file ${path} ${problem}`);
-  }
 }
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
