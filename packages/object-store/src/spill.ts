@@ -9,7 +9,7 @@
 import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutOfDiskError, RaytsError, formatBytes } from '@rayts/common';
+import { OutOfDiskError, RaytsError, TUNABLES, formatBytes } from '@rayts/common';
 import { SpillFileDamagedError } from './errors.js';
 
 export interface SpillFile {
@@ -39,7 +39,7 @@ export class SpillManager {
   private dirReady = false;
 
   constructor(readonly dir: string, opts: SpillManagerOptions = {}) {
-    this.diskCapacityThreshold = opts.diskCapacityThreshold ?? 0.95;
+    this.diskCapacityThreshold = opts.diskCapacityThreshold ?? TUNABLES.localFsCapacityThreshold.default;
   }
 
   /** Files on disk and the bytes they hold (including dead parts of partly freed fused files). */
