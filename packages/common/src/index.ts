@@ -21,6 +21,7 @@ export * from './grpc/actor_clients.js';
 export * from './resources.js';
 export * from './kv_namespaces.js';
 export * from './turn_batcher.js';
+export * from './version_waiters.js';
 export * from './scheduling/placement.js';
 export * from './scheduling/strategy_msg.js';
 export * from './wire/framed.js';

@@ -7,14 +7,18 @@
  * them directly).
  */
 import {
-  ActorHostClient, ClusterPlacement, formatAddress, strategyFromMsg, toResourceMap, type ActorInfoMsg, type ActorSpecMsgOutput,
-  type ClientOptions, type Logger, type ResourceDemand__Output, type ViewNode,
+  ClusterPlacement, VersionWaiters, formatAddress, strategyFromMsg, toResourceMap, type ActorHostClient, type ActorInfoMsg, type ActorSpecMsgOutput,
+  type Logger, type ResourceDemand__Output, type ViewNode,
 } from '@rayts/common';
+import { NameTakenError } from './errors.js';
 import type { NodeManager } from './node_manager.js';
 import type { JobTable } from './job_table.js';
 import type { ActorDeathCause, ActorRecord, ActorTable } from './storage/actor_table.js';
 
-export class ActorNameTakenError extends Error {}
+/** The actor-host clients of the raylets, by address (a `ClientPool<ActorHostClient>` in the head). */
+export interface ActorHosts {
+  get(address: string): Pick<ActorHostClient, 'createActor' | 'killActorWorker'>;
+}
 
 export interface ActorManagerOptions {
   scheduleRetryMs: number;
@@ -24,12 +28,11 @@ export interface ActorManagerOptions {
 
 export class ActorManager {
   private readonly actors = new Map<string, ActorRecord>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new VersionWaiters();
   /** Actors waiting for a node that can host them (infeasible for now). */
   private readonly unplaced = new Set<string>();
   /** Creation calls in flight, by actor: the attempt they belong to (a stale reply is ignored). */
   private readonly creating = new Map<string, number>();
-  private readonly hosts = new Map<string, ActorHostClient>();
   private readonly placement = new ClusterPlacement('');
   private retryTimer?: NodeJS.Timeout;
   private attempts = 0;
@@ -38,7 +41,7 @@ export class ActorManager {
     private readonly table: ActorTable,
     private readonly nodes: NodeManager,
     private readonly jobs: JobTable,
-    private readonly clientOptions: ClientOptions,
+    private readonly hosts: ActorHosts,
     private readonly logger: Logger,
     private readonly options: ActorManagerOptions,
   ) {
@@ -57,9 +60,7 @@ export class ActorManager {
 
   stop(): void {
     clearTimeout(this.retryTimer);
-    for (const c of this.hosts.values()) c.close();
-    this.hosts.clear();
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.waiters.wakeAll();
   }
 
   register(spec: ActorSpecMsgOutput): ActorRecord {
@@ -68,7 +69,7 @@ export class ActorManager {
     if (spec.name) {
       const taken = this.named(spec.name, spec.namespace);
       if (taken) {
-        throw new ActorNameTakenError(`an actor named '${spec.name}' already exists in namespace '${spec.namespace}' `
+        throw new NameTakenError(`an actor named '${spec.name}' already exists in namespace '${spec.namespace}' `
           + `(actor ${taken.spec.actorId}, ${taken.state}): pick another name, or get that one with getActor('${spec.name}', { namespace: '${spec.namespace}' })`);
       }
     }
@@ -104,13 +105,7 @@ export class ActorManager {
   async waitNewer(actorId: string, minVersion: number, waitMs: number): Promise<ActorRecord | undefined> {
     const current = this.actors.get(actorId);
     if (!current || current.version > minVersion || waitMs <= 0) return current;
-    await new Promise<void>((resolve) => {
-      let set = this.waiters.get(actorId);
-      if (!set) this.waiters.set(actorId, (set = new Set()));
-      const wake = () => { clearTimeout(timer); set!.delete(wake); resolve(); };
-      const timer = setTimeout(wake, waitMs);
-      set.add(wake);
-    });
+    await this.waiters.wait(actorId, waitMs);
     return this.actors.get(actorId);
   }
 
@@ -170,8 +165,6 @@ export class ActorManager {
   }
 
   private onNodeDead(nodeId: string, reason: string): void {
-    this.hosts.get(nodeId)?.close();
-    this.hosts.delete(nodeId);
     for (const a of [...this.actors.values()]) {
       if (a.state === 'ALIVE' && a.nodeId === nodeId) this.onDeath(a, 'NODE_DIED', `its node ${nodeId} died: ${reason}`);
     }
@@ -217,11 +210,7 @@ export class ActorManager {
     a.state = state;
     a.version += 1;
     this.table.save(a);
-    const set = this.waiters.get(a.spec.actorId);
-    if (set) {
-      this.waiters.delete(a.spec.actorId);
-      for (const wake of set) wake();
-    }
+    this.waiters.wake(a.spec.actorId);
   }
 
   private view(): ViewNode[] {
@@ -279,22 +268,13 @@ export class ActorManager {
     this.armRetry();
   }
 
-  private host(node: { nodeId: string; address: string }): ActorHostClient {
-    let c = this.hosts.get(node.nodeId);
-    if (!c || c.address !== node.address) {
-      c?.close();
-      this.hosts.set(node.nodeId, (c = new ActorHostClient(node.address, this.clientOptions)));
-    }
-    return c;
-  }
-
   private async create(a: ActorRecord, node: ViewNode): Promise<void> {
     const attempt = ++this.attempts;
     const actorId = a.spec.actorId;
     this.creating.set(actorId, attempt);
     let reply;
     try {
-      reply = await this.host(node).createActor(a.spec, a.numRestarts, this.options.classDescriptor(a.spec.classHash));
+      reply = await this.hosts.get(node.address).createActor(a.spec, a.numRestarts, this.options.classDescriptor(a.spec.classHash));
     } catch (err) {
       if (this.creating.get(actorId) !== attempt) return;
       this.creating.delete(actorId);
@@ -324,7 +304,7 @@ export class ActorManager {
     const live = this.nodes.get(where.nodeId);
     const address = where.address ?? (live ? formatAddress(live.record.nodeIp, live.record.rayletPort) : undefined);
     if (!address) return;
-    void this.host({ nodeId: where.nodeId, address }).killActorWorker(actorId, reason)
+    void this.hosts.get(address).killActorWorker(actorId, reason)
       .catch((err: Error) => this.logger.warn('could not kill an actor worker', { actorId, nodeId: where.nodeId, error: err.message }));
   }
 

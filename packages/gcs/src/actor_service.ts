@@ -1,11 +1,10 @@
 /** gRPC handlers of the head's ActorService: validate every field, then hand over to the actor manager. */
 import * as grpc from '@grpc/grpc-js';
-import { RpcError, raytsProto, require, unary, type ActorSpecMsgOutput, type Logger } from '@rayts/common';
-import { ActorNameTakenError, actorInfo, type ActorManager } from './actor_manager.js';
+import { RpcError, raytsProto, require, unary, type ActorSpecMsgOutput, type Config, type Logger } from '@rayts/common';
+import { actorInfo, type ActorManager } from './actor_manager.js';
+import { NameTakenError } from './errors.js';
 
 const MAX_NAME = 256;
-/** Longest wait a caller may ask for in GetActor (it asks again after). */
-const MAX_WAIT_MS = 60_000;
 
 function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput {
   require(s, 'spec is required');
@@ -25,18 +24,18 @@ function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput
   return s;
 }
 
-export function addActorService(server: grpc.Server, actors: ActorManager, logger: Logger): void {
+export function addActorService(server: grpc.Server, actors: ActorManager, config: Pick<Config, 'longPollMaxWaitMs'>, logger: Logger): void {
   server.addService(raytsProto().ActorService.service, {
     RegisterActor: unary(logger, 'RegisterActor', (req) => {
       try {
         return { actor: actorInfo(actors.register(validSpec(req.spec))) };
       } catch (err) {
-        if (err instanceof ActorNameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
+        if (err instanceof NameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
         throw err;
       }
     }),
     GetActor: unary(logger, 'GetActor', async (req) => {
-      const a = await actors.waitNewer(req.actorId, Number(req.minVersion), Math.min(req.waitMs, MAX_WAIT_MS));
+      const a = await actors.waitNewer(req.actorId, Number(req.minVersion), Math.min(req.waitMs, config.longPollMaxWaitMs));
       if (!a) throw new RpcError(grpc.status.NOT_FOUND, `the head knows no actor ${req.actorId}`);
       return actorInfo(a);
     }),

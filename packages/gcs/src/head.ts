@@ -2,7 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import {
-  FUNCTION_NAMESPACE, bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson, type Config, type HeadReady, type Logger, type TlsFiles,
+  ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson,
+  type Config, type HeadReady, type Logger, type TlsFiles,
 } from '@rayts/common';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable } from './storage/node_table.js';
@@ -18,6 +19,7 @@ import { addActorService } from './actor_service.js';
 
 import { PlacementGroupTable } from './storage/placement_group_table.js';
 import { PlacementGroupManager } from './placement_group_manager.js';
+import { BundleReservations } from './bundle_reservation.js';
 import { addPlacementGroupService } from './placement_group_service.js';
 
 export interface HeadOptions {
@@ -55,23 +57,33 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
   });
-  // Calls from the head to raylets (creating actors, reserving bundles).
+  // Calls from the head to raylets (creating actors, reserving bundles), one client per address; a
+  // dead node's clients are closed (a new raylet at its address gets new ones).
   const rayletCallOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
-  const placementGroups = new PlacementGroupManager(new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes,
-    rayletCallOptions, config, logger);
+  const raylets = new ClientPool((address) => new RayletClient(address, rayletCallOptions));
+  const actorHosts = new ClientPool((address) => new ActorHostClient(address, rayletCallOptions));
+  nodes.on('nodeDead', (record) => {
+    const address = formatAddress(record.nodeIp, record.rayletPort);
+    raylets.drop(address);
+    actorHosts.drop(address);
+  });
+  const placementGroups = new PlacementGroupManager({
+    table: new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes, config, logger,
+    reservations: new BundleReservations({ nodes, raylets, config, logger }),
+  });
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
   const jobs = new JobTable(db);
   const kv = new KvStore(db);
-  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, rayletCallOptions, logger, {
+  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const ctx = {
     identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,
   };
   addHeadServices(server, ctx);
-  addActorService(server, actors, logger);
-  addPlacementGroupService(server, placementGroups, logger);
+  addActorService(server, actors, config, logger);
+  addPlacementGroupService(server, placementGroups, config, logger);
   let port: number;
   try {
     port = await bindServer(server, options.host, options.port, options.tls, 'GCS');
@@ -94,6 +106,8 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
       health.stop();
       actors.stop();
       placementGroups.stop();
+      raylets.close();
+      actorHosts.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();
       db.close();

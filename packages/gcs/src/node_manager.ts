@@ -4,7 +4,7 @@
  * availability and demands are soft state rebuilt from the raylets' reports after a head restart.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger, ResourceMap, ResourceDemand__Output } from '@rayts/common';
+import { TUNABLES, type Logger, type ResourceMap, type ResourceDemand__Output } from '@rayts/common';
 import type { DeathCause, NodeRecord, NodeTable } from './storage/node_table.js';
 
 export interface LiveNode {
@@ -28,7 +28,7 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
   private readonly nodes = new Map<string, LiveNode>();
   private readonly dead = new Map<string, NodeRecord>();
 
-  constructor(private readonly table: NodeTable, private readonly logger: Logger, private readonly deadNodesKept = 1000) {
+  constructor(private readonly table: NodeTable, private readonly logger: Logger, private readonly deadNodesKept = TUNABLES.deadNodesKept.default) {
     super();
     // After a head restart the nodes that were alive are assumed alive until health checks say
     // otherwise: their raylets keep running work and re-register.

@@ -1,19 +1,20 @@
 /**
- * The head's placement groups (ray-behaviour §6): it places each group's bundles over the live node
- * view (bundle_placement.ts) and reserves them with two phases across raylets: PrepareBundles on
- * every chosen raylet (each checks and holds the resources), then CommitBundles on all (the group
- * resources appear). Any failure cancels what was prepared and the group waits, retried with backoff
- * (100 ms → 1 s ×1.5 like Ray), at once when a node joins or a group is removed. A node's death sends
- * its bundles back to placement (RESCHEDULING). Groups live in SQLite: after a head restart CREATED
+ * The head's placement groups: the registry (by id and name, in SQLite) and the queue of groups
+ * waiting for placement. It places each group's bundles over the live node view (bundle_placement.ts)
+ * and reserves them on the raylets in two phases (bundle_reservation.ts). A group that could not be
+ * placed or reserved waits, retried with backoff (100 ms → 1 s ×1.5 like Ray), and at once when a
+ * node joins or a group is removed. A node's death sends its bundles back to placement (RESCHEDULING). Groups live in SQLite: after a head restart CREATED
  * bundles stay where they are, and every raylet is told to drop bundles the head does not know as
  * held (reservations that were in flight when the head died).
  */
 import {
-  RayletClient, TurnBatcher, bundleGroupResources, formatAddress, sumShapes, toResourceMap, type BatchOutcome, type BundleOperation, type ClientOptions, type Config, type Logger,
-  type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
+  VersionWaiters, type Config, type Logger, type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
 } from '@rayts/common';
 import { placeBundles } from './bundle_placement.js';
-import type { NodeManager } from './node_manager.js';
+import { isRemoved, type BundleKey, type BundleReservations } from './bundle_reservation.js';
+import { NameTakenError } from './errors.js';
+import type { LiveNode } from './node_manager.js';
+import type { NodeRecord } from './storage/node_table.js';
 import type { PlacementGroupRecord, PlacementGroupTable } from './storage/placement_group_table.js';
 
 export interface PlacementGroup extends PlacementGroupRecord {
@@ -37,17 +38,26 @@ export interface CreateRequest {
   detached: boolean;
 }
 
-/** A group whose name is taken by another live group. */
-export class NameTakenError extends Error {}
+/** What the manager needs of the group table. */
+export type PlacementGroupStore = Pick<PlacementGroupTable, 'all' | 'insertMany' | 'removeMany' | 'save' | 'saveSoon'>;
 
-type BundleKey = { placementGroupId: string; bundleIndex: number; resources: ResourceMap };
+/** What the manager needs of membership: node events and the live view. */
+export interface PlacementGroupNodes {
+  on(event: 'nodeAdded' | 'nodeDead', listener: (record: NodeRecord) => void): unknown;
+  alive(): LiveNode[];
+  get(nodeId: string): LiveNode | undefined;
+}
 
-/** How one group's step went on one node. */
-type StepResult = { success: boolean; reason: string };
+export interface PlacementGroupManagerDeps {
+  table: PlacementGroupStore;
+  nodes: PlacementGroupNodes;
+  /** The two-phase reservations over the raylets. */
+  reservations: BundleReservations;
+  config: Pick<Config, 'placementGroupRetryMinMs' | 'placementGroupRetryMaxMs' | 'placementGroupRetryMultiplier' | 'removedPlacementGroupsKept'>;
+  logger: Logger;
+}
 
 const needsPlacement = (g: PlacementGroup) => g.state === 'PENDING' || g.state === 'RESCHEDULING';
-/** A function, not an inline test: the state can change across an await (TypeScript's narrowing cannot see that). */
-const isRemoved = (g: PlacementGroup) => g.state === 'REMOVED';
 
 export class PlacementGroupManager {
   /** Every group the head knows, removed ones included (until pruned), for lookups by id. */
@@ -55,10 +65,7 @@ export class PlacementGroupManager {
   /** The groups not removed: what placement, retries and job cleanup scan (removed ones can be many). */
   private readonly live = new Map<string, PlacementGroup>();
   private readonly byName = new Map<string, string>();
-  private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly clients = new Map<string, RayletClient>();
-  /** One per node and step: gathers a turn's steps into one call to that raylet. */
-  private readonly stepBatchers = new Map<string, TurnBatcher<BundleKey[], StepResult>>();
+  private readonly waiters = new VersionWaiters();
   /** Nodes a restarted head has not yet told to drop unknown bundles: nothing is placed there before. */
   private readonly uncleaned = new Set<string>();
   /** Versions never go back, even across head restarts (clients long-poll with the last one they saw). */
@@ -67,15 +74,15 @@ export class PlacementGroupManager {
   private again = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly table: PlacementGroupStore;
+  private readonly nodes: PlacementGroupNodes;
+  private readonly reservations: BundleReservations;
+  private readonly config: PlacementGroupManagerDeps['config'];
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly table: PlacementGroupTable,
-    private readonly nodes: NodeManager,
-    private readonly clientOptions: ClientOptions,
-    private readonly config: Config,
-    private readonly logger: Logger,
-  ) {
-    for (const record of table.all()) {
+  constructor(deps: PlacementGroupManagerDeps) {
+    ({ table: this.table, nodes: this.nodes, reservations: this.reservations, config: this.config, logger: this.logger } = deps);
+    for (const record of this.table.all()) {
       const group: PlacementGroup = { ...record, version: this.nextVersion(), pendingReason: '', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0 };
       // PREPARED is never stored; a bundle without a node in a CREATED group cannot be: place it again.
       if (group.state === 'CREATED' && group.bundles.some((b) => !b.nodeId)) group.state = 'RESCHEDULING';
@@ -98,8 +105,8 @@ export class PlacementGroupManager {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const c of this.clients.values()) c.close();
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.reservations.stop();
+    this.waiters.wakeAll();
   }
 
   /**
@@ -158,7 +165,7 @@ export class PlacementGroupManager {
       this.changed(g);
       this.logger.info('placement group removed', { placementGroupId: g.placementGroupId });
     }
-    await Promise.all(held.flatMap((byNode) => [...byNode].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'ReturnBundles', bundles))));
+    await Promise.all(held.flatMap((byNode) => [...byNode].map(([nodeId, bundles]) => this.reservations.release(nodeId, 'ReturnBundles', bundles))));
     this.forgetRemoved(removing.length);
     this.retrySoon();
     const removed = new Set(removing.map((g) => g.placementGroupId));
@@ -179,15 +186,8 @@ export class PlacementGroupManager {
   async waitForVersion(placementGroupId: string, name: string, minVersion: number, waitMs: number): Promise<PlacementGroup | undefined> {
     const g = this.get(placementGroupId, name);
     if (!g || g.version >= minVersion || waitMs <= 0 || this.stopped) return g;
-    const id = g.placementGroupId;
-    await new Promise<void>((resolve) => {
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      const wake = () => { clearTimeout(timer); set!.delete(wake); if (set!.size === 0) this.waiters.delete(id); resolve(); };
-      const timer = setTimeout(wake, waitMs);
-      set.add(wake);
-    });
-    return this.groups.get(id);
+    await this.waiters.wait(g.placementGroupId, waitMs);
+    return this.groups.get(g.placementGroupId);
   }
 
   list(): PlacementGroup[] {
@@ -226,7 +226,7 @@ export class PlacementGroupManager {
 
   private changed(g: PlacementGroup): void {
     g.version = this.nextVersion();
-    for (const wake of [...(this.waiters.get(g.placementGroupId) ?? [])]) wake();
+    this.waiters.wake(g.placementGroupId);
   }
 
   /** Retries every waiting group now (resources may have appeared). */
@@ -280,11 +280,6 @@ export class PlacementGroupManager {
     g.infeasible = infeasible;
   }
 
-  /** A one-node reservation failed: nothing is held there; try again later. */
-  private backOffAfter(g: PlacementGroup, reason: string): void {
-    if (!isRemoved(g)) this.backOff(g, reason, false);
-  }
-
   private async tryPlace(g: PlacementGroup): Promise<void> {
     g.placing = true;
     try {
@@ -316,23 +311,10 @@ export class PlacementGroupManager {
       const live = this.nodes.get(nodeId);
       if (live) for (const b of bundles) for (const [k, v] of Object.entries(b.resources)) live.available[k] = (live.available[k] ?? 0) - v;
     }
-    const stateBefore = g.state;
-    const undo = async (reason: string) => {
-      await Promise.all([...moving].map(([nodeId, bundles]) => this.releaseOn(nodeId, 'CancelBundles', bundles)));
-      if (g.state === 'PREPARED') g.state = stateBefore;
-      if (!isRemoved(g)) this.backOff(g, reason, false);
-    };
-    if (moving.size === 1) {
-      // One node: its raylet prepares and commits in one call, which is atomic there.
-      const reserved = await this.phase('ReserveBundles', moving);
-      if (reserved !== true || isRemoved(g)) return reserved === true ? undo('removed') : this.backOffAfter(g, reserved);
-    } else {
-      const prepared = await this.phase('PrepareBundles', moving);
-      if (prepared !== true || isRemoved(g)) return undo(prepared === true ? 'removed' : prepared);
-      // No version bump: waiters care about CREATED, and each bump costs every waiter a round trip.
-      g.state = 'PREPARED';
-      const committed = await this.phase('CommitBundles', moving);
-      if (committed !== true || isRemoved(g)) return undo(committed === true ? 'removed' : committed);
+    const outcome = await this.reservations.reserve(g, moving);
+    if (!outcome.committed) {
+      if (!isRemoved(g)) this.backOff(g, outcome.reason, false);
+      return;
     }
     placement.nodeIds.forEach((nodeId, i) => { g.bundles[i]!.nodeId = this.nodes.get(nodeId) ? nodeId : undefined; });
     // A node that died while we committed sends its bundles back to placement.
@@ -344,68 +326,6 @@ export class PlacementGroupManager {
     await this.table.saveSoon(g);
     this.changed(g);
     this.logger.info('placement group placed', { placementGroupId: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId) });
-  }
-
-  /** One phase on every node at once: true, or why it failed. */
-  private async phase(operation: BundleOperation, byNode: Map<string, BundleKey[]>): Promise<true | string> {
-    const results = await Promise.all([...byNode].map(async ([nodeId, bundles]) => {
-      try {
-        const reply = await this.call(nodeId, operation, bundles);
-        return reply.success ? true : `node ${nodeId.slice(0, 12)}…: ${reply.reason}`;
-      } catch (err) {
-        return `node ${nodeId.slice(0, 12)}…: ${(err as Error).message}`;
-      }
-    }));
-    return results.find((r): r is string => r !== true) ?? true;
-  }
-
-  /**
-   * One step for one group's bundles on a node. The steps of a burst (many groups placed or removed
-   * in one turn) go to each node as one call, in which each group succeeds or fails on its own.
-   */
-  private call(nodeId: string, operation: BundleOperation, bundles: BundleKey[]): Promise<StepResult> {
-    const key = `${operation} ${nodeId}`;
-    let batcher = this.stepBatchers.get(key);
-    if (!batcher) this.stepBatchers.set(key, (batcher = new TurnBatcher((calls) => this.callNow(nodeId, operation, calls))));
-    return batcher.add(bundles);
-  }
-
-  private async callNow(nodeId: string, operation: BundleOperation, calls: BundleKey[][]): Promise<BatchOutcome<StepResult>[]> {
-    const node = this.nodes.get(nodeId);
-    if (!node) throw new Error('the node is not alive');
-    const address = formatAddress(node.record.nodeIp, node.record.rayletPort);
-    let client = this.clients.get(address);
-    if (!client) this.clients.set(address, (client = new RayletClient(address, this.clientOptions)));
-    const reply = await client.bundles(operation, nodeId, calls.flat());
-    this.nodes.updateResources(nodeId, toResourceMap(reply.total), toResourceMap(reply.available));
-    const failed = new Map(reply.failures.map((f) => [f.placementGroupId, f.reason]));
-    const results = calls.map((bundles): StepResult => {
-      const reason = bundles.map((b) => failed.get(b.placementGroupId)).find((r) => r !== undefined);
-      return reason === undefined ? { success: true, reason: '' } : { success: false, reason };
-    });
-    if (operation !== 'PrepareBundles') {
-      // Committed bundles add their group resources; returned or cancelled ones take theirs away
-      // (a cancel of a bundle never committed finds none: the keys just stay absent).
-      const done = calls.filter((_, i) => results[i]!.success).flat();
-      const delta = sumShapes(done.map((b) => bundleGroupResources(b.placementGroupId, b.bundleIndex, b.resources)));
-      this.nodes.shiftGroupResources(nodeId, delta, operation === 'CommitBundles' || operation === 'ReserveBundles' ? 1 : -1);
-    }
-    return results.map((value) => ({ ok: true, value }));
-  }
-
-  /** Cancel or return on a node, retried while the node lives (a missed one would leak its resources). */
-  private async releaseOn(nodeId: string, operation: 'CancelBundles' | 'ReturnBundles', bundles: BundleKey[]): Promise<void> {
-    let delay = this.config.placementGroupRetryMinMs;
-    while (!this.stopped && this.nodes.get(nodeId)) {
-      try {
-        await this.call(nodeId, operation, bundles);
-        return;
-      } catch (err) {
-        this.logger.warn(`${operation} failed, retrying`, { nodeId, error: (err as Error).message });
-        await new Promise((r) => setTimeout(r, delay).unref());
-        delay = Math.min(this.config.placementGroupRetryMaxMs, delay * this.config.placementGroupRetryMultiplier);
-      }
-    }
   }
 
   private heldBundles(g: PlacementGroup): Map<string, BundleKey[]> {
@@ -421,7 +341,7 @@ export class PlacementGroupManager {
 
   private onNodeDead(nodeId: string): void {
     this.uncleaned.delete(nodeId);
-    for (const key of this.stepBatchers.keys()) if (key.endsWith(` ${nodeId}`)) this.stepBatchers.delete(key);
+    this.reservations.forgetNode(nodeId);
     for (const g of this.live.values()) {
       if (!g.bundles.some((b) => b.nodeId === nodeId)) continue;
       for (const b of g.bundles) if (b.nodeId === nodeId) b.nodeId = undefined;
@@ -445,7 +365,7 @@ export class PlacementGroupManager {
         if (!heldHere) stale.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: b.resources });
       });
     }
-    if (stale.length) await this.releaseOn(nodeId, 'CancelBundles', stale);
+    if (stale.length) await this.reservations.release(nodeId, 'CancelBundles', stale);
     this.uncleaned.delete(nodeId);
     this.kick();
   }

@@ -2,15 +2,13 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   PLACEMENT_GROUP_ID_BYTES, RpcError, asStatus, bundlesProblem, isHexId, newPlacementGroupId, raytsProto, require, strategyProblem, unary,
-  type CreatePlacementGroupRequest__Output, type CreatePlacementGroupResult, type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap,
+  type Config, type CreatePlacementGroupRequest__Output, type CreatePlacementGroupResult, type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap,
 } from '@rayts/common';
-import { NameTakenError, type CreateRequest, type PlacementGroup, type PlacementGroupManager } from './placement_group_manager.js';
+import { NameTakenError } from './errors.js';
+import type { CreateRequest, PlacementGroup, PlacementGroupManager } from './placement_group_manager.js';
 
-/** Longest a GetPlacementGroup long poll is held open. */
-const MAX_WAIT_MS = 60_000;
-
-/** How long a create call waits for the group to be placed before it answers with PENDING. */
-const CREATE_REPLY_WAIT_MS = 200;
+/** The service's waits: the longest long poll, and how long a create waits for its group to be placed. */
+export type PlacementGroupServiceConfig = Pick<Config, 'longPollMaxWaitMs' | 'placementGroupCreateReplyWaitMs'>;
 
 /** Most groups one batch call may carry (a driver's batcher sends at most 1000). */
 const MAX_BATCH = 10_000;
@@ -38,7 +36,9 @@ function parseCreate(req: CreatePlacementGroupRequest__Output): CreateRequest {
  * Creates the groups (one table transaction for all) and answers each once it is placed, or after a
  * short wait with what it is: most groups fit at once, and the answer then spares ready() a round trip.
  */
-async function createGroups(manager: PlacementGroupManager, logger: Logger, requests: CreatePlacementGroupRequest__Output[]): Promise<CreatePlacementGroupResult[]> {
+async function createGroups(
+  manager: PlacementGroupManager, logger: Logger, replyWaitMs: number, requests: CreatePlacementGroupRequest__Output[],
+): Promise<CreatePlacementGroupResult[]> {
   const parsed = requests.map((req) => {
     try {
       return parseCreate(req);
@@ -55,21 +55,22 @@ async function createGroups(manager: PlacementGroupManager, logger: Logger, requ
       const status = asStatus(logger, 'CreatePlacementGroup', outcome instanceof NameTakenError ? new RpcError(grpc.status.ALREADY_EXISTS, outcome.message) : outcome);
       return { group: null, errorCode: status.code, errorMessage: status.details };
     }
-    const placed = outcome.state === 'CREATED' ? outcome : await manager.waitForVersion(outcome.placementGroupId, '', outcome.version + 1, CREATE_REPLY_WAIT_MS);
+    const placed = outcome.state === 'CREATED' ? outcome : await manager.waitForVersion(outcome.placementGroupId, '', outcome.version + 1, replyWaitMs);
     return { group: toPlacementGroupInfo(placed ?? outcome), errorCode: 0, errorMessage: '' };
   }));
 }
 
-export function addPlacementGroupService(server: grpc.Server, manager: PlacementGroupManager, logger: Logger): void {
+export function addPlacementGroupService(server: grpc.Server, manager: PlacementGroupManager, config: PlacementGroupServiceConfig, logger: Logger): void {
+  const replyWaitMs = config.placementGroupCreateReplyWaitMs;
   server.addService(raytsProto().PlacementGroupService.service, {
     CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', async (req: CreatePlacementGroupRequest__Output) => {
-      const [result] = await createGroups(manager, logger, [req]);
+      const [result] = await createGroups(manager, logger, replyWaitMs, [req]);
       if (result!.errorCode) throw new RpcError(result!.errorCode, result!.errorMessage ?? '');
       return { group: result!.group };
     }),
     CreatePlacementGroups: unary(logger, 'CreatePlacementGroups', async (req: { groups: CreatePlacementGroupRequest__Output[] }) => {
       require(req.groups.length <= MAX_BATCH, `at most ${MAX_BATCH} placement groups per call, got ${req.groups.length}`);
-      return { results: await createGroups(manager, logger, req.groups) };
+      return { results: await createGroups(manager, logger, replyWaitMs, req.groups) };
     }),
     RemovePlacementGroup: unary(logger, 'RemovePlacementGroup', async (req) => ({ removed: (await manager.removeMany([req.placementGroupId]))[0] })),
     RemovePlacementGroups: unary(logger, 'RemovePlacementGroups', async (req: { placementGroupIds: string[] }) => {
@@ -77,7 +78,7 @@ export function addPlacementGroupService(server: grpc.Server, manager: Placement
       return { removed: await manager.removeMany(req.placementGroupIds) };
     }),
     GetPlacementGroup: unary(logger, 'GetPlacementGroup', async (req) => {
-      const group = await manager.waitForVersion(req.placementGroupId, req.name, Number(req.minVersion), Math.min(req.waitMs, MAX_WAIT_MS));
+      const group = await manager.waitForVersion(req.placementGroupId, req.name, Number(req.minVersion), Math.min(req.waitMs, config.longPollMaxWaitMs));
       return group ? { found: true, group: toPlacementGroupInfo(group) } : { found: false, group: null };
     }),
     ListPlacementGroups: unary(logger, 'ListPlacementGroups', () => ({ groups: manager.list().map(toPlacementGroupInfo) })),

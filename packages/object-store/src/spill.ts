@@ -9,7 +9,8 @@
 import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutOfDiskError, RaytsError, formatBytes } from '@rayts/common';
+import { OutOfDiskError, RaytsError, TUNABLES, formatBytes } from '@rayts/common';
+import { SpillFileDamagedError } from './errors.js';
 
 export interface SpillFile {
   readonly path: string;
@@ -29,13 +30,6 @@ export interface SpillManagerOptions {
   diskCapacityThreshold?: number;
 }
 
-/** A spill file is gone or its contents cannot be trusted; `problem` says what was found. */
-export class SpillFileDamagedError extends RaytsError {
-  constructor(readonly path: string, readonly problem: string) {
-    super(`spill file ${path} ${problem}`);
-  }
-}
-
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 export class SpillManager {
@@ -45,7 +39,7 @@ export class SpillManager {
   private dirReady = false;
 
   constructor(readonly dir: string, opts: SpillManagerOptions = {}) {
-    this.diskCapacityThreshold = opts.diskCapacityThreshold ?? 0.95;
+    this.diskCapacityThreshold = opts.diskCapacityThreshold ?? TUNABLES.localFsCapacityThreshold.default;
   }
 
   /** Files on disk and the bytes they hold (including dead parts of partly freed fused files). */

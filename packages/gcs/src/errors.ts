@@ -1,0 +1,8 @@
+/** The head's errors: every class the gcs package throws on purpose. */
+import { AlreadyExistsError } from '@rayts/common';
+
+/**
+ * The name is held by another live actor (in the namespace) or placement group. Services answer it
+ * with ALREADY_EXISTS and this message, which clients turn back into AlreadyExistsError.
+ */
+export class NameTakenError extends AlreadyExistsError {}
