@@ -1,5 +1,5 @@
 /** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
-import type { TaskSpec, TaskOutcome, OwnedState } from './scheduler_types.js';
+import type { TaskSpec, TaskOutcome, OwnedState } from './protocol.js';
 import { argFromMsg, argToMsg } from '@rayts/core-worker';
 import { strategyFromMsg, strategyToMsg, toResourceMap } from '@rayts/common';
 import type { OwnedObjectMsg, OwnedObjectMsgOutput } from '@rayts/common';
