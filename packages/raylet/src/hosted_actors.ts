@@ -9,7 +9,7 @@
 import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
-import { argFromProto } from './task_proto.js';
+import { argFromMsg } from '@rayts/core-worker';
 
 export interface HostedActor {
   actorId: string;
@@ -176,7 +176,7 @@ export class HostedActors {
     this.constructing.set(worker.workerId, p);
     const actor: ActorCreation = {
       actorId: spec.actorId, jobId: spec.jobId, className: spec.className, classHash: spec.classHash,
-      args: spec.args.map(argFromProto), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
+      args: spec.args.map(argFromMsg), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
       classDescriptor: p.classDescriptor,
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });

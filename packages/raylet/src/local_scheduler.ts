@@ -16,6 +16,11 @@ export interface QueuedTask {
   queuedAt: number;
 }
 
+/**
+ * A worker of the task pool as the scheduler sees it. Invariants: `running`, `held` and `startedAt`
+ * are set together, while the worker runs a task (it is then out of the idle set); `pipeline` and
+ * `blocked` mean something only then. `jobId`, once set, stays: the worker serves that job only.
+ */
 export interface WorkerSlot {
   workerId: string;
   pid: number;

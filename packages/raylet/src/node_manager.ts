@@ -56,6 +56,8 @@ export class NodeManager implements LocalServerHandlers {
   /** Kills pending for workers that closed their connection. */
   private readonly pendingKills = new Set<NodeJS.Timeout>();
   private reaper?: NodeJS.Timeout;
+  /** Set by stop: no new timers (the worker pool's own stop kills what is left). */
+  private stopped = false;
 
   constructor(private readonly deps: NodeManagerDeps) {}
 
@@ -67,6 +69,7 @@ export class NodeManager implements LocalServerHandlers {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.reaper);
     for (const timer of this.pendingKills) clearTimeout(timer);
     this.pendingKills.clear();
@@ -98,6 +101,7 @@ export class NodeManager implements LocalServerHandlers {
     const { objects, workers, scheduler, gcs, logger } = this.deps;
     objects.clientGone(client.clientId);
     if (client.role === 'worker') {
+      if (this.stopped) return;
       // Usually the process is exiting: its exit (with the code or signal) fails the running task.
       // A worker that closed the connection but lives on is killed, which leads to the same path.
       const timer = setTimeout(() => {
