@@ -1,10 +1,11 @@
 /**
- * The actors this raylet hosts (the state behind its ActorHostService): each lives in a dedicated worker taken out of the task
- * pool. A creation waits for the actor's placement resources and for an idle worker of its job,
- * holds its resources while it lives, and is answered once the constructor ran. Calls from callers
- * on this node go straight to the worker's own socket; calls from other nodes arrive here
- * (PushActorTask) and are relayed over the worker's raylet connection. When the worker exits, its
- * resources come back, relayed calls fail, and the head hears of the death.
+ * The actors this raylet hosts (the state behind its ActorHostService): each lives in a dedicated
+ * worker taken out of the task pool. A creation waits for the actor's placement resources and for
+ * an idle worker of its job, holds its resources while it lives, and is answered once the
+ * constructor ran. Calls from callers on this node go straight to the worker's own socket; calls
+ * from other nodes arrive here (PushActorTask) and are relayed over the worker's raylet
+ * connection. When the worker exits, its resources come back, relayed calls fail, and the head
+ * hears of the death.
  */
 import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
