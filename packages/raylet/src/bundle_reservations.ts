@@ -1,10 +1,10 @@
 /**
- * This node's share of placement groups: the raylet side of the head's two-phase reservation
- * (ray-behaviour §6). Prepare takes a bundle's resources out of `available` (all bundles of a call or
- * none); commit adds the group resources (`CPU_group_<pg>`, `CPU_group_<i>_<pg>`, bundle markers) to
- * `total` and `available`, so the ordinary scheduling runs tasks aimed at the bundle here; cancel
- * undoes a prepare or a commit; return gives a committed bundle back. Every step is idempotent, as
- * the head retries them after timeouts and restarts.
+ * This node's share of placement groups: the raylet side of the head's two-phase reservation.
+ * Prepare takes a bundle's resources out of `available` (all bundles of a call or none); commit
+ * adds the group resources (`CPU_group_<pg>`, `CPU_group_<i>_<pg>`, bundle markers) to `total` and
+ * `available`, so the ordinary scheduling runs tasks aimed at the bundle here; cancel undoes a
+ * prepare or a commit; return gives a committed bundle back. Every step is idempotent, as the head
+ * retries them after timeouts and restarts.
  */
 import { bundleGroupResources, fits, plainResources, sumShapes, type Logger, type ResourceMap } from '@rayts/common';
 

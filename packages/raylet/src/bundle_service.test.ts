@@ -20,7 +20,7 @@ describe('bundle handlers with the bundles of several groups in one call', () =>
     let dispatched = 0;
     const resources = { total: { CPU: 3 } as Record<string, number>, available: { CPU: 3 } as Record<string, number>, dispatch: () => { dispatched += 1; } };
     const reservations = new BundleReservations(resources, nullLogger);
-    const handlers = bundleHandlers(NODE, () => reservations, nullLogger);
+    const handlers = bundleHandlers(NODE, reservations, nullLogger);
     // A needs 2 (fits), B needs 2 more (does not fit after A), C needs 1 (fits after A).
     const reply = await call(handlers.ReserveBundles as never, [spec(A, 0, 1), spec(A, 1, 1), spec(B, 0, 1), spec(B, 1, 1), spec(C, 0, 1)]);
     expect(reply.success).toBe(false);

@@ -43,12 +43,10 @@ const STEPS: Record<BundleOperation, (r: BundleReservations, bundles: BundleRef[
 };
 
 /** Handlers keyed by RPC name, to spread into the raylet's service implementation. */
-export function bundleHandlers(nodeId: string, reservations: () => BundleReservations | undefined, logger: Logger) {
+export function bundleHandlers(nodeId: string, r: BundleReservations, logger: Logger) {
   const handler = (operation: BundleOperation) =>
     unary(logger, operation, (req: { nodeId: string; bundles: BundleSpec__Output[] }) => {
       if (req.nodeId && req.nodeId !== nodeId) throw new RpcError(grpc.status.FAILED_PRECONDITION, `this raylet is node ${nodeId}, not ${req.nodeId}`);
-      const r = reservations();
-      if (!r) throw new RpcError(grpc.status.UNAVAILABLE, 'the raylet is starting');
       const bundles = req.bundles.map(bundleFromProto);
       const failures: { placementGroupId: string; reason: string }[] = [];
       // One log line and one dispatch of queued tasks for the whole call, not one per group.

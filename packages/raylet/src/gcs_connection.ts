@@ -60,7 +60,7 @@ export class GcsConnection {
       } catch (err) {
         if (isFatal(err) || performance.now() > deadline) throw err;
         logger.warn('head not reachable yet, retrying registration', { error: (err as Error).message });
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, config.gcsRegisterRetryMs));
       }
     }
   }

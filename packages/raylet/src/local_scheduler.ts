@@ -4,9 +4,9 @@
  * and imports); an idle worker with no job takes the first job that needs it. A worker blocked in
  * `get` gives its CPUs back so nested tasks can run.
  */
-import { EventEmitter } from 'node:events';
 import { fits, type Logger, type ResourceMap } from '@rayts/common';
-import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './scheduler_types.js';
+import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
+import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
 
 export interface QueuedTask {
   spec: TaskSpec;
@@ -16,6 +16,11 @@ export interface QueuedTask {
   queuedAt: number;
 }
 
+/**
+ * A worker of the task pool as the scheduler sees it. Invariants: `running`, `held` and `startedAt`
+ * are set together, while the worker runs a task (it is then out of the idle set); `pipeline` and
+ * `blocked` mean something only then. `jobId`, once set, stays: the worker serves that job only.
+ */
 export interface WorkerSlot {
   workerId: string;
   pid: number;
@@ -38,11 +43,23 @@ interface FunctionStats {
   blockedEver: boolean;
 }
 
-/** Most tasks queued behind a running one on a worker. */
-export const PIPELINE_DEPTH = 8;
-/** Only functions whose runs average below this are pipelined. */
-export const PIPELINE_MAX_AVG_MS = 2;
-const PIPELINE_MIN_RUNS = 5;
+/** When short tasks are sent to a busy worker behind its running one. */
+export interface PipelineLimits {
+  /** Most tasks queued behind a running one on a worker. */
+  depth: number;
+  /** Only functions whose runs average below this are pipelined... */
+  maxAvgMs: number;
+  /** ...once they ran this often here. */
+  minRuns: number;
+}
+
+export interface LocalSchedulerOptions {
+  /** The node's resources (placement-group bundles add to it in place). */
+  total: ResourceMap;
+  workers: WorkerSource;
+  pipeline: PipelineLimits;
+  logger: Logger;
+}
 
 export interface WorkerSource {
   /** Starts one more worker unless the limit of starting/total workers is reached; false if not. */
@@ -51,24 +68,12 @@ export interface WorkerSource {
   killWorker(workerId: string, reason: string): void;
 }
 
-export { fits };
-
-function acquire(available: ResourceMap, shape: ResourceMap): void {
-  for (const [k, v] of Object.entries(shape)) available[k] = (available[k] ?? 0) - v;
-}
-
-/** Gives resources back; a placement-group resource that is gone from `total` (the bundle was returned) stays gone. */
-function release(available: ResourceMap, shape: ResourceMap, total: ResourceMap): void {
-  for (const [k, v] of Object.entries(shape)) if (k in total) available[k] = (available[k] ?? 0) + v;
-}
-
-/** The CPU part of a shape: what a blocked worker lends back. */
-function cpuPart(shape: ResourceMap): ResourceMap {
-  return shape.CPU ? { CPU: shape.CPU } : {};
-}
-
-export class LocalScheduler extends EventEmitter<{ idle: [] }> {
+export class LocalScheduler {
+  readonly total: ResourceMap;
   readonly available: ResourceMap;
+  private readonly source: WorkerSource;
+  private readonly pipeline: PipelineLimits;
+  private readonly logger: Logger;
   /** FIFO queues per resource shape (Ray's scheduling classes), so a blocked shape costs O(1) per dispatch. */
   private readonly queues = new Map<string, QueuedTask[]>();
   private queuedCount = 0;
@@ -80,7 +85,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
 
   private pipelinable(task: QueuedTask): boolean {
     const f = this.functions.get(task.spec.fnHash);
-    return !!f && f.runs >= PIPELINE_MIN_RUNS && f.avgMs < PIPELINE_MAX_AVG_MS && !f.blockedEver;
+    return !!f && f.runs >= this.pipeline.minRuns && f.avgMs < this.pipeline.maxAvgMs && !f.blockedEver;
   }
 
   /** A busy, unblocked worker of the job running the same shape, with room in its pipeline. */
@@ -91,7 +96,7 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
       // Never behind the task that submitted it (or its owner): that would wait on itself.
       if (task.spec.owner.clientId === w.workerId) continue;
       const depth = w.pipeline?.length ?? 0;
-      if (depth < PIPELINE_DEPTH && (!best || depth < (best.pipeline?.length ?? 0))) best = w;
+      if (depth < this.pipeline.depth && (!best || depth < (best.pipeline?.length ?? 0))) best = w;
     }
     return best;
   }
@@ -105,9 +110,12 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     this.functions.set(w.running.spec.fnHash, f);
   }
 
-  constructor(readonly total: ResourceMap, private readonly source: WorkerSource, private readonly logger: Logger) {
-    super();
-    this.available = { ...total };
+  constructor(options: LocalSchedulerOptions) {
+    this.total = options.total;
+    this.available = { ...options.total };
+    this.source = options.workers;
+    this.pipeline = options.pipeline;
+    this.logger = options.logger;
   }
 
   feasible(shape: ResourceMap): boolean {
@@ -127,11 +135,8 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
     this.dispatch();
   }
 
-  /** Offered each connecting worker first (actor creations waiting for one); true = taken. */
-  claimNewWorker?: (slot: WorkerSlot) => boolean;
-
+  /** A worker joins the task pool (the node manager offered it to waiting actor creations first). */
   addWorker(slot: WorkerSlot): void {
-    if (this.claimNewWorker?.(slot)) return;
     slot.idleSince = performance.now();
     this.workers.set(slot.workerId, slot);
     this.idle.add(slot);
@@ -379,16 +384,4 @@ export class LocalScheduler extends EventEmitter<{ idle: [] }> {
   get busyWorkers(): number {
     return [...this.workers.values()].filter((w) => w.running && !w.blocked).length;
   }
-}
-
-export function shapeKey(shape: ResourceMap): string {
-  const keys = Object.keys(shape);
-  if (keys.length === 1) return `${keys[0]}:${shape[keys[0]!]}`;
-  return keys.sort().map((k) => `${k}:${shape[k]}`).join(',');
-}
-
-function subtract(a: ResourceMap, b: ResourceMap): ResourceMap {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) - v;
-  return out;
 }

@@ -6,16 +6,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual, type Logger } from '@rayts/common';
-import type { ClientMessage, OwnedState, RayletMessage, RefInfo, TaskOutcome, TaskSpec, Welcome } from './scheduler_types.js';
-
-export interface LocalClient {
-  clientId: string;
-  role: 'driver' | 'worker';
-  pid: number;
-  jobId: string;
-  jobDir: string;
-  conn: FramedConnection<ClientMessage, RayletMessage>;
-}
+import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './protocol.js';
+import type { LocalClient, LocalClients } from './local_clients.js';
 
 export interface LocalServerHandlers {
   /** Accept a worker's hello (false: not one of ours). */
@@ -33,28 +25,30 @@ export interface LocalServerHandlers {
   actorCall(client: LocalClient, message: Extract<ClientMessage, { type: 'actorCall' }>): void;
 }
 
-export interface ClientRefs {
-  client: LocalClient;
-  refs: RefInfo[];
+export interface LocalServerOptions {
+  socketPath: string;
+  token: string;
+  /** What every accepted client is told first (its client id is added). */
+  welcome: Omit<Welcome, 'clientId'>;
+  /** The registry of connected clients this server fills. */
+  clients: LocalClients;
+  handlers: LocalServerHandlers;
+  /** A connection that has not said hello within this time is closed. */
+  helloTimeoutMs: number;
+  logger: Logger;
 }
 
-const HELLO_TIMEOUT_MS = 10_000;
-
 export class LocalServer {
-  readonly clients = new Map<string, LocalClient>();
   private server?: Server;
   private nextDriver = 1;
-  private nextRefsReq = 1;
-  private readonly refsWaiters = new Map<number, (refs: RefInfo[]) => void>();
-  private readonly ownerWaiters = new Map<number, { clientId: string; resolve: (s: OwnedState | undefined) => void }>();
+  /** Connections that have not said hello yet, with their deadline (closed on stop). */
+  private readonly greeting = new Map<Socket, NodeJS.Timeout>();
 
-  constructor(
-    readonly socketPath: string,
-    private readonly token: string,
-    private readonly welcome: Omit<Welcome, 'clientId'>,
-    private readonly handlers: LocalServerHandlers,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly options: LocalServerOptions) {}
+
+  get socketPath(): string {
+    return this.options.socketPath;
+  }
 
   listen(): Promise<void> {
     rmSync(this.socketPath, { force: true });
@@ -69,12 +63,17 @@ export class LocalServer {
   }
 
   private accept(socket: Socket): void {
+    const { clients, handlers, logger } = this.options;
     const conn = new FramedConnection<ClientMessage, RayletMessage>(socket);
-    const timer = setTimeout(() => conn.socket.destroy(), HELLO_TIMEOUT_MS);
+    const greeted = () => {
+      clearTimeout(this.greeting.get(socket));
+      this.greeting.delete(socket);
+    };
+    this.greeting.set(socket, setTimeout(() => conn.socket.destroy(), this.options.helloTimeoutMs));
     conn.once('message', (hello) => {
-      clearTimeout(timer);
-      if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensEqual(hello.token, this.token)) {
-        this.logger.warn('refused a local client without the cluster token');
+      greeted();
+      if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensEqual(hello.token, this.options.token)) {
+        logger.warn('refused a local client without the cluster token');
         conn.send({ type: 'refused', reason: 'missing or wrong cluster token' });
         conn.close();
         return;
@@ -84,90 +83,46 @@ export class LocalServer {
         role: hello.role, pid: hello.pid, jobId: hello.role === 'driver' ? hello.jobId : '',
         jobDir: hello.role === 'driver' ? hello.jobDir : '', conn,
       };
-      if (hello.role === 'worker' && !this.handlers.workerConnected(client, hello.workerId)) {
+      if (hello.role === 'worker' && !handlers.workerConnected(client, hello.workerId)) {
         conn.send({ type: 'refused', reason: 'unknown worker id' });
         conn.close();
         return;
       }
-      this.clients.set(client.clientId, client);
-      conn.send({ ...this.welcome, clientId: client.clientId });
-      if (client.role === 'driver') this.handlers.driverConnected(client);
+      clients.add(client);
+      conn.send({ ...this.options.welcome, clientId: client.clientId });
+      if (client.role === 'driver') handlers.driverConnected(client);
       conn.on('message', (m) => this.dispatch(client, m));
       conn.on('close', () => {
-        this.clients.delete(client.clientId);
-        for (const [id, w] of this.ownerWaiters) {
-          if (w.clientId === client.clientId) { this.ownerWaiters.delete(id); w.resolve(undefined); }
-        }
-        this.handlers.disconnected(client);
+        clients.remove(client);
+        handlers.disconnected(client);
       });
     });
-    conn.on('close', () => clearTimeout(timer));
+    conn.on('close', greeted);
   }
 
   private dispatch(client: LocalClient, m: ClientMessage): void {
+    const { clients, handlers } = this.options;
     switch (m.type) {
-      case 'submit': return this.handlers.submit(client, m.task);
-      case 'taskDone': return this.handlers.taskDone(client, m.outcome);
-      case 'blocked': return this.handlers.blocked(client, true);
-      case 'unblocked': return this.handlers.blocked(client, false);
-      case 'cancel': return this.handlers.cancel(client, m.taskId, m.force);
-      case 'returnTasks': return this.handlers.returnTasks(client, m.taskIds);
+      case 'submit': return handlers.submit(client, m.task);
+      case 'taskDone': return handlers.taskDone(client, m.outcome);
+      case 'blocked': return handlers.blocked(client, true);
+      case 'unblocked': return handlers.blocked(client, false);
+      case 'cancel': return handlers.cancel(client, m.taskId, m.force);
+      case 'returnTasks': return handlers.returnTasks(client, m.taskIds);
       case 'hello': return;
-      case 'logs': return this.handlers.logs(client, m);
-      case 'actorCreated': return this.handlers.actorCreated(client, m);
-      case 'actorCall': return this.handlers.actorCall(client, m);
-      case 'ownerLookupReply': {
-        const waiter = this.ownerWaiters.get(m.reqId);
-        this.ownerWaiters.delete(m.reqId);
-        waiter?.resolve(m.state);
-        return;
-      }
-      case 'refsReply': {
-        const waiter = this.refsWaiters.get(m.reqId);
-        this.refsWaiters.delete(m.reqId);
-        waiter?.(m.refs);
-        return;
-      }
-      default: return this.handlers.request(client, m);
+      case 'logs': return handlers.logs(client, m);
+      case 'actorCreated': return handlers.actorCreated(client, m);
+      case 'actorCall': return handlers.actorCall(client, m);
+      case 'ownerLookupReply': return clients.ownerAnswered(m.reqId, m.state);
+      case 'refsReply': return clients.refsAnswered(m.reqId, m.refs);
+      default: return handlers.request(client, m);
     }
   }
 
-  /** Asks a local owner about its object; undefined when the owner is not (or no longer) connected. */
-  askOwner(clientId: string, objectId: string): Promise<OwnedState | undefined> {
-    const client = this.clients.get(clientId);
-    if (!client) return Promise.resolve(undefined);
-    const reqId = this.nextRefsReq++;
-    return new Promise((resolve) => {
-      this.ownerWaiters.set(reqId, { clientId, resolve });
-      client.conn.send({ type: 'ownerLookup', reqId, objectId });
-    });
-  }
-
-  /** Asks every client for its object references; clients that do not answer in time are left out. */
-  async collectRefs(timeoutMs: number): Promise<ClientRefs[]> {
-    const asks = [...this.clients.values()].map((client) => new Promise<ClientRefs | undefined>((resolve) => {
-      const reqId = this.nextRefsReq++;
-      const timer = setTimeout(() => { this.refsWaiters.delete(reqId); resolve(undefined); }, timeoutMs);
-      this.refsWaiters.set(reqId, (refs) => { clearTimeout(timer); resolve({ client, refs }); });
-      client.conn.send({ type: 'refsRequest', reqId });
-    }));
-    return (await Promise.all(asks)).filter((r): r is ClientRefs => !!r);
-  }
-
-  /** Sends to every driver of the job connected here. */
-  toDrivers(jobId: string, message: RayletMessage): void {
-    for (const c of this.clients.values()) if (c.role === 'driver' && c.jobId === jobId) c.conn.send(message);
-  }
-
-  send(clientId: string, message: RayletMessage): boolean {
-    const client = this.clients.get(clientId);
-    if (!client) return false;
-    client.conn.send(message);
-    return true;
-  }
-
   close(): void {
-    for (const c of this.clients.values()) c.conn.socket.destroy();
+    for (const [socket, timer] of this.greeting) { clearTimeout(timer); socket.destroy(); }
+    this.greeting.clear();
+    this.options.clients.close();
     this.server?.close();
     rmSync(this.socketPath, { force: true });
   }

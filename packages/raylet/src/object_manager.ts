@@ -1,58 +1,78 @@
 /**
  * The raylet's object manager: this node's store (an mmap'd arena shared with its workers and
  * drivers), the pins each local client holds (released when the client goes), pulls of objects from
- * other nodes (chunked over their raylet's gRPC stream, cached here as secondary copies, one pull per
- * object at a time), and deletes routed to the node holding the primary copy.
+ * other nodes (over the raylets' raw side channel, or chunked over their gRPC stream with TLS; cached
+ * here as secondary copies, one pull per object at a time), and deletes routed to every node.
  */
-import { formatBytes, type Logger, type RayletClient } from '@rayts/common';
+import { formatBytes, type ClientPool, type Logger, type RayletClient } from '@rayts/common';
 import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
-import { fetchObject, ObjectTransferError, type ServedObject } from './object_transfer.js';
-
-/** `code` of errors meaning the object is gone (the owner turns them into ObjectLostError). */
-export const ObjectLostErrorCode = 'OBJECT_LOST';
-
-export const PULL_CHUNK_BYTES = 8 * 1024 * 1024;
-
+import { fetchObject, type ServedObject } from './object_transfer.js';
+import { ObjectLostError, ObjectTransferError } from './errors.js';
+import type { NodeDirectory } from './task_router.js';
 
 export interface ObjectLocation {
   offset: number;
   size: number;
 }
 
+/** Whoever can ask this node's drivers and workers to collect garbage (so dead values release their pins). */
+export interface GarbageCollectors {
+  requestGc(): void;
+}
+
+export interface ObjectManagerOptions {
+  store: ObjectStore;
+  nodeId: string;
+  nodes: NodeDirectory;
+  /** Clients of the other raylets (shared with the task router). */
+  raylets: ClientPool<RayletClient>;
+  collectors: GarbageCollectors;
+  /** The cluster token when pulls may use the raylets' raw side channel (clusters without TLS). */
+  sideChannelToken?: string;
+  /** While a create waits for space, local clients are asked to collect garbage at most this often. */
+  gcRequestIntervalMs: number;
+  /** Chunk size of PullObject streams. */
+  pullChunkBytes: number;
+  logger: Logger;
+}
+
 export class ObjectManager {
+  readonly store: ObjectStore;
   /** clientId -> objectId -> pin count. */
   private readonly pins = new Map<string, Map<string, number>>();
   private readonly pulls = new Map<string, Promise<void>>();
-
   private lastGcRequest = 0;
-  /** Asks local clients to collect garbage (set by the raylet). */
-  requestGc: () => void = () => undefined;
+
+  constructor(private readonly options: ObjectManagerOptions) {
+    this.store = options.store;
+  }
+
+  private get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
 
   /**
    * Runs a store operation; while it waits for space, the local clients are asked (at most every
-   * 200 ms) to collect garbage, so values nobody references any more release their pins.
+   * gcRequestIntervalMs) to collect garbage, so values nobody references any more release their
+   * pins. Checked ten times per interval, so the first request leaves soon after the wait begins.
    */
   private async withSpace<T>(op: Promise<T>): Promise<T> {
+    const every = this.options.gcRequestIntervalMs;
     const timer = setInterval(() => {
-      if (Date.now() - this.lastGcRequest < 200) return;
+      if (Date.now() - this.lastGcRequest < every) return;
       this.lastGcRequest = Date.now();
-      this.requestGc();
-    }, 20);
+      this.options.collectors.requestGc();
+    }, Math.max(1, every / 10));
     try {
       return await op;
     } finally {
       clearInterval(timer);
     }
   }
-
-  constructor(
-    readonly store: ObjectStore,
-    private readonly nodeId: string,
-    private readonly addressOf: (nodeId: string) => string | undefined,
-    /** The (cached) client of another raylet. */
-    private readonly clientFor: (address: string) => RayletClient,
-    private readonly logger: Logger,
-  ) {}
 
   private pin(clientId: string, objectId: string): void {
     let m = this.pins.get(clientId);
@@ -75,11 +95,11 @@ export class ObjectManager {
     if (!this.store.contains(objectId) && fromNode && fromNode !== this.nodeId) await this.pull(objectId, fromNode);
     const pinned = await this.withSpace(this.store.get(objectId)).catch((err: unknown) => {
       // The store already dropped the object; the reader's owner decides: rebuild or ObjectLostError.
-      if (err instanceof SpilledObjectLostError) throw Object.assign(err, { code: ObjectLostErrorCode });
+      if (err instanceof SpilledObjectLostError) throw new ObjectLostError(err.message);
       throw err;
     });
     if (!pinned) {
-      throw Object.assign(new Error(`object ${objectId} is not on node ${this.nodeId.slice(0, 12)}…${fromNode && fromNode !== this.nodeId ? ` nor on ${fromNode.slice(0, 12)}…` : ''}`), { code: ObjectLostErrorCode });
+      throw new ObjectLostError(`object ${objectId} is not on node ${this.nodeId.slice(0, 12)}…${fromNode && fromNode !== this.nodeId ? ` nor on ${fromNode.slice(0, 12)}…` : ''}`);
     }
     this.pin(clientId, objectId);
     return { offset: pinned.offset, size: pinned.size };
@@ -111,9 +131,6 @@ export class ObjectManager {
     return deleted;
   }
 
-  /** The other alive nodes' raylet addresses (set by the raylet from its cluster view). */
-  otherNodes: () => string[] = () => [];
-
   /**
    * Deletes objects everywhere: the primary copy (here or on the node that made it) and the secondary
    * copies other nodes pulled (any node may hold one, so every alive node is told).
@@ -122,7 +139,7 @@ export class ObjectManager {
     const ids = objects.map((o) => o.objectId);
     this.deleteLocal(ids);
     // Every other alive node, the primary's among them (a dead one holds nothing to free).
-    await Promise.all(this.otherNodes().map((address) => this.clientFor(address).deleteObjects(ids)
+    await Promise.all(this.options.nodes.otherAddresses().map((address) => this.options.raylets.get(address).deleteObjects(ids)
       .catch((err: Error) => this.logger.warn('remote delete failed', { address, error: err.message }))));
   }
 
@@ -135,9 +152,6 @@ export class ObjectManager {
     return p;
   }
 
-  /** Set when pulls may use the raylets' raw side channel (clusters without TLS): the cluster token. */
-  sideChannelToken?: string;
-
   /** Pins an object for a transfer to another node; undefined when it is not here. */
   async pinForTransfer(objectId: string): Promise<ServedObject | undefined> {
     const pinned = await this.store.get(objectId).catch(() => undefined);
@@ -147,10 +161,11 @@ export class ObjectManager {
   }
 
   private async doPull(objectId: string, fromNode: string): Promise<void> {
-    const address = this.addressOf(fromNode);
-    if (!address) throw Object.assign(new Error(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`), { code: ObjectLostErrorCode });
-    if (this.sideChannelToken) return this.pullRaw(objectId, fromNode, address, this.sideChannelToken);
-    const client = this.clientFor(address);
+    const address = this.options.nodes.addressOf(fromNode);
+    if (!address) throw new ObjectLostError(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`);
+    const token = this.options.sideChannelToken;
+    if (token) return this.pullRaw(objectId, fromNode, address, token);
+    const client = this.options.raylets.get(address);
     const started = performance.now();
     let view: Uint8Array | undefined;
     let received = 0;
@@ -181,12 +196,12 @@ export class ObjectManager {
     } catch (err) {
       await creating;
       if (view) this.store.delete(objectId);
-      throw Object.assign(new Error(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`), { code: ObjectLostErrorCode });
+      throw new ObjectLostError(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`);
     }
     if (createError) throw createError;
     if (!view || received !== total) {
       this.store.delete(objectId);
-      throw Object.assign(new Error(`pull of ${objectId} from ${address} ended after ${received} of ${total} bytes`), { code: ObjectLostErrorCode });
+      throw new ObjectLostError(`pull of ${objectId} from ${address} ended after ${received} of ${total} bytes`);
     }
     this.store.seal(objectId);
     const ms = performance.now() - started;
@@ -208,7 +223,7 @@ export class ObjectManager {
     } catch (err) {
       if (created) this.store.delete(objectId);
       if (!(err instanceof ObjectTransferError)) throw err; // the store's own error (full, out of disk)
-      throw Object.assign(new Error(`could not pull object ${objectId} from ${address}: ${err.message}`), { code: ObjectLostErrorCode });
+      throw new ObjectLostError(`could not pull object ${objectId} from ${address}: ${err.message}`);
     }
     this.store.seal(objectId);
     const ms = performance.now() - started;
@@ -219,9 +234,10 @@ export class ObjectManager {
   async serve(objectId: string, write: (chunk: { offset: number; totalSize: number; data: Buffer }) => Promise<void>): Promise<boolean> {
     const pinned = await this.store.get(objectId);
     if (!pinned) return false;
+    const chunk = this.options.pullChunkBytes;
     try {
-      for (let offset = 0; offset < pinned.size || (offset === 0 && pinned.size === 0); offset += PULL_CHUNK_BYTES) {
-        const end = Math.min(pinned.size, offset + PULL_CHUNK_BYTES);
+      for (let offset = 0; offset < pinned.size || (offset === 0 && pinned.size === 0); offset += chunk) {
+        const end = Math.min(pinned.size, offset + chunk);
         await write({ offset, totalSize: pinned.size, data: Buffer.from(pinned.view.buffer, pinned.view.byteOffset + offset, end - offset) });
         if (pinned.size === 0) break;
       }

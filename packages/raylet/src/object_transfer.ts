@@ -12,6 +12,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { tokensEqual, type Logger } from '@rayts/common';
+import { ObjectTransferError } from './errors.js';
 
 export const OBJECT_TRANSFER_MAGIC = Buffer.from('RAYTSOB1');
 const MAX_REQUEST_BYTES = 4096;
@@ -74,8 +75,6 @@ export function serveObjectTransfer(socket: Socket, token: string, find: (object
   socket.on('error', () => socket.destroy());
   socket.resume();
 }
-
-export class ObjectTransferError extends Error {}
 
 /**
  * Fetches an object from the raylet at `host:port`: `allocate(size)` gives the destination (in this

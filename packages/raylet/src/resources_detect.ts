@@ -1,5 +1,5 @@
 /**
- * What this node offers (DESIGN §5): CPUs, GPUs and memory detected with systeminformation (and the
+ * What this node offers: CPUs, GPUs and memory detected with systeminformation (and the
  * cgroup limits a container or systemd slice sets) unless the flags give them; the object store size
  * by Ray's rule (30 % of available memory, at least 75 MiB, at most 95 % of free /dev/shm).
  */

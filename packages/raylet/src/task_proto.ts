@@ -1,13 +1,11 @@
 /** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
-import type { TaskSpec, TaskOutcome, OwnedState } from './scheduler_types.js';
+import type { TaskSpec, TaskOutcome, OwnedState } from './protocol.js';
 import { argFromMsg, argToMsg } from '@rayts/core-worker';
 import { strategyFromMsg, strategyToMsg, toResourceMap } from '@rayts/common';
 import type { OwnedObjectMsg, OwnedObjectMsgOutput } from '@rayts/common';
-import type { TaskSpecMsgOutput as TaskSpecMsg, TaskSpecMsg as TaskSpecIn, TaskOutcomeMsgOutput as TaskOutcomeMsg, TaskOutcomeMsg as TaskOutcomeIn } from '@rayts/common';
+import type { TaskSpecMsg, TaskSpecMsgOutput, TaskOutcomeMsg, TaskOutcomeMsgOutput } from '@rayts/common';
 
-export { argToMsg as argToProto, argFromMsg as argFromProto };
-
-export function specToProto(spec: TaskSpec): TaskSpecIn {
+export function specToProto(spec: TaskSpec): TaskSpecMsg {
   return {
     taskId: spec.taskId, jobId: spec.jobId, attempt: spec.attempt, name: spec.name, fnHash: spec.fnHash, returnId: spec.returnId,
     args: spec.args.map(argToMsg),
@@ -18,7 +16,7 @@ export function specToProto(spec: TaskSpec): TaskSpecIn {
   };
 }
 
-export function specFromProto(m: TaskSpecMsg): TaskSpec {
+export function specFromProto(m: TaskSpecMsgOutput): TaskSpec {
   return {
     taskId: m.taskId, jobId: m.jobId, attempt: m.attempt, name: m.name, fnHash: m.fnHash, returnId: m.returnId,
     args: m.args.map(argFromMsg),
@@ -29,7 +27,7 @@ export function specFromProto(m: TaskSpecMsg): TaskSpec {
   };
 }
 
-export function outcomeToProto(o: TaskOutcome): TaskOutcomeIn {
+export function outcomeToProto(o: TaskOutcome): TaskOutcomeMsg {
   const f = o.failure;
   return {
     taskId: o.taskId, attempt: o.attempt, returnId: o.returnId, nodeId: o.nodeId, failed: !!f,
@@ -40,7 +38,7 @@ export function outcomeToProto(o: TaskOutcome): TaskOutcomeIn {
   };
 }
 
-export function outcomeFromProto(m: TaskOutcomeMsg): TaskOutcome {
+export function outcomeFromProto(m: TaskOutcomeMsgOutput): TaskOutcome {
   const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId };
   if (m.failed && m.failure) {
     const f = m.failure;

@@ -4,29 +4,42 @@
  * into the infeasible list, which is retried whenever the cluster view changes (a node that fits may
  * have joined). Tasks waiting here for resources move to nodes that have them free (spillback).
  */
-import { toResourceMap, ClusterPlacement, RayletClient, formatAddress, type ViewNode, type ClientOptions, type Logger, type NodeResources__Output, type ResourceMap } from '@rayts/common';
-import { fits, type LocalScheduler, type QueuedTask } from './local_scheduler.js';
+import {
+  fits, toResourceMap, ClusterPlacement, formatAddress, type ClientPool, type RayletClient, type ViewNode, type Logger, type NodeResources__Output, type ResourceMap,
+} from '@rayts/common';
+import type { LocalScheduler, QueuedTask } from './local_scheduler.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
-import type { ResourceDemand } from './scheduler_types.js';
+import type { ResourceDemand } from './protocol.js';
 
-export class TaskRouter {
+/** What the router reads and moves in the local scheduler. */
+export type RoutingScheduler = Pick<LocalScheduler, 'total' | 'available' | 'feasible' | 'canRunNow' | 'enqueue' | 'takeQueued' | 'demands'>;
+
+/** Where the other alive nodes' raylets are, from the latest cluster view. */
+export interface NodeDirectory {
+  /** The raylet address of another alive node. */
+  addressOf(nodeId: string): string | undefined;
+  /** The raylet addresses of the other alive nodes. */
+  otherAddresses(): string[];
+}
+
+export class TaskRouter implements NodeDirectory {
   private view: ViewNode[] = [];
   private infeasible: QueuedTask[] = [];
   private readonly placement: ClusterPlacement;
-  private readonly clients = new Map<string, RayletClient>();
 
   constructor(
     private readonly nodeId: string,
-    private readonly localAddress: string,
-    private readonly scheduler: LocalScheduler,
-    private readonly clientOptions: ClientOptions,
+    private readonly scheduler: RoutingScheduler,
+    /** Clients of the other raylets; the router drops those of nodes that left the view. */
+    private readonly raylets: ClientPool<RayletClient>,
     private readonly logger: Logger,
   ) {
     this.placement = new ClusterPlacement(nodeId);
   }
 
+  /** This node as placement sees it (the decision for it is 'local': its address is never used). */
   private localView(): ViewNode {
-    return { nodeId: this.nodeId, address: this.localAddress, total: this.scheduler.total, available: this.scheduler.available };
+    return { nodeId: this.nodeId, address: '', total: this.scheduler.total, available: this.scheduler.available };
   }
 
   route(task: QueuedTask): void {
@@ -54,16 +67,10 @@ export class TaskRouter {
     else this.route(task);
   }
 
-  client(address: string): RayletClient {
-    let c = this.clients.get(address);
-    if (!c) this.clients.set(address, (c = new RayletClient(address, this.clientOptions)));
-    return c;
-  }
-
   private forward(task: QueuedTask, node: ViewNode): void {
     // Count it against the target until its next report, so a burst spreads instead of piling up.
     for (const [k, v] of Object.entries(task.spec.resources)) node.available[k] = (node.available[k] ?? 0) - v;
-    this.client(node.address).executeTask({ task: specToProto(task.spec), jobDir: task.jobDir })
+    this.raylets.get(node.address).executeTask({ task: specToProto(task.spec), jobDir: task.jobDir })
       .then((m) => task.deliver(outcomeFromProto(m)))
       .catch((err: Error) => task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: node.nodeId,
@@ -73,14 +80,11 @@ export class TaskRouter {
 
   /** A fresh cluster view: retry infeasible tasks and move waiting ones to nodes with free resources. */
   updateView(nodes: NodeResources__Output[]): void {
-    const alive = new Set(nodes.map((n) => n.nodeId));
-    for (const [address, c] of this.clients) {
-      if (!nodes.some((n) => formatAddress(n.nodeIp, n.rayletPort) === address)) { c.close(); this.clients.delete(address); }
-    }
+    const addresses = new Set(nodes.map((n) => formatAddress(n.nodeIp, n.rayletPort)));
+    this.raylets.retain((address) => addresses.has(address));
     this.view = nodes.filter((n) => n.nodeId !== this.nodeId).map((n) => ({
       nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: toResourceMap(n.total), available: toResourceMap(n.available),
     }));
-    void alive;
     const retry = this.infeasible;
     this.infeasible = [];
     for (const t of retry) this.route(t);
@@ -112,9 +116,8 @@ export class TaskRouter {
     return this.view.map((n) => n.address);
   }
 
-  /** The raylet address of an alive node (from the cluster view). */
+  /** The raylet address of another alive node (from the cluster view; this node is not in it). */
   addressOf(nodeId: string): string | undefined {
-    if (nodeId === this.nodeId) return this.localAddress;
     return this.view.find((n) => n.nodeId === nodeId)?.address;
   }
 
@@ -132,11 +135,6 @@ export class TaskRouter {
 
   private feasibleAnywhere(shape: ResourceMap): boolean {
     return fits(shape, this.scheduler.total) || this.view.some((n) => fits(shape, n.total));
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * The raylet's pool of worker processes (DESIGN §1, §5). Each worker is forked detached, so it leads
+ * The raylet's pool of worker processes. Each worker is forked detached, so it leads
  * its own process group: when a worker goes, its whole group is killed and no grandchild survives.
  * Workers also watch the IPC channel and kill their group if the raylet dies first. A worker counts
  * as started when it says hello on the raylet's local socket.
  */
+import { EventEmitter } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,17 +33,21 @@ export interface WorkerPoolOptions {
   socketPath: string;
   gcsAddress: string;
   tokenFile: string;
-  /** A worker process exited (the scheduler fails its running task). */
-  onExit: (workerId: string, reason: string) => void;
 }
 
-export class WorkerPool {
+/**
+ * The pool announces each worker exit (not those of its own stop) as `exit`: the node manager, built
+ * after the pool from parts that need the pool, listens and fails what ran on the worker.
+ */
+export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: string] }> {
   private readonly workers = new Map<string, WorkerHandle>();
   /** Workers that host an actor: outside the pool's size limits, and their socket goes with them. */
   private readonly dedicated = new Map<string, string>();
   private stopping = false;
 
-  constructor(private readonly options: WorkerPoolOptions) {}
+  constructor(private readonly options: WorkerPoolOptions) {
+    super();
+  }
 
   start(): void {
     for (let i = 0; i < this.options.prestart; i++) this.spawn();
@@ -143,7 +148,7 @@ export class WorkerPool {
     if (this.stopping) return;
     const reason = signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
     this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
-    this.options.onExit(handle.workerId, reason);
+    this.emit('exit', handle.workerId, reason);
     if (!socket && this.pooled < this.options.prestart) this.spawn();
   }
 

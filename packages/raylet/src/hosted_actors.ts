@@ -1,15 +1,16 @@
 /**
- * Actors hosted by this raylet (DESIGN §5): each lives in a dedicated worker taken out of the task
- * pool. A creation waits for the actor's placement resources and for an idle worker of its job,
- * holds its resources while it lives, and is answered once the constructor ran. Calls from callers
- * on this node go straight to the worker's own socket; calls from other nodes arrive here
- * (PushActorTask) and are relayed over the worker's raylet connection. When the worker exits, its
- * resources come back, relayed calls fail, and the head hears of the death.
+ * The actors this raylet hosts (the state behind its ActorHostService): each lives in a dedicated
+ * worker taken out of the task pool. A creation waits for the actor's placement resources and for
+ * an idle worker of its job, holds its resources while it lives, and is answered once the
+ * constructor ran. Calls from callers on this node go straight to the worker's own socket; calls
+ * from other nodes arrive here (PushActorTask) and are relayed over the worker's raylet
+ * connection. When the worker exits, its resources come back, relayed calls fail, and the head
+ * hears of the death.
  */
 import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
-import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './scheduler_types.js';
-import { argFromProto } from './task_proto.js';
+import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
+import { argFromMsg } from '@rayts/core-worker';
 
 export interface HostedActor {
   actorId: string;
@@ -41,8 +42,11 @@ interface PendingCreation {
   socketPath?: string;
 }
 
-export interface ActorWorkersDeps {
-  scheduler: LocalScheduler;
+/** What actor hosting takes from the local scheduler: idle workers and resources held for an actor's life. */
+export type ActorResources = Pick<LocalScheduler, 'total' | 'available' | 'leaseIdleWorker' | 'reserve' | 'unreserve'>;
+
+export interface HostedActorsDeps {
+  scheduler: ActorResources;
   paths: SessionPaths;
   logger: Logger;
   /** Sends a message to a connected local client (the actor's worker). */
@@ -58,7 +62,7 @@ export interface ActorWorkersDeps {
   reportDeath(actorId: string, workerId: string, reason: string): void;
 }
 
-export class ActorWorkers {
+export class HostedActors {
   private readonly byWorker = new Map<string, HostedActor>();
   private readonly byActor = new Map<string, HostedActor>();
   private readonly waiting: PendingCreation[] = [];
@@ -70,10 +74,10 @@ export class ActorWorkers {
   private readonly unconfirmed = new Map<string, { timer: NodeJS.Timeout; result?: CreationResult }>();
   /** Calls relayed to a local actor worker, by task id. */
   private readonly relayed = new Map<string, { workerId: string; resolve: (o: TaskOutcome) => void }>();
+  /** Pending starts of the pool's replacement workers (cleared on stop). */
+  private readonly refills = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly deps: ActorWorkersDeps) {
-    deps.scheduler.claimNewWorker = (slot) => this.offerWorker(slot);
-  }
+  constructor(private readonly deps: HostedActorsDeps) {}
 
   /** Starts the actor here; resolves once its constructor ran (or failed). */
   create(spec: ActorSpecMsgOutput, numRestarts: number, classDescriptor?: Uint8Array): Promise<CreationResult> {
@@ -152,8 +156,8 @@ export class ActorWorkers {
     }
   }
 
-  /** A worker just connected: a waiting creation of its kind takes it before the task pool does. */
-  private offerWorker(slot: WorkerSlot): boolean {
+  /** A worker just connected: a waiting creation takes it before the task pool does (true = taken). */
+  offerWorker(slot: WorkerSlot): boolean {
     const sched = this.deps.scheduler;
     const i = this.waiting.findIndex((p) => fits(p.placement, sched.available));
     if (i < 0) return false;
@@ -173,7 +177,7 @@ export class ActorWorkers {
     this.constructing.set(worker.workerId, p);
     const actor: ActorCreation = {
       actorId: spec.actorId, jobId: spec.jobId, className: spec.className, classHash: spec.classHash,
-      args: spec.args.map(argFromProto), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
+      args: spec.args.map(argFromMsg), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
       classDescriptor: p.classDescriptor,
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
@@ -190,7 +194,11 @@ export class ActorWorkers {
     // Keep the task pool warm for the next actor or task, a little after this actor is answered:
     // forking blocks this event loop and the new process's start-up competes for the CPUs with the
     // actor's first calls.
-    setTimeout(() => this.deps.startWorker(), this.deps.refillDelayMs).unref();
+    const refill = setTimeout(() => {
+      this.refills.delete(refill);
+      this.deps.startWorker();
+    }, this.deps.refillDelayMs).unref();
+    this.refills.add(refill);
     const socketPath = p.socketPath!;
     if (failure) {
       // The worker holds a half-made actor: it goes, and the head marks the actor dead.
@@ -292,5 +300,12 @@ export class ActorWorkers {
   demands(): { shape: ResourceMap; count: number }[] {
     return this.waiting.map((p) => ({ shape: p.placement, count: 1 }));
   }
-}
 
+  /** Clears every timer (the raylet is stopping; its workers go with it). */
+  stop(): void {
+    for (const timer of this.refills) clearTimeout(timer);
+    this.refills.clear();
+    for (const entry of this.unconfirmed.values()) clearTimeout(entry.timer);
+    this.unconfirmed.clear();
+  }
+}

@@ -1,0 +1,116 @@
+/** LocalScheduler on its own: a fake worker source and fake workers, no processes. */
+import { describe, expect, it } from 'vitest';
+import { nullLogger, type ResourceMap } from '@rayts/common';
+import { LocalScheduler, type QueuedTask, type WorkerSource } from './local_scheduler.js';
+import type { Execute, TaskOutcome } from './protocol.js';
+
+/** Counts start requests and kills; starts nothing (the test adds workers itself). */
+class FakeWorkerSource implements WorkerSource {
+  startRequests = 0;
+  killed: string[] = [];
+  startWorker(): boolean {
+    this.startRequests += 1;
+    return true;
+  }
+  killWorker(workerId: string): void {
+    this.killed.push(workerId);
+  }
+}
+
+interface FakeWorker {
+  workerId: string;
+  /** The tasks the scheduler sent this worker, in order. */
+  received: string[];
+}
+
+function setup(total: ResourceMap) {
+  const source = new FakeWorkerSource();
+  // Pipelining off: each test sees only what resources and idle workers allow.
+  const scheduler = new LocalScheduler({ total, workers: source, logger: nullLogger, pipeline: { depth: 0, maxAvgMs: 0, minRuns: 1 } });
+  const outcomes = new Map<string, TaskOutcome>();
+  const task = (taskId: string, resources: ResourceMap = { CPU: 1 }, jobId = 'job1'): QueuedTask => ({
+    spec: {
+      taskId, jobId, attempt: 0, name: taskId, fnHash: `fn-${taskId}`, args: [], returnId: `${taskId}-ret`, resources,
+      strategy: { kind: 'DEFAULT' }, owner: { nodeId: 'node', clientId: 'driver-1' }, depth: 0, driverNodeId: 'node',
+    },
+    jobDir: '', queuedAt: 0, deliver: (o) => { outcomes.set(o.taskId, o); },
+  });
+  const worker = (workerId: string): FakeWorker => {
+    const w: FakeWorker = { workerId, received: [] };
+    scheduler.addWorker({ workerId, pid: 1000, blocked: false, send: (m: Execute) => { w.received.push(m.task.taskId); } });
+    return w;
+  };
+  const finish = (w: FakeWorker, taskId: string) => scheduler.onTaskDone(w.workerId, { taskId, attempt: 0, returnId: `${taskId}-ret`, nodeId: '' });
+  return { scheduler, source, outcomes, task, worker, finish };
+}
+
+describe('LocalScheduler', () => {
+  it('queues tasks until both resources and an idle worker are free', () => {
+    const { scheduler, source, task, worker, finish } = setup({ CPU: 1 });
+    scheduler.enqueue(task('t1'));
+    scheduler.enqueue(task('t2'));
+    // No worker yet: nothing runs, and the source is asked for one.
+    expect(scheduler.queued().map((t) => t.spec.taskId)).toEqual(['t1', 't2']);
+    expect(source.startRequests).toBeGreaterThan(0);
+
+    const a = worker('a');
+    expect(a.received).toEqual(['t1']);
+    expect(scheduler.available.CPU).toBe(0);
+
+    // A second idle worker does not help: the one CPU is taken.
+    const b = worker('b');
+    expect(b.received).toEqual([]);
+    expect(scheduler.queued().map((t) => t.spec.taskId)).toEqual(['t2']);
+
+    finish(a, 't1');
+    expect([...a.received, ...b.received].sort()).toEqual(['t1', 't2']);
+    expect(scheduler.queued()).toEqual([]);
+  });
+
+  it('lends a blocked worker\'s CPU to the next task and takes it back when it continues', () => {
+    const { scheduler, task, worker } = setup({ CPU: 1 });
+    const a = worker('a');
+    const b = worker('b');
+    scheduler.enqueue(task('outer'));
+    scheduler.enqueue(task('inner'));
+    const [runsOuter, other] = a.received.length ? [a, b] : [b, a];
+    expect(runsOuter.received).toEqual(['outer']);
+    expect(other.received).toEqual([]);
+
+    scheduler.onBlocked(runsOuter.workerId);
+    expect(other.received).toEqual(['inner']);
+    expect(scheduler.available.CPU).toBe(0);
+
+    scheduler.onUnblocked(runsOuter.workerId);
+    // Both run now: briefly oversubscribed, as Ray allows for a worker about to continue.
+    expect(scheduler.available.CPU).toBe(-1);
+    expect(scheduler.busyWorkers).toBe(2);
+  });
+
+  it('gives the resources back when a task finishes, and when its worker dies', () => {
+    const { scheduler, outcomes, task, worker, finish } = setup({ CPU: 4, GPU: 1 });
+    const a = worker('a');
+    const b = worker('b');
+    scheduler.enqueue(task('gpu', { CPU: 2, GPU: 1 }));
+    scheduler.enqueue(task('cpu', { CPU: 1 }));
+    expect(scheduler.available).toEqual({ CPU: 1, GPU: 0 });
+
+    const gpuWorker = a.received.includes('gpu') ? a : b;
+    finish(gpuWorker, 'gpu');
+    expect(outcomes.get('gpu')?.failure).toBeUndefined();
+    expect(scheduler.available).toEqual({ CPU: 3, GPU: 1 });
+
+    const cpuWorker = a.received.includes('cpu') ? a : b;
+    scheduler.onWorkerGone(cpuWorker.workerId, 'worker process exited with code 1');
+    expect(outcomes.get('cpu')?.failure?.type).toBe('WORKER_DIED');
+    expect(scheduler.available).toEqual({ CPU: 4, GPU: 1 });
+  });
+
+  it('answers a queued task that is cancelled, without running it', () => {
+    const { scheduler, outcomes, task } = setup({ CPU: 1 });
+    scheduler.enqueue(task('t1'));
+    expect(scheduler.cancel('t1', false)).toBe(true);
+    expect(outcomes.get('t1')?.failure?.type).toBe('CANCELLED');
+    expect(scheduler.queued()).toEqual([]);
+  });
+});
