@@ -18,9 +18,12 @@ class FakeTransport implements ActorTransport {
   readonly delivered = new Map<string, string[]>();
   readonly peers = new Map<string, ChannelEvents>();
   dials = 0;
+  /** Patient dials fail (the worker never listened in time). */
+  refusePatient = false;
 
-  async dial(socketPath: string, _patient: boolean, events: ChannelEvents) {
+  async dial(socketPath: string, patient: boolean, events: ChannelEvents) {
     this.dials += 1;
+    if (patient && this.refusePatient) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
     const workerId = socketPath.replace('/sock/', '');
     this.peers.set(workerId, events);
     return { send: (m: Execute) => this.deliver(workerId, m.task), close: () => undefined };
@@ -228,8 +231,9 @@ describe('ActorQueue', () => {
 });
 
 describe('ActorCreator with its queue', () => {
-  function creation(name: string) {
+  function creation(name: string, refusePatient = false) {
     const t = setup(0, 'registering');
+    t.transport.refusePatient = refusePatient;
     const requests: string[] = [];
     const core = {
       address: { nodeId: HERE, clientId: 'c' },
@@ -259,6 +263,18 @@ describe('ActorCreator with its queue', () => {
     head.registrations[0]!.resolve(head.publish({ ...aliveAt(HERE, 'w-here') }));
     await vi.waitFor(() => expect(queue.state.kind).toBe('alive'));
     expect(transport.dials).toBe(1);
+  });
+
+  it('an early connection that never opens is forgotten: the actor is not lost, calls connect anew once it is ready', async () => {
+    const { transport, head, queue, call, requests, constructed } = creation('', true);
+    call('a');
+    await vi.waitFor(() => expect(requests).toEqual(['reserveActor']));
+    await vi.waitFor(() => expect(transport.dials).toBe(1));
+    expect(queue.state.kind).toBe('registering');
+    constructed();
+    await vi.waitFor(() => expect(transport.to('w-here')).toEqual(['a#0']));
+    expect(transport.dials).toBe(2);
+    expect(head.registrations).toHaveLength(1);
   });
 
   it('a named actor\'s calls wait for the head to accept the name', async () => {

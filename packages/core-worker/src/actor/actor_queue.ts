@@ -17,9 +17,9 @@ import type { TaskArg, TaskFailure, TaskOutcome, TaskSpec } from '../protocol/me
 /**
  * What the caller knows of the actor, and so whether calls may leave.
  *
- * - `registering`: this process created the actor and the head has not answered its registration,
- *   and this node's raylet has not (or no longer) a constructed instance to offer. Calls wait; the
- *   head is not asked (it may not know the actor yet): the registration's answer moves on.
+ * - `registering`: this process created the actor, the head has not answered its registration, and
+ *   no instance this node's raylet constructed can be called (none yet, or it died). Calls wait; the
+ *   head is not asked (it may not know the actor yet): the registration's answer moves the state on.
  * - `starting-here`: this node's raylet constructed the actor for this process at `at`, and the
  *   head's record does not place it yet (`headKnows`: the head has it, PENDING_CREATION; otherwise
  *   its registration is still in flight). Calls go to `at`. Only an unnamed actor enters this state
@@ -95,11 +95,10 @@ export class ActorQueue {
       result: (outcome) => this.onOutcome(outcome),
       lost: (workerId, reason) => this.lose(workerId, [...this.inflight.values()].filter((c) => c.sentTo === workerId), reason),
     });
-    const queue = this;
     this.watch = new ActorWatch({
       actorId: data.actorId,
-      get version() { return queue.version; },
-      get waitsForHead() { return queue.current.kind !== 'dead' && queue.outbox.length > 0 && !queue.target; },
+      version: () => this.version,
+      waitsForHead: () => this.current.kind !== 'dead' && this.outbox.length > 0 && !this.target,
       onRecord: (info) => this.applyRecord(info),
       onUnknown: (message) => this.die({ type: 'ACTOR_DIED', message, actorId: data.actorId, deathCause: 'UNKNOWN' }),
       onEnded: () => this.flush(),

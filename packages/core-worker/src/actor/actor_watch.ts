@@ -10,9 +10,9 @@ import type { ActorCallerConfig, ActorDirectory } from './actor_core.js';
 export interface WatchedActor {
   readonly actorId: string;
   /** The version of the newest record seen: the head answers once it has a newer one. */
-  readonly version: number;
+  version(): number;
   /** Calls wait for news from the head; the watch ends as soon as this is false. */
-  readonly waitsForHead: boolean;
+  waitsForHead(): boolean;
   /** A newer record arrived. */
   onRecord(info: ActorInfoMsgOutput): void;
   /** The head knows no such actor. */
@@ -48,10 +48,10 @@ export class ActorWatch {
 
   private async follow(): Promise<void> {
     const a = this.actor;
-    while (!this.stopped && a.waitsForHead) {
+    while (!this.stopped && a.waitsForHead()) {
       try {
-        const info = await this.head.getActor(a.actorId, a.version, this.config.actorWatchWaitMs);
-        if (info.version > a.version) a.onRecord(info);
+        const info = await this.head.getActor(a.actorId, a.version(), this.config.actorWatchWaitMs);
+        if (info.version > a.version()) a.onRecord(info);
       } catch (err) {
         if (err instanceof NotFoundError) {
           a.onUnknown(`the head knows no actor ${a.actorId}`);
