@@ -176,6 +176,23 @@ describe('ActorQueue', () => {
     expect(queue.state.kind).toBe('waiting');
   });
 
+  it('the actor moved while a call ran on the old worker: that call still reports, and the old worker\'s end loses no other call', async () => {
+    const { transport, head, results, queue, call, answer } = setup(1);
+    queue.headRecord(head.publish(aliveAt(HERE, 'w1')));
+    const first = call('a');
+    await vi.waitFor(() => expect(transport.to('w1')).toEqual(['a#0']));
+    queue.headRecord(head.publish(aliveAt(HERE, 'w2')));
+    const second = call('b');
+    await vi.waitFor(() => expect(transport.to('w2')).toEqual(['b#0']));
+    answer('w1', first);
+    transport.peers.get('w1')!.closed();
+    answer('w2', second);
+    expect(results.states.get('r1')).toMatchObject({ status: 'ready' });
+    expect(results.states.get('r2')).toMatchObject({ status: 'ready' });
+    expect(queue.state).toMatchObject({ kind: 'alive', at: { workerId: 'w2' } });
+    expect(transport.to('w2')).toEqual(['b#0']);
+  });
+
   it('a call in flight without retries left fails with ActorUnavailableError while the actor may restart', async () => {
     const { transport, head, results, queue, call } = setup(0);
     queue.headRecord(head.publish({ ...aliveAt('node-far', 'w1'), maxRestarts: 2 }));
