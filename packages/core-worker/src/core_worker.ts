@@ -19,16 +19,13 @@ import { Arena } from '@rayts/object-store';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type {
-  Address, ClientHello, ClientMessage, ClientRequest, ActorReady, CreateActor, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
+  Address, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, RayletMessage, Reply, ResourceShape, ReturnValue, SchedulingStrategy,
   LogLines, OwnedState, RefInfo, TaskArg, TaskFailure, TaskOutcome, TaskSpec, Welcome,
 } from './protocol/messages.js';
 
-export interface RemoteFunctionDescriptor {
-  kind: 'function' | 'class';
-  name: string;
-  source: string;
-  hash: string;
-}
+import { functionDescriptorBytes, type RemoteFunctionDescriptor } from './function/descriptor.js';
+
+export { functionDescriptorBytes, type RemoteFunctionDescriptor };
 
 export interface TaskOptions {
   numCpus?: number;
@@ -101,11 +98,6 @@ export function failureToError(failure: TaskFailure, taskName: string): Error {
     case 'ACTOR_UNAVAILABLE':
       return new ActorUnavailableError(`${taskName}: ${failure.message}`, failure.actorId ?? '');
   }
-}
-
-/** A function's or class's entry in the head's function table (what workers load it from). */
-export function functionDescriptorBytes(desc: RemoteFunctionDescriptor): Buffer {
-  return Buffer.from(JSON.stringify({ kind: desc.kind, name: desc.name, source: desc.source }));
 }
 
 export class CoreWorker {
@@ -230,7 +222,7 @@ export class CoreWorker {
         else this.earlyExecutes.push(message);
         break;
       case 'actorReady':
-        this.onActorReady?.(message);
+        this.actorSubmitter?.handleActorReady(message);
         break;
       case 'createActor':
         if (this.createActorHandler) this.createActorHandler(message);
@@ -387,13 +379,8 @@ export class CoreWorker {
     this.send({ type: 'cancel', taskId: record.spec.taskId, force });
   }
 
-  /** Results of actor calls relayed through the raylet (set by the actor submitter); true = handled. */
-  onActorOutcome?: (outcome: TaskOutcome) => boolean;
-  /** An actor this process created on its own node is constructed (set by the actor submitter). */
-  onActorReady?: (message: ActorReady) => void;
-
   private onTaskOutcome(outcome: TaskOutcome): void {
-    if (this.onActorOutcome?.(outcome)) return;
+    if (this.actorSubmitter?.handleOutcome(outcome)) return; // an actor call's, relayed
     const record = this.tasks.get(outcome.returnId);
     if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
     if (record.cancelled) {
@@ -636,14 +623,11 @@ export class CoreWorker {
   private actorSubmitter?: ActorSubmitter;
   /** Actor creation and calls (made on first use). */
   get actors(): ActorSubmitter {
-    return (this.actorSubmitter ??= new ActorSubmitter(this));
+    return (this.actorSubmitter ??= new ActorSubmitter(this, loadConfig()));
   }
 
-  /** Called at close (the actor submitter drops its direct connections). */
-  readonly closers: (() => void)[] = [];
-
   close(): void {
-    for (const c of this.closers) c();
+    this.actorSubmitter?.close();
     this.conn?.close();
     this.gcs.close();
   }
