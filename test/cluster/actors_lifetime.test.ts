@@ -1,67 +1,47 @@
 /**
- * Issue 4, acceptance 3, 5, 6: actor lifetimes across processes and failures. A named detached actor
- * outlives its driver and is found by another; an actor whose node dies restarts on another node;
- * across a head SIGKILL and restart a detached actor keeps answering and keeps its table entry, and a
- * non-detached actor whose driver exited while the head was down is cleaned up.
+ * Actor lifetimes across processes and failures. A named detached actor outlives its driver and is
+ * found by another; an actor whose node dies restarts on another node; across a head SIGKILL and
+ * restart a detached actor keeps answering and keeps its table entry, and a non-detached actor whose
+ * driver exited while the head was down is cleaned up. After each test every CPU is free again.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
-import { FAST_HEALTH, TestCluster, alive } from '../helpers/cluster.js';
-import { SIGNALS, makeUserProject, resultOf, runDriver, told } from '../helpers/driver.js';
+import { FAST_HEALTH, alive, useCluster } from '../helpers/cluster.js';
+import { makeUserProject, resultOf, runDriver, told } from '../helpers/driver.js';
 
-let cluster: TestCluster;
 let headTempDir: string | undefined;
-afterEach(async () => {
-  // No leaked resources: once the test's actors are gone every CPU is free again.
-  const usage = headTempDir ? (await cluster.waitForStatus(headTempDir, (s) => s.usage.CPU?.used === 0, 20_000).catch(() => undefined)) : undefined;
-  headTempDir = undefined;
-  const { leftover } = await cluster.cleanup();
-  expect(usage?.usage.CPU?.used).toBe(0);
-  expect(leftover).toEqual([]);
+const newCluster = useCluster({
+  async beforeCleanup(cluster) {
+    // No leaked resources: once the test's actors are gone every CPU is free again.
+    const usage = headTempDir ? (await cluster.waitForStatus(headTempDir, (s) => s.usage.CPU?.used === 0, 20_000).catch(() => undefined)) : undefined;
+    headTempDir = undefined;
+    expect(usage?.usage.CPU?.used).toBe(0);
+  },
 });
+
+/** An entry of ray.listActors() as the fixtures report it. */
+interface ActorInfo { actorId: string; name?: string; state: string; pid: number; numRestarts: number; deathCause?: string }
 
 describe('actor lifetimes', () => {
   it('a named detached actor outlives its driver; getActor finds it from another driver; after kill it is gone', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 2 });
     headTempDir = head.tempDir;
-    const first = await runDriver(cluster, makeUserProject(cluster, 'first'), `
-      import * as ray from 'rayts';
-      await ray.init({ address: 'auto' });
-      const Counter = ray.remote(class Counter { n = 0; inc() { return ++this.n; } pid() { return process.pid; } });
-      const keeper = Counter.options({ name: 'keeper', namespace: 'shop', lifetime: 'detached' }).remote();
-      for (let i = 0; i < 5; i++) await ray.get(keeper.inc.remote());
-      const temp = Counter.remote();
-      await ray.get(temp.inc.remote());
-      console.log('RESULT ' + JSON.stringify({ keeperPid: await ray.get(keeper.pid.remote()), tempPid: await ray.get(temp.pid.remote()), tempId: temp.actorId }));
-      await ray.shutdown();
-    `);
+    const first = await runDriver(cluster, makeUserProject(cluster, 'first'), 'actors/detached_create.mjs');
     expect(first.code, first.stderr).toBe(0);
-    const { keeperPid, tempPid, tempId } = resultOf(first);
+    const { keeperPid, tempPid, tempId } = resultOf<{ keeperPid: number; tempPid: number; tempId: string }>(first);
     // The non-detached actor died with its driver; the detached one lives on.
     expect(await pollUntil(() => !alive(tempPid), 15_000)).toBe(true);
     expect(alive(keeperPid)).toBe(true);
 
-    const second = await runDriver(cluster, makeUserProject(cluster, 'second'), `
-      import * as ray from 'rayts';
-      await ray.init({ address: 'auto' });
-      const keeper = await ray.getActor('keeper', { namespace: 'shop' });
-      const value = await ray.get(keeper.inc.remote());
-      const temp = (await ray.listActors()).find((a) => a.actorId === ${JSON.stringify(tempId)});
-      let wrongNamespace;
-      try { await ray.getActor('keeper'); } catch (e) { wrongNamespace = e.name; }
-      await ray.kill(keeper);
-      let afterKill;
-      try { await ray.getActor('keeper', { namespace: 'shop' }); afterKill = 'found'; } catch (e) { afterKill = { name: e.name, message: e.message }; }
-      let call;
-      try { await ray.get(keeper.inc.remote()); call = 'ok'; } catch (e) { call = { name: e.name, cause: e.deathCause, message: e.message }; }
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ value, temp, wrongNamespace, afterKill, call }));
-    `);
+    const second = await runDriver(cluster, makeUserProject(cluster, 'second'), 'actors/detached_find.mjs', { tempId });
     expect(second.code, second.stderr).toBe(0);
-    const r = resultOf(second);
+    const r = resultOf<{
+      value: number; temp: ActorInfo; wrongNamespace: string;
+      afterKill: { name: string; message: string }; call: { name: string; cause: string; message: string };
+    }>(second);
     expect(r.value).toBe(6);
     expect(r.temp.state).toBe('DEAD');
     expect(r.temp.deathCause).toBe('OWNER_DIED');
@@ -75,40 +55,20 @@ describe('actor lifetimes', () => {
   });
 
   it('an actor whose node dies restarts on another node (maxRestarts -1)', async () => {
-    cluster = new TestCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
     headTempDir = head.tempDir;
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
     await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
     const dir = makeUserProject(cluster);
-    const driver = runDriver(cluster, dir, `
-      import * as ray from 'rayts';
-      ${SIGNALS}
-      await ray.init({ address: ${JSON.stringify(head.gcsAddress)} });
-      const w2 = (await ray.nodes()).find((n) => n.Alive && n.NodeManagerAddress === '127.0.0.2').NodeID;
-      const Node = ray.remote(class Node { async node() { return (await import('rayts')).getRuntimeContext().nodeId; } });
-      const a = Node.options({ maxRestarts: -1, scheduling: { nodeId: w2, soft: true } }).remote();
-      const before = await ray.get(a.node.remote());
-      tell('placed', { before, w2 });
-      await waitFor('killed');
-      // A call sent before the cluster noticed the death fails as ActorUnavailableError (maxTaskRetries
-      // is 0); the caller tries again, as Ray's docs advise, until the restarted actor answers.
-      const unavailable = [];
-      let after;
-      while (!after) {
-        try { after = await ray.get(a.node.remote(), { timeout: 60 }); } catch (e) { if (e.name !== 'ActorUnavailableError') throw e; unavailable.push(e.name); }
-      }
-      const info = (await ray.listActors()).find((x) => x.actorId === a.actorId);
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ before, after, w2, restarts: info.numRestarts, state: info.state, unavailable }));
-    `);
+    const driver = runDriver(cluster, dir, 'actors/node_death_restart.mjs', { address: head.gcsAddress });
     const placed = await told<{ before: string; w2: string }>(dir, 'placed');
     expect(placed.before).toBe(placed.w2);
     process.kill(w2.rayletPid, 'SIGKILL');
     writeFileSync(join(dir, 'killed'), '');
     const run = await driver;
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf(run);
+    const r = resultOf<{ before: string; after: string; w2: string; restarts: number; state: string; unavailable: string[] }>(run);
     expect(r.after).not.toBe(r.w2);
     expect(r.restarts).toBe(1);
     expect(r.state).toBe('ALIVE');
@@ -116,42 +76,16 @@ describe('actor lifetimes', () => {
   });
 
   it('head SIGKILL and restart: a detached actor answers throughout; an orphaned non-detached actor is cleaned up', async () => {
-    cluster = new TestCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
     headTempDir = head.tempDir;
     const port = head.gcsAddress.split(':')[1]!;
     // Driver A: creates a detached actor and calls it continuously until told to stop.
     const dirA = makeUserProject(cluster, 'caller');
-    const caller = runDriver(cluster, dirA, `
-      import * as ray from 'rayts';
-      ${SIGNALS}
-      await ray.init({ address: ${JSON.stringify(head.gcsAddress)} });
-      const Keeper = ray.remote(class Keeper { n = 0; inc() { return ++this.n; } pid() { return process.pid; } });
-      const k = Keeper.options({ name: 'keeper', lifetime: 'detached' }).remote();
-      const pid = await ray.get(k.pid.remote());
-      tell('ready', { pid, actorId: k.actorId });
-      let calls = 0, failures = 0, last = 0;
-      while (!existsSync('stop')) {
-        try { last = await ray.get(k.inc.remote(), { timeout: 5 }); calls++; } catch (e) { failures++; }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const info = (await ray.listActors()).find((x) => x.actorId === k.actorId);
-      await ray.kill(k);
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ calls, failures, last, info }));
-    `);
+    const caller = runDriver(cluster, dirA, 'actors/detached_caller.mjs', { address: head.gcsAddress });
     // Driver B: owns a non-detached actor and exits while the head is down.
     const dirB = makeUserProject(cluster, 'owner');
-    const owner = runDriver(cluster, dirB, `
-      import * as ray from 'rayts';
-      ${SIGNALS}
-      await ray.init({ address: ${JSON.stringify(head.gcsAddress)} });
-      const Temp = ray.remote(class Temp { pid() { return process.pid; } });
-      const t = Temp.remote();
-      tell('ready', { pid: await ray.get(t.pid.remote()), actorId: t.actorId });
-      await waitFor('exit');
-      process.exit(0);
-    `);
+    const owner = runDriver(cluster, dirB, 'actors/owner_exits.mjs', { address: head.gcsAddress });
     const a = await told<{ pid: number; actorId: string }>(dirA, 'ready');
     const b = await told<{ pid: number; actorId: string }>(dirB, 'ready');
 
@@ -169,7 +103,7 @@ describe('actor lifetimes', () => {
     writeFileSync(join(dirA, 'stop'), '');
     const run = await caller;
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf(run);
+    const r = resultOf<{ calls: number; failures: number; last: number; info: ActorInfo }>(run);
     expect(r.failures).toBe(0);
     expect(r.calls).toBeGreaterThan(10);
     expect(r.last).toBe(r.calls);

@@ -1,20 +1,16 @@
 /**
- * Acceptance 6: a taken port, invalid --resources and garbage on the wire each get a clear answer
- * and crash nothing.
+ * Bad input to `rayts start` and the daemons: a taken port, invalid flags (--resources and others)
+ * and garbage on the wire each get a clear answer and crash nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestCluster, alive, readJsonFile } from '../helpers/cluster.js';
+import { alive, readJsonFile, useCluster } from '../helpers/cluster.js';
 import type { RayletReady } from '@rayts/common';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 function sendGarbage(address: string, payloads: Buffer[]): Promise<void> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
@@ -33,7 +29,7 @@ function sendGarbage(address: string, payloads: Buffer[]): Promise<void> {
 
 describe('bad input', () => {
   it('a second head on a taken port exits non-zero naming the port', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const port = head.gcsAddress.split(':')[1]!;
     const second = await cluster.rayts(['start', '--head', `--port=${port}`, '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('second')}`]);
@@ -45,7 +41,7 @@ describe('bad input', () => {
   });
 
   it('refuses invalid --resources with an example of valid JSON, before starting anything', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const bad = await cluster.rayts(['start', '--head', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, '--resources={bad']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--resources is not valid JSON');
@@ -77,7 +73,7 @@ describe('bad input', () => {
   });
 
   it('random bytes sent to the GCS port and to a raylet port crash neither', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
     const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');

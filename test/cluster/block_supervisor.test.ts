@@ -1,19 +1,15 @@
 /**
- * `--block` (DESIGN §1): the command supervises its daemons. An unexpected exit is reported with its
+ * `rayts start --block`: the command supervises its daemons. An unexpected exit is reported with its
  * cause, written to ray_process_exit.log, the rest are stopped and the command exits 1 (so systemd
  * restarts the node). SIGTERM stops everything and exits 0.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
-import { TestCluster, collect, readJsonFile } from '../helpers/cluster.js';
+import { collect, readJsonFile, useCluster, type TestCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 function startBlocking(c: TestCluster, tempDir: string) {
   const child = c.spawnRayts(['start', '--head', '--block', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, '--num-cpus=1', '--object-store-memory=100MiB']);
@@ -29,7 +25,7 @@ async function readySession(tempDir: string): Promise<string> {
 
 describe('start --block', () => {
   it('reports a daemon that dies unexpectedly, stops the rest and exits 1', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const tempDir = cluster.tempDir('blocked');
     const { result } = startBlocking(cluster, tempDir);
     const session = await readySession(tempDir);
@@ -47,7 +43,7 @@ describe('start --block', () => {
   });
 
   it('SIGTERM stops every daemon and exits 0', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const tempDir = cluster.tempDir('blocked');
     const { child, result } = startBlocking(cluster, tempDir);
     const session = await readySession(tempDir);
@@ -61,7 +57,7 @@ describe('start --block', () => {
   });
 
   it('rayts stop ends a blocked session cleanly (exit 0, nothing reported)', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const tempDir = cluster.tempDir('blocked');
     const { result } = startBlocking(cluster, tempDir);
     await readySession(tempDir);

@@ -1,18 +1,14 @@
-/** Config precedence (DESIGN §7): flags > RAYTS_* environment > --config file > defaults. */
-import { afterEach, describe, expect, it } from 'vitest';
+/** `rayts start --config FILE` and its precedence: flags > RAYTS_* environment > --config file > defaults. */
+import { describe, expect, it } from 'vitest';
 import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestCluster } from '../helpers/cluster.js';
+import { useCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('rayts start --config', () => {
   it('fills flags and tunables the command line and environment leave open', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const file = join(cluster.root, 'config.yaml');
     writeFileSync(file, 'start:\n  num-cpus: 3\n  resources: {"slot": 2}\nenv:\n  RAYTS_PRESTART_WORKERS: 2\n  RAYTS_REPORT_RESOURCES_PERIOD_MS: 700\n');
     // The flag beats the file (--num-cpus), the environment beats the file (RAYTS_PRESTART_WORKERS=1 from the harness).
@@ -24,7 +20,7 @@ describe('rayts start --config', () => {
   });
 
   it('refuses unknown keys and bad YAML with a clear message', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const file = join(cluster.root, 'bad.yaml');
     for (const [text, needle] of [
       ['start:\n  bogus: 1\n', "unknown start option 'bogus'"],

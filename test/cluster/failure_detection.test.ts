@@ -1,23 +1,19 @@
 /**
- * Acceptance 3: SIGKILL of one raylet. With shortened health settings the head declares the node
- * dead; status shows 2 active and the dead node under Recent failures. The raylet's workers do not
- * outlive it.
+ * Node failure detection: SIGKILL of one raylet. With shortened health settings the head declares
+ * the node dead; status shows 2 active and the dead node under Recent failures. The raylet's
+ * workers do not outlive it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
-import { FAST_HEALTH, TestCluster, alive } from '../helpers/cluster.js';
+import { alive, FAST_HEALTH, useCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('node failure detection', () => {
   it('declares a SIGKILLed raylet dead and lists it under Recent failures', async () => {
-    cluster = new TestCluster(FAST_HEALTH);
+    const cluster = newCluster(FAST_HEALTH);
     const head = await cluster.startHead({ numCpus: 2 });
     await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
     const w3 = await cluster.startWorker(head, { name: 'w3', ip: '127.0.0.3', numCpus: 2 });

@@ -1,23 +1,19 @@
 /**
- * Acceptance 4: SIGKILL of the head and a restart on the same state dir keeps the cluster id and the
+ * Head restarts: SIGKILL of the head and a restart on the same state dir keeps the cluster id and the
  * node table; living raylets re-register without restarting. A raylet whose head stays away past
  * the reconnect timeout exits cleanly, taking its workers with it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
-import { FAST_HEALTH, TestCluster, alive } from '../helpers/cluster.js';
+import { alive, FAST_HEALTH, useCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('head restart', () => {
   it('keeps the cluster id and nodes; running raylets re-register without restarting', async () => {
-    cluster = new TestCluster(FAST_HEALTH);
+    const cluster = newCluster(FAST_HEALTH);
     const head = await cluster.startHead({ numCpus: 2 });
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
     const w3 = await cluster.startWorker(head, { name: 'w3', ip: '127.0.0.3', numCpus: 2 });
@@ -50,7 +46,7 @@ describe('head restart', () => {
   });
 
   it('a raylet whose head stays away past the reconnect timeout exits and takes its workers along', async () => {
-    cluster = new TestCluster({ ...FAST_HEALTH, RAYTS_GCS_RECONNECT_TIMEOUT_S: '2', RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ ...FAST_HEALTH, RAYTS_GCS_RECONNECT_TIMEOUT_S: '2', RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 1 });
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2, env: { RAYTS_PRESTART_WORKERS: '2' } });
     const workerPids = readdirSync(join(w2.sessionDir, 'pids', 'workers')).map((f) => Number(f.replace('.json', '')));

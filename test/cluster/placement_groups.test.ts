@@ -5,14 +5,13 @@
  * and `rayts status` folds reservations into the CPU line. After every test the nodes' available
  * resources equal their totals (no leaked reservation) and no process of the test remains.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pollUntil } from '@rayts/common';
-import { TestCluster, type RunResult, type StartedNode } from '../helpers/cluster.js';
+import { useCluster, type RunResult, type StartedNode, type TestCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-let cluster: TestCluster;
 let head: StartedNode | undefined;
 
 interface NodeResources {
@@ -30,23 +29,23 @@ function noReservations(nodes: NodeResources[]): boolean {
   });
 }
 
-afterEach(async () => {
-  try {
-    if (head) {
-      // No leak: once the drivers are gone every node offers all it has again (reports lag a period).
-      let last: unknown;
-      const clean = await pollUntil(async () => {
-        const s = await cluster.statusJson(head!.tempDir).catch(() => undefined);
-        last = s?.nodes.active;
-        return !!s && noReservations(s.nodes.active as unknown as NodeResources[]);
-      }, 20_000, 200);
-      expect(clean, `resources still reserved or in use: ${JSON.stringify(last)}`).toBe(true);
+const newCluster = useCluster({
+  async beforeCleanup(cluster) {
+    try {
+      if (head) {
+        // No leak: once the drivers are gone every node offers all it has again (reports lag a period).
+        let last: unknown;
+        const clean = await pollUntil(async () => {
+          const s = await cluster.statusJson(head!.tempDir).catch(() => undefined);
+          last = s?.nodes.active;
+          return !!s && noReservations(s.nodes.active as unknown as NodeResources[]);
+        }, 20_000, 200);
+        expect(clean, `resources still reserved or in use: ${JSON.stringify(last)}`).toBe(true);
+      }
+    } finally {
+      head = undefined;
     }
-  } finally {
-    head = undefined;
-    const { leftover } = await cluster.cleanup();
-    expect(leftover).toEqual([]);
-  }
+  },
 });
 
 async function nodes(c: TestCluster, count: number): Promise<StartedNode> {
@@ -59,54 +58,28 @@ async function nodes(c: TestCluster, count: number): Promise<StartedNode> {
 
 /** Fails with what the driver printed (it is still running or just ended) and the last status. */
 async function driverFailed(driver: Promise<RunResult>, status: string): Promise<never> {
-  const r = await Promise.race([driver, new Promise<undefined>((resolve) => setTimeout(resolve, 10_000).unref())]);
+  const r = await Promise.race([driver, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000).unref())]);
   const log = head ? readFileSync(join(head.sessionDir, 'logs', 'gcs_server.log'), 'utf8').split('\n').slice(-40).join('\n') : '';
   throw new Error(`status never showed the expected line; last status:\n${status}\ndriver: ${r ? `exit ${r.code}\n${r.stdout}\n${r.stderr}` : 'still running'}\nhead log:\n${log}`);
 }
 
-/** Driver code shared by the tests: `where` answers the node a task ran on; `settled` waits for no reservation. */
-const PRELUDE = `
-  import * as ray from 'rayts';
-  await ray.init();
-  const where = ray.remote(async () => (await import('rayts')).getRuntimeContext().nodeId);
-  const same = (a, b) => Object.keys({ ...a, ...b }).every((k) => Math.abs((a[k] ?? -1) - (b[k] ?? -2)) < 1e-6);
-  async function settled(ms = 15000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const [total, available] = [await ray.clusterResources(), await ray.availableResources()];
-      if (same(total, available)) return { total, available };
-      if (Date.now() > deadline) return { total, available, timedOut: true };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-`;
+/** What settled() in the fixtures answers: resources once nothing is reserved (`timedOut` if never). */
+interface Settled { total: Record<string, number>; available: Record<string, number>; timedOut?: true }
+
+/** An error as placement_groups/bad_input.mjs describes it. */
+interface CaughtError { cls: string; msg: string; hint?: string }
 
 describe('placement groups', () => {
   it('STRICT_SPREAD and STRICT_PACK place bundles, tasks run on their bundle\'s node, removal frees the CPUs', async () => {
-    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 3);
     const dir = makeUserProject(cluster);
-    const run = await runDriver(cluster, dir, `${PRELUDE}
-      const before = await settled();
-      const spread = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-      await spread.ready();
-      const spreadNodes = (await spread.info()).bundles.map((b) => b.nodeId);
-      const spreadTasks = await ray.get([0, 1, 2].map((i) => where.options({ placementGroup: spread, bundleIndex: i }).remote()));
-      const anyBundle = await ray.get(where.options({ placementGroup: spread }).remote());
-      await ray.removePlacementGroup(spread);
-      const afterSpread = await settled();
-
-      const pack = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_PACK' });
-      const packReady = await pack.wait(30);
-      const packNodes = (await pack.info()).bundles.map((b) => b.nodeId);
-      const packTasks = await ray.get([0, 1, 1, 0].map((i) => where.options({ placementGroup: pack, bundleIndex: i }).remote()));
-      await ray.removePlacementGroup(pack);
-      const afterPack = await settled();
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ before, spreadNodes, spreadTasks, anyBundle, afterSpread, packReady, packNodes, packTasks, afterPack }));
-    `);
+    const run = await runDriver(cluster, dir, 'placement_groups/strict_strategies.mjs');
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf(run);
+    const r = resultOf<{
+      before: Settled; spreadNodes: string[]; spreadTasks: string[]; anyBundle: string; afterSpread: Settled;
+      packReady: boolean; packNodes: string[]; packTasks: string[]; afterPack: Settled;
+    }>(run);
     console.log('STRICT_SPREAD bundles on', r.spreadNodes.map((n: string) => n.slice(0, 8)), 'tasks ran on', r.spreadTasks.map((n: string) => n.slice(0, 8)));
     console.log('STRICT_PACK bundles on', r.packNodes.map((n: string) => n.slice(0, 8)), 'tasks ran on', r.packTasks.map((n: string) => n.slice(0, 8)));
     expect(r.before.timedOut).toBeUndefined();
@@ -124,23 +97,10 @@ describe('placement groups', () => {
   });
 
   it('STRICT_SPREAD of 4 on 3 nodes waits in status demands until a fourth node joins', async () => {
-    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 3);
     const dir = makeUserProject(cluster);
-    const driver = runDriver(cluster, dir, `${PRELUDE}
-      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-      const early = await pg.wait(1);
-      console.log('WAITING');
-      const started = Date.now();
-      await pg.ready();
-      const nodeIds = (await pg.info()).bundles.map((b) => b.nodeId);
-      const ips = await ray.get([0, 1, 2, 3].map((i) => ray.remote(async () => (await import('rayts')).getRuntimeContext().nodeIp)
-        .options({ placementGroup: pg, bundleIndex: i }).remote()));
-      await ray.removePlacementGroup(pg);
-      const after = await settled();
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ early, nodeIds, ips, waitedMs: Date.now() - started, after }));
-    `);
+    const driver = runDriver(cluster, dir, 'placement_groups/wait_for_fourth_node.mjs');
     const pendingLine = " {'CPU': 1.0} * 4 (STRICT_SPREAD): 1+ pending placement groups";
     let text = '';
     const listed = await pollUntil(async () => {
@@ -157,7 +117,7 @@ describe('placement groups', () => {
     await cluster.startWorker(head, { name: 'w4', ip: '127.0.0.4', numCpus: 2 });
     const run = await driver;
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf(run);
+    const r = resultOf<{ early: boolean; nodeIds: string[]; ips: string[]; waitedMs: number; after: Settled }>(run);
     console.log(`ready ${r.waitedMs} ms after the wait began; bundles on ${r.ips.join(', ')}`);
     expect(r.early).toBe(false);
     expect(new Set(r.nodeIds).size).toBe(4);
@@ -168,36 +128,10 @@ describe('placement groups', () => {
   });
 
   it('bad input gets clear errors; an unknown resource waits as an infeasible demand; nothing crashes', async () => {
-    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 1);
     const dir = makeUserProject(cluster);
-    const run = runDriver(cluster, dir, `${PRELUDE}
-      const errors = {};
-      const attempt = async (label, fn) => {
-        try { await fn(); errors[label] = 'no error'; } catch (e) { errors[label] = { cls: e.constructor.name, msg: e.message, hint: e.hint }; }
-      };
-      await attempt('negative', () => ray.placementGroup([{ CPU: -1 }]));
-      await attempt('notFinite', () => ray.placementGroup([{ CPU: Infinity }]));
-      await attempt('empty', () => ray.placementGroup([]));
-      await attempt('emptyBundle', () => ray.placementGroup([{}]));
-      await attempt('strategy', () => ray.placementGroup([{ CPU: 1 }], { strategy: 'SIDEWAYS' }));
-      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }]);
-      await pg.ready();
-      await attempt('bundleIndex', () => where.options({ placementGroup: pg, bundleIndex: 2 }));
-      await attempt('bundleIndexAtSubmit', () => ray.remote({ placementGroup: pg, bundleIndex: -2 }, () => 1).remote());
-      const inBundle = await ray.get(where.options({ placementGroup: pg, bundleIndex: 1 }).remote());
-      await ray.removePlacementGroup(pg);
-      const tpu = ray.placementGroup([{ tpu: 1 }], { name: 'needs-tpu' });
-      const tpuReady = await tpu.wait(1);
-      const byName = await ray.getPlacementGroup('needs-tpu');
-      await attempt('nameTaken', () => ray.placementGroup([{ CPU: 1 }], { name: 'needs-tpu' }).ready());
-      console.log('RESULT ' + JSON.stringify({ errors, inBundle, tpuReady, byNameId: byName.id === tpu.id, tpuId: tpu.id }));
-      // Keep the infeasible group while the test reads status, until the test leaves a file.
-      const { existsSync } = await import('node:fs');
-      const deadline = Date.now() + 60000;
-      while (!existsSync('continue') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await ray.shutdown();
-    `);
+    const run = runDriver(cluster, dir, 'placement_groups/bad_input.mjs');
     // The driver waits with its infeasible group; read status meanwhile.
     const infeasibleLine = " {'tpu': 1.0} * 1 (PACK): 1+ pending placement groups (infeasible: no node has these resources)";
     let text = '';
@@ -210,7 +144,7 @@ describe('placement groups', () => {
     if (!listed) await driverFailed(run, text);
     const driver = await run;
     expect(driver.code, driver.stderr).toBe(0);
-    const r = resultOf(driver);
+    const r = resultOf<{ errors: Record<string, CaughtError>; inBundle: string; tpuReady: boolean; byNameId: boolean; tpuId: string }>(driver);
     console.log(JSON.stringify(r.errors, null, 1));
     expect(r.errors.negative).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundle 0: CPU must be a finite amount >= 0, got -1') });
     expect(r.errors.notFinite).toMatchObject({ cls: 'InvalidPlacementGroupError', msg: expect.stringContaining('bundle 0: CPU must be a finite amount') });
@@ -223,42 +157,21 @@ describe('placement groups', () => {
     expect(r.inBundle).toMatch(/^[0-9a-f]{56}$/);
     expect(r.tpuReady).toBe(false);
     expect(r.byNameId).toBe(true);
-    // The head and raylet survived all of it, and the driver's end removed its group (no leak: afterEach).
+    // The head and raylet survived all of it, and the driver's end removed its group (no leak: checked after each test).
     const s = await cluster.statusJson(head.tempDir);
     expect(s.nodes.active).toHaveLength(1);
   });
 
   it('groups made and removed in one turn (sent as one call) each get their own answer', async () => {
-    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 2);
     const dir = makeUserProject(cluster);
-    const run = await runDriver(cluster, dir, `${PRELUDE}
-      const outcome = async (pg, seconds) => {
-        try { return (await pg.wait(seconds)) ? 'ready' : 'pending'; } catch (e) { return e.constructor.name + ': ' + e.message; }
-      };
-      // One synchronous turn: the driver sends these five to the head in one call. 4 CPUs in all.
-      const spread = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD' });
-      const twin = ray.placementGroup([{ CPU: 1 }], { name: 'twin' });
-      const twinAgain = ray.placementGroup([{ CPU: 1 }], { name: 'twin' });
-      const single = ray.placementGroup([{ CPU: 1 }]);
-      const tooBig = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_PACK' });
-      const first = {
-        spread: await outcome(spread, 30), twin: await outcome(twin, 30), twinAgain: await outcome(twinAgain, 30),
-        single: await outcome(single, 30), tooBig: await outcome(tooBig, 1),
-      };
-      const nodesOf = async (pg) => (await pg.info()).bundles.map((b) => b.nodeId);
-      const placed = { spread: await nodesOf(spread), twin: await nodesOf(twin), single: await nodesOf(single) };
-      // One turn again: three removals in one call free what the STRICT_PACK group waits for.
-      const removed = await Promise.all([spread, twin, single].map((pg) => ray.removePlacementGroup(pg)));
-      const tooBigLater = await outcome(tooBig, 30);
-      const packedOn = await nodesOf(tooBig);
-      await ray.removePlacementGroup(tooBig);
-      const states = await Promise.all([spread, twin, single, tooBig].map(async (pg) => (await pg.info()).state));
-      console.log('RESULT ' + JSON.stringify({ first, placed, removed: removed.length, tooBigLater, packedOn, states, after: await settled() }));
-      await ray.shutdown();
-    `);
+    const run = await runDriver(cluster, dir, 'placement_groups/one_turn.mjs');
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf(run);
+    const r = resultOf<{
+      first: Record<string, string>; placed: Record<'spread' | 'twin' | 'single', string[]>; removed: number;
+      tooBigLater: string; packedOn: string[]; states: string[]; after: Settled;
+    }>(run);
     expect(r.first).toEqual({
       spread: 'ready', twin: 'ready', single: 'ready', tooBig: 'pending',
       twinAgain: expect.stringMatching(/^AlreadyExistsError: a placement group named 'twin' already exists/),
@@ -272,25 +185,14 @@ describe('placement groups', () => {
   });
 
   it('rayts status folds reservations into the CPU line while a group exists', async () => {
-    cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 2);
     const dir = makeUserProject(cluster);
     // A detached group outlives the driver that made it: one driver creates it and uses one CPU of
     // it in a long task, the test reads status, a second driver removes it by name.
-    const holder = await runDriver(cluster, dir, `${PRELUDE}
-      const pg = ray.placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD', name: 'reserved', lifetime: 'detached' });
-      await pg.ready();
-      console.log('RESULT ' + JSON.stringify({ id: pg.id }));
-      await ray.shutdown();
-    `);
+    const holder = await runDriver(cluster, dir, 'placement_groups/detached_create.mjs');
     expect(holder.code, holder.stderr).toBe(0);
-    const runner = runDriver(cluster, dir, `${PRELUDE}
-      const pg = await ray.getPlacementGroup('reserved');
-      const busy = ray.remote(async () => { await new Promise((r) => setTimeout(r, 4000)); return 'done'; });
-      const ref = busy.options({ placementGroup: pg, bundleIndex: 0 }).remote();
-      console.log('RESULT ' + JSON.stringify({ value: await ray.get(ref) }));
-      await ray.shutdown();
-    `);
+    const runner = runDriver(cluster, dir, 'placement_groups/detached_use.mjs');
     const foldLine = ' 1.0/4.0 CPU (1.0 used of 2.0 reserved in placement groups)';
     let text = '';
     const folded = await pollUntil(async () => {
@@ -304,14 +206,9 @@ describe('placement groups', () => {
     expect(json.usage.CPU).toEqual({ used: 1, total: 4, placementGroups: { used: 1, reserved: 2 } });
     const done = await runner;
     expect(done.code, done.stderr).toBe(0);
-    expect(resultOf(done).value).toBe('done');
-    const remover = await runDriver(cluster, dir, `${PRELUDE}
-      await ray.removePlacementGroup(await ray.getPlacementGroup('reserved'));
-      const after = await settled();
-      await ray.shutdown();
-      console.log('RESULT ' + JSON.stringify({ after }));
-    `);
+    expect(resultOf<{ value: string }>(done).value).toBe('done');
+    const remover = await runDriver(cluster, dir, 'placement_groups/detached_remove.mjs');
     expect(remover.code, remover.stderr).toBe(0);
-    expect(resultOf(remover).after.timedOut).toBeUndefined();
+    expect(resultOf<{ after: Settled }>(remover).after.timedOut).toBeUndefined();
   });
 });

@@ -1,23 +1,20 @@
 /**
- * Acceptance 5: joining without or with a wrong token fails clearly and the head logs the refusal;
- * a raw gRPC client without the token is refused by every method of every service; the token shows
- * in no process command line and in no log file.
+ * The cluster token: joining without or with a wrong token fails clearly and the head logs the
+ * refusal; a node of another protocol version is refused; a raw gRPC client without the token is
+ * refused by every method of every service; the token shows in no process command line and in no
+ * log file; the raylet's object-transfer side channel checks it too and survives garbage.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { TestCluster, readJsonFile } from '../helpers/cluster.js';
+import { readJsonFile, useCluster } from '../helpers/cluster.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
 import { GcsClient, PROTOCOL_VERSION, type RayletReady } from '@rayts/common';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -27,7 +24,7 @@ function filesUnder(dir: string): string[] {
 
 describe('security', () => {
   it('refuses joins without the right token, and the head logs each refusal', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const wrongFile = join(cluster.root, 'wrong-token');
     writeFileSync(wrongFile, 'ab'.repeat(32) + '\n', { mode: 0o600 });
@@ -55,7 +52,7 @@ describe('security', () => {
   });
 
   it('refuses a node speaking another protocol version, naming both versions', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const join1 = await cluster.rayts(['start', `--address=${head.gcsAddress}`, `--token-file=${join(head.tempDir, 'state', 'token')}`,
       '--node-ip-address=127.0.0.2', `--temp-dir=${cluster.tempDir('w')}`], { RAYTS_TESTING_PROTOCOL_VERSION: '99' });
@@ -76,7 +73,7 @@ describe('security', () => {
   });
 
   it('every method of every service refuses calls without or with a wrong token', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
     const targets = [
@@ -102,7 +99,7 @@ describe('security', () => {
   });
 
   it('the token appears in no process command line and in no log file', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1 });
     const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();
@@ -147,7 +144,7 @@ function transferRequest(body: unknown): Buffer {
 
 describe('object-transfer side channel', () => {
   it('refuses requests without the cluster token, rejects garbage, and the raylet keeps serving', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
     const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();

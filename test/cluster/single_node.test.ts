@@ -1,23 +1,19 @@
 /**
- * Acceptance 1 (one node): start a head, see this host's CPUs in status, stop it, nothing left.
+ * One node: start a head, see this host's CPUs in status, stop it, nothing left.
  * Plus the local-session conveniences: get-auth-token, logs, and refusing a second head.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestCluster, alive } from '../helpers/cluster.js';
+import { alive, useCluster } from '../helpers/cluster.js';
 import { detectCpus } from '@rayts/raylet';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('a single head node', () => {
   it('starts, reports this host\'s CPUs, and stops without leaving a process', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead();
     expect(head.result.stdout).toContain('Local node IP: 127.0.0.1');
     expect(head.result.stdout).toContain('Rayts runtime started.');
@@ -52,7 +48,7 @@ describe('a single head node', () => {
   });
 
   it('prints the token, lists and tails logs, and refuses a second head on the same temp dir', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const token = await cluster.rayts(['get-auth-token', `--temp-dir=${head.tempDir}`]);
     expect(token.code).toBe(0);

@@ -1,19 +1,16 @@
 /**
- * Acceptance 7: with two clusters on one host, `stop --address` stops one and leaves the other;
- * plain `stop` finds every session this host registered, whatever its temp dir.
+ * What `rayts stop` stops: with two clusters on one host, `stop --address` stops one and leaves the
+ * other; plain `stop` finds every session this host registered, whatever its temp dir; `--force`
+ * kills at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, alive } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { alive, useCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('rayts stop scope', () => {
   it('stop --address stops one cluster of two; plain stop then finds the other', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const a = await cluster.startHead({ name: 'a', ip: '127.0.0.1', numCpus: 1 });
     const aWorker = await cluster.startWorker(a, { name: 'a-w', ip: '127.0.0.2', numCpus: 1 });
     const b = await cluster.startHead({ name: 'b', ip: '127.0.0.4', numCpus: 1 });
@@ -42,7 +39,7 @@ describe('rayts stop scope', () => {
   });
 
   it('--force kills at once and still leaves nothing', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 2, env: { RAYTS_PRESTART_WORKERS: '2' } });
     const stop = await cluster.rayts(['stop', '--force', `--temp-dir=${head.tempDir}`]);
     expect(stop.code).toBe(0);

@@ -1,16 +1,12 @@
-/** Acceptance 2: three nodes on one host (127.0.0.1-3) add up in status, in text and JSON. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/cluster.js';
+/** Three nodes on one host (127.0.0.1-3) add up in status, in text and JSON. */
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../helpers/cluster.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 describe('a three-node cluster on one host', () => {
   it('shows 3 active nodes, 0.0/6.0 CPU and 0.0/1.0 ssd', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 2 });
     const w2 = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
     const w3 = await cluster.startWorker(head, { name: 'w3', ip: '127.0.0.3', numCpus: 2, resources: '{"ssd":1}' });

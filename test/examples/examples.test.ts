@@ -5,12 +5,12 @@
  * never finds another cluster), must exit 0 with its key output lines, and must leave no process
  * behind.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
-import { ROOT, TestCluster, collect, type RunResult } from '../helpers/cluster.js';
+import { ROOT, collect, useCluster, type RunResult, type TestCluster } from '../helpers/cluster.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 const DIST = join(EXAMPLES, 'dist');
@@ -45,31 +45,25 @@ async function compileExamples(): Promise<void> {
   expect(r.code, `tsc -p examples failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
 }
 
-let cluster: TestCluster | undefined;
-
 function describeProcesses(pids: number[]): string[] {
   return pids.map((pid) => {
     try { return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`; } catch { return `${pid}: (gone)`; }
   });
 }
 
-afterEach(async () => {
-  if (!cluster) return;
-  const c = cluster;
-  cluster = undefined;
-  // The example's own shutdown() must stop everything it started; give it a deadline, then kill
-  // whatever is left (by process group) and fail.
-  const clean = await pollUntil(() => c.processes().length === 0, 20_000, 50);
-  const remaining = clean ? [] : describeProcesses(c.processes());
-  const { leftover } = await c.cleanup();
-  expect(remaining, 'processes left behind after the example exited').toEqual([]);
-  expect(leftover, 'processes that survived SIGKILL').toEqual([]);
+const makeCluster = useCluster({
+  async beforeCleanup(c) {
+    // The example's own shutdown() must stop everything it started; give it a deadline, then the
+    // cleanup kills whatever is left (by process group) and the test fails.
+    const clean = await pollUntil(() => c.processes().length === 0, 20_000, 50);
+    const remaining = clean ? [] : describeProcesses(c.processes());
+    expect(remaining, 'processes left behind after the example exited').toEqual([]);
+  },
 });
 
 function newCluster(): TestCluster {
   // Keep the private cluster's object store small: the default (30% of RAM) is sized for real work.
-  cluster = new TestCluster({ RAYTS_OBJECT_STORE_MEMORY_PROPORTION: '0.02' });
-  return cluster;
+  return makeCluster({ RAYTS_OBJECT_STORE_MEMORY_PROPORTION: '0.02' });
 }
 
 /** Runs examples/dist/<name>.js from the repo root, as examples/README.md says. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { afterEach, expect } from 'vitest';
 import { pollUntil, processesWithEnv, readProcStat, type HeadReady, type RayletReady } from '@rayts/common';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -152,6 +153,42 @@ export class TestCluster {
     rmSync(this.root, { recursive: true, force: true });
     return { leftover };
   }
+}
+
+/** Checks a test file adds around the cleanup every test gets from useCluster(). */
+export interface ClusterChecks {
+  /** Runs after each test, before its clusters are killed (e.g. to check that nothing leaked). */
+  beforeCleanup?(cluster: TestCluster): Promise<void> | void;
+  /** Runs after each test's cluster was cleaned up, even when beforeCleanup failed. */
+  afterCleanup?(cluster: TestCluster): Promise<void> | void;
+}
+
+/**
+ * Registers an afterEach that cleans up every cluster the test made and expects no process of it
+ * to survive; returns the function that makes them (`const cluster = newCluster({ ...env })`).
+ */
+export function useCluster(checks: ClusterChecks = {}): (extraEnv?: Record<string, string>) => TestCluster {
+  let made: TestCluster[] = [];
+  afterEach(async () => {
+    const clusters = made;
+    made = [];
+    // Every cluster is cleaned up even when a check fails; the first failure is the test's.
+    const failures: unknown[] = [];
+    for (const cluster of clusters) {
+      try { await checks.beforeCleanup?.(cluster); } catch (err) { failures.push(err); }
+      const { leftover } = await cluster.cleanup();
+      try {
+        expect(leftover, 'processes of the test that survived SIGKILL').toEqual([]);
+        await checks.afterCleanup?.(cluster);
+      } catch (err) { failures.push(err); }
+    }
+    if (failures.length > 0) throw failures[0];
+  });
+  return (extraEnv = {}) => {
+    const cluster = new TestCluster(extraEnv);
+    made.push(cluster);
+    return cluster;
+  };
 }
 
 export interface StatusNode {

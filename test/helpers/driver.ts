@@ -2,41 +2,63 @@
  * Runs a driver program the way a user does: a .mjs file in its own directory, outside the repo,
  * whose `import 'rayts'` resolves through node_modules/rayts (a link to this checkout, as
  * `npm link rayts` or `npm install <checkout>` make).
+ *
+ * The programs live under test/fixtures/<area>/<name>.mjs. runDriver copies one into the project as
+ * main.mjs (next to a copy of test/fixtures/lib, imported as `#lib/…`) and runs it with
+ * `node main.mjs '<params as JSON>'` in the project directory; the program prints its findings as
+ * one `RESULT <json>` line, which resultOf<T>() parses.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { pollUntil } from '@rayts/common';
 import { join } from 'node:path';
 import { ROOT, type RunResult, type TestCluster, collect } from './cluster.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** What a fixture reads as `params`: plain JSON values. */
+export type DriverParams = Record<string, string | number | boolean | string[]>;
+
+export interface DriverOptions {
+  /** Added to the cluster's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
 
 export function makeUserProject(cluster: TestCluster, name = 'app'): string {
   const dir = join(cluster.root, name);
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, join(dir, 'node_modules', 'rayts'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `user-${name}`, type: 'module', private: true }));
+  cpSync(join(FIXTURES, 'lib'), join(dir, 'lib'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `user-${name}`, type: 'module', private: true, imports: { '#lib/*': './lib/*' } }));
   return dir;
 }
 
-/** Writes `source` as main.mjs in the project and runs it with the cluster's environment. */
-export function runDriver(cluster: TestCluster, dir: string, source: string, env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<RunResult> {
-  writeFileSync(join(dir, 'main.mjs'), source);
-  const child = spawn(process.execPath, ['main.mjs'], { cwd: dir, env: { ...cluster.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return collect(child, timeoutMs);
+/** The source of a fixture (`'actors/counter_callers.mjs'`), as runDriver will run it. */
+export function fixtureSource(fixture: string): string {
+  return readFileSync(join(FIXTURES, fixture), 'utf8');
 }
 
-/** Parses the last line of stdout that starts with RESULT as JSON. */
-export function resultOf(run: RunResult): any {
+/** Copies `fixture` into the project as main.mjs and starts it with the cluster's environment. */
+export function spawnDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): ChildProcess {
+  writeFileSync(join(dir, 'main.mjs'), fixtureSource(fixture));
+  return spawn(process.execPath, ['main.mjs', JSON.stringify(params)], { cwd: dir, env: { ...cluster.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs `fixture` in the project to its end (see spawnDriver). */
+export function runDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): Promise<RunResult> {
+  return collect(spawnDriver(cluster, dir, fixture, params, options), options.timeoutMs ?? 120_000);
+}
+
+/**
+ * Parses the last line of stdout that starts with RESULT as JSON. `T` is what the fixture reports;
+ * it is the test's statement of that shape, not checked at run time.
+ */
+export function resultOf<T>(run: RunResult): T {
   const line = run.stdout.split('\n').reverse().find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no RESULT line (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(line.slice('RESULT '.length));
+  return JSON.parse(line.slice('RESULT '.length)) as T;
 }
-
-/** Driver-side helpers to talk with the test: wait for a file the test writes, and tell the test something by a file. */
-export const SIGNALS = `
-  import { existsSync, renameSync, writeFileSync } from 'node:fs';
-  const waitFor = async (name) => { while (!existsSync(name)) await new Promise((r) => setTimeout(r, 20)); };
-  const tell = (name, value) => { writeFileSync(name + '.tmp', JSON.stringify(value)); renameSync(name + '.tmp', name); };
-`;
 
 /** What a driver told with `tell(name, value)` in its project directory (waits for it). */
 export async function told<T>(dir: string, name: string, timeoutMs = 60_000): Promise<T> {

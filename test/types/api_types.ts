@@ -1,5 +1,6 @@
 /**
- * Compile-time checks of the typed API (DESIGN §3): run by `tsc -p test/types` in `npm test`.
+ * Compile-time checks of the typed API (argument and result types of remote functions, get, put,
+ * wait): run by `tsc -p test/types` in `npm test`.
  * Each `@ts-expect-error` line must be an error, or tsc fails ("unused directive").
  */
 import * as ray from 'rayts';

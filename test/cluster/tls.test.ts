@@ -1,21 +1,16 @@
 /**
- * Optional mutual TLS (DESIGN §8) between real daemons, and `rayts logs --follow` streaming lines
- * as they are written.
+ * Optional mutual TLS between real daemons: a cluster started with certificates serves TLS clients
+ * and gives plaintext ones no answer; half a TLS configuration is refused.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { pollUntil } from '@rayts/common';
-import { TestCluster, collect } from '../helpers/cluster.js';
+import { useCluster } from '../helpers/cluster.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
 
-let cluster: TestCluster;
-afterEach(async () => {
-  const { leftover } = await cluster.cleanup();
-  expect(leftover).toEqual([]);
-});
+const newCluster = useCluster();
 
 const hasOpenssl = existsSync('/usr/bin/openssl');
 
@@ -31,7 +26,7 @@ function makeCertificates(dir: string): { cert: string; key: string; ca: string 
 
 describe('mutual TLS', () => {
   it.skipIf(!hasOpenssl)('a cluster started with TLS works for TLS clients and refuses plaintext ones', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const tls = makeCertificates(cluster.root);
     const env = { RAYTS_TLS_CERT: tls.cert, RAYTS_TLS_KEY: tls.key, RAYTS_TLS_CA: tls.ca };
     const head = await cluster.startHead({ numCpus: 1, args: [`--tls-cert=${tls.cert}`, `--tls-key=${tls.key}`, `--tls-ca=${tls.ca}`] });
@@ -48,39 +43,9 @@ describe('mutual TLS', () => {
   });
 
   it('refuses half a TLS configuration', async () => {
-    cluster = new TestCluster();
+    const cluster = newCluster();
     const r = await cluster.rayts(['start', '--head', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs all three');
-  });
-});
-
-describe('rayts logs --follow', () => {
-  it('prints new lines of a file as they are appended', async () => {
-    cluster = new TestCluster();
-    const head = await cluster.startHead({ numCpus: 1 });
-    const file = join(head.sessionDir, 'logs', 'raylet.out');
-    appendFileSync(file, 'before-follow\n');
-    const child = cluster.spawnRayts(['logs', 'raylet.out', '--follow', '--tail=1', `--temp-dir=${head.tempDir}`]);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    const done = collect(child);
-    expect(await pollUntil(() => out.includes('before-follow'), 20_000)).toBe(true);
-    appendFileSync(file, 'after-follow-1\nafter-follow-2\n');
-    expect(await pollUntil(() => out.includes('after-follow-2'), 20_000)).toBe(true);
-    child.kill('SIGINT');
-    const r = await done;
-    expect(r.code).toBe(0);
-    expect(out).toBe('before-follow\nafter-follow-1\nafter-follow-2\n');
-  });
-
-  it('addresses files only by the listing: a path is not found', async () => {
-    cluster = new TestCluster();
-    const head = await cluster.startHead({ numCpus: 1 });
-    for (const name of ['../../state/token', '/etc/passwd', '..']) {
-      const r = await cluster.rayts(['logs', name, `--temp-dir=${head.tempDir}`]);
-      expect(r.code, name).toBe(1);
-      expect(r.stdout).toContain('(no log files match)');
-    }
   });
 });
