@@ -101,7 +101,7 @@ export type { RuntimeContext } from '@rayts/core-worker';
 export function getRuntimeContext(): RuntimeContext {
   const core = runtime();
   return {
-    jobId: driverState()?.jobId ?? core.options.jobId ?? '', nodeId: core.address.nodeId, nodeIp: core.nodeIp,
+    jobId: driverState()?.jobId ?? core.jobId, nodeId: core.address.nodeId, nodeIp: core.nodeIp,
     workerId: core.options.workerId ?? '', taskId: currentTask.taskId, actorId: currentTask.actorId,
   };
 }

@@ -4,7 +4,7 @@
  * the job's working directory (DESIGN §3).
  */
 import { pathToFileURL } from 'node:url';
-import type { RemoteFunctionDescriptor } from './core_worker.js';
+import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import { compileRemote, makeImporter, type JobImporter } from './function/index.js';
 
 /** The public API package, which `import('rayts')` inside a task must give. */

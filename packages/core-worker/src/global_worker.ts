@@ -1,6 +1,8 @@
 /**
- * The process-wide core worker: the driver's after `init`, or the worker's own. `import('rayts')`
- * inside a task finds the worker's runtime here, so nested tasks and get/put work without init.
+ * The runtime of this process as the public API finds it when nothing was passed in: a worker's own
+ * (`import('rayts')` inside a task gives the API, whose calls use it), or the driver's after `init`.
+ * Nothing inside the core worker reads it: its parts are wired through their constructors, and
+ * actor handles call through the runtime that made or decoded them.
  */
 import type { CoreWorker } from './core_worker.js';
 

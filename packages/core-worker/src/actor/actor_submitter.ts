@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GcsActorClient, connectFramed, type ActorInfoMsgOutput, type ActorSpecMsg, type FramedConnection } from '@rayts/common';
-import { functionDescriptorBytes, type CoreWorker, type RemoteFunctionDescriptor } from '../core_worker.js';
+import { functionDescriptorBytes, type CoreWorker, type RemoteFunctionDescriptor } from './caller_deps.js';
 import { ObjectRef } from '../object_ref.js';
 import { newObjectId, newTaskId } from '../ids.js';
 import { PendingCallsLimitExceededError } from '../errors.js';
