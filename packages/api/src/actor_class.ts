@@ -11,7 +11,7 @@ import type { RemoteArgs } from './remote_function.js';
 import { ActorNotFoundError, ActorOptionsError } from './errors.js';
 import { runtime } from './state.js';
 
-/** Options of an actor (Ray's names; DESIGN §3). */
+/** Options of an actor (Ray's names). */
 export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions'> {
   /** Name to find it with getActor (unique among live actors of the namespace). */
   name?: string;

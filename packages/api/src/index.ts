@@ -1,5 +1,5 @@
 /**
- * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, … (DESIGN §3).
+ * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, …
  */
 import { ObjectRef, currentTask, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
 import { makeRemoteFunction, type RemoteFunction } from './remote_function.js';
@@ -15,11 +15,11 @@ export {
   ActorMethodNotFoundError,
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
-export { NotInitializedError } from './state.js';
-export { getActor, kill, listActors, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
+export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';
+export { getActor, kill, listActors, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
 export {
-  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError, PlacementGroupRemovedError,
+  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError,
   type PlacementGroupOptions, type PlacementStrategy, type PlacementGroupState,
 } from './placement_group.js';
 

@@ -1,5 +1,5 @@
 /**
- * Placement groups (DESIGN §3, ray-behaviour §6): `placementGroup(bundles, options)` returns at once
+ * Placement groups: `placementGroup(bundles, options)` returns at once
  * and the head reserves the bundles in the background; `ready()` resolves once every bundle is
  * reserved (a long poll on the head, no busy polling). Tasks target a bundle with
  * `fn.options({ placementGroup: pg, bundleIndex: i })`.

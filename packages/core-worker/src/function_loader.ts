@@ -1,7 +1,7 @@
 /**
  * Turns a shipped function's source back into a callable in a worker. `import()` inside task code
  * goes through the job's importer: 'rayts' is the runtime itself, other specifiers resolve against
- * the job's working directory (DESIGN §3).
+ * the job's working directory.
  */
 import { pathToFileURL } from 'node:url';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';

@@ -1,6 +1,6 @@
 /**
  * Tasks (and actors) aimed at a placement group ask for the group's resources instead of the plain
- * ones (Ray's scheme, ray-behaviour §6): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>` (and
+ * ones (Ray's scheme): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>` (and
  * `CPU_group_<pg>`); in any bundle (index -1 or absent), `CPU_group_<pg>` alone. A small demand on the bundle marker
  * (`bundle_group_…`) lets zero-resource work target a bundle too. The raylets offer these resources
  * once the bundles are committed, so the ordinary scheduling places the work on the bundle's node.

@@ -1,5 +1,5 @@
 /**
- * The actor side of a worker (DESIGN §3): the raylet sends `createActor`, the host builds the
+ * The actor side of a worker: the raylet sends `createActor`, the host builds the
  * instance from the shipped class and opens its own Unix socket, where callers of the same node
  * connect directly (one hop each way instead of two through the raylet). Calls from other nodes
  * arrive relayed over the raylet connection. Calls start in arrival order; up to `maxConcurrency`

@@ -1,6 +1,6 @@
 /**
  * The driver side of shipping code by value: turn a function or class into its source, check that
- * the source is self-contained, and content-hash it (DESIGN.md §3).
+ * the source is self-contained, and content-hash it.
  */
 import { createHash } from 'node:crypto';
 import { parse, type Options } from 'acorn';
