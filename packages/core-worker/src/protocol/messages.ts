@@ -226,6 +226,6 @@ export type RequestBody<K extends RequestType = RequestType> = ClientRequest ext
   : never;
 
 /** The reply to a request of type K: its fields when ok, the error (and its class name) when not. */
-export type ReplyTo<K extends RequestType> =
+export type ReplyTo<K extends RequestType> = Reply & (
   | ({ ok: true } & RequestReplies[K])
-  | { ok: false; error?: string; errorType?: string };
+  | { ok: false; error?: string; errorType?: string });
