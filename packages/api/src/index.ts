@@ -1,7 +1,7 @@
 /**
  * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, …
  */
-import { ObjectRef, currentTask, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
+import { ObjectRef, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
 import { makeRemoteFunction, type RemoteFunction } from './remote_function.js';
 import { runtime, driverState } from './state.js';
 
@@ -102,7 +102,7 @@ export function getRuntimeContext(): RuntimeContext {
   const core = runtime();
   return {
     jobId: driverState()?.jobId ?? core.jobId, nodeId: core.address.nodeId, nodeIp: core.nodeIp,
-    workerId: core.options.workerId ?? '', taskId: currentTask.taskId, actorId: currentTask.actorId,
+    workerId: core.options.workerId ?? '', taskId: core.taskId, actorId: core.actorId,
   };
 }
 

@@ -130,6 +130,16 @@ export class CoreWorker implements ActorCallerDeps {
     return this.parts.job.driverNodeId;
   }
 
+  /** The task running in this process now ('' if none). */
+  get taskId(): string {
+    return this.parts.job.taskId;
+  }
+
+  /** The actor this process hosts ('' if none). */
+  get actorId(): string {
+    return this.parts.job.actorId;
+  }
+
   get nodeIp(): string {
     return this.welcome.nodeIp;
   }

@@ -10,7 +10,6 @@
 import { FUNCTION_NAMESPACE, SerializationError } from '@rayts/common';
 import { errorToFailure } from './failure.js';
 import { parseFunctionDescriptor, type RemoteFunctionDescriptor } from './function/descriptor.js';
-import { currentTask } from './runtime_context.js';
 import { TaskOutput } from './task_output.js';
 import type { JobContext } from './job_context.js';
 import type { Blocking } from './object_getter.js';
@@ -110,7 +109,7 @@ export class TaskExecutor implements Blocking {
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     }
-    currentTask.taskId = task.taskId;
+    this.deps.job.taskId = task.taskId;
     // Tasks this one submits belong to its job; what it prints goes to that job's driver.
     this.deps.job.jobId = task.jobId;
     this.deps.job.jobDir = jobDir;
@@ -122,7 +121,7 @@ export class TaskExecutor implements Blocking {
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     } finally {
-      currentTask.taskId = '';
+      this.deps.job.taskId = '';
       this.output.end();
     }
     return this.storeResult(task, result);

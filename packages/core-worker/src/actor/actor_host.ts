@@ -10,7 +10,6 @@ import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
-import { currentTask } from '../runtime_context.js';
 import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
 
 export interface ActorHostDeps {
@@ -51,7 +50,7 @@ export class ActorHost {
     try {
       const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir, actor.classDescriptor)) as unknown as new (...args: unknown[]) => Instance;
       const args = await this.executor.resolveArgs(actor.args);
-      currentTask.actorId = actor.actorId;
+      this.deps.job.actorId = actor.actorId;
       this.deps.job.jobId = actor.jobId;
       this.deps.job.driverNodeId = actor.driverNodeId;
       this.className = actor.className;
@@ -122,7 +121,7 @@ export class ActorHost {
       return { ...base, failure: this.executor.failure('APPLICATION', new TypeError(`${this.className} has no method '${method}'`)) };
     }
     let result: unknown;
-    currentTask.taskId = task.taskId;
+    this.deps.job.taskId = task.taskId;
     this.executor.output.begin(task);
     try {
       const args = await this.executor.resolveArgs(task.args);
