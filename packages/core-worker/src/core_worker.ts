@@ -110,6 +110,8 @@ export class CoreWorker implements ActorCallerDeps {
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
     });
     const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects });
+    // Task code finds its worker's runtime through `import('rayts')`, from the first task on.
+    if (worker) setGlobalWorker(core);
     connection.start(new CoreWorkerInbox({
       transport: connection, tasks, actors, objects, references, worker: side, onDisconnect: worker?.onDisconnect,
     }));
@@ -206,6 +208,22 @@ export class CoreWorker implements ActorCallerDeps {
     this.parts.connection.close();
     this.gcs.close();
   }
+}
+
+/**
+ * The runtime of this process as the public API finds it when nothing was passed in: a worker's own
+ * (`import('rayts')` inside a task gives the API, whose calls use it), or the driver's after `init`.
+ * Nothing inside the core worker reads it: its parts are wired through their constructors, and
+ * actor handles call through the runtime that made or decoded them.
+ */
+let processRuntime: CoreWorker | undefined;
+
+export function setGlobalWorker(worker: CoreWorker | undefined): void {
+  processRuntime = worker;
+}
+
+export function globalWorker(): CoreWorker | undefined {
+  return processRuntime;
 }
 
 function helloOf(options: CoreWorkerOptions): ClientHello {

@@ -9,7 +9,6 @@ export { FUNCTION_NAMESPACE } from '@rayts/common';
 export * from './placement_group_resources.js';
 export * from './memory_store.js';
 export * from './runtime_context.js';
-export * from './global_worker.js';
 export { WORKER_MAIN } from './worker_entry.js';
 export * from './function/index.js';
 export * from './actor/actor_spec.js';

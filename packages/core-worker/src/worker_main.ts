@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { readTokenFile } from '@rayts/common';
 import { CoreWorker } from './core_worker.js';
 import { compileFunction } from './function_loader.js';
-import { setGlobalWorker } from './global_worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +43,6 @@ const core = await CoreWorker.connect({
   role: 'worker',
   workerId: String(values['worker-id']),
 }, { compile: compileFunction, onDisconnect: () => dieWithGroup(0) });
-// Task code finds this worker's runtime through `import('rayts')`.
-setGlobalWorker(core);
 
 // Warm up while idle, so the first task or actor on this worker does not pay for it:
 // the head's gRPC channel (connected on first use) and the compiler path for shipped code.
