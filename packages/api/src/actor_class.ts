@@ -3,14 +3,15 @@
  * ActorHandle: `handle.method.remote(...)` is an ObjectRef of the method's (awaited) return type, and
  * a wrong argument type or a method the class does not have is a compile error.
  */
-import { RaytsError, strategyToMsg, type ResourceMap } from '@rayts/common';
+import { strategyToMsg, type ResourceMap } from '@rayts/common';
 import {
-  checkPlacementOptions, describeRemote, resourceShape, strategyOf, type ActorHandleBase, type ObjectRef, type TaskOptions,
+  checkPlacementOptions, describeRemote, isNotFound, resourceShape, strategyOf, type ActorHandleBase, type ObjectRef, type TaskOptions,
 } from '@rayts/core-worker';
 import type { RemoteArgs } from './remote_function.js';
+import { ActorNotFoundError, ActorOptionsError } from './errors.js';
 import { runtime } from './state.js';
 
-/** Options of an actor (Ray's names; DESIGN §3). */
+/** Options of an actor (Ray's names). */
 export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions'> {
   /** Name to find it with getActor (unique among live actors of the namespace). */
   name?: string;
@@ -44,8 +45,7 @@ export interface ActorClass<C extends AnyClass> {
   options(options: ActorOptions): ActorClass<C>;
 }
 
-/** An actor option that makes no sense: the message says which and what is allowed. */
-export class ActorOptionsError extends RaytsError {}
+export { ActorOptionsError, ActorNotFoundError };
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -118,7 +118,7 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
         maxRestarts: options.maxRestarts ?? 0, maxTaskRetries: data.maxTaskRetries, maxConcurrency: options.maxConcurrency ?? (anyAsync ? 1000 : 1),
         maxPendingCalls: data.maxPendingCalls, placementResources: placement, heldResources: held,
         strategy: strategyToMsg(strategyOf(options.scheduling)),
-        ownerNodeId: core.address.nodeId, ownerClientId: core.address.clientId, jobDir: core.options.jobDir ?? process.cwd(),
+        ownerNodeId: core.address.nodeId, ownerClientId: core.address.clientId, jobDir: core.jobDir ?? process.cwd(),
         driverNodeId: core.driverNodeId || core.address.nodeId,
       });
       return handle as unknown as ActorHandle<InstanceType<C>>;
@@ -127,20 +127,18 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
   };
 }
 
-/** A live named actor's handle; NotFoundError-like RaytsError when there is none. */
+/** A live named actor's handle; ActorNotFoundError when there is none. */
 export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
   const core = runtime();
   try {
     const info = await core.actors.gcs.getNamedActor(name, options.namespace ?? DEFAULT_NAMESPACE);
     return core.actors.handleFor(info) as unknown as ActorHandle<T>;
   } catch (err) {
-    if ((err as Error).name === 'NotFoundError') throw new ActorNotFoundError((err as Error).message, 'check the name and namespace (getActor(name, { namespace }))');
+    if (isNotFound(err)) throw new ActorNotFoundError(err.message, 'check the name and namespace (getActor(name, { namespace }))');
     throw err;
   }
 }
 
-/** No live actor has that name in the namespace. */
-export class ActorNotFoundError extends RaytsError {}
 
 /** Kills an actor (by default for good; `noRestart: false` lets it restart if it has restarts left). */
 export async function kill(handle: ActorHandle<unknown> | ActorHandleBase, options: { noRestart?: boolean } = {}): Promise<void> {

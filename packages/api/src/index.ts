@@ -1,7 +1,7 @@
 /**
- * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, … (DESIGN §3).
+ * rayts: Ray's API for TypeScript. `init`, `remote`, `get`, `put`, `wait`, …
  */
-import { ObjectRef, currentTask, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
+import { ObjectRef, type RuntimeContext, type TaskOptions } from '@rayts/core-worker';
 import { makeRemoteFunction, type RemoteFunction } from './remote_function.js';
 import { runtime, driverState } from './state.js';
 
@@ -15,11 +15,11 @@ export {
   ActorMethodNotFoundError,
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
-export { NotInitializedError } from './state.js';
-export { getActor, kill, listActors, ActorOptionsError, ActorNotFoundError, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
+export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';
+export { getActor, kill, listActors, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
 export {
-  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError, PlacementGroupRemovedError,
+  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError,
   type PlacementGroupOptions, type PlacementStrategy, type PlacementGroupState,
 } from './placement_group.js';
 
@@ -101,8 +101,8 @@ export type { RuntimeContext } from '@rayts/core-worker';
 export function getRuntimeContext(): RuntimeContext {
   const core = runtime();
   return {
-    jobId: driverState()?.jobId ?? core.options.jobId ?? '', nodeId: core.address.nodeId, nodeIp: core.nodeIp,
-    workerId: core.options.workerId ?? '', taskId: currentTask.taskId, actorId: currentTask.actorId,
+    jobId: driverState()?.jobId ?? core.jobId, nodeId: core.address.nodeId, nodeIp: core.nodeIp,
+    workerId: core.options.workerId ?? '', taskId: core.taskId, actorId: core.actorId,
   };
 }
 

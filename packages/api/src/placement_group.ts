@@ -1,21 +1,21 @@
 /**
- * Placement groups (DESIGN §3, ray-behaviour §6): `placementGroup(bundles, options)` returns at once
+ * Placement groups: `placementGroup(bundles, options)` returns at once
  * and the head reserves the bundles in the background; `ready()` resolves once every bundle is
  * reserved (a long poll on the head, no busy polling). Tasks target a bundle with
  * `fn.options({ placementGroup: pg, bundleIndex: i })`.
  */
 import {
-  RaytsError, bundlesProblem, newPlacementGroupId, strategyProblem, type PlacementGroupInfo__Output, type PlacementGroupState,
+  bundlesProblem, newPlacementGroupId, strategyProblem, type PlacementGroupInfo__Output, type PlacementGroupState,
   type PlacementStrategy,
 } from '@rayts/common';
 import { InvalidPlacementGroupError, type PlacementGroupTarget } from '@rayts/core-worker';
+import { PlacementGroupRemovedError } from './errors.js';
 import { driverState, runtime } from './state.js';
 
 export type { PlacementStrategy, PlacementGroupState };
 export { InvalidPlacementGroupError };
 
-/** `ready()` of a group that was removed before all its bundles were reserved. */
-export class PlacementGroupRemovedError extends RaytsError {}
+export { PlacementGroupRemovedError };
 
 export interface PlacementGroupOptions {
   /** PACK (default), SPREAD, STRICT_PACK or STRICT_SPREAD. */
@@ -94,7 +94,7 @@ export function placementGroup(bundles: Record<string, number>[], options: Place
   const specs = bundles.map((b) => ({ ...b }));
   const created = core.gcs.createPlacementGroup({
     placementGroupId: id, name: options.name ?? '', strategy, bundles: specs.map((resources) => ({ resources })),
-    jobId: driverState()?.jobId ?? core.options.jobId ?? '', detached: options.lifetime === 'detached',
+    jobId: driverState()?.jobId ?? core.jobId, detached: options.lifetime === 'detached',
   });
   return new PlacementGroup(id, specs, strategy, options.name ?? '', created);
 }

@@ -1,6 +1,6 @@
 /** The driver's connection: set by `init`, cleared by `shutdown`. Inside a task the worker's own runtime is used. */
 import { globalWorker, type CoreWorker } from '@rayts/core-worker';
-import { RaytsError } from '@rayts/common';
+import { NotInitializedError } from './errors.js';
 import type { LocalCluster } from './local_cluster.js';
 
 export interface DriverState {
@@ -19,7 +19,7 @@ export function driverState(): DriverState | undefined {
   return state;
 }
 
-export class NotInitializedError extends RaytsError {}
+export { NotInitializedError };
 
 export function runtime(): CoreWorker {
   const core = state?.core ?? globalWorker();

@@ -1,3 +1,5 @@
+import type { status as GrpcStatus } from '@grpc/grpc-js';
+
 /**
  * Error classes shared by every package. Each carries the exit code the CLI uses and, where it
  * helps, a hint that tells the user what to do next.
@@ -84,3 +86,21 @@ export class AlreadyExistsError extends RaytsError {}
 
 /** The head refused a request as malformed; the message says which field. */
 export class InvalidRequestError extends RaytsError {}
+
+
+/** Input given to a decoder is truncated, corrupt, or not an encoded value at all. */
+export class CorruptValueError extends SerializationError {
+  constructor(message: string, cause?: unknown) {
+    super(message);
+    if (cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
+    }
+  }
+}
+
+/** Thrown by a gRPC handler: the status code and message the caller receives (grpc/server.ts sends them). */
+export class RpcError extends RaytsError {
+  constructor(readonly code: GrpcStatus, message: string) {
+    super(message);
+  }
+}

@@ -38,7 +38,8 @@ export class TurnBatcher<Item, Result> {
     });
   }
 
-  private flush(): void {
+  /** Hands over what is queued now instead of at the end of the turn (the batch is sent synchronously). */
+  flush(): void {
     this.scheduled = false;
     const all = this.queue;
     this.queue = [];

@@ -1,8 +1,9 @@
 /**
- * Errors a driver sees from `get`, with Ray's names (DESIGN §3). RayTaskError wraps what a task
- * threw and carries the remote stack, the task's name, node and pid.
+ * Every error class of the core worker. Those a driver sees from `get` have Ray's names;
+ * RayTaskError wraps what a task threw and carries the remote stack, the task's name, node and pid.
  */
 import { RaytsError } from '@rayts/common';
+import type { TaskFailure } from './protocol/messages.js';
 
 export class RayTaskError extends RaytsError {
   constructor(
@@ -57,3 +58,44 @@ export class ActorUnavailableError extends RaytsError {
 }
 /** A handle has `maxPendingCalls` calls in flight already. */
 export class PendingCallsLimitExceededError extends RaytsError {}
+/** A method the actor's class does not have: the call fails at once with a clear message. */
+export class ActorMethodNotFoundError extends RaytsError {}
+
+/** A function or class that cannot be shipped by source (native, bound, unparseable, wrong kind). */
+export class RemoteSourceError extends RaytsError {}
+
+/** A function or class that uses variables from outside itself, which do not travel with it. */
+export class ClosureError extends RaytsError {
+  constructor(
+    message: string,
+    /** The remote function or class. */
+    readonly functionName: string,
+    /** Every free variable, in order of first use. */
+    readonly variables: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** An `import()` in shipped code that does not resolve against the job's working directory. */
+export class ModuleResolutionError extends RaytsError {
+  constructor(
+    message: string,
+    readonly specifier: string,
+    readonly jobDir: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A placement group request or target that cannot work as given (the message says why and what to do). */
+export class InvalidPlacementGroupError extends RaytsError {}
+/**
+ * A task's argument is the ref of an object whose task failed: the task is not run, and `get` of
+ * its result raises that failure (carried as the wire form, so it keeps its type and cause).
+ */
+export class DependencyFailedError extends RaytsError {
+  constructor(message: string, readonly failure: TaskFailure) {
+    super(message);
+  }
+}

@@ -1,10 +1,10 @@
 /**
  * Turns a shipped function's source back into a callable in a worker. `import()` inside task code
  * goes through the job's importer: 'rayts' is the runtime itself, other specifiers resolve against
- * the job's working directory (DESIGN §3).
+ * the job's working directory.
  */
 import { pathToFileURL } from 'node:url';
-import type { RemoteFunctionDescriptor } from './core_worker.js';
+import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import { compileRemote, makeImporter, type JobImporter } from './function/index.js';
 
 /** The public API package, which `import('rayts')` inside a task must give. */

@@ -1,13 +1,14 @@
 /**
  * Tasks (and actors) aimed at a placement group ask for the group's resources instead of the plain
- * ones (Ray's scheme, ray-behaviour §6): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>` (and
+ * ones (Ray's scheme): in bundle i, `CPU` becomes `CPU_group_<i>_<pg>` (and
  * `CPU_group_<pg>`); in any bundle (index -1 or absent), `CPU_group_<pg>` alone. A small demand on the bundle marker
  * (`bundle_group_…`) lets zero-resource work target a bundle too. The raylets offer these resources
  * once the bundles are committed, so the ordinary scheduling places the work on the bundle's node.
  */
 import {
-  BUNDLE_MARKER_DEMAND, BUNDLE_RESOURCE, RaytsError, groupResourceName, type ResourceMap,
+  BUNDLE_MARKER_DEMAND, BUNDLE_RESOURCE, groupResourceName, type ResourceMap,
 } from '@rayts/common';
+import { InvalidPlacementGroupError } from './errors.js';
 
 /**
  * What the rewrite needs of a group. A `PlacementGroup` of the API is one; so is the plain object
@@ -18,8 +19,7 @@ export interface PlacementGroupTarget {
   readonly bundleSpecs: readonly Record<string, number>[];
 }
 
-/** A placement group request or target that cannot work as given (the message says why and what to do). */
-export class InvalidPlacementGroupError extends RaytsError {}
+export { InvalidPlacementGroupError };
 
 export function checkBundleIndex(group: PlacementGroupTarget, bundleIndex: number | undefined): void {
   if (bundleIndex === undefined || bundleIndex === -1) return;

@@ -7,5 +7,3 @@ export interface RuntimeContext {
   taskId: string;
   actorId: string;
 }
-
-export const currentTask = { taskId: '', actorId: '' };

@@ -1,13 +1,17 @@
 /**
  * How the core worker turns values into bytes and back, through the value codec: binary payloads
  * travel out of band (a large typed array read from this node's store is a view over the shared
- * memory, not a copy), and ObjectRefs inside values keep their identity and owner.
+ * memory, not a copy), and ObjectRefs and actor handles inside values keep their identity.
+ *
+ * Encoding needs nothing but the value. Decoding brings refs and handles back to life, and a handle
+ * must call through the runtime that decoded it: that is why decoding is a `Serializer` each core
+ * worker owns, built with the way it revives actor handles.
  */
 import {
   SerializationError, decodeFromBuffer, encodeValue, encodedSize, readEncoded, writeEncoded, type Encoded,
 } from '@rayts/common';
 import { ObjectRef } from './object_ref.js';
-import { ACTOR_WIRE_PREFIX, ActorHandleBase, actorWireId, reviveActorHandle } from './actor/actor_handle.js';
+import { ACTOR_WIRE_PREFIX, ActorHandleBase, actorWireId, parseActorWireId, type ActorHandleData } from './actor/actor_handle.js';
 
 export { ACTOR_WIRE_PREFIX };
 
@@ -16,8 +20,12 @@ export function refWireId(ref: ObjectRef): string {
   return `${ref.id}|${ref.owner.nodeId}|${ref.owner.clientId}`;
 }
 
-export function reviveRef(wire: string): ObjectRef | ActorHandleBase {
-  if (wire.startsWith(ACTOR_WIRE_PREFIX)) return reviveActorHandle(wire);
+/** The object id inside a ref's wire id (undefined for an actor handle's). */
+export function objectIdOfWire(wire: string): string | undefined {
+  return wire.startsWith(ACTOR_WIRE_PREFIX) ? undefined : wire.slice(0, wire.indexOf('|'));
+}
+
+function refOfWire(wire: string): ObjectRef {
   const [id, nodeId, clientId] = wire.split('|');
   return new ObjectRef(id!, { nodeId: nodeId ?? '', clientId: clientId ?? '' });
 }
@@ -25,7 +33,6 @@ export function reviveRef(wire: string): ObjectRef | ActorHandleBase {
 const encodeOptions = {
   isRef: (v: object) => (v instanceof ObjectRef ? refWireId(v) : v instanceof ActorHandleBase ? actorWireId(v) : undefined),
 };
-const decodeOptions = { reviveRef };
 
 export function encodeForStore(value: unknown, what: string): Encoded {
   try {
@@ -56,11 +63,28 @@ export function encode(value: unknown, what: string): Uint8Array {
   return toInline(encodeForStore(value, what));
 }
 
-export function decode(bytes: Uint8Array): unknown {
-  return decodeFromBuffer(bytes, decodeOptions);
+/** What decoding needs: bytes back to values (a copy, or in place over shared memory). */
+export interface Decoder {
+  decode(bytes: Uint8Array): unknown;
+  decodeInPlace(view: Uint8Array): unknown;
 }
 
-/** Decodes a block in shared memory without copying its binary sections. */
-export function decodeInPlace(view: Uint8Array): unknown {
-  return readEncoded(view, decodeOptions);
+export class Serializer implements Decoder {
+  private readonly decodeOptions = { reviveRef: (wire: string) => this.revive(wire) };
+
+  /** @param reviveActor a handle for the actor, calling through this serializer's runtime */
+  constructor(private readonly reviveActor: (data: ActorHandleData) => ActorHandleBase) {}
+
+  decode(bytes: Uint8Array): unknown {
+    return decodeFromBuffer(bytes, this.decodeOptions);
+  }
+
+  /** Decodes a block in shared memory without copying its binary sections. */
+  decodeInPlace(view: Uint8Array): unknown {
+    return readEncoded(view, this.decodeOptions);
+  }
+
+  private revive(wire: string): ObjectRef | ActorHandleBase {
+    return wire.startsWith(ACTOR_WIRE_PREFIX) ? this.reviveActor(parseActorWireId(wire)) : refOfWire(wire);
+  }
 }

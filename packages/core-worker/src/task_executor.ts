@@ -2,46 +2,67 @@
  * Executes the tasks a raylet sends to this worker, one at a time and in arrival order: fetch the
  * function by hash from the GCS function table (cached), decode the arguments, run, encode the
  * result or the error, report to the raylet. An error thrown by the task never takes the worker down.
+ *
+ * It also keeps the worker's blocked state: a task waiting in `get`/`wait` gives the worker's CPU
+ * back, and the tasks queued behind it go back to the raylet, so nothing waits on a task that
+ * waits on others.
  */
-import type { CoreWorker } from './core_worker.js';
-import { FUNCTION_NAMESPACE, type RemoteFunctionDescriptor } from './core_worker.js';
-import { decode, encode } from './serialization.js';
-import { currentTask } from './runtime_context.js';
+import { FUNCTION_NAMESPACE, SerializationError } from '@rayts/common';
+import { errorToFailure } from './failure.js';
+import { parseFunctionDescriptor, type RemoteFunctionDescriptor } from './function/descriptor.js';
 import { TaskOutput } from './task_output.js';
-import type { Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+import type { JobContext } from './job_context.js';
+import type { Blocking } from './object_getter.js';
+import type { PlasmaClient } from './plasma_client.js';
+import type { Decoder } from './serialization.js';
+import type { ClientMessage, Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
 
 export type Compile = (desc: RemoteFunctionDescriptor, jobDir: string) => (...args: unknown[]) => unknown;
 
-export class TaskExecutor {
+export interface TaskExecutorDeps {
+  transport: { send(message: ClientMessage): void };
+  functionTable: { kvGet(namespace: string, key: string): Promise<Buffer | undefined> };
+  plasma: Pick<PlasmaClient, 'readPlasma' | 'storeValue'>;
+  decoder: Decoder;
+  /** Takes on the job of each task it runs. */
+  job: JobContext;
+  node: { nodeId: string; nodeIp: string };
+  compile: Compile;
+}
+
+export class TaskExecutor implements Blocking {
   private readonly functions = new Map<string, Promise<(...args: unknown[]) => unknown>>();
   private queue: Execute[] = [];
   private running = false;
-
+  /** Nested get/wait calls of the running task (blocked while > 0). */
+  private blockedDepth = 0;
   readonly output: TaskOutput;
-  /** Set once this worker hosts an actor: runs one call on it. */
-  actorCall?: (task: TaskSpec, reply: (outcome: TaskOutcome) => void) => void;
 
-  constructor(private readonly core: CoreWorker, private readonly compile: Compile) {
-    this.output = new TaskOutput(core);
-    core.onExecute = (m) => {
-      if (m.task.actorId) {
-        // A call relayed by the raylet (its caller is on another node): answered over the same link.
-        this.actorCall?.(m.task, (outcome) => this.core.send({ type: 'taskDone', outcome }));
-        return;
-      }
-      // A blocked task must not have others waiting behind it: hand new arrivals straight back.
-      if (this.core.isBlocked) {
-        this.core.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
-        return;
-      }
-      this.queue.push(m);
-      if (!this.running) void this.drain();
-    };
-    core.onBlocked = () => {
-      if (this.queue.length === 0) return;
-      const returned = this.queue.splice(0);
-      this.core.send({ type: 'returnTasks', taskIds: returned.map((m) => m.task.taskId) });
-    };
+  constructor(private readonly deps: TaskExecutorDeps) {
+    this.output = new TaskOutput({ transport: deps.transport, nodeIp: deps.node.nodeIp });
+  }
+
+  /** A task for this worker (not an actor call: those go to the actor host). */
+  execute(m: Execute): void {
+    // A blocked task must not have others waiting behind it: hand new arrivals straight back.
+    if (this.blockedDepth > 0) {
+      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
+      return;
+    }
+    this.queue.push(m);
+    if (!this.running) void this.drain();
+  }
+
+  block(): void {
+    if (this.blockedDepth++ > 0) return;
+    this.deps.transport.send({ type: 'blocked' });
+    if (this.queue.length === 0) return;
+    const returned = this.queue.splice(0);
+    this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((m) => m.task.taskId) });
+  }
+
+  unblock(): void {
+    if (--this.blockedDepth === 0) this.deps.transport.send({ type: 'unblocked' });
   }
 
   private async drain(): Promise<void> {
@@ -49,7 +70,7 @@ export class TaskExecutor {
     while (this.queue.length > 0) {
       const next = this.queue.shift()!;
       const outcome = await this.run(next.task, next.jobDir);
-      this.core.send({ type: 'taskDone', outcome });
+      this.deps.transport.send({ type: 'taskDone', outcome });
     }
     this.running = false;
   }
@@ -58,11 +79,10 @@ export class TaskExecutor {
   loadFunction(hash: string, jobDir: string, known?: Uint8Array): Promise<(...args: unknown[]) => unknown> {
     let fn = this.functions.get(hash);
     if (!fn) {
-      const entry = known ? Promise.resolve(Buffer.from(known.buffer, known.byteOffset, known.byteLength)) : this.core.gcs.kvGet(FUNCTION_NAMESPACE, hash);
+      const entry = known ? Promise.resolve(known) : this.deps.functionTable.kvGet(FUNCTION_NAMESPACE, hash);
       fn = entry.then((value) => {
         if (!value) throw new Error(`function ${hash} is not in the GCS function table`);
-        const desc = { ...JSON.parse(value.toString('utf8')), hash } as RemoteFunctionDescriptor;
-        return this.compile(desc, jobDir);
+        return this.deps.compile(parseFunctionDescriptor(value, hash), jobDir);
       });
       this.functions.set(hash, fn);
       fn.catch(() => this.functions.delete(hash));
@@ -70,19 +90,17 @@ export class TaskExecutor {
     return fn;
   }
 
+  /** What the code running here threw, as a failure (with its origin and the thrown value). */
   failure(type: TaskFailure['type'], err: unknown): TaskFailure {
-    const e = err instanceof Error ? err : new Error(String(err));
-    let cause: Uint8Array | undefined;
-    try {
-      cause = encode(err, 'the error');
-    } catch {
-      cause = undefined;
-    }
-    return { type, message: e.message, errorName: e.name, stack: e.stack ?? '', cause, nodeIp: this.core.nodeIp, pid: process.pid };
+    return errorToFailure(type, err, { nodeIp: this.deps.node.nodeIp, pid: process.pid });
+  }
+
+  private outcomeBase(task: TaskSpec): Pick<TaskOutcome, 'taskId' | 'attempt' | 'returnId' | 'nodeId'> {
+    return { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.node.nodeId };
   }
 
   async run(task: TaskSpec, jobDir: string): Promise<TaskOutcome> {
-    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
+    const base = this.outcomeBase(task);
     let fn: (...args: unknown[]) => unknown;
     let args: unknown[];
     try {
@@ -91,11 +109,11 @@ export class TaskExecutor {
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     }
-    currentTask.taskId = task.taskId;
+    this.deps.job.taskId = task.taskId;
     // Tasks this one submits belong to its job; what it prints goes to that job's driver.
-    this.core.options.jobId = task.jobId;
-    this.core.options.jobDir = jobDir;
-    this.core.driverNodeId = task.driverNodeId;
+    this.deps.job.jobId = task.jobId;
+    this.deps.job.jobDir = jobDir;
+    this.deps.job.driverNodeId = task.driverNodeId;
     this.output.begin(task);
     let result: unknown;
     try {
@@ -103,7 +121,7 @@ export class TaskExecutor {
     } catch (err) {
       return { ...base, failure: this.failure('APPLICATION', err) };
     } finally {
-      currentTask.taskId = '';
+      this.deps.job.taskId = '';
       this.output.end();
     }
     return this.storeResult(task, result);
@@ -111,19 +129,18 @@ export class TaskExecutor {
 
   /** Argument values: inline ones decoded, stored ones read in place (pulled first if elsewhere). */
   resolveArgs(args: TaskSpec['args']): Promise<unknown[]> {
-    return Promise.all(args.map((a) => (a.kind === 'value' ? decode(a.data) : this.core.readPlasma(a.objectId, a.nodeId))));
+    return Promise.all(args.map((a) => (a.kind === 'value' ? this.deps.decoder.decode(a.data) : this.deps.plasma.readPlasma(a.objectId, a.nodeId, this.deps.decoder))));
   }
 
   /** The outcome of a run that returned `result`: small values travel back inline, large ones are stored here. */
   async storeResult(task: TaskSpec, result: unknown): Promise<TaskOutcome> {
-    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
+    const base = this.outcomeBase(task);
     try {
-      const stored = await this.core.storeValue(task.returnId, result, `the value returned by ${task.name}`);
+      const stored = await this.deps.plasma.storeValue(task.returnId, result, `the value returned by ${task.name}`);
       return { ...base, value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } };
     } catch (err) {
-      const e = err as Error;
-      const type = e.name === 'SerializationError' ? 'SERIALIZATION' : 'APPLICATION';
-      return { ...base, failure: { type, message: e.message, errorName: e.name, stack: e.stack ?? '', nodeIp: this.core.nodeIp, pid: process.pid } };
+      // The value could not be stored: no point in shipping it back as the cause.
+      return { ...base, failure: errorToFailure(err instanceof SerializationError ? 'SERIALIZATION' : 'APPLICATION', err, { nodeIp: this.deps.node.nodeIp, pid: process.pid }, false) };
     }
   }
 }

@@ -1,24 +1,34 @@
 /**
  * What task code prints: still written to the worker's own .out/.err files, and also sent (per
- * tick, while a task runs) to the job's driver, which shows it prefixed `(name pid=…, ip=…)` as Ray
- * does. Writes outside a task only go to the files.
+ * turn of the event loop, while a task runs) to the job's driver, which shows it prefixed
+ * `(name pid=…, ip=…)` as Ray does. Writes outside a task only go to the files.
  */
-import type { CoreWorker } from './core_worker.js';
-import type { TaskSpec } from './protocol/messages.js';
+import { TurnBatcher, type BatchOutcome } from '@rayts/common';
+import type { LogLines, TaskSpec } from './protocol/messages.js';
 
 type Stream = 'stdout' | 'stderr';
 
+interface Captured {
+  task: TaskSpec;
+  stream: Stream;
+  text: string;
+}
+
+export interface TaskOutputDeps {
+  transport: { send(message: LogLines): void };
+  nodeIp: string;
+}
+
 export class TaskOutput {
   private task?: TaskSpec;
-  private readonly pending: Record<Stream, string> = { stdout: '', stderr: '' };
-  private scheduled = false;
+  private readonly batcher = new TurnBatcher<Captured, void>((items) => this.send(items));
 
-  constructor(private readonly core: CoreWorker) {
+  constructor(private readonly deps: TaskOutputDeps) {
     for (const stream of ['stdout', 'stderr'] as const) {
       const target = process[stream];
       const original = target.write.bind(target) as (...args: unknown[]) => boolean;
       target.write = ((chunk: unknown, ...rest: unknown[]) => {
-        if (this.task) this.capture(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        if (this.task) this.capture(this.task, stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
         return original(chunk, ...rest);
       }) as typeof target.write;
     }
@@ -28,31 +38,28 @@ export class TaskOutput {
     this.task = task;
   }
 
+  /** The task is done: what it printed leaves now, before its result. */
   end(): void {
-    this.flush();
+    this.batcher.flush();
     this.task = undefined;
   }
 
-  private capture(stream: Stream, text: string): void {
-    this.pending[stream] += text;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+  private capture(task: TaskSpec, stream: Stream, text: string): void {
+    this.batcher.add({ task, stream, text }).catch(() => undefined); // nothing to report back to the writer
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const task = this.task;
-    if (!task) return;
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const text = this.pending[stream];
-      if (!text) continue;
-      this.pending[stream] = '';
-      this.core.send({
-        type: 'logs', jobId: task.jobId, driverNodeId: task.driverNodeId, stream, text,
-        prefix: `(${task.name} pid=${process.pid}, ip=${this.core.nodeIp})`,
-      });
+  /** One message per task and stream, stdout first. */
+  private send(items: Captured[]): BatchOutcome<void>[] {
+    for (const task of new Set(items.map((i) => i.task))) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const text = items.filter((i) => i.task === task && i.stream === stream).map((i) => i.text).join('');
+        if (!text) continue;
+        this.deps.transport.send({
+          type: 'logs', jobId: task.jobId, driverNodeId: task.driverNodeId, stream, text,
+          prefix: `(${task.name} pid=${process.pid}, ip=${this.deps.nodeIp})`,
+        });
+      }
     }
+    return items.map(() => ({ ok: true, value: undefined }));
   }
 }

@@ -8,10 +8,7 @@
 import { parseArgs } from 'node:util';
 import { readTokenFile } from '@rayts/common';
 import { CoreWorker } from './core_worker.js';
-import { TaskExecutor } from './task_executor.js';
-import { ActorHost } from './actor/actor_host.js';
 import { compileFunction } from './function_loader.js';
-import { setGlobalWorker } from './global_worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,12 +42,9 @@ const core = await CoreWorker.connect({
   gcsAddress: String(values['gcs-address']),
   role: 'worker',
   workerId: String(values['worker-id']),
-});
-core.onDisconnect = () => dieWithGroup(0);
-setGlobalWorker(core);
-new ActorHost(core, new TaskExecutor(core, compileFunction), token);
+}, { compile: compileFunction, onDisconnect: () => dieWithGroup(0) });
 
-// Warm up while idle, so the first task or actor on this worker does not pay for it (~40 ms here):
+// Warm up while idle, so the first task or actor on this worker does not pay for it:
 // the head's gRPC channel (connected on first use) and the compiler path for shipped code.
 void core.gcs.getClusterInfo().catch(() => undefined);
 try {

@@ -3,7 +3,6 @@
  * classes the codec can rebuild, the marker objects that stand in for refs and errors while a
  * value is serialized, and the error raised for unreadable input.
  */
-import { SerializationError } from '../errors.js';
 
 /** Views and ArrayBuffers with more bytes than this travel out of band (as raw sections). */
 export const DEFAULT_OUT_OF_BAND_THRESHOLD = 1024;
@@ -38,15 +37,7 @@ export interface Encoded {
   refs: string[];
 }
 
-/** Input given to a decoder is truncated, corrupt, or not an encoded value at all. */
-export class CorruptValueError extends SerializationError {
-  constructor(message: string, cause?: unknown) {
-    super(message);
-    if (cause !== undefined) {
-      Object.defineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
-    }
-  }
-}
+export { CorruptValueError } from '../errors.js';
 
 /** Host-record modes (low 3 bits of a record's first varint; the view/error type is above them). */
 export const MODE_INLINE = 0;

@@ -14,7 +14,7 @@
  * which are also the first section indexes.
  */
 import v8 from 'node:v8';
-import { SerializationError } from '../errors.js';
+import { RaytsError, SerializationError } from '../errors.js';
 import { serializationFailure } from './diagnose.js';
 import { errorShell, fillError, isJsonPrimitive, scanValue, Substituter } from './scan.js';
 import {
@@ -39,7 +39,7 @@ const NO_REFS: string[] = [];
 const NO_BUFFERS: Uint8Array[] = [];
 
 /** Raised inside the serializer; turned into a SerializationError with a path. */
-class CloneFailure extends Error {}
+class CloneFailure extends RaytsError {}
 
 /** Node's internal serializer hooks, which @types/node does not declare. */
 interface SerializerHooks {

@@ -2,12 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AlreadyExistsError, AuthenticationError, ClusterUnreachableError, InvalidRequestError, NotFoundError, RaytsError, VersionMismatchError } from '../errors.js';
 
-export class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
-    super(message);
-    this.name = 'RpcError';
-  }
-}
+export { RpcError } from '../errors.js';
 
 export const VERSION_MISMATCH_PREFIX = 'protocol version mismatch';
 

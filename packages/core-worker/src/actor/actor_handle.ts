@@ -1,12 +1,15 @@
 /**
  * An actor handle: the actor's id plus what a caller needs to call it (its methods and retry
- * settings). `handle.method.remote(...)` submits a call through the process's core worker. Handles
- * travel inside values (to tasks and other actors) as a wire string, like ObjectRefs, and come back
- * to life as handles on the other side.
+ * settings). `handle.method.remote(...)` submits a call through the runtime that made the handle:
+ * the actor caller that created or looked it up, or the serializer that decoded it. Handles travel
+ * inside values (to tasks and other actors) as a wire string, like ObjectRefs, and come back to life
+ * as handles on the other side.
  */
 import { RaytsError } from '@rayts/common';
-import { globalWorker } from '../global_worker.js';
+import { ActorMethodNotFoundError } from '../errors.js';
 import type { ObjectRef } from '../object_ref.js';
+
+export { ActorMethodNotFoundError };
 
 export interface ActorHandleData {
   actorId: string;
@@ -16,6 +19,11 @@ export interface ActorHandleData {
   maxTaskRetries: number;
   /** -1 = no limit. */
   maxPendingCalls: number;
+}
+
+/** Where a handle's calls go: the actor caller of the runtime the handle belongs to. */
+export interface ActorCalls {
+  submit(data: ActorHandleData, method: string, args: unknown[]): ObjectRef;
 }
 
 export const ACTOR_WIRE_PREFIX = 'actor|';
@@ -33,9 +41,6 @@ export class ActorHandleBase {
   }
 }
 
-/** A method the class does not have: the call fails at once with a clear message. */
-export class ActorMethodNotFoundError extends RaytsError {}
-
 export interface ActorMethodStub {
   remote(...args: unknown[]): ObjectRef;
 }
@@ -43,7 +48,11 @@ export interface ActorMethodStub {
 /** Property names callers and tools probe on any object; they are not method calls. */
 const NOT_METHODS = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType', 'prototype']);
 
-export function makeActorHandle(data: ActorHandleData): ActorHandleBase {
+/**
+ * A handle whose calls go to `calls`. Without it (only the data is known) a call fails: a handle
+ * must come from a runtime to be called.
+ */
+export function makeActorHandle(data: ActorHandleData, calls?: ActorCalls): ActorHandleBase {
   const stubs = new Map<string, ActorMethodStub>();
   return new Proxy(new ActorHandleBase(data), {
     get(target, prop, receiver) {
@@ -58,9 +67,8 @@ export function makeActorHandle(data: ActorHandleData): ActorHandleBase {
               throw new ActorMethodNotFoundError(`${data.className} has no method '${method}'`,
                 `its methods are: ${data.methodNames.join(', ') || '(none)'}`);
             }
-            const core = globalWorker();
-            if (!core) throw new RaytsError('rayts is not initialized', 'call `await ray.init()` first');
-            return core.actors.submit(data, method, args);
+            if (!calls) throw new RaytsError(`the handle of ${data.className} belongs to no rayts runtime`, 'call `await ray.init()` first');
+            return calls.submit(data, method, args);
           },
         };
         stubs.set(prop, stub);
@@ -74,6 +82,6 @@ export function actorWireId(h: ActorHandleBase): string {
   return ACTOR_WIRE_PREFIX + JSON.stringify(h.actorData);
 }
 
-export function reviveActorHandle(wire: string): ActorHandleBase {
-  return makeActorHandle(JSON.parse(wire.slice(ACTOR_WIRE_PREFIX.length)) as ActorHandleData);
+export function parseActorWireId(wire: string): ActorHandleData {
+  return JSON.parse(wire.slice(ACTOR_WIRE_PREFIX.length)) as ActorHandleData;
 }

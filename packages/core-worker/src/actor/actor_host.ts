@@ -1,5 +1,5 @@
 /**
- * The actor side of a worker (DESIGN §3): the raylet sends `createActor`, the host builds the
+ * The actor side of a worker: the raylet sends `createActor`, the host builds the
  * instance from the shipped class and opens its own Unix socket, where callers of the same node
  * connect directly (one hop each way instead of two through the raylet). Calls from other nodes
  * arrive relayed over the raylet connection. Calls start in arrival order; up to `maxConcurrency`
@@ -8,10 +8,20 @@
 import { createServer, type Server } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual } from '@rayts/common';
-import type { CoreWorker } from '../core_worker.js';
 import type { TaskExecutor } from '../task_executor.js';
-import { currentTask } from '../runtime_context.js';
-import type { CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { JobContext } from '../job_context.js';
+import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+
+export interface ActorHostDeps {
+  transport: { send(message: ActorCreated): void };
+  /** Loads the class, decodes arguments, runs calls with their output captured, stores results. */
+  executor: Pick<TaskExecutor, 'loadFunction' | 'resolveArgs' | 'failure' | 'output' | 'storeResult'>;
+  /** Takes on the actor's job. */
+  job: JobContext;
+  nodeId: string;
+  /** The cluster token local callers must present. */
+  token: string;
+}
 
 type Instance = Record<string, unknown>;
 interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void }
@@ -24,12 +34,14 @@ export class ActorHost {
   private readonly queue: QueuedCall[] = [];
   private server?: Server;
 
-  constructor(private readonly core: CoreWorker, private readonly executor: TaskExecutor, private readonly token: string) {
-    core.onCreateActor = (m) => void this.create(m);
-    executor.actorCall = (task, reply) => this.enqueue(task, reply);
+  private readonly executor: ActorHostDeps['executor'];
+
+  constructor(private readonly deps: ActorHostDeps) {
+    this.executor = deps.executor;
   }
 
-  private async create(m: CreateActor): Promise<void> {
+  /** The raylet makes this worker the actor's: construct it and open the callers' socket. */
+  async create(m: CreateActor): Promise<void> {
     const { actor } = m;
     // Open the callers' socket while the class loads and the constructor runs: nobody learns its
     // path before the actor is answered alive, and calls wait in the queue until the instance exists.
@@ -38,9 +50,9 @@ export class ActorHost {
     try {
       const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir, actor.classDescriptor)) as unknown as new (...args: unknown[]) => Instance;
       const args = await this.executor.resolveArgs(actor.args);
-      currentTask.actorId = actor.actorId;
-      this.core.options.jobId = actor.jobId;
-      this.core.driverNodeId = actor.driverNodeId;
+      this.deps.job.actorId = actor.actorId;
+      this.deps.job.jobId = actor.jobId;
+      this.deps.job.driverNodeId = actor.driverNodeId;
       this.className = actor.className;
       this.maxConcurrency = Math.max(1, actor.maxConcurrency);
       process.title = `rayts::${actor.className}`;
@@ -48,10 +60,10 @@ export class ActorHost {
       await listening;
     } catch (err) {
       this.server?.close();
-      this.core.send({ type: 'actorCreated', actorId: actor.actorId, failure: this.executor.failure('APPLICATION', err) });
+      this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId, failure: this.executor.failure('APPLICATION', err) });
       return;
     }
-    this.core.send({ type: 'actorCreated', actorId: actor.actorId });
+    this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId });
     this.pump();
   }
 
@@ -63,14 +75,14 @@ export class ActorHost {
       let trusted = false;
       conn.on('message', (m) => {
         if (!trusted) {
-          if (m.type !== 'hello' || typeof m.token !== 'string' || !tokensEqual(m.token, this.token)) {
+          if (m.type !== 'hello' || typeof m.token !== 'string' || !tokensEqual(m.token, this.deps.token)) {
             conn.close();
             return;
           }
           trusted = true;
           return;
         }
-        if (m.type === 'execute') this.enqueue(m.task, (outcome) => conn.send({ type: 'taskResult', outcome }));
+        if (m.type === 'execute') this.call(m.task, (outcome) => conn.send({ type: 'taskResult', outcome }));
       });
     });
     return new Promise((resolve, reject) => {
@@ -82,7 +94,8 @@ export class ActorHost {
     });
   }
 
-  private enqueue(task: TaskSpec, reply: (outcome: TaskOutcome) => void): void {
+  /** A call on the actor (from a local caller's socket, or relayed by the raylet); `reply` gets its outcome. */
+  call(task: TaskSpec, reply: (outcome: TaskOutcome) => void): void {
     this.queue.push({ task, reply });
     this.pump();
   }
@@ -101,14 +114,14 @@ export class ActorHost {
   }
 
   private async run(task: TaskSpec): Promise<TaskOutcome> {
-    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.core.address.nodeId };
+    const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.nodeId };
     const method = task.method ?? '';
     const fn = this.instance?.[method];
     if (typeof fn !== 'function' || method === 'constructor') {
       return { ...base, failure: this.executor.failure('APPLICATION', new TypeError(`${this.className} has no method '${method}'`)) };
     }
     let result: unknown;
-    currentTask.taskId = task.taskId;
+    this.deps.job.taskId = task.taskId;
     this.executor.output.begin(task);
     try {
       const args = await this.executor.resolveArgs(task.args);

@@ -8,7 +8,7 @@
 import { GcsActorClient, type ActorInfoMsgOutput } from '@rayts/common';
 import type { ActorCallerConfig, ActorCore } from './actor_core.js';
 import { ActorCreator, type NewActorSpec } from './actor_creator.js';
-import { makeActorHandle, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
+import { makeActorHandle, type ActorCalls, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
 import { ActorQueue } from './actor_queue.js';
 import { RayletTransport } from './actor_transport.js';
 import { ObjectRef } from '../object_ref.js';
@@ -17,7 +17,7 @@ import { PendingCallsLimitExceededError } from '../errors.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
 import type { ActorReady, TaskArg, TaskOutcome, TaskSpec } from '../protocol/messages.js';
 
-export class ActorSubmitter {
+export class ActorSubmitter implements ActorCalls {
   /** The head's actor directory (also used by the API for lookups by name and listings). */
   readonly gcs: GcsActorClient;
   private readonly transport: RayletTransport;
@@ -34,7 +34,7 @@ export class ActorSubmitter {
   create(desc: RemoteFunctionDescriptor, data: Omit<ActorHandleData, 'actorId'>, args: unknown[], spec: NewActorSpec): ActorHandleBase {
     const full: ActorHandleData = { ...data, actorId: this.creator.newActorId() };
     this.creator.create(this.queueFor(full, 'registering'), desc, args, spec);
-    return makeActorHandle(full);
+    return this.bindData(full);
   }
 
   /** Resolves once every actor created here is registered with the head (or failed to be): before a driver's job ends. */
@@ -48,7 +48,12 @@ export class ActorSubmitter {
       actorId: info.actorId, className: info.className, methodNames: info.methodNames, maxTaskRetries: info.maxTaskRetries, maxPendingCalls: info.maxPendingCalls,
     };
     this.queueFor(data, 'waiting').headRecord(info);
-    return makeActorHandle(data);
+    return this.bindData(data);
+  }
+
+  /** A handle whose calls go through this submitter (also for handles decoded from values). */
+  bindData(data: ActorHandleData): ActorHandleBase {
+    return makeActorHandle(data, this);
   }
 
   /** Calls a method of the actor: its result, or its failure, arrives in the returned ref. */

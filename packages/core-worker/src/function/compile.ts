@@ -1,5 +1,5 @@
 /**
- * The worker side of shipping code by value: evaluate a {@link RemoteSource} back into a function or
+ * The worker side of shipping code by value: evaluate a {@link RemoteFunctionDescriptor} back into a function or
  * class whose dynamic `import()`s go through an importer of our choosing.
  *
  * Why rewrite: in Node 20, `import(x)` inside code built with `new Function` resolves `x` relative to
@@ -11,7 +11,9 @@
  */
 import { parse } from 'acorn';
 import { full } from 'acorn-walk';
-import { PARSE_OPTIONS, RemoteSourceError, hashRemoteSource, type RemoteSource } from './describe.js';
+import { RemoteSourceError } from '../errors.js';
+import { PARSE_OPTIONS, hashRemoteSource } from './describe.js';
+import type { RemoteFunctionDescriptor } from './descriptor.js';
 
 /** Loads a module for remote code: `import(specifier)` inside shipped code calls this. */
 export type Importer = (specifier: string) => Promise<unknown>;
@@ -33,7 +35,7 @@ interface Compiled {
 const cache = new WeakMap<Importer, Map<string, Compiled>>();
 
 /** The URL stack traces show for shipped code. */
-export function remoteSourceURL(src: Pick<RemoteSource, 'kind' | 'name'>): string {
+export function remoteSourceURL(src: Pick<RemoteFunctionDescriptor, 'kind' | 'name'>): string {
   return `rayts://${src.kind}/${encodeURIComponent(src.name || 'anonymous')}`;
 }
 
@@ -41,7 +43,7 @@ export function remoteSourceURL(src: Pick<RemoteSource, 'kind' | 'name'>): strin
  * Evaluates `src` (strict mode) and returns the function or class. Results are cached by hash and
  * name (per importer), so a worker compiles each function once however many tasks run it.
  */
-export function compileRemote(src: RemoteSource, options: CompileOptions): Function {
+export function compileRemote(src: RemoteFunctionDescriptor, options: CompileOptions): Function {
   const { importer, importMeta } = options;
   let perImporter = cache.get(importer);
   if (!perImporter) {

@@ -1,41 +1,19 @@
 /**
  * The driver side of shipping code by value: turn a function or class into its source, check that
- * the source is self-contained, and content-hash it (DESIGN.md §3).
+ * the source is self-contained, and content-hash it.
  */
 import { createHash } from 'node:crypto';
 import { parse, type Options } from 'acorn';
-import { RaytsError } from '@rayts/common';
+import { ClosureError, RemoteSourceError } from '../errors.js';
+import type { RemoteFunctionDescriptor, RemoteKind } from './descriptor.js';
 import { COMMONJS_ONLY, WORKER_GLOBALS, looksLikeCompilerHelper } from './globals.js';
 import { findFreeReferences, type EsNode, type FreeReference } from './scope.js';
 
-export type RemoteKind = 'function' | 'class';
+export type { RemoteKind };
 
-/** A function or class as shipped: an expression that evaluates to it, and its content hash. */
-export interface RemoteSource {
-  kind: RemoteKind;
-  /** `target.name`, or 'anonymous'. Informational: it is not part of the hash. */
-  name: string;
-  /** A JavaScript expression (strict mode) whose value is the function or class. */
-  source: string;
-  /** sha256 hex of `kind + '\n' + source` (see {@link hashRemoteSource}). */
-  hash: string;
-}
-
-/** A function or class that cannot be shipped by source (native, bound, unparseable, wrong kind). */
-export class RemoteSourceError extends RaytsError {}
-
-/** A function or class that uses variables from outside itself, which do not travel with it. */
-export class ClosureError extends RaytsError {
-  constructor(
-    message: string,
-    /** The remote function or class. */
-    readonly functionName: string,
-    /** Every free variable, in order of first use. */
-    readonly variables: readonly string[],
-  ) {
-    super(message);
-  }
-}
+/** The former name of RemoteFunctionDescriptor (one type: what the function table stores). */
+export type RemoteSource = RemoteFunctionDescriptor;
+export { ClosureError, RemoteSourceError };
 
 /** Parser options for shipped code: ES modules are strict, and so is compiled remote code. */
 export const PARSE_OPTIONS: Options = {
@@ -70,7 +48,7 @@ const cache = new WeakMap<Function, Analysed>();
  *
  * `kind` defaults to 'class' for class syntax and 'function' otherwise.
  */
-export function describeRemote(target: Function, kind?: RemoteKind): RemoteSource {
+export function describeRemote(target: Function, kind?: RemoteKind): RemoteFunctionDescriptor {
   if (typeof target !== 'function') {
     throw new RemoteSourceError(`rayts can only ship functions and classes, got ${typeof target}`);
   }

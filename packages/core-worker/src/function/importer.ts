@@ -13,19 +13,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RaytsError } from '@rayts/common';
+import { ModuleResolutionError } from '../errors.js';
 import type { Importer } from './compile.js';
 
-/** A specifier that remote code imports and that cannot be found. */
-export class ModuleResolutionError extends RaytsError {
-  constructor(
-    message: string,
-    readonly specifier: string,
-    readonly jobDir: string,
-  ) {
-    super(message);
-  }
-}
+export { ModuleResolutionError };
 
 export interface ImporterOptions {
   /** The job's working directory: bare and relative specifiers resolve from here. */

@@ -200,3 +200,32 @@ export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir
 export interface ActorReady { type: 'actorReady'; actorId: string; workerId: string; socketPath: string; pid: number }
 
 export type RayletMessage = CreateActor | ActorReady | Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
+
+// ---- typed replies -------------------------------------------------------------------------
+
+/** What the raylet's `ok` reply to each request carries (a `Reply` on the wire, typed per request). */
+export interface RequestReplies {
+  objCreate: { offset: number; size: number };
+  objSeal: object;
+  objGet: { offset: number; size: number };
+  objRelease: object;
+  objDelete: object;
+  objStats: { info: unknown };
+  ownerGet: { info: OwnedState };
+  nodeInfo: { info: { nodeId: string; nodeIp: string; resources: ResourceShape } };
+  /** The worker that is constructing the actor, and the socket it listens on for local callers. */
+  reserveActor: { info: { workerId: string; socketPath: string } };
+  releaseActor: object;
+}
+
+export type RequestType = ClientRequest['type'];
+
+/** A request without its reqId (distributes over the union, unlike Omit). */
+export type RequestBody<K extends RequestType = RequestType> = ClientRequest extends infer R
+  ? (R extends { reqId: number; type: K } ? Omit<R, 'reqId'> : never)
+  : never;
+
+/** The reply to a request of type K: its fields when ok, the error (and its class name) when not. */
+export type ReplyTo<K extends RequestType> = Reply & (
+  | ({ ok: true } & RequestReplies[K])
+  | { ok: false; error?: string; errorType?: string });

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { JobContext } from './job_context.js';
+import { TaskExecutor } from './task_executor.js';
+import type { ClientMessage, Execute, TaskSpec } from './protocol/messages.js';
+
+const spec = (taskId: string): TaskSpec => ({
+  taskId, jobId: 'job2', attempt: 0, name: taskId, fnHash: 'h', args: [], returnId: `r-${taskId}`, resources: {}, strategy: { kind: 'DEFAULT' },
+  owner: { nodeId: 'n', clientId: 'c' }, depth: 0, driverNodeId: 'driver-node',
+});
+const execute = (taskId: string): Execute => ({ type: 'execute', task: spec(taskId), jobDir: '/job' });
+
+/** An executor over fakes: every task runs `body`; the transport records what the worker says. */
+function setup(body: () => unknown) {
+  const sent: ClientMessage[] = [];
+  const job = new JobContext('', undefined, '');
+  const executor = new TaskExecutor({
+    transport: { send: (m) => sent.push(m) },
+    functionTable: { kvGet: async () => Buffer.from(JSON.stringify({ kind: 'function', name: 'f', source: 'x' })) },
+    plasma: {
+      readPlasma: async () => undefined,
+      storeValue: async (id, value) => ({ kind: 'inline', data: Buffer.from(JSON.stringify(value)), objectId: id }),
+    },
+    decoder: { decode: () => undefined, decodeInPlace: () => undefined },
+    job,
+    node: { nodeId: 'n', nodeIp: '10.0.0.1' },
+    compile: () => body as (...args: unknown[]) => unknown,
+  });
+  return { executor, sent, job };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('TaskExecutor', () => {
+  it('runs tasks one at a time in order, in their job, and reports each', async () => {
+    const t = setup(() => 7);
+    t.executor.execute(execute('a'));
+    t.executor.execute(execute('b'));
+    for (let i = 0; i < 5; i++) await tick();
+    const done = t.sent.filter((m) => m.type === 'taskDone');
+    expect(done.map((m) => m.type === 'taskDone' && m.outcome.taskId)).toEqual(['a', 'b']);
+    expect(t.job).toMatchObject({ jobId: 'job2', jobDir: '/job', driverNodeId: 'driver-node' });
+  });
+
+  it('a blocked task hands back the tasks queued behind it and new arrivals, until it unblocks', async () => {
+    let release!: () => void;
+    const t = setup(() => new Promise<void>((r) => { release = r; }));
+    t.executor.execute(execute('running'));
+    t.executor.execute(execute('queued'));
+    await tick();
+    t.executor.block();
+    t.executor.block(); // nested waits: one message
+    expect(t.sent).toEqual([{ type: 'blocked' }, { type: 'returnTasks', taskIds: ['queued'] }]);
+    t.executor.execute(execute('late'));
+    expect(t.sent.at(-1)).toEqual({ type: 'returnTasks', taskIds: ['late'] });
+    t.executor.unblock();
+    expect(t.sent.some((m) => m.type === 'unblocked')).toBe(false);
+    t.executor.unblock();
+    expect(t.sent.at(-1)).toEqual({ type: 'unblocked' });
+    release();
+    for (let i = 0; i < 5; i++) await tick();
+    const done = t.sent.filter((m) => m.type === 'taskDone');
+    expect(done.map((m) => m.type === 'taskDone' && m.outcome.taskId)).toEqual(['running']);
+  });
+
+  it('reports what a task threw as an APPLICATION failure with its origin', async () => {
+    const t = setup(() => { throw new TypeError('bad'); });
+    t.executor.execute(execute('a'));
+    for (let i = 0; i < 5; i++) await tick();
+    const done = t.sent.find((m) => m.type === 'taskDone');
+    expect(done?.type === 'taskDone' && done.outcome.failure).toMatchObject({ type: 'APPLICATION', message: 'bad', errorName: 'TypeError', nodeIp: '10.0.0.1' });
+  });
+});

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { ObjectLostError, TaskCancelledError, NodeDiedError, RayTaskError, WorkerCrashedError } from './errors.js';
+import { failureToError } from './failure.js';
+import { MemoryStore } from './memory_store.js';
+import { TaskManager } from './task_manager.js';
+import type { ObjectRef } from './object_ref.js';
+import { TaskArgs } from './task_args.js';
+import type { CancelTask, SubmitTask, TaskFailure, TaskOutcome } from './protocol/messages.js';
+import type { TaskOptions } from './task_options.js';
+
+const DESC = { kind: 'function' as const, name: 'f', source: '() => 1', hash: 'h1' };
+const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined };
+
+/** A TaskManager over fakes: the transport records what it sends; the function is exported already. */
+function setup() {
+  const sent: (SubmitTask | CancelTask)[] = [];
+  const store = new MemoryStore();
+  // Resolves refs as TaskArgs does: once settled, a failed one throws DependencyFailedError.
+  const args = new TaskArgs({ store, plasma: { maxInlineBytes: 100, storeValue: async () => ({ kind: 'inline', data: new Uint8Array(), objectId: 'x' }) } });
+  const pendingArgs: string[] = [];
+  const tasks = new TaskManager({
+    transport: { send: (m) => sent.push(m) },
+    store,
+    references: { created: () => undefined, addPendingArgs: (ids) => pendingArgs.push(...ids), releasePendingArgs: () => undefined },
+    functions: { exportFunction: async () => undefined, isExported: () => true },
+    args,
+    job: { jobId: 'job1', driverNodeId: '' },
+    owner: { nodeId: 'node1', clientId: 'c1' },
+  });
+  const submits = () => sent.filter((m): m is SubmitTask => m.type === 'submit');
+  const submit = (options: TaskOptions = {}) => tasks.submitTask(DESC, [], options);
+  /** The outcome of the last attempt sent for `ref`. */
+  const answer = (ref: ObjectRef, result: { failure?: TaskFailure; plasma?: boolean }, attempt?: number) => {
+    const last = submits().filter((m) => m.task.returnId === ref.id).at(-1)!.task;
+    const outcome: TaskOutcome = {
+      taskId: last.taskId, attempt: attempt ?? last.attempt, returnId: ref.id, nodeId: 'node1',
+      ...(result.failure ? { failure: result.failure } : { value: result.plasma ? { kind: 'plasma', nodeId: 'node1', size: 10 } : { kind: 'inline', data: new Uint8Array([1]) } }),
+    };
+    tasks.handleOutcome(outcome);
+  };
+  const errorOf = (ref: ObjectRef) => {
+    const state = store.get(ref.id);
+    return state?.status === 'failed' ? failureToError(state.failure, state.taskName, NO_DECODE) : undefined;
+  };
+  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs };
+}
+
+const WORKER_DIED: TaskFailure = { type: 'WORKER_DIED', message: 'SIGKILL' };
+const NODE_DIED: TaskFailure = { type: 'NODE_DIED', message: 'gone' };
+const THREW: TaskFailure = { type: 'APPLICATION', message: 'boom', errorName: 'Error', stack: '' };
+
+describe('TaskManager', () => {
+  it('sends a task with the job, owner and resources of its options', () => {
+    const t = setup();
+    const ref = t.submit({ numCpus: 2 });
+    expect(t.submits()).toHaveLength(1);
+    const spec = t.submits()[0]!.task;
+    expect(spec).toMatchObject({ returnId: ref.id, jobId: 'job1', attempt: 0, resources: { CPU: 2 }, owner: { nodeId: 'node1' }, driverNodeId: 'node1' });
+    expect(t.store.get(ref.id)?.status).toBe('pending');
+  });
+
+  it.each([
+    ['worker death', WORKER_DIED, WorkerCrashedError],
+    ['node death', NODE_DIED, NodeDiedError],
+  ])('retries on %s up to maxRetries, then fails with its error', (_name, failure, ErrorClass) => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 2 });
+    t.answer(ref, { failure });
+    t.answer(ref, { failure });
+    expect(t.submits().map((m) => m.task.attempt)).toEqual([0, 1, 2]);
+    expect(t.store.get(ref.id)?.status).toBe('pending');
+    t.answer(ref, { failure });
+    expect(t.submits()).toHaveLength(3);
+    expect(t.errorOf(ref)).toBeInstanceOf(ErrorClass);
+  });
+
+  it('does not retry an application error without retryExceptions', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 3 });
+    t.answer(ref, { failure: THREW });
+    expect(t.submits()).toHaveLength(1);
+    expect(t.errorOf(ref)).toBeInstanceOf(RayTaskError);
+  });
+
+  it('retries an application error with retryExceptions, and a later success settles the value', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 3, retryExceptions: true });
+    t.answer(ref, { failure: THREW });
+    expect(t.submits()).toHaveLength(2);
+    t.answer(ref, {});
+    expect(t.store.get(ref.id)?.status).toBe('ready');
+  });
+
+  it('cancel sends the cancel and gives TaskCancelledError whatever comes back', () => {
+    for (const result of [{}, { failure: WORKER_DIED }, { failure: THREW }]) {
+      const t = setup();
+      const ref = t.submit({ maxRetries: 3 });
+      t.tasks.cancel(ref, true);
+      expect(t.sent.at(-1)).toEqual({ type: 'cancel', taskId: t.submits()[0]!.task.taskId, force: true });
+      t.answer(ref, result);
+      expect(t.submits()).toHaveLength(1); // no retry of a cancelled task
+      expect(t.errorOf(ref)).toBeInstanceOf(TaskCancelledError);
+    }
+  });
+
+  it('ignores outcomes of stale attempts', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 1 });
+    t.answer(ref, { failure: WORKER_DIED });
+    t.answer(ref, { failure: WORKER_DIED }, 0); // attempt 0 again (a late duplicate)
+    expect(t.submits()).toHaveLength(2);
+    expect(t.store.get(ref.id)?.status).toBe('pending');
+    t.answer(ref, {});
+    expect(t.store.get(ref.id)?.status).toBe('ready');
+    expect(t.tasks.attemptOf(ref.id)).toBe(0); // inline output: no lineage kept
+  });
+
+  it('rebuilds a lost stored output by re-running its task, which takes a retry', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 1 });
+    t.answer(ref, { plasma: true });
+    expect(t.store.get(ref.id)?.status).toBe('ready');
+    t.tasks.reconstruct(ref.id, new ObjectLostError('object lost'));
+    expect(t.submits().map((m) => m.task.attempt)).toEqual([0, 1]);
+    expect(t.store.get(ref.id)?.status).toBe('pending');
+    t.answer(ref, { plasma: true });
+    expect(t.store.get(ref.id)?.status).toBe('ready');
+    expect(t.tasks.attemptOf(ref.id)).toBe(1);
+    // The one retry is used: a second loss cannot be rebuilt.
+    expect(() => t.tasks.reconstruct(ref.id, new ObjectLostError('lost again'))).toThrow(/none are left/);
+    expect(t.submits()).toHaveLength(2);
+  });
+
+  it('shares the retry budget between system failures and reconstruction', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 1 });
+    t.answer(ref, { failure: WORKER_DIED });
+    t.answer(ref, { plasma: true });
+    expect(() => t.tasks.reconstruct(ref.id, new ObjectLostError('lost'))).toThrow(ObjectLostError);
+  });
+
+  it('cannot rebuild what it did not make by a task, nor what was freed', () => {
+    const t = setup();
+    expect(() => t.tasks.reconstruct('put-object', new ObjectLostError('lost'))).toThrow(/created by put/);
+    const ref = t.submit({ maxRetries: 3 });
+    t.answer(ref, { plasma: true });
+    t.tasks.forget(ref.id);
+    expect(() => t.tasks.reconstruct(ref.id, new ObjectLostError('lost'))).toThrow(ObjectLostError);
+  });
+
+  it('holds a task until its ref arguments settle, and fails it with a failed dependency without sending it', async () => {
+    const t = setup();
+    const dep = t.submit({ maxRetries: 0 });
+    const ref = t.tasks.submitTask(DESC, [dep], {});
+    await new Promise((r) => setImmediate(r));
+    expect(t.pendingArgs).toEqual([dep.id]);
+    expect(t.submits().map((m) => m.task.returnId)).not.toContain(ref.id);
+    t.answer(dep, { failure: THREW });
+    await new Promise((r) => setImmediate(r));
+    expect(t.submits().map((m) => m.task.returnId)).not.toContain(ref.id);
+    expect(t.errorOf(ref)).toBeInstanceOf(RayTaskError);
+    expect((t.errorOf(ref) as RayTaskError).remoteMessage).toBe('boom');
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The owner's side of normal tasks: it makes the spec, sends it once its function is in the head's
+ * function table and its arguments are ready, and settles the result in the memory store when the
+ * outcome comes back. A task whose worker or node died is sent again (a new attempt) while retries
+ * last; one that threw only with `retryExceptions`. Outcomes of older attempts are ignored.
+ *
+ * Finished tasks whose output sits in an object store are kept (the lineage): if that copy is lost,
+ * the task runs again, which takes one of its retries.
+ */
+import { DependencyFailedError, ObjectLostError } from './errors.js';
+import { errorToFailure } from './failure.js';
+import { newObjectId, newTaskId } from './ids.js';
+import { ObjectRef } from './object_ref.js';
+import { DEFAULT_MAX_RETRIES, resourceShape, strategyOf, type TaskOptions } from './task_options.js';
+import type { RemoteFunctionDescriptor } from './function/descriptor.js';
+import type { MemoryStore } from './memory_store.js';
+import type { ArgResolver } from './task_args.js';
+import type { Address, CancelTask, SubmitTask, TaskArg, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+
+export interface TaskManagerDeps {
+  transport: { send(message: SubmitTask | CancelTask): void };
+  store: Pick<MemoryStore, 'addPending' | 'resolve' | 'reset'>;
+  references: { created(objectId: string): void; addPendingArgs(ids: string[]): void; releasePendingArgs(ids: string[]): void };
+  functions: { exportFunction(desc: RemoteFunctionDescriptor): Promise<void>; isExported(hash: string): boolean };
+  args: ArgResolver;
+  /** The job tasks submitted now belong to (it changes per task in a worker). */
+  job: { readonly jobId: string; readonly driverNodeId: string };
+  /** This process: the owner of the results. */
+  owner: Address;
+}
+
+/**
+ * A task from submission until its result is settled (then it may stay as lineage).
+ * `running`: an attempt is in flight (or its arguments are being resolved);
+ * `cancelled`: `cancel` was called, and whatever comes back, the result is TaskCancelledError.
+ */
+interface TaskRecord {
+  spec: TaskSpec;
+  state: 'running' | 'cancelled';
+  retriesLeft: number;
+  retryExceptions: boolean;
+  /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
+  argRefs: string[];
+}
+
+export class TaskManager {
+  /** Tasks in flight, by return id. */
+  private readonly tasks = new Map<string, TaskRecord>();
+  /** Finished tasks whose outputs are in an object store and still referenced, by return id. */
+  private readonly lineage = new Map<string, TaskRecord>();
+
+  constructor(private readonly deps: TaskManagerDeps) {}
+
+  submitTask(desc: RemoteFunctionDescriptor, args: unknown[], options: TaskOptions, depth = 0): ObjectRef {
+    const { owner, job } = this.deps;
+    const returnId = newObjectId();
+    this.deps.references.created(returnId);
+    this.deps.store.addPending(returnId);
+    const spec: TaskSpec = {
+      taskId: newTaskId(), jobId: job.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
+      resources: resourceShape(options), strategy: strategyOf(options.scheduling), owner, depth,
+      driverNodeId: job.driverNodeId || owner.nodeId,
+    };
+    const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.tasks.set(returnId, {
+      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [],
+    });
+    const ref = new ObjectRef(returnId, owner);
+    if (this.deps.functions.isExported(desc.hash) && !args.some((a) => a instanceof ObjectRef)) {
+      let inline: TaskArg[] | undefined;
+      try {
+        inline = this.deps.args.inlineArgs(args, spec.name);
+      } catch (err) {
+        this.failLocally(spec, errorToFailure('SERIALIZATION', err));
+        return ref;
+      }
+      if (inline) {
+        spec.args = inline;
+        this.deps.transport.send({ type: 'submit', task: spec });
+        return ref;
+      }
+    }
+    void this.submitWhenReady(desc, spec, args);
+    return ref;
+  }
+
+  /** Exports the function and resolves the arguments, then sends the task (or settles its failure). */
+  private async submitWhenReady(desc: RemoteFunctionDescriptor, spec: TaskSpec, args: unknown[]): Promise<void> {
+    try {
+      await this.deps.functions.exportFunction(desc);
+      const refs = args.filter((a): a is ObjectRef => a instanceof ObjectRef).map((r) => r.id);
+      const record = this.tasks.get(spec.returnId);
+      if (record && refs.length > 0) {
+        record.argRefs = refs;
+        this.deps.references.addPendingArgs(refs);
+      }
+      spec.args = await Promise.all(args.map((a, i) => this.deps.args.resolveArg(a, i, spec.name)));
+    } catch (err) {
+      this.failLocally(spec, err instanceof DependencyFailedError ? err.failure : errorToFailure('SERIALIZATION', err));
+      return;
+    }
+    this.deps.transport.send({ type: 'submit', task: spec });
+  }
+
+  private failLocally(spec: TaskSpec, failure: TaskFailure): void {
+    const record = this.tasks.get(spec.returnId);
+    if (record) this.finish(record);
+    this.deps.store.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
+  }
+
+  /** Cancels the task that makes `ref` (no effect once it finished). */
+  cancel(ref: ObjectRef, force: boolean): void {
+    const record = this.tasks.get(ref.id);
+    if (!record || record.state === 'cancelled') return;
+    record.state = 'cancelled';
+    this.deps.transport.send({ type: 'cancel', taskId: record.spec.taskId, force });
+  }
+
+  /** The outcome of an attempt: retried, or settled in the memory store. */
+  handleOutcome(outcome: TaskOutcome): void {
+    const record = this.tasks.get(outcome.returnId);
+    if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
+    if (record.state === 'cancelled') {
+      this.finish(record);
+      this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: { type: 'CANCELLED', message: 'cancelled' }, taskName: record.spec.name });
+      return;
+    }
+    if (outcome.failure) {
+      const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
+      const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);
+      if (retriable && record.retriesLeft > 0) {
+        this.resubmit(record);
+        return;
+      }
+      this.finish(record);
+      this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: outcome.failure, taskName: record.spec.name });
+      return;
+    }
+    this.finish(record);
+    if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
+    this.deps.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
+  }
+
+  /**
+   * Lineage reconstruction: the stored output `objectId` is lost; its task runs again (a new attempt,
+   * taking one retry) and the entry is pending until it settles. Throws ObjectLostError when the
+   * object cannot be rebuilt (made by put, or no retries left).
+   */
+  reconstruct(objectId: string, lost: ObjectLostError): void {
+    const record = this.lineage.get(objectId);
+    if (!record) {
+      throw new ObjectLostError(`${lost.message}. It was created by put, so it cannot be rebuilt: only task outputs are (by re-running their task)`,
+        'put the value again from its source; data that must survive the loss of its copy should be made by a task, which lineage can re-run');
+    }
+    if (record.retriesLeft <= 0) throw new ObjectLostError(`${lost.message}; rebuilding it needs a retry of ${record.spec.name}, and none are left`);
+    this.lineage.delete(objectId);
+    record.state = 'running';
+    this.tasks.set(objectId, record);
+    this.deps.store.reset(objectId);
+    this.resubmit(record);
+  }
+
+  /** The object was freed: a lost copy will not be rebuilt. */
+  forget(objectId: string): void {
+    this.lineage.delete(objectId);
+  }
+
+  /** The attempt of the task that makes the object (0 when it is not a task's). */
+  attemptOf(objectId: string): number {
+    return (this.tasks.get(objectId) ?? this.lineage.get(objectId))?.spec.attempt ?? 0;
+  }
+
+  private resubmit(record: TaskRecord): void {
+    record.retriesLeft -= 1;
+    record.spec = { ...record.spec, attempt: record.spec.attempt + 1 };
+    this.deps.transport.send({ type: 'submit', task: record.spec });
+  }
+
+  private finish(record: TaskRecord): void {
+    this.tasks.delete(record.spec.returnId);
+    this.deps.references.releasePendingArgs(record.argRefs);
+    record.argRefs = [];
+  }
+}
