@@ -1,5 +1,5 @@
 /**
- * `rayts memory` in `ray memory`'s shape (ray-behaviour §2.2): per-node summary and reference
+ * `rayts memory` in `ray memory`'s shape: per-node summary and reference
  * table, then the aggregate object store line with spilled/restored figures.
  */
 import { formatTable, formatTimestamp, type NodeStats__Output } from '@rayts/common';

@@ -1,5 +1,5 @@
 /**
- * `rayts status` in `ray status`'s shape (ray-behaviour §2.1): Node status (Active / Pending /
+ * `rayts status` in `ray status`'s shape: Node status (Active / Pending /
  * Recent failures), Resources (Total Usage as used/total name, binary units for memory), Pending
  * Demands. The JSON form carries the same numbers.
  */

@@ -1,5 +1,5 @@
 /**
- * `--block`: stay in the foreground as the supervisor of the daemons this command started (DESIGN §1).
+ * `--block`: stay in the foreground as the supervisor of the daemons this command started.
  * A daemon that exits with anything but 0 or SIGTERM is reported and written to
  * ray_process_exit.log, the others are stopped, and the command exits 1 so systemd restarts the node.
  * SIGTERM/SIGINT to the supervisor stops everything and exits 0.

@@ -1,5 +1,5 @@
 /**
- * Session directories (DESIGN §7): `<temp-dir>/session_<time>_<pid>/` with logs/, sockets/, spill/,
+ * Session directories: `<temp-dir>/session_<time>_<pid>/` with logs/, sockets/, spill/,
  * pids/, the token, and ready files the daemons write once they answer. A host-wide registry lists
  * every session this user started, so `rayts stop` finds clusters whatever --temp-dir they used.
  */

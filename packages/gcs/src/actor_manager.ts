@@ -1,5 +1,5 @@
 /**
- * The head's actor manager (DESIGN §5, §6): the actor table with Ray's states, placement of each
+ * The head's actor manager: the actor table with Ray's states, placement of each
  * actor on a node (the hybrid/SPREAD/affinity policy, preferring the owner's node), creation through
  * that node's raylet, restarts after a worker or node death within `maxRestarts`, and death with the
  * owner for non-detached actors. Every change is written to SQLite before anyone hears of it, so a

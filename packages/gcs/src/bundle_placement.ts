@@ -1,5 +1,5 @@
 /**
- * Where the bundles of a placement group go (ray-behaviour §6), decided by the head over its live
+ * Where the bundles of a placement group go, decided by the head over its live
  * node view. Pure: no I/O, so the strategies are unit-tested.
  * - PACK: all on one node if one fits them; else as few nodes as possible (best effort).
  * - SPREAD: distinct nodes while there are free ones that fit; else shares nodes (best effort).

@@ -1,5 +1,5 @@
 /**
- * Ray's actor microbenchmarks with Ray's names and semantics (performance.md §2.2, §2.3): `Actor`
+ * Ray's actor microbenchmarks with Ray's names and semantics: `Actor`
  * and `AsyncActor` hold no CPU, `Client` actors hold handles and call them in batches. n is Ray's
  * `cpu_count // 2` (at least 1).
  */

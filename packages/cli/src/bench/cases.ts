@@ -1,5 +1,5 @@
 /**
- * Ray's task and object microbenchmarks with Ray's names and semantics (performance.md §2.3).
+ * Ray's task and object microbenchmarks with Ray's names and semantics.
  * Each case is a function of the initialised runtime; bodies match ray_perf.py's.
  */
 import * as ray from '@rayts/api';

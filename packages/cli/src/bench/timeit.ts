@@ -1,5 +1,5 @@
 /**
- * Ray's timing harness (performance.md §2.1): warm up for a second to size a step, then 4 rounds of
+ * Ray's timing harness: warm up for a second to size a step, then 4 rounds of
  * at least 2 s each, calling `fn` in steps; report mean and population stddev of calls/s × multiplier.
  * Ray also sleeps 10 s before each case; rayts makes that optional (--settle) since it measures
  * nothing but lets background work finish.

@@ -1,5 +1,5 @@
 /**
- * One TCP port for gRPC and a raw side channel (DESIGN §1: a worker host opens exactly one port).
+ * One TCP port for gRPC and a raw side channel: a worker host opens exactly one port.
  * Each connection's first bytes decide: a side-channel magic goes to `onSideChannel`, anything else
  * (the HTTP/2 preface, a TLS hello, garbage) is handed to the gRPC server, which answers or rejects
  * it as if it had accepted the connection itself. The raylet uses the side channel for bulk object

@@ -1,5 +1,5 @@
 /**
- * Placement-group vocabulary shared by the API, the raylet and the head (ray-behaviour §6). A bundle
+ * Placement-group vocabulary shared by the API, the raylet and the head. A bundle
  * i of group G that reserves {CPU: 1} makes its node offer `CPU_group_<G>` and `CPU_group_<i>_<G>`
  * (plus `bundle_group_<G>` / `bundle_group_<i>_<G>`, 1000 each); a task in bundle i asks for
  * `CPU_group_<i>_<G>` instead of `CPU`. The ordinary scheduling then places it, unchanged.

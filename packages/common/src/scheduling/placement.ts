@@ -1,5 +1,5 @@
 /**
- * Where a task or actor runs (DESIGN §5, ray-behaviour §6), decided by the raylet that received a task
+ * Where a task or actor runs, decided by the raylet that received a task
  * (or by the head for an actor, with the owner's node as `local`), from its
  * cluster view (every node's resources, refreshed by each report to the head) and its own exact
  * local state:
