@@ -7,6 +7,7 @@ export * from './format.js';
 export * from './net.js';
 export * from './processes.js';
 export * from './session.js';
+export * from './daemon_main.js';
 export * from './grpc/auth.js';
 export * from './grpc/status.js';
 export * from './grpc/tls.js';

@@ -1,0 +1,61 @@
+/**
+ * What the head's and the raylet's entry points share: the session directory, the process title
+ * that `ps` shows, the config, the component log, a one-line error (with a hint) on stderr and exit 1
+ * when the start fails, and a stop on SIGTERM/SIGINT.
+ */
+import { loadConfig, type Config } from './config.js';
+import { RaytsError } from './errors.js';
+import { FileLogger, type LogLevel } from './logger.js';
+import { SessionPaths } from './session.js';
+
+export interface DaemonContext {
+  sessionDir: string;
+  paths: SessionPaths;
+  config: Config;
+  logger: FileLogger;
+  /** Prints `rayts <role>: message` (and the hint) to stderr and exits 1. */
+  fail(message: string, hint?: string): never;
+}
+
+export interface DaemonSpec {
+  /** As the messages name it: `head`, `raylet`. */
+  role: string;
+  /** The process title's first word (`rayts-gcs-server`). */
+  title: string;
+  /** The log file's component (`gcs_server` → logs/gcs_server.log). */
+  component: string;
+  sessionDir: string | undefined;
+  start(ctx: DaemonContext): Promise<{ stop(signal: string): Promise<void> }>;
+}
+
+export async function runDaemon(spec: DaemonSpec): Promise<void> {
+  const fail = (message: string, hint?: string): never => {
+    process.stderr.write(`rayts ${spec.role}: ${message}${hint ? `\n  ${hint}` : ''}\n`);
+    process.exit(1);
+  };
+  const sessionDir = spec.sessionDir ?? fail('--session-dir is required');
+  const paths = new SessionPaths(sessionDir);
+  // ps shows the role and the session (the argv area is overwritten by the title).
+  process.title = `${spec.title} --session-dir ${sessionDir}`;
+  const config = loadConfig();
+  const logger = new FileLogger({
+    path: paths.log(`${spec.component}.log`), component: spec.component, level: config.logLevel as LogLevel,
+    maxBytes: config.logMaxBytes, backupCount: config.logBackupCount,
+  });
+  try {
+    const daemon = await spec.start({ sessionDir, paths, config, logger, fail });
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      void daemon.stop(signal).finally(() => { logger.close(); process.exit(0); });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  } catch (err) {
+    logger.error(`${spec.role} failed to start`, { err });
+    if (err instanceof RaytsError) fail(err.message, err.hint);
+    throw err;
+  }
+}
