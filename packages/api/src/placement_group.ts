@@ -5,6 +5,7 @@
  * `fn.options({ placementGroup: pg, bundleIndex: i })`.
  */
 import {
+  loadConfig,
   bundlesProblem, newPlacementGroupId, strategyProblem, type PlacementGroupInfo__Output, type PlacementGroupState,
   type PlacementStrategy,
 } from '@rayts/common';
@@ -25,9 +26,6 @@ export interface PlacementGroupOptions {
   /** 'detached' keeps the group after the driver's job ends (default: removed with the job). */
   lifetime?: 'detached';
 }
-
-/** How long one long poll of `ready()` waits on the head before asking again. */
-const WAIT_CHUNK_MS = 30_000;
 
 export class PlacementGroup implements PlacementGroupTarget {
   /** @internal the create call, so `ready()` reports what the head refused. */
@@ -75,7 +73,7 @@ export class PlacementGroup implements PlacementGroupTarget {
       const left = deadline - performance.now();
       if (left <= 0) return false;
       info = await runtime().gcs.getPlacementGroup({
-        placementGroupId: this.id, minVersion: Number(info.version) + 1, waitMs: Math.ceil(Math.min(left, WAIT_CHUNK_MS)),
+        placementGroupId: this.id, minVersion: Number(info.version) + 1, waitMs: Math.ceil(Math.min(left, loadConfig().placementGroupWaitChunkMs)),
       });
     }
   }

@@ -22,6 +22,7 @@ export interface ActorHosts {
 
 export interface ActorManagerOptions {
   scheduleRetryMs: number;
+  spreadThreshold: number;
   /** The class's entry in the function table (attached to creations so workers need not fetch it). */
   classDescriptor: (hash: string) => Buffer | undefined;
 }
@@ -33,7 +34,7 @@ export class ActorManager {
   private readonly unplaced = new Set<string>();
   /** Creation calls in flight, by actor: the attempt they belong to (a stale reply is ignored). */
   private readonly creating = new Map<string, number>();
-  private readonly placement = new ClusterPlacement('');
+  private readonly placement: ClusterPlacement;
   private retryTimer?: NodeJS.Timeout;
   private attempts = 0;
 
@@ -45,6 +46,7 @@ export class ActorManager {
     private readonly logger: Logger,
     private readonly options: ActorManagerOptions,
   ) {
+    this.placement = new ClusterPlacement('', options.spreadThreshold);
     for (const record of table.load()) this.actors.set(record.spec.actorId, record);
     nodes.on('nodeDead', (node) => this.onNodeDead(node.nodeId, node.deathReason));
     nodes.on('nodeAdded', () => this.retryUnplaced());

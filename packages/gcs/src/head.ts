@@ -76,7 +76,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const jobs = new JobTable(db);
   const kv = new KvStore(db);
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
-    scheduleRetryMs: config.actorScheduleRetryMs, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
+    scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const ctx = {
     identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,

@@ -56,6 +56,8 @@ export interface HostedActorsDeps {
   refillDelayMs: number;
   /** How long an actor started for a local creator waits for the head's confirmation. */
   reservationTimeoutMs: number;
+  /** DEFAULT scheduling keeps an actor here only below this utilisation (as the head would). */
+  spreadThreshold: number;
   markDedicated(workerId: string, socketPath: string): void;
   killWorker(workerId: string, reason: string): void;
   /** Tells the head that an actor's worker exited. */
@@ -102,7 +104,7 @@ export class HostedActors {
     const sched = this.deps.scheduler;
     const placement = toResourceMap(spec.placementResources);
     if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return undefined;
-    if (!staysLocal(placement, { total: sched.total, available: sched.available })) return undefined;
+    if (!staysLocal(placement, { total: sched.total, available: sched.available }, this.deps.spreadThreshold)) return undefined;
     const worker = sched.leaseIdleWorker(spec.jobId);
     if (!worker) return undefined;
     const entry: { timer: NodeJS.Timeout; result?: CreationResult } = {

@@ -115,7 +115,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     pipeline: { depth: config.schedulerPipelineDepth, maxAvgMs: config.schedulerPipelineMaxAvgMs, minRuns: config.schedulerPipelineMinRuns },
   });
   const bundles = new BundleReservations(scheduler, logger);
-  const router = new TaskRouter(nodeId, scheduler, raylets, logger);
+  const router = new TaskRouter(nodeId, scheduler, raylets, logger, config.schedulerSpreadThreshold);
   const clients = new LocalClients();
   const objects = new ObjectManager({
     store, nodeId, nodes: router, raylets, collectors: clients, logger,
@@ -125,7 +125,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   const actors = new HostedActors({
     scheduler, paths, logger, send: (id, m) => clients.send(id, m), startWorker: () => pool.startWorker(),
-    refillDelayMs: config.actorPoolRefillDelayMs, reservationTimeoutMs: config.actorReservationTimeoutMs,
+    refillDelayMs: config.actorPoolRefillDelayMs, reservationTimeoutMs: config.actorReservationTimeoutMs, spreadThreshold: config.schedulerSpreadThreshold,
     markDedicated: (id, socket) => pool.markDedicated(id, socket), killWorker: (id, reason) => pool.killWorker(id, reason),
     reportDeath: (actorId, workerId, reason) => {
       // Lost if the head is down: re-registration reconciles (the actor is missing from live_actor_ids).
@@ -163,7 +163,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   addActorHostService(server, nodeId, actors, logger);
   teardown.add('gRPC server', () => server.forceShutdown());
-  const sharedPort = await bindSharedPort(server, options.nodeIp, options.port, options.tls, 'raylet', OBJECT_TRANSFER_MAGIC,
+  const sharedPort = await bindSharedPort(server, options.nodeIp, options.port, options.tls, 'raylet', OBJECT_TRANSFER_MAGIC, config.portFirstBytesTimeoutMs,
     (socket) => serveObjectTransfer(socket, options.token, (id) => objects.pinForTransfer(id), logger));
   teardown.add('raylet port', () => sharedPort.close());
   const port = sharedPort.port;

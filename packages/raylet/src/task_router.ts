@@ -33,8 +33,9 @@ export class TaskRouter implements NodeDirectory {
     /** Clients of the other raylets; the router drops those of nodes that left the view. */
     private readonly raylets: ClientPool<RayletClient>,
     private readonly logger: Logger,
+    spreadThreshold: number,
   ) {
-    this.placement = new ClusterPlacement(nodeId);
+    this.placement = new ClusterPlacement(nodeId, spreadThreshold);
   }
 
   /** This node as placement sees it (the decision for it is 'local': its address is never used). */

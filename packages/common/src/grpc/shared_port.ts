@@ -10,9 +10,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { PortInUseError } from '../errors.js';
 import { serverCredentials, type TlsFiles } from './tls.js';
 
-/** How long a new connection may take to send its first bytes. */
-const FIRST_BYTES_TIMEOUT_MS = 10_000;
-
 export interface SharedPort {
   port: number;
   close(): void;
@@ -20,12 +17,12 @@ export interface SharedPort {
 
 export function bindSharedPort(
   grpcServer: grpc.Server, host: string, port: number, tls: TlsFiles | undefined, what: string,
-  magic: Buffer, onSideChannel: (socket: Socket) => void,
+  magic: Buffer, /** How long a new connection may take to send its first bytes. */ firstBytesTimeoutMs: number, onSideChannel: (socket: Socket) => void,
 ): Promise<SharedPort> {
   const injector = grpcServer.createConnectionInjector(serverCredentials(tls));
   const server: Server = createServer({ noDelay: true }, (socket) => {
     let head = Buffer.alloc(0);
-    const timer = setTimeout(() => socket.destroy(), FIRST_BYTES_TIMEOUT_MS);
+    const timer = setTimeout(() => socket.destroy(), firstBytesTimeoutMs);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       const matches = head.subarray(0, magic.length).equals(magic.subarray(0, Math.min(head.length, magic.length)));

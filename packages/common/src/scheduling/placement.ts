@@ -37,8 +37,6 @@ export type Placement =
   | { kind: 'infeasible' }
   | { kind: 'unschedulable'; reason: string };
 
-export const SPREAD_THRESHOLD = 0.5;
-
 /** The most used of the task's resources on the node, after placing it. */
 export function utilisation(node: Pick<ViewNode, 'total' | 'available'>, shape: ResourceMap): number {
   let worst = 0;
@@ -50,15 +48,18 @@ export function utilisation(node: Pick<ViewNode, 'total' | 'available'>, shape: 
   return worst;
 }
 
-/** DEFAULT (hybrid) keeps work on this node while it fits now and the node stays at most half used. */
-export function staysLocal(shape: ResourceMap, local: Pick<ViewNode, 'total' | 'available'>): boolean {
-  return fits(shape, local.available) && fits(shape, local.total) && utilisation(local, shape) <= SPREAD_THRESHOLD;
+/**
+ * DEFAULT (hybrid) keeps work on this node while it fits now and the node stays at most
+ * `spreadThreshold` used (the `schedulerSpreadThreshold` tunable, half by default).
+ */
+export function staysLocal(shape: ResourceMap, local: Pick<ViewNode, 'total' | 'available'>, spreadThreshold: number): boolean {
+  return fits(shape, local.available) && fits(shape, local.total) && utilisation(local, shape) <= spreadThreshold;
 }
 
 export class ClusterPlacement {
   private spreadCursor = '';
 
-  constructor(readonly localNodeId: string) {}
+  constructor(readonly localNodeId: string, private readonly spreadThreshold: number) {}
 
   decide(shape: ResourceMap, strategy: SchedulingStrategy, local: ViewNode, others: ViewNode[]): Placement {
     const all = [local, ...others.filter((n) => n.nodeId !== local.nodeId)];
@@ -79,10 +80,10 @@ export class ClusterPlacement {
       this.spreadCursor = choice.nodeId;
       return pick(choice);
     }
-    if (staysLocal(shape, local)) return { kind: 'local' };
+    if (staysLocal(shape, local, this.spreadThreshold)) return { kind: 'local' };
     const availableNow = feasible.filter((n) => fits(shape, n.available));
     if (availableNow.length > 0) {
-      const scored = availableNow.map((n) => ({ n, u: utilisation(n, shape) <= SPREAD_THRESHOLD ? 0 : utilisation(n, shape) }));
+      const scored = availableNow.map((n) => ({ n, u: utilisation(n, shape) <= this.spreadThreshold ? 0 : utilisation(n, shape) }));
       const best = Math.min(...scored.map((s) => s.u));
       const top = scored.filter((s) => s.u === best);
       const localTop = top.find((s) => s.n.nodeId === local.nodeId);
