@@ -34,7 +34,9 @@ function actorProcesses(className: string): number {
 
 describe('actors started on the creator\'s node', () => {
   it('an unnamed actor answers while the head is paused, a named one waits for it; each constructor runs once', async () => {
-    const cluster = newCluster();
+    // The raylet keeps a pool of 4 workers (the tests' default is 1, and idle workers beyond the pool
+    // are stopped after a second): the actors created while the head is paused need idle workers.
+    const cluster = newCluster({ RAYTS_PRESTART_WORKERS: '4' });
     const head = await cluster.startHead({ numCpus: 4 });
     headPid = head.headPid!;
     const dir = makeUserProject(cluster);

@@ -189,21 +189,26 @@ describe('placement groups', () => {
     head = await nodes(cluster, 2);
     const dir = makeUserProject(cluster);
     // A detached group outlives the driver that made it: one driver creates it and uses one CPU of
-    // it in a long task, the test reads status, a second driver removes it by name.
+    // it in a task that runs until the test has read status, a second driver removes it by name.
     const holder = await runDriver(cluster, dir, 'placement_groups/detached_create.mjs');
     expect(holder.code, holder.stderr).toBe(0);
-    const runner = runDriver(cluster, dir, 'placement_groups/detached_use.mjs');
-    const foldLine = ' 1.0/4.0 CPU (1.0 used of 2.0 reserved in placement groups)';
-    let text = '';
-    const folded = await pollUntil(async () => {
-      text = (await cluster.rayts(['status', `--temp-dir=${head!.tempDir}`])).stdout;
-      return text.split('\n').includes(foldLine);
-    }, 30_000, 200);
-    if (!folded) await driverFailed(runner, text);
-    console.log(text.split('\n').filter((l) => l.includes('CPU')).join('\n'));
-    expect(text).not.toContain('_group_');
-    const json = await cluster.statusJson(head.tempDir);
-    expect(json.usage.CPU).toEqual({ used: 1, total: 4, placementGroups: { used: 1, reserved: 2 } });
+    const release = join(dir, 'release');
+    const runner = runDriver(cluster, dir, 'placement_groups/detached_use.mjs', { release });
+    try {
+      const foldLine = ' 1.0/4.0 CPU (1.0 used of 2.0 reserved in placement groups)';
+      let text = '';
+      const folded = await pollUntil(async () => {
+        text = (await cluster.rayts(['status', `--temp-dir=${head!.tempDir}`])).stdout;
+        return text.split('\n').includes(foldLine);
+      }, 30_000, 200);
+      if (!folded) await driverFailed(runner, text);
+      console.log(text.split('\n').filter((l) => l.includes('CPU')).join('\n'));
+      expect(text).not.toContain('_group_');
+      const json = await cluster.statusJson(head.tempDir);
+      expect(json.usage.CPU).toEqual({ used: 1, total: 4, placementGroups: { used: 1, reserved: 2 } });
+    } finally {
+      writeFileSync(release, ''); // the task ends (and frees its CPU) only now
+    }
     const done = await runner;
     expect(done.code, done.stderr).toBe(0);
     expect(resultOf<{ value: string }>(done).value).toBe('done');
