@@ -12,7 +12,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === 'generated' ? [] : sources(path);
-    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts') ? [path] : [];
+    return name.endsWith('.ts') && !/\.(test|test_helper|d)\.ts$/.test(name) ? [path] : [];
   });
 }
 
