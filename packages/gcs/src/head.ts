@@ -51,13 +51,11 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     clusterId: identity.clusterId, stateDir: options.stateDir,
   });
   const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger, config.deadNodesKept);
-  const clientOptions = { token: options.token, tls: options.tls, timeoutMs: config.healthCheckTimeoutMs };
-  const health = new HealthChecker(nodes, config, clientOptions, logger);
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
   });
-  // Calls from the head to raylets (creating actors, reserving bundles), one client per address; a
+  // Calls from the head to raylets (probes, creating actors, reserving bundles), one client per address; a
   // dead node's clients are closed (a new raylet at its address gets new ones).
   const rayletCallOptions = { token: options.token, tls: options.tls, timeoutMs: config.gcsRpcTimeoutMs };
   const raylets = new ClientPool((address) => new RayletClient(address, rayletCallOptions));
@@ -67,6 +65,8 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     raylets.drop(address);
     actorHosts.drop(address);
   });
+  // Health probes use the same clients: a channel that hangs shows in the probes.
+  const health = new HealthChecker(nodes, config, raylets, logger);
   const placementGroups = new PlacementGroupManager({
     table: new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes, config, logger,
     reservations: new BundleReservations({ nodes, raylets, config, logger }),

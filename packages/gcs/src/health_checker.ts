@@ -3,11 +3,11 @@
  * the initial delay, then one per period, each with a deadline; after `threshold` consecutive failures
  * the node is declared DEAD. Only monotonic time is used, so wall-clock jumps cause no false deaths.
  */
-import { RayletClient, type ClientOptions, type Config, type Logger } from '@rayts/common';
+import { formatAddress, type Config, type Logger, type RayletClient } from '@rayts/common';
 import type { NodeManager } from './node_manager.js';
 
 interface Probe {
-  client: RayletClient;
+  client: Pick<RayletClient, 'healthCheck'>;
   failures: number;
   timer?: NodeJS.Timeout;
   stopped: boolean;
@@ -19,7 +19,8 @@ export class HealthChecker {
   constructor(
     private readonly nodes: NodeManager,
     private readonly config: Pick<Config, 'healthCheckInitialDelayMs' | 'healthCheckPeriodMs' | 'healthCheckTimeoutMs' | 'healthCheckFailureThreshold'>,
-    private readonly clientOptions: ClientOptions,
+    /** The head's raylet clients (one per address; the head drops a dead node's). */
+    private readonly raylets: { get(address: string): Pick<RayletClient, 'healthCheck'> },
     private readonly logger: Logger,
   ) {
     nodes.on('nodeAdded', (record) => this.watch(record.nodeId));
@@ -38,8 +39,8 @@ export class HealthChecker {
   private watch(nodeId: string): void {
     const node = this.nodes.get(nodeId);
     if (!node || this.probes.has(nodeId)) return;
-    const address = `${node.record.nodeIp}:${node.record.rayletPort}`;
-    const probe: Probe = { client: new RayletClient(address, this.clientOptions), failures: 0, stopped: false };
+    const address = formatAddress(node.record.nodeIp, node.record.rayletPort);
+    const probe: Probe = { client: this.raylets.get(address), failures: 0, stopped: false };
     this.probes.set(nodeId, probe);
     probe.timer = setTimeout(() => void this.probeLoop(nodeId, probe), this.config.healthCheckInitialDelayMs);
   }
@@ -49,7 +50,6 @@ export class HealthChecker {
     if (!probe) return;
     probe.stopped = true;
     clearTimeout(probe.timer);
-    probe.client.close();
     this.probes.delete(nodeId);
   }
 
