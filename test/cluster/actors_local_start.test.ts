@@ -5,7 +5,8 @@
  * does not need it: an unnamed actor answers its first call while the head is paused; a named one
  * waits for the head (its name might be taken); each constructor runs exactly once; the head then
  * records each actor ALIVE on the creator's node; a name refused by the head drops the actor the
- * raylet started.
+ * raylet started. A worker that dies before the head confirmed its actor counts as a worker death
+ * (restart within maxRestarts), not as a failed constructor.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -74,5 +75,35 @@ describe('actors started on the creator\'s node', () => {
     expect(lines('unnamed.log')).toEqual([String(r.unnamedPid)]);
     expect(lines('named.log')).toEqual([String(r.namedPid)]);
     expect(lines('first.log')).toEqual([String(warm.pid)]);
+  });
+
+  it('an actor whose worker dies before the head confirmed it restarts within maxRestarts', async () => {
+    const cluster = newCluster({ RAYTS_PRESTART_WORKERS: '2' });
+    const head = await cluster.startHead({ numCpus: 2 });
+    headPid = head.headPid!;
+    const dir = makeUserProject(cluster);
+    const driver = runDriver(cluster, dir, 'actors/crash_before_confirm.mjs');
+    const ask = <T>(name: string) => Promise.race([told<T>(dir, name),
+      driver.then((r) => Promise.reject(new Error(`the driver exited (${r.code}) before telling '${name}':\n${r.stdout}\n${r.stderr}`)))]);
+    await ask('warm');
+    process.kill(headPid, 'SIGSTOP');
+    try {
+      writeFileSync(join(dir, 'paused'), '');
+      const started = await ask<{ pid: number }>('started');
+      // Killed while the head, paused, has not confirmed the actor yet.
+      process.kill(started.pid, 'SIGKILL');
+      expect(await pollUntil(() => !alive(started.pid), 5000)).toBe(true);
+    } finally {
+      process.kill(headPid, 'SIGCONT');
+    }
+    writeFileSync(join(dir, 'resumed'), '');
+    const run = await driver;
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ before: number; after?: number; error?: string; info?: { state: string; numRestarts: number; deathCause?: string }; constructions: number }>(run);
+    expect(r.error).toBeUndefined();
+    expect(r.after).not.toBe(r.before);
+    expect(r.info?.state).toBe('ALIVE');
+    expect(r.info?.numRestarts).toBe(1);
+    expect(r.constructions).toBe(2);
   });
 });

@@ -289,6 +289,11 @@ export class ActorManager {
       return;
     }
     this.creating.delete(actorId);
+    if (!reply.ok && reply.failure?.type === 'WORKER_DIED') {
+      // The process died (killed, out of memory) while constructing, or after constructing on its
+      // creator's node before this call confirmed it: a worker death, restarted within maxRestarts.
+      return this.onDeath(a, 'WORKER_DIED', reply.failure.message);
+    }
     if (!reply.ok) {
       a.creationFailure = reply.failure ?? undefined;
       return this.markDead(a, 'CREATION_FAILED', `its constructor failed: ${reply.failure?.errorName ?? 'Error'}: ${reply.failure?.message ?? 'unknown error'}`);
