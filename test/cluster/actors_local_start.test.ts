@@ -33,18 +33,26 @@ function actorProcesses(className: string): number {
   return out.split('\n').filter((line) => line.trim() === `rayts::${className}`).length;
 }
 
+/**
+ * Starts a driver fixture on a head of `numCpus` CPUs whose raylet keeps that many workers (the
+ * tests' default pool is 1, and idle workers beyond it are stopped after a second: actors created
+ * while the head is paused need idle workers). `ask` waits for what the driver tells, or fails with
+ * its output if it ends first.
+ */
+async function startPausable(fixture: string, numCpus: number) {
+  const cluster = newCluster({ RAYTS_PRESTART_WORKERS: String(numCpus) });
+  const head = await cluster.startHead({ numCpus });
+  headPid = head.headPid!;
+  const dir = makeUserProject(cluster);
+  const driver = runDriver(cluster, dir, fixture);
+  const ask = <T>(name: string) => Promise.race([told<T>(dir, name),
+    driver.then((r) => Promise.reject(new Error(`the driver exited (${r.code}) before telling '${name}':\n${r.stdout}\n${r.stderr}`)))]);
+  return { headPid: headPid!, dir, driver, ask };
+}
+
 describe('actors started on the creator\'s node', () => {
   it('an unnamed actor answers while the head is paused, a named one waits for it; each constructor runs once', async () => {
-    // The raylet keeps a pool of 4 workers (the tests' default is 1, and idle workers beyond the pool
-    // are stopped after a second): the actors created while the head is paused need idle workers.
-    const cluster = newCluster({ RAYTS_PRESTART_WORKERS: '4' });
-    const head = await cluster.startHead({ numCpus: 4 });
-    headPid = head.headPid!;
-    const dir = makeUserProject(cluster);
-    const driver = runDriver(cluster, dir, 'actors/local_start.mjs');
-    // What the driver tells, or its output if it ends first.
-    const ask = <T>(name: string) => Promise.race([told<T>(dir, name),
-      driver.then((r) => Promise.reject(new Error(`the driver exited (${r.code}) before telling '${name}':\n${r.stdout}\n${r.stderr}`)))]);
+    const { headPid, dir, driver, ask } = await startPausable('actors/local_start.mjs', 4);
     const warm = await ask<{ pid: number }>('warm');
     expect(alive(warm.pid)).toBe(true);
     process.kill(headPid, 'SIGSTOP');
@@ -78,13 +86,7 @@ describe('actors started on the creator\'s node', () => {
   });
 
   it('an actor whose worker dies before the head confirmed it restarts within maxRestarts', async () => {
-    const cluster = newCluster({ RAYTS_PRESTART_WORKERS: '2' });
-    const head = await cluster.startHead({ numCpus: 2 });
-    headPid = head.headPid!;
-    const dir = makeUserProject(cluster);
-    const driver = runDriver(cluster, dir, 'actors/crash_before_confirm.mjs');
-    const ask = <T>(name: string) => Promise.race([told<T>(dir, name),
-      driver.then((r) => Promise.reject(new Error(`the driver exited (${r.code}) before telling '${name}':\n${r.stdout}\n${r.stderr}`)))]);
+    const { headPid, dir, driver, ask } = await startPausable('actors/crash_before_confirm.mjs', 2);
     await ask('warm');
     process.kill(headPid, 'SIGSTOP');
     try {
