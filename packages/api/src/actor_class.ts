@@ -45,7 +45,6 @@ export interface ActorClass<C extends AnyClass> {
   options(options: ActorOptions): ActorClass<C>;
 }
 
-export { ActorOptionsError, ActorNotFoundError };
 
 export const DEFAULT_NAMESPACE = 'default';
 

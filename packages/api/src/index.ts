@@ -12,14 +12,14 @@ export type { TaskOptions };
 export {
   RayTaskError, WorkerCrashedError, NodeDiedError, GetTimeoutError, ObjectLostError, OwnerDiedError, TaskCancelledError,
   TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
-  ActorMethodNotFoundError,
+  ActorMethodNotFoundError, InvalidPlacementGroupError,
 } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
 export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';
 export { getActor, kill, listActors, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';
 export {
-  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup, InvalidPlacementGroupError,
+  PlacementGroup, placementGroup, removePlacementGroup, getPlacementGroup,
   type PlacementGroupOptions, type PlacementStrategy, type PlacementGroupState,
 } from './placement_group.js';
 

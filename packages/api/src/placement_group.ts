@@ -14,9 +14,7 @@ import { PlacementGroupRemovedError } from './errors.js';
 import { driverState, runtime } from './state.js';
 
 export type { PlacementStrategy, PlacementGroupState };
-export { InvalidPlacementGroupError };
 
-export { PlacementGroupRemovedError };
 
 export interface PlacementGroupOptions {
   /** PACK (default), SPREAD, STRICT_PACK or STRICT_SPREAD. */

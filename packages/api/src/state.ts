@@ -19,7 +19,6 @@ export function driverState(): DriverState | undefined {
   return state;
 }
 
-export { NotInitializedError };
 
 export function runtime(): CoreWorker {
   const core = state?.core ?? globalWorker();

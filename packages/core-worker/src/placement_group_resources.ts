@@ -19,7 +19,6 @@ export interface PlacementGroupTarget {
   readonly bundleSpecs: readonly Record<string, number>[];
 }
 
-export { InvalidPlacementGroupError };
 
 export function checkBundleIndex(group: PlacementGroupTarget, bundleIndex: number | undefined): void {
   if (bundleIndex === undefined || bundleIndex === -1) return;

@@ -1,6 +1,5 @@
 /** The value codec every rayts value (task arguments, return values, put objects) goes through. */
 export {
-  CorruptValueError,
   DEFAULT_OUT_OF_BAND_THRESHOLD,
   type DecodeOptions,
   type EncodeOptions,

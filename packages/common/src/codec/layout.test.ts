@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
 import {
-  CorruptValueError,
   ENCODED_HEADER_SIZE,
   SECTION_ALIGNMENT,
   decodeFromBuffer,
@@ -12,7 +11,7 @@ import {
   writeEncoded,
   type Encoded,
 } from './index.js';
-import { SerializationError } from '../errors.js';
+import { CorruptValueError, SerializationError } from '../errors.js';
 
 class Ref {
   constructor(readonly id: string) {}

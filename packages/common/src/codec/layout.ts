@@ -19,7 +19,8 @@
  * alignment still reads (sections that lost their alignment are copied).
  */
 import { decodeParts, decodeSimpleMeta, prepare } from './value.js';
-import { CorruptValueError, type DecodeOptions, type EncodeOptions, type Encoded } from './types.js';
+import { CorruptValueError } from '../errors.js';
+import { type DecodeOptions, type EncodeOptions, type Encoded } from './types.js';
 
 export const ENCODED_MAGIC = 0x56535452; // bytes 'R' 'T' 'S' 'V'
 export const ENCODED_VERSION = 1;

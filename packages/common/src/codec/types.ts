@@ -37,7 +37,6 @@ export interface Encoded {
   refs: string[];
 }
 
-export { CorruptValueError } from '../errors.js';
 
 /** Host-record modes (low 3 bits of a record's first varint; the view/error type is above them). */
 export const MODE_INLINE = 0;

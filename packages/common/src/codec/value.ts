@@ -14,11 +14,10 @@
  * which are also the first section indexes.
  */
 import v8 from 'node:v8';
-import { RaytsError, SerializationError } from '../errors.js';
+import { CorruptValueError, RaytsError, SerializationError } from '../errors.js';
 import { serializationFailure } from './diagnose.js';
 import { errorShell, fillError, isJsonPrimitive, scanValue, Substituter } from './scan.js';
 import {
-  CorruptValueError,
   DEFAULT_OUT_OF_BAND_THRESHOLD,
   Marker,
   MODE_ERROR,

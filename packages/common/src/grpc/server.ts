@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, tokenFromHeader, tokensEqual } from './auth.js';
-import { RpcError } from './status.js';
+import { RpcError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PortInUseError } from '../errors.js';
 import type { TlsFiles } from './tls.js';

@@ -2,7 +2,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { AlreadyExistsError, AuthenticationError, ClusterUnreachableError, InvalidRequestError, NotFoundError, RaytsError, VersionMismatchError } from '../errors.js';
 
-export { RpcError } from '../errors.js';
 
 export const VERSION_MISMATCH_PREFIX = 'protocol version mismatch';
 

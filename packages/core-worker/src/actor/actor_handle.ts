@@ -9,7 +9,6 @@ import { RaytsError } from '@rayts/common';
 import { ActorMethodNotFoundError } from '../errors.js';
 import type { ObjectRef } from '../object_ref.js';
 
-export { ActorMethodNotFoundError };
 
 export interface ActorHandleData {
   actorId: string;

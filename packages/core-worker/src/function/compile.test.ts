@@ -3,13 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeRemote, hashRemoteSource, RemoteSourceError, type RemoteSource } from './describe.js';
+import { describeRemote, hashRemoteSource } from './describe.js';
+import type { RemoteFunctionDescriptor } from './descriptor.js';
+import { RemoteSourceError } from '../errors.js';
 import { compileRemote, compileStats, rewriteImports, type Importer } from './compile.js';
 import { makeImporter } from './importer.js';
 
 // eslint-disable-next-line no-eval
 const ev = <T = Function>(src: string): T => (0, eval)(`(${src}\n)`) as T;
-const source = (kind: 'function' | 'class', name: string, src: string): RemoteSource => ({
+const source = (kind: 'function' | 'class', name: string, src: string): RemoteFunctionDescriptor => ({
   kind, name, source: src, hash: hashRemoteSource(kind, src),
 });
 

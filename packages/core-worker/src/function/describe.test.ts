@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { RaytsError } from '@rayts/common';
-import { ClosureError, RemoteSourceError, describeRemote, describeStats, hashRemoteSource } from './describe.js';
+import { describeRemote, describeStats, hashRemoteSource } from './describe.js';
+import { ClosureError, RemoteSourceError } from '../errors.js';
 import { compileRemote, type Importer } from './compile.js';
 
 /** A function with exactly this source text (test-file functions are reformatted by Vitest). */

@@ -11,10 +11,6 @@ import { findFreeReferences, type EsNode, type FreeReference } from './scope.js'
 
 export type { RemoteKind };
 
-/** The former name of RemoteFunctionDescriptor (one type: what the function table stores). */
-export type RemoteSource = RemoteFunctionDescriptor;
-export { ClosureError, RemoteSourceError };
-
 /** Parser options for shipped code: ES modules are strict, and so is compiled remote code. */
 export const PARSE_OPTIONS: Options = {
   ecmaVersion: 'latest',

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeRemote } from './describe.js';
 import { compileRemote } from './compile.js';
-import { ModuleResolutionError, makeImporter } from './importer.js';
+import { makeImporter } from './importer.js';
+import { ModuleResolutionError } from '../errors.js';
 
 let root: string; // holds node_modules
 let jobDir: string; // a subdirectory: packages are found by walking up

@@ -16,7 +16,6 @@ import { pathToFileURL } from 'node:url';
 import { ModuleResolutionError } from '../errors.js';
 import type { Importer } from './compile.js';
 
-export { ModuleResolutionError };
 
 export interface ImporterOptions {
   /** The job's working directory: bare and relative specifiers resolve from here. */
