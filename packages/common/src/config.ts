@@ -39,6 +39,8 @@ export const TUNABLES = {
     meaning: 'Default of `rayts stop --grace-period`: SIGTERM, then SIGKILL after this many seconds.' }),
   deadNodesKept: spec({ env: 'RAYTS_DEAD_NODES_KEPT', kind: 'int', default: 1000,
     meaning: 'How many dead nodes the head keeps in its table (oldest are pruned).' }),
+  exitedWorkersKept: spec({ env: 'RAYTS_EXITED_WORKERS_KEPT', kind: 'int', default: 1000,
+    meaning: 'How many exited workers each raylet remembers for `rayts list workers`.' }),
   statusRecentFailures: spec({ env: 'RAYTS_STATUS_RECENT_FAILURES', kind: 'int', default: 10,
     meaning: 'How many failed nodes `rayts status` lists under Recent failures.' }),
   tmpDir: spec({ env: 'RAYTS_TMPDIR', kind: 'string', default: '/tmp/rayts',

@@ -37,6 +37,8 @@ export type { TaskOutcome as TaskOutcomeMsg, TaskOutcome__Output as TaskOutcomeM
 export type { NodeResources__Output } from './generated/rayts/v1/NodeResources.js';
 export type { ObjectChunk__Output } from './generated/rayts/v1/ObjectChunk.js';
 export type { NodeStats__Output } from './generated/rayts/v1/NodeStats.js';
+export type { WorkerInfo, WorkerInfo__Output } from './generated/rayts/v1/WorkerInfo.js';
+export type { ObjectRefInfo__Output } from './generated/rayts/v1/ObjectRefInfo.js';
 export type { OwnedObject__Output } from './generated/rayts/v1/OwnedObject.js';
 export type { OwnedObject as OwnedObjectMsg, OwnedObject__Output as OwnedObjectMsgOutput } from './generated/rayts/v1/OwnedObject.js';
 export type { ActorSpec as ActorSpecMsg, ActorSpec__Output as ActorSpecMsgOutput } from './generated/rayts/v1/ActorSpec.js';

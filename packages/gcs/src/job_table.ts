@@ -5,8 +5,26 @@ export function formatJobId(rowid: number): string {
   return rowid.toString(16).padStart(8, '0');
 }
 
+/** A job as the state API lists it. */
+export interface JobRecord {
+  jobId: string;
+  nodeId: string;
+  driverPid: number;
+  entrypoint: string;
+  jobDir: string;
+  startTimeMs: number;
+  endTimeMs: number;
+  state: 'RUNNING' | 'FINISHED';
+}
+
+interface JobRow {
+  job_id: number; node_id: string; driver_pid: number; entrypoint: string; job_dir: string;
+  start_time_ms: number; end_time_ms: number | null; state: 'RUNNING' | 'FINISHED';
+}
+
 export class JobTable {
   private readonly insert;
+  private readonly listStmt;
   private readonly finish;
   private readonly runningOnNodeStmt;
   private readonly stateStmt;
@@ -17,6 +35,15 @@ export class JobTable {
     this.finish = db.prepare(`UPDATE jobs SET state = 'FINISHED', end_time_ms = ? WHERE job_id = ? AND state = 'RUNNING'`);
     this.runningOnNodeStmt = db.prepare(`SELECT job_id FROM jobs WHERE node_id = ? AND state = 'RUNNING'`);
     this.stateStmt = db.prepare(`SELECT state FROM jobs WHERE job_id = ?`);
+    this.listStmt = db.prepare(`SELECT * FROM jobs ORDER BY job_id DESC LIMIT ?`);
+  }
+
+  /** The newest `limit` jobs, newest first. */
+  list(limit: number): JobRecord[] {
+    return (this.listStmt.all(limit) as JobRow[]).map((r) => ({
+      jobId: formatJobId(r.job_id), nodeId: r.node_id, driverPid: r.driver_pid, entrypoint: r.entrypoint, jobDir: r.job_dir,
+      startTimeMs: r.start_time_ms, endTimeMs: r.end_time_ms ?? 0, state: r.state,
+    }));
   }
 
   register(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): string {

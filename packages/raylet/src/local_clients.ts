@@ -13,6 +13,7 @@ export interface LocalClient {
   jobId: string;
   jobDir: string;
   conn: FramedConnection<ClientMessage, RayletMessage>;
+  connectedAtMs: number;
 }
 
 export interface ClientRefs {
@@ -36,6 +37,10 @@ export class LocalClients {
     for (const [id, w] of this.ownerWaiters) {
       if (w.clientId === client.clientId) { this.ownerWaiters.delete(id); w.resolve(undefined); }
     }
+  }
+
+  list(): LocalClient[] {
+    return [...this.clients.values()];
   }
 
   get(clientId: string): LocalClient | undefined {

@@ -106,7 +106,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const cpus = Math.ceil(detected.resources.CPU ?? 0);
   const prestartTarget = config.prestartWorkers >= 0 ? config.prestartWorkers : cpus;
   const pool = new WorkerPool({
-    paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, socketPath: paths.rayletSocket, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
+    paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, exitedKept: config.exitedWorkersKept, socketPath: paths.rayletSocket, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
     prestart: prestartTarget, maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
   });
   teardown.add('worker pool', () => pool.stop());
@@ -157,7 +157,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
   });
   addRayletService(server, {
-    nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, bundles, logger,
+    nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, logger,
     store: { stats: () => store.stats(), fallbackAllocated: !!arena.warning, reserved: () => reserved },
     memoryInfoTimeoutMs: config.memoryInfoTimeoutMs, logFollowPollMs: config.logFollowPollMs,
   });

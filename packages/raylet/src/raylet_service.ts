@@ -9,6 +9,8 @@ import { listLogs, resolveLogName, streamLog } from './log_service.js';
 import { bundleHandlers } from './bundle_service.js';
 import type { BundleReservations } from './bundle_reservations.js';
 import type { LocalClients } from './local_clients.js';
+import type { WorkerPool } from './worker_pool.js';
+import { listWorkers } from './worker_listing.js';
 import type { ObjectManager } from './object_manager.js';
 import type { TaskRouter } from './task_router.js';
 import { outcomeToProto, ownedToProto, specFromProto } from './task_proto.js';
@@ -19,7 +21,8 @@ export interface RayletServiceDeps {
   logsDir: string;
   router: Pick<TaskRouter, 'accept'>;
   objects: Pick<ObjectManager, 'serve' | 'deleteLocal'>;
-  clients: Pick<LocalClients, 'askOwner' | 'toDrivers' | 'collectRefs'>;
+  clients: Pick<LocalClients, 'askOwner' | 'toDrivers' | 'collectRefs' | 'list'>;
+  workers: Pick<WorkerPool, 'list' | 'exited'>;
   bundles: BundleReservations;
   /** The object store as GetNodeStats reports it. */
   store: {
@@ -82,6 +85,7 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
           objectId: r.objectId, pid: client.pid, workerType: client.role === 'driver' ? 'Driver' : 'Worker', ip: nodeIp,
           size: r.size, referenceType: r.referenceType, callSite: r.callSite, status: r.status, attempt: r.attempt,
         }))),
+        workers: req.includeWorkers ? listWorkers(deps.workers, clients) : [],
       };
     }),
     ...bundleHandlers(nodeId, deps.bundles, logger),

@@ -17,6 +17,22 @@ export interface WorkerHandle {
   pid: number;
   process: ChildProcess;
   connected: boolean;
+  startTimeMs: number;
+  /** Why the raylet killed it, once it did. */
+  killReason?: string;
+}
+
+/** Ray's exit types, as `rayts list workers` shows them. */
+export type WorkerExitType = 'SYSTEM_ERROR' | 'INTENDED_SYSTEM_EXIT' | 'INTENDED_USER_EXIT';
+
+/** A worker that exited, kept (the newest `exitedKept`) for `rayts list workers`. */
+export interface ExitedWorker {
+  workerId: string;
+  pid: number;
+  startTimeMs: number;
+  endTimeMs: number;
+  exitType: WorkerExitType;
+  exitDetail: string;
 }
 
 export interface WorkerPoolOptions {
@@ -30,6 +46,8 @@ export interface WorkerPoolOptions {
   /** At most this many workers in total (blocked workers need company). */
   maxWorkers: number;
   exitGraceMs: number;
+  /** How many exited workers the pool remembers. */
+  exitedKept: number;
   socketPath: string;
   gcsAddress: string;
   tokenFile: string;
@@ -43,6 +61,7 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
   private readonly workers = new Map<string, WorkerHandle>();
   /** Workers that host an actor: outside the pool's size limits, and their socket goes with them. */
   private readonly dedicated = new Map<string, string>();
+  private readonly exitedWorkers: ExitedWorker[] = [];
   private stopping = false;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -59,6 +78,11 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
 
   get(workerId: string): WorkerHandle | undefined {
     return this.workers.get(workerId);
+  }
+
+  /** Workers that exited, oldest first (at most `exitedKept`). */
+  exited(): readonly ExitedWorker[] {
+    return this.exitedWorkers;
   }
 
   private get starting(): number {
@@ -92,6 +116,7 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
   killWorker(workerId: string, reason: string): void {
     const w = this.workers.get(workerId);
     if (!w) return;
+    w.killReason ??= reason;
     this.options.logger.info('killing worker', { workerId, pid: w.pid, reason });
     signalGroup(w.pid, 'SIGKILL');
   }
@@ -129,7 +154,7 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
     // `rayts stop` reads these when the raylet itself could not stop its workers (SIGKILL).
     mkdirSync(this.pidDir, { recursive: true });
     writeJson(join(this.pidDir, `${pid}.json`), recordOf('worker', pid));
-    const handle: WorkerHandle = { workerId, pid, process: child, connected: false };
+    const handle: WorkerHandle = { workerId, pid, process: child, connected: false, startTimeMs: Date.now() };
     this.workers.set(workerId, handle);
     child.on('exit', (code, signal) => this.onExit(handle, code, signal));
     child.on('error', (e) => logger.warn('worker process error', { workerId, pid, err: e }));
@@ -147,9 +172,17 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
     signalGroup(handle.pid, 'SIGKILL');
     if (this.stopping) return;
     const reason = signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
+    this.remember(handle, reason, code);
     this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
     this.emit('exit', handle.workerId, reason);
     if (!socket && this.pooled < this.options.prestart) this.spawn();
+  }
+
+  private remember(handle: WorkerHandle, reason: string, code: number | null): void {
+    const exitType: WorkerExitType = handle.killReason ? 'INTENDED_SYSTEM_EXIT' : code === 0 ? 'INTENDED_USER_EXIT' : 'SYSTEM_ERROR';
+    const exitDetail = handle.killReason ? `the raylet stopped it: ${handle.killReason}` : reason;
+    this.exitedWorkers.push({ workerId: handle.workerId, pid: handle.pid, startTimeMs: handle.startTimeMs, endTimeMs: Date.now(), exitType, exitDetail });
+    if (this.exitedWorkers.length > this.options.exitedKept) this.exitedWorkers.splice(0, this.exitedWorkers.length - this.options.exitedKept);
   }
 
   /** Stops every worker group: SIGTERM, then SIGKILL after the grace period. */

@@ -36,7 +36,7 @@ export async function memoryCommand(options: MemoryCommandOptions, config: Confi
   await Promise.all(nodes.map(async (n) => {
     const raylet = new RayletClient(`${n.nodeIp}:${n.rayletPort}`, clientOptions);
     try {
-      stats.push(await raylet.getNodeStats(!options.statsOnly));
+      stats.push(await raylet.getNodeStats({ memoryInfo: !options.statsOnly }));
     } catch (err) {
       process.stderr.write(`warning: node ${n.nodeIp} did not answer: ${(err as Error).message}\n`);
     } finally {

@@ -27,7 +27,7 @@ async function settle(): Promise<void> {
     const nodes = await core.gcs.listNodes(false);
     const stats = await Promise.all(nodes.map(async (n) => {
       const c = new RayletClient(`${n.nodeIp}:${n.rayletPort}`, { token: core.options.token, timeoutMs: 10_000 });
-      try { return await c.getNodeStats(false); } finally { c.close(); }
+      try { return await c.getNodeStats(); } finally { c.close(); }
     }));
     if (stats.every((s) => s.store?.reserved) || Date.now() > deadline) return;
     await new Promise((r) => setTimeout(r, 200));

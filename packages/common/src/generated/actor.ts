@@ -51,6 +51,7 @@ import type { TaskArg as _rayts_v1_TaskArg, TaskArg__Output as _rayts_v1_TaskArg
 import type { TaskFailure as _rayts_v1_TaskFailure, TaskFailure__Output as _rayts_v1_TaskFailure__Output } from './rayts/v1/TaskFailure.js';
 import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from './rayts/v1/TaskOutcome.js';
 import type { TaskSpec as _rayts_v1_TaskSpec, TaskSpec__Output as _rayts_v1_TaskSpec__Output } from './rayts/v1/TaskSpec.js';
+import type { WorkerInfo as _rayts_v1_WorkerInfo, WorkerInfo__Output as _rayts_v1_WorkerInfo__Output } from './rayts/v1/WorkerInfo.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -108,6 +109,7 @@ export interface ProtoGrpcType {
       TaskFailure: MessageTypeDefinition<_rayts_v1_TaskFailure, _rayts_v1_TaskFailure__Output>
       TaskOutcome: MessageTypeDefinition<_rayts_v1_TaskOutcome, _rayts_v1_TaskOutcome__Output>
       TaskSpec: MessageTypeDefinition<_rayts_v1_TaskSpec, _rayts_v1_TaskSpec__Output>
+      WorkerInfo: MessageTypeDefinition<_rayts_v1_WorkerInfo, _rayts_v1_WorkerInfo__Output>
     }
   }
 }

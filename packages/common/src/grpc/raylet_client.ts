@@ -56,8 +56,10 @@ export class RayletClient {
     return unaryCall((md, o, cb) => this.client.GetFromOwner({ objectId, ownerClientId }, md, {}, cb), 0, this.address, 'raylet');
   }
 
-  getNodeStats(includeMemoryInfo: boolean): Promise<NodeStats__Output> {
-    return unaryCall((md, o, cb) => this.client.GetNodeStats({ includeMemoryInfo }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  /** The store's figures, and on request every process's references and the node's workers. */
+  getNodeStats(include: { memoryInfo?: boolean; workers?: boolean } = {}, timeoutMs = this.options.timeoutMs): Promise<NodeStats__Output> {
+    const request = { includeMemoryInfo: !!include.memoryInfo, includeWorkers: !!include.workers };
+    return unaryCall((md, o, cb) => this.client.GetNodeStats(request, md, o, cb), timeoutMs, this.address, 'raylet');
   }
 
   async deleteObjects(objectIds: string[]): Promise<number> {

@@ -4,8 +4,10 @@
 
 export interface GetNodeStatsRequest {
   'includeMemoryInfo'?: (boolean);
+  'includeWorkers'?: (boolean);
 }
 
 export interface GetNodeStatsRequest__Output {
   'includeMemoryInfo': (boolean);
+  'includeWorkers': (boolean);
 }

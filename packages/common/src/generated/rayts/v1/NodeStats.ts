@@ -3,12 +3,14 @@
 
 import type { StoreStats as _rayts_v1_StoreStats, StoreStats__Output as _rayts_v1_StoreStats__Output } from '../../rayts/v1/StoreStats.js';
 import type { ObjectRefInfo as _rayts_v1_ObjectRefInfo, ObjectRefInfo__Output as _rayts_v1_ObjectRefInfo__Output } from '../../rayts/v1/ObjectRefInfo.js';
+import type { WorkerInfo as _rayts_v1_WorkerInfo, WorkerInfo__Output as _rayts_v1_WorkerInfo__Output } from '../../rayts/v1/WorkerInfo.js';
 
 export interface NodeStats {
   'nodeId'?: (string);
   'nodeIp'?: (string);
   'store'?: (_rayts_v1_StoreStats | null);
   'refs'?: (_rayts_v1_ObjectRefInfo)[];
+  'workers'?: (_rayts_v1_WorkerInfo)[];
 }
 
 export interface NodeStats__Output {
@@ -16,4 +18,5 @@ export interface NodeStats__Output {
   'nodeIp': (string);
   'store': (_rayts_v1_StoreStats__Output | null);
   'refs': (_rayts_v1_ObjectRefInfo__Output)[];
+  'workers': (_rayts_v1_WorkerInfo__Output)[];
 }

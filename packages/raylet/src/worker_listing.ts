@@ -1,0 +1,24 @@
+/**
+ * The node's workers as `rayts list workers` shows them (Ray's WorkerState): the pool's live and
+ * recently exited worker processes, and the drivers connected to this raylet.
+ */
+import type { WorkerInfo } from '@rayts/common';
+import type { LocalClients } from './local_clients.js';
+import type { WorkerPool } from './worker_pool.js';
+
+export function listWorkers(pool: Pick<WorkerPool, 'list' | 'exited'>, clients: Pick<LocalClients, 'list'>): WorkerInfo[] {
+  const connected = new Map(clients.list().map((c) => [c.clientId, c]));
+  const live: WorkerInfo[] = pool.list().map((w) => ({
+    workerId: w.workerId, pid: w.pid, workerType: 'WORKER', isAlive: true, exitType: '', exitDetail: '',
+    jobId: connected.get(w.workerId)?.jobId ?? '', startTimeMs: w.startTimeMs, endTimeMs: 0,
+  }));
+  const drivers: WorkerInfo[] = clients.list().filter((c) => c.role === 'driver').map((c) => ({
+    workerId: c.clientId, pid: c.pid, workerType: 'DRIVER', isAlive: true, exitType: '', exitDetail: '',
+    jobId: c.jobId, startTimeMs: c.connectedAtMs, endTimeMs: 0,
+  }));
+  const exited: WorkerInfo[] = pool.exited().map((w) => ({
+    workerId: w.workerId, pid: w.pid, workerType: 'WORKER', isAlive: false, exitType: w.exitType, exitDetail: w.exitDetail,
+    jobId: '', startTimeMs: w.startTimeMs, endTimeMs: w.endTimeMs,
+  }));
+  return [...drivers, ...live, ...exited];
+}
