@@ -294,7 +294,7 @@ describe('streamLog', () => {
   it('with tail=2 writes exactly the last two lines and marks the first chunk truncated', async () => {
     const file = write('raylet.log', 'one\ntwo\nthree\nfour\n');
     const c = collector();
-    await streamLog(file, 2, false, c.target);
+    await streamLog(file, { tail: 2, follow: false }, c.target);
     expect(c.text()).toBe('three\nfour\n');
     expect(c.chunks[0]!.truncated).toBe(true);
   });
@@ -303,7 +303,7 @@ describe('streamLog', () => {
     const all = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
     const file = write('raylet.log', all.join('\n') + '\n');
     const c = collector();
-    await streamLog(file, 15_000, false, c.target);
+    await streamLog(file, { tail: 15_000, follow: false }, c.target);
     expect(c.text()).toBe(all.slice(-15_000).join('\n') + '\n');
     expect(c.chunks.length).toBeGreaterThan(1);
     expect(c.chunks.map((x) => x.truncated)).toEqual([true, ...new Array<boolean>(c.chunks.length - 1).fill(false)]);
@@ -314,7 +314,7 @@ describe('streamLog', () => {
     const file = write('raylet.log', content);
     for (const tail of [-1, 2, 100]) {
       const c = collector();
-      await streamLog(file, tail, false, c.target);
+      await streamLog(file, { tail: tail, follow: false }, c.target);
       expect(c.text(), `tail=${tail}`).toBe(content);
       expect(c.chunks.every((x) => !x.truncated), `tail=${tail}`).toBe(true);
     }
@@ -323,14 +323,25 @@ describe('streamLog', () => {
   it('with tail=0 and no follow writes nothing', async () => {
     const file = write('raylet.log', 'one\ntwo\n');
     const c = collector();
-    await streamLog(file, 0, false, c.target);
+    await streamLog(file, { tail: 0, follow: false }, c.target);
     expect(c.chunks).toEqual([]);
+  });
+
+  it('with a range writes exactly those bytes (one task\'s output), clamped to the file, and never follows', async () => {
+    const file = write('worker-a-1.out', 'before\ntask line 1\ntask line 2\nafter\n');
+    const c = collector();
+    await streamLog(file, { tail: 1, follow: true, range: { start: 7, end: 31 } }, c.target);
+    expect(c.text()).toBe('task line 1\ntask line 2\n');
+    expect(c.chunks.every((x) => !x.truncated)).toBe(true);
+    const beyond = collector();
+    await streamLog(file, { tail: -1, follow: false, range: { start: 31, end: 10_000 } }, beyond.target);
+    expect(beyond.text()).toBe('after\n');
   });
 
   it('stops writing once the client cancelled', async () => {
     const file = write('big.log', 'z'.repeat(5 * 64 * 1024));
     const chunks: Buffer[] = [];
-    await streamLog(file, -1, true, { write: (c) => { chunks.push(c.data); return true; }, cancelled: () => chunks.length >= 2 });
+    await streamLog(file, { tail: -1, follow: true }, { write: (c) => { chunks.push(c.data); return true; }, cancelled: () => chunks.length >= 2 });
     expect(chunks).toHaveLength(2);
   });
 });

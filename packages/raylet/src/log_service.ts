@@ -104,12 +104,22 @@ export interface StreamTarget {
   cancelled(): boolean;
 }
 
-export async function streamLog(path: string, tail: number, follow: boolean, target: StreamTarget, pollMs = 200, logger?: Logger): Promise<void> {
+/** What to send: the last `tail` lines (-1 = all), then new ones with `follow`; or exactly a byte range. */
+export interface StreamWhat {
+  tail: number;
+  follow: boolean;
+  range?: { start: number; end: number };
+}
+
+export async function streamLog(path: string, what: StreamWhat, target: StreamTarget, pollMs = 200, logger?: Logger): Promise<void> {
+  const { tail, range } = what;
+  const follow = what.follow && !range;
   let fd = openSync(path, 'r');
   try {
     let size = fstatSync(fd).size;
-    let pos = tail === 0 ? size : tailOffset(fd, size, tail);
-    let first = true;
+    if (range) size = Math.min(size, Math.max(0, range.end));
+    let pos = range ? Math.min(size, Math.max(0, range.start)) : tail === 0 ? size : tailOffset(fd, size, tail);
+    let first = !range;
     for (;;) {
       while (pos < size && !target.cancelled()) {
         const buf = Buffer.alloc(Math.min(CHUNK, size - pos));

@@ -95,7 +95,7 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
       let cancelled = false;
       call.on('cancelled', () => { cancelled = true; });
       call.on('close', () => { cancelled = true; });
-      await streamLog(path, req.tail, req.follow, { write: (c) => call.write(c), cancelled: () => cancelled }, deps.logFollowPollMs, logger);
+      await streamLog(path, { tail: req.tail, follow: req.follow, range: req.range ? { start: req.startOffset, end: req.endOffset } : undefined }, { write: (c) => call.write(c), cancelled: () => cancelled }, deps.logFollowPollMs, logger);
     }),
   });
 }

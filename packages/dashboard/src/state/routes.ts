@@ -1,0 +1,94 @@
+/**
+ * The state API's routes (Ray's `/api/v0/...`): lists with filters, limit and detail, one record by
+ * id, summaries, and the task timeline. Parts of the cluster that do not answer within the timeout
+ * are left out with a warning in the reply, never a hang.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { BadQueryError, NotFoundError } from '../errors.js';
+import { RESOURCES, RESOURCE_NAMES, resourceNamed, type ResourceName } from './resources.js';
+import { applyFilters, checkFilterKeys, parseQuery, project, type RawQuery } from './query.js';
+import { summarizeActors, summarizeObjects, summarizeTasks, type Summary } from './summary.js';
+import { chromeTrace } from './timeline.js';
+import type { StateSources } from './sources.js';
+import type { Row } from './rows.js';
+
+/** Ray's list reply: the rows after filters and limit, with the counts before each step. */
+export interface ListReply {
+  total: number;
+  num_filtered: number;
+  num_after_truncation: number;
+  result: Row[];
+  partial_failure_warning: string | null;
+  warnings: string[];
+}
+
+function resourceParam(name: string): ResourceName {
+  const r = resourceNamed(name);
+  if (!r) throw new BadQueryError('resource', `'${name}' is not a resource`, `use one of ${RESOURCE_NAMES.join(', ')}`);
+  return r;
+}
+
+/** Every field a row of the resource has (a detailed row lists them all). */
+function fieldsOf(resource: ResourceName, rows: Row[]): readonly string[] {
+  return rows.length > 0 ? Object.keys(rows[0]!) : RESOURCES[resource].columns;
+}
+
+const partial = (failures: string[]) => (failures.length ? `some nodes did not answer, their data is missing: ${failures.join('; ')}` : null);
+
+const SUMMARIES = {
+  tasks: (rows: Row[], sources: StateSources) => summarizeTasks(rows, sources.taskEventStats()),
+  actors: (rows: Row[]) => summarizeActors(rows),
+  objects: (rows: Row[]) => summarizeObjects(rows),
+} satisfies Partial<Record<ResourceName, (rows: Row[], sources: StateSources) => Summary>>;
+
+export function stateRoutes(sources: StateSources): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Params: { resource: string }; Querystring: RawQuery }>('/api/v0/:resource', async (req): Promise<ListReply> => {
+      const resource = resourceParam(req.params.resource);
+      const query = parseQuery(req.query);
+      const spec = RESOURCES[resource];
+      const { rows, failures } = await spec.gather(sources, query.timeoutMs);
+      checkFilterKeys(query.filters, fieldsOf(resource, rows));
+      const filtered = applyFilters(rows, query.filters);
+      const kept = filtered.slice(0, query.limit);
+      return {
+        total: rows.length,
+        num_filtered: filtered.length,
+        num_after_truncation: kept.length,
+        result: query.detail ? kept : kept.map((r) => project(r, spec.columns)),
+        partial_failure_warning: partial(failures),
+        warnings: filtered.length > kept.length ? [`${filtered.length - kept.length} more match: raise the limit (at most 10000) or narrow the filters`] : [],
+      };
+    });
+
+    app.get<{ Params: { resource: string }; Querystring: RawQuery }>('/api/v0/:resource/summarize', async (req) => {
+      const resource = resourceParam(req.params.resource);
+      const summarize = (SUMMARIES as Partial<Record<ResourceName, (rows: Row[], s: StateSources) => Summary>>)[resource];
+      if (!summarize) throw new BadQueryError('resource', `'${resource}' has no summary`, 'summaries exist for tasks, actors and objects');
+      const query = parseQuery(req.query);
+      const { rows, failures } = await RESOURCES[resource].gather(sources, query.timeoutMs);
+      checkFilterKeys(query.filters, fieldsOf(resource, rows));
+      const summary = summarize(applyFilters(rows, query.filters), sources);
+      return { ...summary, partial_failure_warning: partial(failures) };
+    });
+
+    app.get<{ Querystring: { job_id?: string } }>('/api/v0/tasks/timeline', async (req) => {
+      const ips = new Map(sources.nodes().map((n) => [n.record.nodeId, n.record.nodeIp]));
+      const jobId = req.query.job_id;
+      const attempts = [...sources.taskAttempts()].filter((a) => !jobId || a.jobId === jobId);
+      return chromeTrace(attempts, ips);
+    });
+
+    app.get<{ Params: { resource: string; id: string }; Querystring: RawQuery }>('/api/v0/:resource/:id', async (req) => {
+      const resource = resourceParam(req.params.resource);
+      const query = parseQuery({ timeout: req.query.timeout });
+      const spec = RESOURCES[resource];
+      const { rows, failures } = await spec.gather(sources, query.timeoutMs);
+      const found = rows.filter((r) => r[spec.idField] === req.params.id);
+      if (found.length === 0) {
+        throw new NotFoundError(`${resource.replace(/s$/, '').replace('_', ' ')} with id=${req.params.id} not found${failures.length ? ` (${partial(failures)})` : ''}`);
+      }
+      return { result: found, partial_failure_warning: partial(failures) };
+    });
+  };
+}
