@@ -44,7 +44,7 @@ describe('mutual TLS', () => {
 
   it('refuses half a TLS configuration', async () => {
     const cluster = newCluster();
-    const r = await cluster.rayts(['start', '--head', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
+    const r = await cluster.rayts(['start', '--head', '--dashboard-port=0', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs all three');
   });

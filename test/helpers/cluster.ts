@@ -31,6 +31,8 @@ export interface StartedNode {
   gcsAddress: string;
   rayletPid: number;
   headPid?: number;
+  /** The head's HTTP API (heads only; absent with --include-dashboard=false). */
+  dashboardUrl?: string;
   result: RunResult;
 }
 
@@ -86,14 +88,15 @@ export class TestCluster {
   async startHead(options: { name?: string; ip?: string; numCpus?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<StartedNode> {
     const tempDir = this.tempDir(options.name ?? 'head');
     const ip = options.ip ?? '127.0.0.1';
-    const args = ['start', '--head', '--port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
+    // Tests run many heads at once on one host: none may take the default dashboard port 8265.
+    const args = ['start', '--head', '--port=0', '--dashboard-port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
     if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
     const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
     if (result.code !== 0) throw new Error(`rayts start --head failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
     const sessionDir = realSession(tempDir);
     const head = readJsonFile<HeadReady>(join(sessionDir, 'head.json'));
     const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
-    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, result };
+    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, dashboardUrl: head.dashboardUrl, result };
   }
 
   async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string> }): Promise<StartedNode> {
