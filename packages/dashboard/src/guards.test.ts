@@ -46,7 +46,7 @@ describe('HostGuard', () => {
   it('bound to every interface: any local address, localhost and the host name', () => {
     for (const wildcard of ['0.0.0.0', '::']) {
       const g = guard(wildcard);
-      for (const ok of ['10.0.0.5:8265', '127.0.0.1:8265', '[fe80::1]:8265', 'localhost:8265', 'headbox:8265']) expect(g.allows(ok, 'http'), ok).toBe(true);
+      for (const ok of ['10.0.0.5:8265', '127.0.0.1:8265', '127.0.0.2:8265', '[fe80::1]:8265', 'localhost:8265', 'headbox:8265']) expect(g.allows(ok, 'http'), ok).toBe(true);
       for (const bad of ['10.0.0.6:8265', 'attacker.example:8265', '10.0.0.5:1']) expect(g.allows(bad, 'http'), bad).toBe(false);
     }
   });

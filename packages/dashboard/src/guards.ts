@@ -33,7 +33,7 @@ function bare(host: string): string {
 /**
  * Which Host headers name this server: its bound address with its port; when bound to loopback also
  * `localhost`, 127.0.0.1 and ::1; when bound to every interface (0.0.0.0, ::) any address of a local
- * interface, `localhost` and this host's name. Interfaces are listed again on a miss, at most once a
+ * interface, any loopback address, `localhost` and this host's name. Interfaces are listed again on a miss, at most once a
  * second, so an address added after start is accepted and a flood of bad hosts costs nothing.
  */
 export class HostGuard {
@@ -56,7 +56,10 @@ export class HostGuard {
     const parsed = parseHostHeader(hostHeader, scheme);
     if (!parsed || parsed.port !== this.port()) return false;
     if (this.names.has(parsed.hostname)) return true;
-    if (isWildcardHost(this.host) && this.now() - this.listedAtMs >= 1000) {
+    if (!isWildcardHost(this.host)) return false;
+    // All of 127.0.0.0/8 reaches a wildcard bind, though interfaces list 127.0.0.1 only.
+    if (isLoopbackHost(parsed.hostname)) return true;
+    if (this.now() - this.listedAtMs >= 1000) {
       this.names = this.list();
       this.listedAtMs = this.now();
       return this.names.has(parsed.hostname);
