@@ -2,4 +2,4 @@ export { startDashboard, type DashboardOptions, type RunningDashboard } from './
 export { headRoutes } from './head_routes.js';
 export { HttpError, BadRequestError, UnauthorizedError, ForbiddenError, RouteNotFoundError, MisdirectedRequestError } from './errors.js';
 export { SESSION_COOKIE } from './auth.js';
-export { needsPlainHttpWarning, plainHttpWarning } from './plain_http.js';
+export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from './dashboard_flags.js';

@@ -14,6 +14,7 @@ import {
 import { startHead } from '@rayts/gcs';
 import { startDashboard, type RunningDashboard } from './server.js';
 import { headRoutes } from './head_routes.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './dashboard_flags.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ await runDaemon({
     const host = values.host ?? '127.0.0.1';
     const token = readTokenFile(values['token-file'] ?? fail('--token-file is required'));
     const includeDashboard = parseBoolean(values['include-dashboard'] ?? 'true', '--include-dashboard');
-    const dashboardPort = parsePort(values['dashboard-port'] ?? '8265', '--dashboard-port');
+    const dashboardPort = parsePort(values['dashboard-port'] ?? String(DEFAULT_DASHBOARD_PORT), '--dashboard-port');
     const tls = tlsFromEnv();
     const head = await startHead({ sessionDir, stateDir, host, port: parsePort(values.port ?? '6379', '--port'), token, config, logger, tls });
 
@@ -45,7 +46,7 @@ await runDaemon({
     if (dashboardLogger) {
       try {
         dashboard = await startDashboard({
-          host: values['dashboard-host'] ?? '127.0.0.1', port: dashboardPort, advertiseHost: host, token, tls,
+          host: values['dashboard-host'] ?? DEFAULT_DASHBOARD_HOST, port: dashboardPort, advertiseHost: host, token, tls,
           clusterId: head.identity.clusterId, config, logger: dashboardLogger, routes: headRoutes(head.state),
         });
       } catch (err) {

@@ -19,7 +19,7 @@ import { coreRoutes } from './core_routes.js';
 import { sessionRoutes } from './session_routes.js';
 import { baseUrl, listen } from './listen.js';
 import { pathOf } from './log_fields.js';
-import { needsPlainHttpWarning, plainHttpWarning } from './plain_http.js';
+import { needsPlainHttpWarning, plainHttpWarning } from './dashboard_flags.js';
 
 export interface DashboardOptions {
   /** Address to bind (--dashboard-host). */

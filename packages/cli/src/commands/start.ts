@@ -10,7 +10,7 @@ import {
   parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
   readSessionInfo, tlsFromEnv, parseBoolean, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
-import { needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/plain_http';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/dashboard_flags';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
 import { Progress, colors } from '../output.js';
 import { stopProcesses } from '../stopper.js';
@@ -64,8 +64,6 @@ interface NodeFlags {
   dashboard: DashboardFlags;
 }
 
-export const DEFAULT_DASHBOARD_PORT = 8265;
-
 function dashboardFlags(options: StartOptions): DashboardFlags {
   const given = [options.dashboardHost !== undefined && '--dashboard-host', options.dashboardPort !== undefined && '--dashboard-port',
     options.includeDashboard !== undefined && '--include-dashboard'].filter(Boolean);
@@ -73,7 +71,7 @@ function dashboardFlags(options: StartOptions): DashboardFlags {
     throw new UsageError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for the head; the dashboard runs in the head process`);
   }
   const include = typeof options.includeDashboard === 'string' ? parseBoolean(options.includeDashboard, '--include-dashboard') : options.includeDashboard ?? true;
-  const host = options.dashboardHost ?? '127.0.0.1';
+  const host = options.dashboardHost ?? DEFAULT_DASHBOARD_HOST;
   if (!/^[0-9A-Za-z.:\-]+$/.test(host)) {
     throw new UsageError(`--dashboard-host must be an address of this host (or 0.0.0.0 for every interface), got '${host}'`, 'leave it out for 127.0.0.1');
   }
