@@ -96,7 +96,7 @@ describe('actor lifetimes', () => {
     // The orphan lives on while nobody can tell the head about its owner.
     expect(alive(b.pid)).toBe(true);
 
-    const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
+    const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
     expect(restart.code, restart.stderr).toBe(0);
     // The restarted head learns from the re-registering raylet that B's job is gone, and kills its actor.
     expect(await pollUntil(() => !alive(b.pid), 30_000)).toBe(true);

@@ -32,7 +32,7 @@ describe('bad input', () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const port = head.gcsAddress.split(':')[1]!;
-    const second = await cluster.rayts(['start', '--head', `--port=${port}`, '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('second')}`]);
+    const second = await cluster.rayts(['start', '--head', `--port=${port}`, '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('second')}`]);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain(`port ${port}`);
     expect(second.stderr).toContain('already in use');
@@ -42,7 +42,7 @@ describe('bad input', () => {
 
   it('refuses invalid --resources with an example of valid JSON, before starting anything', async () => {
     const cluster = newCluster();
-    const bad = await cluster.rayts(['start', '--head', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, '--resources={bad']);
+    const bad = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, '--resources={bad']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--resources is not valid JSON');
     expect(bad.stderr).toContain(`--resources='{"ssd": 1`);
@@ -57,7 +57,7 @@ describe('bad input', () => {
       [['--object-store-memory=lots'], '--object-store-memory must be a size'],
       [['--port=99999'], 'between 0 and 65535'],
     ] as const) {
-      const r = await cluster.rayts(['start', '--head', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, ...args]);
+      const r = await cluster.rayts(['start', '--head', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(needle);
     }

@@ -12,7 +12,7 @@ import { collect, readJsonFile, useCluster, type TestCluster } from '../helpers/
 const newCluster = useCluster();
 
 function startBlocking(c: TestCluster, tempDir: string) {
-  const child = c.spawnRayts(['start', '--head', '--block', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, '--num-cpus=1', '--object-store-memory=100MiB']);
+  const child = c.spawnRayts(['start', '--head', '--block', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, '--num-cpus=1', '--object-store-memory=100MiB']);
   const result = collect(child, 120_000);
   return { child, result };
 }

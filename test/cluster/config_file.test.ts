@@ -29,7 +29,7 @@ describe('rayts start --config', () => {
       ['other: {}\n', "unknown section 'other'"],
     ] as const) {
       writeFileSync(file, text);
-      const r = await cluster.rayts(['start', '--head', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, `--config=${file}`]);
+      const r = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, `--config=${file}`]);
       expect(r.code, text).toBe(2);
       expect(r.stderr).toContain(needle);
     }

@@ -26,7 +26,7 @@ describe('head restart', () => {
     const down = await cluster.rayts(['status', `--address=${head.gcsAddress}`, `--temp-dir=${head.tempDir}`]);
     expect(down.code).toBe(3);
 
-    const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
+    const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
     expect(restart.code).toBe(0);
     expect(restart.stdout).toContain('Rayts head restarted.');
 

@@ -71,7 +71,7 @@ describe('a single head node', () => {
     const json = await cluster.rayts(['logs', 'raylet.*', '--json', `--temp-dir=${head.tempDir}`]);
     expect(JSON.parse(json.stdout).files.map((f: { name: string }) => f.name).sort()).toEqual(['raylet.err', 'raylet.log', 'raylet.out']);
 
-    const second = await cluster.rayts(['start', '--head', '--port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
+    const second = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain('a rayts head already runs');
     expect(second.stderr).toContain(`rayts stop --temp-dir=${head.tempDir}`);

@@ -1,6 +1,7 @@
 /**
  * Optional mutual TLS between real daemons: a cluster started with certificates serves TLS clients
- * and gives plaintext ones no answer; half a TLS configuration is refused.
+ * and gives plaintext ones no answer (the head's HTTP API included: HTTPS with the cluster's
+ * certificate); half a TLS configuration is refused.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { useCluster } from '../helpers/cluster.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
+import { http } from '../helpers/http.js';
+import { loadConfig } from '@rayts/common';
+import { ApiClient } from '@rayts/cli/api_client';
+import { apiClientFor, resolveApiTarget } from '@rayts/cli/api_target';
+import { ApiTlsError, ApiUnreachableError } from '@rayts/cli/errors';
 
 const newCluster = useCluster();
 
@@ -40,11 +46,35 @@ describe('mutual TLS', () => {
     expect(plain.code).toBe(grpc.status.UNAVAILABLE);
     const noTls = await cluster.rayts(['status', `--temp-dir=${head.tempDir}`]);
     expect(noTls.code).toBe(3);
+
+    // The head's HTTP API speaks HTTPS with the cluster's certificate, and nothing else.
+    const url = head.dashboardUrl!;
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = readFileSync(tls.ca);
+    expect((await http(url, '/api/healthz', { ca })).json).toEqual({ status: 'ok' });
+    expect((await http(url, '/api/version', { ca })).status).toBe(401);
+    await expect(http(url.replace('https:', 'http:'), '/api/healthz')).rejects.toThrow();
+    // A client without the CA does not trust it.
+    await expect(http(url, '/api/healthz')).rejects.toThrow(/certificate/);
+    // The login cookie is Secure over HTTPS.
+    const login = await http(url, '/api/login', { ca, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    expect([login.headers['set-cookie'] ?? []].flat()[0]).toMatch(/; Secure/);
+    // The CLI's API client finds it (https, from the local session) and verifies it with the CA.
+    const config = loadConfig(cluster.env);
+    const target = await resolveApiTarget({ tempDir: head.tempDir }, config, { ...cluster.env, ...env });
+    expect(target.baseUrl).toBe(url);
+    expect(await apiClientFor(target, config).get('/api/version')).toMatchObject({ clusterId: JSON.parse(status.stdout).clusterId });
+    const untrusted = await new ApiClient({ baseUrl: url, token }).get('/api/version').catch((e: unknown) => e);
+    expect(untrusted).toBeInstanceOf(ApiTlsError);
+    expect((untrusted as Error).message).toContain('cannot verify the TLS certificate');
+    const plainClient = await new ApiClient({ baseUrl: url.replace('https:', 'http:'), token }).get('/api/version').catch((e: unknown) => e);
+    expect(plainClient).toBeInstanceOf(ApiUnreachableError);
+    expect((plainClient as ApiUnreachableError).hint).toContain('https://');
   });
 
   it('refuses half a TLS configuration', async () => {
     const cluster = newCluster();
-    const r = await cluster.rayts(['start', '--head', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
+    const r = await cluster.rayts(['start', '--head', '--dashboard-port=0', '--tls-cert=/x.pem', `--temp-dir=${cluster.tempDir('h')}`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs all three');
   });

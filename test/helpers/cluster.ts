@@ -5,7 +5,7 @@
  * polls with deadlines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +31,8 @@ export interface StartedNode {
   gcsAddress: string;
   rayletPid: number;
   headPid?: number;
+  /** The head's HTTP API (heads only; absent with --include-dashboard=false). */
+  dashboardUrl?: string;
   result: RunResult;
 }
 
@@ -86,14 +88,15 @@ export class TestCluster {
   async startHead(options: { name?: string; ip?: string; numCpus?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<StartedNode> {
     const tempDir = this.tempDir(options.name ?? 'head');
     const ip = options.ip ?? '127.0.0.1';
-    const args = ['start', '--head', '--port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
+    // Tests run many heads at once on one host: none may take the default dashboard port 8265.
+    const args = ['start', '--head', '--port=0', '--dashboard-port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
     if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
     const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
     if (result.code !== 0) throw new Error(`rayts start --head failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
     const sessionDir = realSession(tempDir);
     const head = readJsonFile<HeadReady>(join(sessionDir, 'head.json'));
     const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
-    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, result };
+    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, dashboardUrl: head.dashboardUrl, result };
   }
 
   async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string> }): Promise<StartedNode> {
@@ -233,4 +236,24 @@ function realSession(tempDir: string): string {
 export function alive(pid: number): boolean {
   const stat = readProcStat(pid);
   return !!stat && stat.state !== 'Z';
+}
+
+/** TCP ports the process listens on (its socket inodes matched against /proc/net/tcp{,6} LISTEN rows). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }

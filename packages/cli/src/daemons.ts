@@ -11,7 +11,8 @@ import {
   type DaemonName, type ProcessRecord, type SessionPaths,
 } from '@rayts/common';
 
-export const HEAD_MAIN = fileURLToPath(import.meta.resolve('@rayts/gcs/main'));
+/** The head process: the GCS and, beside it, the HTTP API server. */
+export const HEAD_MAIN = fileURLToPath(import.meta.resolve('@rayts/dashboard/main'));
 export const RAYLET_MAIN = fileURLToPath(import.meta.resolve('@rayts/raylet/main'));
 
 /** Log base names as Ray uses them: gcs_server.out/.err, raylet.out/.err. */

@@ -1,16 +1,27 @@
 /** The `rayts` command line (commander). Every command returns its exit code. */
-import { Command, Option } from 'commander';
-import { RAYTS_VERSION, UsageError, loadConfig } from '@rayts/common';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { RAYTS_VERSION, UsageError, loadConfig, parseBoolean } from '@rayts/common';
 import { applyConfigEnv, applyStartDefaults, readConfigFile } from './config_file.js';
 import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { statusCommand } from './commands/status.js';
-import { logsCommand } from './commands/logs.js';
+import { addStateCommands } from './state_commands.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
 import { memoryCommand } from './commands/memory.js';
 
 export type ExitSetter = (code: number) => void;
+
+/** A `<true|false>` option value (also 1/0, yes/no, on/off); anything else is a usage error (exit 2). */
+function booleanFlag(flag: string): (value: string) => boolean {
+  return (value) => {
+    try {
+      return parseBoolean(value, flag);
+    } catch {
+      throw new InvalidArgumentError('expected true or false.');
+    }
+  };
+}
 
 export function buildProgram(setExit: ExitSetter): Command {
   const program = new Command('rayts')
@@ -31,6 +42,9 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--node-ip-address <ip>', 'address other nodes use for this one (default: detected)')
     .option('--temp-dir <dir>', 'root for session dirs and head state (default /tmp/rayts or $RAYTS_TMPDIR)')
     .option('--state-dir <dir>', 'head only: where gcs.db and the token live (default <temp-dir>/state)')
+    .option('--dashboard-host <ip>', 'head only: address the dashboard / HTTP API binds (default 127.0.0.1; 0.0.0.0 = every interface)')
+    .option('--dashboard-port <port>', 'head only: dashboard / HTTP API port (default 8265; 0 = pick a free one)')
+    .addOption(new Option('--include-dashboard <true|false>', 'head only: run the dashboard / HTTP API (default true)').argParser(booleanFlag('--include-dashboard')))
     .option('--num-cpus <n>', 'CPUs this node offers (default: detected)')
     .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')
     .option('--memory <bytes>', 'memory resource (default: available memory minus the object store)')
@@ -92,18 +106,7 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--json', 'print JSON')
     .action(run((opts) => memoryCommand(opts, loadConfig())));
 
-  program.command('logs')
-    .description('list a node\'s log files, or print / follow the one matching GLOB')
-    .argument('[glob]', 'file name or glob, e.g. raylet.log or "worker-*.err"')
-    .option('--node-id <id>', 'node id (or a unique prefix)')
-    .option('--node-ip <ip>', 'node IP (default: the head node)')
-    .option('-f, --follow', 'keep printing new lines')
-    .option('--tail <n>', 'print the last N lines (-1 = whole file)', '1000')
-    .option('--address <host:port>', 'head address')
-    .option('--temp-dir <dir>', 'find the local session under this temp dir')
-    .option('--token-file <file>', 'cluster token file')
-    .option('--json', 'print the listing as JSON')
-    .action(run((glob, opts) => logsCommand(glob, opts, loadConfig())));
+  addStateCommands(program, run);
 
   program.command('microbenchmark')
     .description('run Ray\'s task and object microbenchmarks (name per second X +- Y)')

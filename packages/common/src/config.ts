@@ -147,6 +147,12 @@ export const TUNABLES = {
     meaning: 'Longest the head holds a GetActor or GetPlacementGroup long poll open (the caller asks again after).' }),
   removedPlacementGroupsKept: spec({ env: 'RAYTS_REMOVED_PLACEMENT_GROUPS_KEPT', kind: 'int', default: 1000,
     meaning: 'How many removed placement groups the head keeps in its table (oldest are pruned).' }),
+  dashboardBodyLimitBytes: spec({ env: 'RAYTS_DASHBOARD_BODY_LIMIT_BYTES', kind: 'int', default: 1024 * 1024,
+    meaning: 'Largest request body the head\'s HTTP API accepts; a larger one is refused with 413 before it is read or parsed (the login route takes at most 1 KiB).' }),
+  dashboardSessionTtlS: spec({ env: 'RAYTS_DASHBOARD_SESSION_TTL_S', kind: 'int', default: 12 * 3600,
+    meaning: 'How long the session cookie that `POST /api/login` sets stays valid (it is signed, never the token itself).' }),
+  apiRequestTimeoutMs: spec({ env: 'RAYTS_API_REQUEST_TIMEOUT_MS', kind: 'int', default: 30_000,
+    meaning: 'Deadline of one CLI request to the head\'s HTTP API (`rayts list`, `rayts job`, …).' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
     meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
 } as const;
@@ -154,14 +160,19 @@ export const TUNABLES = {
 export type TunableName = keyof typeof TUNABLES;
 export type Config = { readonly [N in TunableName]: ValueOf<(typeof TUNABLES)[N]> };
 
+/** 1/0, true/false, yes/no, on/off (any case); anything else is a UsageError naming `what` (a flag or variable). */
+export function parseBoolean(raw: string, what: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+  throw new UsageError(`${what}=${raw} is not a boolean`, 'use true/false (or 1/0, yes/no, on/off)');
+}
+
 function parseValue(name: string, kind: Kind, raw: string): number | string | boolean {
   switch (kind) {
     case 'string':
       return raw;
     case 'bool':
-      if (/^(1|true|yes|on)$/i.test(raw)) return true;
-      if (/^(0|false|no|off)$/i.test(raw)) return false;
-      throw new UsageError(`${name}=${raw} is not a boolean`, 'use 1/0, true/false, yes/no or on/off');
+      return parseBoolean(raw, name);
     default: {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {

@@ -28,6 +28,14 @@ export interface DaemonSpec {
   start(ctx: DaemonContext): Promise<{ stop(signal: string): Promise<void> }>;
 }
 
+/** The JSON-lines log `<session>/logs/<component>.log`, with the level and rotation the config sets. */
+export function componentLogger(paths: SessionPaths, component: string, config: Config): FileLogger {
+  return new FileLogger({
+    path: paths.log(`${component}.log`), component, level: config.logLevel as LogLevel,
+    maxBytes: config.logMaxBytes, backupCount: config.logBackupCount,
+  });
+}
+
 export async function runDaemon(spec: DaemonSpec): Promise<void> {
   const fail = (message: string, hint?: string): never => {
     process.stderr.write(`rayts ${spec.role}: ${message}${hint ? `\n  ${hint}` : ''}\n`);
@@ -38,10 +46,7 @@ export async function runDaemon(spec: DaemonSpec): Promise<void> {
   // ps shows the role and the session (the argv area is overwritten by the title).
   process.title = `${spec.title} --session-dir ${sessionDir}`;
   const config = loadConfig();
-  const logger = new FileLogger({
-    path: paths.log(`${spec.component}.log`), component: spec.component, level: config.logLevel as LogLevel,
-    maxBytes: config.logMaxBytes, backupCount: config.logBackupCount,
-  });
+  const logger = componentLogger(paths, spec.component, config);
   try {
     const daemon = await spec.start({ sessionDir, paths, config, logger, fail });
     let stopping = false;

@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './config.js';
 export * from './ids.js';
 export * from './logger.js';
+export * from './log_throttle.js';
 export * from './format.js';
 export * from './net.js';
 export * from './processes.js';

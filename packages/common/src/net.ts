@@ -64,3 +64,24 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
+
+/** 127.0.0.0/8, ::1 (also as ::ffff:127.x.x.x) and `localhost`: reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** 0.0.0.0 or :: (every interface). */
+export function isWildcardHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === '0.0.0.0' || h === '::' || h === '0:0:0:0:0:0:0:0';
+}
+
+/** Every address of this host's interfaces (loopback included), lower-case, without zone ids. */
+export function localAddresses(): string[] {
+  const out: string[] = [];
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) out.push(a.address.toLowerCase().replace(/%.*$/, ''));
+  }
+  return out;
+}

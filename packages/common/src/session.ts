@@ -32,6 +32,8 @@ export interface HeadReady {
   port: number;
   clusterId: string;
   stateDir: string;
+  /** Base URL of the head's HTTP API server; absent when it runs without one (--include-dashboard=false). */
+  dashboardUrl?: string;
 }
 
 /** Written by the raylet once registered. */

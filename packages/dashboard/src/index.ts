@@ -1,1 +1,5 @@
-export {};
+export { startDashboard, type DashboardOptions, type RunningDashboard } from './server.js';
+export { headRoutes } from './head_routes.js';
+export { HttpError, BadRequestError, UnauthorizedError, ForbiddenError, RouteNotFoundError, MisdirectedRequestError } from './errors.js';
+export { SESSION_COOKIE } from './auth.js';
+export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from './dashboard_flags.js';

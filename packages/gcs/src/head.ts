@@ -2,8 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import {
-  ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson,
-  type Config, type HeadReady, type Logger, type TlsFiles,
+  ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError,
+  type Config, type Logger, type TlsFiles,
 } from '@rayts/common';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable } from './storage/node_table.js';
@@ -21,6 +21,7 @@ import { PlacementGroupTable } from './storage/placement_group_table.js';
 import { PlacementGroupManager } from './placement_group_manager.js';
 import { BundleReservations } from './bundle_reservation.js';
 import { addPlacementGroupService } from './placement_group_service.js';
+import type { HeadState } from './head_state.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -33,9 +34,17 @@ export interface HeadOptions {
   tls?: TlsFiles;
 }
 
+/**
+ * A head that serves gRPC. Its entry point (@rayts/dashboard's main) writes the head's ready file once
+ * everything else in the process listens too.
+ */
 export interface RunningHead {
   port: number;
+  /** HOST:PORT the GCS listens on. */
+  address: string;
   identity: ClusterIdentity;
+  /** The in-process interfaces for the HTTP API server. */
+  state: HeadState;
   stop(): Promise<void>;
 }
 
@@ -79,7 +88,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger, raylets,
   };
   addHeadServices(server, ctx);
   addActorService(server, actors, config, logger);
@@ -95,13 +104,14 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   health.start();
   actors.start();
   placementGroups.start();
-  const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
-  writeJson(paths.headReady, ready);
   logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
+  const state: HeadState = ctx;
 
   return {
     port,
+    address: ctx.gcsAddress,
     identity,
+    state,
     async stop() {
       health.stop();
       actors.stop();

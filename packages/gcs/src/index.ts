@@ -1,8 +1,13 @@
 export { startHead, type HeadOptions, type RunningHead } from './head.js';
 export { openDatabase, DB_FILE } from './storage/database.js';
 export { loadOrCreateIdentity } from './cluster_identity.js';
+export type { HeadState } from './head_state.js';
+export type { ClusterIdentity } from './cluster_identity.js';
+export type { NodeManager, LiveNode } from './node_manager.js';
 export type { NodeRecord } from './storage/node_table.js';
-export type { LiveNode } from './node_manager.js';
+export type { ActorManager } from './actor_manager.js';
+export type { PlacementGroupManager, PlacementGroup } from './placement_group_manager.js';
+export type { JobTable } from './job_table.js';
+export type { KvStore } from './kv_store.js';
 export type { ActorRecord } from './storage/actor_table.js';
-export type { PlacementGroup } from './placement_group_manager.js';
 export type { JobRecord } from './job_table.js';

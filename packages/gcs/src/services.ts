@@ -2,27 +2,14 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   PROTOCOL_VERSION, RAYTS_VERSION, RpcError, VERSION_MISMATCH_PREFIX, isHexId, NODE_ID_BYTES, unary, require,
-  type Config, type Logger, type NodeInfo__Output, type ResourceMap, raytsProto,
+  type Logger, type NodeInfo__Output, type ResourceMap, raytsProto,
 } from '@rayts/common';
-import type { ClusterIdentity } from './cluster_identity.js';
-import type { NodeManager, LiveNode } from './node_manager.js';
-import type { KvStore } from './kv_store.js';
-import type { JobTable } from './job_table.js';
-import type { ActorManager } from './actor_manager.js';
+import type { LiveNode } from './node_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
-import type { PlacementGroupManager } from './placement_group_manager.js';
+import type { HeadState } from './head_state.js';
 
-export interface HeadContext {
-  identity: ClusterIdentity;
-  sessionName: string;
-  gcsAddress: string;
-  startedAtMs: number;
-  nodes: NodeManager;
-  kv: KvStore;
-  jobs: JobTable;
-  actors: ActorManager;
-  placementGroups?: PlacementGroupManager;
-  config: Config;
+/** What the handlers use: the head's state (shared with the HTTP API server) and the head's log. */
+export interface HeadContext extends HeadState {
   logger: Logger;
 }
 

@@ -5,11 +5,12 @@
 import { existsSync, copyFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  GcsClient, PROTOCOL_VERSION, PortInUseError, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
+  GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
   parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
-  readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
+  readSessionInfo, tlsFromEnv, parseBoolean, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/dashboard_flags';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
 import { Progress, colors } from '../output.js';
 import { stopProcesses } from '../stopper.js';
@@ -38,6 +39,17 @@ export interface StartOptions {
   watchPid?: string;
   cleanupTempDir?: boolean;
   objectSpillingDirectory?: string;
+  dashboardHost?: string;
+  dashboardPort?: string;
+  /** From the command line a boolean; from a config file possibly the text. */
+  includeDashboard?: boolean | string;
+}
+
+/** The head's HTTP API server (dashboard): off, or where it binds (port undefined = the default or the previous head's). */
+interface DashboardFlags {
+  include: boolean;
+  host: string;
+  port?: number;
 }
 
 interface NodeFlags {
@@ -49,6 +61,21 @@ interface NodeFlags {
   labels: Record<string, string>;
   nodeManagerPort: number;
   spillDir?: string;
+  dashboard: DashboardFlags;
+}
+
+function dashboardFlags(options: StartOptions): DashboardFlags {
+  const given = [options.dashboardHost !== undefined && '--dashboard-host', options.dashboardPort !== undefined && '--dashboard-port',
+    options.includeDashboard !== undefined && '--include-dashboard'].filter(Boolean);
+  if (!options.head && given.length > 0) {
+    throw new UsageError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for the head; the dashboard runs in the head process`);
+  }
+  const include = typeof options.includeDashboard === 'string' ? parseBoolean(options.includeDashboard, '--include-dashboard') : options.includeDashboard ?? true;
+  const host = options.dashboardHost ?? DEFAULT_DASHBOARD_HOST;
+  if (!/^[0-9A-Za-z.:\-]+$/.test(host)) {
+    throw new UsageError(`--dashboard-host must be an address of this host (or 0.0.0.0 for every interface), got '${host}'`, 'leave it out for 127.0.0.1');
+  }
+  return { include, host, port: options.dashboardPort === undefined ? undefined : parsePort(options.dashboardPort, '--dashboard-port') };
 }
 
 function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
@@ -86,6 +113,7 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
     labels: parseLabels(options.labels ?? ''),
     nodeManagerPort: parsePort(options.nodeManagerPort, '--node-manager-port'),
     spillDir: options.objectSpillingDirectory === undefined ? undefined : resolve(options.objectSpillingDirectory),
+    dashboard: dashboardFlags(options),
   };
 }
 
@@ -181,6 +209,18 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot listen there`,
       `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --port`);
   }
+  const dashboard = flags.dashboard;
+  const dashboardPort = dashboard.port ?? previousDashboardPort(previousHead) ?? DEFAULT_DASHBOARD_PORT;
+  if (dashboard.include) {
+    if (dashboardPort !== 0 && dashboardPort === port && (dashboard.host === nodeIp || isWildcardHost(dashboard.host))) {
+      throw new UsageError(`the GCS and the dashboard cannot both listen on port ${port}`, 'choose another --dashboard-port (default 8265) or --port');
+    }
+    if (dashboardPort !== 0 && !(await isPortFree(dashboard.host, dashboardPort))) {
+      throw new PortInUseError(`dashboard port ${dashboardPort} on ${dashboard.host} is already in use, so the head cannot serve its HTTP API there`,
+        `another process holds it (see \`ss -ltnp 'sport = :${dashboardPort}'\`); choose another with --dashboard-port (0 = any free port), or start without it: --include-dashboard=false`);
+    }
+    if (needsPlainHttpWarning(dashboard.host, !!tlsFromEnv())) process.stderr.write(`Warning: ${plainHttpWarning(dashboard.host)}.\n`);
+  }
   const tokenFile = ensureToken(stateDir);
   const session = existing?.session ?? createSession(tempDir, { kind: 'head', nodeIp, gcsAddress: '' });
   const paths = new SessionPaths(session.sessionDir);
@@ -191,7 +231,8 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
   try {
     progress.step(existing ? 'Restarting the head on the running session (its raylet keeps running)…' : 'Starting the head (GCS)…');
     const head = launchDaemon(paths, 'gcs_server', HEAD_MAIN,
-      ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token]);
+      ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token,
+        '--include-dashboard', String(dashboard.include), '--dashboard-host', dashboard.host, '--dashboard-port', String(dashboardPort)]);
     started.push(head);
     const headReady = await waitForDaemon<HeadReady>(paths, head, paths.headReady, (h) => h.pid === head.record.pid, config.daemonStartTimeoutS * 1000);
     writeJson(paths.info, { ...session, gcsAddress: headReady.address });
@@ -203,7 +244,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     }
     registerSession(defaultRegistryDir(config.registryDir), paths.dir);
     progress.done();
-    printHeadNextSteps(nodeIp, headReady.address, tokenFile, tempDir, config, !!existing, raylet);
+    printHeadNextSteps(nodeIp, headReady, tokenFile, tempDir, config, !!existing, raylet);
     return await finishStart(paths, started, options, tempDir, config);
   } catch (err) {
     await cleanupOnFailure(started);
@@ -215,8 +256,16 @@ function tempDirHint(tempDir: string, config: Config): string {
   return resolve(tempDir) === resolve(config.tmpDir) ? '' : ` --temp-dir=${tempDir}`;
 }
 
-function printHeadNextSteps(nodeIp: string, address: string, tokenFile: string, tempDir: string, config: Config, restarted: boolean, raylet?: RayletReady): void {
+/** The port of the previous head's HTTP API on this session, which a restarted head takes again. */
+function previousDashboardPort(previous: HeadReady | undefined): number | undefined {
+  if (!previous?.dashboardUrl) return undefined;
+  const port = Number(new URL(previous.dashboardUrl).port);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, tempDir: string, config: Config, restarted: boolean, raylet?: RayletReady): void {
   const c = colors();
+  const address = head.address;
   const hint = tempDirHint(tempDir, config);
   const title = restarted ? 'Rayts head restarted.' : 'Rayts runtime started.';
   const rule = '-'.repeat(title.length);
@@ -242,6 +291,11 @@ function printHeadNextSteps(nodeIp: string, address: string, tokenFile: string, 
     '',
     '  To terminate the rayts processes on this host:',
     c.bold(`    rayts stop${hint}`),
+    '',
+    ...(head.dashboardUrl
+      ? ['  To monitor and debug rayts, use the dashboard\'s HTTP API (the cluster token is required) at',
+        c.bold(`    ${head.dashboardUrl}`)]
+      : ['  The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.']),
   ];
   if (raylet) lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { PortInUseError } from '../errors.js';
 import type { TlsFiles } from './tls.js';
 import { serverCredentials } from './tls.js';
+import { LogThrottle } from '../log_throttle.js';
 
 export interface ServerOptions {
   token: string;
@@ -21,7 +22,7 @@ export interface ServerOptions {
 }
 
 function authInterceptor(options: ServerOptions): grpc.ServerInterceptor {
-  const lastLogged = new Map<string, number>();
+  const throttle = new LogThrottle(options.authFailureLogIntervalMs);
   return (method, call) => new grpc.ServerInterceptingCall(call, {
     start: (next) => next({
       onReceiveMetadata: (metadata, nextMetadata) => {
@@ -31,11 +32,7 @@ function authInterceptor(options: ServerOptions): grpc.ServerInterceptor {
           return;
         }
         const peer = call.getPeer();
-        const host = peer.replace(/:\d+$/, '');
-        const now = Date.now();
-        if (now - (lastLogged.get(host) ?? 0) >= options.authFailureLogIntervalMs) {
-          lastLogged.set(host, now);
-          if (lastLogged.size > 10_000) lastLogged.clear();
+        if (throttle.allow(peer.replace(/:\d+$/, ''))) {
           options.logger.warn('refused an unauthenticated call', {
             peer, method: method.path, reason: presented ? 'wrong token' : 'no token',
           });

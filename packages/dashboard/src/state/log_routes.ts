@@ -5,7 +5,8 @@
  */
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import { BadQueryError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '@rayts/common';
+import { BadQueryError } from '../errors.js';
 import type { StateSources } from './sources.js';
 
 interface FileQuery {

@@ -4,7 +4,8 @@
  * are left out with a warning in the reply, never a hang.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { BadQueryError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '@rayts/common';
+import { BadQueryError } from '../errors.js';
 import { RESOURCES, RESOURCE_NAMES, resourceNamed, type ResourceName } from './resources.js';
 import { applyFilters, checkFilterKeys, parseQuery, project, type RawQuery } from './query.js';
 import { summarizeActors, summarizeObjects, summarizeTasks, type Summary } from './summary.js';

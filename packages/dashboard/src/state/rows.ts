@@ -17,7 +17,8 @@ export function nodeRow({ record, live }: { record: NodeRecord; live?: LiveNode 
     node_id: record.nodeId,
     node_ip: record.nodeIp,
     is_head_node: record.isHead,
-    state: record.state,
+    // Ray's node states are ALIVE and DEAD.
+    state: record.state === 'NODE_ALIVE' ? 'ALIVE' : 'DEAD',
     state_message: orNull(record.deathReason),
     node_name: record.hostname,
     resources_total: live?.total ?? record.resourcesTotal,

@@ -1,0 +1,15 @@
+/**
+ * The route plugins of the head's HTTP API, made from the head's in-process state. Each part of the
+ * API (state API, logs, jobs, /metrics) adds its plugin factory here; `main.ts` hands the list to
+ * `startDashboard`, which registers them behind the security hook.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { HeadState } from '@rayts/gcs';
+import { headSources } from './state/head_sources.js';
+import { stateRoutes } from './state/routes.js';
+import { logRoutes } from './state/log_routes.js';
+
+export function headRoutes(state: HeadState): FastifyPluginAsync[] {
+  const sources = headSources(state);
+  return [stateRoutes(sources), logRoutes(sources)];
+}
