@@ -34,7 +34,7 @@ const FILTER = /^([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=)(.*)$/s;
 
 export function parseFilter(text: string): Filter {
   const m = FILTER.exec(text.trim());
-  if (!m) throw new BadQueryError('filter', `'${text}' is not a filter`, 'write key=value or key!=value, e.g. state=ALIVE');
+  if (!m) throw new BadQueryError('filter', `'${text}' is not key=value or key!=value (e.g. state=ALIVE)`);
   return { key: m[1]!, predicate: m[2] as Filter['predicate'], value: m[3]!.trim() };
 }
 
@@ -50,7 +50,7 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_LIMIT;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
-    throw new BadQueryError('limit', `'${value}' is not a whole number from 1 to ${MAX_LIMIT}`, `the default is ${DEFAULT_LIMIT}`);
+    throw new BadQueryError('limit', `'${value}' is not a whole number from 1 to ${MAX_LIMIT} (the default is ${DEFAULT_LIMIT})`);
   }
   return n;
 }
@@ -79,7 +79,7 @@ function matches(value: unknown, wanted: string): boolean {
 export function checkFilterKeys(filters: Filter[], fields: readonly string[]): void {
   for (const f of filters) {
     if (!fields.includes(f.key)) {
-      throw new BadQueryError('filter', `'${f.key}' is not a field of this resource`, `filter on one of: ${fields.join(', ')}`);
+      throw new BadQueryError('filter', `'${f.key}' is not a field of this resource; its fields are ${fields.join(', ')}`);
     }
   }
 }
