@@ -19,7 +19,7 @@ interface FileQuery {
 }
 
 function aliveNode(sources: StateSources, nodeId: string | undefined) {
-  if (!nodeId) throw new BadQueryError('node_id', 'missing', 'list the nodes with `rayts list nodes`');
+  if (!nodeId) throw new BadQueryError('node_id', 'missing (list the nodes with `rayts list nodes`)');
   const node = sources.nodes().find((n) => n.record.nodeId === nodeId);
   if (!node) throw new NotFoundError(`node with id=${nodeId} not found`);
   if (!node.live) throw new NotFoundError(`node ${nodeId} is ${node.record.state}: its log files cannot be read`);
@@ -51,7 +51,7 @@ export function logRoutes(sources: StateSources): FastifyPluginAsync {
     app.get<{ Querystring: FileQuery }>('/api/v0/logs/file', async (req, reply) => {
       const q = req.query;
       const node = aliveNode(sources, q.node_id);
-      if (!q.filename) throw new BadQueryError('filename', 'missing', 'take a name from GET /api/v0/logs?node_id=…');
+      if (!q.filename) throw new BadQueryError('filename', 'missing (take a name from GET /api/v0/logs?node_id=…)');
       const hasRange = q.start !== undefined || q.end !== undefined;
       const request = {
         name: q.filename, tail: integer(q.lines, 'lines', -1, 1000), follow: q.follow === 'true' || q.follow === '1',

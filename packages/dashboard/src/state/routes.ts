@@ -25,7 +25,7 @@ export interface ListReply {
 
 function resourceParam(name: string): ResourceName {
   const r = resourceNamed(name);
-  if (!r) throw new BadQueryError('resource', `'${name}' is not a resource`, `use one of ${RESOURCE_NAMES.join(', ')}`);
+  if (!r) throw new BadQueryError('resource', `'${name}' is not a resource; use one of ${RESOURCE_NAMES.join(', ')}`);
   return r;
 }
 
@@ -65,7 +65,7 @@ export function stateRoutes(sources: StateSources): FastifyPluginAsync {
     app.get<{ Params: { resource: string }; Querystring: RawQuery }>('/api/v0/:resource/summarize', async (req) => {
       const resource = resourceParam(req.params.resource);
       const summarize = (SUMMARIES as Partial<Record<ResourceName, (rows: Row[], s: StateSources) => Summary>>)[resource];
-      if (!summarize) throw new BadQueryError('resource', `'${resource}' has no summary`, 'summaries exist for tasks, actors and objects');
+      if (!summarize) throw new BadQueryError('resource', `'${resource}' has no summary; summaries exist for tasks, actors and objects`);
       const query = parseQuery(req.query);
       const { rows, failures } = await RESOURCES[resource].gather(sources, query.timeoutMs);
       checkFilterKeys(query.filters, fieldsOf(resource, rows));
