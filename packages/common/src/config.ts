@@ -152,14 +152,29 @@ export const TUNABLES = {
 export type TunableName = keyof typeof TUNABLES;
 export type Config = { readonly [N in TunableName]: ValueOf<(typeof TUNABLES)[N]> };
 
+/** 1/true/yes/on and 0/false/no/off, in any case; undefined for anything else. */
+export function parseBooleanWord(raw: string): boolean | undefined {
+  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+  return undefined;
+}
+
+/** A boolean command-line flag (`--metrics-auth=false`); a config file may give a real boolean. */
+export function parseBooleanFlag(raw: string | boolean, flag: string): boolean {
+  const value = typeof raw === 'boolean' ? raw : parseBooleanWord(raw);
+  if (value === undefined) throw new UsageError(`${flag} must be true or false, got '${String(raw)}'`, `for example ${flag}=false`);
+  return value;
+}
+
 function parseValue(name: string, kind: Kind, raw: string): number | string | boolean {
   switch (kind) {
     case 'string':
       return raw;
-    case 'bool':
-      if (/^(1|true|yes|on)$/i.test(raw)) return true;
-      if (/^(0|false|no|off)$/i.test(raw)) return false;
-      throw new UsageError(`${name}=${raw} is not a boolean`, 'use 1/0, true/false, yes/no or on/off');
+    case 'bool': {
+      const value = parseBooleanWord(raw);
+      if (value === undefined) throw new UsageError(`${name}=${raw} is not a boolean`, 'use 1/0, true/false, yes/no or on/off');
+      return value;
+    }
     default: {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
