@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
-  parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
+  parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
   readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
@@ -38,6 +38,9 @@ export interface StartOptions {
   watchPid?: string;
   cleanupTempDir?: boolean;
   objectSpillingDirectory?: string;
+  metricsExportPort: string;
+  /** 'true'/'false' from the command line, a boolean from a config file. */
+  metricsAuth: string | boolean;
 }
 
 interface NodeFlags {
@@ -49,6 +52,8 @@ interface NodeFlags {
   labels: Record<string, string>;
   nodeManagerPort: number;
   spillDir?: string;
+  metricsExportPort: number;
+  metricsAuth: boolean;
 }
 
 function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
@@ -86,13 +91,16 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
     labels: parseLabels(options.labels ?? ''),
     nodeManagerPort: parsePort(options.nodeManagerPort, '--node-manager-port'),
     spillDir: options.objectSpillingDirectory === undefined ? undefined : resolve(options.objectSpillingDirectory),
+    metricsExportPort: parsePort(options.metricsExportPort, '--metrics-export-port'),
+    metricsAuth: parseBooleanFlag(options.metricsAuth, '--metrics-auth'),
   };
 }
 
 function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean): string[] {
   const args = ['--session-dir', paths.dir, '--gcs-address', gcsAddress, '--node-ip-address', nodeIp,
     '--node-manager-port', String(flags.nodeManagerPort), '--token-file', paths.token,
-    '--resources', JSON.stringify(flags.resources), '--labels', JSON.stringify(flags.labels)];
+    '--resources', JSON.stringify(flags.resources), '--labels', JSON.stringify(flags.labels),
+    '--metrics-export-port', String(flags.metricsExportPort), '--metrics-auth', String(flags.metricsAuth)];
   if (flags.numCpus !== undefined) args.push('--num-cpus', String(flags.numCpus));
   if (flags.numGpus !== undefined) args.push('--num-gpus', String(flags.numGpus));
   if (flags.memory !== undefined) args.push('--memory', String(flags.memory));
@@ -100,6 +108,15 @@ function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, fla
   if (flags.spillDir !== undefined) args.push('--object-spilling-directory', flags.spillDir);
   if (isHead) args.push('--head');
   return args;
+}
+
+/** A fixed metrics port is checked before anything starts, like the GCS port. */
+async function checkMetricsPort(nodeIp: string, flags: NodeFlags): Promise<void> {
+  const port = flags.metricsExportPort;
+  if (port !== 0 && !(await isPortFree(nodeIp, port))) {
+    throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the raylet cannot serve metrics there`,
+      `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --metrics-export-port`);
+  }
 }
 
 async function startRayletDaemon(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean,
@@ -181,6 +198,8 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot listen there`,
       `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --port`);
   }
+  // A restarted head keeps the running raylet: only a new one needs its metrics port.
+  if (!existing) await checkMetricsPort(nodeIp, flags);
   const tokenFile = ensureToken(stateDir);
   const session = existing?.session ?? createSession(tempDir, { kind: 'head', nodeIp, gcsAddress: '' });
   const paths = new SessionPaths(session.sessionDir);
@@ -209,6 +228,12 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     await cleanupOnFailure(started);
     throw err;
   }
+}
+
+/** Where Prometheus scrapes this node's raylet. */
+function metricsLine(raylet: RayletReady): string {
+  const scheme = tlsFromEnv() ? 'https' : 'http';
+  return `  Prometheus metrics of this node: ${scheme}://${formatAddress(raylet.nodeIp, raylet.metricsExportPort)}/metrics`;
 }
 
 function tempDirHint(tempDir: string, config: Config): string {
@@ -243,7 +268,11 @@ function printHeadNextSteps(nodeIp: string, address: string, tokenFile: string, 
     '  To terminate the rayts processes on this host:',
     c.bold(`    rayts stop${hint}`),
   ];
-  if (raylet) lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
+  if (raylet) {
+    lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
+    // A raylet of an older release (kept by a head restart) did not say where its metrics are.
+    if (raylet.metricsExportPort) lines.push(metricsLine(raylet));
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -269,6 +298,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
       'install the same rayts release on every node');
   }
   const nodeIp = options.nodeIpAddress ?? (await localAddressToward(head.host, head.port));
+  await checkMetricsPort(nodeIp, flags);
   const session = createSession(tempDir, { kind: 'worker', nodeIp, gcsAddress });
   const paths = new SessionPaths(session.sessionDir);
   writeTokenFile(paths.token, token);
@@ -283,6 +313,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
     process.stdout.write([
       `Local node IP: ${c.bold(nodeIp)}`, '', '-'.repeat(title.length), c.green(title), '-'.repeat(title.length), '',
       `  Joined cluster ${info.clusterId.slice(0, 12)}… at ${gcsAddress} as node ${r.ready.nodeId.slice(0, 12)}… (raylet ${r.ready.address})`,
+      metricsLine(r.ready),
       '  To terminate the rayts processes on this host:',
       c.bold(`    rayts stop${tempDirHint(tempDir, config)}`),
     ].join('\n') + '\n');
