@@ -21,6 +21,9 @@ import { PlacementGroupTable } from './storage/placement_group_table.js';
 import { PlacementGroupManager } from './placement_group_manager.js';
 import { BundleReservations } from './bundle_reservation.js';
 import { addPlacementGroupService } from './placement_group_service.js';
+import { ClusterMetrics, HeadLatencies } from './cluster_metrics.js';
+import { MetricsDiscoveryFile, metricsDiscoveryPath } from './metrics_discovery_file.js';
+import { timeStatements } from './storage/timed_statements.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -36,6 +39,8 @@ export interface HeadOptions {
 export interface RunningHead {
   port: number;
   identity: ClusterIdentity;
+  /** The head's Prometheus metrics (`metrics.registry`), for the HTTP server's /metrics. */
+  metrics: ClusterMetrics;
   stop(): Promise<void>;
 }
 
@@ -45,7 +50,8 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   if (sync !== 'NORMAL' && sync !== 'FULL') {
     throw new UsageError(`RAYTS_GCS_SYNCHRONOUS=${config.gcsSynchronous} is not a durability level`, 'use normal (the default) or full');
   }
-  const db: Db = openDatabase(options.stateDir, sync);
+  const latencies = new HeadLatencies();
+  const db: Db = timeStatements(openDatabase(options.stateDir, sync), latencies.storage);
   const identity = loadOrCreateIdentity(db);
   logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
     clusterId: identity.clusterId, stateDir: options.stateDir,
@@ -53,7 +59,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger, config.deadNodesKept);
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
-    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
+    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls, latency: latencies.rpcLatency,
   });
   // Calls from the head to raylets (probes, creating actors, reserving bundles), one client per address; a
   // dead node's clients are closed (a new raylet at its address gets new ones).
@@ -78,6 +84,11 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
+  const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs }, latencies);
+  // Prometheus finds the raylets through this file (the HTTP server adds the head's own endpoint).
+  const discovery = new MetricsDiscoveryFile({
+    nodes, path: metricsDiscoveryPath(options.sessionDir), extraTargets: [], tls: !!options.tls, logger,
+  });
   const ctx = {
     identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,
   };
@@ -93,6 +104,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   }
   ctx.gcsAddress = formatAddress(options.host, port);
   health.start();
+  discovery.start();
   actors.start();
   placementGroups.start();
   const ready: HeadReady = { pid: process.pid, address: ctx.gcsAddress, port, clusterId: identity.clusterId, stateDir: options.stateDir };
@@ -102,8 +114,10 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   return {
     port,
     identity,
+    metrics,
     async stop() {
       health.stop();
+      discovery.stop();
       actors.stop();
       placementGroups.stop();
       raylets.close();

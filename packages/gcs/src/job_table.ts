@@ -5,11 +5,15 @@ export function formatJobId(rowid: number): string {
   return rowid.toString(16).padStart(8, '0');
 }
 
+export const JOB_STATES = ['RUNNING', 'FINISHED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 export class JobTable {
   private readonly insert;
   private readonly finish;
   private readonly runningOnNodeStmt;
   private readonly stateStmt;
+  private readonly countStmt;
 
   constructor(db: Db) {
     this.insert = db.prepare(`INSERT INTO jobs (node_id, driver_pid, entrypoint, job_dir, start_time_ms, state)
@@ -17,6 +21,7 @@ export class JobTable {
     this.finish = db.prepare(`UPDATE jobs SET state = 'FINISHED', end_time_ms = ? WHERE job_id = ? AND state = 'RUNNING'`);
     this.runningOnNodeStmt = db.prepare(`SELECT job_id FROM jobs WHERE node_id = ? AND state = 'RUNNING'`);
     this.stateStmt = db.prepare(`SELECT state FROM jobs WHERE job_id = ?`);
+    this.countStmt = db.prepare(`SELECT state, COUNT(*) AS n FROM jobs GROUP BY state`);
   }
 
   register(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): string {
@@ -33,6 +38,13 @@ export class JobTable {
   /** Jobs whose driver runs on the node, as far as the table knows. */
   runningOnNode(nodeId: string): string[] {
     return (this.runningOnNodeStmt.all(nodeId) as { job_id: number }[]).map((r) => formatJobId(r.job_id));
+  }
+
+  /** How many jobs are in each state (every job ever registered stays in the table). */
+  countByState(): Record<JobState, number> {
+    const counts: Record<JobState, number> = { RUNNING: 0, FINISHED: 0 };
+    for (const r of this.countStmt.all() as { state: JobState; n: number }[]) counts[r.state] = r.n;
+    return counts;
   }
 
   isRunning(jobId: string): boolean {
