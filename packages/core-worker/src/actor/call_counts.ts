@@ -2,9 +2,10 @@
  * How many calls an actor worker started and ended, kept in a small file its raylet reads. Calls from
  * callers on the same node go straight to the actor's socket, so the raylet never sees them; a
  * message per call would wake the raylet for every call, and counts held in the worker would die
- * with it (actors are killed with SIGKILL). A positional write of 24 bytes per call costs about a
- * microsecond, and what it wrote stays in the page cache when the process is killed: the raylet reads
- * the file when it scrapes metrics and once more after the worker exited, so each call counts once.
+ * with it (actors are killed with SIGKILL). Two positional writes of 24 bytes per call (start, end)
+ * cost a few microseconds, and what they wrote stays in the page cache when the process is killed:
+ * the raylet reads the file when it scrapes metrics and once more after the worker exited, so each
+ * call counts once.
  *
  * Layout: three little-endian float64 (exact integers up to 2^53): started, finished, failed.
  */
