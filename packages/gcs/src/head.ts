@@ -1,5 +1,6 @@
 /** Wires the head process together: database, identity, membership, health checks, gRPC server. */
 import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import { join } from 'node:path';
 import {
   ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError, writeJson,
@@ -39,8 +40,8 @@ export interface HeadOptions {
 export interface RunningHead {
   port: number;
   identity: ClusterIdentity;
-  /** The head's Prometheus metrics (`metrics.registry`), for the HTTP server's /metrics. */
-  metrics: ClusterMetrics;
+  /** The head's Prometheus registry (ClusterMetrics), for the HTTP server's /metrics. */
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -114,7 +115,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   return {
     port,
     identity,
-    metrics,
+    metrics: metrics.registry,
     async stop() {
       health.stop();
       discovery.stop();
