@@ -189,14 +189,16 @@ if [ "$kind" = worker ]; then
      move the file here over a secure channel (scp), then:
        sudo install -m 0600 -o rayts -g rayts token /etc/rayts/token && shred -u token
      (the token is read with --token-file; never put it on a command line)
-  3. Open this raylet's --node-manager-port (see RAYTS_START_ARGS) to the cluster subnet.
+  3. Open this raylet's --node-manager-port (see RAYTS_START_ARGS) to the cluster subnet, and its
+     --metrics-export-port to the Prometheus host.
   4. sudo systemctl enable --now $service
   5. journalctl -u $service -f      (and: rayts status on the head)
 EOF
 else
   cat <<EOF
   2. Open the GCS port (RAYTS_PORT, 6379/tcp) and the raylet's --node-manager-port to the
-     cluster subnet only; the dashboard (8265) stays on 127.0.0.1 (use an SSH tunnel).
+     cluster subnet only, the raylet's --metrics-export-port to the Prometheus host; the
+     dashboard (8265) stays on 127.0.0.1 (use an SSH tunnel).
   3. sudo systemctl enable --now $service
   4. journalctl -u $service -f      (and: sudo -u rayts rayts status)
   5. For the workers, print the token:

@@ -38,6 +38,15 @@ describe('bad input', () => {
     expect(second.stderr).toContain('already in use');
     expect(existsSync(join(cluster.tempDir('second'), 'session_latest'))).toBe(false);
     expect(alive(head.headPid!)).toBe(true);
+
+    // A joining node whose metrics port is taken is refused before its raylet starts.
+    const taken = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json')).metricsExportPort;
+    const join2 = await cluster.rayts(['start', `--address=${head.gcsAddress}`, `--token-file=${join(head.tempDir, 'state', 'token')}`,
+      '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('w2')}`, `--metrics-export-port=${taken}`]);
+    expect(join2.code).not.toBe(0);
+    expect(join2.stderr).toContain(`port ${taken} on 127.0.0.1 is already in use, so the raylet cannot serve metrics there`);
+    expect(join2.stderr).toContain('--metrics-export-port');
+    expect(existsSync(join(cluster.tempDir('w2'), 'session_latest'))).toBe(false);
   });
 
   it('refuses invalid --resources with an example of valid JSON, before starting anything', async () => {
@@ -56,6 +65,8 @@ describe('bad input', () => {
       [['--labels=novalue'], 'KEY=VALUE'],
       [['--object-store-memory=lots'], '--object-store-memory must be a size'],
       [['--port=99999'], 'between 0 and 65535'],
+      [['--metrics-export-port=70000'], '--metrics-export-port must be a port number'],
+      [['--metrics-auth=maybe'], "--metrics-auth must be true or false, got 'maybe'"],
     ] as const) {
       const r = await cluster.rayts(['start', '--head', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('h')}`, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
@@ -72,12 +83,12 @@ describe('bad input', () => {
     expect(unknown.stderr).toContain("unknown option '--frobnicate'");
   });
 
-  it('random bytes sent to the GCS port and to a raylet port crash neither', async () => {
+  it('random bytes sent to the GCS port, a raylet port and its metrics port crash nothing', async () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
     const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-    for (const address of [head.gcsAddress, raylet.address]) {
+    for (const address of [head.gcsAddress, raylet.address, `127.0.0.1:${raylet.metricsExportPort}`]) {
       for (let i = 0; i < 20; i++) {
         const payloads = i % 2 === 0 ? [randomBytes(1 + (i * 997) % 65536)] : [preface, randomBytes(4096)];
         await sendGarbage(address, payloads);
@@ -90,5 +101,6 @@ describe('bad input', () => {
     expect(status.nodes.active).toHaveLength(1);
     const logs = await cluster.rayts(['logs', `--temp-dir=${head.tempDir}`]);
     expect(logs.code).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${raylet.metricsExportPort}/metrics`)).status).toBe(401);
   });
 });

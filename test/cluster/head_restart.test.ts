@@ -4,9 +4,10 @@
  * the reconnect timeout exits cleanly, taking its workers with it.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
+import { METRICS_DISCOVERY_FILE, type FileSdGroup } from '@rayts/gcs';
 import { alive, FAST_HEALTH, useCluster } from '../helpers/cluster.js';
 
 const newCluster = useCluster();
@@ -20,15 +21,22 @@ describe('head restart', () => {
     const before = await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 3);
     const nodeIds = before.nodes.active.map((n) => n.nodeId).sort();
     const port = head.gcsAddress.split(':')[1]!;
+    const discovery = join(head.tempDir, METRICS_DISCOVERY_FILE);
+    const metricsTargets = () => (JSON.parse(readFileSync(discovery, 'utf8')) as FileSdGroup[]).flatMap((g) => g.targets).sort();
+    const targetsBefore = metricsTargets();
+    expect(targetsBefore).toHaveLength(3);
 
     process.kill(head.headPid!, 'SIGKILL');
     expect(await pollUntil(() => !alive(head.headPid!), 5000)).toBe(true);
+    rmSync(discovery);
     const down = await cluster.rayts(['status', `--address=${head.gcsAddress}`, `--temp-dir=${head.tempDir}`]);
     expect(down.code).toBe(3);
 
     const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
     expect(restart.code).toBe(0);
     expect(restart.stdout).toContain('Rayts head restarted.');
+    // The restarted head lists the raylets for Prometheus again, from its node table.
+    expect(metricsTargets()).toEqual(targetsBefore);
 
     const after = await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 3);
     expect(after.clusterId).toBe(before.clusterId);

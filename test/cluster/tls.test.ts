@@ -8,10 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { useCluster } from '../helpers/cluster.js';
+import { request } from 'node:https';
+import { METRICS_DISCOVERY_FILE, type FileSdGroup } from '@rayts/gcs';
+import { readJsonFile, useCluster } from '../helpers/cluster.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
 import { http } from '../helpers/http.js';
-import { loadConfig } from '@rayts/common';
+import { loadConfig, type RayletReady } from '@rayts/common';
 import { ApiClient } from '@rayts/cli/api_client';
 import { apiClientFor, resolveApiTarget } from '@rayts/cli/api_target';
 import { ApiTlsError, ApiUnreachableError } from '@rayts/cli/errors';
@@ -28,6 +30,19 @@ function makeCertificates(dir: string): { cert: string; key: string; ca: string 
   execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\\nextendedKeyUsage=serverAuth,clientAuth\\n" > ext.cnf'], { cwd: dir });
   run(['x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile', 'ext.cnf']);
   return { cert: join(dir, 'node.pem'), key: join(dir, 'node.key'), ca: join(dir, 'ca.pem') };
+}
+
+/** GET over HTTPS trusting only `ca`, with the cluster token. */
+function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('mutual TLS', () => {
@@ -70,6 +85,14 @@ describe('mutual TLS', () => {
     const plainClient = await new ApiClient({ baseUrl: url.replace('https:', 'http:'), token }).get('/api/version').catch((e: unknown) => e);
     expect(plainClient).toBeInstanceOf(ApiUnreachableError);
     expect((plainClient as ApiUnreachableError).hint).toContain('https://');
+    // The raylets' metrics endpoints serve HTTPS with the cluster certificate, and say so to Prometheus.
+    const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
+    const scrape = await httpsGet(`https://127.0.0.1:${raylet.metricsExportPort}/metrics`, readFileSync(tls.ca), token);
+    expect(scrape.status).toBe(200);
+    expect(scrape.body).toContain('rayts_object_store_capacity_bytes');
+    await expect(fetch(`http://127.0.0.1:${raylet.metricsExportPort}/metrics`)).rejects.toThrow();
+    const discovery = JSON.parse(readFileSync(join(head.tempDir, METRICS_DISCOVERY_FILE), 'utf8')) as FileSdGroup[];
+    expect(discovery.every((g) => g.labels.__scheme__ === 'https')).toBe(true);
   });
 
   it('refuses half a TLS configuration', async () => {

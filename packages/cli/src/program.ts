@@ -53,6 +53,8 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--resources <json>', 'custom resources as a JSON object, e.g. \'{"ssd": 1}\'', '{}')
     .option('--labels <k=v,...>', 'node labels, e.g. zone=eu-1,disk=ssd')
     .option('--node-manager-port <port>', 'raylet gRPC port (default 0 = any)', '0')
+    .option('--metrics-export-port <port>', 'raylet Prometheus endpoint port, GET /metrics (default 0 = any)', '0')
+    .option('--metrics-auth <true|false>', 'whether scrapes of /metrics must present the cluster token', 'true')
     .option('--token-file <file>', 'joining nodes: file holding the cluster token (or set RAYTS_TOKEN)')
     .option('--block', 'stay in the foreground supervising the daemons (for systemd)')
     .option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM; or RAYTS_TLS_CERT)')

@@ -160,11 +160,23 @@ export const TUNABLES = {
 export type TunableName = keyof typeof TUNABLES;
 export type Config = { readonly [N in TunableName]: ValueOf<(typeof TUNABLES)[N]> };
 
-/** 1/0, true/false, yes/no, on/off (any case); anything else is a UsageError naming `what` (a flag or variable). */
-export function parseBoolean(raw: string, what: string): boolean {
+/** 1/true/yes/on and 0/false/no/off, in any case; undefined for anything else. */
+export function parseBooleanWord(raw: string): boolean | undefined {
   if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
   if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
-  throw new UsageError(`${what}=${raw} is not a boolean`, 'use true/false (or 1/0, yes/no, on/off)');
+  return undefined;
+}
+
+/** 1/0, true/false, yes/no, on/off (any case); anything else is a UsageError naming `what` (a flag or variable). */
+export function parseBoolean(raw: string, what: string): boolean {
+  const value = parseBooleanWord(raw);
+  if (value === undefined) throw new UsageError(`${what}=${raw} is not a boolean`, 'use true/false (or 1/0, yes/no, on/off)');
+  return value;
+}
+
+/** A boolean command-line flag (`--metrics-auth=false`); a config file may give a real boolean. */
+export function parseBooleanFlag(raw: string | boolean, flag: string): boolean {
+  return typeof raw === 'boolean' ? raw : parseBoolean(raw, flag);
 }
 
 function parseValue(name: string, kind: Kind, raw: string): number | string | boolean {

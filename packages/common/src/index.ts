@@ -16,6 +16,7 @@ export * from './grpc/proto.js';
 export * from './grpc/client.js';
 export * from './grpc/client_pool.js';
 export * from './grpc/server.js';
+export * from './grpc/server_latency.js';
 export * from './grpc/shared_port.js';
 export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';

@@ -46,6 +46,8 @@ export interface RayletReady {
   socketPath: string;
   nodeIp: string;
   gcsAddress: string;
+  /** The port of the raylet's Prometheus endpoint (GET /metrics on nodeIp). */
+  metricsExportPort: number;
 }
 
 export class SessionPaths {

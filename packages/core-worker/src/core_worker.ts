@@ -10,6 +10,7 @@
 import { GcsClient, loadConfig, type Config } from '@rayts/common';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
+import { openCallCountsFile } from './actor/call_counts.js';
 import { CallSiteRecorder } from './call_site.js';
 import { FunctionExporter } from './function_exporter.js';
 import { newPutId } from './ids.js';
@@ -254,6 +255,6 @@ function workerSide(
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
   const executor = new TaskExecutor({ transport: connection, functionTable: gcs, plasma, decoder: serializer, job, node, compile: worker.compile });
-  const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token });
+  const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, openCallCounter: openCallCountsFile });
   return { executor, host };
 }

@@ -13,4 +13,5 @@ export { WORKER_MAIN } from './worker_entry.js';
 export * from './function/index.js';
 export * from './actor/actor_spec.js';
 export * from './actor/actor_handle.js';
+export { readCallCounts, type CallCounts } from './actor/call_counts.js';
 export { newObjectId, newTaskId, newPutId } from './ids.js';

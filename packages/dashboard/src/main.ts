@@ -11,9 +11,10 @@ import {
   DASHBOARD_NAMESPACE, DASHBOARD_URL_KEY, componentLogger, parseBoolean, parsePort, readTokenFile, runDaemon, tlsFromEnv, writeJson,
   type HeadReady,
 } from '@rayts/common';
-import { startHead } from '@rayts/gcs';
+import { MetricsDiscoveryFile, metricsDiscoveryPath, startHead } from '@rayts/gcs';
 import { startDashboard, type RunningDashboard } from './server.js';
 import { headRoutes } from './head_routes.js';
+import { metricsRoute } from './metrics_route.js';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './dashboard_flags.js';
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'dashboard-host': { type: 'string' },
     'dashboard-port': { type: 'string' },
     'include-dashboard': { type: 'string' },
+    'metrics-auth': { type: 'string' },
   },
   strict: true,
 });
@@ -37,6 +39,7 @@ await runDaemon({
     const host = values.host ?? '127.0.0.1';
     const token = readTokenFile(values['token-file'] ?? fail('--token-file is required'));
     const includeDashboard = parseBoolean(values['include-dashboard'] ?? 'true', '--include-dashboard');
+    const metricsAuth = parseBoolean(values['metrics-auth'] ?? 'true', '--metrics-auth');
     const dashboardPort = parsePort(values['dashboard-port'] ?? String(DEFAULT_DASHBOARD_PORT), '--dashboard-port');
     const tls = tlsFromEnv();
     const head = await startHead({ sessionDir, stateDir, host, port: parsePort(values.port ?? '6379', '--port'), token, config, logger, tls });
@@ -47,7 +50,8 @@ await runDaemon({
       try {
         dashboard = await startDashboard({
           host: values['dashboard-host'] ?? DEFAULT_DASHBOARD_HOST, port: dashboardPort, advertiseHost: host, token, tls,
-          clusterId: head.identity.clusterId, config, logger: dashboardLogger, routes: headRoutes(head.state),
+          clusterId: head.identity.clusterId, config, logger: dashboardLogger, routes: [...headRoutes(head.state), metricsRoute(head.metrics)],
+          publicMetrics: !metricsAuth,
         });
       } catch (err) {
         dashboardLogger.error('the HTTP API could not start', { err });
@@ -58,6 +62,12 @@ await runDaemon({
     }
     if (dashboard) head.state.kv.put(DASHBOARD_NAMESPACE, DASHBOARD_URL_KEY, Buffer.from(dashboard.url), true);
     else head.state.kv.del(DASHBOARD_NAMESPACE, DASHBOARD_URL_KEY);
+    // Prometheus finds every raylet's endpoint and the head's own /metrics (on the HTTP API) in this file.
+    const discovery = new MetricsDiscoveryFile({
+      nodes: head.state.nodes, path: metricsDiscoveryPath(sessionDir), tls: !!tls, logger,
+      extraTargets: dashboard ? [{ target: new URL(dashboard.url).host, labels: { component: 'head' } }] : [],
+    });
+    discovery.start();
     const ready: HeadReady = {
       pid: process.pid, address: head.address, port: head.port, clusterId: head.identity.clusterId, stateDir, dashboardUrl: dashboard?.url,
     };
@@ -65,6 +75,7 @@ await runDaemon({
     logger.info(dashboard ? 'the HTTP API is up' : 'running without the HTTP API (--include-dashboard=false)', { url: dashboard?.url });
     return {
       async stop() {
+        discovery.stop();
         await dashboard?.stop();
         dashboardLogger?.close();
         await head.stop();

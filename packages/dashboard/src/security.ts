@@ -21,6 +21,8 @@ declare module 'fastify' {
 
 /** The only routes a client without credentials may use (by method and route pattern). */
 const PUBLIC_ROUTES = new Set(['GET /api/healthz', 'HEAD /api/healthz', 'POST /api/login']);
+/** With `--metrics-auth=false` Prometheus scrapes the head's metrics without the token. */
+const PUBLIC_METRICS_ROUTES = new Set([...PUBLIC_ROUTES, 'GET /metrics']);
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -35,14 +37,17 @@ export interface SecurityOptions {
   authenticator: Authenticator;
   logger: Logger;
   throttle: LogThrottle;
+  /** `GET /metrics` needs no token (`--metrics-auth=false`). */
+  publicMetrics: boolean;
 }
 
-export function isPublicRoute(request: FastifyRequest): boolean {
-  return !request.is404 && PUBLIC_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
+export function isPublicRoute(request: FastifyRequest, publicRoutes: ReadonlySet<string> = PUBLIC_ROUTES): boolean {
+  return !request.is404 && publicRoutes.has(`${request.method} ${request.routeOptions.url}`);
 }
 
 export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
   const { scheme, hostGuard, authenticator, logger, throttle } = options;
+  const publicRoutes = options.publicMetrics ? PUBLIC_METRICS_ROUTES : PUBLIC_ROUTES;
   app.decorateRequest('raytsAuth', null);
 
   const refuse = (request: FastifyRequest, reply: FastifyReply, error: HttpError, reason: string): FastifyReply => {
@@ -63,7 +68,7 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
         `the Host header '${String(host ?? '').slice(0, 100)}' does not name this server; requests must be addressed to it by one of its own addresses (DNS-rebinding protection)`,
         'address it by the URL `rayts start --head` printed (the head\'s own address and dashboard port)'), 'host not allowed');
     }
-    if (!isPublicRoute(request)) {
+    if (!isPublicRoute(request, publicRoutes)) {
       const result = authenticator.authenticate(request.headers.authorization, request.cookies[SESSION_COOKIE]);
       if (!result.ok) return refuse(request, reply, new UnauthorizedError(result.message, result.hint), result.reason);
       request.raytsAuth = result.method;

@@ -36,6 +36,8 @@ export interface DashboardOptions {
   logger: Logger;
   /** Route plugins, registered after the security hook and the server's own routes. */
   routes: FastifyPluginAsync[];
+  /** `GET /metrics` is served without the token (`--metrics-auth=false`). */
+  publicMetrics?: boolean;
 }
 
 export interface RunningDashboard {
@@ -67,7 +69,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   routeTable.attach(app);
   await app.register(fastifyCookie);
   const hostGuard = new HostGuard(options.host, () => (app.server.address() as AddressInfo | null)?.port ?? 0);
-  registerSecurity(app, { scheme, authenticator, hostGuard, logger, throttle: new LogThrottle(config.authFailureLogIntervalMs) });
+  registerSecurity(app, { scheme, authenticator, hostGuard, logger, throttle: new LogThrottle(config.authFailureLogIntervalMs), publicMetrics: !!options.publicMetrics });
   registerErrorReplies(app, logger);
   app.addHook('onResponse', async (request, reply) => {
     logger.debug('request', { method: request.method, path: pathOf(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });

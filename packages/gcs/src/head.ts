@@ -1,5 +1,6 @@
 /** Wires the head process together: database, identity, membership, health checks, gRPC server. */
 import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import { join } from 'node:path';
 import {
   ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError,
@@ -22,6 +23,8 @@ import { PlacementGroupManager } from './placement_group_manager.js';
 import { BundleReservations } from './bundle_reservation.js';
 import { addPlacementGroupService } from './placement_group_service.js';
 import type { HeadState } from './head_state.js';
+import { ClusterMetrics, HeadLatencies } from './cluster_metrics.js';
+import { timeStatements } from './storage/timed_statements.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -45,6 +48,8 @@ export interface RunningHead {
   identity: ClusterIdentity;
   /** The in-process interfaces for the HTTP API server. */
   state: HeadState;
+  /** The head's Prometheus registry (ClusterMetrics), for the HTTP server's /metrics. */
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -54,7 +59,8 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   if (sync !== 'NORMAL' && sync !== 'FULL') {
     throw new UsageError(`RAYTS_GCS_SYNCHRONOUS=${config.gcsSynchronous} is not a durability level`, 'use normal (the default) or full');
   }
-  const db: Db = openDatabase(options.stateDir, sync);
+  const latencies = new HeadLatencies();
+  const db: Db = timeStatements(openDatabase(options.stateDir, sync), latencies.storage);
   const identity = loadOrCreateIdentity(db);
   logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
     clusterId: identity.clusterId, stateDir: options.stateDir,
@@ -62,7 +68,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger, config.deadNodesKept);
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
-    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
+    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls, latency: latencies.rpcLatency,
   });
   // Calls from the head to raylets (probes, creating actors, reserving bundles), one client per address; a
   // dead node's clients are closed (a new raylet at its address gets new ones).
@@ -87,6 +93,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
+  const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs }, latencies);
   const ctx = {
     identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger, raylets,
   };
@@ -112,6 +119,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     address: ctx.gcsAddress,
     identity,
     state,
+    metrics: metrics.registry,
     async stop() {
       health.stop();
       actors.stop();

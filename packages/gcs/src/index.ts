@@ -11,3 +11,7 @@ export type { JobTable } from './job_table.js';
 export type { KvStore } from './kv_store.js';
 export type { ActorRecord } from './storage/actor_table.js';
 export type { JobRecord } from './job_table.js';
+export { ClusterMetrics, HeadLatencies, type ClusterMetricsSources } from './cluster_metrics.js';
+export {
+  MetricsDiscoveryFile, metricsDiscoveryPath, METRICS_DISCOVERY_FILE, type MetricsTarget, type FileSdGroup, type DiscoveryMembership, type MetricsDiscoveryOptions,
+} from './metrics_discovery_file.js';

@@ -5,6 +5,9 @@ export function formatJobId(rowid: number): string {
   return rowid.toString(16).padStart(8, '0');
 }
 
+export const JOB_STATES = ['RUNNING', 'FINISHED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 /** A job as the state API lists it. */
 export interface JobRecord {
   jobId: string;
@@ -14,12 +17,12 @@ export interface JobRecord {
   jobDir: string;
   startTimeMs: number;
   endTimeMs: number;
-  state: 'RUNNING' | 'FINISHED';
+  state: JobState;
 }
 
 interface JobRow {
   job_id: number; node_id: string; driver_pid: number; entrypoint: string; job_dir: string;
-  start_time_ms: number; end_time_ms: number | null; state: 'RUNNING' | 'FINISHED';
+  start_time_ms: number; end_time_ms: number | null; state: JobState;
 }
 
 export class JobTable {
@@ -28,6 +31,7 @@ export class JobTable {
   private readonly finish;
   private readonly runningOnNodeStmt;
   private readonly stateStmt;
+  private readonly countStmt;
 
   constructor(db: Db) {
     this.insert = db.prepare(`INSERT INTO jobs (node_id, driver_pid, entrypoint, job_dir, start_time_ms, state)
@@ -36,6 +40,7 @@ export class JobTable {
     this.runningOnNodeStmt = db.prepare(`SELECT job_id FROM jobs WHERE node_id = ? AND state = 'RUNNING'`);
     this.stateStmt = db.prepare(`SELECT state FROM jobs WHERE job_id = ?`);
     this.listStmt = db.prepare(`SELECT * FROM jobs ORDER BY job_id DESC LIMIT ?`);
+    this.countStmt = db.prepare(`SELECT state, COUNT(*) AS n FROM jobs GROUP BY state`);
   }
 
   /** The newest `limit` jobs, newest first. */
@@ -60,6 +65,13 @@ export class JobTable {
   /** Jobs whose driver runs on the node, as far as the table knows. */
   runningOnNode(nodeId: string): string[] {
     return (this.runningOnNodeStmt.all(nodeId) as { job_id: number }[]).map((r) => formatJobId(r.job_id));
+  }
+
+  /** How many jobs are in each state (every job ever registered stays in the table). */
+  countByState(): Record<JobState, number> {
+    const counts: Record<JobState, number> = { RUNNING: 0, FINISHED: 0 };
+    for (const r of this.countStmt.all() as { state: JobState; n: number }[]) counts[r.state] = r.n;
+    return counts;
   }
 
   isRunning(jobId: string): boolean {

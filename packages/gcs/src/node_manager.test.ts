@@ -24,7 +24,7 @@ function node(id: string, overrides: Partial<NodeRecord> = {}): NodeRecord {
   return {
     nodeId: id, nodeIp: '10.0.0.1', rayletPort: nextPort++, hostname: `host-${id}`, isHead: false, state: 'NODE_ALIVE',
     resourcesTotal: { CPU: 4, memory: 1024 }, labels: { zone: 'a' }, startTimeMs: 1000, deathTimeMs: 0, deathCause: '',
-    deathReason: '', rayletPid: 123, sessionName: 'session_x', version: '0.1.0', ...overrides,
+    deathReason: '', rayletPid: 123, sessionName: 'session_x', version: '0.1.0', metricsExportPort: 0, ...overrides,
   };
 }
 
@@ -56,6 +56,15 @@ describe('NodeManager', () => {
     expect(new NodeTable(db, 1000).all()).toEqual([n]);
     expect(nm.report('n1', { CPU: 2 }, [])).toBe('ok');
     expect(nm.get('n1')?.available).toEqual({ CPU: 2 });
+  });
+
+  it('keeps each raylet\'s metrics port across a head restart (the discovery file lists it again)', () => {
+    manager().register(node('n1', { metricsExportPort: 9101 }));
+    const after = restart();
+    expect(after.get('n1')?.record.metricsExportPort).toBe(9101);
+    // A re-registration may bring another port (the raylet restarted its endpoint).
+    after.register(node('n1', { metricsExportPort: 9102 }));
+    expect(restart().get('n1')?.record.metricsExportPort).toBe(9102);
   });
 
   it('re-registering keeps the first start time and does not announce the node again', () => {

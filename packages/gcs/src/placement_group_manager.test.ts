@@ -43,7 +43,7 @@ class FakeNodes extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdded: [NodeR
   add(nodeId: string, port: number, total: ResourceMap, announce = true): void {
     const record: NodeRecord = {
       nodeId, nodeIp: '10.0.0.1', rayletPort: port, hostname: nodeId, isHead: false, state: 'NODE_ALIVE', resourcesTotal: total, labels: {},
-      startTimeMs: 0, deathTimeMs: 0, deathCause: '', deathReason: '', rayletPid: 1, sessionName: 's', version: '0',
+      startTimeMs: 0, deathTimeMs: 0, deathCause: '', deathReason: '', rayletPid: 1, sessionName: 's', version: '0', metricsExportPort: 0,
     };
     this.nodes.set(nodeId, { record, total: { ...total }, available: { ...total }, demands: [], lastSeenMs: 0 });
     if (announce) this.emit('nodeAdded', record);

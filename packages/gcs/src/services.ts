@@ -75,11 +75,12 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       require(isHexId(n.nodeId, NODE_ID_BYTES), 'node_id must be 56 hex characters');
       require(n.nodeIp.length > 0 && n.nodeIp.length <= 255, 'node_ip is required');
       require(n.rayletPort > 0 && n.rayletPort <= 65535, 'raylet_port must be 1..65535');
+      require(req.metricsExportPort <= 65535, 'metrics_export_port must be 0..65535');
       const record: NodeRecord = {
         nodeId: n.nodeId, nodeIp: n.nodeIp, rayletPort: n.rayletPort, hostname: n.hostname.slice(0, 255), isHead: n.isHead,
         state: 'NODE_ALIVE', resourcesTotal: validResources(n.resourcesTotal, 'resources_total'), labels: n.labels,
         startTimeMs: Number(n.startTimeMs) || Date.now(), deathTimeMs: 0, deathCause: '', deathReason: '',
-        rayletPid: n.rayletPid, sessionName: n.sessionName, version: n.version,
+        rayletPid: n.rayletPid, sessionName: n.sessionName, version: n.version, metricsExportPort: req.metricsExportPort,
       };
       const outcome = nodes.register(record);
       if (!outcome.ok) throw new RpcError(grpc.status.FAILED_PRECONDITION, outcome.reason);

@@ -14,6 +14,8 @@ export interface GcsConnectionOptions {
   node: NodeInfo;
   config: Config;
   logger: Logger;
+  /** Told to the head with every registration (the head lists it for Prometheus). */
+  metricsExportPort: number;
   available: () => ResourceMap;
   /** The node's current total (placement-group bundles add their group resources to it). */
   total: () => ResourceMap;
@@ -66,7 +68,8 @@ export class GcsConnection {
   }
 
   private registration() {
-    return { node: this.options.node, protocolVersion: this.protocolVersion, clusterId: this.clusterId, ...this.options.live?.() };
+    const { node, metricsExportPort, live } = this.options;
+    return { node, protocolVersion: this.protocolVersion, clusterId: this.clusterId, metricsExportPort, ...live?.() };
   }
 
   startReporting(): void {

@@ -11,6 +11,7 @@ import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, 
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
 import { argFromMsg } from '@rayts/core-worker';
+import type { ActorCallCounts } from './actor_call_counts.js';
 
 export interface HostedActor {
   actorId: string;
@@ -62,6 +63,8 @@ export interface HostedActorsDeps {
   killWorker(workerId: string, reason: string): void;
   /** Tells the head that an actor's worker exited. */
   reportDeath(actorId: string, workerId: string, reason: string): void;
+  /** Where each actor worker counts its calls; read a last time when the worker exits. */
+  callCounts: Pick<ActorCallCounts, 'pathFor' | 'retire'>;
 }
 
 export class HostedActors {
@@ -183,7 +186,8 @@ export class HostedActors {
       classDescriptor: p.classDescriptor,
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
-    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath })) {
+    const callCountsPath = this.deps.callCounts.pathFor(worker.workerId);
+    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath, callCountsPath })) {
       this.onWorkerExit(worker.workerId, 'the worker disconnected before the actor was created');
     }
   }
@@ -227,6 +231,7 @@ export class HostedActors {
 
   /** An actor worker exited (or its creation could not start): true if it was one of ours. */
   onWorkerExit(workerId: string, reason: string): boolean {
+    this.deps.callCounts.retire(workerId);
     const p = this.constructing.get(workerId);
     if (p) {
       this.constructing.delete(workerId);

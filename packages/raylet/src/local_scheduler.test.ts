@@ -113,4 +113,30 @@ describe('LocalScheduler', () => {
     expect(outcomes.get('t1')?.failure?.type).toBe('CANCELLED');
     expect(scheduler.queued()).toEqual([]);
   });
+
+  it('counts every attempt that ended on its workers once: finished, failed, and lost with a worker', () => {
+    const { scheduler, task, worker, finish } = setup({ CPU: 2 });
+    const a = worker('a');
+    const b = worker('b');
+    for (const id of ['ok', 'err', 'lost', 'queued', 'cancelled']) scheduler.enqueue(task(id));
+    expect(scheduler.taskCounts()).toEqual({ queued: 3, running: 2, pipelined: 0 });
+    expect(scheduler.endedAttempts()).toEqual({ finished: 0, failed: 0 });
+
+    const runsOk = a.received.includes('ok') ? a : b;
+    const runsErr = runsOk === a ? b : a;
+    finish(runsOk, 'ok');
+    scheduler.onTaskDone(runsErr.workerId, { taskId: 'err', attempt: 0, returnId: 'err-ret', nodeId: '', failure: { type: 'APPLICATION', message: 'boom' } });
+    // An outcome from a worker that does not run the task is not counted.
+    scheduler.onTaskDone(runsErr.workerId, { taskId: 'err', attempt: 0, returnId: 'err-ret', nodeId: '' });
+    expect(scheduler.endedAttempts()).toEqual({ finished: 1, failed: 1 });
+
+    // 'lost' and 'queued' run now; one worker dies; a queued task cancelled never counts.
+    expect(scheduler.cancel('cancelled', false)).toBe(true);
+    scheduler.onWorkerGone(a.workerId, 'killed');
+    expect(scheduler.endedAttempts()).toEqual({ finished: 1, failed: 2 });
+    const rest = b.received[b.received.length - 1]!;
+    finish(b, rest);
+    expect(scheduler.endedAttempts()).toEqual({ finished: 2, failed: 2 });
+    expect(scheduler.taskCounts()).toEqual({ queued: 0, running: 0, pipelined: 0 });
+  });
 });

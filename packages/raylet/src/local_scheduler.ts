@@ -82,6 +82,8 @@ export class LocalScheduler {
   private readonly idle = new Set<WorkerSlot>();
   private dispatching = false;
   private readonly functions = new Map<string, FunctionStats>();
+  /** Task attempts that ended on this pool's workers: the outcome a worker sent, or its death. */
+  private readonly ended = { finished: 0, failed: 0 };
 
   private pipelinable(task: QueuedTask): boolean {
     const f = this.functions.get(task.spec.fnHash);
@@ -230,6 +232,8 @@ export class LocalScheduler {
       return;
     }
     this.recordRun(w);
+    if (outcome.failure) this.ended.failed += 1;
+    else this.ended.finished += 1;
     const next = w.pipeline?.shift();
     if (next) {
       // The next pipelined task runs on the same resources.
@@ -298,6 +302,7 @@ export class LocalScheduler {
     const tasks = [w.running, ...(w.pipeline ?? [])].filter((t): t is QueuedTask => !!t);
     if (w.running) this.finish(w);
     w.pipeline = undefined;
+    this.ended.failed += tasks.length;
     for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
@@ -379,6 +384,22 @@ export class LocalScheduler {
     }
     this.queuedCount -= taken.length;
     return taken;
+  }
+
+  /** Task attempts that ended here so far (for the node's metrics). */
+  endedAttempts(): { finished: number; failed: number } {
+    return { ...this.ended };
+  }
+
+  /** Tasks waiting here, running on a worker, and sent to a busy worker behind its running one. */
+  taskCounts(): { queued: number; running: number; pipelined: number } {
+    let running = 0;
+    let pipelined = 0;
+    for (const w of this.workers.values()) {
+      if (w.running) running += 1;
+      pipelined += w.pipeline?.length ?? 0;
+    }
+    return { queued: this.queuedCount, running, pipelined };
   }
 
   get busyWorkers(): number {

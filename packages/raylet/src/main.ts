@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the raylet daemon. The token comes from --token-file, never from the command line. */
 import { parseArgs } from 'node:util';
-import { readTokenFile, runDaemon, tlsFromEnv } from '@rayts/common';
+import { parseBooleanFlag, parsePort, readTokenFile, runDaemon, tlsFromEnv } from '@rayts/common';
 import { startRaylet } from './raylet.js';
 
 const { values } = parseArgs({
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     labels: { type: 'string' },
     head: { type: 'boolean' },
     'object-spilling-directory': { type: 'string' },
+    'metrics-export-port': { type: 'string' },
+    'metrics-auth': { type: 'string' },
   },
   strict: true,
 });
@@ -43,6 +45,8 @@ await runDaemon({
       labels: JSON.parse(values.labels ?? '{}') as Record<string, string>,
       isHead: values.head ?? false,
       spillDir: values['object-spilling-directory'],
+      metricsExportPort: parsePort(values['metrics-export-port'] ?? '0', '--metrics-export-port'),
+      metricsAuth: parseBooleanFlag(values['metrics-auth'] ?? 'true', '--metrics-auth'),
       config,
       logger,
       tls: tlsFromEnv(),

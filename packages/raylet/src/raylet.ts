@@ -6,6 +6,7 @@
  * after that. Stopping closes the parts in the reverse order.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import {
   ActorHostClient, bindSharedPort, ClientPool, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RayletClient,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
@@ -28,6 +29,10 @@ import { BundleReservations } from './bundle_reservations.js';
 import { addRayletService } from './raylet_service.js';
 import { addActorHostService } from './actor_host_service.js';
 import { Teardown } from './teardown.js';
+import { ActorCallCounts } from './actor_call_counts.js';
+import { NodeMetrics } from './node_metrics.js';
+import { HostStats } from './host_stats.js';
+import { startMetricsServer } from './metrics_server.js';
 
 export interface RayletOptions {
   sessionDir: string;
@@ -47,6 +52,10 @@ export interface RayletOptions {
   onFatal: (reason: string, code: number) => void;
   /** Where primary copies spill (default <session>/spill). */
   spillDir?: string;
+  /** The Prometheus endpoint's port (0 = any free port). */
+  metricsExportPort: number;
+  /** Whether scrapes must present the cluster token (--metrics-auth). */
+  metricsAuth: boolean;
 }
 
 export interface RunningRaylet {
@@ -123,8 +132,9 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     sideChannelToken: options.tls ? undefined : options.token,
     gcRequestIntervalMs: config.objectStoreGcRequestIntervalMs, pullChunkBytes: config.objectPullChunkBytes,
   });
+  const callCounts = new ActorCallCounts(join(paths.dir, 'actor_calls'));
   const actors = new HostedActors({
-    scheduler, paths, logger, send: (id, m) => clients.send(id, m), startWorker: () => pool.startWorker(),
+    scheduler, paths, logger, callCounts, send: (id, m) => clients.send(id, m), startWorker: () => pool.startWorker(),
     refillDelayMs: config.actorPoolRefillDelayMs, reservationTimeoutMs: config.actorReservationTimeoutMs, spreadThreshold: config.schedulerSpreadThreshold,
     markDedicated: (id, socket) => pool.markDedicated(id, socket), killWorker: (id, reason) => pool.killWorker(id, reason),
     reportDeath: (actorId, workerId, reason) => {
@@ -151,10 +161,15 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   teardown.add('local socket', () => local.close());
   await local.listen();
 
+  // Read by Prometheus at scrape time; the gRPC server times its calls into it.
+  const metrics = new NodeMetrics({
+    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts,
+  });
+
   // The gRPC services, on one port with the side channel for bulk object transfer.
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
-    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls,
+    authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls, latency: metrics.rpcLatency,
   });
   addRayletService(server, {
     nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, logger,
@@ -168,10 +183,15 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   teardown.add('raylet port', () => sharedPort.close());
   const port = sharedPort.port;
   const address = formatAddress(options.nodeIp, port);
+  const metricsServer = await startMetricsServer({
+    source: metrics.registry, host: options.nodeIp, port: options.metricsExportPort, token: options.metricsAuth ? options.token : undefined,
+    tls: options.tls, authFailureLogIntervalMs: config.authFailureLogIntervalMs, logger,
+  });
+  teardown.add('metrics endpoint', () => metricsServer.close());
 
   // Registration with the head, then the periodic reports that keep the node alive there.
   const connection = new GcsConnection({
-    client: gcs, config, logger,
+    client: gcs, config, logger, metricsExportPort: metricsServer.port,
     node: {
       nodeId, nodeIp: options.nodeIp, rayletPort: port, hostname: hostname(), isHead: options.isHead,
       resourcesTotal: detected.resources, labels: { ...options.labels, 'rayts.io/node-id': nodeId },
@@ -195,8 +215,10 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   connection.startReporting();
   pool.start();
   node.start();
-  const ready: RayletReady = { pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress };
+  const ready: RayletReady = {
+    pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress, metricsExportPort: metricsServer.port,
+  };
   writeJson(paths.rayletReady, ready);
-  logger.info('raylet is serving', { address, nodeId, resources: detected.resources });
+  logger.info('raylet is serving', { address, nodeId, resources: detected.resources, metrics: metricsServer.url });
   return { nodeId, port, stop: (reason, graceful) => teardown.run(reason, graceful) };
 }

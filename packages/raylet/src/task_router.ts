@@ -122,6 +122,11 @@ export class TaskRouter implements NodeDirectory {
     return this.view.find((n) => n.nodeId === nodeId)?.address;
   }
 
+  /** Tasks no node can run yet. */
+  get infeasibleCount(): number {
+    return this.infeasible.length;
+  }
+
   demands(): ResourceDemand[] {
     const local = this.scheduler.demands((shape) => !this.feasibleAnywhere(shape));
     const byShape = new Map<string, ResourceDemand>();

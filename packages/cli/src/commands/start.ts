@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
-  parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
-  readSessionInfo, tlsFromEnv, parseBoolean, type Config, type HeadReady, type RayletReady, type SessionInfo,
+  parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
+  readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/dashboard_flags';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
@@ -39,6 +39,9 @@ export interface StartOptions {
   watchPid?: string;
   cleanupTempDir?: boolean;
   objectSpillingDirectory?: string;
+  metricsExportPort: string;
+  /** 'true'/'false' from the command line, a boolean from a config file. */
+  metricsAuth: string | boolean;
   dashboardHost?: string;
   dashboardPort?: string;
   /** From the command line a boolean; from a config file possibly the text. */
@@ -61,6 +64,8 @@ interface NodeFlags {
   labels: Record<string, string>;
   nodeManagerPort: number;
   spillDir?: string;
+  metricsExportPort: number;
+  metricsAuth: boolean;
   dashboard: DashboardFlags;
 }
 
@@ -70,7 +75,7 @@ function dashboardFlags(options: StartOptions): DashboardFlags {
   if (!options.head && given.length > 0) {
     throw new UsageError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for the head; the dashboard runs in the head process`);
   }
-  const include = typeof options.includeDashboard === 'string' ? parseBoolean(options.includeDashboard, '--include-dashboard') : options.includeDashboard ?? true;
+  const include = options.includeDashboard === undefined ? true : parseBooleanFlag(options.includeDashboard, '--include-dashboard');
   const host = options.dashboardHost ?? DEFAULT_DASHBOARD_HOST;
   if (!/^[0-9A-Za-z.:\-]+$/.test(host)) {
     throw new UsageError(`--dashboard-host must be an address of this host (or 0.0.0.0 for every interface), got '${host}'`, 'leave it out for 127.0.0.1');
@@ -114,13 +119,16 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
     nodeManagerPort: parsePort(options.nodeManagerPort, '--node-manager-port'),
     spillDir: options.objectSpillingDirectory === undefined ? undefined : resolve(options.objectSpillingDirectory),
     dashboard: dashboardFlags(options),
+    metricsExportPort: parsePort(options.metricsExportPort, '--metrics-export-port'),
+    metricsAuth: parseBooleanFlag(options.metricsAuth, '--metrics-auth'),
   };
 }
 
 function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean): string[] {
   const args = ['--session-dir', paths.dir, '--gcs-address', gcsAddress, '--node-ip-address', nodeIp,
     '--node-manager-port', String(flags.nodeManagerPort), '--token-file', paths.token,
-    '--resources', JSON.stringify(flags.resources), '--labels', JSON.stringify(flags.labels)];
+    '--resources', JSON.stringify(flags.resources), '--labels', JSON.stringify(flags.labels),
+    '--metrics-export-port', String(flags.metricsExportPort), '--metrics-auth', String(flags.metricsAuth)];
   if (flags.numCpus !== undefined) args.push('--num-cpus', String(flags.numCpus));
   if (flags.numGpus !== undefined) args.push('--num-gpus', String(flags.numGpus));
   if (flags.memory !== undefined) args.push('--memory', String(flags.memory));
@@ -128,6 +136,15 @@ function rayletArgs(paths: SessionPaths, gcsAddress: string, nodeIp: string, fla
   if (flags.spillDir !== undefined) args.push('--object-spilling-directory', flags.spillDir);
   if (isHead) args.push('--head');
   return args;
+}
+
+/** A fixed metrics port is checked before anything starts, like the GCS port. */
+async function checkMetricsPort(nodeIp: string, flags: NodeFlags): Promise<void> {
+  const port = flags.metricsExportPort;
+  if (port !== 0 && !(await isPortFree(nodeIp, port))) {
+    throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the raylet cannot serve metrics there`,
+      `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --metrics-export-port`);
+  }
 }
 
 async function startRayletDaemon(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean,
@@ -221,6 +238,8 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     }
     if (needsPlainHttpWarning(dashboard.host, !!tlsFromEnv())) process.stderr.write(`Warning: ${plainHttpWarning(dashboard.host)}.\n`);
   }
+  // A restarted head keeps the running raylet: only a new one needs its metrics port.
+  if (!existing) await checkMetricsPort(nodeIp, flags);
   const tokenFile = ensureToken(stateDir);
   const session = existing?.session ?? createSession(tempDir, { kind: 'head', nodeIp, gcsAddress: '' });
   const paths = new SessionPaths(session.sessionDir);
@@ -232,7 +251,8 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     progress.step(existing ? 'Restarting the head on the running session (its raylet keeps running)…' : 'Starting the head (GCS)…');
     const head = launchDaemon(paths, 'gcs_server', HEAD_MAIN,
       ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token,
-        '--include-dashboard', String(dashboard.include), '--dashboard-host', dashboard.host, '--dashboard-port', String(dashboardPort)]);
+        '--include-dashboard', String(dashboard.include), '--dashboard-host', dashboard.host, '--dashboard-port', String(dashboardPort),
+        '--metrics-auth', String(flags.metricsAuth)]);
     started.push(head);
     const headReady = await waitForDaemon<HeadReady>(paths, head, paths.headReady, (h) => h.pid === head.record.pid, config.daemonStartTimeoutS * 1000);
     writeJson(paths.info, { ...session, gcsAddress: headReady.address });
@@ -250,6 +270,12 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     await cleanupOnFailure(started);
     throw err;
   }
+}
+
+/** Where Prometheus scrapes this node's raylet. */
+function metricsLine(raylet: RayletReady): string {
+  const scheme = tlsFromEnv() ? 'https' : 'http';
+  return `  Prometheus metrics of this node: ${scheme}://${formatAddress(raylet.nodeIp, raylet.metricsExportPort)}/metrics`;
 }
 
 function tempDirHint(tempDir: string, config: Config): string {
@@ -297,7 +323,11 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
         c.bold(`    ${head.dashboardUrl}`)]
       : ['  The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.']),
   ];
-  if (raylet) lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
+  if (raylet) {
+    lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
+    // A raylet of an older release (kept by a head restart) did not say where its metrics are.
+    if (raylet.metricsExportPort) lines.push(metricsLine(raylet));
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -323,6 +353,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
       'install the same rayts release on every node');
   }
   const nodeIp = options.nodeIpAddress ?? (await localAddressToward(head.host, head.port));
+  await checkMetricsPort(nodeIp, flags);
   const session = createSession(tempDir, { kind: 'worker', nodeIp, gcsAddress });
   const paths = new SessionPaths(session.sessionDir);
   writeTokenFile(paths.token, token);
@@ -337,6 +368,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
     process.stdout.write([
       `Local node IP: ${c.bold(nodeIp)}`, '', '-'.repeat(title.length), c.green(title), '-'.repeat(title.length), '',
       `  Joined cluster ${info.clusterId.slice(0, 12)}… at ${gcsAddress} as node ${r.ready.nodeId.slice(0, 12)}… (raylet ${r.ready.address})`,
+      metricsLine(r.ready),
       '  To terminate the rayts processes on this host:',
       c.bold(`    rayts stop${tempDirHint(tempDir, config)}`),
     ].join('\n') + '\n');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AuthenticationError } from '../errors.js';
-import { bearer, generateToken, isWellFormedToken, readTokenFile, tokenFromHeader, tokensEqual, writeTokenFile } from './auth.js';
+import { bearer, checkBearer, generateToken, isWellFormedToken, readTokenFile, tokenFromHeader, tokensEqual, writeTokenFile } from './auth.js';
 
 let dir: string;
 beforeEach(() => {
@@ -128,5 +128,21 @@ describe('tokenFromHeader', () => {
     expect(tokenFromHeader('Basic x')).toBe('');
     expect(tokenFromHeader('Bearer ')).toBe('');
     expect(tokenFromHeader('Bearer a b')).toBe('');
+  });
+});
+
+describe('checkBearer', () => {
+  const token = 'a'.repeat(64);
+  it('says ok only for the exact token as a Bearer value', () => {
+    expect(checkBearer(bearer(token), token)).toBe('ok');
+    expect(checkBearer(`bearer   ${token}`, token)).toBe('ok');
+  });
+  it('tells a missing or malformed header from a wrong token', () => {
+    expect(checkBearer(undefined, token)).toBe('missing');
+    expect(checkBearer('', token)).toBe('missing');
+    expect(checkBearer(`Basic ${token}`, token)).toBe('missing');
+    expect(checkBearer(Buffer.from(bearer(token)), token)).toBe('missing');
+    expect(checkBearer(bearer('b'.repeat(64)), token)).toBe('wrong');
+    expect(checkBearer(bearer('a'), token)).toBe('wrong');
   });
 });

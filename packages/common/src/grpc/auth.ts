@@ -57,6 +57,19 @@ export function bearer(token: string): string {
   return `Bearer ${token}`;
 }
 
+/** What an `authorization` header (gRPC metadata or HTTP) says about the caller. */
+export type BearerCheck = 'ok' | 'missing' | 'wrong';
+
+/**
+ * Checks an `authorization: Bearer <token>` value against the cluster token, in constant time: the
+ * one check every listener (gRPC servers, HTTP endpoints) makes before it reads anything else.
+ */
+export function checkBearer(header: unknown, expected: string): BearerCheck {
+  const presented = tokenFromHeader(header);
+  if (!presented) return 'missing';
+  return tokensEqual(presented, expected) ? 'ok' : 'wrong';
+}
+
 /** Extracts the token from an `authorization` header value; '' when absent or malformed. */
 export function tokenFromHeader(value: unknown): string {
   if (typeof value !== 'string') return '';

@@ -1,15 +1,17 @@
 /**
  * gRPC servers of the daemons. Every call passes the token interceptor first: the `authorization`
  * metadata is checked in constant time before the request message is read, and refused calls
- * are logged (rate-limited per peer) without their content. Handlers are wrapped so that a throw
- * becomes a status, never a crash.
+ * are logged (rate-limited per peer) without their content. The same interceptor times each
+ * accepted call up to its status when the server is given a latency observer. Handlers are wrapped
+ * so that a throw becomes a status, never a crash.
  */
 import * as grpc from '@grpc/grpc-js';
-import { AUTH_METADATA_KEY, tokenFromHeader, tokensEqual } from './auth.js';
+import { AUTH_METADATA_KEY, checkBearer } from './auth.js';
 import { RpcError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PortInUseError } from '../errors.js';
 import type { TlsFiles } from './tls.js';
+import type { RpcLatencyObserver } from './server_latency.js';
 import { serverCredentials } from './tls.js';
 import { LogThrottle } from '../log_throttle.js';
 
@@ -19,31 +21,47 @@ export interface ServerOptions {
   maxMessageBytes: number;
   authFailureLogIntervalMs: number;
   tls?: TlsFiles;
+  /** Told the duration and status of every accepted call (Prometheus histograms). */
+  latency?: RpcLatencyObserver;
 }
 
 function authInterceptor(options: ServerOptions): grpc.ServerInterceptor {
   const throttle = new LogThrottle(options.authFailureLogIntervalMs);
+  const latency = options.latency;
   return (method, call) => new grpc.ServerInterceptingCall(call, {
     start: (next) => next({
       onReceiveMetadata: (metadata, nextMetadata) => {
-        const presented = tokenFromHeader(metadata.get(AUTH_METADATA_KEY)[0]);
-        if (presented && tokensEqual(presented, options.token)) {
+        const check = checkBearer(metadata.get(AUTH_METADATA_KEY)[0], options.token);
+        if (check === 'ok') {
           nextMetadata(metadata);
           return;
         }
         const peer = call.getPeer();
         if (throttle.allow(peer.replace(/:\d+$/, ''))) {
           options.logger.warn('refused an unauthenticated call', {
-            peer, method: method.path, reason: presented ? 'wrong token' : 'no token',
+            peer, method: method.path, reason: check === 'wrong' ? 'wrong token' : 'no token',
           });
         }
         call.sendStatus({
           code: grpc.status.UNAUTHENTICATED,
-          details: presented ? 'wrong cluster token' : 'missing cluster token (authorization: Bearer <token>)',
+          details: check === 'wrong' ? 'wrong cluster token' : 'missing cluster token (authorization: Bearer <token>)',
         });
       },
     }),
+    // Refused calls answer through `call` above, not here: only accepted calls are timed.
+    ...(latency && timedStatus(latency, method.path)),
   });
+}
+
+/** A responder step that reports the call's duration when its status goes out. */
+function timedStatus(latency: RpcLatencyObserver, path: string): grpc.Responder {
+  const started = performance.now();
+  return {
+    sendStatus: (status, next) => {
+      latency.observe(path, status.code, (performance.now() - started) / 1000);
+      next(status);
+    },
+  };
 }
 
 export function createServer(options: ServerOptions): grpc.Server {

@@ -11,6 +11,7 @@ import { FramedConnection, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
 import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import { noCallCounter, type CallCounter } from './call_counts.js';
 
 export interface ActorHostDeps {
   transport: { send(message: ActorCreated): void };
@@ -21,6 +22,8 @@ export interface ActorHostDeps {
   nodeId: string;
   /** The cluster token local callers must present. */
   token: string;
+  /** Counts the actor's calls where the raylet reads them (the path comes with createActor). */
+  openCallCounter(path: string): CallCounter;
 }
 
 type Instance = Record<string, unknown>;
@@ -33,6 +36,7 @@ export class ActorHost {
   private running = 0;
   private readonly queue: QueuedCall[] = [];
   private server?: Server;
+  private calls: CallCounter = noCallCounter;
 
   private readonly executor: ActorHostDeps['executor'];
 
@@ -47,6 +51,7 @@ export class ActorHost {
     // path before the actor is answered alive, and calls wait in the queue until the instance exists.
     const listening = this.listen(m.socketPath);
     listening.catch(() => undefined);
+    if (m.callCountsPath) this.calls = this.deps.openCallCounter(m.callCountsPath);
     try {
       const cls = (await this.executor.loadFunction(actor.classHash, m.jobDir, actor.classDescriptor)) as unknown as new (...args: unknown[]) => Instance;
       const args = await this.executor.resolveArgs(actor.args);
@@ -105,8 +110,11 @@ export class ActorHost {
     while (this.running < this.maxConcurrency && this.queue.length > 0) {
       const next = this.queue.shift()!;
       this.running += 1;
+      this.calls.started();
       void this.run(next.task).then((outcome) => {
         this.running -= 1;
+        // Counted before the reply goes: a caller that saw the result finds it counted.
+        this.calls.ended(!!outcome.failure);
         next.reply(outcome);
         this.pump();
       });

@@ -189,8 +189,11 @@ export interface RefsRequest { type: 'refsRequest'; reqId: number }
 /** The raylet asks an owner about one of its objects (answered when it is no longer pending). */
 export interface OwnerLookup { type: 'ownerLookup'; reqId: number; objectId: string }
 
-/** The raylet makes this worker an actor's: construct it and listen for callers on `socketPath`. */
-export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string }
+/**
+ * The raylet makes this worker an actor's: construct it and listen for callers on `socketPath`; count
+ * the calls in `callCountsPath` (see actor/call_counts.ts).
+ */
+export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string; callCountsPath?: string }
 
 /**
  * To the process that created an actor on this node, as soon as its constructor ran: the caller can

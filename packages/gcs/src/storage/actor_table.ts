@@ -3,7 +3,8 @@ import { deserialize, serialize } from 'node:v8';
 import type { Db } from './database.js';
 import type { ActorSpecMsgOutput, TaskFailureMsgOutput } from '@rayts/common';
 
-export type ActorStateName = 'DEPENDENCIES_UNREADY' | 'PENDING_CREATION' | 'ALIVE' | 'RESTARTING' | 'DEAD';
+export const ACTOR_STATES = ['DEPENDENCIES_UNREADY', 'PENDING_CREATION', 'ALIVE', 'RESTARTING', 'DEAD'] as const;
+export type ActorStateName = (typeof ACTOR_STATES)[number];
 export type ActorDeathCause = 'KILLED' | 'WORKER_DIED' | 'NODE_DIED' | 'OWNER_DIED' | 'CREATION_FAILED' | 'UNSCHEDULABLE';
 
 export interface ActorRecord {

@@ -9,6 +9,7 @@ export interface RegisterNodeRequest {
   'clusterId'?: (string);
   'liveJobIds'?: (string)[];
   'liveActorIds'?: (string)[];
+  'metricsExportPort'?: (number);
 }
 
 export interface RegisterNodeRequest__Output {
@@ -17,4 +18,5 @@ export interface RegisterNodeRequest__Output {
   'clusterId': (string);
   'liveJobIds': (string)[];
   'liveActorIds': (string)[];
+  'metricsExportPort': (number);
 }
