@@ -86,7 +86,7 @@ describe('rayts start --head and the HTTP API', () => {
     expect(head.dashboardUrl).toBeUndefined();
     expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress)]);
     expect(head.result.stdout).toContain('The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.');
-    expect(head.result.stdout).not.toContain('http://');
+    expect(head.result.stdout).not.toContain('To monitor and debug rayts');
     expect(existsSync(join(head.sessionDir, 'logs', 'dashboard.log'))).toBe(false);
 
     const config = loadConfig(cluster.env);

@@ -22,9 +22,11 @@ describe('head restart', () => {
     const nodeIds = before.nodes.active.map((n) => n.nodeId).sort();
     const port = head.gcsAddress.split(':')[1]!;
     const discovery = join(head.tempDir, METRICS_DISCOVERY_FILE);
-    const metricsTargets = () => (JSON.parse(readFileSync(discovery, 'utf8')) as FileSdGroup[]).flatMap((g) => g.targets).sort();
-    const targetsBefore = metricsTargets();
+    const metricsTargets = (component: string) => (JSON.parse(readFileSync(discovery, 'utf8')) as FileSdGroup[])
+      .filter((g) => g.labels.component === component).flatMap((g) => g.targets).sort();
+    const targetsBefore = metricsTargets('raylet');
     expect(targetsBefore).toHaveLength(3);
+    expect(metricsTargets('head')).toEqual([new URL(head.dashboardUrl!).host]);
 
     process.kill(head.headPid!, 'SIGKILL');
     expect(await pollUntil(() => !alive(head.headPid!), 5000)).toBe(true);
@@ -35,8 +37,9 @@ describe('head restart', () => {
     const restart = await cluster.rayts(['start', '--head', `--port=${port}`, '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${head.tempDir}`]);
     expect(restart.code).toBe(0);
     expect(restart.stdout).toContain('Rayts head restarted.');
-    // The restarted head lists the raylets for Prometheus again, from its node table.
-    expect(metricsTargets()).toEqual(targetsBefore);
+    // The restarted head lists the raylets for Prometheus again, from its node table, and its own new endpoint.
+    expect(metricsTargets('raylet')).toEqual(targetsBefore);
+    expect(metricsTargets('head')).toHaveLength(1);
 
     const after = await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 3);
     expect(after.clusterId).toBe(before.clusterId);

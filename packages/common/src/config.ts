@@ -176,7 +176,9 @@ export function parseBoolean(raw: string, what: string): boolean {
 
 /** A boolean command-line flag (`--metrics-auth=false`); a config file may give a real boolean. */
 export function parseBooleanFlag(raw: string | boolean, flag: string): boolean {
-  return typeof raw === 'boolean' ? raw : parseBoolean(raw, flag);
+  const value = typeof raw === 'boolean' ? raw : parseBooleanWord(raw);
+  if (value === undefined) throw new UsageError(`${flag} must be true or false, got '${String(raw)}'`, `for example ${flag}=false`);
+  return value;
 }
 
 function parseValue(name: string, kind: Kind, raw: string): number | string | boolean {
