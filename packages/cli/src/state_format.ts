@@ -5,26 +5,11 @@
 import { stringify } from 'yaml';
 import { formatTable, formatTimestamp } from '@rayts/common';
 
-export type Row = Record<string, unknown>;
+import type { ListReply, Row, SummaryReply } from '@rayts/dashboard/state/replies';
+
+export type { ListReply, Row, SummaryReply };
 export const FORMATS = ['default', 'json', 'yaml', 'table'] as const;
 export type Format = (typeof FORMATS)[number];
-
-export interface ListReply {
-  total: number;
-  num_filtered: number;
-  num_after_truncation: number;
-  result: Row[];
-  partial_failure_warning: string | null;
-  warnings: string[];
-}
-
-export interface SummaryReply {
-  stats: Record<string, number | boolean>;
-  groupBy: string;
-  groups: Row[];
-  warnings: string[];
-  partial_failure_warning: string | null;
-}
 
 const RULE = '-'.repeat(30);
 

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '@rayts/common';
 import { FORMATS, renderList, renderSummary, replyWarnings, type Format, type ListReply, type SummaryReply } from '../state_format.js';
+import type { GetReply } from '@rayts/dashboard/state/replies';
 import { printJson } from '../output.js';
 import { stringify } from 'yaml';
 
@@ -71,7 +72,7 @@ export async function getCommand(resourceName: string, id: string | undefined, o
   const resource = resourceArg(resourceName, allowed, 'get');
   if (!id) throw new UsageError(`rayts get ${resourceName} needs an id`, `find one with \`rayts list ${resource.replace(/_/g, '-')}\``);
   const format = formatOption(options);
-  const reply = await api.get<{ result: Record<string, unknown>[]; partial_failure_warning: string | null }>(
+  const reply = await api.get<GetReply>(
     `/api/v0/${resource}/${encodeURIComponent(id)}`, { timeout: options.timeout });
   warn(replyWarnings({ warnings: [], partial_failure_warning: reply.partial_failure_warning }));
   const value = reply.result.length === 1 ? reply.result[0] : reply.result;

@@ -12,16 +12,7 @@ import { summarizeActors, summarizeObjects, summarizeTasks, type Summary } from 
 import { chromeTrace } from './timeline.js';
 import type { StateSources } from './sources.js';
 import type { Row } from './rows.js';
-
-/** Ray's list reply: the rows after filters and limit, with the counts before each step. */
-export interface ListReply {
-  total: number;
-  num_filtered: number;
-  num_after_truncation: number;
-  result: Row[];
-  partial_failure_warning: string | null;
-  warnings: string[];
-}
+import type { GetReply, ListReply, SummaryReply } from './replies.js';
 
 function resourceParam(name: string): ResourceName {
   const r = resourceNamed(name);
@@ -70,7 +61,8 @@ export function stateRoutes(sources: StateSources): FastifyPluginAsync {
       const { rows, failures } = await RESOURCES[resource].gather(sources, query.timeoutMs);
       checkFilterKeys(query.filters, fieldsOf(resource, rows));
       const summary = summarize(applyFilters(rows, query.filters), sources);
-      return { ...summary, partial_failure_warning: partial(failures) };
+      const reply: SummaryReply = { ...summary, partial_failure_warning: partial(failures) };
+      return reply;
     });
 
     app.get<{ Querystring: { job_id?: string } }>('/api/v0/tasks/timeline', async (req) => {
@@ -80,7 +72,7 @@ export function stateRoutes(sources: StateSources): FastifyPluginAsync {
       return chromeTrace(attempts, ips);
     });
 
-    app.get<{ Params: { resource: string; id: string }; Querystring: RawQuery }>('/api/v0/:resource/:id', async (req) => {
+    app.get<{ Params: { resource: string; id: string }; Querystring: RawQuery }>('/api/v0/:resource/:id', async (req): Promise<GetReply> => {
       const resource = resourceParam(req.params.resource);
       const query = parseQuery({ timeout: req.query.timeout });
       const spec = RESOURCES[resource];
