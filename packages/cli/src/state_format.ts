@@ -4,7 +4,6 @@
  */
 import { stringify } from 'yaml';
 import { formatTable, formatTimestamp } from '@rayts/common';
-
 import type { ListReply, Row, SummaryReply } from '@rayts/dashboard/state/replies';
 
 export type { ListReply, Row, SummaryReply };
