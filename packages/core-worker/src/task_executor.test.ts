@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { JobContext } from './job_context.js';
 import { TaskExecutor } from './task_executor.js';
+import { AttemptRecorder } from './attempt_recorder.js';
+import { OutputOffsets } from './output_offsets.js';
+import { RecordingTaskEvents } from './task_events.test_helper.js';
 import type { ClientMessage, Execute, TaskSpec } from './protocol/messages.js';
 
 const spec = (taskId: string): TaskSpec => ({
@@ -13,6 +16,8 @@ const execute = (taskId: string): Execute => ({ type: 'execute', task: spec(task
 function setup(body: () => unknown) {
   const sent: ClientMessage[] = [];
   const job = new JobContext('', undefined, '');
+  const events = new RecordingTaskEvents();
+  const offsets = new OutputOffsets({ size: () => undefined });
   const executor = new TaskExecutor({
     transport: { send: (m) => sent.push(m) },
     functionTable: { kvGet: async () => Buffer.from(JSON.stringify({ kind: 'function', name: 'f', source: 'x' })) },
@@ -24,8 +29,9 @@ function setup(body: () => unknown) {
     job,
     node: { nodeId: 'n', nodeIp: '10.0.0.1' },
     compile: () => body as (...args: unknown[]) => unknown,
+    attempts: new AttemptRecorder({ events, offsets, workerId: 'w1' }),
   });
-  return { executor, sent, job };
+  return { executor, sent, job, events };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

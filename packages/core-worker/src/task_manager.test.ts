@@ -7,6 +7,7 @@ import type { ObjectRef } from './object_ref.js';
 import { TaskArgs } from './task_args.js';
 import type { CancelTask, SubmitTask, TaskFailure, TaskOutcome } from './protocol/messages.js';
 import type { TaskOptions } from './task_options.js';
+import { RecordingTaskEvents } from './task_events.test_helper.js';
 
 const DESC = { kind: 'function' as const, name: 'f', source: '() => 1', hash: 'h1' };
 const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined };
@@ -18,14 +19,16 @@ function setup() {
   // Resolves refs as TaskArgs does: once settled, a failed one throws DependencyFailedError.
   const args = new TaskArgs({ store, plasma: { maxInlineBytes: 100, storeValue: async () => ({ kind: 'inline', data: new Uint8Array(), objectId: 'x' }) } });
   const pendingArgs: string[] = [];
+  const events = new RecordingTaskEvents();
   const tasks = new TaskManager({
     transport: { send: (m) => sent.push(m) },
     store,
     references: { created: () => undefined, addPendingArgs: (ids) => pendingArgs.push(...ids), releasePendingArgs: () => undefined },
     functions: { exportFunction: async () => undefined, isExported: () => true },
     args,
-    job: { jobId: 'job1', driverNodeId: '' },
+    job: { jobId: 'job1', driverNodeId: '', submitterTaskId: 'parent' },
     owner: { nodeId: 'node1', clientId: 'c1' },
+    events,
   });
   const submits = () => sent.filter((m): m is SubmitTask => m.type === 'submit');
   const submit = (options: TaskOptions = {}) => tasks.submitTask(DESC, [], options);
@@ -42,7 +45,7 @@ function setup() {
     const state = store.get(ref.id);
     return state?.status === 'failed' ? failureToError(state.failure, state.taskName, NO_DECODE) : undefined;
   };
-  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs };
+  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs, events };
 }
 
 const WORKER_DIED: TaskFailure = { type: 'WORKER_DIED', message: 'SIGKILL' };

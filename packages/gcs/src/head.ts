@@ -21,6 +21,8 @@ import { PlacementGroupTable } from './storage/placement_group_table.js';
 import { PlacementGroupManager } from './placement_group_manager.js';
 import { BundleReservations } from './bundle_reservation.js';
 import { addPlacementGroupService } from './placement_group_service.js';
+import { TaskEventStore } from './task_events/task_event_store.js';
+import { addTaskEventService } from './task_events/task_event_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -36,6 +38,8 @@ export interface HeadOptions {
 export interface RunningHead {
   port: number;
   identity: ClusterIdentity;
+  /** Task events of the cluster (in memory), for the HTTP API. */
+  taskEvents: TaskEventStore;
   stop(): Promise<void>;
 }
 
@@ -78,10 +82,13 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
+  const taskEvents = new TaskEventStore({ maxStored: config.taskEventsMaxStored });
+  nodes.on('nodeDead', (record) => taskEvents.markNodeDead(record.nodeId, record.deathReason));
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, taskEvents, config, logger,
   };
   addHeadServices(server, ctx);
+  addTaskEventService(server, taskEvents, logger);
   addActorService(server, actors, config, logger);
   addPlacementGroupService(server, placementGroups, config, logger);
   let port: number;
@@ -102,6 +109,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   return {
     port,
     identity,
+    taskEvents,
     async stop() {
       health.stop();
       actors.stop();

@@ -11,6 +11,7 @@ import type { JobTable } from './job_table.js';
 import type { ActorManager } from './actor_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
 import type { PlacementGroupManager } from './placement_group_manager.js';
+import type { TaskEventStore } from './task_events/task_event_store.js';
 
 export interface HeadContext {
   identity: ClusterIdentity;
@@ -22,6 +23,8 @@ export interface HeadContext {
   jobs: JobTable;
   actors: ActorManager;
   placementGroups?: PlacementGroupManager;
+  /** Attempts of a finished job that are still in progress are marked failed there. */
+  taskEvents?: Pick<TaskEventStore, 'markJobFinished'>;
   config: Config;
   logger: Logger;
 }
@@ -138,6 +141,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
       ctx.actors.onJobFinished(req.jobId);
       void ctx.placementGroups?.removeJobGroups(req.jobId);
+      ctx.taskEvents?.markJobFinished(req.jobId);
       return {};
     }),
   });

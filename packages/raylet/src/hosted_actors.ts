@@ -245,7 +245,7 @@ export class HostedActors {
     for (const [taskId, r] of this.relayed) {
       if (r.workerId !== workerId) continue;
       this.relayed.delete(taskId);
-      r.resolve({ taskId, attempt: 0, returnId: '', nodeId: '', failure: { type: 'WORKER_DIED', message: reason, pid: hosted.pid } });
+      r.resolve({ taskId, attempt: 0, returnId: '', nodeId: '', failure: { type: 'WORKER_DIED', message: reason, pid: hosted.pid }, run: { workerId, workerPid: hosted.pid } });
     }
     this.deps.logger.warn('actor worker exited', { actorId: hosted.actorId, workerId, reason });
     this.deps.reportDeath(hosted.actorId, workerId, reason);

@@ -301,7 +301,7 @@ export class LocalScheduler {
     for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
-        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid },
+        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid }, run: { workerId, workerPid: w.pid },
       });
     }
     this.dispatch();

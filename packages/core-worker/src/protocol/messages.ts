@@ -75,6 +75,25 @@ export interface TaskFailure {
   deathCause?: string;
 }
 
+/**
+ * The executing worker's account of an attempt, for task events: the owner reports it with the
+ * outcome, so it survives the worker being killed right after. The raylet fills only the worker
+ * when it reports a worker's death.
+ */
+export interface AttemptRun {
+  workerId: string;
+  workerPid: number;
+  /** Milliseconds since the epoch: received by the worker, started, ended (absent = not reached). */
+  receivedMs?: number;
+  startMs?: number;
+  endMs?: number;
+  /** Byte offsets in the worker's stdout / stderr log files at start and end (-1 or absent = unknown). */
+  stdoutStart?: number;
+  stdoutEnd?: number;
+  stderrStart?: number;
+  stderrEnd?: number;
+}
+
 export interface TaskOutcome {
   taskId: string;
   attempt: number;
@@ -82,6 +101,8 @@ export interface TaskOutcome {
   value?: ReturnValue;
   failure?: TaskFailure;
   nodeId: string;
+  /** Which worker ran it, when, and where its output is (absent from outcomes made without a worker). */
+  run?: AttemptRun;
 }
 
 // ---- client -> raylet ----------------------------------------------------------------------
