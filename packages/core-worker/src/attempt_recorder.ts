@@ -1,14 +1,13 @@
 /**
- * What a worker reports of the attempts it runs (task events, executing side): an attempt arrived
- * (SUBMITTED_TO_WORKER), it started (RUNNING, with the log offsets at its start), it ended. The end
- * of a task or actor call goes back with its outcome (`TaskOutcome.run`: times, worker, log range)
- * and its owner reports it; an actor's creation has no owner to hear its outcome, so its host
- * reports all of it, at once.
+ * What a worker reports of the attempts it runs (task events, executing side). A task or actor call
+ * is tracked from its arrival (SUBMITTED_TO_WORKER) through its start (RUNNING, with the log offsets
+ * at its start) to its end, which goes back with its outcome (`TaskOutcome.run`: times, worker, log
+ * range) for its owner to report. An actor's creation has no owner to hear its outcome, so its host
+ * reports all of it, and at once.
  */
 import { actorCreationTaskId } from './ids.js';
-import { actorCreationInfo } from './event_report.js';
+import { actorCreationInfo, type OwnerFailure } from './event_report.js';
 import type { ExecutorTaskEvents } from './task_event_buffer.js';
-import type { OwnerFailure } from './event_report.js';
 import type { OutputOffsets } from './output_offsets.js';
 import type { ActorCreation, AttemptRun, TaskOutcome, TaskSpec } from './protocol/messages.js';
 
@@ -30,36 +29,41 @@ export class AttemptRecorder {
   received(task: TaskSpec): AttemptRun | undefined {
     const { events, workerId } = this.deps;
     if (!events.enabled) return undefined;
-    const now = Date.now();
-    events.executing(task.taskId, task.attempt, task.jobId, 'SUBMITTED_TO_WORKER', now, -1, -1);
-    return { workerId, workerPid: process.pid, receivedMs: now };
+    const run: AttemptRun = { workerId, workerPid: process.pid, receivedMs: Date.now() };
+    events.track(task.taskId, task.attempt, task.jobId, run);
+    return run;
+  }
+
+  /** It went back to the raylet without running here (this worker blocked). */
+  returned(task: TaskSpec): void {
+    this.deps.events.untrack(task.taskId);
   }
 
   /** It starts running now. */
-  start(task: TaskSpec, run: AttemptRun | undefined): void {
+  start(run: AttemptRun | undefined): void {
     if (!run) return;
     const now = Date.now();
     const o = this.deps.offsets;
     o.refresh(now);
-    run.startMs = now;
     run.stdoutStart = o.stdout;
     run.stderrStart = o.stderr;
-    this.deps.events.executing(task.taskId, task.attempt, task.jobId, 'RUNNING', now, o.stdout, o.stderr);
+    run.startMs = now;
   }
 
-  /** It ended with `outcome`, which carries the run to the owner (who reports the end from now on). */
+  /** It ended with `outcome`, which carries the run to the owner (who reports the end). */
   end(task: TaskSpec, run: AttemptRun | undefined, outcome: TaskOutcome): TaskOutcome {
     if (!run) return outcome;
+    const { events, offsets } = this.deps;
     const now = Date.now();
     if (run.startMs) {
-      const o = this.deps.offsets;
-      o.refresh(now);
-      run.stdoutEnd = o.stdout;
-      run.stderrEnd = o.stderr;
+      offsets.refresh(now);
+      run.stdoutEnd = offsets.stdout;
+      run.stderrEnd = offsets.stderr;
     }
     run.endMs = now;
     outcome.run = run;
-    this.deps.events.handedToOwner(task.taskId, task.attempt);
+    events.untrack(task.taskId);
+    events.attemptEnded();
     return outcome;
   }
 
@@ -73,21 +77,20 @@ export class AttemptRecorder {
 
   /** The constructor starts. */
   creationStarted(actor: ActorCreation): void {
-    if (!this.deps.events.enabled) return;
+    const { events, offsets } = this.deps;
+    if (!events.enabled) return;
     const now = Date.now();
-    const o = this.deps.offsets;
-    o.refresh(now);
-    this.deps.events.executing(actorCreationTaskId(actor.actorId), actor.numRestarts, actor.jobId, 'RUNNING', now, o.stdout, o.stderr);
+    offsets.refresh(now);
+    events.executing(actorCreationTaskId(actor.actorId), actor.numRestarts, actor.jobId, 'RUNNING', now, offsets.stdout, offsets.stderr);
   }
 
   /** The constructor ran (or threw: `error`); reported at once, before anything can kill the actor. */
   creationEnded(actor: ActorCreation, error?: OwnerFailure): void {
-    const { events } = this.deps;
+    const { events, offsets } = this.deps;
     if (!events.enabled) return;
     const now = Date.now();
-    const o = this.deps.offsets;
-    o.refresh(now);
-    events.ended(actorCreationTaskId(actor.actorId), actor.numRestarts, actor.jobId, error ? 'FAILED' : 'FINISHED', now, o.stdout, o.stderr, error);
+    offsets.refresh(now);
+    events.ended(actorCreationTaskId(actor.actorId), actor.numRestarts, actor.jobId, error ? 'FAILED' : 'FINISHED', now, offsets.stdout, offsets.stderr, error);
     void events.flush();
   }
 }

@@ -8,7 +8,7 @@
  * connection's inbox last, so every part exists before the first pushed message is delivered.
  */
 import { basename } from 'node:path';
-import { GcsClient, TaskEventClient, loadConfig, workerLogFiles, type Config } from '@rayts/common';
+import { GcsClient, TaskEventClient, loadConfig, type Config } from '@rayts/common';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
 import { AttemptRecorder } from './attempt_recorder.js';
@@ -28,7 +28,8 @@ import { Serializer } from './serialization.js';
 import { TaskArgs } from './task_args.js';
 import { TaskExecutor, type Compile } from './task_executor.js';
 import { TaskManager } from './task_manager.js';
-import { TaskEventBuffer, type ExecutorIdentity } from './task_event_buffer.js';
+import { TaskEventBuffer } from './task_event_buffer.js';
+import { taskInfo, type ExecutorIdentity } from './event_report.js';
 import type { ActorCore } from './actor/actor_core.js';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import type { TaskOptions } from './task_options.js';
@@ -124,7 +125,7 @@ export class CoreWorker {
     if (options.role === 'driver') {
       // Ray's driver task: the parent of what the driver submits, RUNNING until shutdown.
       const entry = basename(process.argv[1] ?? 'driver');
-      events.executing(job.driverTaskId, 0, job.jobId, 'RUNNING', Date.now(), -1, -1, { type: 'DRIVER_TASK', name: 'driver', funcOrClassName: entry, parentTaskId: '' });
+      events.executing(job.driverTaskId, 0, job.jobId, 'RUNNING', Date.now(), -1, -1, taskInfo('DRIVER_TASK', 'driver', entry, ''));
     }
     // Task code finds its worker's runtime through `import('rayts')`, from the first task on.
     if (worker) setGlobalWorker(core);
@@ -262,8 +263,7 @@ function helloOf(options: CoreWorkerOptions): ClientHello {
 /** This process as the executor of what it runs: a worker's id and output files, or a driver's client id. */
 function executorIdentity(options: CoreWorkerOptions, welcome: Welcome, offsets: OutputOffsets | undefined): ExecutorIdentity {
   const workerId = options.role === 'worker' ? options.workerId ?? '' : welcome.clientId;
-  const toFiles = offsets && (offsets.stdout >= 0 || offsets.stderr >= 0);
-  return { nodeId: welcome.nodeId, workerId, pid: process.pid, logFiles: toFiles ? workerLogFiles(workerId, process.pid) : undefined };
+  return { nodeId: welcome.nodeId, workerId, pid: process.pid, logsToFiles: !!offsets && (offsets.stdout >= 0 || offsets.stderr >= 0) };
 }
 
 /** What the actor caller uses, read from the parts when it uses it (the job changes per task in a worker). */

@@ -1,31 +1,15 @@
 /**
- * A task-event report: the events a TaskEventBuffer collected since its last report, grouped into one
- * TaskEvents message per attempt (what the head's AddTaskEvents takes). Runs once per report, off the
- * task path; the buffer's ring (EventColumns) is read in place.
+ * A task-event report: what a TaskEventBuffer collected since its last report, as one AttemptEvents
+ * record per attempt (task_event_codec.ts puts them on the wire). Runs once per report, off the task
+ * path: the buffer's ring (EventColumns) is read in place, and the attempts running in this worker
+ * are read from their AttemptRun, which the executor fills as they go.
  */
-import { TASK_STATES, placementGroupOfResources, workerLogFiles, type TaskEventsMsg, type TaskLogLocationMsg, type TaskState, type TaskStaticInfoMsg, type TaskType } from '@rayts/common';
-import type { TaskFailure, TaskOutcome } from './protocol/messages.js';
+import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo, type TaskState } from '@rayts/common';
+import type { AttemptRun, TaskFailure } from './protocol/messages.js';
 
-/** Who recorded an event: the owner (a state, or an outcome), the executing process, or the executor's hand-over mark. */
-export const EventKind = { Owner: 0, Outcome: 1, Executor: 2, Handed: 3 } as const;
+/** Who recorded a ring event: the owner (a state), the owner (an outcome), or the executing process (a whole attempt it alone can tell). */
+export const EventKind = { Owner: 0, Outcome: 1, Executor: 2 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
-
-/** What a task is, as its owner (or an actor's host, for its creation) knows it. */
-export interface TaskStaticInfo {
-  type: TaskType;
-  name: string;
-  funcOrClassName: string;
-  /** The task that submitted it ('' when unknown). */
-  parentTaskId: string;
-  actorId?: string;
-  requiredResources?: Record<string, number>;
-}
-
-/** What an actor's creation task is (its creator and its host report it alike; Ray names it `Class.__init__`). */
-export function actorCreationInfo(className: string, actorId: string, parentTaskId: string, requiredResources?: Record<string, number>): TaskStaticInfo {
-  const name = `${className}.constructor`;
-  return { type: 'ACTOR_CREATION_TASK', name, funcOrClassName: name, parentTaskId, actorId, requiredResources };
-}
 
 /** Why an attempt failed, when no outcome says it: Ray's error type and a message, and where it ran if known. */
 export interface OwnerFailure {
@@ -36,12 +20,30 @@ export interface OwnerFailure {
   workerPid?: number;
 }
 
-/** This process as the executor of what it reports running: node, worker id, pid, output files (workers only). */
+/** This process as the executor of what it reports running: node, worker id, pid, and whether its output goes to log files. */
 export interface ExecutorIdentity {
   nodeId: string;
   workerId: string;
   pid: number;
-  logFiles?: { stdout: string; stderr: string };
+  /** stdout/stderr are the worker's log files (offsets in them mean something). */
+  logsToFiles: boolean;
+}
+
+/** What an owner keeps of an outcome until the report (not its value). */
+export interface OutcomeEnd {
+  nodeId: string;
+  run?: AttemptRun;
+  failure?: TaskFailure;
+}
+
+/** An attempt being executed here, reported while it runs (once per state it reaches). */
+export interface TrackedAttempt {
+  taskId: string;
+  attempt: number;
+  jobId: string;
+  run: AttemptRun;
+  /** What was reported of it already: 0 nothing, 1 SUBMITTED_TO_WORKER, 2 RUNNING too. */
+  reported: 0 | 1 | 2;
 }
 
 /** The buffer's ring, one column per field (slot i of every column is one event). */
@@ -57,11 +59,12 @@ export interface EventColumns {
   b: Float64Array;
   taskId: string[];
   jobId: string[];
-  /** TaskStaticInfo, OwnerFailure, TaskOutcome (Outcome events) or nothing. */
+  /** TaskInfo, OwnerFailure, OutcomeEnd (Outcome events) or nothing. */
   extra: unknown[];
 }
 
 const MAX_MESSAGE = 4000;
+const MAX_NAME = 500;
 
 /** Ray's ErrorType for a failure as the core worker knows it. */
 export function errorTypeOf(failure: Pick<TaskFailure, 'type' | 'errorName'>): string {
@@ -84,75 +87,90 @@ export function ownerFailure(failure: TaskFailure, where?: Pick<OwnerFailure, 'n
   return { errorType: errorTypeOf(failure), message, ...where };
 }
 
+/** What a task is, for its events (its placement group read from its resources). */
+export function taskInfo(type: TaskInfo['type'], name: string, funcOrClassName: string, parentTaskId: string, requiredResources: Record<string, number> = {}, actorId = ''): TaskInfo {
+  return {
+    type, name: cut(name, MAX_NAME), funcOrClassName: cut(funcOrClassName, MAX_NAME), parentTaskId, actorId,
+    requiredResources, placementGroupId: placementGroupOfResources(requiredResources),
+  };
+}
+
+/** What an actor's creation task is (its creator and its host report it alike; Ray names it `Class.__init__`). */
+export function actorCreationInfo(className: string, actorId: string, parentTaskId: string, requiredResources?: Record<string, number>): TaskInfo {
+  const name = `${className}.constructor`;
+  return taskInfo('ACTOR_CREATION_TASK', name, name, parentTaskId, requiredResources, actorId);
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function isFailure(extra: unknown): extra is OwnerFailure {
   return typeof extra === 'object' && extra !== null && 'errorType' in extra;
 }
 
-function infoMsg(info: TaskStaticInfo): TaskStaticInfoMsg {
-  return {
-    name: info.name, funcOrClassName: info.funcOrClassName, type: info.type, parentTaskId: info.parentTaskId, actorId: info.actorId ?? '',
-    requiredResources: info.requiredResources ?? {}, placementGroupId: placementGroupOfResources(info.requiredResources),
-  };
+function newRecord(taskId: string, attemptNumber: number, jobId: string): AttemptEvents {
+  return { taskId, attemptNumber, jobId, transitions: [], nodeId: '', workerId: '', workerPid: 0, errorType: '', errorMessage: '' };
 }
 
-function setError(m: TaskEventsMsg, errorType: string, message: string): void {
+function setError(m: AttemptEvents, errorType: string, message: string): void {
   m.errorType = errorType;
-  m.errorMessage = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+  m.errorMessage = cut(message, MAX_MESSAGE);
 }
 
-function logOf(m: TaskEventsMsg, files: { stdout: string; stderr: string }): TaskLogLocationMsg {
-  m.log ??= { stdoutFile: files.stdout, stderrFile: files.stderr, stdoutStart: -1, stdoutEnd: -1, stderrStart: -1, stderrEnd: -1 };
+function logOf(m: AttemptEvents): NonNullable<AttemptEvents['log']> {
+  m.log ??= { stdoutStart: -1, stdoutEnd: -1, stderrStart: -1, stderrEnd: -1 };
   return m.log;
 }
 
-function addOwner(m: TaskEventsMsg, state: TaskState, timeMs: number, extra: unknown): void {
-  m.transitions!.push({ state, timeMs });
+function addOwner(m: AttemptEvents, state: TaskState, timeMs: number, extra: unknown): void {
+  m.transitions.push({ state, timeMs });
   if (isFailure(extra)) {
     setError(m, extra.errorType, extra.message);
     if (extra.nodeId) m.nodeId = extra.nodeId;
     if (extra.workerId) m.workerId = extra.workerId;
     if (extra.workerPid) m.workerPid = extra.workerPid;
   } else if (extra) {
-    m.info = infoMsg(extra as TaskStaticInfo);
+    m.info = extra as TaskInfo;
   }
 }
 
 /** The outcome tells how the attempt ended and, through `run`, where and when it ran and its output. */
-function addOutcome(m: TaskEventsMsg, o: TaskOutcome, receivedMs: number): void {
+function addOutcome(m: AttemptEvents, o: OutcomeEnd, receivedMs: number): void {
   const run = o.run;
   if (o.nodeId) m.nodeId = o.nodeId;
   let endMs = receivedMs;
   if (run) {
     if (run.workerId) m.workerId = run.workerId;
     if (run.workerPid) m.workerPid = run.workerPid;
-    if (run.receivedMs) m.transitions!.push({ state: 'SUBMITTED_TO_WORKER', timeMs: run.receivedMs });
-    if (run.startMs) m.transitions!.push({ state: 'RUNNING', timeMs: run.startMs });
+    if (run.receivedMs) m.transitions.push({ state: 'SUBMITTED_TO_WORKER', timeMs: run.receivedMs });
+    if (run.startMs) m.transitions.push({ state: 'RUNNING', timeMs: run.startMs });
     if (run.endMs) endMs = run.endMs;
-    if (run.workerId && run.stdoutStart !== undefined && run.stdoutStart >= 0) {
-      const log = logOf(m, workerLogFiles(run.workerId, run.workerPid));
-      log.stdoutStart = run.stdoutStart;
-      log.stdoutEnd = run.stdoutEnd ?? -1;
-      log.stderrStart = run.stderrStart ?? -1;
-      log.stderrEnd = run.stderrEnd ?? -1;
+    if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
+      m.log = { stdoutStart: run.stdoutStart, stdoutEnd: run.stdoutEnd ?? -1, stderrStart: run.stderrStart ?? -1, stderrEnd: run.stderrEnd ?? -1 };
     }
   }
-  m.transitions!.push({ state: o.failure ? 'FAILED' : 'FINISHED', timeMs: endMs });
+  m.transitions.push({ state: o.failure ? 'FAILED' : 'FINISHED', timeMs: endMs });
   if (o.failure) {
     const f = ownerFailure(o.failure);
     setError(m, f.errorType, f.message);
   }
 }
 
-function addExecutor(m: TaskEventsMsg, state: TaskState, timeMs: number, stdoutAt: number, stderrAt: number, extra: unknown, self: ExecutorIdentity): void {
-  m.transitions!.push({ state, timeMs });
-  if (isFailure(extra)) setError(m, extra.errorType, extra.message);
-  else if (extra) m.info = infoMsg(extra as TaskStaticInfo);
-  if (state === 'SUBMITTED_TO_WORKER') return; // it may still be handed back to the raylet: where it runs is told at RUNNING
+function where(m: AttemptEvents, self: ExecutorIdentity): void {
   m.nodeId = self.nodeId;
   m.workerId = self.workerId;
   m.workerPid = self.pid;
-  if (!self.logFiles || (stdoutAt < 0 && stderrAt < 0)) return;
-  const log = logOf(m, self.logFiles);
+}
+
+function addExecutor(m: AttemptEvents, state: TaskState, timeMs: number, stdoutAt: number, stderrAt: number, extra: unknown, self: ExecutorIdentity): void {
+  m.transitions.push({ state, timeMs });
+  if (isFailure(extra)) setError(m, extra.errorType, extra.message);
+  else if (extra) m.info = extra as TaskInfo;
+  if (state === 'SUBMITTED_TO_WORKER') return; // where it runs is told at RUNNING
+  where(m, self);
+  if (!self.logsToFiles || (stdoutAt < 0 && stderrAt < 0)) return;
+  const log = logOf(m);
   if (state === 'RUNNING') {
     log.stdoutStart = stdoutAt;
     log.stderrStart = stderrAt;
@@ -162,26 +180,51 @@ function addExecutor(m: TaskEventsMsg, state: TaskState, timeMs: number, stdoutA
   }
 }
 
-/** One message per attempt, in order of each attempt's first event, from the ring slots `order`. */
-export function buildReport(c: EventColumns, order: number[], self: ExecutorIdentity): TaskEventsMsg[] {
-  // Attempts whose outcome left for their owner: what this process saw of them running is the owner's to report.
-  let handed: Set<string> | undefined;
-  for (const i of order) if (c.kind[i] === EventKind.Handed) (handed ??= new Set()).add(`${c.taskId[i]}:${c.attempt[i]}`);
-  const drafts = new Map<string, TaskEventsMsg>();
+/** What is new of an attempt running here (nothing when its states were reported already). */
+function trackedRecord(t: TrackedAttempt, self: ExecutorIdentity): AttemptEvents | undefined {
+  const { run } = t;
+  const reach = run.startMs ? 2 : 1;
+  if (t.reported >= reach) return undefined;
+  const m = newRecord(t.taskId, t.attempt, t.jobId);
+  if (t.reported < 1 && run.receivedMs) m.transitions.push({ state: 'SUBMITTED_TO_WORKER', timeMs: run.receivedMs });
+  if (reach === 2) {
+    m.transitions.push({ state: 'RUNNING', timeMs: run.startMs! });
+    where(m, self);
+    if (self.logsToFiles && run.stdoutStart !== undefined && run.stdoutStart >= 0) {
+      m.log = { stdoutStart: run.stdoutStart, stdoutEnd: -1, stderrStart: run.stderrStart ?? -1, stderrEnd: -1 };
+    }
+  }
+  t.reported = reach;
+  return m;
+}
+
+/**
+ * One record per attempt: from the ring slots `order` (in order of each attempt's first event), then
+ * what is new of the attempts running here.
+ */
+export function buildReport(c: EventColumns, order: number[], tracked: Iterable<TrackedAttempt>, self: ExecutorIdentity): AttemptEvents[] {
+  const records: AttemptEvents[] = [];
+  // By task id; a second attempt of a task in the same report (a retry) goes under task id + attempt.
+  const byTask = new Map<string, AttemptEvents>();
   for (const i of order) {
-    const kind = c.kind[i];
-    if (kind === EventKind.Handed) continue;
-    const key = `${c.taskId[i]}:${c.attempt[i]}`;
-    if (kind === EventKind.Executor && handed?.has(key)) continue;
-    let m = drafts.get(key);
+    const taskId = c.taskId[i]!;
+    const attempt = c.attempt[i]!;
+    let m = byTask.get(taskId);
+    if (m && m.attemptNumber !== attempt) m = byTask.get(`${taskId}:${attempt}`);
     if (!m) {
-      m = { taskId: c.taskId[i]!, attemptNumber: c.attempt[i]!, jobId: c.jobId[i]!, transitions: [] };
-      drafts.set(key, m);
+      m = newRecord(taskId, attempt, c.jobId[i]!);
+      byTask.set(byTask.has(taskId) ? `${taskId}:${attempt}` : taskId, m);
+      records.push(m);
     }
     const state = TASK_STATES[c.state[i]!]!;
+    const kind = c.kind[i];
     if (kind === EventKind.Owner) addOwner(m, state, c.time[i]!, c.extra[i]);
-    else if (kind === EventKind.Outcome) addOutcome(m, c.extra[i] as TaskOutcome, c.time[i]!);
+    else if (kind === EventKind.Outcome) addOutcome(m, c.extra[i] as OutcomeEnd, c.time[i]!);
     else addExecutor(m, state, c.time[i]!, c.a[i]!, c.b[i]!, c.extra[i], self);
   }
-  return [...drafts.values()];
+  for (const t of tracked) {
+    const m = trackedRecord(t, self);
+    if (m) records.push(m);
+  }
+  return records;
 }

@@ -1,24 +1,24 @@
 /**
  * Task events of this process (Ray's TaskEventBuffer): the state changes of the attempts it owns
- * (submitted, sent to the raylet, their outcome) and of those it runs, buffered and sent to the head
- * every `taskEventsReportIntervalMs`, and at `close()`.
+ * (submitted, sent to the raylet, their outcome) and of those it runs, sent to the head every
+ * `taskEventsReportIntervalMs` and at `close()`.
  *
- * Recording is on the task path, so it is cheap: one slot of a ring of columns (typed arrays and
- * reference arrays, no object per event), grown by doubling up to `taskEventsBufferMaxEvents`. A
- * full ring drops its oldest event and counts it; the count goes with the next report that the head
- * accepts. Grouping events into one message per attempt and encoding happen at the report, off the
- * task path (event_report.ts).
+ * Recording is on the task path, so it is cheap: an owner's event takes one slot of a ring of columns
+ * (typed arrays and reference arrays, no object per event), grown by doubling up to
+ * `taskEventsBufferMaxEvents`; a full ring drops its oldest event and counts it, and the count goes
+ * with the next report the head accepts. Grouping events per attempt and encoding them
+ * (event_report.ts, task_event_codec.ts) happen at the report, off the task path.
  *
- * The executing worker hands the end of an attempt it ran to the owner with the outcome (its times,
- * worker and log offsets travel in `TaskOutcome.run`), so the owner reports it even when the worker
- * is SIGKILLed right after (reaped, its job ended). What the worker reports itself is what only it
- * sees while the attempt runs; `handedToOwner` drops that from the next report once the outcome left.
+ * An attempt this worker runs is tracked while it runs (`track`/`untrack`: one map entry, its
+ * AttemptRun filled by the executor) and reported only if a report finds it still running. Its end
+ * goes back to its owner inside the outcome (`TaskOutcome.run`: times, worker, log offsets) and the
+ * owner reports it, so it is not lost when the worker is SIGKILLed right after (reaped, its job ended).
+ * For the same reason a worker reports what it owns (tasks its tasks submitted) soon after each
+ * attempt ends (`attemptEnded`, at most every `taskEventsReportIntervalMs / 20`).
  */
-import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TASK_STATES, type AddTaskEventsRequest, type Config, type TaskEventsMsg, type TaskState } from '@rayts/common';
-import { buildReport, type EventColumns, EventKind, type ExecutorIdentity, type OwnerFailure, type TaskStaticInfo } from './event_report.js';
-import type { TaskOutcome } from './protocol/messages.js';
-
-export type { ExecutorIdentity, TaskStaticInfo } from './event_report.js';
+import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TASK_STATES, encodeTaskEvents, type AddTaskEventsRequest, type AttemptEvents, type Config, type TaskInfo } from '@rayts/common';
+import { buildReport, EventKind, type EventColumns, type ExecutorIdentity, type OutcomeEnd, type OwnerFailure, type TrackedAttempt } from './event_report.js';
+import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
 
 /** Where reports go: the head's TaskEventService (TaskEventClient). */
 export interface TaskEventSender {
@@ -31,7 +31,7 @@ export type TaskEventBufferConfig = Pick<Config, 'taskEventsEnabled' | 'taskEven
 /** What the owner of tasks reports: submission, the way to a node, and how each attempt ended. */
 export interface OwnerTaskEvents {
   /** A new attempt, waiting for its arguments (PENDING_ARGS_AVAIL), and what the task is. */
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskStaticInfo): void;
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void;
   /** Its arguments are ready and it went to the raylet (PENDING_NODE_ASSIGNMENT). */
   sentToRaylet(taskId: string, attempt: number, jobId: string): void;
   /** The attempt's outcome came back: FINISHED, or FAILED with its error; the run's times and place with it. */
@@ -40,21 +40,28 @@ export interface OwnerTaskEvents {
   failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void;
 }
 
-/** What the process running an attempt reports (its node, worker id, pid and log files come with it). */
+/** What the process running an attempt reports (its node, worker id and pid come with it). */
 export interface ExecutorTaskEvents {
   readonly enabled: boolean;
-  /** SUBMITTED_TO_WORKER or RUNNING; `stdoutAt`/`stderrAt`: log offsets at a start (-1 = none). */
-  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskStaticInfo): void;
-  /** The end of an attempt whose outcome reaches no owner (an actor's creation, the driver task). */
+  /** An attempt is here: SUBMITTED_TO_WORKER at `run.receivedMs`, RUNNING once `run.startMs` is set; reported while it runs. */
+  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void;
+  /** Its outcome left for its owner (who reports it from now on), or it went back to the raylet. */
+  untrack(taskId: string): void;
+  /** An attempt ended here: what this worker owns is reported soon (see above). */
+  attemptEnded(): void;
+  /** A state of an attempt whose outcome reaches no owner (an actor's creation, the driver task); offsets at a start (-1 = none). */
+  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskInfo): void;
+  /** The end of such an attempt; offsets at its end. */
   ended(taskId: string, attempt: number, jobId: string, state: 'FINISHED' | 'FAILED', timeMs: number, stdoutAt: number, stderrAt: number, error?: OwnerFailure): void;
-  /** The outcome went to the owner, which reports the attempt from now on. */
-  handedToOwner(taskId: string, attempt: number): void;
-  /** Report now (an actor's creation is rare and worth telling at once). */
+  /** Report now. */
   flush(): Promise<void>;
 }
 
 const STATE_CODE: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
 const INITIAL_SLOTS = 1024;
+
+/** A report that did not reach the head, kept for the next one. */
+interface Unsent { bytes: Buffer; events: number }
 
 export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   readonly enabled: boolean;
@@ -62,12 +69,16 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   private cols: EventColumns;
   private head = 0;
   private count = 0;
+  private readonly tracked = new Map<string, TrackedAttempt>();
   /** Events dropped since the last report the head accepted. */
   private dropped = 0;
-  /** Messages of a report that did not reach the head: sent first next time (bounded by capacity). */
-  private retry: TaskEventsMsg[] = [];
+  private unsent: Unsent[] = [];
   private inFlight?: Promise<void>;
   private readonly timer?: NodeJS.Timeout;
+  private soon?: NodeJS.Timeout;
+  private lastReportAt = -Infinity;
+  /** Owner events wait in the ring (a worker reports them soon after an attempt ends). */
+  private ownerPending = false;
   private warnedRejected = false;
   private closed = false;
 
@@ -78,19 +89,19 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     this.capacity = config.taskEventsBufferMaxEvents;
     this.cols = newColumns(this.enabled ? Math.min(INITIAL_SLOTS, this.capacity) : 0);
     if (this.enabled) {
-      this.timer = setInterval(() => { if (!this.inFlight && (this.count > 0 || this.retry.length > 0 || this.dropped > 0)) void this.flush(); }, config.taskEventsReportIntervalMs);
+      this.timer = setInterval(() => { if (!this.inFlight && this.hasNews()) void this.flush(); }, config.taskEventsReportIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Events waiting for the next report (ring and retries); for tests and `rayts memory`-like views. */
+  /** Events in the ring and in unsent reports (what a report would carry, besides running attempts). */
   get pending(): number {
-    return this.count + this.retry.length;
+    return this.count + this.unsent.reduce((n, u) => n + u.events, 0);
   }
 
   // ---- owner side ------------------------------------------------------------------------------
 
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskStaticInfo): void {
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void {
     if (this.enabled) this.push(EventKind.Owner, STATE_CODE.PENDING_ARGS_AVAIL!, taskId, attempt, jobId, Date.now(), -1, -1, info);
   }
 
@@ -99,7 +110,11 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   }
 
   outcome(jobId: string, outcome: TaskOutcome): void {
-    if (this.enabled) this.push(EventKind.Outcome, outcome.failure ? STATE_CODE.FAILED! : STATE_CODE.FINISHED!, outcome.taskId, outcome.attempt, jobId, Date.now(), -1, -1, outcome);
+    if (!this.enabled) return;
+    // Not the outcome itself: its value (and the frame it came in) must not live until the report.
+    const f = outcome.failure;
+    const ended: OutcomeEnd = { nodeId: outcome.nodeId, run: outcome.run, failure: f };
+    this.push(EventKind.Outcome, f ? STATE_CODE.FAILED! : STATE_CODE.FINISHED!, outcome.taskId, outcome.attempt, jobId, Date.now(), -1, -1, ended);
   }
 
   failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {
@@ -108,7 +123,25 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   // ---- executor side ---------------------------------------------------------------------------
 
-  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskStaticInfo): void {
+  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void {
+    if (this.enabled) this.tracked.set(taskId, { taskId, attempt, jobId, run, reported: 0 });
+  }
+
+  untrack(taskId: string): void {
+    this.tracked.delete(taskId);
+  }
+
+  attemptEnded(): void {
+    if (!this.ownerPending || this.soon || this.closed) return;
+    const wait = Math.max(0, this.lastReportAt + this.config.taskEventsReportIntervalMs / 20 - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.flush();
+    }, wait);
+    this.soon.unref();
+  }
+
+  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskInfo): void {
     if (this.enabled) this.push(EventKind.Executor, STATE_CODE[state]!, taskId, attempt, jobId, timeMs, stdoutAt, stderrAt, info);
   }
 
@@ -116,13 +149,9 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     if (this.enabled) this.push(EventKind.Executor, STATE_CODE[state]!, taskId, attempt, jobId, timeMs, stdoutAt, stderrAt, error);
   }
 
-  handedToOwner(taskId: string, attempt: number): void {
-    if (this.enabled) this.push(EventKind.Handed, 0, taskId, attempt, '', 0, -1, -1, undefined);
-  }
-
   // ---- reports ---------------------------------------------------------------------------------
 
-  /** Sends what is buffered (after any report in flight); resolves when done, also when it failed (kept for later). */
+  /** Sends what is buffered (after any report in flight); resolves when done, also when it failed (kept for the next). */
   flush(): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     if (this.inFlight) return this.inFlight.then(() => this.flush());
@@ -132,13 +161,12 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   }
 
   /**
-   * Stops the timer and sends what is left, waiting at most `taskEventsFlushTimeoutMs` (driver
+   * Stops the timers and sends what is left, waiting at most `taskEventsFlushTimeoutMs` (driver
    * shutdown, worker exit). Events recorded afterwards are not sent.
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stop();
     if (!this.enabled) return;
     let timeout: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => { timeout = setTimeout(resolve, this.config.taskEventsFlushTimeoutMs); });
@@ -146,22 +174,27 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     clearTimeout(timeout);
   }
 
-  /** Stops the timer without sending (the process is going away fast). */
+  /** Stops the timers without sending (the process is going away now). */
   stop(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+  }
+
+  private hasNews(): boolean {
+    if (this.count > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
+    for (const t of this.tracked.values()) if (t.reported < (t.run.startMs ? 2 : 1)) return true;
+    return false;
   }
 
   private push(kind: EventKind, state: number, taskId: string, attempt: number, jobId: string, timeMs: number, a: number, b: number, extra: unknown): void {
-    const c = this.cols;
+    let c = this.cols;
+    if (this.count === c.size && c.size < this.capacity) c = this.grow();
     let slot: number;
     if (this.count < c.size) {
       slot = this.head + this.count;
       if (slot >= c.size) slot -= c.size;
       this.count += 1;
-    } else if (c.size < this.capacity) {
-      this.grow();
-      return this.push(kind, state, taskId, attempt, jobId, timeMs, a, b, extra);
     } else {
       // Full: the oldest event goes, counted.
       slot = this.head;
@@ -177,69 +210,68 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     c.a[slot] = a;
     c.b[slot] = b;
     c.extra[slot] = extra;
+    if (kind !== EventKind.Executor) this.ownerPending = true;
   }
 
-  private grow(): void {
+  private grow(): EventColumns {
     const old = this.cols;
     const next = newColumns(Math.min(old.size * 2, this.capacity));
     for (let i = 0; i < this.count; i++) copySlot(old, (this.head + i) % old.size, next, i);
     this.cols = next;
     this.head = 0;
+    return next;
   }
 
-  /** Takes the ring's events out as one message per attempt, in order of first event. */
-  private drain(): TaskEventsMsg[] {
+  /** Takes the ring's events and what is new of the running attempts out, as records per attempt. */
+  private drain(): AttemptEvents[] {
     const c = this.cols;
     const order: number[] = new Array(this.count);
     for (let i = 0; i < this.count; i++) order[i] = (this.head + i) % c.size;
-    const messages = buildReport(c, order, this.self);
+    const records = buildReport(c, order, this.tracked.values(), this.self);
     for (const slot of order) c.extra[slot] = undefined; // let outcomes and infos go
     this.head = 0;
     this.count = 0;
-    return messages;
+    this.ownerPending = false;
+    return records;
   }
 
-  private async report(timeoutMs?: number): Promise<void> {
-    const messages = [...this.retry, ...this.drain()];
-    this.retry = [];
-    let dropped = this.dropped;
-    this.dropped = 0;
-    for (let at = 0; at < messages.length || dropped > 0; at += MAX_TASK_EVENTS_PER_CALL) {
-      const chunk = messages.slice(at, at + MAX_TASK_EVENTS_PER_CALL);
+  private async report(): Promise<void> {
+    this.lastReportAt = Date.now();
+    const records = this.drain();
+    for (let at = 0; at < records.length; at += MAX_TASK_EVENTS_PER_CALL) {
+      const chunk = records.slice(at, at + MAX_TASK_EVENTS_PER_CALL);
+      this.unsent.push({ bytes: encodeTaskEvents(chunk), events: chunk.reduce((n, r) => n + Math.max(1, r.transitions.length), 0) });
+    }
+    this.bound();
+    if (this.unsent.length === 0 && this.dropped > 0) this.unsent.push({ bytes: Buffer.alloc(0), events: 0 });
+    while (this.unsent.length > 0) {
+      const next = this.unsent[0]!;
+      const dropped = this.dropped;
       try {
-        await this.sender.addTaskEvents({ events: chunk, numDropped: dropped }, timeoutMs);
-        dropped = 0;
+        await this.sender.addTaskEvents({ events: next.bytes, numDropped: dropped });
+        this.dropped -= dropped;
       } catch (err) {
-        if (err instanceof InvalidRequestError) {
-          // Retrying cannot help: the events are lost, and counted.
-          this.dropped += dropped + eventsIn(chunk);
-          dropped = 0;
-          if (!this.warnedRejected) {
-            this.warnedRejected = true;
-            process.stderr.write(`rayts: the head refused ${chunk.length} task events (${err.message}); they are dropped and counted\n`);
-          }
-          continue;
+        if (!(err instanceof InvalidRequestError)) return; // kept: sent again with the next report
+        // Retrying cannot help: the events are lost, and counted.
+        this.dropped += next.events;
+        if (!this.warnedRejected) {
+          this.warnedRejected = true;
+          process.stderr.write(`rayts: the head refused task events (${err.message}); they are dropped and counted\n`);
         }
-        this.keepForRetry(messages.slice(at), dropped);
-        return;
       }
+      this.unsent.shift();
     }
   }
 
-  /** What could not be sent waits for the next report; the oldest beyond the buffer's bound go (counted). */
-  private keepForRetry(messages: TaskEventsMsg[], dropped: number): void {
-    this.dropped += dropped;
-    const over = messages.length + this.count - this.capacity;
-    if (over > 0) {
-      for (const m of messages.slice(0, over)) this.dropped += eventsIn([m]);
-      messages = messages.slice(over);
+  /** Unsent reports beyond the buffer's bound go, oldest first, counted. */
+  private bound(): void {
+    let total = this.unsent.reduce((n, u) => n + u.events, 0);
+    while (this.unsent.length > 1 && total > this.capacity) {
+      const gone = this.unsent.shift()!;
+      total -= gone.events;
+      this.dropped += gone.events;
     }
-    this.retry = messages;
   }
-}
-
-function eventsIn(messages: TaskEventsMsg[]): number {
-  return messages.reduce((n, m) => n + Math.max(1, m.transitions?.length ?? 0), 0);
 }
 
 function newColumns(size: number): EventColumns {
@@ -262,5 +294,3 @@ function copySlot(from: EventColumns, i: number, to: EventColumns, j: number): v
   to.jobId[j] = from.jobId[i]!;
   to.extra[j] = from.extra[i];
 }
-
-

@@ -51,7 +51,7 @@ export class TaskExecutor implements Blocking {
   execute(m: Execute): void {
     // A blocked task must not have others waiting behind it: hand new arrivals straight back.
     if (this.blockedDepth > 0) {
-      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
+      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] }); // not received here, as far as task events go
       return;
     }
     this.queue.push({ message: m, run: this.deps.attempts.received(m.task) });
@@ -63,6 +63,7 @@ export class TaskExecutor implements Blocking {
     this.deps.transport.send({ type: 'blocked' });
     if (this.queue.length === 0) return;
     const returned = this.queue.splice(0);
+    for (const q of returned) this.deps.attempts.returned(q.message.task);
     this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((q) => q.message.task.taskId) });
   }
 
@@ -121,7 +122,7 @@ export class TaskExecutor implements Blocking {
     this.deps.job.jobDir = jobDir;
     this.deps.job.driverNodeId = task.driverNodeId;
     this.output.begin(task);
-    this.deps.attempts.start(task, run);
+    this.deps.attempts.start(run);
     let result: unknown;
     try {
       result = await fn(...args);

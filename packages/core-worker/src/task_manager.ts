@@ -9,7 +9,8 @@
  */
 import { DependencyFailedError, ObjectLostError } from './errors.js';
 import { errorToFailure } from './failure.js';
-import { ownerFailure, type TaskStaticInfo } from './event_report.js';
+import { ownerFailure, taskInfo } from './event_report.js';
+import type { TaskInfo } from '@rayts/common';
 import type { OwnerTaskEvents } from './task_event_buffer.js';
 import { newObjectId, newTaskId } from './ids.js';
 import { ObjectRef } from './object_ref.js';
@@ -46,7 +47,7 @@ interface TaskRecord {
   /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
   argRefs: string[];
   /** What the task is, for the task events of each attempt. */
-  info: TaskStaticInfo;
+  info: TaskInfo;
 }
 
 export class TaskManager {
@@ -54,6 +55,8 @@ export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   /** Finished tasks whose outputs are in an object store and still referenced, by return id. */
   private readonly lineage = new Map<string, TaskRecord>();
+  /** The info of the last task submitted: the next of the same function from the same task shares it (one object, sent once per report). */
+  private lastInfo?: { fnHash: string; info: TaskInfo };
 
   constructor(private readonly deps: TaskManagerDeps) {}
 
@@ -68,7 +71,7 @@ export class TaskManager {
       driverNodeId: job.driverNodeId || owner.nodeId,
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
-    const info: TaskStaticInfo = { type: 'NORMAL_TASK', name: spec.name, funcOrClassName: desc.name, parentTaskId: job.submitterTaskId, requiredResources: spec.resources };
+    const info = this.infoOf(spec, desc.name, job.submitterTaskId);
     this.tasks.set(returnId, {
       spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
     });
@@ -189,6 +192,16 @@ export class TaskManager {
     return (this.tasks.get(objectId) ?? this.lineage.get(objectId))?.spec.attempt ?? 0;
   }
 
+  /** What the task is, for its events: the last one's when it is the same. */
+  private infoOf(spec: TaskSpec, funcName: string, parentTaskId: string): TaskInfo {
+    const last = this.lastInfo;
+    if (last && last.fnHash === spec.fnHash && last.info.name === spec.name && last.info.parentTaskId === parentTaskId
+      && sameAmounts(last.info.requiredResources, spec.resources)) return last.info;
+    const info = taskInfo('NORMAL_TASK', spec.name, funcName, parentTaskId, spec.resources);
+    this.lastInfo = { fnHash: spec.fnHash, info };
+    return info;
+  }
+
   private resubmit(record: TaskRecord): void {
     record.retriesLeft -= 1;
     const spec = { ...record.spec, attempt: record.spec.attempt + 1 };
@@ -202,4 +215,13 @@ export class TaskManager {
     this.deps.references.releasePendingArgs(record.argRefs);
     record.argRefs = [];
   }
+}
+
+function sameAmounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n += 1;
+  }
+  return n === Object.keys(a).length;
 }

@@ -54,10 +54,8 @@ import type { ReportResourcesRequest as _rayts_v1_ReportResourcesRequest, Report
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
 import type { TaskAttemptInfo as _rayts_v1_TaskAttemptInfo, TaskAttemptInfo__Output as _rayts_v1_TaskAttemptInfo__Output } from './rayts/v1/TaskAttemptInfo.js';
 import type { TaskEventServiceClient as _rayts_v1_TaskEventServiceClient, TaskEventServiceDefinition as _rayts_v1_TaskEventServiceDefinition } from './rayts/v1/TaskEventService.js';
-import type { TaskEvents as _rayts_v1_TaskEvents, TaskEvents__Output as _rayts_v1_TaskEvents__Output } from './rayts/v1/TaskEvents.js';
 import type { TaskLogLocation as _rayts_v1_TaskLogLocation, TaskLogLocation__Output as _rayts_v1_TaskLogLocation__Output } from './rayts/v1/TaskLogLocation.js';
 import type { TaskStateTransition as _rayts_v1_TaskStateTransition, TaskStateTransition__Output as _rayts_v1_TaskStateTransition__Output } from './rayts/v1/TaskStateTransition.js';
-import type { TaskStaticInfo as _rayts_v1_TaskStaticInfo, TaskStaticInfo__Output as _rayts_v1_TaskStaticInfo__Output } from './rayts/v1/TaskStaticInfo.js';
 import type { UnregisterNodeReply as _rayts_v1_UnregisterNodeReply, UnregisterNodeReply__Output as _rayts_v1_UnregisterNodeReply__Output } from './rayts/v1/UnregisterNodeReply.js';
 import type { UnregisterNodeRequest as _rayts_v1_UnregisterNodeRequest, UnregisterNodeRequest__Output as _rayts_v1_UnregisterNodeRequest__Output } from './rayts/v1/UnregisterNodeRequest.js';
 
@@ -122,11 +120,9 @@ export interface ProtoGrpcType {
       ResourceDemand: MessageTypeDefinition<_rayts_v1_ResourceDemand, _rayts_v1_ResourceDemand__Output>
       TaskAttemptInfo: MessageTypeDefinition<_rayts_v1_TaskAttemptInfo, _rayts_v1_TaskAttemptInfo__Output>
       TaskEventService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_TaskEventServiceClient> & { service: _rayts_v1_TaskEventServiceDefinition }
-      TaskEvents: MessageTypeDefinition<_rayts_v1_TaskEvents, _rayts_v1_TaskEvents__Output>
       TaskLogLocation: MessageTypeDefinition<_rayts_v1_TaskLogLocation, _rayts_v1_TaskLogLocation__Output>
       TaskState: EnumTypeDefinition
       TaskStateTransition: MessageTypeDefinition<_rayts_v1_TaskStateTransition, _rayts_v1_TaskStateTransition__Output>
-      TaskStaticInfo: MessageTypeDefinition<_rayts_v1_TaskStaticInfo, _rayts_v1_TaskStaticInfo__Output>
       TaskType: EnumTypeDefinition
       UnregisterNodeReply: MessageTypeDefinition<_rayts_v1_UnregisterNodeReply, _rayts_v1_UnregisterNodeReply__Output>
       UnregisterNodeRequest: MessageTypeDefinition<_rayts_v1_UnregisterNodeRequest, _rayts_v1_UnregisterNodeRequest__Output>

@@ -133,7 +133,7 @@ export class ActorHost {
     let result: unknown;
     this.deps.job.taskId = task.taskId;
     this.executor.output.begin(task);
-    this.deps.attempts.start(task, run);
+    this.deps.attempts.start(run);
     try {
       const args = await this.executor.resolveArgs(task.args);
       result = await (fn as (...a: unknown[]) => unknown).apply(this.instance, args);

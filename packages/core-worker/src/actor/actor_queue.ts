@@ -12,7 +12,8 @@ import type { ActorTransport } from './actor_transport.js';
 import { ActorWatch } from './actor_watch.js';
 import { WorkerLink } from './worker_link.js';
 import type { MemoryStore } from '../memory_store.js';
-import { ownerFailure, type TaskStaticInfo } from '../event_report.js';
+import { ownerFailure } from '../event_report.js';
+import type { TaskInfo } from '@rayts/common';
 import type { OwnerTaskEvents } from '../task_event_buffer.js';
 import type { TaskArg, TaskFailure, TaskOutcome, TaskSpec } from '../protocol/messages.js';
 
@@ -61,7 +62,7 @@ interface Call {
   /** The worker it went to, while in flight. */
   sentTo: string;
   /** What the call is, for the task events of each attempt. */
-  info: TaskStaticInfo;
+  info: TaskInfo;
 }
 
 /** The actor as its queue needs it (an ActorHandleData is one). */
@@ -125,7 +126,7 @@ export class ActorQueue {
   }
 
   /** Queues a call (its submission is reported already); `args` still resolving hold it (and the calls after it) back. */
-  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>, info: TaskStaticInfo): void {
+  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>, info: TaskInfo): void {
     if (this.current.kind === 'dead') return this.fail(spec, this.current.failure);
     const call: Call = { spec, seq: this.nextSeq++, retriesLeft: this.data.maxTaskRetries < 0 ? Infinity : this.data.maxTaskRetries, ready: false, sentTo: '', info };
     this.outbox.push(call);

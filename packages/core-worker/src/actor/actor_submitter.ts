@@ -15,7 +15,7 @@ import { ObjectRef } from '../object_ref.js';
 import { newObjectId, newTaskId } from '../ids.js';
 import { PendingCallsLimitExceededError } from '../errors.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
-import type { TaskStaticInfo } from '../event_report.js';
+import { taskInfo } from '../event_report.js';
 import type { ActorReady, TaskArg, TaskOutcome, TaskSpec } from '../protocol/messages.js';
 
 export class ActorSubmitter implements ActorCalls {
@@ -73,7 +73,7 @@ export class ActorSubmitter implements ActorCalls {
       resources: {}, strategy: { kind: 'DEFAULT' }, owner: core.address, depth: 0,
       driverNodeId: core.driverNodeId || core.address.nodeId, actorId: data.actorId, method,
     };
-    const info: TaskStaticInfo = { type: 'ACTOR_TASK', name: spec.name, funcOrClassName: spec.name, parentTaskId: core.submitterTaskId, actorId: data.actorId };
+    const info = taskInfo('ACTOR_TASK', spec.name, spec.name, core.submitterTaskId, undefined, data.actorId);
     core.events.submitted(spec.taskId, 0, spec.jobId, info);
     queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))), info);
     return new ObjectRef(returnId, core.address);

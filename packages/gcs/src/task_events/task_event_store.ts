@@ -14,33 +14,12 @@
  *
  * In memory only: a restarted head starts empty, as Ray's does.
  */
-import { isFinalTaskState, taskStateRank, TASK_STATES, type TaskAttempt, type TaskState, type TaskType } from '@rayts/common';
+import {
+  isFinalTaskState, taskStateRank, workerLogFiles, TASK_STATES, type AttemptEvents, type TaskAttempt, type TaskInfo, type TaskState,
+} from '@rayts/common';
 
-/** What an attempt is: reported by its owner (and by an actor's host for its creation). */
-export interface AttemptInfo {
-  name: string;
-  funcOrClassName: string;
-  type: TaskType;
-  parentTaskId: string;
-  actorId: string;
-  requiredResources: Record<string, number>;
-  placementGroupId: string;
-}
-
-/** One process's report about one attempt, validated (task_event_service.ts parses it). Empty strings and -1 offsets mean "not said". */
-export interface AttemptReport {
-  taskId: string;
-  attemptNumber: number;
-  jobId: string;
-  info?: AttemptInfo;
-  transitions: { state: TaskState; timeMs: number }[];
-  nodeId: string;
-  workerId: string;
-  workerPid: number;
-  errorType: string;
-  errorMessage: string;
-  log?: { stdoutFile: string; stderrFile: string; stdoutStart: number; stdoutEnd: number; stderrStart: number; stderrEnd: number };
-}
+/** One process's report about one attempt, validated (task_event_service.ts checks it). Empty strings, 0 and -1 mean "not said". */
+export type AttemptReport = AttemptEvents;
 
 export interface TaskEventStats {
   /** Attempts stored now. */
@@ -53,22 +32,49 @@ export interface TaskEventStats {
 
 /** A stored attempt and what the store knows about it beyond the public record. */
 interface Entry {
-  readonly key: string;
   readonly attempt: TaskAttempt;
   hasInfo: boolean;
   /** Its final state is the head's conclusion (job finished, node died), not a report. */
   concluded: boolean;
+  evicted: boolean;
+  /** In the queue of final attempts (eviction order) already. */
+  queuedFinal: boolean;
 }
 
-const keyOf = (taskId: string, attemptNumber: number) => `${taskId}:${attemptNumber}`;
 const ORDER: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
 
+/** Entries in arrival order, removed lazily (an evicted entry is skipped when met at the front). */
+class EntryQueue {
+  private items: Entry[] = [];
+  private head = 0;
+
+  push(e: Entry): void {
+    this.items.push(e);
+  }
+
+  /** The first entry `keep` accepts, dropping the ones before it that it refuses. */
+  first(keep: (e: Entry) => boolean): Entry | undefined {
+    while (this.head < this.items.length && !keep(this.items[this.head]!)) this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return this.items[this.head];
+  }
+
+  *values(): Iterable<Entry> {
+    for (let i = this.head; i < this.items.length; i++) if (!this.items[i]!.evicted) yield this.items[i]!;
+  }
+}
+
 export class TaskEventStore {
+  /** Every stored attempt, by task: most tasks have one attempt, kept without an array. */
+  private readonly byTask = new Map<string, Entry | Entry[]>();
   /** Every stored attempt, oldest first. */
-  private readonly entries = new Map<string, Entry>();
-  /** The final ones, in the order they became final: eviction takes the first. */
-  private readonly finals = new Map<string, Entry>();
-  private readonly byTask = new Map<string, Entry[]>();
+  private readonly arrivals = new EntryQueue();
+  /** Attempts in the order they became final: eviction takes the first still final. */
+  private readonly finals = new EntryQueue();
+  private size = 0;
   private droppedAtWorkers = 0;
   private evictedAtGcs = 0;
 
@@ -76,25 +82,30 @@ export class TaskEventStore {
     if (!(options.maxStored >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_MAX_STORED must be at least 1, got ${options.maxStored}`);
   }
 
-  /** Merges a batch of reports; `numDropped` events were dropped by their sender. */
+  /** Merges a batch of reports (validated); `numDropped` events were dropped by their sender. */
   add(reports: readonly AttemptReport[], numDropped = 0): void {
     this.droppedAtWorkers += numDropped;
     for (const report of reports) this.merge(report);
     this.evictBeyondBound();
   }
 
-  /** Every stored attempt, oldest first. */
+  /** Every stored attempt, oldest first. The records are the store's: read them, do not change them. */
   *list(): Iterable<TaskAttempt> {
-    for (const e of this.entries.values()) yield e.attempt;
+    for (const e of this.arrivals.values()) yield e.attempt;
   }
 
   /** The stored attempts of one task, by attempt number. */
   attemptsOf(taskId: string): TaskAttempt[] {
-    return (this.byTask.get(taskId) ?? []).map((e) => e.attempt).sort((a, b) => a.attemptNumber - b.attemptNumber);
+    return this.siblings(taskId).map((e) => e.attempt).sort((a, b) => a.attemptNumber - b.attemptNumber);
+  }
+
+  private siblings(taskId: string): Entry[] {
+    const found = this.byTask.get(taskId);
+    return found === undefined ? [] : Array.isArray(found) ? found : [found];
   }
 
   stats(): TaskEventStats {
-    return { stored: this.entries.size, droppedAtWorkers: this.droppedAtWorkers, evictedAtGcs: this.evictedAtGcs };
+    return { stored: this.size, droppedAtWorkers: this.droppedAtWorkers, evictedAtGcs: this.evictedAtGcs };
   }
 
   /** The job ended: its attempts still in progress failed (Ray marks them so). Returns how many. */
@@ -110,7 +121,7 @@ export class TaskEventStore {
 
   private conclude(match: (a: TaskAttempt) => boolean, errorType: string, message: string, timeMs: number): number {
     let n = 0;
-    for (const e of this.entries.values()) {
+    for (const e of this.arrivals.values()) {
       const a = e.attempt;
       if (isFinalTaskState(a.state) || !match(a)) continue;
       a.stateTransitions.push({ state: 'FAILED', timeMs: Math.max(timeMs, lastTime(a)) });
@@ -123,31 +134,38 @@ export class TaskEventStore {
     return n;
   }
 
+  private entryFor(r: AttemptReport): Entry {
+    const found = this.byTask.get(r.taskId);
+    const siblings = found === undefined ? [] : Array.isArray(found) ? found : [found];
+    for (const s of siblings) if (s.attempt.attemptNumber === r.attemptNumber) return s;
+    const e: Entry = {
+      // A new attempt takes the report's transitions (merge adds none twice).
+      attempt: { taskId: r.taskId, attemptNumber: r.attemptNumber, name: '', funcOrClassName: '', type: 'NORMAL_TASK', state: 'NIL', jobId: r.jobId, stateTransitions: [] },
+      hasInfo: false, concluded: false, evicted: false, queuedFinal: false,
+    };
+    // Later attempts of a task may be reported without what it is (an actor restarted by the head).
+    const known = siblings.find((s) => s.hasInfo);
+    if (known) copyInfo(e, known.attempt);
+    if (found === undefined) this.byTask.set(r.taskId, e);
+    else if (Array.isArray(found)) found.push(e);
+    else this.byTask.set(r.taskId, [found, e]);
+    this.arrivals.push(e);
+    this.size += 1;
+    return e;
+  }
+
   private merge(r: AttemptReport): void {
-    const key = keyOf(r.taskId, r.attemptNumber);
-    let e = this.entries.get(key);
-    if (!e) {
-      e = { key, attempt: { taskId: r.taskId, attemptNumber: r.attemptNumber, name: '', funcOrClassName: '', type: 'NORMAL_TASK', state: 'NIL', jobId: r.jobId, stateTransitions: [] }, hasInfo: false, concluded: false };
-      this.entries.set(key, e);
-      const siblings = this.byTask.get(r.taskId);
-      if (siblings) {
-        const known = siblings.find((s) => s.hasInfo);
-        if (known) copyInfo(e, known.attempt);
-        siblings.push(e);
-      } else {
-        this.byTask.set(r.taskId, [e]);
-      }
-    }
+    const e = this.entryFor(r);
     const a = e.attempt;
     if (r.info) {
       applyInfo(e, r.info);
-      // Later attempts of a task may be reported without it (an actor restarted by the head).
-      for (const s of this.byTask.get(r.taskId)!) if (!s.hasInfo) copyInfo(s, a);
+      const found = this.byTask.get(r.taskId);
+      if (Array.isArray(found)) for (const s of found) if (!s.hasInfo) copyInfo(s, a);
     }
     if (r.nodeId) a.nodeId = r.nodeId;
     if (r.workerId) a.workerId = r.workerId;
     if (r.workerPid) a.workerPid = r.workerPid;
-    if (r.log) mergeLog(a, r.log);
+    if (r.log && a.workerId && a.workerPid) mergeLog(a, r.log);
     if (e.concluded && r.transitions.some((t) => isFinalTaskState(t.state))) {
       // A real end arrived: the head's conclusion goes.
       a.stateTransitions.splice(a.stateTransitions.findIndex((t) => t.state === 'FAILED'), 1);
@@ -155,9 +173,10 @@ export class TaskEventStore {
       a.errorMessage = undefined;
       e.concluded = false;
     }
-    for (const t of r.transitions) {
+    if (a.stateTransitions.length === 0 && !hasRepeats(r.transitions)) a.stateTransitions = r.transitions; // the decoded ones become the record's
+    else for (const t of r.transitions) {
       const seen = a.stateTransitions.find((x) => x.state === t.state);
-      if (!seen) a.stateTransitions.push({ state: t.state, timeMs: t.timeMs });
+      if (!seen) a.stateTransitions.push(t);
       else if (t.timeMs < seen.timeMs) seen.timeMs = t.timeMs;
     }
     if (r.errorType) {
@@ -167,49 +186,71 @@ export class TaskEventStore {
     this.settle(e);
   }
 
-  /** Recomputes the attempt's state and times after a change, and its place in the eviction order. */
+  /** Recomputes the attempt's state and times after a change, and queues it for eviction once final. */
   private settle(e: Entry): void {
     const a = e.attempt;
-    a.stateTransitions.sort((x, y) => x.timeMs - y.timeMs || ORDER[x.state]! - ORDER[y.state]!);
+    const ts = a.stateTransitions;
+    let sorted = true;
+    for (let i = 1; i < ts.length && sorted; i++) sorted = compareTransitions(ts[i - 1]!, ts[i]!) <= 0;
+    if (!sorted) ts.sort(compareTransitions);
     let state: TaskState = 'NIL';
     let endTimeMs: number | undefined;
-    for (const t of a.stateTransitions) {
+    let startTimeMs: number | undefined;
+    let creationTimeMs: number | undefined;
+    for (const t of ts) {
       const rank = taskStateRank(t.state);
       if (rank > taskStateRank(state) || (rank === taskStateRank(state) && isFinalTaskState(t.state))) {
         state = t.state;
         if (isFinalTaskState(t.state)) endTimeMs = t.timeMs;
       }
+      if (t.state === 'RUNNING') startTimeMs = t.timeMs;
+      if (t.state === 'PENDING_ARGS_AVAIL') creationTimeMs = t.timeMs;
     }
     a.state = state;
-    a.creationTimeMs = (a.stateTransitions.find((t) => t.state === 'PENDING_ARGS_AVAIL') ?? a.stateTransitions[0])?.timeMs;
-    a.startTimeMs = a.stateTransitions.find((t) => t.state === 'RUNNING')?.timeMs;
+    a.creationTimeMs = creationTimeMs ?? ts[0]?.timeMs;
+    a.startTimeMs = startTimeMs;
     a.endTimeMs = endTimeMs;
     if (a.log) a.log.nodeId = a.nodeId ?? '';
-    if (isFinalTaskState(state)) {
-      if (!this.finals.has(e.key)) this.finals.set(e.key, e);
-    } else {
-      this.finals.delete(e.key);
+    if (isFinalTaskState(state) && !e.queuedFinal) {
+      e.queuedFinal = true;
+      this.finals.push(e);
     }
   }
 
   private evictBeyondBound(): void {
-    while (this.entries.size > this.options.maxStored) {
-      const victim = this.finals.values().next().value ?? this.entries.values().next().value!;
-      this.entries.delete(victim.key);
-      this.finals.delete(victim.key);
-      const siblings = this.byTask.get(victim.attempt.taskId)!;
-      siblings.splice(siblings.indexOf(victim), 1);
-      if (siblings.length === 0) this.byTask.delete(victim.attempt.taskId);
+    while (this.size > this.options.maxStored) {
+      const victim = this.finals.first((e) => !e.evicted && isFinalTaskState(e.attempt.state))
+        ?? this.arrivals.first((e) => !e.evicted)!;
+      victim.evicted = true;
+      this.size -= 1;
       this.evictedAtGcs += 1;
+      const { taskId } = victim.attempt;
+      const found = this.byTask.get(taskId)!;
+      if (!Array.isArray(found)) {
+        this.byTask.delete(taskId);
+      } else {
+        found.splice(found.indexOf(victim), 1);
+        if (found.length === 1) this.byTask.set(taskId, found[0]!);
+      }
     }
   }
+}
+
+/** Whether a state appears twice (a report that does: its earliest time counts, as for separate reports). */
+function hasRepeats(ts: readonly { state: TaskState }[]): boolean {
+  for (let i = 1; i < ts.length; i++) for (let j = 0; j < i; j++) if (ts[i]!.state === ts[j]!.state) return true;
+  return false;
+}
+
+function compareTransitions(x: { state: TaskState; timeMs: number }, y: { state: TaskState; timeMs: number }): number {
+  return x.timeMs - y.timeMs || ORDER[x.state]! - ORDER[y.state]!;
 }
 
 function lastTime(a: TaskAttempt): number {
   return a.stateTransitions.reduce((t, x) => Math.max(t, x.timeMs), 0);
 }
 
-function applyInfo(e: Entry, info: AttemptInfo): void {
+function applyInfo(e: Entry, info: TaskInfo): void {
   const a = e.attempt;
   // A field a report leaves empty does not erase what another said (an actor's host does not know its creator's task).
   if (info.name) a.name = info.name;
@@ -229,10 +270,13 @@ function copyInfo(e: Entry, from: TaskAttempt): void {
   });
 }
 
+/** Offsets in the files of the worker that ran the attempt (its id and pid name them). */
 function mergeLog(a: TaskAttempt, log: NonNullable<AttemptReport['log']>): void {
-  const l = (a.log ??= { nodeId: a.nodeId ?? '', stdoutFile: log.stdoutFile, stderrFile: log.stderrFile });
-  if (log.stdoutFile) l.stdoutFile = log.stdoutFile;
-  if (log.stderrFile) l.stderrFile = log.stderrFile;
+  if (!a.log) {
+    const files = workerLogFiles(a.workerId!, a.workerPid!);
+    a.log = { nodeId: a.nodeId ?? '', stdoutFile: files.stdout, stderrFile: files.stderr };
+  }
+  const l = a.log;
   if (log.stdoutStart >= 0) l.stdoutStart = log.stdoutStart;
   if (log.stdoutEnd >= 0) l.stdoutEnd = log.stdoutEnd;
   if (log.stderrStart >= 0) l.stderrStart = log.stderrStart;
