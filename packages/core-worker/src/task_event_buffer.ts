@@ -59,6 +59,8 @@ export interface ExecutorTaskEvents {
 
 const STATE_CODE: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
 const INITIAL_SLOTS = 1024;
+/** Attempts per AddTaskEvents call: a report of a busy second goes in several calls, so the head never stalls long on one. */
+const ATTEMPTS_PER_CALL = Math.min(2_000, MAX_TASK_EVENTS_PER_CALL);
 
 /** A report that did not reach the head, kept for the next one. */
 interface Unsent { bytes: Buffer; events: number }
@@ -238,8 +240,8 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   private async report(): Promise<void> {
     this.lastReportAt = Date.now();
     const records = this.drain();
-    for (let at = 0; at < records.length; at += MAX_TASK_EVENTS_PER_CALL) {
-      const chunk = records.slice(at, at + MAX_TASK_EVENTS_PER_CALL);
+    for (let at = 0; at < records.length; at += ATTEMPTS_PER_CALL) {
+      const chunk = records.slice(at, at + ATTEMPTS_PER_CALL);
       this.unsent.push({ bytes: encodeTaskEvents(chunk), events: chunk.reduce((n, r) => n + Math.max(1, r.transitions.length), 0) });
     }
     this.bound();
