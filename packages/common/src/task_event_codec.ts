@@ -195,21 +195,34 @@ class Strings {
   }
 }
 
-export function encodeTaskEvents(attempts: readonly AttemptEvents[]): Buffer {
-  const strings = new Strings();
-  const infoIndex = new Map<TaskInfo, number>();
-  const infos = new Writer();
-  const body = new Writer();
-  body.u32(attempts.length);
-  for (const a of attempts) {
+/**
+ * Writes attempts one at a time: `add` copies what it needs at once, so a caller may pass the same
+ * scratch object again and again (the core worker does, and makes no object per attempt).
+ */
+export class TaskEventsEncoder {
+  private readonly strings = new Strings();
+  private readonly infoIndex = new Map<TaskInfo, number>();
+  private readonly infos = new Writer();
+  private readonly body = new Writer();
+  private n = 0;
+
+  /** Attempts added so far. */
+  get count(): number {
+    return this.n;
+  }
+
+  add(a: AttemptEvents): void {
+    const { body, strings } = this;
+    this.n += 1;
     body.str(a.taskId);
     body.u32(a.attemptNumber);
     body.u32(strings.ref(a.jobId));
     const error = a.errorType !== '' || a.errorMessage !== '';
     body.u8((a.info ? FLAG_INFO : 0) | (error ? FLAG_ERROR : 0) | (a.log ? FLAG_LOG : 0));
-    const transitions = a.transitions.length > 255 ? a.transitions.slice(-255) : a.transitions;
-    body.u8(transitions.length);
-    for (const t of transitions) {
+    const n = Math.min(a.transitions.length, 255);
+    body.u8(n);
+    for (let j = a.transitions.length - n; j < a.transitions.length; j++) {
+      const t = a.transitions[j]!;
       body.u8(STATE_CODE[t.state] ?? 0);
       body.f64(t.timeMs);
     }
@@ -218,11 +231,11 @@ export function encodeTaskEvents(attempts: readonly AttemptEvents[]): Buffer {
     body.u32(a.workerPid);
     if (a.info) {
       // Shared info objects (the tasks of one function) are written once.
-      let i = infoIndex.get(a.info);
+      let i = this.infoIndex.get(a.info);
       if (i === undefined) {
-        i = infoIndex.size;
-        infoIndex.set(a.info, i);
-        writeInfo(infos, strings, a.info);
+        i = this.infoIndex.size;
+        this.infoIndex.set(a.info, i);
+        writeInfo(this.infos, strings, a.info);
       }
       body.u32(i);
     }
@@ -237,14 +250,25 @@ export function encodeTaskEvents(attempts: readonly AttemptEvents[]): Buffer {
       body.f64(a.log.stderrEnd);
     }
   }
-  const out = new Writer();
-  out.u8(VERSION);
-  out.u32(strings.list.length);
-  for (const s of strings.list) out.str(s);
-  out.u32(infoIndex.size);
-  out.append(infos);
-  out.append(body);
-  return out.done();
+
+  /** The encoded batch (the encoder is spent). */
+  finish(): Buffer {
+    const out = new Writer();
+    out.u8(VERSION);
+    out.u32(this.strings.list.length);
+    for (const s of this.strings.list) out.str(s);
+    out.u32(this.infoIndex.size);
+    out.append(this.infos);
+    out.u32(this.n);
+    out.append(this.body);
+    return out.done();
+  }
+}
+
+export function encodeTaskEvents(attempts: readonly AttemptEvents[]): Buffer {
+  const encoder = new TaskEventsEncoder();
+  for (const a of attempts) encoder.add(a);
+  return encoder.finish();
 }
 
 function writeInfo(w: Writer, strings: Strings, info: TaskInfo): void {

@@ -1,15 +1,12 @@
 /**
- * A task-event report: what a TaskEventBuffer collected since its last report, as one AttemptEvents
- * record per attempt (task_event_codec.ts puts them on the wire). Runs once per report, off the task
- * path: the buffer's ring (EventColumns) is read in place, and the attempts running in this worker
- * are read from their AttemptRun, which the executor fills as they go.
+ * The vocabulary of a core worker's task events (what a task is, why an attempt failed, who this
+ * process is) and the report: each slot of the EventTable, and each attempt running here that a
+ * report finds, is written as one AttemptEvents record through a scratch object that the encoder
+ * copies at once, so a report makes no object per attempt.
  */
-import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo, type TaskState } from '@rayts/common';
+import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo } from '@rayts/common';
+import { EXECUTOR, STATE, STATES, type EventTable } from './event_table.js';
 import type { AttemptRun, TaskFailure } from './protocol/messages.js';
-
-/** Who recorded a ring event: the owner (a state), the owner (an outcome), or the executing process (a whole attempt it alone can tell). */
-export const EventKind = { Owner: 0, Outcome: 1, Executor: 2 } as const;
-export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
 /** Why an attempt failed, when no outcome says it: Ray's error type and a message, and where it ran if known. */
 export interface OwnerFailure {
@@ -29,13 +26,6 @@ export interface ExecutorIdentity {
   logsToFiles: boolean;
 }
 
-/** What an owner keeps of an outcome until the report (not its value). */
-export interface OutcomeEnd {
-  nodeId: string;
-  run?: AttemptRun;
-  failure?: TaskFailure;
-}
-
 /** An attempt being executed here, reported while it runs (once per state it reaches). */
 export interface TrackedAttempt {
   taskId: string;
@@ -44,23 +34,6 @@ export interface TrackedAttempt {
   run: AttemptRun;
   /** What was reported of it already: 0 nothing, 1 SUBMITTED_TO_WORKER, 2 RUNNING too. */
   reported: 0 | 1 | 2;
-}
-
-/** The buffer's ring, one column per field (slot i of every column is one event). */
-export interface EventColumns {
-  size: number;
-  kind: Uint8Array;
-  /** Index in TASK_STATES. */
-  state: Uint8Array;
-  attempt: Uint32Array;
-  time: Float64Array;
-  /** Executor events: offsets in the stdout / stderr log files (-1 = none). */
-  a: Float64Array;
-  b: Float64Array;
-  taskId: string[];
-  jobId: string[];
-  /** TaskInfo, OwnerFailure, OutcomeEnd (Outcome events) or nothing. */
-  extra: unknown[];
 }
 
 const MAX_MESSAGE = 4000;
@@ -84,7 +57,7 @@ export function errorTypeOf(failure: Pick<TaskFailure, 'type' | 'errorName'>): s
 /** A failure as an owner reports it (the message with the error's class for what task code threw). */
 export function ownerFailure(failure: TaskFailure, where?: Pick<OwnerFailure, 'nodeId' | 'workerId' | 'workerPid'>): OwnerFailure {
   const message = failure.type === 'APPLICATION' || failure.type === 'SERIALIZATION' ? `${failure.errorName ?? 'Error'}: ${failure.message}` : failure.message;
-  return { errorType: errorTypeOf(failure), message, ...where };
+  return { errorType: errorTypeOf(failure), message: cut(message, MAX_MESSAGE), ...where };
 }
 
 /** What a task is, for its events (its placement group read from its resources). */
@@ -101,130 +74,109 @@ export function actorCreationInfo(className: string, actorId: string, parentTask
   return taskInfo('ACTOR_CREATION_TASK', name, name, parentTaskId, requiredResources, actorId);
 }
 
-function cut(text: string, max: number): string {
+export function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function isFailure(extra: unknown): extra is OwnerFailure {
-  return typeof extra === 'object' && extra !== null && 'errorType' in extra;
-}
+/** The object a report writes every record through (the encoder copies it at once). */
+export class AttemptScratch {
+  readonly record: AttemptEvents = {
+    taskId: '', attemptNumber: 0, jobId: '', info: undefined, transitions: [], nodeId: '', workerId: '', workerPid: 0, errorType: '', errorMessage: '', log: undefined,
+  };
+  private readonly pool = Array.from({ length: STATES }, (): AttemptEvents['transitions'][number] => ({ state: 'NIL', timeMs: 0 }));
+  private readonly log = { stdoutStart: -1, stdoutEnd: -1, stderrStart: -1, stderrEnd: -1 };
 
-function newRecord(taskId: string, attemptNumber: number, jobId: string): AttemptEvents {
-  return { taskId, attemptNumber, jobId, transitions: [], nodeId: '', workerId: '', workerPid: 0, errorType: '', errorMessage: '' };
-}
+  constructor(private readonly self: ExecutorIdentity) {}
 
-function setError(m: AttemptEvents, errorType: string, message: string): void {
-  m.errorType = errorType;
-  m.errorMessage = cut(message, MAX_MESSAGE);
-}
-
-function logOf(m: AttemptEvents): NonNullable<AttemptEvents['log']> {
-  m.log ??= { stdoutStart: -1, stdoutEnd: -1, stderrStart: -1, stderrEnd: -1 };
-  return m.log;
-}
-
-function addOwner(m: AttemptEvents, state: TaskState, timeMs: number, extra: unknown): void {
-  m.transitions.push({ state, timeMs });
-  if (isFailure(extra)) {
-    setError(m, extra.errorType, extra.message);
-    if (extra.nodeId) m.nodeId = extra.nodeId;
-    if (extra.workerId) m.workerId = extra.workerId;
-    if (extra.workerPid) m.workerPid = extra.workerPid;
-  } else if (extra) {
-    m.info = extra as TaskInfo;
-  }
-}
-
-/** The outcome tells how the attempt ended and, through `run`, where and when it ran and its output. */
-function addOutcome(m: AttemptEvents, o: OutcomeEnd, receivedMs: number): void {
-  const run = o.run;
-  if (o.nodeId) m.nodeId = o.nodeId;
-  let endMs = receivedMs;
-  if (run) {
-    if (run.workerId) m.workerId = run.workerId;
-    if (run.workerPid) m.workerPid = run.workerPid;
-    if (run.receivedMs) m.transitions.push({ state: 'SUBMITTED_TO_WORKER', timeMs: run.receivedMs });
-    if (run.startMs) m.transitions.push({ state: 'RUNNING', timeMs: run.startMs });
-    if (run.endMs) endMs = run.endMs;
-    if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
-      m.log = { stdoutStart: run.stdoutStart, stdoutEnd: run.stdoutEnd ?? -1, stderrStart: run.stderrStart ?? -1, stderrEnd: run.stderrEnd ?? -1 };
+  /** Slot `s` of the table as a record. */
+  fromSlot(t: EventTable, s: number): AttemptEvents {
+    const r = this.record;
+    r.taskId = t.taskId[s]!;
+    r.attemptNumber = t.attempt[s]!;
+    r.jobId = t.jobId[s]!;
+    r.info = t.info[s];
+    r.transitions.length = 0;
+    for (let i = 1; i < STATES; i++) {
+      const time = t.times[s * STATES + i]!;
+      if (time === time) this.transition(TASK_STATES[i]!, time);
     }
-  }
-  m.transitions.push({ state: o.failure ? 'FAILED' : 'FINISHED', timeMs: endMs });
-  if (o.failure) {
-    const f = ownerFailure(o.failure);
-    setError(m, f.errorType, f.message);
-  }
-}
-
-function where(m: AttemptEvents, self: ExecutorIdentity): void {
-  m.nodeId = self.nodeId;
-  m.workerId = self.workerId;
-  m.workerPid = self.pid;
-}
-
-function addExecutor(m: AttemptEvents, state: TaskState, timeMs: number, stdoutAt: number, stderrAt: number, extra: unknown, self: ExecutorIdentity): void {
-  m.transitions.push({ state, timeMs });
-  if (isFailure(extra)) setError(m, extra.errorType, extra.message);
-  else if (extra) m.info = extra as TaskInfo;
-  if (state === 'SUBMITTED_TO_WORKER') return; // where it runs is told at RUNNING
-  where(m, self);
-  if (!self.logsToFiles || (stdoutAt < 0 && stderrAt < 0)) return;
-  const log = logOf(m);
-  if (state === 'RUNNING') {
-    log.stdoutStart = stdoutAt;
-    log.stderrStart = stderrAt;
-  } else {
-    log.stdoutEnd = stdoutAt;
-    log.stderrEnd = stderrAt;
-  }
-}
-
-/** What is new of an attempt running here (nothing when its states were reported already). */
-function trackedRecord(t: TrackedAttempt, self: ExecutorIdentity): AttemptEvents | undefined {
-  const { run } = t;
-  const reach = run.startMs ? 2 : 1;
-  if (t.reported >= reach) return undefined;
-  const m = newRecord(t.taskId, t.attempt, t.jobId);
-  if (t.reported < 1 && run.receivedMs) m.transitions.push({ state: 'SUBMITTED_TO_WORKER', timeMs: run.receivedMs });
-  if (reach === 2) {
-    m.transitions.push({ state: 'RUNNING', timeMs: run.startMs! });
-    where(m, self);
-    if (self.logsToFiles && run.stdoutStart !== undefined && run.stdoutStart >= 0) {
-      m.log = { stdoutStart: run.stdoutStart, stdoutEnd: -1, stderrStart: run.stderrStart ?? -1, stderrEnd: -1 };
+    r.errorType = t.errorType[s]!;
+    r.errorMessage = t.errorMessage[s]!;
+    const o = s * 4;
+    let hasLog = t.offsets[o]! >= 0 || t.offsets[o + 1]! >= 0 || t.offsets[o + 2]! >= 0 || t.offsets[o + 3]! >= 0;
+    if (t.kind[s] === EXECUTOR) {
+      // Where it runs is this process, told once it runs.
+      let running = false;
+      for (const x of r.transitions) if (x.state !== 'SUBMITTED_TO_WORKER') running = true;
+      this.where(running ? this.self.nodeId : '', running ? this.self.workerId : '', running ? this.self.pid : 0);
+      hasLog &&= running && this.self.logsToFiles;
+    } else {
+      this.where(t.nodeId[s]!, t.workerId[s]!, t.workerPid[s]!);
+      hasLog &&= r.workerId !== '';
     }
+    r.log = hasLog ? this.offsets(t.offsets[o]!, t.offsets[o + 1]!, t.offsets[o + 2]!, t.offsets[o + 3]!) : undefined;
+    return r;
   }
-  t.reported = reach;
-  return m;
+
+  /** What is new of an attempt running here, or undefined when its states were reported already. */
+  fromTracked(a: TrackedAttempt): AttemptEvents | undefined {
+    const { run } = a;
+    const reach = run.startMs ? 2 : 1;
+    if (a.reported >= reach) return undefined;
+    const r = this.record;
+    r.taskId = a.taskId;
+    r.attemptNumber = a.attempt;
+    r.jobId = a.jobId;
+    r.info = undefined;
+    r.errorType = r.errorMessage = '';
+    r.transitions.length = 0;
+    if (a.reported < 1 && run.receivedMs) this.transition('SUBMITTED_TO_WORKER', run.receivedMs);
+    r.log = undefined;
+    if (reach === 2) {
+      this.transition('RUNNING', run.startMs!);
+      this.where(this.self.nodeId, this.self.workerId, this.self.pid);
+      if (this.self.logsToFiles && run.stdoutStart !== undefined && run.stdoutStart >= 0) r.log = this.offsets(run.stdoutStart, -1, run.stderrStart ?? -1, -1);
+    } else {
+      this.where('', '', 0);
+    }
+    a.reported = reach;
+    return r;
+  }
+
+  private transition(state: (typeof TASK_STATES)[number], timeMs: number): void {
+    const t = this.pool[this.record.transitions.length]!;
+    t.state = state;
+    t.timeMs = timeMs;
+    this.record.transitions.push(t);
+  }
+
+  private where(nodeId: string, workerId: string, workerPid: number): void {
+    this.record.nodeId = nodeId;
+    this.record.workerId = workerId;
+    this.record.workerPid = workerPid;
+  }
+
+  private offsets(stdoutStart: number, stdoutEnd: number, stderrStart: number, stderrEnd: number): AttemptEvents['log'] {
+    const l = this.log;
+    l.stdoutStart = stdoutStart;
+    l.stdoutEnd = stdoutEnd;
+    l.stderrStart = stderrStart;
+    l.stderrEnd = stderrEnd;
+    return l;
+  }
 }
 
-/**
- * One record per attempt: from the ring slots `order` (in order of each attempt's first event), then
- * what is new of the attempts running here.
- */
-export function buildReport(c: EventColumns, order: number[], tracked: Iterable<TrackedAttempt>, self: ExecutorIdentity): AttemptEvents[] {
-  const records: AttemptEvents[] = [];
-  // By task id; a second attempt of a task in the same report (a retry) goes under task id + attempt.
-  const byTask = new Map<string, AttemptEvents>();
-  for (const i of order) {
-    const taskId = c.taskId[i]!;
-    const attempt = c.attempt[i]!;
-    let m = byTask.get(taskId);
-    if (m && m.attemptNumber !== attempt) m = byTask.get(`${taskId}:${attempt}`);
-    if (!m) {
-      m = newRecord(taskId, attempt, c.jobId[i]!);
-      byTask.set(byTask.has(taskId) ? `${taskId}:${attempt}` : taskId, m);
-      records.push(m);
-    }
-    const state = TASK_STATES[c.state[i]!]!;
-    const kind = c.kind[i];
-    if (kind === EventKind.Owner) addOwner(m, state, c.time[i]!, c.extra[i]);
-    else if (kind === EventKind.Outcome) addOutcome(m, c.extra[i] as OutcomeEnd, c.time[i]!);
-    else addExecutor(m, state, c.time[i]!, c.a[i]!, c.b[i]!, c.extra[i], self);
+/** The run's times and log offsets, as an outcome brought them, into slot `s`. */
+export function recordRun(t: EventTable, s: number, run: AttemptRun): void {
+  if (run.workerId) t.workerId[s] = run.workerId;
+  if (run.workerPid) t.workerPid[s] = run.workerPid;
+  if (run.receivedMs) t.time(s, STATE.SUBMITTED_TO_WORKER, run.receivedMs);
+  if (run.startMs) t.time(s, STATE.RUNNING, run.startMs);
+  if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
+    const o = s * 4;
+    t.offsets[o] = run.stdoutStart;
+    t.offsets[o + 1] = run.stdoutEnd ?? -1;
+    t.offsets[o + 2] = run.stderrStart ?? -1;
+    t.offsets[o + 3] = run.stderrEnd ?? -1;
   }
-  for (const t of tracked) {
-    const m = trackedRecord(t, self);
-    if (m) records.push(m);
-  }
-  return records;
 }

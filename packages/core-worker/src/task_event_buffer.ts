@@ -3,11 +3,12 @@
  * (submitted, sent to the raylet, their outcome) and of those it runs, sent to the head every
  * `taskEventsReportIntervalMs` and at `close()`.
  *
- * Recording is on the task path, so it is cheap: an owner's event takes one slot of a ring of columns
- * (typed arrays and reference arrays, no object per event), grown by doubling up to
- * `taskEventsBufferMaxEvents`; a full ring drops its oldest event and counts it, and the count goes
- * with the next report the head accepts. Grouping events per attempt and encoding them
- * (event_report.ts, task_event_codec.ts) happen at the report, off the task path.
+ * Recording is on the task path, so it is cheap: an event writes a few cells of the attempt's slot in
+ * the EventTable (columns, no object per event). The table holds at most `taskEventsBufferMaxEvents`
+ * events; beyond that the oldest attempts' events are dropped and counted, and the count goes with
+ * the next report the head accepts. A report writes each slot through a scratch record into the
+ * compact wire form (task_event_codec.ts), in calls of at most ATTEMPTS_PER_CALL attempts. A report
+ * that does not reach the head is kept, within the same bound, and sent before the next one.
  *
  * An attempt this worker runs is tracked while it runs (`track`/`untrack`: one map entry, its
  * AttemptRun filled by the executor) and reported only if a report finds it still running. Its end
@@ -16,8 +17,9 @@
  * For the same reason a worker reports what it owns (tasks its tasks submitted) soon after each
  * attempt ends (`attemptEnded`, at most every `taskEventsReportIntervalMs / 20`).
  */
-import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TASK_STATES, encodeTaskEvents, type AddTaskEventsRequest, type AttemptEvents, type Config, type TaskInfo } from '@rayts/common';
-import { buildReport, EventKind, type EventColumns, type ExecutorIdentity, type OutcomeEnd, type OwnerFailure, type TrackedAttempt } from './event_report.js';
+import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
+import { EventTable, EXECUTOR, OWNER, STATE } from './event_table.js';
+import { AttemptScratch, ownerFailure, recordRun, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
 import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
 
 /** Where reports go: the head's TaskEventService (TaskEventClient). */
@@ -57,8 +59,6 @@ export interface ExecutorTaskEvents {
   flush(): Promise<void>;
 }
 
-const STATE_CODE: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
-const INITIAL_SLOTS = 1024;
 /** Attempts per AddTaskEvents call: a report of a busy second goes in several calls, so the head never stalls long on one. */
 const ATTEMPTS_PER_CALL = Math.min(2_000, MAX_TASK_EVENTS_PER_CALL);
 
@@ -67,11 +67,9 @@ interface Unsent { bytes: Buffer; events: number }
 
 export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   readonly enabled: boolean;
-  private readonly capacity: number;
-  private cols: EventColumns;
-  private head = 0;
-  private count = 0;
+  private readonly table: EventTable;
   private readonly tracked = new Map<string, TrackedAttempt>();
+  private readonly scratch: AttemptScratch;
   /** Events dropped since the last report the head accepted. */
   private dropped = 0;
   private unsent: Unsent[] = [];
@@ -79,48 +77,65 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   private readonly timer?: NodeJS.Timeout;
   private soon?: NodeJS.Timeout;
   private lastReportAt = -Infinity;
-  /** Owner events wait in the ring (a worker reports them soon after an attempt ends). */
+  /** Owner events wait in the table (a worker reports them soon after an attempt ends). */
   private ownerPending = false;
   private warnedRejected = false;
   private closed = false;
 
-  constructor(private readonly sender: TaskEventSender, private readonly config: TaskEventBufferConfig, private readonly self: ExecutorIdentity) {
+  constructor(private readonly sender: TaskEventSender, private readonly config: TaskEventBufferConfig, self: ExecutorIdentity) {
     this.enabled = config.taskEventsEnabled;
     if (!(config.taskEventsBufferMaxEvents >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be at least 1, got ${config.taskEventsBufferMaxEvents}`);
     if (!(config.taskEventsReportIntervalMs >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS must be at least 1, got ${config.taskEventsReportIntervalMs}`);
-    this.capacity = config.taskEventsBufferMaxEvents;
-    this.cols = newColumns(this.enabled ? Math.min(INITIAL_SLOTS, this.capacity) : 0);
+    this.table = new EventTable(config.taskEventsBufferMaxEvents);
+    this.scratch = new AttemptScratch(self);
     if (this.enabled) {
       this.timer = setInterval(() => { if (!this.inFlight && this.hasNews()) void this.flush(); }, config.taskEventsReportIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Events in the ring and in unsent reports (what a report would carry, besides running attempts). */
-  get pending(): number {
-    return this.count + this.unsent.reduce((n, u) => n + u.events, 0);
+  /** Events waiting for the next report (in the table and in unsent reports), and those dropped since the last accepted one. */
+  get stats(): { pending: number; dropped: number } {
+    return { pending: this.table.pending + this.unsent.reduce((n, u) => n + u.events, 0), dropped: this.dropped };
   }
 
   // ---- owner side ------------------------------------------------------------------------------
 
   submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void {
-    if (this.enabled) this.push(EventKind.Owner, STATE_CODE.PENDING_ARGS_AVAIL!, taskId, attempt, jobId, Date.now(), -1, -1, info);
+    if (!this.enabled) return;
+    const s = this.ownerSlot(taskId, attempt, jobId);
+    this.table.info[s] = info;
+    this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
   }
 
   sentToRaylet(taskId: string, attempt: number, jobId: string): void {
-    if (this.enabled) this.push(EventKind.Owner, STATE_CODE.PENDING_NODE_ASSIGNMENT!, taskId, attempt, jobId, Date.now(), -1, -1, undefined);
+    if (this.enabled) this.record(this.ownerSlot(taskId, attempt, jobId), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
   }
 
-  outcome(jobId: string, outcome: TaskOutcome): void {
+  outcome(jobId: string, o: TaskOutcome): void {
     if (!this.enabled) return;
-    // Not the outcome itself: its value (and the frame it came in) must not live until the report.
-    const f = outcome.failure;
-    const ended: OutcomeEnd = { nodeId: outcome.nodeId, run: outcome.run, failure: f };
-    this.push(EventKind.Outcome, f ? STATE_CODE.FAILED! : STATE_CODE.FINISHED!, outcome.taskId, outcome.attempt, jobId, Date.now(), -1, -1, ended);
+    const t = this.table;
+    const s = this.ownerSlot(o.taskId, o.attempt, jobId);
+    if (o.nodeId) t.nodeId[s] = o.nodeId;
+    if (o.run) recordRun(t, s, o.run);
+    if (o.failure) {
+      const f = ownerFailure(o.failure);
+      t.errorType[s] = f.errorType;
+      t.errorMessage[s] = f.message;
+    }
+    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, o.run?.endMs || Date.now());
   }
 
   failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {
-    if (this.enabled) this.push(EventKind.Owner, STATE_CODE.FAILED!, taskId, attempt, jobId, Date.now(), -1, -1, failure);
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = this.ownerSlot(taskId, attempt, jobId);
+    t.errorType[s] = failure.errorType;
+    t.errorMessage[s] = failure.message;
+    if (failure.nodeId) t.nodeId[s] = failure.nodeId;
+    if (failure.workerId) t.workerId[s] = failure.workerId;
+    if (failure.workerPid) t.workerPid[s] = failure.workerPid;
+    this.record(s, STATE.FAILED, Date.now());
   }
 
   // ---- executor side ---------------------------------------------------------------------------
@@ -144,11 +159,28 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   }
 
   executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskInfo): void {
-    if (this.enabled) this.push(EventKind.Executor, STATE_CODE[state]!, taskId, attempt, jobId, timeMs, stdoutAt, stderrAt, info);
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = t.slot(EXECUTOR, taskId, attempt, jobId);
+    if (info) t.info[s] = info;
+    if (state === 'RUNNING') {
+      t.offsets[s * 4] = stdoutAt;
+      t.offsets[s * 4 + 2] = stderrAt;
+    }
+    this.record(s, STATE[state], timeMs);
   }
 
   ended(taskId: string, attempt: number, jobId: string, state: 'FINISHED' | 'FAILED', timeMs: number, stdoutAt: number, stderrAt: number, error?: OwnerFailure): void {
-    if (this.enabled) this.push(EventKind.Executor, STATE_CODE[state]!, taskId, attempt, jobId, timeMs, stdoutAt, stderrAt, error);
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = t.slot(EXECUTOR, taskId, attempt, jobId);
+    t.offsets[s * 4 + 1] = stdoutAt;
+    t.offsets[s * 4 + 3] = stderrAt;
+    if (error) {
+      t.errorType[s] = error.errorType;
+      t.errorMessage[s] = error.message;
+    }
+    this.record(s, STATE[state], timeMs);
   }
 
   // ---- reports ---------------------------------------------------------------------------------
@@ -183,67 +215,44 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     if (this.soon) clearTimeout(this.soon);
   }
 
+  private ownerSlot(taskId: string, attempt: number, jobId: string): number {
+    this.ownerPending = true;
+    return this.table.slot(OWNER, taskId, attempt, jobId);
+  }
+
+  private record(slot: number, state: number, timeMs: number): void {
+    this.table.time(slot, state, timeMs);
+    this.dropped += this.table.bound();
+  }
+
   private hasNews(): boolean {
-    if (this.count > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
+    if (this.table.pending > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
     for (const t of this.tracked.values()) if (t.reported < (t.run.startMs ? 2 : 1)) return true;
     return false;
   }
 
-  private push(kind: EventKind, state: number, taskId: string, attempt: number, jobId: string, timeMs: number, a: number, b: number, extra: unknown): void {
-    let c = this.cols;
-    if (this.count === c.size && c.size < this.capacity) c = this.grow();
-    let slot: number;
-    if (this.count < c.size) {
-      slot = this.head + this.count;
-      if (slot >= c.size) slot -= c.size;
-      this.count += 1;
-    } else {
-      // Full: the oldest event goes, counted.
-      slot = this.head;
-      this.head = slot + 1 === c.size ? 0 : slot + 1;
-      this.dropped += 1;
-    }
-    c.kind[slot] = kind;
-    c.state[slot] = state;
-    c.taskId[slot] = taskId;
-    c.attempt[slot] = attempt;
-    c.jobId[slot] = jobId;
-    c.time[slot] = timeMs;
-    c.a[slot] = a;
-    c.b[slot] = b;
-    c.extra[slot] = extra;
-    if (kind !== EventKind.Executor) this.ownerPending = true;
-  }
-
-  private grow(): EventColumns {
-    const old = this.cols;
-    const next = newColumns(Math.min(old.size * 2, this.capacity));
-    for (let i = 0; i < this.count; i++) copySlot(old, (this.head + i) % old.size, next, i);
-    this.cols = next;
-    this.head = 0;
-    return next;
-  }
-
-  /** Takes the ring's events and what is new of the running attempts out, as records per attempt. */
-  private drain(): AttemptEvents[] {
-    const c = this.cols;
-    const order: number[] = new Array(this.count);
-    for (let i = 0; i < this.count; i++) order[i] = (this.head + i) % c.size;
-    const records = buildReport(c, order, this.tracked.values(), this.self);
-    for (const slot of order) c.extra[slot] = undefined; // let outcomes and infos go
-    this.head = 0;
-    this.count = 0;
+  /** Writes the table's slots and what is new of the running attempts into reports of ATTEMPTS_PER_CALL attempts. */
+  private encode(): void {
+    let encoder = new TaskEventsEncoder();
+    let events = 0;
+    const add = (record: Parameters<TaskEventsEncoder['add']>[0] | undefined) => {
+      if (!record) return;
+      encoder.add(record);
+      events += Math.max(1, record.transitions.length);
+      if (encoder.count < ATTEMPTS_PER_CALL) return;
+      this.unsent.push({ bytes: encoder.finish(), events });
+      encoder = new TaskEventsEncoder();
+      events = 0;
+    };
+    this.table.drain((slot) => add(this.scratch.fromSlot(this.table, slot)));
+    for (const t of this.tracked.values()) add(this.scratch.fromTracked(t));
+    if (encoder.count > 0) this.unsent.push({ bytes: encoder.finish(), events });
     this.ownerPending = false;
-    return records;
   }
 
   private async report(): Promise<void> {
     this.lastReportAt = Date.now();
-    const records = this.drain();
-    for (let at = 0; at < records.length; at += ATTEMPTS_PER_CALL) {
-      const chunk = records.slice(at, at + ATTEMPTS_PER_CALL);
-      this.unsent.push({ bytes: encodeTaskEvents(chunk), events: chunk.reduce((n, r) => n + Math.max(1, r.transitions.length), 0) });
-    }
+    this.encode();
     this.bound();
     if (this.unsent.length === 0 && this.dropped > 0) this.unsent.push({ bytes: Buffer.alloc(0), events: 0 });
     while (this.unsent.length > 0) {
@@ -268,31 +277,10 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   /** Unsent reports beyond the buffer's bound go, oldest first, counted. */
   private bound(): void {
     let total = this.unsent.reduce((n, u) => n + u.events, 0);
-    while (this.unsent.length > 1 && total > this.capacity) {
+    while (this.unsent.length > 1 && total > this.config.taskEventsBufferMaxEvents) {
       const gone = this.unsent.shift()!;
       total -= gone.events;
       this.dropped += gone.events;
     }
   }
-}
-
-function newColumns(size: number): EventColumns {
-  return {
-    size,
-    kind: new Uint8Array(size), state: new Uint8Array(size), attempt: new Uint32Array(size),
-    time: new Float64Array(size), a: new Float64Array(size), b: new Float64Array(size),
-    taskId: new Array<string>(size), jobId: new Array<string>(size), extra: new Array<unknown>(size),
-  };
-}
-
-function copySlot(from: EventColumns, i: number, to: EventColumns, j: number): void {
-  to.kind[j] = from.kind[i]!;
-  to.state[j] = from.state[i]!;
-  to.attempt[j] = from.attempt[i]!;
-  to.time[j] = from.time[i]!;
-  to.a[j] = from.a[i]!;
-  to.b[j] = from.b[i]!;
-  to.taskId[j] = from.taskId[i]!;
-  to.jobId[j] = from.jobId[i]!;
-  to.extra[j] = from.extra[i];
 }
