@@ -183,14 +183,23 @@ class Reader {
 class Strings {
   private readonly index = new Map<string, number>();
   readonly list: string[] = [];
+  /** The last strings looked up and their indexes: consecutive attempts mostly repeat them (job, node, worker). */
+  private readonly recent: string[] = ['', '', '', ''];
+  private readonly recentIndex = [-1, -1, -1, -1];
+  private next = 0;
 
   ref(s: string): number {
+    const recent = this.recent;
+    for (let k = 0; k < 4; k++) if (recent[k] === s && this.recentIndex[k]! >= 0) return this.recentIndex[k]!;
     let i = this.index.get(s);
     if (i === undefined) {
       i = this.list.length;
       this.index.set(s, i);
       this.list.push(s);
     }
+    recent[this.next] = s;
+    this.recentIndex[this.next] = i;
+    this.next = (this.next + 1) & 3;
     return i;
   }
 }

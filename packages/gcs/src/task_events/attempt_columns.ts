@@ -28,7 +28,6 @@ const HAS_LOG = 8;
 const SLOT_SPAN = 2 ** 22;
 
 export class AttemptColumns {
-  private size = 0;
   private highWater = 0;
   private readonly free: number[] = [];
   /** Slots in use. */
@@ -41,18 +40,29 @@ export class AttemptColumns {
   readonly info: (TaskInfo | undefined)[] = [];
   readonly errorType: (string | undefined)[] = [];
   readonly errorMessage: (string | undefined)[] = [];
-  attemptNumber = new Uint32Array(0);
-  private workerPid = new Uint32Array(0);
-  private gen = new Uint32Array(0);
-  private flags = new Uint8Array(0);
-  private state = new Uint8Array(0);
+  /**
+   * The numeric columns take their full size at once (about 100 bytes a slot: ~10 MB for 100,000),
+   * so the head's footprint for task events is fixed from the start.
+   */
+  readonly attemptNumber: Uint32Array;
+  private readonly workerPid: Uint32Array;
+  private readonly gen: Uint32Array;
+  private readonly flags: Uint8Array;
+  private readonly state: Uint8Array;
   /** STATES per slot: the time each state was first reported, NaN when not. */
-  private times = new Float64Array(0);
+  private readonly times: Float64Array;
   /** 4 per slot: stdout start and end, stderr start and end; -1 when unknown. */
-  private log = new Float64Array(0);
+  private readonly log: Float64Array;
 
   constructor(private readonly capacity: number) {
     if (capacity >= SLOT_SPAN) throw new RangeError(`at most ${SLOT_SPAN - 1} task attempts can be stored, not ${capacity}`);
+    this.attemptNumber = new Uint32Array(capacity);
+    this.workerPid = new Uint32Array(capacity);
+    this.gen = new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.times = new Float64Array(capacity * STATES);
+    this.log = new Float64Array(capacity * 4);
   }
 
   /** A number naming the slot as it is now (until it is closed). */
@@ -74,7 +84,7 @@ export class AttemptColumns {
   open(taskId: string, attemptNumber: number, jobId: string): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      if (this.highWater === this.size) this.grow();
+      if (this.highWater === this.capacity) throw new RangeError('the task event store is full'); // it evicts before this
       slot = this.highWater++;
     }
     this.taskId[slot] = taskId;
@@ -83,8 +93,8 @@ export class AttemptColumns {
     this.workerPid[slot] = 0;
     this.flags[slot] = LIVE;
     this.state[slot] = 0;
-    this.times.fill(NaN, slot * STATES, slot * STATES + STATES);
-    this.log.fill(-1, slot * 4, slot * 4 + 4);
+    for (let i = slot * STATES; i < slot * STATES + STATES; i++) this.times[i] = NaN;
+    for (let i = slot * 4; i < slot * 4 + 4; i++) this.log[i] = -1;
     this.live += 1;
     return slot;
   }
@@ -210,24 +220,6 @@ export class AttemptColumns {
     if (state < FINISHED || (this.flags[slot]! & QUEUED_FINAL) !== 0) return false;
     this.flags[slot]! |= QUEUED_FINAL;
     return true;
-  }
-
-  private grow(): void {
-    const size = Math.min(Math.max(1024, this.size * 2), this.capacity);
-    if (size <= this.size) throw new RangeError('task event store is full'); // the store evicts before this
-    const grown = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
-      const next = make(size * per);
-      next.set(old);
-      return next;
-    };
-    this.attemptNumber = grown(this.attemptNumber, (n) => new Uint32Array(n));
-    this.workerPid = grown(this.workerPid, (n) => new Uint32Array(n));
-    this.gen = grown(this.gen, (n) => new Uint32Array(n));
-    this.flags = grown(this.flags, (n) => new Uint8Array(n));
-    this.state = grown(this.state, (n) => new Uint8Array(n));
-    this.times = grown(this.times, (n) => new Float64Array(n), STATES);
-    this.log = grown(this.log, (n) => new Float64Array(n), 4);
-    this.size = size;
   }
 }
 
