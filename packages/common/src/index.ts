@@ -59,4 +59,3 @@ export type { AddTaskEventsRequest, AddTaskEventsRequest__Output } from './gener
 export type { GetTaskEventsRequest, GetTaskEventsRequest__Output } from './generated/rayts/v1/GetTaskEventsRequest.js';
 export type { GetTaskEventsReply, GetTaskEventsReply__Output } from './generated/rayts/v1/GetTaskEventsReply.js';
 export type { TaskAttemptInfo as TaskAttemptInfoMsg, TaskAttemptInfo__Output as TaskAttemptInfoMsgOutput } from './generated/rayts/v1/TaskAttemptInfo.js';
-export type { AttemptRun as AttemptRunMsg, AttemptRun__Output as AttemptRunMsgOutput } from './generated/rayts/v1/AttemptRun.js';

@@ -9,7 +9,7 @@ import { actorCreationTaskId } from './ids.js';
 import { actorCreationInfo, type OwnerFailure } from './event_report.js';
 import type { ExecutorTaskEvents } from './task_event_buffer.js';
 import type { OutputOffsets } from './output_offsets.js';
-import type { ActorCreation, AttemptRun, TaskOutcome, TaskSpec } from './protocol/messages.js';
+import { packRun, type ActorCreation, type AttemptRun, type TaskOutcome, type TaskSpec } from './protocol/messages.js';
 
 export interface AttemptRecorderDeps {
   events: ExecutorTaskEvents;
@@ -61,7 +61,7 @@ export class AttemptRecorder {
       run.stderrEnd = offsets.stderr;
     }
     run.endMs = now;
-    outcome.run = run;
+    outcome.run = packRun(run);
     events.untrack(task.taskId);
     events.attemptEnded();
     return outcome;

@@ -6,7 +6,7 @@
  */
 import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo } from '@rayts/common';
 import { EXECUTOR, STATE, STATES, type EventTable } from './event_table.js';
-import type { AttemptRun, TaskFailure } from './protocol/messages.js';
+import { unpackRun, type AttemptRun, type TaskFailure } from './protocol/messages.js';
 
 /** Why an attempt failed, when no outcome says it: Ray's error type and a message, and where it ran if known. */
 export interface OwnerFailure {
@@ -90,6 +90,8 @@ export class AttemptScratch {
 
   /** Slot `s` of the table as a record. */
   fromSlot(t: EventTable, s: number): AttemptEvents {
+    const run = t.run[s] ? unpackRun(t.run[s]!) : undefined;
+    if (run) recordRun(t, s, run);
     const r = this.record;
     r.taskId = t.taskId[s]!;
     r.attemptNumber = t.attempt[s]!;
@@ -166,12 +168,15 @@ export class AttemptScratch {
   }
 }
 
-/** The run's times and log offsets, as an outcome brought them, into slot `s`. */
-export function recordRun(t: EventTable, s: number, run: AttemptRun): void {
+/** The run's worker, times and log offsets, as an outcome brought them, into slot `s` (its end time replaces the owner's receipt). */
+function recordRun(t: EventTable, s: number, run: AttemptRun): void {
   if (run.workerId) t.workerId[s] = run.workerId;
   if (run.workerPid) t.workerPid[s] = run.workerPid;
   if (run.receivedMs) t.time(s, STATE.SUBMITTED_TO_WORKER, run.receivedMs);
   if (run.startMs) t.time(s, STATE.RUNNING, run.startMs);
+  if (run.endMs) {
+    for (const end of [STATE.FINISHED, STATE.FAILED]) if (t.times[s * STATES + end] === t.times[s * STATES + end]) t.times[s * STATES + end] = run.endMs;
+  }
   if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
     const o = s * 4;
     t.offsets[o] = run.stdoutStart;

@@ -43,6 +43,8 @@ export class EventTable {
   info: (TaskInfo | undefined)[] = [];
   errorType: string[] = [];
   errorMessage: string[] = [];
+  /** An owner's attempt: the run its outcome brought, packed (packRun). */
+  run: string[] = [];
 
   constructor(private readonly capacity: number) {}
 
@@ -111,6 +113,7 @@ export class EventTable {
     this.workerId[s] = '';
     this.errorType[s] = '';
     this.errorMessage[s] = '';
+    this.run[s] = '';
     this.index.set(taskId, s);
     return s;
   }
@@ -136,7 +139,7 @@ export class EventTable {
     this.workerPid = move(this.workerPid, (n) => new Uint32Array(n), 1);
     this.times = move(this.times, (n) => new Float64Array(n), STATES);
     this.offsets = move(this.offsets, (n) => new Float64Array(n), 4);
-    for (const col of [this.taskId, this.jobId, this.nodeId, this.workerId, this.info, this.errorType, this.errorMessage] as unknown[][]) {
+    for (const col of [this.taskId, this.jobId, this.nodeId, this.workerId, this.info, this.errorType, this.errorMessage, this.run] as unknown[][]) {
       col.copyWithin(0, this.head, this.tail);
       col.length = live;
     }

@@ -19,7 +19,7 @@
  */
 import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
 import { EventTable, EXECUTOR, OWNER, STATE } from './event_table.js';
-import { AttemptScratch, ownerFailure, recordRun, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
+import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
 import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
 
 /** Where reports go: the head's TaskEventService (TaskEventClient). */
@@ -117,13 +117,13 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     const t = this.table;
     const s = this.ownerSlot(o.taskId, o.attempt, jobId);
     if (o.nodeId) t.nodeId[s] = o.nodeId;
-    if (o.run) recordRun(t, s, o.run);
+    if (o.run) t.run[s] = o.run; // unpacked at the report, off the task path
     if (o.failure) {
       const f = ownerFailure(o.failure);
       t.errorType[s] = f.errorType;
       t.errorMessage[s] = f.message;
     }
-    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, o.run?.endMs || Date.now());
+    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
   }
 
   failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {

@@ -1,10 +1,9 @@
 /** TaskSpec and TaskOutcome between the local protocol's shapes and the gRPC messages. */
 import type { TaskSpec, TaskOutcome, OwnedState } from './protocol.js';
-import type { AttemptRun } from '@rayts/core-worker';
 import { argFromMsg, argToMsg } from '@rayts/core-worker';
 import { strategyFromMsg, strategyToMsg, toResourceMap } from '@rayts/common';
 import type { OwnedObjectMsg, OwnedObjectMsgOutput } from '@rayts/common';
-import type { AttemptRunMsg, AttemptRunMsgOutput, TaskSpecMsg, TaskSpecMsgOutput, TaskOutcomeMsg, TaskOutcomeMsgOutput } from '@rayts/common';
+import type { TaskSpecMsg, TaskSpecMsgOutput, TaskOutcomeMsg, TaskOutcomeMsgOutput } from '@rayts/common';
 
 export function specToProto(spec: TaskSpec): TaskSpecMsg {
   return {
@@ -36,27 +35,12 @@ export function outcomeToProto(o: TaskOutcome): TaskOutcomeMsg {
       cause: f.cause ? Buffer.from(f.cause.buffer, f.cause.byteOffset, f.cause.byteLength) : Buffer.alloc(0), nodeIp: f.nodeIp ?? '', pid: f.pid ?? 0 } : undefined,
     value: o.value?.kind === 'inline' ? Buffer.from(o.value.data.buffer, o.value.data.byteOffset, o.value.data.byteLength) : Buffer.alloc(0),
     valueInPlasma: o.value?.kind === 'plasma', valueSize: o.value?.kind === 'plasma' ? o.value.size : 0,
-    run: o.run ? runToProto(o.run) : undefined,
-  };
-}
-
-/** The worker's account of the attempt (task events); absent numbers travel as 0 (times) and -1 (offsets). */
-function runToProto(r: AttemptRun): AttemptRunMsg {
-  return {
-    workerId: r.workerId, workerPid: r.workerPid, receivedMs: r.receivedMs ?? 0, startMs: r.startMs ?? 0, endMs: r.endMs ?? 0,
-    stdoutStart: r.stdoutStart ?? -1, stdoutEnd: r.stdoutEnd ?? -1, stderrStart: r.stderrStart ?? -1, stderrEnd: r.stderrEnd ?? -1,
-  };
-}
-
-function runFromProto(m: AttemptRunMsgOutput): AttemptRun {
-  return {
-    workerId: m.workerId, workerPid: m.workerPid, receivedMs: Number(m.receivedMs) || undefined, startMs: Number(m.startMs) || undefined, endMs: Number(m.endMs) || undefined,
-    stdoutStart: Number(m.stdoutStart), stdoutEnd: Number(m.stdoutEnd), stderrStart: Number(m.stderrStart), stderrEnd: Number(m.stderrEnd),
+    run: o.run ?? '',
   };
 }
 
 export function outcomeFromProto(m: TaskOutcomeMsgOutput): TaskOutcome {
-  const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId, ...(m.run ? { run: runFromProto(m.run) } : {}) };
+  const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId, ...(m.run ? { run: m.run } : {}) };
   if (m.failed && m.failure) {
     const f = m.failure;
     return { ...base, failure: { type: f.type as NonNullable<TaskOutcome['failure']>['type'], message: f.message, errorName: f.errorName, stack: f.stack,
@@ -82,7 +66,7 @@ export function ownedToProto(state: OwnedState | undefined): OwnedObjectMsg {
 export function ownedFromProto(m: OwnedObjectMsgOutput): OwnedState | undefined {
   if (m.status === 'owner_gone') return undefined;
   if (m.status === 'failed') {
-    const o = outcomeFromProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failed: true, failure: m.failure, value: Buffer.alloc(0), valueInPlasma: false, valueSize: 0, run: null });
+    const o = outcomeFromProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failed: true, failure: m.failure, value: Buffer.alloc(0), valueInPlasma: false, valueSize: 0, run: '' });
     return { status: 'failed', failure: o.failure!, taskName: m.taskName };
   }
   if (m.status === 'ready') {

@@ -6,7 +6,6 @@ import type { ActorHostServiceClient as _rayts_v1_ActorHostServiceClient, ActorH
 import type { ActorInfo as _rayts_v1_ActorInfo, ActorInfo__Output as _rayts_v1_ActorInfo__Output } from './rayts/v1/ActorInfo.js';
 import type { ActorServiceClient as _rayts_v1_ActorServiceClient, ActorServiceDefinition as _rayts_v1_ActorServiceDefinition } from './rayts/v1/ActorService.js';
 import type { ActorSpec as _rayts_v1_ActorSpec, ActorSpec__Output as _rayts_v1_ActorSpec__Output } from './rayts/v1/ActorSpec.js';
-import type { AttemptRun as _rayts_v1_AttemptRun, AttemptRun__Output as _rayts_v1_AttemptRun__Output } from './rayts/v1/AttemptRun.js';
 import type { BundleGroupFailure as _rayts_v1_BundleGroupFailure, BundleGroupFailure__Output as _rayts_v1_BundleGroupFailure__Output } from './rayts/v1/BundleGroupFailure.js';
 import type { BundleSpec as _rayts_v1_BundleSpec, BundleSpec__Output as _rayts_v1_BundleSpec__Output } from './rayts/v1/BundleSpec.js';
 import type { BundlesReply as _rayts_v1_BundlesReply, BundlesReply__Output as _rayts_v1_BundlesReply__Output } from './rayts/v1/BundlesReply.js';
@@ -64,7 +63,6 @@ export interface ProtoGrpcType {
       ActorInfo: MessageTypeDefinition<_rayts_v1_ActorInfo, _rayts_v1_ActorInfo__Output>
       ActorService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_ActorServiceClient> & { service: _rayts_v1_ActorServiceDefinition }
       ActorSpec: MessageTypeDefinition<_rayts_v1_ActorSpec, _rayts_v1_ActorSpec__Output>
-      AttemptRun: MessageTypeDefinition<_rayts_v1_AttemptRun, _rayts_v1_AttemptRun__Output>
       BundleGroupFailure: MessageTypeDefinition<_rayts_v1_BundleGroupFailure, _rayts_v1_BundleGroupFailure__Output>
       BundleSpec: MessageTypeDefinition<_rayts_v1_BundleSpec, _rayts_v1_BundleSpec__Output>
       BundlesReply: MessageTypeDefinition<_rayts_v1_BundlesReply, _rayts_v1_BundlesReply__Output>

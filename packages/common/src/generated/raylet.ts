@@ -2,7 +2,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
-import type { AttemptRun as _rayts_v1_AttemptRun, AttemptRun__Output as _rayts_v1_AttemptRun__Output } from './rayts/v1/AttemptRun.js';
 import type { BundleGroupFailure as _rayts_v1_BundleGroupFailure, BundleGroupFailure__Output as _rayts_v1_BundleGroupFailure__Output } from './rayts/v1/BundleGroupFailure.js';
 import type { BundleSpec as _rayts_v1_BundleSpec, BundleSpec__Output as _rayts_v1_BundleSpec__Output } from './rayts/v1/BundleSpec.js';
 import type { BundlesReply as _rayts_v1_BundlesReply, BundlesReply__Output as _rayts_v1_BundlesReply__Output } from './rayts/v1/BundlesReply.js';
@@ -41,7 +40,6 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
-      AttemptRun: MessageTypeDefinition<_rayts_v1_AttemptRun, _rayts_v1_AttemptRun__Output>
       BundleGroupFailure: MessageTypeDefinition<_rayts_v1_BundleGroupFailure, _rayts_v1_BundleGroupFailure__Output>
       BundleSpec: MessageTypeDefinition<_rayts_v1_BundleSpec, _rayts_v1_BundleSpec__Output>
       BundlesReply: MessageTypeDefinition<_rayts_v1_BundlesReply, _rayts_v1_BundlesReply__Output>

@@ -2,7 +2,6 @@
 // Original file: proto/rayts/v1/raylet.proto
 
 import type { TaskFailure as _rayts_v1_TaskFailure, TaskFailure__Output as _rayts_v1_TaskFailure__Output } from '../../rayts/v1/TaskFailure.js';
-import type { AttemptRun as _rayts_v1_AttemptRun, AttemptRun__Output as _rayts_v1_AttemptRun__Output } from '../../rayts/v1/AttemptRun.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface TaskOutcome {
@@ -15,7 +14,7 @@ export interface TaskOutcome {
   'value'?: (Buffer | Uint8Array | string);
   'valueInPlasma'?: (boolean);
   'valueSize'?: (number | string | Long);
-  'run'?: (_rayts_v1_AttemptRun | null);
+  'run'?: (string);
 }
 
 export interface TaskOutcome__Output {
@@ -28,5 +27,5 @@ export interface TaskOutcome__Output {
   'value': (Buffer);
   'valueInPlasma': (boolean);
   'valueSize': (number);
-  'run': (_rayts_v1_AttemptRun__Output | null);
+  'run': (string);
 }
