@@ -4,7 +4,7 @@ import { TaskExecutor } from './task_executor.js';
 import { AttemptRecorder } from './attempt_recorder.js';
 import { OutputOffsets } from './output_offsets.js';
 import { RecordingTaskEvents } from './task_events.test_helper.js';
-import type { ClientMessage, Execute, TaskSpec } from './protocol/messages.js';
+import { unpackRun, type ClientMessage, type Execute, type TaskSpec } from './protocol/messages.js';
 
 const spec = (taskId: string): TaskSpec => ({
   taskId, jobId: 'job2', attempt: 0, name: taskId, fnHash: 'h', args: [], returnId: `r-${taskId}`, resources: {}, strategy: { kind: 'DEFAULT' },
@@ -66,6 +66,22 @@ describe('TaskExecutor', () => {
     for (let i = 0; i < 5; i++) await tick();
     const done = t.sent.filter((m) => m.type === 'taskDone');
     expect(done.map((m) => m.type === 'taskDone' && m.outcome.taskId)).toEqual(['running']);
+  });
+
+  it('each outcome carries its run (worker, times, log range) to the owner; the attempt is tracked only while here', async () => {
+    const t = setup(() => 7);
+    t.executor.execute(execute('a'));
+    t.executor.execute(execute('b'));
+    t.executor.block(); // 'b' goes back to the raylet unrun
+    t.executor.unblock();
+    for (let i = 0; i < 5; i++) await tick();
+    const done = t.sent.find((m) => m.type === 'taskDone');
+    const run = done?.type === 'taskDone' && done.outcome.run ? unpackRun(done.outcome.run) : undefined;
+    expect(run).toMatchObject({ workerId: 'w1', workerPid: process.pid, stdoutStart: -1, stdoutEnd: -1 });
+    expect(run!.receivedMs! <= run!.startMs! && run!.startMs! <= run!.endMs!).toBe(true);
+    expect(t.events.of('a')).toEqual(['track:0', 'untrack']);
+    expect(t.events.of('b')).toEqual(['track:0', 'untrack']);
+    expect(t.events.events.filter((e) => e.kind === 'attemptEnded')).toHaveLength(1); // 'a' ran here, 'b' did not
   });
 
   it('reports what a task threw as an APPLICATION failure with its origin', async () => {

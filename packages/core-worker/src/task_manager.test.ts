@@ -106,6 +106,36 @@ describe('TaskManager', () => {
     }
   });
 
+  it('reports every attempt: submitted and sent, then its outcome; a retry is a new attempt of the same task', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 1 });
+    const taskId = t.submits()[0]!.task.taskId;
+    t.answer(ref, { failure: WORKER_DIED });
+    t.answer(ref, {});
+    expect(t.events.of(taskId)).toEqual([
+      'submitted:0', 'sentToRaylet:0', 'outcome:0:WORKER_DIED', 'submitted:1', 'sentToRaylet:1', 'outcome:1:ok',
+    ]);
+    const submitted = t.events.events.find((e) => e.kind === 'submitted');
+    expect(submitted?.kind === 'submitted' && submitted.info).toMatchObject({ type: 'NORMAL_TASK', name: 'f', funcOrClassName: 'f', parentTaskId: 'parent', requiredResources: { CPU: 1 } });
+  });
+
+  it('reports a cancelled attempt as TASK_CANCELLED whatever came back, and arguments that failed as DEPENDENCY_RESOLUTION_FAILED', async () => {
+    const t = setup();
+    const ref = t.submit();
+    t.tasks.cancel(ref, false);
+    t.answer(ref, {});
+    const cancelled = t.events.events.find((e) => e.kind === 'outcome');
+    expect(cancelled?.kind === 'outcome' && cancelled.outcome.failure?.type).toBe('CANCELLED');
+
+    const upstream = t.submit();
+    const downstream = t.tasks.submitTask(DESC, [upstream], {});
+    t.answer(upstream, { failure: THREW });
+    await new Promise((r) => setImmediate(r));
+    expect(t.errorOf(downstream)).toBeDefined();
+    const failed = t.events.events.filter((e) => e.kind === 'failed');
+    expect(failed.map((e) => e.kind === 'failed' && e.failure.errorType)).toEqual(['DEPENDENCY_RESOLUTION_FAILED']);
+  });
+
   it('ignores outcomes of stale attempts', () => {
     const t = setup();
     const ref = t.submit({ maxRetries: 1 });
