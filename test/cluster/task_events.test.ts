@@ -9,7 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TaskEventClient, pollUntil, readTokenFile, taskAttemptFromInfo, type TaskAttempt } from '@rayts/common';
+import {
+  AuthenticationError, InvalidRequestError, TaskEventClient, encodeTaskEvents, pollUntil, readTokenFile, taskAttemptFromInfo, type TaskAttempt,
+} from '@rayts/common';
 import { useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 
@@ -28,6 +30,13 @@ interface Ran {
   callError: string;
 }
 
+/** A report about the attempt (for sending a corrupted copy of it). */
+function firstReport(a: TaskAttempt) {
+  return {
+    taskId: a.taskId, attemptNumber: a.attemptNumber, jobId: a.jobId, transitions: a.stateTransitions, nodeId: '', workerId: '', workerPid: 0, errorType: '', errorMessage: '',
+  };
+}
+
 describe('task events', () => {
   it('the head stores every attempt of a job with its states, error types, worker, parent and output range', async () => {
     const cluster = newCluster();
@@ -39,7 +48,8 @@ describe('task events', () => {
     const r = resultOf<Ran>(run);
     const firstAttempt = JSON.parse(readFileSync(markerFile, 'utf8')) as { taskId: string; workerId: string; pid: number };
 
-    const client = new TaskEventClient(head.gcsAddress, { token: readTokenFile(join(head.tempDir, 'state', 'token')), timeoutMs: 10_000 });
+    const token = readTokenFile(join(head.tempDir, 'state', 'token'));
+    const client = new TaskEventClient(head.gcsAddress, { token, timeoutMs: 10_000 });
     let attempts: TaskAttempt[] = [];
     let stats = { stored: 0, droppedAtWorkers: 0, evictedAtGcs: 0 };
     try {
@@ -51,6 +61,17 @@ describe('task events', () => {
         return attempts.length === 14 && attempts.every((a) => a.state === 'FINISHED' || a.state === 'FAILED');
       }, 30_000, 200);
       expect(complete, JSON.stringify(attempts.map((a) => [a.name, a.attemptNumber, a.state]))).toBe(true);
+
+      // Garbage from a token holder is refused and changes nothing; no token, no answer.
+      const before = await client.getTaskEvents({});
+      await expect(client.addTaskEvents({ events: Buffer.from('garbage'), numDropped: 0 })).rejects.toThrow(InvalidRequestError);
+      const badId = encodeTaskEvents([{ ...firstReport(attempts[0]!), taskId: '../../etc/passwd' }]);
+      await expect(client.addTaskEvents({ events: badId, numDropped: 0 })).rejects.toThrow(/task_id must be 56 hex characters/);
+      const after = await client.getTaskEvents({});
+      expect([after.stored, after.droppedAtWorkers]).toEqual([before.stored, before.droppedAtWorkers]);
+      const stranger = new TaskEventClient(head.gcsAddress, { token: 'ab'.repeat(32), timeoutMs: 10_000 });
+      await expect(stranger.getTaskEvents({})).rejects.toThrow(AuthenticationError);
+      stranger.close();
     } finally {
       client.close();
     }
