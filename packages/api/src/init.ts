@@ -104,6 +104,8 @@ export async function shutdown(): Promise<void> {
   setGlobalWorker(undefined);
   // Actors created just before: the head must have them before the job ends (a detached one lives on).
   await state.core.actors.settle();
+  // The job's last task events reach the head before it ends the job (which fails what is still pending).
+  await state.core.finishTaskEvents();
   await state.core.gcs.finishJob(state.jobId).catch(() => undefined);
   state.core.close();
   await state.localCluster?.stop();

@@ -87,6 +87,9 @@ export class AlreadyExistsError extends RaytsError {}
 /** The head refused a request as malformed; the message says which field. */
 export class InvalidRequestError extends RaytsError {}
 
+/** Encoded task events (task_event_codec.ts) are truncated or do not follow the format; the message says where. */
+export class TaskEventsFormatError extends RaytsError {}
+
 
 /** Input given to a decoder is truncated, corrupt, or not an encoded value at all. */
 export class CorruptValueError extends SerializationError {

@@ -21,6 +21,9 @@ export * from './grpc/shared_port.js';
 export * from './grpc/gcs_client.js';
 export * from './grpc/raylet_client.js';
 export * from './grpc/actor_clients.js';
+export * from './grpc/task_event_client.js';
+export * from './task_events.js';
+export * from './task_event_codec.js';
 export * from './resources.js';
 export * from './kv_namespaces.js';
 export * from './turn_batcher.js';
@@ -59,3 +62,7 @@ export type { BundlesReply__Output } from './generated/rayts/v1/BundlesReply.js'
 export type { CreatePlacementGroupRequest, CreatePlacementGroupRequest__Output } from './generated/rayts/v1/CreatePlacementGroupRequest.js';
 export type { CreatePlacementGroupResult } from './generated/rayts/v1/CreatePlacementGroupResult.js';
 export type { BundleGroupFailure__Output } from './generated/rayts/v1/BundleGroupFailure.js';
+export type { AddTaskEventsRequest, AddTaskEventsRequest__Output } from './generated/rayts/v1/AddTaskEventsRequest.js';
+export type { GetTaskEventsRequest, GetTaskEventsRequest__Output } from './generated/rayts/v1/GetTaskEventsRequest.js';
+export type { GetTaskEventsReply, GetTaskEventsReply__Output } from './generated/rayts/v1/GetTaskEventsReply.js';
+export type { TaskAttemptInfo as TaskAttemptInfoMsg, TaskAttemptInfo__Output as TaskAttemptInfoMsgOutput } from './generated/rayts/v1/TaskAttemptInfo.js';

@@ -7,17 +7,20 @@
  * stores, submitters, serializer, getter, worker side), then the facade, and starts the raylet
  * connection's inbox last, so every part exists before the first pushed message is delivered.
  */
-import { GcsClient, loadConfig, type Config } from '@rayts/common';
+import { basename } from 'node:path';
+import { GcsClient, TaskEventClient, loadConfig, type Config } from '@rayts/common';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
 import { openCallCountsFile } from './actor/call_counts.js';
+import { AttemptRecorder } from './attempt_recorder.js';
 import { CallSiteRecorder } from './call_site.js';
 import { FunctionExporter } from './function_exporter.js';
-import { newPutId } from './ids.js';
+import { newPutId, newTaskId } from './ids.js';
 import { JobContext } from './job_context.js';
 import { MemoryStore } from './memory_store.js';
 import { NOT_BLOCKING, ObjectGetter } from './object_getter.js';
 import { ObjectRef } from './object_ref.js';
+import { OutputOffsets, processFileSizes } from './output_offsets.js';
 import { PlasmaClient } from './plasma_client.js';
 import { RayletConnection, type RayletTransport } from './raylet_connection.js';
 import { CoreWorkerInbox, type WorkerSide } from './raylet_inbox.js';
@@ -26,6 +29,8 @@ import { Serializer } from './serialization.js';
 import { TaskArgs } from './task_args.js';
 import { TaskExecutor, type Compile } from './task_executor.js';
 import { TaskManager } from './task_manager.js';
+import { TaskEventBuffer } from './task_event_buffer.js';
+import { taskInfo, type ExecutorIdentity } from './event_report.js';
 import type { ActorCore } from './actor/actor_core.js';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import type { TaskOptions } from './task_options.js';
@@ -67,6 +72,8 @@ export interface CoreWorkerParts {
   actors: ActorSubmitter;
   serializer: Serializer;
   objects: ObjectGetter;
+  /** Task events of what this process owns and runs. */
+  events: TaskEventBuffer;
 }
 
 export class CoreWorker {
@@ -97,20 +104,30 @@ export class CoreWorker {
     const { welcome } = connection;
     const owner: Address = { nodeId: welcome.nodeId, clientId: welcome.clientId };
     const gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: resolved.gcsTimeoutMs });
+    // A worker's output files: their ends, for the log range of each attempt it runs.
+    const offsets = worker ? new OutputOffsets(processFileSizes) : undefined;
+    const events = new TaskEventBuffer(new TaskEventClient(options.gcsAddress, { token: options.token, timeoutMs: resolved.gcsTimeoutMs }), config,
+      executorIdentity(options, welcome, offsets));
     const store = new MemoryStore();
-    const job = new JobContext(options.jobId ?? '', options.jobDir, '');
+    const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');
     const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites));
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references });
     const functions = new FunctionExporter(gcs);
     const args = new TaskArgs({ store, plasma });
-    const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner });
-    const actors = new ActorSubmitter(actorCore(resolved, owner, job, store, connection, functions, args), config);
+    const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner, events });
+    const actors = new ActorSubmitter(actorCore(resolved, owner, job, store, connection, functions, args, events), config);
     const serializer = new Serializer((data) => actors.bindData(data));
-    const side = worker && workerSide(worker, resolved.token, connection, gcs, plasma, serializer, job, welcome);
+    const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
+    const side = worker && attempts && workerSide(worker, resolved.token, connection, gcs, plasma, serializer, job, welcome, attempts);
     const objects = new ObjectGetter({
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
     });
-    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects });
+    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects, events });
+    if (options.role === 'driver') {
+      // Ray's driver task: the parent of what the driver submits, RUNNING until shutdown.
+      const entry = basename(process.argv[1] ?? 'driver');
+      events.executing(job.driverTaskId, 0, job.jobId, 'RUNNING', Date.now(), -1, -1, taskInfo('DRIVER_TASK', 'driver', entry, ''));
+    }
     // Task code finds its worker's runtime through `import('rayts')`, from the first task on.
     if (worker) setGlobalWorker(core);
     connection.start(new CoreWorkerInbox({
@@ -204,7 +221,18 @@ export class CoreWorker {
     return this.parts.references.refsInfo((id) => this.parts.tasks.attemptOf(id));
   }
 
+  /**
+   * Before the job ends (driver `shutdown()`) or the worker exits: a driver's task is FINISHED, and the
+   * buffered task events go to the head (waiting at most RAYTS_TASK_EVENTS_FLUSH_TIMEOUT_MS).
+   */
+  async finishTaskEvents(): Promise<void> {
+    const { events, job } = this.parts;
+    if (this.options.role === 'driver') events.ended(job.driverTaskId, 0, job.jobId, 'FINISHED', Date.now(), -1, -1);
+    await events.close();
+  }
+
   close(): void {
+    this.parts.events.stop();
     this.actors.close();
     this.parts.connection.close();
     this.gcs.close();
@@ -233,14 +261,22 @@ function helloOf(options: CoreWorkerOptions): ClientHello {
     : { type: 'hello', role: 'worker', token: options.token, workerId: options.workerId ?? '', pid: process.pid };
 }
 
+/** This process as the executor of what it runs: a worker's id and output files, or a driver's client id. */
+function executorIdentity(options: CoreWorkerOptions, welcome: Welcome, offsets: OutputOffsets | undefined): ExecutorIdentity {
+  const workerId = options.role === 'worker' ? options.workerId ?? '' : welcome.clientId;
+  return { nodeId: welcome.nodeId, workerId, pid: process.pid, logsToFiles: !!offsets && (offsets.stdout >= 0 || offsets.stderr >= 0) };
+}
+
 /** What the actor caller uses, read from the parts when it uses it (the job changes per task in a worker). */
 function actorCore(
   options: ResolvedOptions, address: Address, job: JobContext, store: MemoryStore, transport: RayletTransport, functions: FunctionExporter, args: TaskArgs,
+  events: TaskEventBuffer,
 ): ActorCore {
   return {
-    address, options, store,
+    address, options, store, events,
     get jobId() { return job.jobId; },
     get driverNodeId() { return job.driverNodeId; },
+    get submitterTaskId() { return job.submitterTaskId; },
     request: (message) => transport.request(message),
     send: (message) => transport.send(message),
     exportFunction: (desc) => functions.exportFunction(desc),
@@ -252,9 +288,10 @@ function actorCore(
 /** A worker's executor (which also keeps its blocked state) and the actor host built on it. */
 function workerSide(
   worker: WorkerOptions, token: string, connection: RayletConnection, gcs: GcsClient, plasma: PlasmaClient, serializer: Serializer, job: JobContext, welcome: Welcome,
+  attempts: AttemptRecorder,
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
-  const executor = new TaskExecutor({ transport: connection, functionTable: gcs, plasma, decoder: serializer, job, node, compile: worker.compile });
-  const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, openCallCounter: openCallCountsFile });
+  const executor = new TaskExecutor({ transport: connection, functionTable: gcs, plasma, decoder: serializer, job, node, compile: worker.compile, attempts });
+  const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
   return { executor, host };
 }

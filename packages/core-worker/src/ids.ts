@@ -16,3 +16,6 @@ function next(kind: string): string {
 export const newTaskId = (): string => next('01');
 export const newObjectId = (): string => next('02');
 export const newPutId = (): string => next('03');
+
+/** The task id of an actor's creation (Ray derives it from the actor id too): its creator and its host agree on it. */
+export const actorCreationTaskId = (actorId: string): string => `${actorId}04${'0'.repeat(22)}`;

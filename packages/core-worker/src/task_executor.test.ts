@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { JobContext } from './job_context.js';
 import { TaskExecutor } from './task_executor.js';
-import type { ClientMessage, Execute, TaskSpec } from './protocol/messages.js';
+import { AttemptRecorder } from './attempt_recorder.js';
+import { OutputOffsets } from './output_offsets.js';
+import { RecordingTaskEvents } from './task_events.test_helper.js';
+import { unpackRun, type ClientMessage, type Execute, type TaskSpec } from './protocol/messages.js';
 
 const spec = (taskId: string): TaskSpec => ({
   taskId, jobId: 'job2', attempt: 0, name: taskId, fnHash: 'h', args: [], returnId: `r-${taskId}`, resources: {}, strategy: { kind: 'DEFAULT' },
@@ -13,6 +16,8 @@ const execute = (taskId: string): Execute => ({ type: 'execute', task: spec(task
 function setup(body: () => unknown) {
   const sent: ClientMessage[] = [];
   const job = new JobContext('', undefined, '');
+  const events = new RecordingTaskEvents();
+  const offsets = new OutputOffsets({ size: () => undefined });
   const executor = new TaskExecutor({
     transport: { send: (m) => sent.push(m) },
     functionTable: { kvGet: async () => Buffer.from(JSON.stringify({ kind: 'function', name: 'f', source: 'x' })) },
@@ -24,8 +29,9 @@ function setup(body: () => unknown) {
     job,
     node: { nodeId: 'n', nodeIp: '10.0.0.1' },
     compile: () => body as (...args: unknown[]) => unknown,
+    attempts: new AttemptRecorder({ events, offsets, workerId: 'w1' }),
   });
-  return { executor, sent, job };
+  return { executor, sent, job, events };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -60,6 +66,22 @@ describe('TaskExecutor', () => {
     for (let i = 0; i < 5; i++) await tick();
     const done = t.sent.filter((m) => m.type === 'taskDone');
     expect(done.map((m) => m.type === 'taskDone' && m.outcome.taskId)).toEqual(['running']);
+  });
+
+  it('each outcome carries its run (worker, times, log range) to the owner; the attempt is tracked only while here', async () => {
+    const t = setup(() => 7);
+    t.executor.execute(execute('a'));
+    t.executor.execute(execute('b'));
+    t.executor.block(); // 'b' goes back to the raylet unrun
+    t.executor.unblock();
+    for (let i = 0; i < 5; i++) await tick();
+    const done = t.sent.find((m) => m.type === 'taskDone');
+    const run = done?.type === 'taskDone' && done.outcome.run ? unpackRun(done.outcome.run) : undefined;
+    expect(run).toMatchObject({ workerId: 'w1', workerPid: process.pid, stdoutStart: -1, stdoutEnd: -1 });
+    expect(run!.receivedMs! <= run!.startMs! && run!.startMs! <= run!.endMs!).toBe(true);
+    expect(t.events.of('a')).toEqual(['track:0', 'untrack']);
+    expect(t.events.of('b')).toEqual(['track:0', 'untrack']);
+    expect(t.events.events.filter((e) => e.kind === 'attemptEnded')).toHaveLength(1); // 'a' ran here, 'b' did not
   });
 
   it('reports what a task threw as an APPLICATION failure with its origin', async () => {

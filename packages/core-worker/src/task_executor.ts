@@ -11,11 +11,12 @@ import { FUNCTION_NAMESPACE, SerializationError } from '@rayts/common';
 import { errorToFailure } from './failure.js';
 import { parseFunctionDescriptor, type RemoteFunctionDescriptor } from './function/descriptor.js';
 import { TaskOutput } from './task_output.js';
+import type { AttemptRecorder } from './attempt_recorder.js';
 import type { JobContext } from './job_context.js';
 import type { Blocking } from './object_getter.js';
 import type { PlasmaClient } from './plasma_client.js';
 import type { Decoder } from './serialization.js';
-import type { ClientMessage, Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+import type { AttemptRun, ClientMessage, Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
 
 export type Compile = (desc: RemoteFunctionDescriptor, jobDir: string) => (...args: unknown[]) => unknown;
 
@@ -28,28 +29,32 @@ export interface TaskExecutorDeps {
   job: JobContext;
   node: { nodeId: string; nodeIp: string };
   compile: Compile;
+  /** Task events of the attempts run here (and the log offsets of their output). */
+  attempts: AttemptRecorder;
 }
+
+interface Queued { message: Execute; run: AttemptRun | undefined }
 
 export class TaskExecutor implements Blocking {
   private readonly functions = new Map<string, Promise<(...args: unknown[]) => unknown>>();
-  private queue: Execute[] = [];
+  private queue: Queued[] = [];
   private running = false;
   /** Nested get/wait calls of the running task (blocked while > 0). */
   private blockedDepth = 0;
   readonly output: TaskOutput;
 
   constructor(private readonly deps: TaskExecutorDeps) {
-    this.output = new TaskOutput({ transport: deps.transport, nodeIp: deps.node.nodeIp });
+    this.output = new TaskOutput({ transport: deps.transport, nodeIp: deps.node.nodeIp, counter: deps.attempts.offsets });
   }
 
   /** A task for this worker (not an actor call: those go to the actor host). */
   execute(m: Execute): void {
     // A blocked task must not have others waiting behind it: hand new arrivals straight back.
     if (this.blockedDepth > 0) {
-      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] });
+      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] }); // not received here, as far as task events go
       return;
     }
-    this.queue.push(m);
+    this.queue.push({ message: m, run: this.deps.attempts.received(m.task) });
     if (!this.running) void this.drain();
   }
 
@@ -58,7 +63,8 @@ export class TaskExecutor implements Blocking {
     this.deps.transport.send({ type: 'blocked' });
     if (this.queue.length === 0) return;
     const returned = this.queue.splice(0);
-    this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((m) => m.task.taskId) });
+    for (const q of returned) this.deps.attempts.returned(q.message.task);
+    this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((q) => q.message.task.taskId) });
   }
 
   unblock(): void {
@@ -68,9 +74,9 @@ export class TaskExecutor implements Blocking {
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0) {
-      const next = this.queue.shift()!;
-      const outcome = await this.run(next.task, next.jobDir);
-      this.deps.transport.send({ type: 'taskDone', outcome });
+      const { message, run } = this.queue.shift()!;
+      const outcome = await this.run(message.task, message.jobDir, run);
+      this.deps.transport.send({ type: 'taskDone', outcome: this.deps.attempts.end(message.task, run, outcome) });
     }
     this.running = false;
   }
@@ -99,7 +105,8 @@ export class TaskExecutor implements Blocking {
     return { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.node.nodeId };
   }
 
-  async run(task: TaskSpec, jobDir: string): Promise<TaskOutcome> {
+  /** Runs the task; `run` (task events) gets its start. */
+  async run(task: TaskSpec, jobDir: string, run?: AttemptRun): Promise<TaskOutcome> {
     const base = this.outcomeBase(task);
     let fn: (...args: unknown[]) => unknown;
     let args: unknown[];
@@ -115,6 +122,7 @@ export class TaskExecutor implements Blocking {
     this.deps.job.jobDir = jobDir;
     this.deps.job.driverNodeId = task.driverNodeId;
     this.output.begin(task);
+    this.deps.attempts.start(run);
     let result: unknown;
     try {
       result = await fn(...args);

@@ -7,6 +7,7 @@ import type { ObjectRef } from './object_ref.js';
 import { TaskArgs } from './task_args.js';
 import type { CancelTask, SubmitTask, TaskFailure, TaskOutcome } from './protocol/messages.js';
 import type { TaskOptions } from './task_options.js';
+import { RecordingTaskEvents } from './task_events.test_helper.js';
 
 const DESC = { kind: 'function' as const, name: 'f', source: '() => 1', hash: 'h1' };
 const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined };
@@ -18,14 +19,16 @@ function setup() {
   // Resolves refs as TaskArgs does: once settled, a failed one throws DependencyFailedError.
   const args = new TaskArgs({ store, plasma: { maxInlineBytes: 100, storeValue: async () => ({ kind: 'inline', data: new Uint8Array(), objectId: 'x' }) } });
   const pendingArgs: string[] = [];
+  const events = new RecordingTaskEvents();
   const tasks = new TaskManager({
     transport: { send: (m) => sent.push(m) },
     store,
     references: { created: () => undefined, addPendingArgs: (ids) => pendingArgs.push(...ids), releasePendingArgs: () => undefined },
     functions: { exportFunction: async () => undefined, isExported: () => true },
     args,
-    job: { jobId: 'job1', driverNodeId: '' },
+    job: { jobId: 'job1', driverNodeId: '', submitterTaskId: 'parent' },
     owner: { nodeId: 'node1', clientId: 'c1' },
+    events,
   });
   const submits = () => sent.filter((m): m is SubmitTask => m.type === 'submit');
   const submit = (options: TaskOptions = {}) => tasks.submitTask(DESC, [], options);
@@ -42,7 +45,7 @@ function setup() {
     const state = store.get(ref.id);
     return state?.status === 'failed' ? failureToError(state.failure, state.taskName, NO_DECODE) : undefined;
   };
-  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs };
+  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs, events };
 }
 
 const WORKER_DIED: TaskFailure = { type: 'WORKER_DIED', message: 'SIGKILL' };
@@ -101,6 +104,36 @@ describe('TaskManager', () => {
       expect(t.submits()).toHaveLength(1); // no retry of a cancelled task
       expect(t.errorOf(ref)).toBeInstanceOf(TaskCancelledError);
     }
+  });
+
+  it('reports every attempt: submitted and sent, then its outcome; a retry is a new attempt of the same task', () => {
+    const t = setup();
+    const ref = t.submit({ maxRetries: 1 });
+    const taskId = t.submits()[0]!.task.taskId;
+    t.answer(ref, { failure: WORKER_DIED });
+    t.answer(ref, {});
+    expect(t.events.of(taskId)).toEqual([
+      'submitted:0', 'sentToRaylet:0', 'outcome:0:WORKER_DIED', 'submitted:1', 'sentToRaylet:1', 'outcome:1:ok',
+    ]);
+    const submitted = t.events.events.find((e) => e.kind === 'submitted');
+    expect(submitted?.kind === 'submitted' && submitted.info).toMatchObject({ type: 'NORMAL_TASK', name: 'f', funcOrClassName: 'f', parentTaskId: 'parent', requiredResources: { CPU: 1 } });
+  });
+
+  it('reports a cancelled attempt as TASK_CANCELLED whatever came back, and arguments that failed as DEPENDENCY_RESOLUTION_FAILED', async () => {
+    const t = setup();
+    const ref = t.submit();
+    t.tasks.cancel(ref, false);
+    t.answer(ref, {});
+    const cancelled = t.events.events.find((e) => e.kind === 'outcome');
+    expect(cancelled?.kind === 'outcome' && cancelled.outcome.failure?.type).toBe('CANCELLED');
+
+    const upstream = t.submit();
+    const downstream = t.tasks.submitTask(DESC, [upstream], {});
+    t.answer(upstream, { failure: THREW });
+    await new Promise((r) => setImmediate(r));
+    expect(t.errorOf(downstream)).toBeDefined();
+    const failed = t.events.events.filter((e) => e.kind === 'failed');
+    expect(failed.map((e) => e.kind === 'failed' && e.failure.errorType)).toEqual(['DEPENDENCY_RESOLUTION_FAILED']);
   });
 
   it('ignores outcomes of stale attempts', () => {

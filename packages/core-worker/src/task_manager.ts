@@ -9,6 +9,9 @@
  */
 import { DependencyFailedError, ObjectLostError } from './errors.js';
 import { errorToFailure } from './failure.js';
+import { ownerFailure, taskInfo } from './event_report.js';
+import type { TaskInfo } from '@rayts/common';
+import type { OwnerTaskEvents } from './task_event_buffer.js';
 import { newObjectId, newTaskId } from './ids.js';
 import { ObjectRef } from './object_ref.js';
 import { DEFAULT_MAX_RETRIES, resourceShape, strategyOf, type TaskOptions } from './task_options.js';
@@ -23,10 +26,12 @@ export interface TaskManagerDeps {
   references: { created(objectId: string): void; addPendingArgs(ids: string[]): void; releasePendingArgs(ids: string[]): void };
   functions: { exportFunction(desc: RemoteFunctionDescriptor): Promise<void>; isExported(hash: string): boolean };
   args: ArgResolver;
-  /** The job tasks submitted now belong to (it changes per task in a worker). */
-  job: { readonly jobId: string; readonly driverNodeId: string };
+  /** The job tasks submitted now belong to (it changes per task in a worker), and the task submitting them. */
+  job: { readonly jobId: string; readonly driverNodeId: string; readonly submitterTaskId: string };
   /** This process: the owner of the results. */
   owner: Address;
+  /** Task events of the attempts owned here. */
+  events: OwnerTaskEvents;
 }
 
 /**
@@ -41,6 +46,8 @@ interface TaskRecord {
   retryExceptions: boolean;
   /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
   argRefs: string[];
+  /** What the task is, for the task events of each attempt. */
+  info: TaskInfo;
 }
 
 export class TaskManager {
@@ -48,6 +55,8 @@ export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   /** Finished tasks whose outputs are in an object store and still referenced, by return id. */
   private readonly lineage = new Map<string, TaskRecord>();
+  /** The info of the last task submitted: the next of the same function from the same task shares it (one object, sent once per report). */
+  private lastInfo?: { fnHash: string; info: TaskInfo };
 
   constructor(private readonly deps: TaskManagerDeps) {}
 
@@ -62,9 +71,11 @@ export class TaskManager {
       driverNodeId: job.driverNodeId || owner.nodeId,
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    const info = this.infoOf(spec, desc.name, job.submitterTaskId);
     this.tasks.set(returnId, {
-      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [],
+      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
     });
+    this.deps.events.submitted(spec.taskId, 0, spec.jobId, info);
     const ref = new ObjectRef(returnId, owner);
     if (this.deps.functions.isExported(desc.hash) && !args.some((a) => a instanceof ObjectRef)) {
       let inline: TaskArg[] | undefined;
@@ -76,7 +87,7 @@ export class TaskManager {
       }
       if (inline) {
         spec.args = inline;
-        this.deps.transport.send({ type: 'submit', task: spec });
+        this.send(spec);
         return ref;
       }
     }
@@ -99,12 +110,19 @@ export class TaskManager {
       this.failLocally(spec, err instanceof DependencyFailedError ? err.failure : errorToFailure('SERIALIZATION', err));
       return;
     }
+    this.send(spec);
+  }
+
+  private send(spec: TaskSpec): void {
+    this.deps.events.sentToRaylet(spec.taskId, spec.attempt, spec.jobId);
     this.deps.transport.send({ type: 'submit', task: spec });
   }
 
+  /** The task never left: its arguments could not be resolved or encoded. */
   private failLocally(spec: TaskSpec, failure: TaskFailure): void {
     const record = this.tasks.get(spec.returnId);
     if (record) this.finish(record);
+    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, { errorType: 'DEPENDENCY_RESOLUTION_FAILED', message: ownerFailure(failure).message });
     this.deps.store.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
   }
 
@@ -120,14 +138,17 @@ export class TaskManager {
   handleOutcome(outcome: TaskOutcome): void {
     const record = this.tasks.get(outcome.returnId);
     if (!record || outcome.attempt !== record.spec.attempt) return; // a stale attempt
+    const { events } = this.deps;
     if (record.state === 'cancelled') {
       this.finish(record);
+      events.outcome(record.spec.jobId, outcome.failure?.type === 'CANCELLED' ? outcome : { ...outcome, value: undefined, failure: { type: 'CANCELLED', message: 'cancelled by ray.cancel()' } });
       this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: { type: 'CANCELLED', message: 'cancelled' }, taskName: record.spec.name });
       return;
     }
     if (outcome.failure) {
       const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
       const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);
+      events.outcome(record.spec.jobId, outcome);
       if (retriable && record.retriesLeft > 0) {
         this.resubmit(record);
         return;
@@ -136,6 +157,7 @@ export class TaskManager {
       this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: outcome.failure, taskName: record.spec.name });
       return;
     }
+    events.outcome(record.spec.jobId, outcome);
     this.finish(record);
     if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
     this.deps.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
@@ -170,10 +192,22 @@ export class TaskManager {
     return (this.tasks.get(objectId) ?? this.lineage.get(objectId))?.spec.attempt ?? 0;
   }
 
+  /** What the task is, for its events: the last one's when it is the same. */
+  private infoOf(spec: TaskSpec, funcName: string, parentTaskId: string): TaskInfo {
+    const last = this.lastInfo;
+    if (last && last.fnHash === spec.fnHash && last.info.name === spec.name && last.info.parentTaskId === parentTaskId
+      && sameAmounts(last.info.requiredResources, spec.resources)) return last.info;
+    const info = taskInfo('NORMAL_TASK', spec.name, funcName, parentTaskId, spec.resources);
+    this.lastInfo = { fnHash: spec.fnHash, info };
+    return info;
+  }
+
   private resubmit(record: TaskRecord): void {
     record.retriesLeft -= 1;
-    record.spec = { ...record.spec, attempt: record.spec.attempt + 1 };
-    this.deps.transport.send({ type: 'submit', task: record.spec });
+    const spec = { ...record.spec, attempt: record.spec.attempt + 1 };
+    record.spec = spec;
+    this.deps.events.submitted(spec.taskId, spec.attempt, spec.jobId, record.info);
+    this.send(spec);
   }
 
   private finish(record: TaskRecord): void {
@@ -181,4 +215,13 @@ export class TaskManager {
     this.deps.references.releasePendingArgs(record.argRefs);
     record.argRefs = [];
   }
+}
+
+function sameAmounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n += 1;
+  }
+  return n === Object.keys(a).length;
 }

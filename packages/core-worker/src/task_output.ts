@@ -1,7 +1,8 @@
 /**
  * What task code prints: still written to the worker's own .out/.err files, and also sent (per
  * turn of the event loop, while a task runs) to the job's driver, which shows it prefixed
- * `(name pid=…, ip=…)` as Ray does. Writes outside a task only go to the files.
+ * `(name pid=…, ip=…)` as Ray does. Writes outside a task only go to the files. Every write is
+ * counted (output_offsets.ts), so each attempt knows its byte range in the files.
  */
 import { TurnBatcher, type BatchOutcome } from '@rayts/common';
 import type { LogLines, TaskSpec } from './protocol/messages.js';
@@ -17,6 +18,8 @@ interface Captured {
 export interface TaskOutputDeps {
   transport: { send(message: LogLines): void };
   nodeIp: string;
+  /** Counts what is written to the worker's log files (the log range of each attempt). */
+  counter: { written(stream: Stream, bytes: number): void };
 }
 
 export class TaskOutput {
@@ -28,7 +31,9 @@ export class TaskOutput {
       const target = process[stream];
       const original = target.write.bind(target) as (...args: unknown[]) => boolean;
       target.write = ((chunk: unknown, ...rest: unknown[]) => {
-        if (this.task) this.capture(this.task, stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        const text = typeof chunk === 'string';
+        deps.counter.written(stream, text ? Buffer.byteLength(chunk, typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8') : ((chunk as Uint8Array | null)?.byteLength ?? 0));
+        if (this.task) this.capture(this.task, stream, text ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
         return original(chunk, ...rest);
       }) as typeof target.write;
     }

@@ -3,7 +3,8 @@
  * Entry point of a worker process, forked by its raylet. It connects to the raylet's local socket and
  * executes the tasks it is sent. A worker never outlives its raylet: when the IPC channel closes (the
  * raylet exited or was SIGKILLed) it kills its own process group, taking any processes that task code
- * started with it.
+ * started with it; it first sends its buffered task events, waiting at most
+ * RAYTS_TASK_EVENTS_FLUSH_TIMEOUT_MS (also on SIGTERM, which the raylet stops its workers with).
  */
 import { parseArgs } from 'node:util';
 import { readTokenFile } from '@rayts/common';
@@ -33,16 +34,28 @@ if (!process.send) {
   process.stderr.write('rayts worker: must be started by a raylet (no IPC channel)\n');
   process.exit(2);
 }
-process.on('disconnect', () => dieWithGroup(0));
+let core: CoreWorker | undefined;
+let leaving = false;
+
+/** Leaves with the group, after sending the task events still buffered (bounded by RAYTS_TASK_EVENTS_FLUSH_TIMEOUT_MS). */
+function leave(): void {
+  if (leaving) return;
+  leaving = true;
+  void (core?.finishTaskEvents() ?? Promise.resolve()).catch(() => undefined).finally(() => dieWithGroup(0));
+}
+
+process.on('disconnect', leave);
+// The raylet stops its workers with SIGTERM (then SIGKILL after its grace period).
+process.on('SIGTERM', leave);
 
 const token = readTokenFile(String(values['token-file']));
-const core = await CoreWorker.connect({
+core = await CoreWorker.connect({
   socketPath: String(values.socket),
   token,
   gcsAddress: String(values['gcs-address']),
   role: 'worker',
   workerId: String(values['worker-id']),
-}, { compile: compileFunction, onDisconnect: () => dieWithGroup(0) });
+}, { compile: compileFunction, onDisconnect: leave });
 
 // Warm up while idle, so the first task or actor on this worker does not pay for it:
 // the head's gRPC channel (connected on first use) and the compiler path for shipped code.

@@ -25,6 +25,8 @@ import { addPlacementGroupService } from './placement_group_service.js';
 import type { HeadState } from './head_state.js';
 import { ClusterMetrics, HeadLatencies } from './cluster_metrics.js';
 import { timeStatements } from './storage/timed_statements.js';
+import { TaskEventStore } from './task_events/task_event_store.js';
+import { addTaskEventService } from './task_events/task_event_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -94,10 +96,13 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs }, latencies);
+  const taskEvents = new TaskEventStore({ maxStored: config.taskEventsMaxStored });
+  nodes.on('nodeDead', (record) => taskEvents.markNodeDead(record.nodeId, record.deathReason));
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, config, logger, raylets,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, taskEvents, config, logger, raylets,
   };
   addHeadServices(server, ctx);
+  addTaskEventService(server, taskEvents, logger);
   addActorService(server, actors, config, logger);
   addPlacementGroupService(server, placementGroups, config, logger);
   let port: number;

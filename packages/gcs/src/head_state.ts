@@ -11,6 +11,7 @@ import type { ActorManager } from './actor_manager.js';
 import type { PlacementGroupManager } from './placement_group_manager.js';
 import type { JobTable } from './job_table.js';
 import type { KvStore } from './kv_store.js';
+import type { TaskEventStore } from './task_events/task_event_store.js';
 
 export interface HeadState {
   readonly identity: ClusterIdentity;
@@ -24,6 +25,8 @@ export interface HeadState {
   readonly placementGroups: PlacementGroupManager;
   readonly jobs: JobTable;
   readonly kv: KvStore;
+  /** Every task attempt's state changes, as drivers and workers report them (in memory, bounded). */
+  readonly taskEvents: TaskEventStore;
   readonly config: Config;
   /** The head's clients of the raylets, one per address (probes use the same ones). */
   readonly raylets: ClientPool<RayletClient>;

@@ -15,3 +15,5 @@ export { ClusterMetrics, HeadLatencies, type ClusterMetricsSources } from './clu
 export {
   MetricsDiscoveryFile, metricsDiscoveryPath, METRICS_DISCOVERY_FILE, type MetricsTarget, type FileSdGroup, type DiscoveryMembership, type MetricsDiscoveryOptions,
 } from './metrics_discovery_file.js';
+export { TaskEventStore, type TaskEventStats, type AttemptReport } from './task_events/task_event_store.js';
+export type { TaskAttempt, TaskLogLocation, TaskState, TaskType } from '@rayts/common';

@@ -126,6 +126,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
       ctx.actors.onJobFinished(req.jobId);
       void ctx.placementGroups?.removeJobGroups(req.jobId);
+      ctx.taskEvents?.markJobFinished(req.jobId);
       return {};
     }),
   });

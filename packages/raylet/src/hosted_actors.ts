@@ -10,7 +10,7 @@
 import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
-import { argFromMsg } from '@rayts/core-worker';
+import { argFromMsg, packRun } from '@rayts/core-worker';
 import type { ActorCallCounts } from './actor_call_counts.js';
 
 export interface HostedActor {
@@ -250,7 +250,7 @@ export class HostedActors {
     for (const [taskId, r] of this.relayed) {
       if (r.workerId !== workerId) continue;
       this.relayed.delete(taskId);
-      r.resolve({ taskId, attempt: 0, returnId: '', nodeId: '', failure: { type: 'WORKER_DIED', message: reason, pid: hosted.pid } });
+      r.resolve({ taskId, attempt: 0, returnId: '', nodeId: '', failure: { type: 'WORKER_DIED', message: reason, pid: hosted.pid }, run: packRun({ workerId, workerPid: hosted.pid }) });
     }
     this.deps.logger.warn('actor worker exited', { actorId: hosted.actorId, workerId, reason });
     this.deps.reportDeath(hosted.actorId, workerId, reason);

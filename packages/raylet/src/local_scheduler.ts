@@ -7,6 +7,7 @@
 import { fits, type Logger, type ResourceMap } from '@rayts/common';
 import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
 import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
+import { packRun } from '@rayts/core-worker';
 
 export interface QueuedTask {
   spec: TaskSpec;
@@ -306,7 +307,7 @@ export class LocalScheduler {
     for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
-        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid },
+        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid }, run: packRun({ workerId, workerPid: w.pid }),
       });
     }
     this.dispatch();

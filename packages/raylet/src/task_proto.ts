@@ -35,11 +35,12 @@ export function outcomeToProto(o: TaskOutcome): TaskOutcomeMsg {
       cause: f.cause ? Buffer.from(f.cause.buffer, f.cause.byteOffset, f.cause.byteLength) : Buffer.alloc(0), nodeIp: f.nodeIp ?? '', pid: f.pid ?? 0 } : undefined,
     value: o.value?.kind === 'inline' ? Buffer.from(o.value.data.buffer, o.value.data.byteOffset, o.value.data.byteLength) : Buffer.alloc(0),
     valueInPlasma: o.value?.kind === 'plasma', valueSize: o.value?.kind === 'plasma' ? o.value.size : 0,
+    run: o.run ?? '',
   };
 }
 
 export function outcomeFromProto(m: TaskOutcomeMsgOutput): TaskOutcome {
-  const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId };
+  const base = { taskId: m.taskId, attempt: m.attempt, returnId: m.returnId, nodeId: m.nodeId, ...(m.run ? { run: m.run } : {}) };
   if (m.failed && m.failure) {
     const f = m.failure;
     return { ...base, failure: { type: f.type as NonNullable<TaskOutcome['failure']>['type'], message: f.message, errorName: f.errorName, stack: f.stack,
@@ -65,7 +66,7 @@ export function ownedToProto(state: OwnedState | undefined): OwnedObjectMsg {
 export function ownedFromProto(m: OwnedObjectMsgOutput): OwnedState | undefined {
   if (m.status === 'owner_gone') return undefined;
   if (m.status === 'failed') {
-    const o = outcomeFromProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failed: true, failure: m.failure, value: Buffer.alloc(0), valueInPlasma: false, valueSize: 0 });
+    const o = outcomeFromProto({ taskId: '', attempt: 0, returnId: '', nodeId: '', failed: true, failure: m.failure, value: Buffer.alloc(0), valueInPlasma: false, valueSize: 0, run: '' });
     return { status: 'failed', failure: o.failure!, taskName: m.taskName };
   }
   if (m.status === 'ready') {

@@ -2,6 +2,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AddTaskEventsReply as _rayts_v1_AddTaskEventsReply, AddTaskEventsReply__Output as _rayts_v1_AddTaskEventsReply__Output } from './rayts/v1/AddTaskEventsReply.js';
+import type { AddTaskEventsRequest as _rayts_v1_AddTaskEventsRequest, AddTaskEventsRequest__Output as _rayts_v1_AddTaskEventsRequest__Output } from './rayts/v1/AddTaskEventsRequest.js';
 import type { BundleShape as _rayts_v1_BundleShape, BundleShape__Output as _rayts_v1_BundleShape__Output } from './rayts/v1/BundleShape.js';
 import type { ClusterInfo as _rayts_v1_ClusterInfo, ClusterInfo__Output as _rayts_v1_ClusterInfo__Output } from './rayts/v1/ClusterInfo.js';
 import type { ClusterServiceClient as _rayts_v1_ClusterServiceClient, ClusterServiceDefinition as _rayts_v1_ClusterServiceDefinition } from './rayts/v1/ClusterService.js';
@@ -17,6 +19,8 @@ import type { GetClusterInfoRequest as _rayts_v1_GetClusterInfoRequest, GetClust
 import type { GetClusterStatusRequest as _rayts_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _rayts_v1_GetClusterStatusRequest__Output } from './rayts/v1/GetClusterStatusRequest.js';
 import type { GetPlacementGroupReply as _rayts_v1_GetPlacementGroupReply, GetPlacementGroupReply__Output as _rayts_v1_GetPlacementGroupReply__Output } from './rayts/v1/GetPlacementGroupReply.js';
 import type { GetPlacementGroupRequest as _rayts_v1_GetPlacementGroupRequest, GetPlacementGroupRequest__Output as _rayts_v1_GetPlacementGroupRequest__Output } from './rayts/v1/GetPlacementGroupRequest.js';
+import type { GetTaskEventsReply as _rayts_v1_GetTaskEventsReply, GetTaskEventsReply__Output as _rayts_v1_GetTaskEventsReply__Output } from './rayts/v1/GetTaskEventsReply.js';
+import type { GetTaskEventsRequest as _rayts_v1_GetTaskEventsRequest, GetTaskEventsRequest__Output as _rayts_v1_GetTaskEventsRequest__Output } from './rayts/v1/GetTaskEventsRequest.js';
 import type { JobServiceClient as _rayts_v1_JobServiceClient, JobServiceDefinition as _rayts_v1_JobServiceDefinition } from './rayts/v1/JobService.js';
 import type { KvDelReply as _rayts_v1_KvDelReply, KvDelReply__Output as _rayts_v1_KvDelReply__Output } from './rayts/v1/KvDelReply.js';
 import type { KvDelRequest as _rayts_v1_KvDelRequest, KvDelRequest__Output as _rayts_v1_KvDelRequest__Output } from './rayts/v1/KvDelRequest.js';
@@ -48,6 +52,10 @@ import type { RemovePlacementGroupsRequest as _rayts_v1_RemovePlacementGroupsReq
 import type { ReportResourcesReply as _rayts_v1_ReportResourcesReply, ReportResourcesReply__Output as _rayts_v1_ReportResourcesReply__Output } from './rayts/v1/ReportResourcesReply.js';
 import type { ReportResourcesRequest as _rayts_v1_ReportResourcesRequest, ReportResourcesRequest__Output as _rayts_v1_ReportResourcesRequest__Output } from './rayts/v1/ReportResourcesRequest.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
+import type { TaskAttemptInfo as _rayts_v1_TaskAttemptInfo, TaskAttemptInfo__Output as _rayts_v1_TaskAttemptInfo__Output } from './rayts/v1/TaskAttemptInfo.js';
+import type { TaskEventServiceClient as _rayts_v1_TaskEventServiceClient, TaskEventServiceDefinition as _rayts_v1_TaskEventServiceDefinition } from './rayts/v1/TaskEventService.js';
+import type { TaskLogLocation as _rayts_v1_TaskLogLocation, TaskLogLocation__Output as _rayts_v1_TaskLogLocation__Output } from './rayts/v1/TaskLogLocation.js';
+import type { TaskStateTransition as _rayts_v1_TaskStateTransition, TaskStateTransition__Output as _rayts_v1_TaskStateTransition__Output } from './rayts/v1/TaskStateTransition.js';
 import type { UnregisterNodeReply as _rayts_v1_UnregisterNodeReply, UnregisterNodeReply__Output as _rayts_v1_UnregisterNodeReply__Output } from './rayts/v1/UnregisterNodeReply.js';
 import type { UnregisterNodeRequest as _rayts_v1_UnregisterNodeRequest, UnregisterNodeRequest__Output as _rayts_v1_UnregisterNodeRequest__Output } from './rayts/v1/UnregisterNodeRequest.js';
 
@@ -58,6 +66,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   rayts: {
     v1: {
+      AddTaskEventsReply: MessageTypeDefinition<_rayts_v1_AddTaskEventsReply, _rayts_v1_AddTaskEventsReply__Output>
+      AddTaskEventsRequest: MessageTypeDefinition<_rayts_v1_AddTaskEventsRequest, _rayts_v1_AddTaskEventsRequest__Output>
       BundleShape: MessageTypeDefinition<_rayts_v1_BundleShape, _rayts_v1_BundleShape__Output>
       ClusterInfo: MessageTypeDefinition<_rayts_v1_ClusterInfo, _rayts_v1_ClusterInfo__Output>
       ClusterService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_ClusterServiceClient> & { service: _rayts_v1_ClusterServiceDefinition }
@@ -73,6 +83,8 @@ export interface ProtoGrpcType {
       GetClusterStatusRequest: MessageTypeDefinition<_rayts_v1_GetClusterStatusRequest, _rayts_v1_GetClusterStatusRequest__Output>
       GetPlacementGroupReply: MessageTypeDefinition<_rayts_v1_GetPlacementGroupReply, _rayts_v1_GetPlacementGroupReply__Output>
       GetPlacementGroupRequest: MessageTypeDefinition<_rayts_v1_GetPlacementGroupRequest, _rayts_v1_GetPlacementGroupRequest__Output>
+      GetTaskEventsReply: MessageTypeDefinition<_rayts_v1_GetTaskEventsReply, _rayts_v1_GetTaskEventsReply__Output>
+      GetTaskEventsRequest: MessageTypeDefinition<_rayts_v1_GetTaskEventsRequest, _rayts_v1_GetTaskEventsRequest__Output>
       JobService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_JobServiceClient> & { service: _rayts_v1_JobServiceDefinition }
       KvDelReply: MessageTypeDefinition<_rayts_v1_KvDelReply, _rayts_v1_KvDelReply__Output>
       KvDelRequest: MessageTypeDefinition<_rayts_v1_KvDelRequest, _rayts_v1_KvDelRequest__Output>
@@ -106,6 +118,12 @@ export interface ProtoGrpcType {
       ReportResourcesReply: MessageTypeDefinition<_rayts_v1_ReportResourcesReply, _rayts_v1_ReportResourcesReply__Output>
       ReportResourcesRequest: MessageTypeDefinition<_rayts_v1_ReportResourcesRequest, _rayts_v1_ReportResourcesRequest__Output>
       ResourceDemand: MessageTypeDefinition<_rayts_v1_ResourceDemand, _rayts_v1_ResourceDemand__Output>
+      TaskAttemptInfo: MessageTypeDefinition<_rayts_v1_TaskAttemptInfo, _rayts_v1_TaskAttemptInfo__Output>
+      TaskEventService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_TaskEventServiceClient> & { service: _rayts_v1_TaskEventServiceDefinition }
+      TaskLogLocation: MessageTypeDefinition<_rayts_v1_TaskLogLocation, _rayts_v1_TaskLogLocation__Output>
+      TaskState: EnumTypeDefinition
+      TaskStateTransition: MessageTypeDefinition<_rayts_v1_TaskStateTransition, _rayts_v1_TaskStateTransition__Output>
+      TaskType: EnumTypeDefinition
       UnregisterNodeReply: MessageTypeDefinition<_rayts_v1_UnregisterNodeReply, _rayts_v1_UnregisterNodeReply__Output>
       UnregisterNodeRequest: MessageTypeDefinition<_rayts_v1_UnregisterNodeRequest, _rayts_v1_UnregisterNodeRequest__Output>
     }

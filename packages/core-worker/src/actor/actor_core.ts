@@ -6,6 +6,7 @@
 import type { ActorInfoMsgOutput, ActorSpecMsg, Config } from '@rayts/common';
 import type { MemoryStore } from '../memory_store.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
+import type { OwnerTaskEvents } from '../task_event_buffer.js';
 import type { ActorCallRelay, Address, ClientRequest, Reply, TaskArg } from '../protocol/messages.js';
 
 type RequestOf<T extends ClientRequest['type']> = Omit<Extract<ClientRequest, { type: T }>, 'reqId'>;
@@ -17,6 +18,10 @@ export interface ActorCore {
   readonly jobId: string;
   /** The node of the driver whose job this process works for ('' in a driver). */
   readonly driverNodeId: string;
+  /** The task submitting now (the parent of the calls and actors it makes). */
+  readonly submitterTaskId: string;
+  /** Task events of the calls and creations this process owns. */
+  readonly events: OwnerTaskEvents;
   readonly options: { readonly token: string; readonly gcsAddress: string; readonly gcsTimeoutMs?: number };
   /** Where call results are kept until `get`. */
   readonly store: Pick<MemoryStore, 'addPending' | 'resolve'>;

@@ -15,9 +15,11 @@ import type { ActorCallerConfig, ActorCore, ActorDirectory, ActorTarget } from '
 import type { ActorQueue } from './actor_queue.js';
 import { argToMsg } from './actor_spec.js';
 import { functionDescriptorBytes, type RemoteFunctionDescriptor } from '../function/descriptor.js';
+import { actorCreationInfo } from '../event_report.js';
+import { actorCreationTaskId } from '../ids.js';
 
 export interface ActorCreatorDeps {
-  readonly core: Pick<ActorCore, 'address' | 'request' | 'exportFunction' | 'resolveArg'>;
+  readonly core: Pick<ActorCore, 'address' | 'request' | 'exportFunction' | 'resolveArg' | 'events' | 'submitterTaskId'>;
   readonly head: Pick<ActorDirectory, 'registerActor'>;
   readonly config: Pick<ActorCallerConfig, 'actorLocalStartRegisterWaitMs'>;
 }
@@ -65,6 +67,8 @@ export class ActorCreator {
     let settled!: () => void;
     const r = new Registration(queue, !!spec.name, new Promise<void>((resolve) => (settled = resolve)));
     this.registrations.set(queue.actorId, r);
+    const { core } = this.deps;
+    core.events.submitted(actorCreationTaskId(queue.actorId), 0, spec.jobId ?? '', actorCreationInfo(spec.className ?? '', queue.actorId, core.submitterTaskId, spec.placementResources as Record<string, number>));
     void this.register(r, desc, args, spec).finally(() => {
       this.registrations.delete(queue.actorId);
       settled();
@@ -100,6 +104,7 @@ export class ActorCreator {
     try {
       const resolved = await Promise.all(args.map((a, i) => core.resolveArg(a, i, `the constructor of ${spec.className}`)));
       const full: ActorSpecMsg = { ...spec, actorId, args: resolved.map(argToMsg) };
+      core.events.sentToRaylet(actorCreationTaskId(actorId), 0, spec.jobId ?? '');
       reservedNodeId = await this.reserveHere(r.queue, desc, full);
       // An unnamed actor started here takes its first calls before the head hears of it: on two
       // vCPUs the registration's gRPC work would otherwise compete with the construction.
@@ -110,6 +115,7 @@ export class ActorCreator {
     } catch (err) {
       if (reservedNodeId) void core.request({ type: 'releaseActor', actorId }).catch(() => undefined);
       const error = err as Error;
+      core.events.failed(actorCreationTaskId(actorId), 0, spec.jobId ?? '', { errorType: 'ACTOR_CREATION_FAILED', message: `${error.name}: ${error.message}` });
       r.queue.die({ type: 'ACTOR_DIED', message: `the actor could not be created: ${error.message}`, actorId, deathCause: 'CREATION_FAILED', errorName: error.name });
     }
   }

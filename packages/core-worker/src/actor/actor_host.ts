@@ -10,7 +10,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
-import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { AttemptRecorder } from '../attempt_recorder.js';
+import { ownerFailure } from '../event_report.js';
+import type { ActorCreated, AttemptRun, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
 import { noCallCounter, type CallCounter } from './call_counts.js';
 
 export interface ActorHostDeps {
@@ -24,10 +26,12 @@ export interface ActorHostDeps {
   token: string;
   /** Counts the actor's calls where the raylet reads them (the path comes with createActor). */
   openCallCounter(path: string): CallCounter;
+  /** Task events of the creation and of each call. */
+  attempts: AttemptRecorder;
 }
 
 type Instance = Record<string, unknown>;
-interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void }
+interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void; run: AttemptRun | undefined }
 
 export class ActorHost {
   private instance?: Instance;
@@ -47,6 +51,8 @@ export class ActorHost {
   /** The raylet makes this worker the actor's: construct it and open the callers' socket. */
   async create(m: CreateActor): Promise<void> {
     const { actor } = m;
+    const { attempts } = this.deps;
+    attempts.creationReceived(actor);
     // Open the callers' socket while the class loads and the constructor runs: nobody learns its
     // path before the actor is answered alive, and calls wait in the queue until the instance exists.
     const listening = this.listen(m.socketPath);
@@ -61,13 +67,17 @@ export class ActorHost {
       this.className = actor.className;
       this.maxConcurrency = Math.max(1, actor.maxConcurrency);
       process.title = `rayts::${actor.className}`;
+      attempts.creationStarted(actor);
       this.instance = new cls(...args);
       await listening;
     } catch (err) {
       this.server?.close();
-      this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId, failure: this.executor.failure('APPLICATION', err) });
+      const failure = this.executor.failure('APPLICATION', err);
+      attempts.creationEnded(actor, ownerFailure(failure));
+      this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId, failure });
       return;
     }
+    attempts.creationEnded(actor);
     this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId });
     this.pump();
   }
@@ -101,7 +111,7 @@ export class ActorHost {
 
   /** A call on the actor (from a local caller's socket, or relayed by the raylet); `reply` gets its outcome. */
   call(task: TaskSpec, reply: (outcome: TaskOutcome) => void): void {
-    this.queue.push({ task, reply });
+    this.queue.push({ task, reply, run: this.deps.attempts.received(task) });
     this.pump();
   }
 
@@ -111,17 +121,17 @@ export class ActorHost {
       const next = this.queue.shift()!;
       this.running += 1;
       this.calls.started();
-      void this.run(next.task).then((outcome) => {
+      void this.run(next.task, next.run).then((outcome) => {
         this.running -= 1;
         // Counted before the reply goes: a caller that saw the result finds it counted.
         this.calls.ended(!!outcome.failure);
-        next.reply(outcome);
+        next.reply(this.deps.attempts.end(next.task, next.run, outcome));
         this.pump();
       });
     }
   }
 
-  private async run(task: TaskSpec): Promise<TaskOutcome> {
+  private async run(task: TaskSpec, run: AttemptRun | undefined): Promise<TaskOutcome> {
     const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.nodeId };
     const method = task.method ?? '';
     const fn = this.instance?.[method];
@@ -131,6 +141,7 @@ export class ActorHost {
     let result: unknown;
     this.deps.job.taskId = task.taskId;
     this.executor.output.begin(task);
+    this.deps.attempts.start(run);
     try {
       const args = await this.executor.resolveArgs(task.args);
       result = await (fn as (...a: unknown[]) => unknown).apply(this.instance, args);

@@ -7,6 +7,7 @@ import type { ActorDirectory, ActorTarget } from './actor_core.js';
 import type { ActorTransport, ChannelEvents } from './actor_transport.js';
 import type { EntryState } from '../memory_store.js';
 import type { Execute, TaskArg, TaskSpec } from '../protocol/messages.js';
+import { RecordingTaskEvents } from '../task_events.test_helper.js';
 
 const HERE = 'node-here';
 const config = { actorWatchWaitMs: 1000, actorWatchRetryMs: 1, actorLostCallWaitMs: 5, actorLocalStartRegisterWaitMs: 60_000 };
@@ -94,7 +95,8 @@ function setup(maxTaskRetries: number, initial: 'registering' | 'waiting' = 'wai
   const transport = new FakeTransport();
   const head = new FakeHead();
   const results = new FakeResults();
-  const queue = new ActorQueue({ actorId: 'a1', className: 'Counter', maxTaskRetries }, initial, { transport, head, results, config });
+  const events = new RecordingTaskEvents();
+  const queue = new ActorQueue({ actorId: 'a1', className: 'Counter', maxTaskRetries }, initial, { transport, head, results, config, events });
   let n = 0;
   const call = (method: string, args: TaskArg[] | Promise<TaskArg[]> = []): string => {
     n += 1;
@@ -102,14 +104,14 @@ function setup(maxTaskRetries: number, initial: 'registering' | 'waiting' = 'wai
       taskId: `t${n}`, jobId: 'j', attempt: 0, name: `Counter.${method}`, fnHash: '', args: [], returnId: `r${n}`, resources: {},
       strategy: { kind: 'DEFAULT' }, owner: { nodeId: HERE, clientId: 'c' }, depth: 0, driverNodeId: HERE, actorId: 'a1', method,
     };
-    queue.push(spec, args);
+    queue.push(spec, args, { type: 'ACTOR_TASK', name: spec.name, funcOrClassName: spec.name, parentTaskId: '', actorId: 'a1' });
     return spec.taskId;
   };
   /** The actor's worker answers a call (the task id is the call's, its attempt the latest sent). */
   const answer = (workerId: string, taskId: string, attempt = 0) => {
     transport.peers.get(workerId)!.result({ taskId, attempt, returnId: `r${taskId.slice(1)}`, nodeId: HERE, value: { kind: 'inline', data: new Uint8Array([1]) } });
   };
-  return { transport, head, results, queue, call, answer };
+  return { transport, head, results, queue, call, answer, events };
 }
 
 function deferred<T>() {
@@ -260,6 +262,8 @@ describe('ActorCreator with its queue', () => {
       },
       exportFunction: async () => undefined,
       resolveArg: async (): Promise<TaskArg> => ({ kind: 'value', data: new Uint8Array() }),
+      events: t.events,
+      submitterTaskId: 'parent',
     };
     const creator = new ActorCreator({ core, head: t.head, config });
     const desc = { kind: 'class' as const, name: 'Counter', source: 'class Counter {}', hash: 'h' };

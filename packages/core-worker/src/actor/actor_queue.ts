@@ -12,6 +12,9 @@ import type { ActorTransport } from './actor_transport.js';
 import { ActorWatch } from './actor_watch.js';
 import { WorkerLink } from './worker_link.js';
 import type { MemoryStore } from '../memory_store.js';
+import { ownerFailure } from '../event_report.js';
+import type { TaskInfo } from '@rayts/common';
+import type { OwnerTaskEvents } from '../task_event_buffer.js';
 import type { TaskArg, TaskFailure, TaskOutcome, TaskSpec } from '../protocol/messages.js';
 
 /**
@@ -58,6 +61,8 @@ interface Call {
   ready: boolean;
   /** The worker it went to, while in flight. */
   sentTo: string;
+  /** What the call is, for the task events of each attempt. */
+  info: TaskInfo;
 }
 
 /** The actor as its queue needs it (an ActorHandleData is one). */
@@ -74,6 +79,8 @@ export interface ActorQueueDeps {
   /** Where call results are kept. */
   readonly results: Pick<MemoryStore, 'resolve'>;
   readonly config: Pick<ActorCallerConfig, 'actorWatchWaitMs' | 'actorWatchRetryMs' | 'actorLostCallWaitMs'>;
+  /** Task events of the calls' attempts (the caller owns them). */
+  readonly events: OwnerTaskEvents;
 }
 
 export class ActorQueue {
@@ -118,10 +125,10 @@ export class ActorQueue {
     return this.outbox.length + this.inflight.size;
   }
 
-  /** Queues a call; `args` still resolving hold it (and the calls after it) back. */
-  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>): void {
+  /** Queues a call (its submission is reported already); `args` still resolving hold it (and the calls after it) back. */
+  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>, info: TaskInfo): void {
     if (this.current.kind === 'dead') return this.fail(spec, this.current.failure);
-    const call: Call = { spec, seq: this.nextSeq++, retriesLeft: this.data.maxTaskRetries < 0 ? Infinity : this.data.maxTaskRetries, ready: false, sentTo: '' };
+    const call: Call = { spec, seq: this.nextSeq++, retriesLeft: this.data.maxTaskRetries < 0 ? Infinity : this.data.maxTaskRetries, ready: false, sentTo: '', info };
     this.outbox.push(call);
     if (Array.isArray(args)) {
       spec.args = args;
@@ -137,7 +144,7 @@ export class ActorQueue {
       const at = this.outbox.indexOf(call);
       if (at < 0) return; // failed already: the actor died meanwhile
       this.outbox.splice(at, 1);
-      this.fail(spec, err.failure ?? { type: 'SERIALIZATION', message: err.message, errorName: err.name, stack: err.stack });
+      this.fail(spec, err.failure ?? { type: 'SERIALIZATION', message: err.message, errorName: err.name, stack: err.stack }, 'DEPENDENCY_RESOLUTION_FAILED');
       this.flush();
     });
   }
@@ -188,8 +195,10 @@ export class ActorQueue {
     if (!call || outcome.attempt !== call.spec.attempt) return; // an earlier attempt's
     if (outcome.failure?.type === 'WORKER_DIED') return this.lose(call.sentTo, [call], outcome.failure.message);
     this.inflight.delete(call.spec.taskId);
-    if (outcome.failure) this.fail(call.spec, outcome.failure);
-    else this.deps.results.resolve(call.spec.returnId, { status: 'ready', value: outcome.value! });
+    this.deps.events.outcome(call.spec.jobId, outcome);
+    this.deps.results.resolve(call.spec.returnId, outcome.failure
+      ? { status: 'failed', failure: outcome.failure, taskName: call.spec.name }
+      : { status: 'ready', value: outcome.value! });
   }
 
   close(): void {
@@ -273,7 +282,10 @@ export class ActorQueue {
     if (s.kind === 'dead') return this.fail(call.spec, s.failure);
     if (call.retriesLeft > 0) {
       call.retriesLeft -= 1;
+      const { events } = this.deps;
+      events.failed(call.spec.taskId, call.spec.attempt, call.spec.jobId, { errorType: 'WORKER_DIED', message: reason, workerId: call.sentTo });
       call.spec = { ...call.spec, attempt: call.spec.attempt + 1 };
+      events.submitted(call.spec.taskId, call.spec.attempt, call.spec.jobId, call.info);
       const at = this.outbox.findIndex((c) => c.seq > call.seq);
       this.outbox.splice(at < 0 ? this.outbox.length : at, 0, call);
       return;
@@ -293,7 +305,10 @@ export class ActorQueue {
       });
   }
 
-  private fail(spec: TaskSpec, failure: TaskFailure): void {
+  /** The call fails without an outcome of its own (the actor died, its arguments failed, its worker was lost). */
+  private fail(spec: TaskSpec, failure: TaskFailure, errorType?: string): void {
+    const reported = ownerFailure(failure);
+    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, errorType ? { ...reported, errorType } : reported);
     this.deps.results.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
   }
 }

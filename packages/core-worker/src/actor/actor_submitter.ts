@@ -15,6 +15,7 @@ import { ObjectRef } from '../object_ref.js';
 import { newObjectId, newTaskId } from '../ids.js';
 import { PendingCallsLimitExceededError } from '../errors.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
+import { taskInfo } from '../event_report.js';
 import type { ActorReady, TaskArg, TaskOutcome, TaskSpec } from '../protocol/messages.js';
 
 export class ActorSubmitter implements ActorCalls {
@@ -72,7 +73,9 @@ export class ActorSubmitter implements ActorCalls {
       resources: {}, strategy: { kind: 'DEFAULT' }, owner: core.address, depth: 0,
       driverNodeId: core.driverNodeId || core.address.nodeId, actorId: data.actorId, method,
     };
-    queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))));
+    const info = taskInfo('ACTOR_TASK', spec.name, spec.name, core.submitterTaskId, undefined, data.actorId);
+    core.events.submitted(spec.taskId, 0, spec.jobId, info);
+    queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))), info);
     return new ObjectRef(returnId, core.address);
   }
 
@@ -110,7 +113,7 @@ export class ActorSubmitter implements ActorCalls {
   private queueFor(data: ActorHandleData, initial: 'registering' | 'waiting'): ActorQueue {
     let queue = this.queues.get(data.actorId);
     if (!queue) {
-      queue = new ActorQueue(data, initial, { transport: this.transport, head: this.gcs, results: this.core.store, config: this.config });
+      queue = new ActorQueue(data, initial, { transport: this.transport, head: this.gcs, results: this.core.store, config: this.config, events: this.core.events });
       this.queues.set(data.actorId, queue);
     }
     return queue;

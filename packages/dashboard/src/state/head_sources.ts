@@ -13,8 +13,8 @@ export function headSources(state: HeadState): StateSources {
     actors: () => state.actors.list(true),
     placementGroups: () => state.placementGroups.list(),
     jobs: (limit) => state.jobs.list(limit),
-    taskAttempts: () => [],
-    taskEventStats: () => ({ stored: 0, droppedAtWorkers: 0, evictedAtGcs: 0 }),
+    taskAttempts: () => state.taskEvents.list(),
+    taskEventStats: () => state.taskEvents.stats(),
     nodeStats: (node, include, timeoutMs) => raylet(node).getNodeStats(include, timeoutMs),
     nodeLogs: (node) => raylet(node),
   };

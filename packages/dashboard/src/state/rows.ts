@@ -5,7 +5,7 @@
  */
 import { parseGroupResource, type NodeStats__Output, type ObjectRefInfo__Output, type WorkerInfo__Output } from '@rayts/common';
 import type { ActorRecord, JobRecord, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
-import type { TaskAttempt } from './task_types.js';
+import type { TaskAttempt } from '@rayts/gcs';
 
 export type Row = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  */
 import type { ListLogsReply__Output, LogChunk__Output, NodeStats__Output, StreamLogRequest } from '@rayts/common';
 import type { ActorRecord, JobRecord, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
-import type { TaskAttempt, TaskEventStats } from './task_types.js';
+import type { TaskAttempt, TaskEventStats } from '@rayts/gcs';
 
 export interface StateSources {
   /** Alive nodes with their live view, then the dead ones the head still keeps. */

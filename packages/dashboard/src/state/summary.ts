@@ -3,7 +3,7 @@
  * attempt of each task), per class (actors) and per call site (objects).
  */
 import type { Row } from './rows.js';
-import type { TaskEventStats } from './task_types.js';
+import type { TaskEventStats } from '@rayts/gcs';
 
 export interface Summary {
   /** Ray's "Stats:" block. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chromeTrace } from './timeline.js';
-import type { TaskAttempt } from './task_types.js';
+import type { TaskAttempt } from '@rayts/gcs';
 
 function attempt(taskId: string, nodeId: string, workerId: string, start: number, end: number | undefined, state: TaskAttempt['state'] = 'FINISHED'): TaskAttempt {
   return {

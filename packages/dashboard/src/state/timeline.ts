@@ -3,7 +3,7 @@
  * `ray timeline`): one complete event ("ph": "X") per task execution, from RUNNING to its end, with
  * pid = the node and tid = the worker that ran it, and metadata events naming both.
  */
-import type { TaskAttempt } from './task_types.js';
+import type { TaskAttempt } from '@rayts/gcs';
 
 export interface TraceEvent {
   name: string;

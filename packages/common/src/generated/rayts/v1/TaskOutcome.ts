@@ -14,6 +14,7 @@ export interface TaskOutcome {
   'value'?: (Buffer | Uint8Array | string);
   'valueInPlasma'?: (boolean);
   'valueSize'?: (number | string | Long);
+  'run'?: (string);
 }
 
 export interface TaskOutcome__Output {
@@ -26,4 +27,5 @@ export interface TaskOutcome__Output {
   'value': (Buffer);
   'valueInPlasma': (boolean);
   'valueSize': (number);
+  'run': (string);
 }

@@ -1,0 +1,187 @@
+/**
+ * The vocabulary of a core worker's task events (what a task is, why an attempt failed, who this
+ * process is) and the report: each slot of the EventTable, and each attempt running here that a
+ * report finds, is written as one AttemptEvents record through a scratch object that the encoder
+ * copies at once, so a report makes no object per attempt.
+ */
+import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo } from '@rayts/common';
+import { EXECUTOR, STATE, STATES, type EventTable } from './event_table.js';
+import { unpackRun, type AttemptRun, type TaskFailure } from './protocol/messages.js';
+
+/** Why an attempt failed, when no outcome says it: Ray's error type and a message, and where it ran if known. */
+export interface OwnerFailure {
+  errorType: string;
+  message: string;
+  nodeId?: string;
+  workerId?: string;
+  workerPid?: number;
+}
+
+/** This process as the executor of what it reports running: node, worker id, pid, and whether its output goes to log files. */
+export interface ExecutorIdentity {
+  nodeId: string;
+  workerId: string;
+  pid: number;
+  /** stdout/stderr are the worker's log files (offsets in them mean something). */
+  logsToFiles: boolean;
+}
+
+/** An attempt being executed here, reported while it runs (once per state it reaches). */
+export interface TrackedAttempt {
+  taskId: string;
+  attempt: number;
+  jobId: string;
+  run: AttemptRun;
+  /** What was reported of it already: 0 nothing, 1 SUBMITTED_TO_WORKER, 2 RUNNING too. */
+  reported: 0 | 1 | 2;
+}
+
+const MAX_MESSAGE = 4000;
+const MAX_NAME = 500;
+
+/** Ray's ErrorType for a failure as the core worker knows it. */
+export function errorTypeOf(failure: Pick<TaskFailure, 'type' | 'errorName'>): string {
+  switch (failure.type) {
+    case 'APPLICATION': return 'TASK_EXECUTION_EXCEPTION';
+    case 'WORKER_DIED': return failure.errorName === 'OutOfMemoryError' ? 'OUT_OF_MEMORY' : 'WORKER_DIED';
+    case 'NODE_DIED': return 'NODE_DIED';
+    case 'UNSCHEDULABLE': return 'TASK_UNSCHEDULABLE_ERROR';
+    // The task ran; its value could not be encoded (Ray raises that inside the task).
+    case 'SERIALIZATION': return 'TASK_EXECUTION_EXCEPTION';
+    case 'CANCELLED': return 'TASK_CANCELLED';
+    case 'ACTOR_DIED': return 'ACTOR_DIED';
+    case 'ACTOR_UNAVAILABLE': return 'ACTOR_UNAVAILABLE';
+  }
+}
+
+/** A failure as an owner reports it (the message with the error's class for what task code threw). */
+export function ownerFailure(failure: TaskFailure, where?: Pick<OwnerFailure, 'nodeId' | 'workerId' | 'workerPid'>): OwnerFailure {
+  const message = failure.type === 'APPLICATION' || failure.type === 'SERIALIZATION' ? `${failure.errorName ?? 'Error'}: ${failure.message}` : failure.message;
+  return { errorType: errorTypeOf(failure), message: cut(message, MAX_MESSAGE), ...where };
+}
+
+/** What a task is, for its events (its placement group read from its resources). */
+export function taskInfo(type: TaskInfo['type'], name: string, funcOrClassName: string, parentTaskId: string, requiredResources: Record<string, number> = {}, actorId = ''): TaskInfo {
+  return {
+    type, name: cut(name, MAX_NAME), funcOrClassName: cut(funcOrClassName, MAX_NAME), parentTaskId, actorId,
+    requiredResources, placementGroupId: placementGroupOfResources(requiredResources),
+  };
+}
+
+/** What an actor's creation task is (its creator and its host report it alike; Ray names it `Class.__init__`). */
+export function actorCreationInfo(className: string, actorId: string, parentTaskId: string, requiredResources?: Record<string, number>): TaskInfo {
+  const name = `${className}.constructor`;
+  return taskInfo('ACTOR_CREATION_TASK', name, name, parentTaskId, requiredResources, actorId);
+}
+
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** The object a report writes every record through (the encoder copies it at once). */
+export class AttemptScratch {
+  readonly record: AttemptEvents = {
+    taskId: '', attemptNumber: 0, jobId: '', info: undefined, transitions: [], nodeId: '', workerId: '', workerPid: 0, errorType: '', errorMessage: '', log: undefined,
+  };
+  private readonly pool = Array.from({ length: STATES }, (): AttemptEvents['transitions'][number] => ({ state: 'NIL', timeMs: 0 }));
+  private readonly log = { stdoutStart: -1, stdoutEnd: -1, stderrStart: -1, stderrEnd: -1 };
+
+  constructor(private readonly self: ExecutorIdentity) {}
+
+  /** Slot `s` of the table as a record. */
+  fromSlot(t: EventTable, s: number): AttemptEvents {
+    const run = t.run[s] ? unpackRun(t.run[s]!) : undefined;
+    if (run) recordRun(t, s, run);
+    const r = this.record;
+    r.taskId = t.taskId[s]!;
+    r.attemptNumber = t.attempt[s]!;
+    r.jobId = t.jobId[s]!;
+    r.info = t.info[s];
+    r.transitions.length = 0;
+    for (let i = 1; i < STATES; i++) {
+      const time = t.times[s * STATES + i]!;
+      if (time === time) this.transition(TASK_STATES[i]!, time);
+    }
+    r.errorType = t.errorType[s]!;
+    r.errorMessage = t.errorMessage[s]!;
+    const o = s * 4;
+    let hasLog = t.offsets[o]! >= 0 || t.offsets[o + 1]! >= 0 || t.offsets[o + 2]! >= 0 || t.offsets[o + 3]! >= 0;
+    if (t.kind[s] === EXECUTOR) {
+      // Where it runs is this process, told once it runs.
+      let running = false;
+      for (const x of r.transitions) if (x.state !== 'SUBMITTED_TO_WORKER') running = true;
+      this.where(running ? this.self.nodeId : '', running ? this.self.workerId : '', running ? this.self.pid : 0);
+      hasLog &&= running && this.self.logsToFiles;
+    } else {
+      this.where(t.nodeId[s]!, t.workerId[s]!, t.workerPid[s]!);
+      hasLog &&= r.workerId !== '';
+    }
+    r.log = hasLog ? this.offsets(t.offsets[o]!, t.offsets[o + 1]!, t.offsets[o + 2]!, t.offsets[o + 3]!) : undefined;
+    return r;
+  }
+
+  /** What is new of an attempt running here, or undefined when its states were reported already. */
+  fromTracked(a: TrackedAttempt): AttemptEvents | undefined {
+    const { run } = a;
+    const reach = run.startMs ? 2 : 1;
+    if (a.reported >= reach) return undefined;
+    const r = this.record;
+    r.taskId = a.taskId;
+    r.attemptNumber = a.attempt;
+    r.jobId = a.jobId;
+    r.info = undefined;
+    r.errorType = r.errorMessage = '';
+    r.transitions.length = 0;
+    if (a.reported < 1 && run.receivedMs) this.transition('SUBMITTED_TO_WORKER', run.receivedMs);
+    r.log = undefined;
+    if (reach === 2) {
+      this.transition('RUNNING', run.startMs!);
+      this.where(this.self.nodeId, this.self.workerId, this.self.pid);
+      if (this.self.logsToFiles && run.stdoutStart !== undefined && run.stdoutStart >= 0) r.log = this.offsets(run.stdoutStart, -1, run.stderrStart ?? -1, -1);
+    } else {
+      this.where('', '', 0);
+    }
+    a.reported = reach;
+    return r;
+  }
+
+  private transition(state: (typeof TASK_STATES)[number], timeMs: number): void {
+    const t = this.pool[this.record.transitions.length]!;
+    t.state = state;
+    t.timeMs = timeMs;
+    this.record.transitions.push(t);
+  }
+
+  private where(nodeId: string, workerId: string, workerPid: number): void {
+    this.record.nodeId = nodeId;
+    this.record.workerId = workerId;
+    this.record.workerPid = workerPid;
+  }
+
+  private offsets(stdoutStart: number, stdoutEnd: number, stderrStart: number, stderrEnd: number): AttemptEvents['log'] {
+    const l = this.log;
+    l.stdoutStart = stdoutStart;
+    l.stdoutEnd = stdoutEnd;
+    l.stderrStart = stderrStart;
+    l.stderrEnd = stderrEnd;
+    return l;
+  }
+}
+
+/** The run's worker, times and log offsets, as an outcome brought them, into slot `s` (its end time replaces the owner's receipt). */
+function recordRun(t: EventTable, s: number, run: AttemptRun): void {
+  if (run.workerId) t.workerId[s] = run.workerId;
+  if (run.workerPid) t.workerPid[s] = run.workerPid;
+  if (run.receivedMs) t.time(s, STATE.SUBMITTED_TO_WORKER, run.receivedMs);
+  if (run.startMs) t.time(s, STATE.RUNNING, run.startMs);
+  if (run.endMs) {
+    for (const end of [STATE.FINISHED, STATE.FAILED]) if (t.times[s * STATES + end] === t.times[s * STATES + end]) t.times[s * STATES + end] = run.endMs;
+  }
+  if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
+    const o = s * 4;
+    t.offsets[o] = run.stdoutStart;
+    t.offsets[o + 1] = run.stdoutEnd ?? -1;
+    t.offsets[o + 2] = run.stderrStart ?? -1;
+    t.offsets[o + 3] = run.stderrEnd ?? -1;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The TaskEventBuffer's records until the next report: one slot per attempt (all of one process's
+ * events about an attempt land in its slot, found by task id), in columns (typed arrays and
+ * reference arrays). Recording an event writes a few array cells: no object per event, no grouping
+ * left for the report, which reads the slots in order.
+ *
+ * Bounded by `capacity` events (a state first reached in a slot is one event): beyond it the oldest
+ * slots are dropped, and their events counted.
+ */
+import { TASK_STATES } from '@rayts/common';
+import type { TaskInfo } from '@rayts/common';
+
+export const STATES = TASK_STATES.length;
+export const STATE: Readonly<Record<(typeof TASK_STATES)[number], number>> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i])) as Record<(typeof TASK_STATES)[number], number>;
+
+/** Who reports the slot's attempt: its owner, or this process as the one running it (an actor's creation, the driver task). */
+export const OWNER = 0;
+export const EXECUTOR = 1;
+
+const INITIAL_SLOTS = 1024;
+
+export class EventTable {
+  private size = 0;
+  /** Live slots are head..tail-1, oldest first. */
+  private head = 0;
+  private tail = 0;
+  /** Events in the live slots. */
+  private events = 0;
+  /** Newest slot of each task id (checked on use: it may have been dropped or belong to an older attempt). */
+  private readonly index = new Map<string, number>();
+
+  kind = new Uint8Array(0);
+  attempt = new Uint32Array(0);
+  workerPid = new Uint32Array(0);
+  /** STATES per slot: when each state was reached (NaN = not). */
+  times = new Float64Array(0);
+  /** 4 per slot: stdout start, stdout end, stderr start, stderr end (-1 = unknown). */
+  offsets = new Float64Array(0);
+  taskId: string[] = [];
+  jobId: string[] = [];
+  nodeId: string[] = [];
+  workerId: string[] = [];
+  info: (TaskInfo | undefined)[] = [];
+  errorType: string[] = [];
+  errorMessage: string[] = [];
+  /** An owner's attempt: the run its outcome brought, packed (packRun). */
+  run: string[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  /** Events waiting for the report. */
+  get pending(): number {
+    return this.events;
+  }
+
+  /** The slot of this attempt's record of `kind`, opened when there is none. */
+  slot(kind: number, taskId: string, attempt: number, jobId: string): number {
+    const s = this.index.get(taskId);
+    if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
+    return this.open(kind, taskId, attempt, jobId);
+  }
+
+  /** The state was reached at `timeMs` (its first time counts). */
+  time(slot: number, state: number, timeMs: number): void {
+    const at = slot * STATES + state;
+    const seen = this.times[at]!;
+    if (seen !== seen) {
+      this.times[at] = timeMs;
+      this.events += 1;
+    } else if (timeMs < seen) {
+      this.times[at] = timeMs;
+    }
+  }
+
+  /** Drops the oldest slots while there are more than `capacity` events; returns the events dropped. */
+  bound(): number {
+    let dropped = 0;
+    while (this.events > this.capacity && this.head < this.tail) {
+      const n = this.eventsIn(this.head);
+      this.events -= n;
+      dropped += n;
+      this.clear(this.head);
+      this.head += 1;
+    }
+    return dropped;
+  }
+
+  /** Visits every live slot, oldest first, then empties the table. */
+  drain(visit: (slot: number) => void): void {
+    for (let s = this.head; s < this.tail; s++) visit(s);
+    for (let s = this.head; s < this.tail; s++) this.clear(s);
+    this.head = this.tail = this.events = 0;
+    this.index.clear();
+  }
+
+  private eventsIn(slot: number): number {
+    let n = 0;
+    for (let i = slot * STATES; i < slot * STATES + STATES; i++) if (this.times[i] === this.times[i]) n += 1;
+    return n;
+  }
+
+  private open(kind: number, taskId: string, attempt: number, jobId: string): number {
+    if (this.tail === this.size) this.makeRoom();
+    const s = this.tail++;
+    this.kind[s] = kind;
+    this.attempt[s] = attempt;
+    this.workerPid[s] = 0;
+    this.times.fill(NaN, s * STATES, s * STATES + STATES);
+    this.offsets.fill(-1, s * 4, s * 4 + 4);
+    this.taskId[s] = taskId;
+    this.jobId[s] = jobId;
+    this.nodeId[s] = '';
+    this.workerId[s] = '';
+    this.errorType[s] = '';
+    this.errorMessage[s] = '';
+    this.run[s] = '';
+    this.index.set(taskId, s);
+    return s;
+  }
+
+  /** Room for one more slot at the tail: grow (up to capacity), or move the live slots down. */
+  private makeRoom(): void {
+    if (this.head === 0 && this.size >= this.capacity) {
+      // Every slot is live and holds an event: the oldest goes to make room.
+      this.events -= this.eventsIn(0);
+      this.clear(0);
+      this.head = 1;
+    }
+    const size = this.size < this.capacity ? Math.min(Math.max(INITIAL_SLOTS, this.size * 2), this.capacity) : this.size;
+    const live = this.tail - this.head;
+    const move = <T extends Uint8Array | Uint32Array | Float64Array>(col: T, make: (n: number) => T, per: number): T => {
+      // In place when the size stays (set() copies an overlapping range correctly).
+      const next = size === this.size ? col : make(size * per);
+      next.set(col.subarray(this.head * per, this.tail * per), 0);
+      return next;
+    };
+    this.kind = move(this.kind, (n) => new Uint8Array(n), 1);
+    this.attempt = move(this.attempt, (n) => new Uint32Array(n), 1);
+    this.workerPid = move(this.workerPid, (n) => new Uint32Array(n), 1);
+    this.times = move(this.times, (n) => new Float64Array(n), STATES);
+    this.offsets = move(this.offsets, (n) => new Float64Array(n), 4);
+    for (const col of [this.taskId, this.jobId, this.nodeId, this.workerId, this.info, this.errorType, this.errorMessage, this.run] as unknown[][]) {
+      col.copyWithin(0, this.head, this.tail);
+      col.length = live;
+    }
+    this.size = size;
+    this.head = 0;
+    this.tail = live;
+    this.index.clear();
+    for (let s = 0; s < live; s++) this.index.set(this.taskId[s]!, s);
+  }
+
+  /** Lets the slot's objects go. */
+  private clear(slot: number): void {
+    this.info[slot] = undefined;
+  }
+}

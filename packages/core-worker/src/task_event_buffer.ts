@@ -1,0 +1,286 @@
+/**
+ * Task events of this process (Ray's TaskEventBuffer): the state changes of the attempts it owns
+ * (submitted, sent to the raylet, their outcome) and of those it runs, sent to the head every
+ * `taskEventsReportIntervalMs` and at `close()`.
+ *
+ * Recording is on the task path, so it is cheap: an event writes a few cells of the attempt's slot in
+ * the EventTable (columns, no object per event). The table holds at most `taskEventsBufferMaxEvents`
+ * events; beyond that the oldest attempts' events are dropped and counted, and the count goes with
+ * the next report the head accepts. A report writes each slot through a scratch record into the
+ * compact wire form (task_event_codec.ts), in calls of at most ATTEMPTS_PER_CALL attempts. A report
+ * that does not reach the head is kept, within the same bound, and sent before the next one.
+ *
+ * An attempt this worker runs is tracked while it runs (`track`/`untrack`: one map entry, its
+ * AttemptRun filled by the executor) and reported only if a report finds it still running. Its end
+ * goes back to its owner inside the outcome (`TaskOutcome.run`: times, worker, log offsets) and the
+ * owner reports it, so it is not lost when the worker is SIGKILLed right after (reaped, its job ended).
+ * For the same reason a worker reports what it owns (tasks its tasks submitted) soon after each
+ * attempt ends (`attemptEnded`, at most every `taskEventsReportIntervalMs / 20`).
+ */
+import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
+import { EventTable, EXECUTOR, OWNER, STATE } from './event_table.js';
+import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
+import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
+
+/** Where reports go: the head's TaskEventService (TaskEventClient). */
+export interface TaskEventSender {
+  /** Rejects with InvalidRequestError when the head refuses the batch, with another error when it did not get it. */
+  addTaskEvents(request: AddTaskEventsRequest, timeoutMs?: number): Promise<void>;
+}
+
+export type TaskEventBufferConfig = Pick<Config, 'taskEventsEnabled' | 'taskEventsReportIntervalMs' | 'taskEventsBufferMaxEvents' | 'taskEventsFlushTimeoutMs'>;
+
+/** What the owner of tasks reports: submission, the way to a node, and how each attempt ended. */
+export interface OwnerTaskEvents {
+  /** A new attempt, waiting for its arguments (PENDING_ARGS_AVAIL), and what the task is. */
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void;
+  /** Its arguments are ready and it went to the raylet (PENDING_NODE_ASSIGNMENT). */
+  sentToRaylet(taskId: string, attempt: number, jobId: string): void;
+  /** The attempt's outcome came back: FINISHED, or FAILED with its error; the run's times and place with it. */
+  outcome(jobId: string, outcome: TaskOutcome): void;
+  /** The attempt failed without an outcome (cancelled, arguments failed, actor died, worker lost). */
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void;
+}
+
+/** What the process running an attempt reports (its node, worker id and pid come with it). */
+export interface ExecutorTaskEvents {
+  readonly enabled: boolean;
+  /** An attempt is here: SUBMITTED_TO_WORKER at `run.receivedMs`, RUNNING once `run.startMs` is set; reported while it runs. */
+  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void;
+  /** Its outcome left for its owner (who reports it from now on), or it went back to the raylet. */
+  untrack(taskId: string): void;
+  /** An attempt ended here: what this worker owns is reported soon (see above). */
+  attemptEnded(): void;
+  /** A state of an attempt whose outcome reaches no owner (an actor's creation, the driver task); offsets at a start (-1 = none). */
+  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskInfo): void;
+  /** The end of such an attempt; offsets at its end. */
+  ended(taskId: string, attempt: number, jobId: string, state: 'FINISHED' | 'FAILED', timeMs: number, stdoutAt: number, stderrAt: number, error?: OwnerFailure): void;
+  /** Report now. */
+  flush(): Promise<void>;
+}
+
+/** Attempts per AddTaskEvents call: a report of a busy second goes in several calls, so the head never stalls long on one. */
+const ATTEMPTS_PER_CALL = Math.min(2_000, MAX_TASK_EVENTS_PER_CALL);
+
+/** A report that did not reach the head, kept for the next one. */
+interface Unsent { bytes: Buffer; events: number }
+
+export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
+  readonly enabled: boolean;
+  private readonly table: EventTable;
+  private readonly tracked = new Map<string, TrackedAttempt>();
+  private readonly scratch: AttemptScratch;
+  /** Events dropped since the last report the head accepted. */
+  private dropped = 0;
+  private unsent: Unsent[] = [];
+  private inFlight?: Promise<void>;
+  private readonly timer?: NodeJS.Timeout;
+  private soon?: NodeJS.Timeout;
+  private lastReportAt = -Infinity;
+  /** Owner events wait in the table (a worker reports them soon after an attempt ends). */
+  private ownerPending = false;
+  private warnedRejected = false;
+  private closed = false;
+
+  constructor(private readonly sender: TaskEventSender, private readonly config: TaskEventBufferConfig, self: ExecutorIdentity) {
+    this.enabled = config.taskEventsEnabled;
+    if (!(config.taskEventsBufferMaxEvents >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be at least 1, got ${config.taskEventsBufferMaxEvents}`);
+    if (!(config.taskEventsReportIntervalMs >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS must be at least 1, got ${config.taskEventsReportIntervalMs}`);
+    this.table = new EventTable(config.taskEventsBufferMaxEvents);
+    this.scratch = new AttemptScratch(self);
+    if (this.enabled) {
+      this.timer = setInterval(() => { if (!this.inFlight && this.hasNews()) void this.flush(); }, config.taskEventsReportIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Events waiting for the next report (in the table and in unsent reports), and those dropped since the last accepted one. */
+  get stats(): { pending: number; dropped: number } {
+    return { pending: this.table.pending + this.unsent.reduce((n, u) => n + u.events, 0), dropped: this.dropped };
+  }
+
+  // ---- owner side ------------------------------------------------------------------------------
+
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void {
+    if (!this.enabled) return;
+    const s = this.ownerSlot(taskId, attempt, jobId);
+    this.table.info[s] = info;
+    this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
+  }
+
+  sentToRaylet(taskId: string, attempt: number, jobId: string): void {
+    if (this.enabled) this.record(this.ownerSlot(taskId, attempt, jobId), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
+  }
+
+  outcome(jobId: string, o: TaskOutcome): void {
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = this.ownerSlot(o.taskId, o.attempt, jobId);
+    if (o.nodeId) t.nodeId[s] = o.nodeId;
+    if (o.run) t.run[s] = o.run; // unpacked at the report, off the task path
+    if (o.failure) {
+      const f = ownerFailure(o.failure);
+      t.errorType[s] = f.errorType;
+      t.errorMessage[s] = f.message;
+    }
+    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
+  }
+
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = this.ownerSlot(taskId, attempt, jobId);
+    t.errorType[s] = failure.errorType;
+    t.errorMessage[s] = failure.message;
+    if (failure.nodeId) t.nodeId[s] = failure.nodeId;
+    if (failure.workerId) t.workerId[s] = failure.workerId;
+    if (failure.workerPid) t.workerPid[s] = failure.workerPid;
+    this.record(s, STATE.FAILED, Date.now());
+  }
+
+  // ---- executor side ---------------------------------------------------------------------------
+
+  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void {
+    if (this.enabled) this.tracked.set(taskId, { taskId, attempt, jobId, run, reported: 0 });
+  }
+
+  untrack(taskId: string): void {
+    this.tracked.delete(taskId);
+  }
+
+  attemptEnded(): void {
+    if (!this.ownerPending || this.soon || this.closed) return;
+    const wait = Math.max(0, this.lastReportAt + this.config.taskEventsReportIntervalMs / 20 - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.flush();
+    }, wait);
+    this.soon.unref();
+  }
+
+  executing(taskId: string, attempt: number, jobId: string, state: 'SUBMITTED_TO_WORKER' | 'RUNNING', timeMs: number, stdoutAt: number, stderrAt: number, info?: TaskInfo): void {
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = t.slot(EXECUTOR, taskId, attempt, jobId);
+    if (info) t.info[s] = info;
+    if (state === 'RUNNING') {
+      t.offsets[s * 4] = stdoutAt;
+      t.offsets[s * 4 + 2] = stderrAt;
+    }
+    this.record(s, STATE[state], timeMs);
+  }
+
+  ended(taskId: string, attempt: number, jobId: string, state: 'FINISHED' | 'FAILED', timeMs: number, stdoutAt: number, stderrAt: number, error?: OwnerFailure): void {
+    if (!this.enabled) return;
+    const t = this.table;
+    const s = t.slot(EXECUTOR, taskId, attempt, jobId);
+    t.offsets[s * 4 + 1] = stdoutAt;
+    t.offsets[s * 4 + 3] = stderrAt;
+    if (error) {
+      t.errorType[s] = error.errorType;
+      t.errorMessage[s] = error.message;
+    }
+    this.record(s, STATE[state], timeMs);
+  }
+
+  // ---- reports ---------------------------------------------------------------------------------
+
+  /** Sends what is buffered (after any report in flight); resolves when done, also when it failed (kept for the next). */
+  flush(): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
+    if (this.inFlight) return this.inFlight.then(() => this.flush());
+    const run = this.report().finally(() => { this.inFlight = undefined; });
+    this.inFlight = run;
+    return run;
+  }
+
+  /**
+   * Stops the timers and sends what is left, waiting at most `taskEventsFlushTimeoutMs` (driver
+   * shutdown, worker exit). Events recorded afterwards are not sent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stop();
+    if (!this.enabled) return;
+    let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => { timeout = setTimeout(resolve, this.config.taskEventsFlushTimeoutMs); });
+    await Promise.race([this.flush(), deadline]);
+    clearTimeout(timeout);
+  }
+
+  /** Stops the timers without sending (the process is going away now). */
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+  }
+
+  private ownerSlot(taskId: string, attempt: number, jobId: string): number {
+    this.ownerPending = true;
+    return this.table.slot(OWNER, taskId, attempt, jobId);
+  }
+
+  private record(slot: number, state: number, timeMs: number): void {
+    this.table.time(slot, state, timeMs);
+    this.dropped += this.table.bound();
+  }
+
+  private hasNews(): boolean {
+    if (this.table.pending > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
+    for (const t of this.tracked.values()) if (t.reported < (t.run.startMs ? 2 : 1)) return true;
+    return false;
+  }
+
+  /** Writes the table's slots and what is new of the running attempts into reports of ATTEMPTS_PER_CALL attempts. */
+  private encode(): void {
+    let encoder = new TaskEventsEncoder();
+    let events = 0;
+    const add = (record: Parameters<TaskEventsEncoder['add']>[0] | undefined) => {
+      if (!record) return;
+      encoder.add(record);
+      events += Math.max(1, record.transitions.length);
+      if (encoder.count < ATTEMPTS_PER_CALL) return;
+      this.unsent.push({ bytes: encoder.finish(), events });
+      encoder = new TaskEventsEncoder();
+      events = 0;
+    };
+    this.table.drain((slot) => add(this.scratch.fromSlot(this.table, slot)));
+    for (const t of this.tracked.values()) add(this.scratch.fromTracked(t));
+    if (encoder.count > 0) this.unsent.push({ bytes: encoder.finish(), events });
+    this.ownerPending = false;
+  }
+
+  private async report(): Promise<void> {
+    this.lastReportAt = Date.now();
+    this.encode();
+    this.bound();
+    if (this.unsent.length === 0 && this.dropped > 0) this.unsent.push({ bytes: Buffer.alloc(0), events: 0 });
+    while (this.unsent.length > 0) {
+      const next = this.unsent[0]!;
+      const dropped = this.dropped;
+      try {
+        await this.sender.addTaskEvents({ events: next.bytes, numDropped: dropped });
+        this.dropped -= dropped;
+      } catch (err) {
+        if (!(err instanceof InvalidRequestError)) return; // kept: sent again with the next report
+        // Retrying cannot help: the events are lost, and counted.
+        this.dropped += next.events;
+        if (!this.warnedRejected) {
+          this.warnedRejected = true;
+          process.stderr.write(`rayts: the head refused task events (${err.message}); they are dropped and counted\n`);
+        }
+      }
+      this.unsent.shift();
+    }
+  }
+
+  /** Unsent reports beyond the buffer's bound go, oldest first, counted. */
+  private bound(): void {
+    let total = this.unsent.reduce((n, u) => n + u.events, 0);
+    while (this.unsent.length > 1 && total > this.config.taskEventsBufferMaxEvents) {
+      const gone = this.unsent.shift()!;
+      total -= gone.events;
+      this.dropped += gone.events;
+    }
+  }
+}
