@@ -150,8 +150,9 @@ describe('rayts list / get / summary', () => {
     expect(s.groups).toContainEqual({ func_or_class_name: 'boom', type: 'NORMAL_TASK', state_counts: { FAILED: ready.booms.length } });
     expect(s.groups).toContainEqual(expect.objectContaining({ type: 'ACTOR_TASK', state_counts: { FINISHED: ready.calls.length } }));
     const text = await rayts('summary', 'tasks');
-    expect(text.stdout).toMatch(/^======== Tasks Summary: .+ ========\nStats:\n-+\ntotal_actor_scheduled: 1\ntotal_actor_tasks: 3\ntotal_tasks: 8\n/m);
-    expect(text.stdout).toMatch(/Table \(group by func_name\):\n-+\n\s+FUNC_OR_CLASS_NAME\s+TYPE\s+STATE_COUNTS|Table \(group by func_name\):\n-+\n\s+FUNC_OR_CLASS_NAME/);
+    expect(text.stdout).toMatch(/^======== Tasks Summary: .+ ========\nStats:\n-+\nnum_task_attempts_evicted_at_head: 0\nnum_task_events_dropped_at_workers: 0\ntotal_actor_scheduled: 1\ntotal_actor_tasks: 3\ntotal_tasks: 8\n/m);
+    expect(text.stdout).toMatch(/Table \(group by func_name\):\n-+\n\s+FUNC_OR_CLASS_NAME\s+TYPE\s+STATE_COUNTS\n/);
+    expect(text.stdout).toMatch(/\n\s+\d+\s+square\s+NORMAL_TASK\s+FINISHED: 6\n/);
     const actors = await json<{ groups: Row[] }>('summary', 'actors');
     expect(actors.groups).toContainEqual({ class_name: 'Counter', state_counts: { ALIVE: 1 } });
     const objects = await json<{ stats: Record<string, number> }>('summary', 'objects');

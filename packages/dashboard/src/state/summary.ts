@@ -31,7 +31,8 @@ export function summarizeTasks(rows: Row[], events: TaskEventStats): Summary {
     const type = r.type as string;
     if (type === 'ACTOR_TASK') actorTasks++;
     else if (type === 'ACTOR_CREATION_TASK') actorsScheduled++;
-    else normal++;
+    else if (type === 'NORMAL_TASK') normal++;
+    else continue; // the drivers themselves (DRIVER_TASK) are listed, not summarized
     const key = `${r.func_or_class_name as string}\u0000${type}`;
     let g = groups.get(key);
     if (!g) groups.set(key, g = { func_or_class_name: r.func_or_class_name as string, type, state_counts: {} });
