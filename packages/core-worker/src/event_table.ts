@@ -18,6 +18,8 @@ export const OWNER = 0;
 export const EXECUTOR = 1;
 
 const INITIAL_SLOTS = 1024;
+/** Slots per generation in a handle. */
+const SPAN = 2 ** 24;
 
 export class EventTable {
   private size = 0;
@@ -28,6 +30,8 @@ export class EventTable {
   private events = 0;
   /** Newest slot of each task id (checked on use: it may have been dropped or belong to an older attempt). */
   private readonly index = new Map<string, number>();
+  /** Grows when slots are emptied or moved: handles of an older generation name nothing. */
+  private gen = 0;
 
   kind = new Uint8Array(0);
   attempt = new Uint32Array(0);
@@ -46,15 +50,26 @@ export class EventTable {
   /** An owner's attempt: the run its outcome brought, packed (packRun). */
   run: string[] = [];
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    if (capacity >= SPAN) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be below ${SPAN}, got ${capacity}`);
+  }
+
+  /** A number naming the slot until the table is drained or moved: a caller that keeps it finds the slot again without a lookup. */
+  handle(slot: number): number {
+    return this.gen * SPAN + slot;
+  }
 
   /** Events waiting for the report. */
   get pending(): number {
     return this.events;
   }
 
-  /** The slot of this attempt's record of `kind`, opened when there is none. */
-  slot(kind: number, taskId: string, attempt: number, jobId: string): number {
+  /** The slot of this attempt's record of `kind` (the one `hint` names, when it still does), opened when there is none. */
+  slot(kind: number, taskId: string, attempt: number, jobId: string, hint = -1): number {
+    if (hint >= 0) {
+      const h = hint % SPAN;
+      if ((hint - h) / SPAN === this.gen && h >= this.head && h < this.tail && this.attempt[h] === attempt && this.kind[h] === kind && this.taskId[h] === taskId) return h;
+    }
     const s = this.index.get(taskId);
     if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
     return this.open(kind, taskId, attempt, jobId);
@@ -91,6 +106,7 @@ export class EventTable {
     for (let s = this.head; s < this.tail; s++) this.clear(s);
     this.head = this.tail = this.events = 0;
     this.index.clear();
+    this.gen += 1;
   }
 
   private eventsIn(slot: number): number {
@@ -146,6 +162,7 @@ export class EventTable {
     this.size = size;
     this.head = 0;
     this.tail = live;
+    this.gen += 1;
     this.index.clear();
     for (let s = 0; s < live; s++) this.index.set(this.taskId[s]!, s);
   }

@@ -30,16 +30,20 @@ export interface TaskEventSender {
 
 export type TaskEventBufferConfig = Pick<Config, 'taskEventsEnabled' | 'taskEventsReportIntervalMs' | 'taskEventsBufferMaxEvents' | 'taskEventsFlushTimeoutMs'>;
 
-/** What the owner of tasks reports: submission, the way to a node, and how each attempt ended. */
+/**
+ * What the owner of tasks reports: submission, the way to a node, and how each attempt ended. Each
+ * call returns a hint (a number naming the attempt's record): passed to the next call about the same
+ * attempt, it finds the record without a lookup. A stale or absent hint (-1) only costs the lookup.
+ */
 export interface OwnerTaskEvents {
   /** A new attempt, waiting for its arguments (PENDING_ARGS_AVAIL), and what the task is. */
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void;
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): number;
   /** Its arguments are ready and it went to the raylet (PENDING_NODE_ASSIGNMENT). */
-  sentToRaylet(taskId: string, attempt: number, jobId: string): void;
+  sentToRaylet(taskId: string, attempt: number, jobId: string, hint?: number): number;
   /** The attempt's outcome came back: FINISHED, or FAILED with its error; the run's times and place with it. */
-  outcome(jobId: string, outcome: TaskOutcome): void;
+  outcome(jobId: string, outcome: TaskOutcome, hint?: number): number;
   /** The attempt failed without an outcome (cancelled, arguments failed, actor died, worker lost). */
-  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void;
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure, hint?: number): number;
 }
 
 /** What the process running an attempt reports (its node, worker id and pid come with it). */
@@ -101,21 +105,22 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   // ---- owner side ------------------------------------------------------------------------------
 
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void {
-    if (!this.enabled) return;
-    const s = this.ownerSlot(taskId, attempt, jobId);
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): number {
+    if (!this.enabled) return -1;
+    const s = this.ownerSlot(taskId, attempt, jobId, -1);
     this.table.info[s] = info;
-    this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
+    return this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
   }
 
-  sentToRaylet(taskId: string, attempt: number, jobId: string): void {
-    if (this.enabled) this.record(this.ownerSlot(taskId, attempt, jobId), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
+  sentToRaylet(taskId: string, attempt: number, jobId: string, hint = -1): number {
+    if (!this.enabled) return -1;
+    return this.record(this.ownerSlot(taskId, attempt, jobId, hint), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
   }
 
-  outcome(jobId: string, o: TaskOutcome): void {
-    if (!this.enabled) return;
+  outcome(jobId: string, o: TaskOutcome, hint = -1): number {
+    if (!this.enabled) return -1;
     const t = this.table;
-    const s = this.ownerSlot(o.taskId, o.attempt, jobId);
+    const s = this.ownerSlot(o.taskId, o.attempt, jobId, hint);
     if (o.nodeId) t.nodeId[s] = o.nodeId;
     if (o.run) t.run[s] = o.run; // unpacked at the report, off the task path
     if (o.failure) {
@@ -123,19 +128,19 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
       t.errorType[s] = f.errorType;
       t.errorMessage[s] = f.message;
     }
-    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
+    return this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
   }
 
-  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {
-    if (!this.enabled) return;
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure, hint = -1): number {
+    if (!this.enabled) return -1;
     const t = this.table;
-    const s = this.ownerSlot(taskId, attempt, jobId);
+    const s = this.ownerSlot(taskId, attempt, jobId, hint);
     t.errorType[s] = failure.errorType;
     t.errorMessage[s] = failure.message;
     if (failure.nodeId) t.nodeId[s] = failure.nodeId;
     if (failure.workerId) t.workerId[s] = failure.workerId;
     if (failure.workerPid) t.workerPid[s] = failure.workerPid;
-    this.record(s, STATE.FAILED, Date.now());
+    return this.record(s, STATE.FAILED, Date.now());
   }
 
   // ---- executor side ---------------------------------------------------------------------------
@@ -215,14 +220,18 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     if (this.soon) clearTimeout(this.soon);
   }
 
-  private ownerSlot(taskId: string, attempt: number, jobId: string): number {
+  private ownerSlot(taskId: string, attempt: number, jobId: string, hint: number): number {
     this.ownerPending = true;
-    return this.table.slot(OWNER, taskId, attempt, jobId);
+    return this.table.slot(OWNER, taskId, attempt, jobId, hint);
   }
 
-  private record(slot: number, state: number, timeMs: number): void {
+  /** Records the state in the slot; the slot's handle (for the next call's hint). */
+  private record(slot: number, state: number, timeMs: number): number {
+    const handle = this.table.handle(slot);
     this.table.time(slot, state, timeMs);
-    this.dropped += this.table.bound();
+    const dropped = this.table.bound();
+    this.dropped += dropped;
+    return dropped > 0 ? -1 : handle;
   }
 
   private hasNews(): boolean {

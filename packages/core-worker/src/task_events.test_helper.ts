@@ -20,17 +20,21 @@ export class RecordingTaskEvents implements OwnerTaskEvents, ExecutorTaskEvents 
   readonly events: RecordedEvent[] = [];
   flushes = 0;
 
-  submitted(taskId: string, attempt: number, _jobId: string, info: TaskInfo): void {
+  submitted(taskId: string, attempt: number, _jobId: string, info: TaskInfo): number {
     this.events.push({ kind: 'submitted', taskId, attempt, info });
+    return this.events.length;
   }
-  sentToRaylet(taskId: string, attempt: number): void {
+  sentToRaylet(taskId: string, attempt: number): number {
     this.events.push({ kind: 'sentToRaylet', taskId, attempt });
+    return this.events.length;
   }
-  outcome(_jobId: string, outcome: TaskOutcome): void {
+  outcome(_jobId: string, outcome: TaskOutcome): number {
     this.events.push({ kind: 'outcome', taskId: outcome.taskId, attempt: outcome.attempt, outcome });
+    return this.events.length;
   }
-  failed(taskId: string, attempt: number, _jobId: string, failure: OwnerFailure): void {
+  failed(taskId: string, attempt: number, _jobId: string, failure: OwnerFailure): number {
     this.events.push({ kind: 'failed', taskId, attempt, failure });
+    return this.events.length;
   }
   executing(taskId: string, attempt: number, _jobId: string, state: string, _timeMs: number, stdoutAt: number, stderrAt: number): void {
     this.events.push({ kind: 'executing', taskId, attempt, state, stdoutAt, stderrAt });
