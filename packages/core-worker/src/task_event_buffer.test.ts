@@ -60,6 +60,23 @@ describe('TaskEventBuffer', () => {
     expect(buffer.stats).toEqual({ pending: 0, dropped: 0 });
   });
 
+  it('a hint finds the attempt\'s record without a lookup; a stale or wrong one falls back to the lookup', async () => {
+    const { sender, buffer } = setup();
+    const h1 = buffer.submitted(task(1), 0, '00000001', INFO);
+    const h2 = buffer.submitted(task(2), 0, '00000001', INFO);
+    expect(h1).toBeGreaterThanOrEqual(0);
+    buffer.sentToRaylet(task(1), 0, '00000001', h2); // task 2's hint for task 1: ignored
+    const before = buffer.sentToRaylet(task(2), 0, '00000001', h2);
+    await buffer.flush();
+    buffer.outcome('00000001', { taskId: task(2), attempt: 0, returnId: 'r', nodeId: NODE, value: { kind: 'inline', data: new Uint8Array() } }, before); // stale: a new record
+    await buffer.flush();
+    expect(sender.attempts.map((a) => [a.taskId, states(a)])).toEqual([
+      [task(1), ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']],
+      [task(2), ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']],
+      [task(2), ['FINISHED']],
+    ]);
+  });
+
   it('a retry is a new attempt; failures carry Ray\'s error type and the message', async () => {
     const { sender, buffer } = setup();
     buffer.submitted(task(1), 0, '00000001', INFO);
