@@ -20,6 +20,8 @@ export const EXECUTOR = 1;
 const INITIAL_SLOTS = 1024;
 /** Slots per generation in a handle. */
 const SPAN = 2 ** 24;
+/** The bound a table can have (its handles name slots below SPAN). */
+export const MAX_BUFFER_EVENTS = SPAN;
 
 export class EventTable {
   private size = 0;
@@ -50,9 +52,8 @@ export class EventTable {
   /** An owner's attempt: the run its outcome brought, packed (packRun). */
   run: string[] = [];
 
-  constructor(private readonly capacity: number) {
-    if (capacity >= SPAN) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be below ${SPAN}, got ${capacity}`);
-  }
+  /** `capacity`: 1..MAX_BUFFER_EVENTS - 1 (the buffer checks it). */
+  constructor(private readonly capacity: number) {}
 
   /** A number naming the slot until the table is drained or moved: a caller that keeps it finds the slot again without a lookup. */
   handle(slot: number): number {
@@ -167,8 +168,9 @@ export class EventTable {
     for (let s = 0; s < live; s++) this.index.set(this.taskId[s]!, s);
   }
 
-  /** Lets the slot's objects go. */
+  /** Lets the slot's objects go (the strings of its task and run too: they would live on until the slot is reused). */
   private clear(slot: number): void {
     this.info[slot] = undefined;
+    this.taskId[slot] = this.run[slot] = this.errorMessage[slot] = '';
   }
 }

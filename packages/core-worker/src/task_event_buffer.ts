@@ -17,8 +17,8 @@
  * For the same reason a worker reports what it owns (tasks its tasks submitted) soon after each
  * attempt ends (`attemptEnded`, at most every `taskEventsReportIntervalMs / 20`).
  */
-import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
-import { EventTable, EXECUTOR, OWNER, STATE } from './event_table.js';
+import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, UsageError, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
+import { EventTable, EXECUTOR, MAX_BUFFER_EVENTS, OWNER, STATE } from './event_table.js';
 import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
 import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
 
@@ -88,8 +88,13 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   constructor(private readonly sender: TaskEventSender, private readonly config: TaskEventBufferConfig, self: ExecutorIdentity) {
     this.enabled = config.taskEventsEnabled;
-    if (!(config.taskEventsBufferMaxEvents >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be at least 1, got ${config.taskEventsBufferMaxEvents}`);
-    if (!(config.taskEventsReportIntervalMs >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS must be at least 1, got ${config.taskEventsReportIntervalMs}`);
+    const max = config.taskEventsBufferMaxEvents;
+    if (!(max >= 1 && max < MAX_BUFFER_EVENTS)) {
+      throw new UsageError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS=${max} is out of range`, `use 1..${MAX_BUFFER_EVENTS - 1} (default 100000)`);
+    }
+    if (!(config.taskEventsReportIntervalMs >= 1)) {
+      throw new UsageError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS=${config.taskEventsReportIntervalMs} is out of range`, 'use a number of milliseconds from 1 up (default 1000)');
+    }
     this.table = new EventTable(config.taskEventsBufferMaxEvents);
     this.scratch = new AttemptScratch(self);
     if (this.enabled) {
