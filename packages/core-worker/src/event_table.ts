@@ -1,7 +1,7 @@
 /**
- * The TaskEventBuffer's records until the next report: one slot per attempt (all of one process's
- * events about an attempt land in its slot, found by task id), in columns (typed arrays and
- * reference arrays). Recording an event writes a few array cells: no object per event, no grouping
+ * The TaskEventBuffer's records until the next report: one slot per attempt (a process's events
+ * about an attempt land in its slot: an owner finds it by the hint it keeps, the executing side by
+ * task id), in columns (typed arrays and reference arrays). Recording an event writes a few array cells: no object per event, no grouping
  * left for the report, which reads the slots in order.
  *
  * Bounded by `capacity` events (a state first reached in a slot is one event): beyond it the oldest
@@ -30,7 +30,11 @@ export class EventTable {
   private tail = 0;
   /** Events in the live slots. */
   private events = 0;
-  /** Newest slot of each task id (checked on use: it may have been dropped or belong to an older attempt). */
+  /**
+   * Newest EXECUTOR slot of each task id (checked on use: it may have been dropped or belong to an
+   * older attempt). Owners find their slots by the hints they keep (no lookup on their hot path); an
+   * owner's event without a valid hint opens a slot of its own, which the head merges like any report.
+   */
   private readonly index = new Map<string, number>();
   /** Grows when slots are emptied or moved: handles of an older generation name nothing. */
   private gen = 0;
@@ -71,8 +75,10 @@ export class EventTable {
       const h = hint % SPAN;
       if ((hint - h) / SPAN === this.gen && h >= this.head && h < this.tail && this.attempt[h] === attempt && this.kind[h] === kind && this.taskId[h] === taskId) return h;
     }
-    const s = this.index.get(taskId);
-    if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
+    if (kind === EXECUTOR) {
+      const s = this.index.get(taskId);
+      if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
+    }
     return this.open(kind, taskId, attempt, jobId);
   }
 
@@ -131,7 +137,7 @@ export class EventTable {
     this.errorType[s] = '';
     this.errorMessage[s] = '';
     this.run[s] = '';
-    this.index.set(taskId, s);
+    if (kind === EXECUTOR) this.index.set(taskId, s);
     return s;
   }
 
@@ -165,7 +171,7 @@ export class EventTable {
     this.tail = live;
     this.gen += 1;
     this.index.clear();
-    for (let s = 0; s < live; s++) this.index.set(this.taskId[s]!, s);
+    for (let s = 0; s < live; s++) if (this.kind[s] === EXECUTOR) this.index.set(this.taskId[s]!, s);
   }
 
   /** Lets the slot's objects go (the strings of its task and run too: they would live on until the slot is reused). */
