@@ -26,12 +26,14 @@ export interface ExecutorIdentity {
   logsToFiles: boolean;
 }
 
-/** An attempt being executed here, reported while it runs (once per state it reaches). */
-export interface TrackedAttempt {
+/**
+ * An attempt being executed here: its run (which the outcome takes to the owner, packed) and what
+ * the buffer needs to report it while it runs (once per state it reaches). One object per attempt.
+ */
+export interface RunningAttempt extends AttemptRun {
   taskId: string;
   attempt: number;
   jobId: string;
-  run: AttemptRun;
   /** What was reported of it already: 0 nothing, 1 SUBMITTED_TO_WORKER, 2 RUNNING too. */
   reported: 0 | 1 | 2;
 }
@@ -145,8 +147,8 @@ export class AttemptScratch {
   }
 
   /** What is new of an attempt running here, or undefined when its states were reported already. */
-  fromTracked(a: TrackedAttempt): AttemptEvents | undefined {
-    const { run } = a;
+  fromTracked(a: RunningAttempt): AttemptEvents | undefined {
+    const run = a;
     const reach = run.startMs ? 2 : 1;
     if (a.reported >= reach) return undefined;
     const r = this.record;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, decodeTaskEvents, type AddTaskEventsRequest, type AttemptEvents } from '@rayts/common';
 import { TaskEventBuffer, type TaskEventBufferConfig } from './task_event_buffer.js';
-import { taskInfo } from './event_report.js';
+import { taskInfo, type RunningAttempt } from './event_report.js';
 import { packRun } from './protocol/messages.js';
 
 const NODE = 'a'.repeat(56);
@@ -157,17 +157,19 @@ describe('TaskEventBuffer', () => {
 
   it('an attempt running here is reported while it runs, once per state, and not after its outcome left', async () => {
     const { sender, buffer } = setup();
-    const run = { workerId: 'w-self', workerPid: 321, receivedMs: 2000 } as { workerId: string; workerPid: number; receivedMs: number; startMs?: number; stdoutStart?: number; stderrStart?: number };
-    buffer.track(task(1), 0, '00000001', run);
+    const running = (n: number, receivedMs: number): RunningAttempt => ({ workerId: 'w-self', workerPid: 321, receivedMs, taskId: task(n), attempt: 0, jobId: '00000001', reported: 0 });
+    const run = running(1, 2000);
+    buffer.track(run);
     await buffer.flush();
     run.startMs = 2001;
     run.stdoutStart = 40;
     run.stderrStart = 3;
     await buffer.flush();
     await buffer.flush();
-    buffer.untrack(task(1));
-    buffer.track(task(2), 0, '00000001', { workerId: 'w-self', workerPid: 321, receivedMs: 2005 });
-    buffer.untrack(task(2));
+    buffer.untrack(run);
+    const second = running(2, 2005);
+    buffer.track(second);
+    buffer.untrack(second);
     await buffer.flush();
     expect(sender.attempts.map((a) => [a.taskId, states(a), a.workerId, a.workerPid, a.log])).toEqual([
       [task(1), ['SUBMITTED_TO_WORKER'], '', 0, undefined],
@@ -219,7 +221,7 @@ describe('TaskEventBuffer', () => {
   it('turned off, it records and sends nothing', async () => {
     const { sender, buffer } = setup({ taskEventsEnabled: false });
     buffer.submitted(task(1), 0, '00000001', INFO);
-    buffer.track(task(2), 0, '00000001', { workerId: 'w', workerPid: 1, receivedMs: 1 });
+    buffer.track({ workerId: 'w', workerPid: 1, receivedMs: 1, taskId: task(2), attempt: 0, jobId: '00000001', reported: 0 });
     await buffer.flush();
     await buffer.close();
     expect(sender.calls).toHaveLength(0);

@@ -19,8 +19,8 @@
  */
 import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, UsageError, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
 import { EventTable, EXECUTOR, MAX_BUFFER_EVENTS, OWNER, STATE } from './event_table.js';
-import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
-import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
+import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type RunningAttempt } from './event_report.js';
+import type { TaskOutcome } from './protocol/messages.js';
 
 /** Where reports go: the head's TaskEventService (TaskEventClient). */
 export interface TaskEventSender {
@@ -49,10 +49,10 @@ export interface OwnerTaskEvents {
 /** What the process running an attempt reports (its node, worker id and pid come with it). */
 export interface ExecutorTaskEvents {
   readonly enabled: boolean;
-  /** An attempt is here: SUBMITTED_TO_WORKER at `run.receivedMs`, RUNNING once `run.startMs` is set; reported while it runs. */
-  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void;
+  /** An attempt is here: SUBMITTED_TO_WORKER at `receivedMs`, RUNNING once `startMs` is set; reported while it runs. */
+  track(a: RunningAttempt): void;
   /** Its outcome left for its owner (who reports it from now on), or it went back to the raylet. */
-  untrack(taskId: string): void;
+  untrack(a: RunningAttempt): void;
   /** An attempt ended here: what this worker owns is reported soon (see above). */
   attemptEnded(): void;
   /** A state of an attempt whose outcome reaches no owner (an actor's creation, the driver task); offsets at a start (-1 = none). */
@@ -72,7 +72,7 @@ interface Unsent { bytes: Buffer; events: number }
 export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   readonly enabled: boolean;
   private readonly table: EventTable;
-  private readonly tracked = new Map<string, TrackedAttempt>();
+  private readonly tracked = new Set<RunningAttempt>();
   private readonly scratch: AttemptScratch;
   /** Events dropped since the last report the head accepted. */
   private dropped = 0;
@@ -150,12 +150,12 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   // ---- executor side ---------------------------------------------------------------------------
 
-  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void {
-    if (this.enabled) this.tracked.set(taskId, { taskId, attempt, jobId, run, reported: 0 });
+  track(a: RunningAttempt): void {
+    if (this.enabled) this.tracked.add(a);
   }
 
-  untrack(taskId: string): void {
-    this.tracked.delete(taskId);
+  untrack(a: RunningAttempt): void {
+    this.tracked.delete(a);
   }
 
   attemptEnded(): void {
@@ -241,7 +241,7 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   private hasNews(): boolean {
     if (this.table.pending > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
-    for (const t of this.tracked.values()) if (t.reported < (t.run.startMs ? 2 : 1)) return true;
+    for (const t of this.tracked) if (t.reported < (t.startMs ? 2 : 1)) return true;
     return false;
   }
 
@@ -259,7 +259,7 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
       events = 0;
     };
     this.table.drain((slot) => add(this.scratch.fromSlot(this.table, slot)));
-    for (const t of this.tracked.values()) add(this.scratch.fromTracked(t));
+    for (const t of this.tracked) add(this.scratch.fromTracked(t));
     if (encoder.count > 0) this.unsent.push({ bytes: encoder.finish(), events });
     this.ownerPending = false;
   }

@@ -109,15 +109,22 @@ export interface TaskOutcome {
   run?: string;
 }
 
-/** An AttemptRun as one string: `worker,pid,received,start,end,stdoutStart,stdoutEnd,stderrStart,stderrEnd` (0 / -1 = unknown). */
+/**
+ * An AttemptRun as one string: `worker,pid,received,start,end,stdoutStart,stdoutEnd,stderrStart,stderrEnd`,
+ * with received in ms since the epoch (0 = unknown), start and end in ms after it (-1 = not reached:
+ * small numbers, one timestamp to format per outcome), offsets -1 when unknown.
+ */
 export function packRun(r: AttemptRun): string {
-  return `${r.workerId},${r.workerPid},${r.receivedMs ?? 0},${r.startMs ?? 0},${r.endMs ?? 0},${r.stdoutStart ?? -1},${r.stdoutEnd ?? -1},${r.stderrStart ?? -1},${r.stderrEnd ?? -1}`;
+  const received = r.receivedMs ?? 0;
+  const after = (t: number | undefined) => (t && received ? t - received : -1);
+  return `${r.workerId},${r.workerPid},${received},${after(r.startMs)},${after(r.endMs)},${r.stdoutStart ?? -1},${r.stdoutEnd ?? -1},${r.stderrStart ?? -1},${r.stderrEnd ?? -1}`;
 }
 
 /**
  * Reads what packRun made: its 8 numbers into `numbers` (pid, received, start, end, stdout start and
- * end, stderr start and end), and returns the worker id; undefined for anything else. Scans the
- * characters itself: the owner does this for every attempt it reports.
+ * end, stderr start and end; start and end made absolute again, 0 when not reached), and returns the
+ * worker id; undefined for anything else. Scans the characters itself: the owner does this for every
+ * attempt it reports.
  */
 export function parseRun(packed: string, numbers: Float64Array): string | undefined {
   const comma = packed.indexOf(',');
@@ -136,6 +143,9 @@ export function parseRun(packed: string, numbers: Float64Array): string | undefi
     numbers[k] = negative ? -value : value;
     pos += 1;
   }
+  const received = numbers[1]!;
+  numbers[2] = numbers[2]! >= 0 && received > 0 ? received + numbers[2]! : 0;
+  numbers[3] = numbers[3]! >= 0 && received > 0 ? received + numbers[3]! : 0;
   return packed.slice(0, comma);
 }
 
