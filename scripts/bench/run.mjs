@@ -337,7 +337,9 @@ ${(() => {
   return `Met: ${met.length ? met.join('; ') : 'none'}. Not met: ${notMet.length ? notMet.join('; ') : 'none'}.`;
 })()}
 ${notes.length ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
-  writeFileSync(docPath, md);
+  // Sections other scripts write (`## Task events`, scripts/bench/task_events_cost.mjs) stay as they were.
+  const kept = existsSync(docPath) ? readFileSync(docPath, 'utf8').split(/\n(?=## )/).filter((part) => /^## Task events\n/.test(part)) : [];
+  writeFileSync(docPath, [md.trimEnd(), ...kept.map((part) => part.trimEnd())].join('\n\n') + '\n');
   console.log(`\nWrote ${relative(process.cwd(), docPath)}`);
 }
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// What task events cost: `rayts microbenchmark single_client_tasks_async` with task events on and off
-// (RAYTS_TASK_EVENTS_ENABLED for the whole cluster: each run starts its own private local cluster,
-// which inherits the variable, and the driver reads it too), run alternately (on, off, off, on, …)
-// so that drifting load on the machine hits both alike. Prints every run, the medians, their ratio
-// and the machine. A benchmark, not a test: nothing is asserted.
+// What task events cost: `rayts microbenchmark single_client_tasks_async` with task events on and off.
+// Starts two one-node clusters side by side, one with RAYTS_TASK_EVENTS_ENABLED=1 and one with 0 (the
+// daemons and their workers inherit it; each run's driver gets the same setting), and runs the case
+// against them alternately (on, off, off, on, …), so that load that comes and goes on the machine
+// hits both alike. Prints every run, the medians, their ratio and the machine, then stops both
+// clusters. A benchmark, not a test: nothing is asserted.
 //
-//   node scripts/bench/task_events_cost.mjs [--pairs N] [--case NAME] [--round-ms MS] [--rounds N]
+//   node scripts/bench/task_events_cost.mjs [--pairs N] [--case NAME] [--round-ms MS] [--rounds N] [--num-cpus N]
 //
 // Build first (`npx tsc -b`).
 import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib.mjs';
@@ -22,60 +23,73 @@ const option = (name, fallback) => {
   const at = argv.indexOf(name);
   return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
 };
-const pairs = Number(option('--pairs', '4'));
+const pairs = Number(option('--pairs', '6'));
 const benchCase = option('--case', 'single_client_tasks_async');
 const roundMs = option('--round-ms', '2000');
-const rounds = option('--rounds', '4');
+const rounds = option('--rounds', '3');
+const numCpus = option('--num-cpus', String(cpus().length));
 if (!Number.isInteger(pairs) || pairs < 1) {
   console.error(`--pairs must be a positive integer, got ${option('--pairs')}`);
   process.exit(2);
 }
 
-/** One `rayts microbenchmark` run on a private cluster of its own; resolves with tasks/s. */
-function runOnce(enabled) {
-  const dir = mkdtempSync(join(tmpdir(), 'rayts-events-cost-'));
-  const env = {
-    ...process.env, RAYTS_TASK_EVENTS_ENABLED: enabled ? '1' : '0',
-    // A registry and temp dir of its own: the run never picks up another cluster of this host.
-    RAYTS_REGISTRY_DIR: join(dir, 'registry'), RAYTS_TMPDIR: join(dir, 'tmp'), NO_COLOR: '1',
-  };
-  delete env.RAYTS_ADDRESS;
+function rayts(args, env) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, 'microbenchmark', benchCase, '--json', '--round-ms', roundMs, '--rounds', rounds],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      if (code !== 0) return reject(new Error(`microbenchmark exited ${code}:\n${err}`));
-      try {
-        const [result] = JSON.parse(out);
-        resolvePromise(result.perSecond);
-      } catch (e) {
-        reject(new Error(`could not read the microbenchmark's JSON (${e.message}):\n${out}\n${err}`));
-      }
-    });
+    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`rayts ${args.join(' ')} exited ${code}:\n${out}\n${err}`))));
   });
 }
 
-const runs = { on: [], off: [] };
+/** A one-node cluster of its own (temp dir, registry), task events on or off. */
+async function startCluster(enabled, ip) {
+  const dir = mkdtempSync(join(tmpdir(), `rayts-events-cost-${enabled ? 'on' : 'off'}-`));
+  const env = {
+    ...process.env, RAYTS_TASK_EVENTS_ENABLED: enabled ? '1' : '0', RAYTS_REGISTRY_DIR: join(dir, 'registry'), RAYTS_TMPDIR: join(dir, 'tmp'), NO_COLOR: '1',
+  };
+  delete env.RAYTS_ADDRESS;
+  await rayts(['start', '--head', '--port=0', `--node-ip-address=${ip}`, `--temp-dir=${join(dir, 'cluster')}`, `--num-cpus=${numCpus}`,
+    '--resources={"custom": 100}'], env);
+  const address = JSON.parse(readFileSync(join(dir, 'cluster', 'session_latest', 'head.json'), 'utf8')).address;
+  return { enabled, dir, env, address };
+}
+
+async function stopCluster(c) {
+  await rayts(['stop', `--temp-dir=${join(c.dir, 'cluster')}`], c.env).catch((e) => console.error(e.message));
+  rmSync(c.dir, { recursive: true, force: true });
+}
+
+async function runOnce(c) {
+  const out = await rayts(['microbenchmark', benchCase, '--address', c.address, '--json', '--round-ms', roundMs, '--rounds', rounds], c.env);
+  return JSON.parse(out)[0].perSecond;
+}
+
 const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
 const started = Date.now();
-for (let i = 0; i < pairs; i++) {
-  for (const enabled of i % 2 === 0 ? [true, false] : [false, true]) {
-    const perSecond = await runOnce(enabled);
-    runs[enabled ? 'on' : 'off'].push(perSecond);
-    console.log(`run ${runs.on.length + runs.off.length}: events ${enabled ? 'on ' : 'off'} ${benchCase} per second ${perSecond.toFixed(1)}`);
+const on = await startCluster(true, '127.0.0.1');
+const off = await startCluster(false, '127.0.0.2').catch(async (e) => { await stopCluster(on); throw e; });
+const runs = { on: [], off: [] };
+try {
+  for (let i = 0; i < pairs; i++) {
+    for (const c of i % 2 === 0 ? [on, off] : [off, on]) {
+      const perSecond = await runOnce(c);
+      runs[c.enabled ? 'on' : 'off'].push(perSecond);
+      console.log(`run ${runs.on.length + runs.off.length}: events ${c.enabled ? 'on ' : 'off'} ${benchCase} per second ${perSecond.toFixed(1)}`);
+    }
   }
+} finally {
+  await stopCluster(on);
+  await stopCluster(off);
 }
-const on = median(runs.on);
-const off = median(runs.off);
+const mOn = median(runs.on);
+const mOff = median(runs.off);
 const cpu = cpus();
 console.log('');
-console.log(`${benchCase}, median of ${pairs} runs each (each run: ${rounds} rounds of ${roundMs} ms after a 1 s warm-up, on a fresh private cluster)`);
-console.log(`  task events on : ${on.toFixed(1)} tasks/s   (runs ${runs.on.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`  task events off: ${off.toFixed(1)} tasks/s   (runs ${runs.off.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`  on / off = ${(on / off).toFixed(3)}  (cost ${((1 - on / off) * 100).toFixed(1)} %)`);
+console.log(`${benchCase}, median of ${pairs} runs each (each run: a new driver, ${rounds} rounds of ${roundMs} ms after a 1 s warm-up; two ${numCpus}-CPU clusters side by side)`);
+console.log(`  task events on : ${mOn.toFixed(1)} tasks/s   (runs ${runs.on.map((x) => x.toFixed(0)).join(', ')})`);
+console.log(`  task events off: ${mOff.toFixed(1)} tasks/s   (runs ${runs.off.map((x) => x.toFixed(0)).join(', ')})`);
+console.log(`  on / off = ${(mOn / mOff).toFixed(3)}  (cost ${((1 - mOn / mOff) * 100).toFixed(1)} %)`);
 console.log(`  machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadBefore} before, ${loadavg().map((l) => l.toFixed(2)).join(' ')} after; ${Math.round((Date.now() - started) / 1000)} s`);

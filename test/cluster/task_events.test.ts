@@ -1,7 +1,7 @@
 /**
  * Task events on a real cluster: a driver runs normal tasks (one throws), a task whose first attempt
- * kills its worker and is retried, a task that submits a nested one, and an actor with calls (one
- * throws). The test then asks the head for the job's attempts over gRPC (TaskEventService, with the
+ * kills its worker and is retried, a task that submits a nested one, a task that runs on another
+ * node, and an actor with calls (one throws). The test then asks the head for the job's attempts over gRPC (TaskEventService, with the
  * cluster token) and checks what the head stored against what the tasks themselves reported: states
  * and their order, attempts, error types, node, worker and pid, parent tasks, and the byte range of
  * each task's output in its worker's log file.
@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  AuthenticationError, InvalidRequestError, TaskEventClient, encodeTaskEvents, pollUntil, readTokenFile, taskAttemptFromInfo, type TaskAttempt,
+  AuthenticationError, InvalidRequestError, TaskEventClient, encodeTaskEvents, pollUntil, readTokenFile, taskAttemptFromInfo, type RayletReady, type TaskAttempt,
 } from '@rayts/common';
-import { useCluster } from '../helpers/cluster.js';
+import { readJsonFile, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 
 const newCluster = useCluster();
@@ -26,6 +26,7 @@ interface Ran {
   boomError: string;
   retried: Where;
   nested: { taskId: string; innerTaskId: string };
+  remote: Where;
   calls: (Where & { n: number; actorId: string })[];
   callError: string;
 }
@@ -39,8 +40,10 @@ function firstReport(a: TaskAttempt) {
 
 describe('task events', () => {
   it('the head stores every attempt of a job with its states, error types, worker, parent and output range', async () => {
-    const cluster = newCluster();
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
+    const other = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1, resources: '{"elsewhere": 1}' });
+    await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
     const dir = makeUserProject(cluster);
     const markerFile = join(dir, 'first-attempt.json');
     const run = await runDriver(cluster, dir, 'tasks/task_events.mjs', { address: head.gcsAddress, markerFile });
@@ -53,12 +56,12 @@ describe('task events', () => {
     let attempts: TaskAttempt[] = [];
     let stats = { stored: 0, droppedAtWorkers: 0, evictedAtGcs: 0 };
     try {
-      // 3 squares, boom, 2 attempts of diesOnce, outer, inner, the actor's creation, 4 calls, the driver.
+      // 3 squares, boom, 2 attempts of diesOnce, outer, inner, elsewhere, the actor's creation, 4 calls, the driver.
       const complete = await pollUntil(async () => {
         const reply = await client.getTaskEvents({ jobId: r.jobId });
         attempts = reply.attempts.map(taskAttemptFromInfo);
         stats = { stored: Number(reply.stored), droppedAtWorkers: Number(reply.droppedAtWorkers), evictedAtGcs: Number(reply.evictedAtGcs) };
-        return attempts.length === 14 && attempts.every((a) => a.state === 'FINISHED' || a.state === 'FAILED');
+        return attempts.length === 15 && attempts.every((a) => a.state === 'FINISHED' || a.state === 'FAILED');
       }, 30_000, 200);
       expect(complete, JSON.stringify(attempts.map((a) => [a.name, a.attemptNumber, a.state]))).toBe(true);
 
@@ -78,7 +81,7 @@ describe('task events', () => {
     expect(stats).toMatchObject({ droppedAtWorkers: 0, evictedAtGcs: 0 });
     expect(attempts.every((a) => a.jobId === r.jobId)).toBe(true);
     const count = (type: string) => attempts.filter((a) => a.type === type).length;
-    expect([count('NORMAL_TASK'), count('ACTOR_CREATION_TASK'), count('ACTOR_TASK'), count('DRIVER_TASK')]).toEqual([8, 1, 4, 1]);
+    expect([count('NORMAL_TASK'), count('ACTOR_CREATION_TASK'), count('ACTOR_TASK'), count('DRIVER_TASK')]).toEqual([9, 1, 4, 1]);
     const byTask = (taskId: string) => attempts.filter((a) => a.taskId === taskId).sort((a, b) => a.attemptNumber - b.attemptNumber);
     const states = (a: TaskAttempt) => a.stateTransitions.map((t) => t.state);
 
@@ -87,7 +90,8 @@ describe('task events', () => {
     expect(driver).toMatchObject({ state: 'FINISHED', nodeId: r.driver.nodeId, workerPid: r.driver.pid });
 
     // Normal tasks: where they ran as they saw it, the whole lifecycle in order, and their output's byte range.
-    const logs = join(head.sessionDir, 'logs');
+    const nodeLogs = new Map([head, other].map((n) => [readJsonFile<RayletReady>(join(n.sessionDir, 'raylet.json')).nodeId, join(n.sessionDir, 'logs')]));
+    const logs = (nodeId: string) => nodeLogs.get(nodeId) ?? `no node ${nodeId}`;
     for (const [i, sq] of r.squares.entries()) {
       const [a] = byTask(sq.taskId);
       expect(a).toMatchObject({
@@ -99,8 +103,8 @@ describe('task events', () => {
       const log = a!.log!;
       expect(log).toMatchObject({ nodeId: sq.nodeId, stdoutFile: `worker-${sq.workerId}-${sq.pid}.out`, stderrFile: `worker-${sq.workerId}-${sq.pid}.err` });
       const x = i + 1;
-      expect(readFileSync(join(logs, log.stdoutFile)).subarray(log.stdoutStart, log.stdoutEnd).toString()).toBe(`square of ${x} is ${x * x}\n`);
-      expect(readFileSync(join(logs, log.stderrFile)).subarray(log.stderrStart, log.stderrEnd).toString()).toBe(`stderr of square ${x}\n`);
+      expect(readFileSync(join(logs(log.nodeId), log.stdoutFile)).subarray(log.stdoutStart, log.stdoutEnd).toString()).toBe(`square of ${x} is ${x * x}\n`);
+      expect(readFileSync(join(logs(log.nodeId), log.stderrFile)).subarray(log.stderrStart, log.stderrEnd).toString()).toBe(`stderr of square ${x}\n`);
     }
 
     const [boom] = attempts.filter((a) => a.name === 'boom');
@@ -121,6 +125,16 @@ describe('task events', () => {
     const [inner] = byTask(r.nested.innerTaskId);
     expect(outer).toMatchObject({ name: 'outer', state: 'FINISHED', parentTaskId: driver!.taskId });
     expect(inner).toMatchObject({ name: 'inner', state: 'FINISHED', parentTaskId: r.nested.taskId });
+
+    // A task forwarded to the other node: its outcome came back through the raylets with its run.
+    const [remote] = byTask(r.remote.taskId);
+    expect(remote).toMatchObject({ name: 'elsewhere', state: 'FINISHED', nodeId: r.remote.nodeId, workerId: r.remote.workerId, workerPid: r.remote.pid });
+    expect(r.remote.nodeId).not.toBe(r.driver.nodeId);
+    expect(states(remote!)).toEqual(['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'SUBMITTED_TO_WORKER', 'RUNNING', 'FINISHED']);
+    const remoteLog = remote!.log!;
+    expect(remoteLog.nodeId).toBe(r.remote.nodeId);
+    expect(logs(remoteLog.nodeId)).toBe(join(other.sessionDir, 'logs'));
+    expect(readFileSync(join(logs(remoteLog.nodeId), remoteLog.stdoutFile)).subarray(remoteLog.stdoutStart, remoteLog.stdoutEnd).toString()).toBe('printed on the other node\n');
 
     // The actor: its creation and its calls, all on its worker.
     const actorId = r.calls[0]!.actorId;

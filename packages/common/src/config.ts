@@ -162,7 +162,7 @@ export const TUNABLES = {
   taskEventsFlushTimeoutMs: spec({ env: 'RAYTS_TASK_EVENTS_FLUSH_TIMEOUT_MS', kind: 'int', default: 1000,
     meaning: 'At `shutdown()` and when a worker stops, how long it waits for its last task events to reach the head.' }),
   taskEventsMaxStored: spec({ env: 'RAYTS_TASK_EVENTS_MAX_STORED', kind: 'int', default: 100_000,
-    meaning: 'Most task attempts the head keeps in memory (Ray\'s task_events_max_num_task_in_gcs); beyond it finished attempts are evicted oldest first, then the oldest of any kind, and counted.' }),
+    meaning: 'Most task attempts the head keeps in memory (Ray\'s task_events_max_num_task_in_gcs); beyond it finished attempts are evicted oldest first, then the oldest of any kind, and counted. The head reserves about 100 bytes per attempt at start (plus each stored attempt\'s task id).' }),
   testingProtocolVersion: spec({ env: 'RAYTS_TESTING_PROTOCOL_VERSION', kind: 'int', default: 0,
     meaning: 'Testing only: pretend to speak this protocol version (0 = the real one).' }),
 } as const;

@@ -93,7 +93,12 @@ class Writer {
 
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    const buf = this.buf;
+    const at = this.pos;
+    buf[at] = v & 0xff;
+    buf[at + 1] = (v >>> 8) & 0xff;
+    buf[at + 2] = (v >>> 16) & 0xff;
+    buf[at + 3] = (v >>> 24) & 0xff;
     this.pos += 4;
   }
 
@@ -106,8 +111,20 @@ class Writer {
   str(s: string): void {
     const text = s.length > MAX_ENCODED_STRING_CHARS ? s.slice(0, MAX_ENCODED_STRING_CHARS) : s;
     this.ensure(2 + text.length * 3);
-    const n = this.buf.write(text, this.pos + 2, 'utf8');
-    this.buf.writeUInt16LE(n, this.pos);
+    const buf = this.buf;
+    const at = this.pos + 2;
+    // Ids and names are short ASCII: copied here, a native call per string costs more than the copy.
+    let i = 0;
+    if (text.length <= 128) {
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) break;
+        buf[at + i] = c;
+      }
+    }
+    const n = i === text.length ? i : buf.write(text, at, 'utf8');
+    buf[this.pos] = n & 0xff;
+    buf[this.pos + 1] = n >>> 8;
     this.pos += 2 + n;
   }
 

@@ -6,10 +6,10 @@
  * reports all of it, and at once.
  */
 import { actorCreationTaskId } from './ids.js';
-import { actorCreationInfo, type OwnerFailure } from './event_report.js';
+import { actorCreationInfo, type OwnerFailure, type RunningAttempt } from './event_report.js';
 import type { ExecutorTaskEvents } from './task_event_buffer.js';
 import type { OutputOffsets } from './output_offsets.js';
-import { packRun, type ActorCreation, type AttemptRun, type TaskOutcome, type TaskSpec } from './protocol/messages.js';
+import { packRun, type ActorCreation, type TaskOutcome, type TaskSpec } from './protocol/messages.js';
 
 export interface AttemptRecorderDeps {
   events: ExecutorTaskEvents;
@@ -26,21 +26,26 @@ export class AttemptRecorder {
   }
 
   /** The attempt arrived here: the run its outcome will carry (undefined while task events are off). */
-  received(task: TaskSpec): AttemptRun | undefined {
+  received(task: TaskSpec): RunningAttempt | undefined {
     const { events, workerId } = this.deps;
     if (!events.enabled) return undefined;
-    const run: AttemptRun = { workerId, workerPid: process.pid, receivedMs: Date.now() };
-    events.track(task.taskId, task.attempt, task.jobId, run);
+    // Every field from the start: one shape for all of them.
+    const run: RunningAttempt = {
+      workerId, workerPid: process.pid, receivedMs: Date.now(), startMs: undefined, endMs: undefined,
+      stdoutStart: undefined, stdoutEnd: undefined, stderrStart: undefined, stderrEnd: undefined,
+      taskId: task.taskId, attempt: task.attempt, jobId: task.jobId, reported: 0,
+    };
+    events.track(run);
     return run;
   }
 
   /** It went back to the raylet without running here (this worker blocked). */
-  returned(task: TaskSpec): void {
-    this.deps.events.untrack(task.taskId);
+  returned(run: RunningAttempt | undefined): void {
+    if (run) this.deps.events.untrack(run);
   }
 
   /** It starts running now. */
-  start(run: AttemptRun | undefined): void {
+  start(run: RunningAttempt | undefined): void {
     if (!run) return;
     const now = Date.now();
     const o = this.deps.offsets;
@@ -51,7 +56,7 @@ export class AttemptRecorder {
   }
 
   /** It ended with `outcome`, which carries the run to the owner (who reports the end). */
-  end(task: TaskSpec, run: AttemptRun | undefined, outcome: TaskOutcome): TaskOutcome {
+  end(run: RunningAttempt | undefined, outcome: TaskOutcome): TaskOutcome {
     if (!run) return outcome;
     const { events, offsets } = this.deps;
     const now = Date.now();
@@ -62,7 +67,7 @@ export class AttemptRecorder {
     }
     run.endMs = now;
     outcome.run = packRun(run);
-    events.untrack(task.taskId);
+    events.untrack(run);
     events.attemptEnded();
     return outcome;
   }

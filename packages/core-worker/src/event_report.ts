@@ -6,7 +6,7 @@
  */
 import { TASK_STATES, placementGroupOfResources, type AttemptEvents, type TaskInfo } from '@rayts/common';
 import { EXECUTOR, STATE, STATES, type EventTable } from './event_table.js';
-import { unpackRun, type AttemptRun, type TaskFailure } from './protocol/messages.js';
+import { parseRun, type AttemptRun, type TaskFailure } from './protocol/messages.js';
 
 /** Why an attempt failed, when no outcome says it: Ray's error type and a message, and where it ran if known. */
 export interface OwnerFailure {
@@ -26,12 +26,14 @@ export interface ExecutorIdentity {
   logsToFiles: boolean;
 }
 
-/** An attempt being executed here, reported while it runs (once per state it reaches). */
-export interface TrackedAttempt {
+/**
+ * An attempt being executed here: its run (which the outcome takes to the owner, packed) and what
+ * the buffer needs to report it while it runs (once per state it reaches). One object per attempt.
+ */
+export interface RunningAttempt extends AttemptRun {
   taskId: string;
   attempt: number;
   jobId: string;
-  run: AttemptRun;
   /** What was reported of it already: 0 nothing, 1 SUBMITTED_TO_WORKER, 2 RUNNING too. */
   reported: 0 | 1 | 2;
 }
@@ -88,10 +90,11 @@ export class AttemptScratch {
 
   constructor(private readonly self: ExecutorIdentity) {}
 
+  private readonly runNumbers = new Float64Array(8);
+
   /** Slot `s` of the table as a record. */
   fromSlot(t: EventTable, s: number): AttemptEvents {
-    const run = t.run[s] ? unpackRun(t.run[s]!) : undefined;
-    if (run) recordRun(t, s, run);
+    if (t.run[s]) this.applyRun(t, s, t.run[s]!);
     const r = this.record;
     r.taskId = t.taskId[s]!;
     r.attemptNumber = t.attempt[s]!;
@@ -120,9 +123,32 @@ export class AttemptScratch {
     return r;
   }
 
+  /** The worker, times and log offsets an outcome's packed run brought, into slot `s` (its end time replaces the owner's receipt). */
+  private applyRun(t: EventTable, s: number, packed: string): void {
+    const n = this.runNumbers;
+    const workerId = parseRun(packed, n);
+    if (workerId === undefined) return;
+    if (workerId) t.workerId[s] = workerId;
+    if (n[0]) t.workerPid[s] = n[0];
+    if (n[1]! > 0) t.time(s, STATE.SUBMITTED_TO_WORKER, n[1]!);
+    if (n[2]! > 0) t.time(s, STATE.RUNNING, n[2]!);
+    const base = s * STATES;
+    if (n[3]! > 0) {
+      if (t.times[base + STATE.FINISHED] === t.times[base + STATE.FINISHED]) t.times[base + STATE.FINISHED] = n[3]!;
+      if (t.times[base + STATE.FAILED] === t.times[base + STATE.FAILED]) t.times[base + STATE.FAILED] = n[3]!;
+    }
+    if (n[4]! >= 0) {
+      const o = s * 4;
+      t.offsets[o] = n[4]!;
+      t.offsets[o + 1] = n[5]!;
+      t.offsets[o + 2] = n[6]!;
+      t.offsets[o + 3] = n[7]!;
+    }
+  }
+
   /** What is new of an attempt running here, or undefined when its states were reported already. */
-  fromTracked(a: TrackedAttempt): AttemptEvents | undefined {
-    const { run } = a;
+  fromTracked(a: RunningAttempt): AttemptEvents | undefined {
+    const run = a;
     const reach = run.startMs ? 2 : 1;
     if (a.reported >= reach) return undefined;
     const r = this.record;
@@ -165,23 +191,5 @@ export class AttemptScratch {
     l.stderrStart = stderrStart;
     l.stderrEnd = stderrEnd;
     return l;
-  }
-}
-
-/** The run's worker, times and log offsets, as an outcome brought them, into slot `s` (its end time replaces the owner's receipt). */
-function recordRun(t: EventTable, s: number, run: AttemptRun): void {
-  if (run.workerId) t.workerId[s] = run.workerId;
-  if (run.workerPid) t.workerPid[s] = run.workerPid;
-  if (run.receivedMs) t.time(s, STATE.SUBMITTED_TO_WORKER, run.receivedMs);
-  if (run.startMs) t.time(s, STATE.RUNNING, run.startMs);
-  if (run.endMs) {
-    for (const end of [STATE.FINISHED, STATE.FAILED]) if (t.times[s * STATES + end] === t.times[s * STATES + end]) t.times[s * STATES + end] = run.endMs;
-  }
-  if (run.stdoutStart !== undefined && run.stdoutStart >= 0) {
-    const o = s * 4;
-    t.offsets[o] = run.stdoutStart;
-    t.offsets[o + 1] = run.stdoutEnd ?? -1;
-    t.offsets[o + 2] = run.stderrStart ?? -1;
-    t.offsets[o + 3] = run.stderrEnd ?? -1;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The TaskEventBuffer's records until the next report: one slot per attempt (all of one process's
- * events about an attempt land in its slot, found by task id), in columns (typed arrays and
- * reference arrays). Recording an event writes a few array cells: no object per event, no grouping
+ * The TaskEventBuffer's records until the next report: one slot per attempt (a process's events
+ * about an attempt land in its slot: an owner finds it by the hint it keeps, the executing side by
+ * task id), in columns (typed arrays and reference arrays). Recording an event writes a few array cells: no object per event, no grouping
  * left for the report, which reads the slots in order.
  *
  * Bounded by `capacity` events (a state first reached in a slot is one event): beyond it the oldest
@@ -18,6 +18,10 @@ export const OWNER = 0;
 export const EXECUTOR = 1;
 
 const INITIAL_SLOTS = 1024;
+/** Slots per generation in a handle. */
+const SPAN = 2 ** 24;
+/** The bound a table can have (its handles name slots below SPAN). */
+export const MAX_BUFFER_EVENTS = SPAN;
 
 export class EventTable {
   private size = 0;
@@ -26,8 +30,14 @@ export class EventTable {
   private tail = 0;
   /** Events in the live slots. */
   private events = 0;
-  /** Newest slot of each task id (checked on use: it may have been dropped or belong to an older attempt). */
+  /**
+   * Newest EXECUTOR slot of each task id (checked on use: it may have been dropped or belong to an
+   * older attempt). Owners find their slots by the hints they keep (no lookup on their hot path); an
+   * owner's event without a valid hint opens a slot of its own, which the head merges like any report.
+   */
   private readonly index = new Map<string, number>();
+  /** Grows when slots are emptied or moved: handles of an older generation name nothing. */
+  private gen = 0;
 
   kind = new Uint8Array(0);
   attempt = new Uint32Array(0);
@@ -46,17 +56,29 @@ export class EventTable {
   /** An owner's attempt: the run its outcome brought, packed (packRun). */
   run: string[] = [];
 
+  /** `capacity`: 1..MAX_BUFFER_EVENTS - 1 (the buffer checks it). */
   constructor(private readonly capacity: number) {}
+
+  /** A number naming the slot until the table is drained or moved: a caller that keeps it finds the slot again without a lookup. */
+  handle(slot: number): number {
+    return this.gen * SPAN + slot;
+  }
 
   /** Events waiting for the report. */
   get pending(): number {
     return this.events;
   }
 
-  /** The slot of this attempt's record of `kind`, opened when there is none. */
-  slot(kind: number, taskId: string, attempt: number, jobId: string): number {
-    const s = this.index.get(taskId);
-    if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
+  /** The slot of this attempt's record of `kind` (the one `hint` names, when it still does), opened when there is none. */
+  slot(kind: number, taskId: string, attempt: number, jobId: string, hint = -1): number {
+    if (hint >= 0) {
+      const h = hint % SPAN;
+      if ((hint - h) / SPAN === this.gen && h >= this.head && h < this.tail && this.attempt[h] === attempt && this.kind[h] === kind && this.taskId[h] === taskId) return h;
+    }
+    if (kind === EXECUTOR) {
+      const s = this.index.get(taskId);
+      if (s !== undefined && s >= this.head && s < this.tail && this.attempt[s] === attempt && this.kind[s] === kind && this.taskId[s] === taskId) return s;
+    }
     return this.open(kind, taskId, attempt, jobId);
   }
 
@@ -91,6 +113,7 @@ export class EventTable {
     for (let s = this.head; s < this.tail; s++) this.clear(s);
     this.head = this.tail = this.events = 0;
     this.index.clear();
+    this.gen += 1;
   }
 
   private eventsIn(slot: number): number {
@@ -114,7 +137,7 @@ export class EventTable {
     this.errorType[s] = '';
     this.errorMessage[s] = '';
     this.run[s] = '';
-    this.index.set(taskId, s);
+    if (kind === EXECUTOR) this.index.set(taskId, s);
     return s;
   }
 
@@ -146,12 +169,14 @@ export class EventTable {
     this.size = size;
     this.head = 0;
     this.tail = live;
+    this.gen += 1;
     this.index.clear();
-    for (let s = 0; s < live; s++) this.index.set(this.taskId[s]!, s);
+    for (let s = 0; s < live; s++) if (this.kind[s] === EXECUTOR) this.index.set(this.taskId[s]!, s);
   }
 
-  /** Lets the slot's objects go. */
+  /** Lets the slot's objects go (the strings of its task and run too: they would live on until the slot is reused). */
   private clear(slot: number): void {
     this.info[slot] = undefined;
+    this.taskId[slot] = this.run[slot] = this.errorMessage[slot] = '';
   }
 }

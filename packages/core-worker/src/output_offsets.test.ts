@@ -11,7 +11,7 @@ function files(stdout: number | undefined, stderr: number | undefined) {
 describe('OutputOffsets', () => {
   it('starts at the files\' sizes and counts what the process writes, without reading the files again', () => {
     const f = files(100, 7);
-    const o = new OutputOffsets(f.fake, 10);
+    const o = new OutputOffsets(f.fake, 60_000);
     expect([o.stdout, o.stderr]).toEqual([100, 7]);
     o.written('stdout', 17);
     o.written('stderr', 3);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, decodeTaskEvents, type AddTaskEventsRequest, type AttemptEvents } from '@rayts/common';
 import { TaskEventBuffer, type TaskEventBufferConfig } from './task_event_buffer.js';
-import { taskInfo } from './event_report.js';
+import { taskInfo, type RunningAttempt } from './event_report.js';
 import { packRun } from './protocol/messages.js';
 
 const NODE = 'a'.repeat(56);
@@ -44,12 +44,12 @@ const states = (a: AttemptEvents) => a.transitions.map((t) => t.state);
 describe('TaskEventBuffer', () => {
   it('reports an owner\'s attempt as one record: what it is, its states, and what the outcome says of its run', async () => {
     const { sender, buffer } = setup();
-    buffer.submitted(task(1), 0, '00000001', INFO);
-    buffer.sentToRaylet(task(1), 0, '00000001');
+    let h = buffer.submitted(task(1), 0, '00000001', INFO);
+    h = buffer.sentToRaylet(task(1), 0, '00000001', h);
     buffer.outcome('00000001', {
       taskId: task(1), attempt: 0, returnId: 'r', nodeId: NODE, value: { kind: 'inline', data: new Uint8Array() },
       run: packRun({ workerId: 'w7', workerPid: 77, receivedMs: 1000, startMs: 1001, endMs: 1005, stdoutStart: 10, stdoutEnd: 27, stderrStart: 0, stderrEnd: 0 }),
-    });
+    }, h);
     await buffer.flush();
     expect(sender.calls).toHaveLength(1);
     const [a] = sender.attempts;
@@ -60,12 +60,30 @@ describe('TaskEventBuffer', () => {
     expect(buffer.stats).toEqual({ pending: 0, dropped: 0 });
   });
 
+  it('an owner\'s hint finds the attempt\'s record; without a valid one an event opens a record of its own (the head merges them)', async () => {
+    const { sender, buffer } = setup();
+    const h1 = buffer.submitted(task(1), 0, '00000001', INFO);
+    const h2 = buffer.submitted(task(2), 0, '00000001', INFO);
+    expect(h1).toBeGreaterThanOrEqual(0);
+    buffer.sentToRaylet(task(1), 0, '00000001', h2); // task 2's hint for task 1: a record of its own
+    const before = buffer.sentToRaylet(task(2), 0, '00000001', h2);
+    await buffer.flush();
+    buffer.outcome('00000001', { taskId: task(2), attempt: 0, returnId: 'r', nodeId: NODE, value: { kind: 'inline', data: new Uint8Array() } }, before); // stale after the report
+    await buffer.flush();
+    expect(sender.attempts.map((a) => [a.taskId, states(a)])).toEqual([
+      [task(1), ['PENDING_ARGS_AVAIL']],
+      [task(2), ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']],
+      [task(1), ['PENDING_NODE_ASSIGNMENT']],
+      [task(2), ['FINISHED']],
+    ]);
+  });
+
   it('a retry is a new attempt; failures carry Ray\'s error type and the message', async () => {
     const { sender, buffer } = setup();
-    buffer.submitted(task(1), 0, '00000001', INFO);
-    buffer.outcome('00000001', { taskId: task(1), attempt: 0, returnId: 'r', nodeId: NODE, failure: { type: 'WORKER_DIED', message: 'worker process (pid 77) exited with code 1' }, run: packRun({ workerId: 'w7', workerPid: 77 }) });
-    buffer.submitted(task(1), 1, '00000001', INFO);
-    buffer.outcome('00000001', { taskId: task(1), attempt: 1, returnId: 'r', nodeId: NODE, failure: { type: 'APPLICATION', message: 'x must be >= 0', errorName: 'RangeError' } });
+    let h = buffer.submitted(task(1), 0, '00000001', INFO);
+    buffer.outcome('00000001', { taskId: task(1), attempt: 0, returnId: 'r', nodeId: NODE, failure: { type: 'WORKER_DIED', message: 'worker process (pid 77) exited with code 1' }, run: packRun({ workerId: 'w7', workerPid: 77 }) }, h);
+    h = buffer.submitted(task(1), 1, '00000001', INFO);
+    buffer.outcome('00000001', { taskId: task(1), attempt: 1, returnId: 'r', nodeId: NODE, failure: { type: 'APPLICATION', message: 'x must be >= 0', errorName: 'RangeError' } }, h);
     buffer.failed(task(2), 0, '00000001', { errorType: 'TASK_CANCELLED', message: 'cancelled' });
     await buffer.flush();
     expect(sender.attempts.map((a) => [a.taskId, a.attemptNumber, states(a).at(-1), a.errorType, a.errorMessage, a.workerPid])).toEqual([
@@ -77,10 +95,7 @@ describe('TaskEventBuffer', () => {
 
   it('beyond its bound it drops the oldest attempts\' events and reports how many with the next report', async () => {
     const { sender, buffer } = setup({ taskEventsBufferMaxEvents: 5 });
-    for (let n = 1; n <= 4; n++) {
-      buffer.submitted(task(n), 0, '00000001', INFO);
-      buffer.sentToRaylet(task(n), 0, '00000001');
-    }
+    for (let n = 1; n <= 4; n++) buffer.sentToRaylet(task(n), 0, '00000001', buffer.submitted(task(n), 0, '00000001', INFO));
     // 8 events for a bound of 5: tasks 1 and 2 (2 events each) went.
     expect(buffer.stats).toEqual({ pending: 4, dropped: 4 });
     await buffer.flush();
@@ -142,17 +157,19 @@ describe('TaskEventBuffer', () => {
 
   it('an attempt running here is reported while it runs, once per state, and not after its outcome left', async () => {
     const { sender, buffer } = setup();
-    const run = { workerId: 'w-self', workerPid: 321, receivedMs: 2000 } as { workerId: string; workerPid: number; receivedMs: number; startMs?: number; stdoutStart?: number; stderrStart?: number };
-    buffer.track(task(1), 0, '00000001', run);
+    const running = (n: number, receivedMs: number): RunningAttempt => ({ workerId: 'w-self', workerPid: 321, receivedMs, taskId: task(n), attempt: 0, jobId: '00000001', reported: 0 });
+    const run = running(1, 2000);
+    buffer.track(run);
     await buffer.flush();
     run.startMs = 2001;
     run.stdoutStart = 40;
     run.stderrStart = 3;
     await buffer.flush();
     await buffer.flush();
-    buffer.untrack(task(1));
-    buffer.track(task(2), 0, '00000001', { workerId: 'w-self', workerPid: 321, receivedMs: 2005 });
-    buffer.untrack(task(2));
+    buffer.untrack(run);
+    const second = running(2, 2005);
+    buffer.track(second);
+    buffer.untrack(second);
     await buffer.flush();
     expect(sender.attempts.map((a) => [a.taskId, states(a), a.workerId, a.workerPid, a.log])).toEqual([
       [task(1), ['SUBMITTED_TO_WORKER'], '', 0, undefined],
@@ -204,7 +221,7 @@ describe('TaskEventBuffer', () => {
   it('turned off, it records and sends nothing', async () => {
     const { sender, buffer } = setup({ taskEventsEnabled: false });
     buffer.submitted(task(1), 0, '00000001', INFO);
-    buffer.track(task(2), 0, '00000001', { workerId: 'w', workerPid: 1, receivedMs: 1 });
+    buffer.track({ workerId: 'w', workerPid: 1, receivedMs: 1, taskId: task(2), attempt: 0, jobId: '00000001', reported: 0 });
     await buffer.flush();
     await buffer.close();
     expect(sender.calls).toHaveLength(0);
@@ -212,7 +229,7 @@ describe('TaskEventBuffer', () => {
   });
 
   it('refuses a bound or an interval below one', () => {
-    expect(() => setup({ taskEventsBufferMaxEvents: 0 })).toThrow(/RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be at least 1/);
-    expect(() => setup({ taskEventsReportIntervalMs: 0 })).toThrow(/RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS must be at least 1/);
+    expect(() => setup({ taskEventsBufferMaxEvents: 0 })).toThrow(/RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS=0 is out of range/);
+    expect(() => setup({ taskEventsReportIntervalMs: 0 })).toThrow(/RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS=0 is out of range/);
   });
 });

@@ -17,10 +17,10 @@
  * For the same reason a worker reports what it owns (tasks its tasks submitted) soon after each
  * attempt ends (`attemptEnded`, at most every `taskEventsReportIntervalMs / 20`).
  */
-import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
-import { EventTable, EXECUTOR, OWNER, STATE } from './event_table.js';
-import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type TrackedAttempt } from './event_report.js';
-import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
+import { InvalidRequestError, MAX_TASK_EVENTS_PER_CALL, TaskEventsEncoder, UsageError, type AddTaskEventsRequest, type Config, type TaskInfo } from '@rayts/common';
+import { EventTable, EXECUTOR, MAX_BUFFER_EVENTS, OWNER, STATE } from './event_table.js';
+import { AttemptScratch, ownerFailure, type ExecutorIdentity, type OwnerFailure, type RunningAttempt } from './event_report.js';
+import type { TaskOutcome } from './protocol/messages.js';
 
 /** Where reports go: the head's TaskEventService (TaskEventClient). */
 export interface TaskEventSender {
@@ -30,25 +30,29 @@ export interface TaskEventSender {
 
 export type TaskEventBufferConfig = Pick<Config, 'taskEventsEnabled' | 'taskEventsReportIntervalMs' | 'taskEventsBufferMaxEvents' | 'taskEventsFlushTimeoutMs'>;
 
-/** What the owner of tasks reports: submission, the way to a node, and how each attempt ended. */
+/**
+ * What the owner of tasks reports: submission, the way to a node, and how each attempt ended. Each
+ * call returns a hint (a number naming the attempt's record): passed to the next call about the same
+ * attempt, it finds the record without a lookup. A stale or absent hint (-1) only costs the lookup.
+ */
 export interface OwnerTaskEvents {
   /** A new attempt, waiting for its arguments (PENDING_ARGS_AVAIL), and what the task is. */
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void;
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): number;
   /** Its arguments are ready and it went to the raylet (PENDING_NODE_ASSIGNMENT). */
-  sentToRaylet(taskId: string, attempt: number, jobId: string): void;
+  sentToRaylet(taskId: string, attempt: number, jobId: string, hint?: number): number;
   /** The attempt's outcome came back: FINISHED, or FAILED with its error; the run's times and place with it. */
-  outcome(jobId: string, outcome: TaskOutcome): void;
+  outcome(jobId: string, outcome: TaskOutcome, hint?: number): number;
   /** The attempt failed without an outcome (cancelled, arguments failed, actor died, worker lost). */
-  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void;
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure, hint?: number): number;
 }
 
 /** What the process running an attempt reports (its node, worker id and pid come with it). */
 export interface ExecutorTaskEvents {
   readonly enabled: boolean;
-  /** An attempt is here: SUBMITTED_TO_WORKER at `run.receivedMs`, RUNNING once `run.startMs` is set; reported while it runs. */
-  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void;
+  /** An attempt is here: SUBMITTED_TO_WORKER at `receivedMs`, RUNNING once `startMs` is set; reported while it runs. */
+  track(a: RunningAttempt): void;
   /** Its outcome left for its owner (who reports it from now on), or it went back to the raylet. */
-  untrack(taskId: string): void;
+  untrack(a: RunningAttempt): void;
   /** An attempt ended here: what this worker owns is reported soon (see above). */
   attemptEnded(): void;
   /** A state of an attempt whose outcome reaches no owner (an actor's creation, the driver task); offsets at a start (-1 = none). */
@@ -68,7 +72,7 @@ interface Unsent { bytes: Buffer; events: number }
 export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   readonly enabled: boolean;
   private readonly table: EventTable;
-  private readonly tracked = new Map<string, TrackedAttempt>();
+  private readonly tracked = new Set<RunningAttempt>();
   private readonly scratch: AttemptScratch;
   /** Events dropped since the last report the head accepted. */
   private dropped = 0;
@@ -84,8 +88,13 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   constructor(private readonly sender: TaskEventSender, private readonly config: TaskEventBufferConfig, self: ExecutorIdentity) {
     this.enabled = config.taskEventsEnabled;
-    if (!(config.taskEventsBufferMaxEvents >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS must be at least 1, got ${config.taskEventsBufferMaxEvents}`);
-    if (!(config.taskEventsReportIntervalMs >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS must be at least 1, got ${config.taskEventsReportIntervalMs}`);
+    const max = config.taskEventsBufferMaxEvents;
+    if (!(max >= 1 && max < MAX_BUFFER_EVENTS)) {
+      throw new UsageError(`RAYTS_TASK_EVENTS_BUFFER_MAX_EVENTS=${max} is out of range`, `use 1..${MAX_BUFFER_EVENTS - 1} (default 100000)`);
+    }
+    if (!(config.taskEventsReportIntervalMs >= 1)) {
+      throw new UsageError(`RAYTS_TASK_EVENTS_REPORT_INTERVAL_MS=${config.taskEventsReportIntervalMs} is out of range`, 'use a number of milliseconds from 1 up (default 1000)');
+    }
     this.table = new EventTable(config.taskEventsBufferMaxEvents);
     this.scratch = new AttemptScratch(self);
     if (this.enabled) {
@@ -101,21 +110,22 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   // ---- owner side ------------------------------------------------------------------------------
 
-  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): void {
-    if (!this.enabled) return;
-    const s = this.ownerSlot(taskId, attempt, jobId);
+  submitted(taskId: string, attempt: number, jobId: string, info: TaskInfo): number {
+    if (!this.enabled) return -1;
+    const s = this.ownerSlot(taskId, attempt, jobId, -1);
     this.table.info[s] = info;
-    this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
+    return this.record(s, STATE.PENDING_ARGS_AVAIL, Date.now());
   }
 
-  sentToRaylet(taskId: string, attempt: number, jobId: string): void {
-    if (this.enabled) this.record(this.ownerSlot(taskId, attempt, jobId), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
+  sentToRaylet(taskId: string, attempt: number, jobId: string, hint = -1): number {
+    if (!this.enabled) return -1;
+    return this.record(this.ownerSlot(taskId, attempt, jobId, hint), STATE.PENDING_NODE_ASSIGNMENT, Date.now());
   }
 
-  outcome(jobId: string, o: TaskOutcome): void {
-    if (!this.enabled) return;
+  outcome(jobId: string, o: TaskOutcome, hint = -1): number {
+    if (!this.enabled) return -1;
     const t = this.table;
-    const s = this.ownerSlot(o.taskId, o.attempt, jobId);
+    const s = this.ownerSlot(o.taskId, o.attempt, jobId, hint);
     if (o.nodeId) t.nodeId[s] = o.nodeId;
     if (o.run) t.run[s] = o.run; // unpacked at the report, off the task path
     if (o.failure) {
@@ -123,29 +133,29 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
       t.errorType[s] = f.errorType;
       t.errorMessage[s] = f.message;
     }
-    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
+    return this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
   }
 
-  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure): void {
-    if (!this.enabled) return;
+  failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure, hint = -1): number {
+    if (!this.enabled) return -1;
     const t = this.table;
-    const s = this.ownerSlot(taskId, attempt, jobId);
+    const s = this.ownerSlot(taskId, attempt, jobId, hint);
     t.errorType[s] = failure.errorType;
     t.errorMessage[s] = failure.message;
     if (failure.nodeId) t.nodeId[s] = failure.nodeId;
     if (failure.workerId) t.workerId[s] = failure.workerId;
     if (failure.workerPid) t.workerPid[s] = failure.workerPid;
-    this.record(s, STATE.FAILED, Date.now());
+    return this.record(s, STATE.FAILED, Date.now());
   }
 
   // ---- executor side ---------------------------------------------------------------------------
 
-  track(taskId: string, attempt: number, jobId: string, run: AttemptRun): void {
-    if (this.enabled) this.tracked.set(taskId, { taskId, attempt, jobId, run, reported: 0 });
+  track(a: RunningAttempt): void {
+    if (this.enabled) this.tracked.add(a);
   }
 
-  untrack(taskId: string): void {
-    this.tracked.delete(taskId);
+  untrack(a: RunningAttempt): void {
+    this.tracked.delete(a);
   }
 
   attemptEnded(): void {
@@ -215,19 +225,23 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     if (this.soon) clearTimeout(this.soon);
   }
 
-  private ownerSlot(taskId: string, attempt: number, jobId: string): number {
+  private ownerSlot(taskId: string, attempt: number, jobId: string, hint: number): number {
     this.ownerPending = true;
-    return this.table.slot(OWNER, taskId, attempt, jobId);
+    return this.table.slot(OWNER, taskId, attempt, jobId, hint);
   }
 
-  private record(slot: number, state: number, timeMs: number): void {
+  /** Records the state in the slot; the slot's handle (for the next call's hint). */
+  private record(slot: number, state: number, timeMs: number): number {
+    const handle = this.table.handle(slot);
     this.table.time(slot, state, timeMs);
-    this.dropped += this.table.bound();
+    const dropped = this.table.bound();
+    this.dropped += dropped;
+    return dropped > 0 ? -1 : handle;
   }
 
   private hasNews(): boolean {
     if (this.table.pending > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
-    for (const t of this.tracked.values()) if (t.reported < (t.run.startMs ? 2 : 1)) return true;
+    for (const t of this.tracked) if (t.reported < (t.startMs ? 2 : 1)) return true;
     return false;
   }
 
@@ -245,7 +259,7 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
       events = 0;
     };
     this.table.drain((slot) => add(this.scratch.fromSlot(this.table, slot)));
-    for (const t of this.tracked.values()) add(this.scratch.fromTracked(t));
+    for (const t of this.tracked) add(this.scratch.fromTracked(t));
     if (encoder.count > 0) this.unsent.push({ bytes: encoder.finish(), events });
     this.ownerPending = false;
   }

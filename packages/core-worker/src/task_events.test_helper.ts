@@ -2,11 +2,12 @@
 import type { ExecutorTaskEvents, OwnerTaskEvents } from './task_event_buffer.js';
 import type { OwnerFailure } from './event_report.js';
 import type { TaskInfo } from '@rayts/common';
-import type { AttemptRun, TaskOutcome } from './protocol/messages.js';
+import type { TaskOutcome } from './protocol/messages.js';
+import type { RunningAttempt } from './event_report.js';
 
 export type RecordedEvent =
   | { kind: 'submitted'; taskId: string; attempt: number; info: TaskInfo }
-  | { kind: 'track'; taskId: string; attempt: number; run: AttemptRun }
+  | { kind: 'track'; taskId: string; attempt: number; run: RunningAttempt }
   | { kind: 'untrack'; taskId: string; attempt: number }
   | { kind: 'attemptEnded'; taskId: string; attempt: number }
   | { kind: 'sentToRaylet'; taskId: string; attempt: number }
@@ -20,17 +21,21 @@ export class RecordingTaskEvents implements OwnerTaskEvents, ExecutorTaskEvents 
   readonly events: RecordedEvent[] = [];
   flushes = 0;
 
-  submitted(taskId: string, attempt: number, _jobId: string, info: TaskInfo): void {
+  submitted(taskId: string, attempt: number, _jobId: string, info: TaskInfo): number {
     this.events.push({ kind: 'submitted', taskId, attempt, info });
+    return this.events.length;
   }
-  sentToRaylet(taskId: string, attempt: number): void {
+  sentToRaylet(taskId: string, attempt: number): number {
     this.events.push({ kind: 'sentToRaylet', taskId, attempt });
+    return this.events.length;
   }
-  outcome(_jobId: string, outcome: TaskOutcome): void {
+  outcome(_jobId: string, outcome: TaskOutcome): number {
     this.events.push({ kind: 'outcome', taskId: outcome.taskId, attempt: outcome.attempt, outcome });
+    return this.events.length;
   }
-  failed(taskId: string, attempt: number, _jobId: string, failure: OwnerFailure): void {
+  failed(taskId: string, attempt: number, _jobId: string, failure: OwnerFailure): number {
     this.events.push({ kind: 'failed', taskId, attempt, failure });
+    return this.events.length;
   }
   executing(taskId: string, attempt: number, _jobId: string, state: string, _timeMs: number, stdoutAt: number, stderrAt: number): void {
     this.events.push({ kind: 'executing', taskId, attempt, state, stdoutAt, stderrAt });
@@ -38,11 +43,11 @@ export class RecordingTaskEvents implements OwnerTaskEvents, ExecutorTaskEvents 
   ended(taskId: string, attempt: number, _jobId: string, state: string, _timeMs: number, _o: number, _e: number, error?: OwnerFailure): void {
     this.events.push({ kind: 'ended', taskId, attempt, state, error });
   }
-  track(taskId: string, attempt: number, _jobId: string, run: AttemptRun): void {
-    this.events.push({ kind: 'track', taskId, attempt, run });
+  track(run: RunningAttempt): void {
+    this.events.push({ kind: 'track', taskId: run.taskId, attempt: run.attempt, run });
   }
-  untrack(taskId: string): void {
-    this.events.push({ kind: 'untrack', taskId, attempt: -1 });
+  untrack(run: RunningAttempt): void {
+    this.events.push({ kind: 'untrack', taskId: run.taskId, attempt: -1 });
   }
   attemptEnded(): void {
     this.events.push({ kind: 'attemptEnded', taskId: '', attempt: -1 });

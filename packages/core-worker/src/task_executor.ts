@@ -16,7 +16,8 @@ import type { JobContext } from './job_context.js';
 import type { Blocking } from './object_getter.js';
 import type { PlasmaClient } from './plasma_client.js';
 import type { Decoder } from './serialization.js';
-import type { AttemptRun, ClientMessage, Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+import type { ClientMessage, Execute, TaskFailure, TaskOutcome, TaskSpec } from './protocol/messages.js';
+import type { RunningAttempt } from './event_report.js';
 
 export type Compile = (desc: RemoteFunctionDescriptor, jobDir: string) => (...args: unknown[]) => unknown;
 
@@ -33,7 +34,7 @@ export interface TaskExecutorDeps {
   attempts: AttemptRecorder;
 }
 
-interface Queued { message: Execute; run: AttemptRun | undefined }
+interface Queued { message: Execute; run: RunningAttempt | undefined }
 
 export class TaskExecutor implements Blocking {
   private readonly functions = new Map<string, Promise<(...args: unknown[]) => unknown>>();
@@ -63,7 +64,7 @@ export class TaskExecutor implements Blocking {
     this.deps.transport.send({ type: 'blocked' });
     if (this.queue.length === 0) return;
     const returned = this.queue.splice(0);
-    for (const q of returned) this.deps.attempts.returned(q.message.task);
+    for (const q of returned) this.deps.attempts.returned(q.run);
     this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((q) => q.message.task.taskId) });
   }
 
@@ -76,7 +77,7 @@ export class TaskExecutor implements Blocking {
     while (this.queue.length > 0) {
       const { message, run } = this.queue.shift()!;
       const outcome = await this.run(message.task, message.jobDir, run);
-      this.deps.transport.send({ type: 'taskDone', outcome: this.deps.attempts.end(message.task, run, outcome) });
+      this.deps.transport.send({ type: 'taskDone', outcome: this.deps.attempts.end(run, outcome) });
     }
     this.running = false;
   }
@@ -106,7 +107,7 @@ export class TaskExecutor implements Blocking {
   }
 
   /** Runs the task; `run` (task events) gets its start. */
-  async run(task: TaskSpec, jobDir: string, run?: AttemptRun): Promise<TaskOutcome> {
+  async run(task: TaskSpec, jobDir: string, run?: RunningAttempt): Promise<TaskOutcome> {
     const base = this.outcomeBase(task);
     let fn: (...args: unknown[]) => unknown;
     let args: unknown[];

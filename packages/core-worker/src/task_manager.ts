@@ -48,6 +48,8 @@ interface TaskRecord {
   argRefs: string[];
   /** What the task is, for the task events of each attempt. */
   info: TaskInfo;
+  /** Where the current attempt's task events are (a hint for the buffer). */
+  events: number;
 }
 
 export class TaskManager {
@@ -72,10 +74,11 @@ export class TaskManager {
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     const info = this.infoOf(spec, desc.name, job.submitterTaskId);
-    this.tasks.set(returnId, {
+    const record: TaskRecord = {
       spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
-    });
-    this.deps.events.submitted(spec.taskId, 0, spec.jobId, info);
+      events: this.deps.events.submitted(spec.taskId, 0, spec.jobId, info),
+    };
+    this.tasks.set(returnId, record);
     const ref = new ObjectRef(returnId, owner);
     if (this.deps.functions.isExported(desc.hash) && !args.some((a) => a instanceof ObjectRef)) {
       let inline: TaskArg[] | undefined;
@@ -87,21 +90,21 @@ export class TaskManager {
       }
       if (inline) {
         spec.args = inline;
-        this.send(spec);
+        this.send(record);
         return ref;
       }
     }
-    void this.submitWhenReady(desc, spec, args);
+    void this.submitWhenReady(desc, record, args);
     return ref;
   }
 
   /** Exports the function and resolves the arguments, then sends the task (or settles its failure). */
-  private async submitWhenReady(desc: RemoteFunctionDescriptor, spec: TaskSpec, args: unknown[]): Promise<void> {
+  private async submitWhenReady(desc: RemoteFunctionDescriptor, record: TaskRecord, args: unknown[]): Promise<void> {
+    const { spec } = record;
     try {
       await this.deps.functions.exportFunction(desc);
       const refs = args.filter((a): a is ObjectRef => a instanceof ObjectRef).map((r) => r.id);
-      const record = this.tasks.get(spec.returnId);
-      if (record && refs.length > 0) {
+      if (this.tasks.get(spec.returnId) === record && refs.length > 0) {
         record.argRefs = refs;
         this.deps.references.addPendingArgs(refs);
       }
@@ -110,11 +113,12 @@ export class TaskManager {
       this.failLocally(spec, err instanceof DependencyFailedError ? err.failure : errorToFailure('SERIALIZATION', err));
       return;
     }
-    this.send(spec);
+    this.send(record);
   }
 
-  private send(spec: TaskSpec): void {
-    this.deps.events.sentToRaylet(spec.taskId, spec.attempt, spec.jobId);
+  private send(record: TaskRecord): void {
+    const { spec } = record;
+    record.events = this.deps.events.sentToRaylet(spec.taskId, spec.attempt, spec.jobId, record.events);
     this.deps.transport.send({ type: 'submit', task: spec });
   }
 
@@ -122,7 +126,7 @@ export class TaskManager {
   private failLocally(spec: TaskSpec, failure: TaskFailure): void {
     const record = this.tasks.get(spec.returnId);
     if (record) this.finish(record);
-    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, { errorType: 'DEPENDENCY_RESOLUTION_FAILED', message: ownerFailure(failure).message });
+    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, { errorType: 'DEPENDENCY_RESOLUTION_FAILED', message: ownerFailure(failure).message }, record?.events);
     this.deps.store.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
   }
 
@@ -141,14 +145,14 @@ export class TaskManager {
     const { events } = this.deps;
     if (record.state === 'cancelled') {
       this.finish(record);
-      events.outcome(record.spec.jobId, outcome.failure?.type === 'CANCELLED' ? outcome : { ...outcome, value: undefined, failure: { type: 'CANCELLED', message: 'cancelled by ray.cancel()' } });
+      events.outcome(record.spec.jobId, outcome.failure?.type === 'CANCELLED' ? outcome : { ...outcome, value: undefined, failure: { type: 'CANCELLED', message: 'cancelled by ray.cancel()' } }, record.events);
       this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: { type: 'CANCELLED', message: 'cancelled' }, taskName: record.spec.name });
       return;
     }
     if (outcome.failure) {
       const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
       const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);
-      events.outcome(record.spec.jobId, outcome);
+      events.outcome(record.spec.jobId, outcome, record.events);
       if (retriable && record.retriesLeft > 0) {
         this.resubmit(record);
         return;
@@ -157,7 +161,7 @@ export class TaskManager {
       this.deps.store.resolve(outcome.returnId, { status: 'failed', failure: outcome.failure, taskName: record.spec.name });
       return;
     }
-    events.outcome(record.spec.jobId, outcome);
+    events.outcome(record.spec.jobId, outcome, record.events);
     this.finish(record);
     if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
     this.deps.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
@@ -206,8 +210,8 @@ export class TaskManager {
     record.retriesLeft -= 1;
     const spec = { ...record.spec, attempt: record.spec.attempt + 1 };
     record.spec = spec;
-    this.deps.events.submitted(spec.taskId, spec.attempt, spec.jobId, record.info);
-    this.send(spec);
+    record.events = this.deps.events.submitted(spec.taskId, spec.attempt, spec.jobId, record.info);
+    this.send(record);
   }
 
   private finish(record: TaskRecord): void {

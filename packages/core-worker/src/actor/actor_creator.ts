@@ -31,6 +31,8 @@ export type NewActorSpec = Omit<ActorSpecMsg, 'actorId' | 'args'>;
 class Registration {
   /** The raylet's word that it constructed the actor (for a named actor, held back until the head accepts it). */
   startedAt?: ActorTarget;
+  /** Where the creation's task events are (a hint for the buffer). */
+  events = -1;
   private wake?: () => void;
 
   constructor(readonly queue: ActorQueue, readonly named: boolean, readonly done: Promise<void>) {}
@@ -68,7 +70,8 @@ export class ActorCreator {
     const r = new Registration(queue, !!spec.name, new Promise<void>((resolve) => (settled = resolve)));
     this.registrations.set(queue.actorId, r);
     const { core } = this.deps;
-    core.events.submitted(actorCreationTaskId(queue.actorId), 0, spec.jobId ?? '', actorCreationInfo(spec.className ?? '', queue.actorId, core.submitterTaskId, spec.placementResources as Record<string, number>));
+    r.events = core.events.submitted(actorCreationTaskId(queue.actorId), 0, spec.jobId ?? '',
+      actorCreationInfo(spec.className ?? '', queue.actorId, core.submitterTaskId, spec.placementResources as Record<string, number>));
     void this.register(r, desc, args, spec).finally(() => {
       this.registrations.delete(queue.actorId);
       settled();
@@ -104,7 +107,7 @@ export class ActorCreator {
     try {
       const resolved = await Promise.all(args.map((a, i) => core.resolveArg(a, i, `the constructor of ${spec.className}`)));
       const full: ActorSpecMsg = { ...spec, actorId, args: resolved.map(argToMsg) };
-      core.events.sentToRaylet(actorCreationTaskId(actorId), 0, spec.jobId ?? '');
+      r.events = core.events.sentToRaylet(actorCreationTaskId(actorId), 0, spec.jobId ?? '', r.events);
       reservedNodeId = await this.reserveHere(r.queue, desc, full);
       // An unnamed actor started here takes its first calls before the head hears of it: on two
       // vCPUs the registration's gRPC work would otherwise compete with the construction.
@@ -115,7 +118,7 @@ export class ActorCreator {
     } catch (err) {
       if (reservedNodeId) void core.request({ type: 'releaseActor', actorId }).catch(() => undefined);
       const error = err as Error;
-      core.events.failed(actorCreationTaskId(actorId), 0, spec.jobId ?? '', { errorType: 'ACTOR_CREATION_FAILED', message: `${error.name}: ${error.message}` });
+      core.events.failed(actorCreationTaskId(actorId), 0, spec.jobId ?? '', { errorType: 'ACTOR_CREATION_FAILED', message: `${error.name}: ${error.message}` }, r.events);
       r.queue.die({ type: 'ACTOR_DIED', message: `the actor could not be created: ${error.message}`, actorId, deathCause: 'CREATION_FAILED', errorName: error.name });
     }
   }

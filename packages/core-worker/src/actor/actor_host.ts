@@ -12,7 +12,8 @@ import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
 import type { AttemptRecorder } from '../attempt_recorder.js';
 import { ownerFailure } from '../event_report.js';
-import type { ActorCreated, AttemptRun, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { RunningAttempt } from '../event_report.js';
 import { noCallCounter, type CallCounter } from './call_counts.js';
 
 export interface ActorHostDeps {
@@ -31,7 +32,7 @@ export interface ActorHostDeps {
 }
 
 type Instance = Record<string, unknown>;
-interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void; run: AttemptRun | undefined }
+interface QueuedCall { task: TaskSpec; reply: (outcome: TaskOutcome) => void; run: RunningAttempt | undefined }
 
 export class ActorHost {
   private instance?: Instance;
@@ -125,13 +126,13 @@ export class ActorHost {
         this.running -= 1;
         // Counted before the reply goes: a caller that saw the result finds it counted.
         this.calls.ended(!!outcome.failure);
-        next.reply(this.deps.attempts.end(next.task, next.run, outcome));
+        next.reply(this.deps.attempts.end(next.run, outcome));
         this.pump();
       });
     }
   }
 
-  private async run(task: TaskSpec, run: AttemptRun | undefined): Promise<TaskOutcome> {
+  private async run(task: TaskSpec, run: RunningAttempt | undefined): Promise<TaskOutcome> {
     const base = { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.nodeId };
     const method = task.method ?? '';
     const fn = this.instance?.[method];

@@ -63,6 +63,8 @@ interface Call {
   sentTo: string;
   /** What the call is, for the task events of each attempt. */
   info: TaskInfo;
+  /** Where its current attempt's task events are (a hint for the buffer). */
+  events: number;
 }
 
 /** The actor as its queue needs it (an ActorHandleData is one). */
@@ -125,10 +127,10 @@ export class ActorQueue {
     return this.outbox.length + this.inflight.size;
   }
 
-  /** Queues a call (its submission is reported already); `args` still resolving hold it (and the calls after it) back. */
-  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>, info: TaskInfo): void {
-    if (this.current.kind === 'dead') return this.fail(spec, this.current.failure);
-    const call: Call = { spec, seq: this.nextSeq++, retriesLeft: this.data.maxTaskRetries < 0 ? Infinity : this.data.maxTaskRetries, ready: false, sentTo: '', info };
+  /** Queues a call (its submission is reported already, `events` is that report's hint); `args` still resolving hold it (and the calls after it) back. */
+  push(spec: TaskSpec, args: TaskArg[] | Promise<TaskArg[]>, info: TaskInfo, events = -1): void {
+    if (this.current.kind === 'dead') return this.fail(spec, this.current.failure, undefined, events);
+    const call: Call = { spec, seq: this.nextSeq++, retriesLeft: this.data.maxTaskRetries < 0 ? Infinity : this.data.maxTaskRetries, ready: false, sentTo: '', info, events };
     this.outbox.push(call);
     if (Array.isArray(args)) {
       spec.args = args;
@@ -144,7 +146,7 @@ export class ActorQueue {
       const at = this.outbox.indexOf(call);
       if (at < 0) return; // failed already: the actor died meanwhile
       this.outbox.splice(at, 1);
-      this.fail(spec, err.failure ?? { type: 'SERIALIZATION', message: err.message, errorName: err.name, stack: err.stack }, 'DEPENDENCY_RESOLUTION_FAILED');
+      this.fail(spec, err.failure ?? { type: 'SERIALIZATION', message: err.message, errorName: err.name, stack: err.stack }, 'DEPENDENCY_RESOLUTION_FAILED', call.events);
       this.flush();
     });
   }
@@ -185,7 +187,7 @@ export class ActorQueue {
   die(failure: TaskFailure): void {
     if (this.current.kind === 'dead') return;
     this.current = { kind: 'dead', failure };
-    for (const call of this.outbox.splice(0)) this.fail(call.spec, failure);
+    for (const call of this.outbox.splice(0)) this.fail(call.spec, failure, undefined, call.events);
     for (const call of [...this.inflight.values()]) this.callLost(call, failure.message);
   }
 
@@ -195,7 +197,7 @@ export class ActorQueue {
     if (!call || outcome.attempt !== call.spec.attempt) return; // an earlier attempt's
     if (outcome.failure?.type === 'WORKER_DIED') return this.lose(call.sentTo, [call], outcome.failure.message);
     this.inflight.delete(call.spec.taskId);
-    this.deps.events.outcome(call.spec.jobId, outcome);
+    this.deps.events.outcome(call.spec.jobId, outcome, call.events);
     this.deps.results.resolve(call.spec.returnId, outcome.failure
       ? { status: 'failed', failure: outcome.failure, taskName: call.spec.name }
       : { status: 'ready', value: outcome.value! });
@@ -279,13 +281,13 @@ export class ActorQueue {
   private callLost(call: Call, reason: string): void {
     this.inflight.delete(call.spec.taskId);
     const s = this.current;
-    if (s.kind === 'dead') return this.fail(call.spec, s.failure);
+    if (s.kind === 'dead') return this.fail(call.spec, s.failure, undefined, call.events);
     if (call.retriesLeft > 0) {
       call.retriesLeft -= 1;
       const { events } = this.deps;
-      events.failed(call.spec.taskId, call.spec.attempt, call.spec.jobId, { errorType: 'WORKER_DIED', message: reason, workerId: call.sentTo });
+      events.failed(call.spec.taskId, call.spec.attempt, call.spec.jobId, { errorType: 'WORKER_DIED', message: reason, workerId: call.sentTo }, call.events);
       call.spec = { ...call.spec, attempt: call.spec.attempt + 1 };
-      events.submitted(call.spec.taskId, call.spec.attempt, call.spec.jobId, call.info);
+      call.events = events.submitted(call.spec.taskId, call.spec.attempt, call.spec.jobId, call.info);
       const at = this.outbox.findIndex((c) => c.seq > call.seq);
       this.outbox.splice(at < 0 ? this.outbox.length : at, 0, call);
       return;
@@ -296,19 +298,20 @@ export class ActorQueue {
       .then((info) => this.headRecord(info), () => undefined)
       .finally(() => {
         const now = this.current;
-        if (now.kind === 'dead') return this.fail(call.spec, now.failure);
+        if (now.kind === 'dead') return this.fail(call.spec, now.failure, undefined, call.events);
         const r = this.record;
         const mayRestart = !!r && (r.maxRestarts < 0 || r.numRestarts < r.maxRestarts);
         this.fail(call.spec, mayRestart
           ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${className} (${actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${maxTaskRetries})`, actorId }
-          : { type: 'ACTOR_DIED', message: `the actor ${className} (${actorId}) died while running this call: ${reason}`, actorId, deathCause: 'WORKER_DIED' });
+          : { type: 'ACTOR_DIED', message: `the actor ${className} (${actorId}) died while running this call: ${reason}`, actorId, deathCause: 'WORKER_DIED' },
+        undefined, call.events);
       });
   }
 
   /** The call fails without an outcome of its own (the actor died, its arguments failed, its worker was lost). */
-  private fail(spec: TaskSpec, failure: TaskFailure, errorType?: string): void {
+  private fail(spec: TaskSpec, failure: TaskFailure, errorType?: string, events = -1): void {
     const reported = ownerFailure(failure);
-    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, errorType ? { ...reported, errorType } : reported);
+    this.deps.events.failed(spec.taskId, spec.attempt, spec.jobId, errorType ? { ...reported, errorType } : reported, events);
     this.deps.results.resolve(spec.returnId, { status: 'failed', failure, taskName: spec.name });
   }
 }

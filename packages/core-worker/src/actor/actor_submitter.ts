@@ -74,8 +74,8 @@ export class ActorSubmitter implements ActorCalls {
       driverNodeId: core.driverNodeId || core.address.nodeId, actorId: data.actorId, method,
     };
     const info = taskInfo('ACTOR_TASK', spec.name, spec.name, core.submitterTaskId, undefined, data.actorId);
-    core.events.submitted(spec.taskId, 0, spec.jobId, info);
-    queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))), info);
+    const events = core.events.submitted(spec.taskId, 0, spec.jobId, info);
+    queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))), info, events);
     return new ObjectRef(returnId, core.address);
   }
 

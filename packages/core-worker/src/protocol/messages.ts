@@ -109,20 +109,54 @@ export interface TaskOutcome {
   run?: string;
 }
 
-/** An AttemptRun as one string: `worker,pid,received,start,end,stdoutStart,stdoutEnd,stderrStart,stderrEnd` (0 / -1 = unknown). */
+/**
+ * An AttemptRun as one string: `worker,pid,received,start,end,stdoutStart,stdoutEnd,stderrStart,stderrEnd`,
+ * with received in ms since the epoch (0 = unknown), start and end in ms after it (-1 = not reached:
+ * small numbers, one timestamp to format per outcome), offsets -1 when unknown.
+ */
 export function packRun(r: AttemptRun): string {
-  return `${r.workerId},${r.workerPid},${r.receivedMs ?? 0},${r.startMs ?? 0},${r.endMs ?? 0},${r.stdoutStart ?? -1},${r.stdoutEnd ?? -1},${r.stderrStart ?? -1},${r.stderrEnd ?? -1}`;
+  const received = r.receivedMs ?? 0;
+  const after = (t: number | undefined) => (t && received ? t - received : -1);
+  return `${r.workerId},${r.workerPid},${received},${after(r.startMs)},${after(r.endMs)},${r.stdoutStart ?? -1},${r.stdoutEnd ?? -1},${r.stderrStart ?? -1},${r.stderrEnd ?? -1}`;
 }
 
-/** What packRun made, or undefined for anything else (an outcome is read by the owner, which reports it, not trusted further). */
+/**
+ * Reads what packRun made: its 8 numbers into `numbers` (pid, received, start, end, stdout start and
+ * end, stderr start and end; start and end made absolute again, 0 when not reached), and returns the
+ * worker id; undefined for anything else. Scans the characters itself: the owner does this for every
+ * attempt it reports.
+ */
+export function parseRun(packed: string, numbers: Float64Array): string | undefined {
+  const comma = packed.indexOf(',');
+  if (comma < 0) return undefined;
+  let pos = comma + 1;
+  for (let k = 0; k < 8; k++) {
+    let negative = false;
+    if (packed.charCodeAt(pos) === 45) { // '-'
+      negative = true;
+      pos += 1;
+    }
+    const start = pos;
+    let value = 0;
+    for (let c = packed.charCodeAt(pos); c >= 48 && c <= 57; c = packed.charCodeAt(++pos)) value = value * 10 + (c - 48);
+    if (pos === start || pos - start > 16 || (k < 7 ? packed.charCodeAt(pos) !== 44 : pos !== packed.length)) return undefined;
+    numbers[k] = negative ? -value : value;
+    pos += 1;
+  }
+  const received = numbers[1]!;
+  numbers[2] = numbers[2]! >= 0 && received > 0 ? received + numbers[2]! : 0;
+  numbers[3] = numbers[3]! >= 0 && received > 0 ? received + numbers[3]! : 0;
+  return packed.slice(0, comma);
+}
+
+/** What packRun made, as an AttemptRun (undefined for anything else). */
 export function unpackRun(packed: string): AttemptRun | undefined {
-  const f = packed.split(',');
-  if (f.length !== 9) return undefined;
-  const n = f.slice(1).map(Number);
-  if (!n.every(Number.isFinite)) return undefined;
+  const n = new Float64Array(8);
+  const workerId = parseRun(packed, n);
+  if (workerId === undefined) return undefined;
   const time = (v: number) => (v > 0 ? v : undefined);
   return {
-    workerId: f[0]!, workerPid: n[0]!, receivedMs: time(n[1]!), startMs: time(n[2]!), endMs: time(n[3]!),
+    workerId, workerPid: n[0]!, receivedMs: time(n[1]!), startMs: time(n[2]!), endMs: time(n[3]!),
     stdoutStart: n[4]!, stdoutEnd: n[5]!, stderrStart: n[6]!, stderrEnd: n[7]!,
   };
 }

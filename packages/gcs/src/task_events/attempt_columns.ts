@@ -26,6 +26,8 @@ const HAS_LOG = 8;
 
 /** Slots per generation step in a handle: handles stay exact doubles for 2^31 generations. */
 const SLOT_SPAN = 2 ** 22;
+/** The store's bound must stay below this (one slot more than the bound is used). */
+export const MAX_STORED = SLOT_SPAN - 1;
 
 export class AttemptColumns {
   private highWater = 0;
@@ -54,8 +56,8 @@ export class AttemptColumns {
   /** 4 per slot: stdout start and end, stderr start and end; -1 when unknown. */
   private readonly log: Float64Array;
 
+  /** `capacity`: at most SLOT_SPAN - 1 (the store checks its bound). */
   constructor(private readonly capacity: number) {
-    if (capacity >= SLOT_SPAN) throw new RangeError(`at most ${SLOT_SPAN - 1} task attempts can be stored, not ${capacity}`);
     this.attemptNumber = new Uint32Array(capacity);
     this.workerPid = new Uint32Array(capacity);
     this.gen = new Uint32Array(capacity);
@@ -84,7 +86,7 @@ export class AttemptColumns {
   open(taskId: string, attemptNumber: number, jobId: string): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      if (this.highWater === this.capacity) throw new RangeError('the task event store is full'); // it evicts before this
+      if (this.highWater === this.capacity) throw new Error('the task event store is full: it evicts before that, so this is a bug');
       slot = this.highWater++;
     }
     this.taskId[slot] = taskId;

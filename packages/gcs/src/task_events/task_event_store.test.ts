@@ -147,6 +147,6 @@ describe('TaskEventStore', () => {
   });
 
   it('refuses a bound below one', () => {
-    expect(() => new TaskEventStore({ maxStored: 0 })).toThrow(/RAYTS_TASK_EVENTS_MAX_STORED must be at least 1/);
+    expect(() => new TaskEventStore({ maxStored: 0 })).toThrow(/RAYTS_TASK_EVENTS_MAX_STORED=0 is out of range/);
   });
 });

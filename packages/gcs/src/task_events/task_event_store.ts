@@ -19,7 +19,8 @@
  * In memory only: a restarted head starts empty, as Ray's does.
  */
 import type { AttemptEvents, TaskAttempt } from '@rayts/common';
-import { AttemptColumns } from './attempt_columns.js';
+import { UsageError } from '@rayts/common';
+import { AttemptColumns, MAX_STORED } from './attempt_columns.js';
 
 /** One process's report about one attempt, validated (task_event_service.ts checks it). Empty strings, 0 and -1 mean "not said". */
 export type AttemptReport = AttemptEvents;
@@ -78,7 +79,9 @@ export class TaskEventStore {
   private evictedAtGcs = 0;
 
   constructor(private readonly options: { maxStored: number }, private readonly now: () => number = Date.now) {
-    if (!(options.maxStored >= 1)) throw new RangeError(`RAYTS_TASK_EVENTS_MAX_STORED must be at least 1, got ${options.maxStored}`);
+    if (!(options.maxStored >= 1 && options.maxStored < MAX_STORED)) {
+      throw new UsageError(`RAYTS_TASK_EVENTS_MAX_STORED=${options.maxStored} is out of range`, `use 1..${MAX_STORED - 1} (default 100000; the head reserves about 100 bytes per attempt)`);
+    }
     // One slot more than the bound: a new attempt is stored before the oldest goes.
     this.cols = new AttemptColumns(options.maxStored + 1);
     this.arrivals = new SlotQueue(this.cols);
