@@ -76,9 +76,11 @@ describe('security', () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
+    const headServices = ['ClusterService', 'NodeService', 'KvService', 'JobService', 'ActorService', 'PlacementGroupService', 'TaskEventService'];
+    const rayletServices = ['RayletService', 'ActorHostService'];
     const targets = [
-      { address: head.gcsAddress, methods: methodsOf(['ClusterService', 'NodeService', 'KvService']) },
-      { address: raylet.address, methods: methodsOf(['RayletService']) },
+      { address: head.gcsAddress, methods: methodsOf(headServices) },
+      { address: raylet.address, methods: methodsOf(rayletServices) },
     ];
     let checked = 0;
     for (const { address, methods } of targets) {
@@ -91,7 +93,7 @@ describe('security', () => {
         }
       }
     }
-    expect(checked).toBe(3 * (methodsOf(['ClusterService', 'NodeService', 'KvService', 'RayletService']).length));
+    expect(checked).toBe(3 * (methodsOf([...headServices, ...rayletServices]).length));
     // The right token passes the interceptor (GetClusterInfo with an empty request is valid).
     const ok = await callRaw(head.gcsAddress, methodsOf(['ClusterService']).find((m) => m.name === 'GetClusterInfo')!,
       readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim());

@@ -11,9 +11,8 @@ import { FramedConnection, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
 import type { AttemptRecorder } from '../attempt_recorder.js';
-import { ownerFailure } from '../event_report.js';
+import { ownerFailure, type RunningAttempt } from '../event_report.js';
 import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
-import type { RunningAttempt } from '../event_report.js';
 import { noCallCounter, type CallCounter } from './call_counts.js';
 
 export interface ActorHostDeps {
