@@ -178,6 +178,8 @@ describe('rayts timeline', () => {
       expect(e.dur!).toBeGreaterThanOrEqual(40_000);
     }
     expect(complete.filter((e) => e.name === 'square')).toHaveLength(ready.squares.length);
+    // Every execution and nothing else: the squares, the booms, the actor's creation and calls (not the driver).
+    expect(complete).toHaveLength(ready.squares.length + ready.booms.length + 1 + ready.calls.length);
     const byWorker = new Map<string, { ts: number; end: number }[]>();
     for (const e of complete) byWorker.set(`${e.pid}/${e.tid}`, [...(byWorker.get(`${e.pid}/${e.tid}`) ?? []), { ts: e.ts!, end: e.ts! + e.dur! }]);
     for (const [w, spans] of byWorker) {

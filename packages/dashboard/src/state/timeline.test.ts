@@ -10,13 +10,14 @@ function attempt(taskId: string, nodeId: string, workerId: string, start: number
 }
 
 describe('chromeTrace', () => {
-  it('makes one complete event per finished execution, pid per node and tid per worker, with names', () => {
+  it('makes one complete event per finished execution (drivers are none), pid per node and tid per worker, with names', () => {
     const trace = chromeTrace([
       attempt('t1', 'n1', 'w1', 1000, 1010),
       attempt('t2', 'n2', 'w9', 1001, 1005, 'FAILED'),
       attempt('t3', 'n1', 'w2', 1002, 1003),
       attempt('t4', 'n1', 'w1', 1010, 1020),
       attempt('t5', 'n1', 'w1', 1030, undefined, 'RUNNING'),
+      { ...attempt('driver', 'n1', 'driver-1', 900, 2000), type: 'DRIVER_TASK' },
     ], new Map([['n1', '127.0.0.1'], ['n2', '127.0.0.2']]));
     const complete = trace.filter((e) => e.ph === 'X');
     expect(complete.map((e) => e.args.task_id)).toEqual(['t1', 't2', 't3', 't4']);

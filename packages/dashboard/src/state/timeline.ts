@@ -1,7 +1,8 @@
 /**
  * The task timeline as a Chrome trace (the format chrome://tracing and Perfetto load; Ray's
  * `ray timeline`): one complete event ("ph": "X") per task execution, from RUNNING to its end, with
- * pid = the node and tid = the worker that ran it, and metadata events naming both.
+ * pid = the node and tid = the worker that ran it, and metadata events naming both. Drivers are not
+ * task executions and are left out, as in Ray's.
  */
 import type { TaskAttempt } from '@rayts/gcs';
 
@@ -18,7 +19,7 @@ export interface TraceEvent {
 }
 
 export function chromeTrace(attempts: Iterable<TaskAttempt>, nodeIps: ReadonlyMap<string, string>): TraceEvent[] {
-  const ran = [...attempts].filter((a) => a.startTimeMs !== undefined && a.endTimeMs !== undefined && a.nodeId && a.workerId);
+  const ran = [...attempts].filter((a) => a.type !== 'DRIVER_TASK' && a.startTimeMs !== undefined && a.endTimeMs !== undefined && a.nodeId && a.workerId);
   ran.sort((a, b) => a.startTimeMs! - b.startTimeMs!);
   const nodes = new Map<string, number>();
   const workers = new Map<string, { pid: number; tid: number }>();
