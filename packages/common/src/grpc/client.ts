@@ -10,6 +10,13 @@ export interface ClientOptions {
   maxMessageBytes?: number;
   /** Default deadline of unary calls. */
   timeoutMs: number;
+  /**
+   * A connection of its own instead of the one grpc-js shares between clients of one address: for
+   * background traffic (task events) whose failed attempts during a head outage must not put the
+   * shared connection into reconnect backoff, where the process's own calls would fail at once for
+   * a while after the head is back.
+   */
+  ownConnection?: boolean;
 }
 
 function tokenInterceptor(token: string): grpc.Interceptor {
@@ -33,6 +40,7 @@ export function makeClient<C extends grpc.Client>(Ctor: ClientCtor<C>, address: 
     'grpc.max_reconnect_backoff_ms': 2000,
     // grpc-js's default window caps a stream near 0.3 GiB/s; object pulls need ~1 GiB/s.
     'grpc-node.flow_control_window': 32 * 1024 * 1024,
+    ...(options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   });
 }
 

@@ -10,7 +10,8 @@ export class TaskEventClient {
   private readonly client: TaskEventServiceClient;
 
   constructor(readonly address: string, private readonly options: ClientOptions) {
-    this.client = makeClient(raytsProto().TaskEventService, address, options);
+    // Reports go on when the head is away; their failures must not delay the process's other calls to it.
+    this.client = makeClient(raytsProto().TaskEventService, address, { ...options, ownConnection: true });
   }
 
   /** Rejects with InvalidRequestError when the head refuses the batch (retrying it would not help). */
