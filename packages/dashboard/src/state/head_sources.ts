@@ -14,6 +14,7 @@ export function headSources(state: HeadState): StateSources {
     placementGroups: () => state.placementGroups.list(),
     jobs: (limit) => state.jobs.list(limit),
     taskAttempts: () => state.taskEvents.list(),
+    taskAttemptsOf: (taskId) => state.taskEvents.attemptsOf(taskId),
     taskEventStats: () => state.taskEvents.stats(),
     nodeStats: (node, include, timeoutMs) => raylet(node).getNodeStats(include, timeoutMs),
     nodeLogs: (node) => raylet(node),

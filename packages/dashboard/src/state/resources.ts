@@ -20,6 +20,8 @@ export interface ResourceSpec {
   /** Columns of the default (not detailed) view, in order (Ray's). */
   columns: readonly string[];
   gather(sources: StateSources, timeoutMs: number): Promise<Gathered>;
+  /** The rows of one id, when the resource can find them without gathering everything. */
+  lookup?(sources: StateSources, id: string): Row[];
 }
 
 /** How many jobs the state API reads at most (the newest). */
@@ -47,6 +49,7 @@ export const RESOURCES: Record<ResourceName, ResourceSpec> = {
       'node_id', 'worker_id', 'worker_pid', 'error_type'],
     // Newest first: with a limit, the latest work is what one wants to see.
     gather: async (sources) => ({ rows: [...sources.taskAttempts()].map(taskRow).sort(byNumber('creation_time_ms', true)), failures: [] }),
+    lookup: (sources, id) => sources.taskAttemptsOf(id).map(taskRow),
   },
   objects: {
     idField: 'object_id',

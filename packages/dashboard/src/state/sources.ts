@@ -14,6 +14,8 @@ export interface StateSources {
   /** The newest `limit` jobs, newest first. */
   jobs(limit: number): JobRecord[];
   taskAttempts(): Iterable<TaskAttempt>;
+  /** The attempts of one task (without reading the others). */
+  taskAttemptsOf(taskId: string): TaskAttempt[];
   taskEventStats(): TaskEventStats;
   /** One alive node's stats from its raylet, within the deadline. */
   nodeStats(node: NodeRecord, include: { memoryInfo?: boolean; workers?: boolean }, timeoutMs: number): Promise<NodeStats__Output>;
