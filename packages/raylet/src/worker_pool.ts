@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pollUntil, recordOf, signalGroup, groupMembers, writeJson, type Logger, type SessionPaths } from '@rayts/common';
+import { pollUntil, recordOf, signalGroup, groupMembers, workerLogFiles, writeJson, type Logger, type SessionPaths } from '@rayts/common';
 import { WORKER_MAIN } from '@rayts/core-worker';
 
 export interface WorkerHandle {
@@ -149,8 +149,9 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
       return undefined;
     }
     // Ray's file names carry the pid, which exists only now.
-    renameSync(outPath, paths.log(`worker-${workerId}-${pid}.out`));
-    renameSync(errPath, paths.log(`worker-${workerId}-${pid}.err`));
+    const files = workerLogFiles(workerId, pid);
+    renameSync(outPath, paths.log(files.stdout));
+    renameSync(errPath, paths.log(files.stderr));
     // `rayts stop` reads these when the raylet itself could not stop its workers (SIGKILL).
     mkdirSync(this.pidDir, { recursive: true });
     writeJson(join(this.pidDir, `${pid}.json`), recordOf('worker', pid));

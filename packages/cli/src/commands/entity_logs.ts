@@ -3,7 +3,7 @@
  * found through the state API (which node, which file, which bytes) and streamed by the head from
  * that node's raylet.
  */
-import { RaytsError, UsageError } from '@rayts/common';
+import { RaytsError, UsageError, workerLogFiles } from '@rayts/common';
 import type { StateApi } from './state.js';
 
 export interface LogStreamApi extends StateApi {
@@ -47,7 +47,10 @@ async function getOne(api: StateApi, resource: string, id: string): Promise<Row[
   return reply.result;
 }
 
-const workerFile = (workerId: string, pid: unknown, err: boolean) => `worker-${workerId}-${String(pid)}.${err ? 'err' : 'out'}`;
+function workerFile(workerId: string, pid: unknown, err: boolean): string {
+  const files = workerLogFiles(workerId, Number(pid));
+  return err ? files.stderr : files.stdout;
+}
 
 async function actorTarget(api: StateApi, options: EntityLogOptions): Promise<LogTarget> {
   const id = required(options.id, '--id', 'actor');

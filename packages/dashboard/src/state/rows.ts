@@ -3,7 +3,7 @@
  * flat row per node, actor, task attempt, object reference, worker, placement group or job. Absent
  * values are null, as in Ray's output.
  */
-import { parseGroupResource, type NodeStats__Output, type ObjectRefInfo__Output, type WorkerInfo__Output } from '@rayts/common';
+import { placementGroupOfResources, type NodeStats__Output, type ObjectRefInfo__Output, type WorkerInfo__Output } from '@rayts/common';
 import type { ActorRecord, JobRecord, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
 import type { TaskAttempt } from '@rayts/gcs';
 
@@ -36,7 +36,7 @@ export function nodeRow({ record, live }: { record: NodeRecord; live?: LiveNode 
 
 export function actorRow(a: ActorRecord): Row {
   const s = a.spec;
-  const pg = Object.keys(s.placementResources).map(parseGroupResource).find(Boolean)?.placementGroupId;
+  const pg = placementGroupOfResources(s.placementResources);
   return {
     actor_id: s.actorId,
     class_name: s.className,
