@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { BundleShape as _rayts_v1_BundleShape, BundleShape__Output as _rayts_v1_BundleShape__Output } from './rayts/v1/BundleShape.js';
+import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from './rayts/v1/JobDriverState.js';
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
 
@@ -14,6 +15,8 @@ export interface ProtoGrpcType {
   rayts: {
     v1: {
       BundleShape: MessageTypeDefinition<_rayts_v1_BundleShape, _rayts_v1_BundleShape__Output>
+      JobDriverPhase: EnumTypeDefinition
+      JobDriverState: MessageTypeDefinition<_rayts_v1_JobDriverState, _rayts_v1_JobDriverState__Output>
       NodeDeathCause: EnumTypeDefinition
       NodeInfo: MessageTypeDefinition<_rayts_v1_NodeInfo, _rayts_v1_NodeInfo__Output>
       NodeState: EnumTypeDefinition

@@ -17,10 +17,13 @@ import type { FinishJobReply as _rayts_v1_FinishJobReply, FinishJobReply__Output
 import type { FinishJobRequest as _rayts_v1_FinishJobRequest, FinishJobRequest__Output as _rayts_v1_FinishJobRequest__Output } from './rayts/v1/FinishJobRequest.js';
 import type { GetClusterInfoRequest as _rayts_v1_GetClusterInfoRequest, GetClusterInfoRequest__Output as _rayts_v1_GetClusterInfoRequest__Output } from './rayts/v1/GetClusterInfoRequest.js';
 import type { GetClusterStatusRequest as _rayts_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _rayts_v1_GetClusterStatusRequest__Output } from './rayts/v1/GetClusterStatusRequest.js';
+import type { GetJobRuntimeEnvReply as _rayts_v1_GetJobRuntimeEnvReply, GetJobRuntimeEnvReply__Output as _rayts_v1_GetJobRuntimeEnvReply__Output } from './rayts/v1/GetJobRuntimeEnvReply.js';
+import type { GetJobRuntimeEnvRequest as _rayts_v1_GetJobRuntimeEnvRequest, GetJobRuntimeEnvRequest__Output as _rayts_v1_GetJobRuntimeEnvRequest__Output } from './rayts/v1/GetJobRuntimeEnvRequest.js';
 import type { GetPlacementGroupReply as _rayts_v1_GetPlacementGroupReply, GetPlacementGroupReply__Output as _rayts_v1_GetPlacementGroupReply__Output } from './rayts/v1/GetPlacementGroupReply.js';
 import type { GetPlacementGroupRequest as _rayts_v1_GetPlacementGroupRequest, GetPlacementGroupRequest__Output as _rayts_v1_GetPlacementGroupRequest__Output } from './rayts/v1/GetPlacementGroupRequest.js';
 import type { GetTaskEventsReply as _rayts_v1_GetTaskEventsReply, GetTaskEventsReply__Output as _rayts_v1_GetTaskEventsReply__Output } from './rayts/v1/GetTaskEventsReply.js';
 import type { GetTaskEventsRequest as _rayts_v1_GetTaskEventsRequest, GetTaskEventsRequest__Output as _rayts_v1_GetTaskEventsRequest__Output } from './rayts/v1/GetTaskEventsRequest.js';
+import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from './rayts/v1/JobDriverState.js';
 import type { JobServiceClient as _rayts_v1_JobServiceClient, JobServiceDefinition as _rayts_v1_JobServiceDefinition } from './rayts/v1/JobService.js';
 import type { KvDelReply as _rayts_v1_KvDelReply, KvDelReply__Output as _rayts_v1_KvDelReply__Output } from './rayts/v1/KvDelReply.js';
 import type { KvDelRequest as _rayts_v1_KvDelRequest, KvDelRequest__Output as _rayts_v1_KvDelRequest__Output } from './rayts/v1/KvDelRequest.js';
@@ -38,6 +41,10 @@ import type { ListPlacementGroupsRequest as _rayts_v1_ListPlacementGroupsRequest
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from './rayts/v1/NodeInfo.js';
 import type { NodeResources as _rayts_v1_NodeResources, NodeResources__Output as _rayts_v1_NodeResources__Output } from './rayts/v1/NodeResources.js';
 import type { NodeServiceClient as _rayts_v1_NodeServiceClient, NodeServiceDefinition as _rayts_v1_NodeServiceDefinition } from './rayts/v1/NodeService.js';
+import type { PackageChunk as _rayts_v1_PackageChunk, PackageChunk__Output as _rayts_v1_PackageChunk__Output } from './rayts/v1/PackageChunk.js';
+import type { PackageExistsReply as _rayts_v1_PackageExistsReply, PackageExistsReply__Output as _rayts_v1_PackageExistsReply__Output } from './rayts/v1/PackageExistsReply.js';
+import type { PackageRef as _rayts_v1_PackageRef, PackageRef__Output as _rayts_v1_PackageRef__Output } from './rayts/v1/PackageRef.js';
+import type { PackageServiceClient as _rayts_v1_PackageServiceClient, PackageServiceDefinition as _rayts_v1_PackageServiceDefinition } from './rayts/v1/PackageService.js';
 import type { PlacementGroupBundle as _rayts_v1_PlacementGroupBundle, PlacementGroupBundle__Output as _rayts_v1_PlacementGroupBundle__Output } from './rayts/v1/PlacementGroupBundle.js';
 import type { PlacementGroupInfo as _rayts_v1_PlacementGroupInfo, PlacementGroupInfo__Output as _rayts_v1_PlacementGroupInfo__Output } from './rayts/v1/PlacementGroupInfo.js';
 import type { PlacementGroupServiceClient as _rayts_v1_PlacementGroupServiceClient, PlacementGroupServiceDefinition as _rayts_v1_PlacementGroupServiceDefinition } from './rayts/v1/PlacementGroupService.js';
@@ -49,6 +56,7 @@ import type { RemovePlacementGroupReply as _rayts_v1_RemovePlacementGroupReply, 
 import type { RemovePlacementGroupRequest as _rayts_v1_RemovePlacementGroupRequest, RemovePlacementGroupRequest__Output as _rayts_v1_RemovePlacementGroupRequest__Output } from './rayts/v1/RemovePlacementGroupRequest.js';
 import type { RemovePlacementGroupsReply as _rayts_v1_RemovePlacementGroupsReply, RemovePlacementGroupsReply__Output as _rayts_v1_RemovePlacementGroupsReply__Output } from './rayts/v1/RemovePlacementGroupsReply.js';
 import type { RemovePlacementGroupsRequest as _rayts_v1_RemovePlacementGroupsRequest, RemovePlacementGroupsRequest__Output as _rayts_v1_RemovePlacementGroupsRequest__Output } from './rayts/v1/RemovePlacementGroupsRequest.js';
+import type { ReportJobDriverReply as _rayts_v1_ReportJobDriverReply, ReportJobDriverReply__Output as _rayts_v1_ReportJobDriverReply__Output } from './rayts/v1/ReportJobDriverReply.js';
 import type { ReportResourcesReply as _rayts_v1_ReportResourcesReply, ReportResourcesReply__Output as _rayts_v1_ReportResourcesReply__Output } from './rayts/v1/ReportResourcesReply.js';
 import type { ReportResourcesRequest as _rayts_v1_ReportResourcesRequest, ReportResourcesRequest__Output as _rayts_v1_ReportResourcesRequest__Output } from './rayts/v1/ReportResourcesRequest.js';
 import type { ResourceDemand as _rayts_v1_ResourceDemand, ResourceDemand__Output as _rayts_v1_ResourceDemand__Output } from './rayts/v1/ResourceDemand.js';
@@ -58,6 +66,7 @@ import type { TaskLogLocation as _rayts_v1_TaskLogLocation, TaskLogLocation__Out
 import type { TaskStateTransition as _rayts_v1_TaskStateTransition, TaskStateTransition__Output as _rayts_v1_TaskStateTransition__Output } from './rayts/v1/TaskStateTransition.js';
 import type { UnregisterNodeReply as _rayts_v1_UnregisterNodeReply, UnregisterNodeReply__Output as _rayts_v1_UnregisterNodeReply__Output } from './rayts/v1/UnregisterNodeReply.js';
 import type { UnregisterNodeRequest as _rayts_v1_UnregisterNodeRequest, UnregisterNodeRequest__Output as _rayts_v1_UnregisterNodeRequest__Output } from './rayts/v1/UnregisterNodeRequest.js';
+import type { UploadPackageReply as _rayts_v1_UploadPackageReply, UploadPackageReply__Output as _rayts_v1_UploadPackageReply__Output } from './rayts/v1/UploadPackageReply.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -81,10 +90,14 @@ export interface ProtoGrpcType {
       FinishJobRequest: MessageTypeDefinition<_rayts_v1_FinishJobRequest, _rayts_v1_FinishJobRequest__Output>
       GetClusterInfoRequest: MessageTypeDefinition<_rayts_v1_GetClusterInfoRequest, _rayts_v1_GetClusterInfoRequest__Output>
       GetClusterStatusRequest: MessageTypeDefinition<_rayts_v1_GetClusterStatusRequest, _rayts_v1_GetClusterStatusRequest__Output>
+      GetJobRuntimeEnvReply: MessageTypeDefinition<_rayts_v1_GetJobRuntimeEnvReply, _rayts_v1_GetJobRuntimeEnvReply__Output>
+      GetJobRuntimeEnvRequest: MessageTypeDefinition<_rayts_v1_GetJobRuntimeEnvRequest, _rayts_v1_GetJobRuntimeEnvRequest__Output>
       GetPlacementGroupReply: MessageTypeDefinition<_rayts_v1_GetPlacementGroupReply, _rayts_v1_GetPlacementGroupReply__Output>
       GetPlacementGroupRequest: MessageTypeDefinition<_rayts_v1_GetPlacementGroupRequest, _rayts_v1_GetPlacementGroupRequest__Output>
       GetTaskEventsReply: MessageTypeDefinition<_rayts_v1_GetTaskEventsReply, _rayts_v1_GetTaskEventsReply__Output>
       GetTaskEventsRequest: MessageTypeDefinition<_rayts_v1_GetTaskEventsRequest, _rayts_v1_GetTaskEventsRequest__Output>
+      JobDriverPhase: EnumTypeDefinition
+      JobDriverState: MessageTypeDefinition<_rayts_v1_JobDriverState, _rayts_v1_JobDriverState__Output>
       JobService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_JobServiceClient> & { service: _rayts_v1_JobServiceDefinition }
       KvDelReply: MessageTypeDefinition<_rayts_v1_KvDelReply, _rayts_v1_KvDelReply__Output>
       KvDelRequest: MessageTypeDefinition<_rayts_v1_KvDelRequest, _rayts_v1_KvDelRequest__Output>
@@ -104,6 +117,10 @@ export interface ProtoGrpcType {
       NodeResources: MessageTypeDefinition<_rayts_v1_NodeResources, _rayts_v1_NodeResources__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_NodeServiceClient> & { service: _rayts_v1_NodeServiceDefinition }
       NodeState: EnumTypeDefinition
+      PackageChunk: MessageTypeDefinition<_rayts_v1_PackageChunk, _rayts_v1_PackageChunk__Output>
+      PackageExistsReply: MessageTypeDefinition<_rayts_v1_PackageExistsReply, _rayts_v1_PackageExistsReply__Output>
+      PackageRef: MessageTypeDefinition<_rayts_v1_PackageRef, _rayts_v1_PackageRef__Output>
+      PackageService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_PackageServiceClient> & { service: _rayts_v1_PackageServiceDefinition }
       PlacementGroupBundle: MessageTypeDefinition<_rayts_v1_PlacementGroupBundle, _rayts_v1_PlacementGroupBundle__Output>
       PlacementGroupInfo: MessageTypeDefinition<_rayts_v1_PlacementGroupInfo, _rayts_v1_PlacementGroupInfo__Output>
       PlacementGroupService: SubtypeConstructor<typeof grpc.Client, _rayts_v1_PlacementGroupServiceClient> & { service: _rayts_v1_PlacementGroupServiceDefinition }
@@ -115,6 +132,7 @@ export interface ProtoGrpcType {
       RemovePlacementGroupRequest: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupRequest, _rayts_v1_RemovePlacementGroupRequest__Output>
       RemovePlacementGroupsReply: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupsReply, _rayts_v1_RemovePlacementGroupsReply__Output>
       RemovePlacementGroupsRequest: MessageTypeDefinition<_rayts_v1_RemovePlacementGroupsRequest, _rayts_v1_RemovePlacementGroupsRequest__Output>
+      ReportJobDriverReply: MessageTypeDefinition<_rayts_v1_ReportJobDriverReply, _rayts_v1_ReportJobDriverReply__Output>
       ReportResourcesReply: MessageTypeDefinition<_rayts_v1_ReportResourcesReply, _rayts_v1_ReportResourcesReply__Output>
       ReportResourcesRequest: MessageTypeDefinition<_rayts_v1_ReportResourcesRequest, _rayts_v1_ReportResourcesRequest__Output>
       ResourceDemand: MessageTypeDefinition<_rayts_v1_ResourceDemand, _rayts_v1_ResourceDemand__Output>
@@ -126,6 +144,7 @@ export interface ProtoGrpcType {
       TaskType: EnumTypeDefinition
       UnregisterNodeReply: MessageTypeDefinition<_rayts_v1_UnregisterNodeReply, _rayts_v1_UnregisterNodeReply__Output>
       UnregisterNodeRequest: MessageTypeDefinition<_rayts_v1_UnregisterNodeRequest, _rayts_v1_UnregisterNodeRequest__Output>
+      UploadPackageReply: MessageTypeDefinition<_rayts_v1_UploadPackageReply, _rayts_v1_UploadPackageReply__Output>
     }
   }
 }

@@ -5,8 +5,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { FinishJobReply as _rayts_v1_FinishJobReply, FinishJobReply__Output as _rayts_v1_FinishJobReply__Output } from '../../rayts/v1/FinishJobReply.js';
 import type { FinishJobRequest as _rayts_v1_FinishJobRequest, FinishJobRequest__Output as _rayts_v1_FinishJobRequest__Output } from '../../rayts/v1/FinishJobRequest.js';
+import type { GetJobRuntimeEnvReply as _rayts_v1_GetJobRuntimeEnvReply, GetJobRuntimeEnvReply__Output as _rayts_v1_GetJobRuntimeEnvReply__Output } from '../../rayts/v1/GetJobRuntimeEnvReply.js';
+import type { GetJobRuntimeEnvRequest as _rayts_v1_GetJobRuntimeEnvRequest, GetJobRuntimeEnvRequest__Output as _rayts_v1_GetJobRuntimeEnvRequest__Output } from '../../rayts/v1/GetJobRuntimeEnvRequest.js';
+import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from '../../rayts/v1/JobDriverState.js';
 import type { RegisterJobReply as _rayts_v1_RegisterJobReply, RegisterJobReply__Output as _rayts_v1_RegisterJobReply__Output } from '../../rayts/v1/RegisterJobReply.js';
 import type { RegisterJobRequest as _rayts_v1_RegisterJobRequest, RegisterJobRequest__Output as _rayts_v1_RegisterJobRequest__Output } from '../../rayts/v1/RegisterJobRequest.js';
+import type { ReportJobDriverReply as _rayts_v1_ReportJobDriverReply, ReportJobDriverReply__Output as _rayts_v1_ReportJobDriverReply__Output } from '../../rayts/v1/ReportJobDriverReply.js';
 
 export interface JobServiceClient extends grpc.Client {
   FinishJob(argument: _rayts_v1_FinishJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_FinishJobReply__Output>): grpc.ClientUnaryCall;
@@ -18,6 +22,15 @@ export interface JobServiceClient extends grpc.Client {
   finishJob(argument: _rayts_v1_FinishJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_FinishJobReply__Output>): grpc.ClientUnaryCall;
   finishJob(argument: _rayts_v1_FinishJobRequest, callback: grpc.requestCallback<_rayts_v1_FinishJobReply__Output>): grpc.ClientUnaryCall;
   
+  GetJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  GetJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  GetJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  GetJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  getJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  getJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  getJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  getJobRuntimeEnv(argument: _rayts_v1_GetJobRuntimeEnvRequest, callback: grpc.requestCallback<_rayts_v1_GetJobRuntimeEnvReply__Output>): grpc.ClientUnaryCall;
+  
   RegisterJob(argument: _rayts_v1_RegisterJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RegisterJobReply__Output>): grpc.ClientUnaryCall;
   RegisterJob(argument: _rayts_v1_RegisterJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_RegisterJobReply__Output>): grpc.ClientUnaryCall;
   RegisterJob(argument: _rayts_v1_RegisterJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RegisterJobReply__Output>): grpc.ClientUnaryCall;
@@ -27,16 +40,31 @@ export interface JobServiceClient extends grpc.Client {
   registerJob(argument: _rayts_v1_RegisterJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_RegisterJobReply__Output>): grpc.ClientUnaryCall;
   registerJob(argument: _rayts_v1_RegisterJobRequest, callback: grpc.requestCallback<_rayts_v1_RegisterJobReply__Output>): grpc.ClientUnaryCall;
   
+  ReportJobDriver(argument: _rayts_v1_JobDriverState, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  ReportJobDriver(argument: _rayts_v1_JobDriverState, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  ReportJobDriver(argument: _rayts_v1_JobDriverState, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  ReportJobDriver(argument: _rayts_v1_JobDriverState, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  reportJobDriver(argument: _rayts_v1_JobDriverState, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  reportJobDriver(argument: _rayts_v1_JobDriverState, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  reportJobDriver(argument: _rayts_v1_JobDriverState, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  reportJobDriver(argument: _rayts_v1_JobDriverState, callback: grpc.requestCallback<_rayts_v1_ReportJobDriverReply__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   FinishJob: grpc.handleUnaryCall<_rayts_v1_FinishJobRequest__Output, _rayts_v1_FinishJobReply>;
   
+  GetJobRuntimeEnv: grpc.handleUnaryCall<_rayts_v1_GetJobRuntimeEnvRequest__Output, _rayts_v1_GetJobRuntimeEnvReply>;
+  
   RegisterJob: grpc.handleUnaryCall<_rayts_v1_RegisterJobRequest__Output, _rayts_v1_RegisterJobReply>;
+  
+  ReportJobDriver: grpc.handleUnaryCall<_rayts_v1_JobDriverState__Output, _rayts_v1_ReportJobDriverReply>;
   
 }
 
 export interface JobServiceDefinition extends grpc.ServiceDefinition {
   FinishJob: MethodDefinition<_rayts_v1_FinishJobRequest, _rayts_v1_FinishJobReply, _rayts_v1_FinishJobRequest__Output, _rayts_v1_FinishJobReply__Output>
+  GetJobRuntimeEnv: MethodDefinition<_rayts_v1_GetJobRuntimeEnvRequest, _rayts_v1_GetJobRuntimeEnvReply, _rayts_v1_GetJobRuntimeEnvRequest__Output, _rayts_v1_GetJobRuntimeEnvReply__Output>
   RegisterJob: MethodDefinition<_rayts_v1_RegisterJobRequest, _rayts_v1_RegisterJobReply, _rayts_v1_RegisterJobRequest__Output, _rayts_v1_RegisterJobReply__Output>
+  ReportJobDriver: MethodDefinition<_rayts_v1_JobDriverState, _rayts_v1_ReportJobDriverReply, _rayts_v1_JobDriverState__Output, _rayts_v1_ReportJobDriverReply__Output>
 }

@@ -12,6 +12,7 @@ import type { GetFromOwnerRequest as _rayts_v1_GetFromOwnerRequest, GetFromOwner
 import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from '../../rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from '../../rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from '../../rayts/v1/HealthCheckRequest.js';
+import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from '../../rayts/v1/JobDriverState.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from '../../rayts/v1/ListLogsReply.js';
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from '../../rayts/v1/ListLogsRequest.js';
 import type { LogChunk as _rayts_v1_LogChunk, LogChunk__Output as _rayts_v1_LogChunk__Output } from '../../rayts/v1/LogChunk.js';
@@ -21,6 +22,9 @@ import type { OwnedObject as _rayts_v1_OwnedObject, OwnedObject__Output as _rayt
 import type { PublishLogsReply as _rayts_v1_PublishLogsReply, PublishLogsReply__Output as _rayts_v1_PublishLogsReply__Output } from '../../rayts/v1/PublishLogsReply.js';
 import type { PublishLogsRequest as _rayts_v1_PublishLogsRequest, PublishLogsRequest__Output as _rayts_v1_PublishLogsRequest__Output } from '../../rayts/v1/PublishLogsRequest.js';
 import type { PullObjectRequest as _rayts_v1_PullObjectRequest, PullObjectRequest__Output as _rayts_v1_PullObjectRequest__Output } from '../../rayts/v1/PullObjectRequest.js';
+import type { StartJobDriverRequest as _rayts_v1_StartJobDriverRequest, StartJobDriverRequest__Output as _rayts_v1_StartJobDriverRequest__Output } from '../../rayts/v1/StartJobDriverRequest.js';
+import type { StopJobDriverReply as _rayts_v1_StopJobDriverReply, StopJobDriverReply__Output as _rayts_v1_StopJobDriverReply__Output } from '../../rayts/v1/StopJobDriverReply.js';
+import type { StopJobDriverRequest as _rayts_v1_StopJobDriverRequest, StopJobDriverRequest__Output as _rayts_v1_StopJobDriverRequest__Output } from '../../rayts/v1/StopJobDriverRequest.js';
 import type { StreamLogRequest as _rayts_v1_StreamLogRequest, StreamLogRequest__Output as _rayts_v1_StreamLogRequest__Output } from '../../rayts/v1/StreamLogRequest.js';
 import type { TaskOutcome as _rayts_v1_TaskOutcome, TaskOutcome__Output as _rayts_v1_TaskOutcome__Output } from '../../rayts/v1/TaskOutcome.js';
 
@@ -138,6 +142,24 @@ export interface RayletServiceClient extends grpc.Client {
   returnBundles(argument: _rayts_v1_BundlesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
   returnBundles(argument: _rayts_v1_BundlesRequest, callback: grpc.requestCallback<_rayts_v1_BundlesReply__Output>): grpc.ClientUnaryCall;
   
+  StartJobDriver(argument: _rayts_v1_StartJobDriverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  StartJobDriver(argument: _rayts_v1_StartJobDriverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  StartJobDriver(argument: _rayts_v1_StartJobDriverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  StartJobDriver(argument: _rayts_v1_StartJobDriverRequest, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  startJobDriver(argument: _rayts_v1_StartJobDriverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  startJobDriver(argument: _rayts_v1_StartJobDriverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  startJobDriver(argument: _rayts_v1_StartJobDriverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  startJobDriver(argument: _rayts_v1_StartJobDriverRequest, callback: grpc.requestCallback<_rayts_v1_JobDriverState__Output>): grpc.ClientUnaryCall;
+  
+  StopJobDriver(argument: _rayts_v1_StopJobDriverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  StopJobDriver(argument: _rayts_v1_StopJobDriverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  StopJobDriver(argument: _rayts_v1_StopJobDriverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  StopJobDriver(argument: _rayts_v1_StopJobDriverRequest, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  stopJobDriver(argument: _rayts_v1_StopJobDriverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  stopJobDriver(argument: _rayts_v1_StopJobDriverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  stopJobDriver(argument: _rayts_v1_StopJobDriverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  stopJobDriver(argument: _rayts_v1_StopJobDriverRequest, callback: grpc.requestCallback<_rayts_v1_StopJobDriverReply__Output>): grpc.ClientUnaryCall;
+  
   StreamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   StreamLog(argument: _rayts_v1_StreamLogRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
   streamLog(argument: _rayts_v1_StreamLogRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rayts_v1_LogChunk__Output>;
@@ -172,6 +194,10 @@ export interface RayletServiceHandlers extends grpc.UntypedServiceImplementation
   
   ReturnBundles: grpc.handleUnaryCall<_rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply>;
   
+  StartJobDriver: grpc.handleUnaryCall<_rayts_v1_StartJobDriverRequest__Output, _rayts_v1_JobDriverState>;
+  
+  StopJobDriver: grpc.handleUnaryCall<_rayts_v1_StopJobDriverRequest__Output, _rayts_v1_StopJobDriverReply>;
+  
   StreamLog: grpc.handleServerStreamingCall<_rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk>;
   
 }
@@ -190,5 +216,7 @@ export interface RayletServiceDefinition extends grpc.ServiceDefinition {
   PullObject: MethodDefinition<_rayts_v1_PullObjectRequest, _rayts_v1_ObjectChunk, _rayts_v1_PullObjectRequest__Output, _rayts_v1_ObjectChunk__Output>
   ReserveBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
   ReturnBundles: MethodDefinition<_rayts_v1_BundlesRequest, _rayts_v1_BundlesReply, _rayts_v1_BundlesRequest__Output, _rayts_v1_BundlesReply__Output>
+  StartJobDriver: MethodDefinition<_rayts_v1_StartJobDriverRequest, _rayts_v1_JobDriverState, _rayts_v1_StartJobDriverRequest__Output, _rayts_v1_JobDriverState__Output>
+  StopJobDriver: MethodDefinition<_rayts_v1_StopJobDriverRequest, _rayts_v1_StopJobDriverReply, _rayts_v1_StopJobDriverRequest__Output, _rayts_v1_StopJobDriverReply__Output>
   StreamLog: MethodDefinition<_rayts_v1_StreamLogRequest, _rayts_v1_LogChunk, _rayts_v1_StreamLogRequest__Output, _rayts_v1_LogChunk__Output>
 }

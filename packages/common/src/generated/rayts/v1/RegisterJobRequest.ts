@@ -7,6 +7,8 @@ export interface RegisterJobRequest {
   'driverPid'?: (number);
   'entrypoint'?: (string);
   'jobDir'?: (string);
+  'submissionId'?: (string);
+  'runtimeEnvJson'?: (string);
 }
 
 export interface RegisterJobRequest__Output {
@@ -14,4 +16,6 @@ export interface RegisterJobRequest__Output {
   'driverPid': (number);
   'entrypoint': (string);
   'jobDir': (string);
+  'submissionId': (string);
+  'runtimeEnvJson': (string);
 }

@@ -2,6 +2,7 @@
 // Original file: proto/rayts/v1/gcs.proto
 
 import type { NodeInfo as _rayts_v1_NodeInfo, NodeInfo__Output as _rayts_v1_NodeInfo__Output } from '../../rayts/v1/NodeInfo.js';
+import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from '../../rayts/v1/JobDriverState.js';
 
 export interface RegisterNodeRequest {
   'node'?: (_rayts_v1_NodeInfo | null);
@@ -10,6 +11,7 @@ export interface RegisterNodeRequest {
   'liveJobIds'?: (string)[];
   'liveActorIds'?: (string)[];
   'metricsExportPort'?: (number);
+  'jobDrivers'?: (_rayts_v1_JobDriverState)[];
 }
 
 export interface RegisterNodeRequest__Output {
@@ -19,4 +21,5 @@ export interface RegisterNodeRequest__Output {
   'liveJobIds': (string)[];
   'liveActorIds': (string)[];
   'metricsExportPort': (number);
+  'jobDrivers': (_rayts_v1_JobDriverState__Output)[];
 }

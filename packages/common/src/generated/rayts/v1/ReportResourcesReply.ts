@@ -8,6 +8,7 @@ export interface ReportResourcesReply {
   'nodeDead'?: (boolean);
   'reason'?: (string);
   'clusterView'?: (_rayts_v1_NodeResources)[];
+  'finishedJobIds'?: (string)[];
 }
 
 export interface ReportResourcesReply__Output {
@@ -15,4 +16,5 @@ export interface ReportResourcesReply__Output {
   'nodeDead': (boolean);
   'reason': (string);
   'clusterView': (_rayts_v1_NodeResources__Output)[];
+  'finishedJobIds': (string)[];
 }

@@ -9,6 +9,7 @@ export interface ReportResourcesRequest {
   'pendingDemands'?: (_rayts_v1_ResourceDemand)[];
   'clusterId'?: (string);
   'resourcesTotal'?: ({[key: string]: number | string});
+  'envJobIds'?: (string)[];
 }
 
 export interface ReportResourcesRequest__Output {
@@ -17,4 +18,5 @@ export interface ReportResourcesRequest__Output {
   'pendingDemands': (_rayts_v1_ResourceDemand__Output)[];
   'clusterId': (string);
   'resourcesTotal': ({[key: string]: number});
+  'envJobIds': (string)[];
 }
