@@ -87,6 +87,23 @@ export class AlreadyExistsError extends RaytsError {}
 /** The head refused a request as malformed; the message says which field. */
 export class InvalidRequestError extends RaytsError {}
 
+/** A runtime env (working_dir, env_vars, …) is malformed; `field` names the part that is wrong. */
+export class RuntimeEnvError extends UsageError {
+  constructor(readonly field: string, problem: string, hint?: string) {
+    super(`runtime_env.${field}: ${problem}`, hint);
+  }
+}
+
+/** A working_dir package is refused: its digest does not match its name, or an entry is unsafe (`../`, absolute, a link outside). */
+export class PackageRejectedError extends InvalidRequestError {}
+
+/** A working_dir package is over the head's size limit (the HTTP API answers 413). */
+export class PackageTooLargeError extends RaytsError {
+  constructor(readonly limitBytes: number, message: string, hint?: string) {
+    super(message, hint);
+  }
+}
+
 /** Encoded task events (task_event_codec.ts) are truncated or do not follow the format; the message says where. */
 export class TaskEventsFormatError extends RaytsError {}
 

@@ -66,3 +66,8 @@ export type { AddTaskEventsRequest, AddTaskEventsRequest__Output } from './gener
 export type { GetTaskEventsRequest, GetTaskEventsRequest__Output } from './generated/rayts/v1/GetTaskEventsRequest.js';
 export type { GetTaskEventsReply, GetTaskEventsReply__Output } from './generated/rayts/v1/GetTaskEventsReply.js';
 export type { TaskAttemptInfo as TaskAttemptInfoMsg, TaskAttemptInfo__Output as TaskAttemptInfoMsgOutput } from './generated/rayts/v1/TaskAttemptInfo.js';
+export * from './runtime_env/runtime_env.js';
+export * from './runtime_env/package_uri.js';
+export type { JobDriverState, JobDriverState__Output } from './generated/rayts/v1/JobDriverState.js';
+export type { JobDriverPhase } from './generated/rayts/v1/JobDriverPhase.js';
+export type { StartJobDriverRequest, StartJobDriverRequest__Output } from './generated/rayts/v1/StartJobDriverRequest.js';

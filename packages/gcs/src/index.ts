@@ -17,3 +17,4 @@ export {
 } from './metrics_discovery_file.js';
 export { TaskEventStore, type TaskEventStats, type AttemptReport } from './task_events/task_event_store.js';
 export type { TaskAttempt, TaskLogLocation, TaskState, TaskType } from '@rayts/common';
+export * from './jobs/job_api.js';
