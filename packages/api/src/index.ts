@@ -14,7 +14,8 @@ export {
   TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
   ActorMethodNotFoundError, InvalidPlacementGroupError,
 } from '@rayts/core-worker';
-export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError } from '@rayts/common';
+export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError } from '@rayts/common';
+export type { RuntimeEnv } from '@rayts/common';
 export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';
 export { getActor, kill, listActors, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';
 import { makeActorClass, type ActorClass, type ActorOptions, type AnyClass } from './actor_class.js';

@@ -1,13 +1,16 @@
 /**
  * `init` and `shutdown`. Address resolution, as Ray does: `address` or RAYTS_ADDRESS ('auto' = the
  * cluster on this host, 'host:port' = that head, through this host's node); with neither, the
- * cluster this host runs, else a private local cluster that `shutdown` stops.
+ * cluster this host runs, else a private local cluster that `shutdown` stops. A driver that a raylet
+ * started for a submitted job finds its job in the environment (RAYTS_JOB_SUBMISSION_ID, its
+ * runtime env in RAYTS_JOB_RUNTIME_ENV, its node in RAYTS_NODE_ID) and registers as that job's driver.
  */
 import {
   ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, isAlive, liveSessions, loadConfig, readJson, readTokenFile, SessionPaths,
-  type RayletReady, type SessionInfo,
+  runtimeEnvToJson, type RayletReady, type RuntimeEnv, type SessionInfo,
 } from '@rayts/common';
 import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
+import { jobRuntimeEnv } from './runtime_env.js';
 import { driverState, setState } from './state.js';
 import { startLocalCluster, type LocalCluster } from './local_cluster.js';
 
@@ -20,6 +23,12 @@ export interface InitOptions {
   objectStoreMemory?: number;
   /** The job's working directory: task code's imports resolve against it (default: process.cwd()). */
   jobDir?: string;
+  /**
+   * The job's runtime env (Ray's): `working_dir` (a local directory, packed and uploaded to the head;
+   * every worker of the job runs in it, on every node), `excludes`, `env_vars`, `npm`. Merged over the
+   * runtime env of a submitted job.
+   */
+  runtimeEnv?: RuntimeEnv;
   /** Calling init twice is an error unless this is set. */
   ignoreReinitError?: boolean;
 }
@@ -42,6 +51,9 @@ function liveLocalNodes(): LocalNode[] {
 
 function pickNode(address: string | undefined): LocalNode | undefined {
   const nodes = liveLocalNodes();
+  // A submitted job's driver joins through the node that started it.
+  const own = process.env.RAYTS_NODE_ID ? nodes.find((n) => n.raylet.nodeId === process.env.RAYTS_NODE_ID) : undefined;
+  if (own) return own;
   if (address && address !== 'auto') {
     const matches = nodes.filter((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
     const match = matches.find((n) => n.session.kind === 'head') ?? matches[0];
@@ -78,10 +90,15 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
   try {
     const token = process.env.RAYTS_TOKEN?.trim() || readTokenFile(node.tokenFile);
     const jobDir = options.jobDir ?? process.cwd();
-    const gcs = new GcsClient(node.raylet.gcsAddress, { token, tls: tlsFromEnv(), timeoutMs: loadConfig().gcsRpcTimeoutMs });
+    const config = loadConfig();
+    const runtimeEnv = await jobRuntimeEnv(options.runtimeEnv, { gcsAddress: node.raylet.gcsAddress, token, config });
+    const gcs = new GcsClient(node.raylet.gcsAddress, { token, tls: tlsFromEnv(), timeoutMs: config.gcsRpcTimeoutMs });
     let jobId: string;
     try {
-      jobId = await gcs.registerJob(node.raylet.nodeId, process.pid, process.argv.slice(1).join(' '), jobDir);
+      jobId = await gcs.registerJob({
+        nodeId: node.raylet.nodeId, driverPid: process.pid, entrypoint: process.argv.slice(1).join(' '), jobDir,
+        submissionId: process.env.RAYTS_JOB_SUBMISSION_ID ?? '', runtimeEnvJson: runtimeEnvToJson(runtimeEnv),
+      });
     } finally {
       gcs.close();
     }

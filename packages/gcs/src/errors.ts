@@ -1,8 +1,14 @@
 /** The head's errors: every class the gcs package throws on purpose. */
-import { AlreadyExistsError } from '@rayts/common';
+import { AlreadyExistsError, UsageError } from '@rayts/common';
 
 /**
  * The name is held by another live actor (in the namespace) or placement group. Services answer it
  * with ALREADY_EXISTS and this message, which clients turn back into AlreadyExistsError.
  */
 export class NameTakenError extends AlreadyExistsError {}
+
+/** A submission id that a job record already has. */
+export class JobExistsError extends AlreadyExistsError {}
+
+/** Only a finished job (STOPPED, SUCCEEDED, FAILED) can be deleted. */
+export class JobNotTerminalError extends UsageError {}

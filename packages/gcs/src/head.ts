@@ -27,6 +27,11 @@ import { ClusterMetrics, HeadLatencies } from './cluster_metrics.js';
 import { timeStatements } from './storage/timed_statements.js';
 import { TaskEventStore } from './task_events/task_event_store.js';
 import { addTaskEventService } from './task_events/task_event_service.js';
+import { SubmissionTable } from './jobs/submission_table.js';
+import { JobManager } from './jobs/job_manager.js';
+import { addJobService } from './jobs/job_service.js';
+import { PackageStore } from './packages/package_store.js';
+import { addPackageService } from './packages/package_service.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -98,10 +103,18 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs }, latencies);
   const taskEvents = new TaskEventStore({ maxStored: config.taskEventsMaxStored });
   nodes.on('nodeDead', (record) => taskEvents.markNodeDead(record.nodeId, record.deathReason));
+  // Submitted jobs: their drivers run under raylets; working_dir packages are files under the state dir.
+  const packages = new PackageStore({ dir: join(options.stateDir, 'packages'), maxBytes: config.jobPackageMaxBytes, logger });
+  const jobSubmissions = new JobManager({
+    table: new SubmissionTable(db), drivers: jobs, nodes, hostFor: (address) => raylets.get(address), packages, config, logger,
+  });
   const ctx = {
-    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, actors, placementGroups, taskEvents, config, logger, raylets,
+    identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, jobSubmissions, packages, actors, placementGroups,
+    taskEvents, config, logger, raylets,
   };
   addHeadServices(server, ctx);
+  addJobService(server, ctx);
+  addPackageService(server, packages, config, logger);
   addTaskEventService(server, taskEvents, logger);
   addActorService(server, actors, config, logger);
   addPlacementGroupService(server, placementGroups, config, logger);
@@ -116,6 +129,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   health.start();
   actors.start();
   placementGroups.start();
+  jobSubmissions.start();
   logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
   const state: HeadState = ctx;
 
@@ -127,6 +141,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     metrics: metrics.registry,
     async stop() {
       health.stop();
+      jobSubmissions.close();
       actors.stop();
       placementGroups.stop();
       raylets.close();

@@ -12,6 +12,8 @@ import type { PlacementGroupManager } from './placement_group_manager.js';
 import type { JobTable } from './job_table.js';
 import type { KvStore } from './kv_store.js';
 import type { TaskEventStore } from './task_events/task_event_store.js';
+import type { JobManager } from './jobs/job_manager.js';
+import type { PackageApi } from './jobs/job_api.js';
 
 export interface HeadState {
   readonly identity: ClusterIdentity;
@@ -23,7 +25,12 @@ export interface HeadState {
   readonly nodes: NodeManager;
   readonly actors: ActorManager;
   readonly placementGroups: PlacementGroupManager;
+  /** Drivers (hex job ids), as they register with init(). */
   readonly jobs: JobTable;
+  /** Submitted jobs (`rayts job submit`, `/api/jobs/`). */
+  readonly jobSubmissions: JobManager;
+  /** working_dir packages on the head's disk. */
+  readonly packages: PackageApi;
   readonly kv: KvStore;
   /** Every task attempt's state changes, as drivers and workers report them (in memory, bounded). */
   readonly taskEvents: TaskEventStore;

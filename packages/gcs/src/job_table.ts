@@ -18,11 +18,26 @@ export interface JobRecord {
   startTimeMs: number;
   endTimeMs: number;
   state: JobState;
+  /** The submitted job this driver runs for ('' for a driver started by hand). */
+  submissionId: string;
+  /** The resolved runtime env as JSON ('' for none). */
+  runtimeEnvJson: string;
 }
 
 interface JobRow {
   job_id: number; node_id: string; driver_pid: number; entrypoint: string; job_dir: string;
-  start_time_ms: number; end_time_ms: number | null; state: JobState;
+  start_time_ms: number; end_time_ms: number | null; state: JobState; submission_id: string; runtime_env: string;
+}
+
+function fromRow(r: JobRow): JobRecord {
+  return {
+    jobId: formatJobId(r.job_id), nodeId: r.node_id, driverPid: r.driver_pid, entrypoint: r.entrypoint, jobDir: r.job_dir,
+    startTimeMs: r.start_time_ms, endTimeMs: r.end_time_ms ?? 0, state: r.state, submissionId: r.submission_id, runtimeEnvJson: r.runtime_env,
+  };
+}
+
+function rowidOf(jobId: string): number {
+  return /^[0-9a-f]{1,16}$/i.test(jobId) ? Number.parseInt(jobId, 16) : Number.NaN;
 }
 
 export class JobTable {
@@ -32,10 +47,16 @@ export class JobTable {
   private readonly runningOnNodeStmt;
   private readonly stateStmt;
   private readonly countStmt;
+  private readonly getStmt;
+  private readonly bySubmissionStmt;
+  private readonly runningEnvsStmt;
 
   constructor(db: Db) {
-    this.insert = db.prepare(`INSERT INTO jobs (node_id, driver_pid, entrypoint, job_dir, start_time_ms, state)
-      VALUES (?, ?, ?, ?, ?, 'RUNNING')`);
+    this.insert = db.prepare(`INSERT INTO jobs (node_id, driver_pid, entrypoint, job_dir, start_time_ms, state, submission_id, runtime_env)
+      VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?)`);
+    this.getStmt = db.prepare('SELECT * FROM jobs WHERE job_id = ?');
+    this.bySubmissionStmt = db.prepare('SELECT * FROM jobs WHERE submission_id = ? ORDER BY job_id DESC LIMIT 1');
+    this.runningEnvsStmt = db.prepare(`SELECT runtime_env FROM jobs WHERE state = 'RUNNING' AND runtime_env != ''`);
     this.finish = db.prepare(`UPDATE jobs SET state = 'FINISHED', end_time_ms = ? WHERE job_id = ? AND state = 'RUNNING'`);
     this.runningOnNodeStmt = db.prepare(`SELECT job_id FROM jobs WHERE node_id = ? AND state = 'RUNNING'`);
     this.stateStmt = db.prepare(`SELECT state FROM jobs WHERE job_id = ?`);
@@ -45,20 +66,33 @@ export class JobTable {
 
   /** The newest `limit` jobs, newest first. */
   list(limit: number): JobRecord[] {
-    return (this.listStmt.all(limit) as JobRow[]).map((r) => ({
-      jobId: formatJobId(r.job_id), nodeId: r.node_id, driverPid: r.driver_pid, entrypoint: r.entrypoint, jobDir: r.job_dir,
-      startTimeMs: r.start_time_ms, endTimeMs: r.end_time_ms ?? 0, state: r.state,
-    }));
+    return (this.listStmt.all(limit) as JobRow[]).map(fromRow);
   }
 
-  register(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): string {
-    const { lastInsertRowid } = this.insert.run(nodeId, driverPid, entrypoint.slice(0, 4096), jobDir.slice(0, 4096), Date.now());
+  get(jobId: string): JobRecord | undefined {
+    const row = this.getStmt.get(rowidOf(jobId)) as JobRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The newest driver registered for a submitted job. */
+  bySubmission(submissionId: string): JobRecord | undefined {
+    const row = this.bySubmissionStmt.get(submissionId) as JobRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The runtime envs (JSON) of the running drivers: their packages must stay on the head. */
+  runningRuntimeEnvs(): string[] {
+    return (this.runningEnvsStmt.all() as { runtime_env: string }[]).map((r) => r.runtime_env);
+  }
+
+  register(nodeId: string, driverPid: number, entrypoint: string, jobDir: string, submissionId = '', runtimeEnvJson = ''): string {
+    const { lastInsertRowid } = this.insert.run(nodeId, driverPid, entrypoint.slice(0, 4096), jobDir.slice(0, 4096), Date.now(), submissionId, runtimeEnvJson);
     return formatJobId(Number(lastInsertRowid));
   }
 
   /** Idempotent: finishing a finished or unknown job changes nothing (Ray #53645). True if it was running. */
   markFinished(jobId: string): boolean {
-    const rowid = Number.parseInt(jobId, 16);
+    const rowid = rowidOf(jobId);
     return Number.isFinite(rowid) && this.finish.run(Date.now(), rowid).changes > 0;
   }
 
@@ -75,7 +109,7 @@ export class JobTable {
   }
 
   isRunning(jobId: string): boolean {
-    const rowid = Number.parseInt(jobId, 16);
+    const rowid = rowidOf(jobId);
     if (!Number.isFinite(rowid)) return false;
     return (this.stateStmt.get(rowid) as { state: string } | undefined)?.state === 'RUNNING';
   }

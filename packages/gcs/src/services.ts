@@ -86,6 +86,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       if (!outcome.ok) throw new RpcError(grpc.status.FAILED_PRECONDITION, outcome.reason);
       // What ended on the node while the head could not hear of it (a head restart, a lost link).
       if (outcome.reregistered) ctx.actors.reconcileNode(n.nodeId, req.liveActorIds, req.liveJobIds);
+      ctx.jobSubmissions.reconcileNode(n.nodeId, req.jobDrivers);
       return { clusterId: ctx.identity.clusterId, sessionName: ctx.sessionName };
     }),
     ReportResources: unary(logger, 'ReportResources', (req) => {
@@ -101,6 +102,8 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
           nodeId: n.record.nodeId, nodeIp: n.record.nodeIp, rayletPort: n.record.rayletPort,
           total: n.total, available: n.available, labels: n.record.labels,
         })),
+        // The jobs whose runtime env the node holds and that have ended: it releases them.
+        finishedJobIds: req.envJobIds.slice(0, 10_000).filter((id) => !ctx.jobs.isRunning(id)),
       };
     }),
     UnregisterNode: unary(logger, 'UnregisterNode', (req) => {
@@ -113,22 +116,6 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         ...(req.includeDead ? nodes.deadNodes(ctx.config.deadNodesKept).map((r) => toNodeInfo(r)) : []),
       ],
     })),
-  });
-
-  server.addService(proto.JobService.service, {
-    RegisterJob: unary(logger, 'RegisterJob', (req) => {
-      const jobId = ctx.jobs.register(req.nodeId.slice(0, 64), req.driverPid, req.entrypoint, req.jobDir);
-      logger.info('job started', { jobId, nodeId: req.nodeId, driverPid: req.driverPid });
-      return { jobId };
-    }),
-    FinishJob: unary(logger, 'FinishJob', (req) => {
-      if (ctx.jobs.markFinished(req.jobId)) logger.info('job finished', { jobId: req.jobId });
-      // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
-      ctx.actors.onJobFinished(req.jobId);
-      void ctx.placementGroups?.removeJobGroups(req.jobId);
-      ctx.taskEvents?.markJobFinished(req.jobId);
-      return {};
-    }),
   });
 
   const checkKey = (namespace: string, key: string) => {

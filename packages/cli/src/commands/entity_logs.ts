@@ -94,9 +94,14 @@ async function workerTarget(api: StateApi, options: EntityLogOptions): Promise<L
 async function jobTarget(api: StateApi, options: EntityLogOptions): Promise<LogTarget> {
   const id = required(options.id, '--id', 'job');
   const [job] = await getOne(api, 'jobs', id);
-  const driver = job!.driver_info as { node_ip_address: string | null; pid: string } | null;
-  throw new RaytsError(`job ${id} is a driver started outside the job API (pid ${driver?.pid ?? '?'} on ${driver?.node_ip_address ?? '?'}): its output went to that process's own terminal`,
-    'the output of jobs submitted with `rayts job submit` is kept and shown here');
+  const driver = job!.driver_info as { node_ip_address: string | null; pid: string | null } | null;
+  if (job!.type !== 'SUBMISSION') {
+    throw new RaytsError(`job ${id} is a driver started outside the job API (pid ${driver?.pid ?? '?'} on ${driver?.node_ip_address ?? '?'}): its output went to that process's own terminal`,
+      'the output of jobs submitted with `rayts job submit` is kept and shown here');
+  }
+  if (!job!.driver_node_id) throw new RaytsError(`job ${id} (${String(job!.status)}) has no driver output yet: its driver has not been placed on a node`);
+  // A submitted job's driver writes to job-driver-<submission id>.log on its node (as Ray's does).
+  return { nodeId: job!.driver_node_id as string, filename: `job-driver-${String(job!.submission_id)}.log` };
 }
 
 const TARGETS = { actor: actorTarget, task: taskTarget, worker: workerTarget, job: jobTarget };

@@ -20,6 +20,7 @@ import type { RegisterNodeReply__Output } from '../generated/rayts/v1/RegisterNo
 import type { ReportResourcesRequest } from '../generated/rayts/v1/ReportResourcesRequest.js';
 import type { ReportResourcesReply__Output } from '../generated/rayts/v1/ReportResourcesReply.js';
 import type { NodeInfo__Output } from '../generated/rayts/v1/NodeInfo.js';
+import type { RegisterJobRequest } from '../generated/rayts/v1/RegisterJobRequest.js';
 
 export class GcsClient {
   private readonly cluster: ClusterServiceClient;
@@ -86,8 +87,9 @@ export class GcsClient {
     return reply.keys;
   }
 
-  async registerJob(nodeId: string, driverPid: number, entrypoint: string, jobDir: string): Promise<string> {
-    const reply = await this.call<{ jobId: string }>((md, o, cb) => this.job.RegisterJob({ nodeId, driverPid, entrypoint, jobDir }, md, o, cb));
+  /** A driver's job; `submissionId` and `runtimeEnvJson` are set for a submitted job's driver and for a runtime env. */
+  async registerJob(request: RegisterJobRequest): Promise<string> {
+    const reply = await this.call<{ jobId: string }>((md, o, cb) => this.job.RegisterJob(request, md, o, cb));
     return reply.jobId;
   }
 

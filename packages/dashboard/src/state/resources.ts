@@ -24,9 +24,6 @@ export interface ResourceSpec {
   lookup?(sources: StateSources, id: string): Row[];
 }
 
-/** How many jobs the state API reads at most (the newest). */
-const JOBS_READ = 10_000;
-
 const byNumber = (field: string, descending = false) => (a: Row, b: Row) => {
   const d = (Number(a[field]) || 0) - (Number(b[field]) || 0);
   return descending ? -d : d;
@@ -75,9 +72,11 @@ export const RESOURCES: Record<ResourceName, ResourceSpec> = {
   jobs: {
     idField: 'job_id',
     columns: ['job_id', 'submission_id', 'entrypoint', 'type', 'status', 'message', 'error_type', 'driver_info'],
-    gather: async (sources) => {
-      const ips = new Map(sources.nodes().map((n) => [n.record.nodeId, n.record.nodeIp]));
-      return { rows: sources.jobs(JOBS_READ).map((j) => jobRow(j, ips.get(j.nodeId))), failures: [] };
+    gather: async (sources) => ({ rows: sources.jobs().map(jobRow), failures: [] }),
+    // By the driver's job id or by the submission id (a submission has no job id before its driver starts).
+    lookup: (sources, id) => {
+      const job = sources.job(id);
+      return job ? [jobRow(job)] : [];
     },
   },
 };

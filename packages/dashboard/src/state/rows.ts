@@ -4,7 +4,7 @@
  * values are null, as in Ray's output.
  */
 import { placementGroupOfResources, type NodeStats__Output, type ObjectRefInfo__Output, type WorkerInfo__Output } from '@rayts/common';
-import type { ActorRecord, JobRecord, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
+import type { ActorRecord, JobDetails, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
 import type { TaskAttempt } from '@rayts/gcs';
 
 export type Row = Record<string, unknown>;
@@ -79,21 +79,22 @@ export function placementGroupRow(pg: PlacementGroup): Row {
   };
 }
 
-export function jobRow(j: JobRecord, nodeIp: string | undefined): Row {
+export function jobRow(j: JobDetails): Row {
   return {
     job_id: j.jobId,
-    submission_id: null,
+    submission_id: j.submissionId,
     entrypoint: j.entrypoint,
-    type: 'DRIVER',
-    // Ray's status names: a driver that left has SUCCEEDED.
-    status: j.state === 'RUNNING' ? 'RUNNING' : 'SUCCEEDED',
-    message: null,
-    error_type: null,
-    driver_info: { id: j.jobId, node_ip_address: nodeIp ?? null, pid: String(j.driverPid) },
-    driver_node_id: j.nodeId,
-    working_dir: orNull(j.jobDir),
+    type: j.type,
+    status: j.status,
+    message: orNull(j.message),
+    error_type: j.errorType,
+    driver_info: j.jobId || j.driverPid ? { id: j.jobId, node_ip_address: j.driverNodeIp, pid: j.driverPid === null ? null : String(j.driverPid) } : null,
+    driver_node_id: j.driverNodeId,
+    driver_exit_code: j.driverExitCode,
+    runtime_env: j.runtimeEnv,
+    metadata: j.metadata,
     start_time_ms: time(j.startTimeMs),
-    end_time_ms: time(j.endTimeMs),
+    end_time_ms: time(j.endTimeMs ?? undefined),
   };
 }
 

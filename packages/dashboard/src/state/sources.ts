@@ -3,7 +3,7 @@
  * SQLite file a second time) and, for objects and workers, each alive node's raylet.
  */
 import type { ListLogsReply__Output, LogChunk__Output, NodeStats__Output, StreamLogRequest } from '@rayts/common';
-import type { ActorRecord, JobRecord, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
+import type { ActorRecord, JobDetails, LiveNode, NodeRecord, PlacementGroup } from '@rayts/gcs';
 import type { TaskAttempt, TaskEventStats } from '@rayts/gcs';
 
 export interface StateSources {
@@ -11,8 +11,10 @@ export interface StateSources {
   nodes(): { record: NodeRecord; live?: LiveNode }[];
   actors(): ActorRecord[];
   placementGroups(): PlacementGroup[];
-  /** The newest `limit` jobs, newest first. */
-  jobs(limit: number): JobRecord[];
+  /** Every job the head keeps: submissions and drivers started by hand, oldest first. */
+  jobs(): JobDetails[];
+  /** One job by submission id or by its driver's job id. */
+  job(id: string): JobDetails | undefined;
   taskAttempts(): Iterable<TaskAttempt>;
   /** The attempts of one task (without reading the others). */
   taskAttemptsOf(taskId: string): TaskAttempt[];
