@@ -254,6 +254,8 @@ describe('GET /api/jobs/:id/logs/tail', () => {
   it('waits for the log, streams it as it grows, and ends once the job is terminal and the file drained', async () => {
     await submitOk({ entrypoint: 'x', submission_id: 't' });
     const tail = streamGet('/api/jobs/t/logs/tail');
+    // The answer starts before the job has any log.
+    await until('the response headers', () => tail.status() === 200);
     jobs.update('t', { status: 'RUNNING' });
     jobs.logs.set('t', { nodeId: 'n1', fileName: 'job-driver-t.log' });
     logs.append('job-driver-t.log', 'first\n');

@@ -84,6 +84,9 @@ export function jobRoutes(deps: JobRoutesDeps): FastifyPluginAsync {
       const tail = new JobLogTail(deps, id, body, pollMs);
       // The response closes when the tail is over or the client went away: either way the tail stops.
       reply.raw.once('close', () => tail.cancel());
+      // The status line and headers go out at once, not with the first log bytes (a job may be
+      // PENDING for minutes): clients then know the job exists and wait without a deadline.
+      reply.raw.once('pipe', () => reply.raw.flushHeaders());
       void tail.run().then(() => body.end());
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(body);
     });
