@@ -4,8 +4,10 @@
  * `Authorization: Bearer`, a deadline per request. An error status throws ApiError with the status
  * and the server's `{ error }` message; no answer at all throws ApiUnreachableError (exit 3).
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import { bearer } from '@rayts/common';
 import { ApiError, ApiTlsError, ApiUnreachableError } from './errors.js';
 
@@ -99,17 +101,43 @@ export class ApiClient {
     return url;
   }
 
+  /**
+   * PUTs a file as `application/octet-stream` with its length, streamed from disk (never read
+   * whole); `onProgress(sentBytes, totalBytes)` follows the bytes read for sending.
+   */
+  putFile<T>(path: string, file: string, size: number, onProgress?: (sentBytes: number, totalBytes: number) => void): Promise<T> {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': size };
+    return this.exchange<T>('PUT', this.url(path), headers, (req, fail) => {
+      const source = createReadStream(file);
+      let sent = 0;
+      source.on('data', (chunk) => {
+        sent += chunk.length;
+        onProgress?.(sent, size);
+      });
+      // A server that answers early (a refusal) closes the connection: its answer is what counts.
+      pipeline(source, req).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT' || err.code === 'EACCES') fail(err); });
+    });
+  }
+
   private request<T>(method: string, path: string, query?: Record<string, QueryValue>, body?: unknown): Promise<T> {
-    const url = this.url(path, query);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { authorization: bearer(this.options.token), accept: 'application/json' };
+    const headers: Record<string, string | number> = {};
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
     }
+    return this.exchange<T>(method, this.url(path, query), headers, (req) => req.end(payload));
+  }
+
+  /** One request whose JSON answer resolves (2xx) or rejects as ApiError; `writeBody` sends the body. */
+  private exchange<T>(method: string, url: URL, extraHeaders: Record<string, string | number>,
+    writeBody: (req: ClientRequest, fail: (err: Error) => void) => void): Promise<T> {
+    const headers: Record<string, string | number> = { authorization: bearer(this.options.token), accept: 'application/json', ...extraHeaders };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<T>((resolve, reject) => {
+      let answered = false;
       const req = send(url, { method, headers, ca: this.options.ca, timeout: this.timeoutMs }, (res) => {
+        answered = true;
         readBody(res).then((text) => {
           const status = res.statusCode ?? 0;
           const parsed = parseJson(text);
@@ -123,8 +151,8 @@ export class ApiClient {
         }, reject);
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.connectionError(err)));
-      req.end(payload);
+      req.on('error', (err: NodeJS.ErrnoException) => { if (!answered) reject(this.connectionError(err)); });
+      writeBody(req, (err) => { req.destroy(); reject(err); });
     });
   }
 

@@ -16,3 +16,6 @@ export class DashboardDisabledError extends ClusterUnreachableError {}
 
 /** The API server's TLS certificate could not be verified against the cluster CA. */
 export class ApiTlsError extends RaytsError {}
+
+/** A packed working_dir is over the head's package limit: nothing was uploaded. */
+export class WorkingDirTooLargeError extends RaytsError {}

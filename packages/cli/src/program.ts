@@ -6,6 +6,7 @@ import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { statusCommand } from './commands/status.js';
 import { addStateCommands } from './state_commands.js';
+import { addJobCommands } from './jobs/job_commands.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
 import { memoryCommand } from './commands/memory.js';
@@ -109,6 +110,7 @@ export function buildProgram(setExit: ExitSetter): Command {
     .action(run((opts) => memoryCommand(opts, loadConfig())));
 
   addStateCommands(program, run);
+  addJobCommands(program, run);
 
   program.command('microbenchmark')
     .description('run Ray\'s task and object microbenchmarks (name per second X +- Y)')

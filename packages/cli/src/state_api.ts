@@ -10,7 +10,8 @@ import type { TargetOptions } from './discovery.js';
 import type { LogStreamApi } from './commands/entity_logs.js';
 import { ApiError } from './errors.js';
 
-function mapped(err: unknown): unknown {
+/** The CLI's exit for a refusal of the API: 400 → usage error (exit 2), 404 → one "not found" line (exit 1). */
+export function mapApiError(err: unknown): unknown {
   if (!(err instanceof ApiError)) return err;
   if (err.status === 400) return new UsageError(err.serverMessage, err.hint);
   if (err.status === 404) return new RaytsError(err.serverMessage);
@@ -20,11 +21,11 @@ function mapped(err: unknown): unknown {
 export function stateApiOf(client: ApiClient): LogStreamApi {
   return {
     get<T>(path: string, query?: Record<string, string | string[] | undefined>): Promise<T> {
-      return client.get<T>(path, query).catch((err: unknown) => { throw mapped(err); });
+      return client.get<T>(path, query).catch((err: unknown) => { throw mapApiError(err); });
     },
     stream: (path, query, onData) => {
       const s = client.stream(path, query, onData);
-      return { done: s.done.catch((err: unknown) => { throw mapped(err); }), cancel: s.cancel };
+      return { done: s.done.catch((err: unknown) => { throw mapApiError(err); }), cancel: s.cancel };
     },
   };
 }

@@ -11,11 +11,12 @@ import { logsCommand } from './commands/logs.js';
 import { connectStateApi } from './state_api.js';
 import type { TargetOptions } from './discovery.js';
 
-type Run = <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) => (...args: A) => Promise<void>;
+export type Run = <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) => (...args: A) => Promise<void>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function targetOptions(cmd: Command): Command {
+/** The options that say which cluster's API to talk to (every API command takes them). */
+export function targetOptions(cmd: Command): Command {
   return cmd
     .option('--address <address>', 'the head: its API URL (http://HOST:8265) or its GCS address HOST:PORT (default: RAYTS_API_SERVER_ADDRESS, RAYTS_ADDRESS, then this host\'s session)')
     .option('--temp-dir <dir>', 'find the local session under this temp dir')

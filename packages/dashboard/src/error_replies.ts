@@ -1,11 +1,13 @@
 /**
  * Every error leaves as JSON `{ error, hint? }` with its status: HttpErrors and fastify's own client
  * errors (413 body too large, 400 bad JSON, 415 content type) as they are, rayts errors a handler
- * throws by their meaning, and anything else as a 500 whose message is generic (the stack goes to
- * dashboard.log only). Unknown routes get 404, which only authenticated clients ever see.
+ * throws by their meaning (not found 404, exists 409, package too large 413, bad input 400), and
+ * anything else as a 500 whose message is generic (the stack goes to dashboard.log only). Unknown routes get 404, which only authenticated clients ever see.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { AlreadyExistsError, InvalidRequestError, NotFoundError, UsageError, type Logger } from '@rayts/common';
+import {
+  AlreadyExistsError, InvalidRequestError, NotFoundError, PackageRejectedError, PackageTooLargeError, RuntimeEnvError, UsageError, type Logger,
+} from '@rayts/common';
 import { HttpError, RouteNotFoundError } from './errors.js';
 import { pathOf } from './log_fields.js';
 
@@ -19,6 +21,10 @@ function asHttpError(err: unknown, bodyLimit: number | undefined): HttpError | u
   if (err instanceof HttpError) return err;
   if (err instanceof NotFoundError) return new HttpError(404, err.message, err.hint);
   if (err instanceof AlreadyExistsError) return new HttpError(409, err.message, err.hint);
+  // A working_dir package over the head's limit: the message names the limit.
+  if (err instanceof PackageTooLargeError) return new HttpError(413, err.message, err.hint);
+  // A runtime env field or a package the head refuses: the message names the field or the entry.
+  if (err instanceof RuntimeEnvError || err instanceof PackageRejectedError) return new HttpError(400, err.message, err.hint);
   if (err instanceof UsageError || err instanceof InvalidRequestError) return new HttpError(400, err.message, err.hint);
   const e = err as Partial<FastifyError>;
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -50,7 +50,7 @@ await runDaemon({
       try {
         dashboard = await startDashboard({
           host: values['dashboard-host'] ?? DEFAULT_DASHBOARD_HOST, port: dashboardPort, advertiseHost: host, token, tls,
-          clusterId: head.identity.clusterId, config, logger: dashboardLogger, routes: [...headRoutes(head.state), metricsRoute(head.metrics)],
+          clusterId: head.identity.clusterId, sessionName: head.state.sessionName, config, logger: dashboardLogger, routes: [...headRoutes(head.state), metricsRoute(head.metrics)],
           publicMetrics: !metricsAuth,
         });
       } catch (err) {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { FileLogger, NotFoundError } from '@rayts/common';
+import { FileLogger, NotFoundError, PROTOCOL_VERSION, RAYTS_VERSION } from '@rayts/common';
 import { startDashboard, type RunningDashboard } from './server.js';
 
 const TOKEN = '5e'.repeat(32);
@@ -28,7 +28,7 @@ beforeEach(async () => {
   logger = new FileLogger({ path: join(dir, 'dashboard.log'), component: 'dashboard', level: 'debug' });
   server = await startDashboard({
     host: '127.0.0.1', port: 0, advertiseHost: '127.0.0.1', token: TOKEN, clusterId: 'c'.repeat(56), logger,
-    config: { dashboardBodyLimitBytes: 4096, dashboardSessionTtlS: 60, authFailureLogIntervalMs: 0 }, routes: [testRoutes],
+    config: { dashboardBodyLimitBytes: 4096, dashboardSessionTtlS: 60, authFailureLogIntervalMs: 0, jobPackageMaxBytes: 1 << 20 }, routes: [testRoutes],
   });
 });
 
@@ -55,6 +55,14 @@ describe('startDashboard', () => {
     expect(JSON.stringify(body)).not.toContain('secret internals');
     expect(log()).toContain('secret internals at line 42');
     expect(log()).toMatch(/"stack":"Error: secret internals/);
+  });
+
+  it('GET /api/version: rayts\'s fields, Ray\'s, and the package limit `rayts job submit` checks before uploading', async () => {
+    const r = await fetch(`${server.url}/api/version`, { headers: auth });
+    expect(await r.json()).toEqual({
+      version: RAYTS_VERSION, protocolVersion: PROTOCOL_VERSION, clusterId: 'c'.repeat(56),
+      ray_version: RAYTS_VERSION, ray_commit: null, session_name: null, package_max_bytes: 1 << 20,
+    });
   });
 
   it('rayts errors thrown by handlers keep their meaning', async () => {
@@ -100,7 +108,7 @@ describe('startDashboard', () => {
     await expect(fetch(`${url}/api/healthz`)).rejects.toThrow();
     server = await startDashboard({
       host: '127.0.0.1', port: 0, advertiseHost: '127.0.0.1', token: TOKEN, clusterId: 'c', logger,
-      config: { dashboardBodyLimitBytes: 4096, dashboardSessionTtlS: 60, authFailureLogIntervalMs: 0 }, routes: [],
+      config: { dashboardBodyLimitBytes: 4096, dashboardSessionTtlS: 60, authFailureLogIntervalMs: 0, jobPackageMaxBytes: 1 << 20 }, routes: [],
     });
   });
 });

@@ -32,7 +32,9 @@ export interface DashboardOptions {
   clusterId: string;
   /** With TLS the server speaks HTTPS with the cluster's certificate and key. */
   tls?: TlsFiles;
-  config: Pick<Config, 'dashboardBodyLimitBytes' | 'dashboardSessionTtlS' | 'authFailureLogIntervalMs'>;
+  config: Pick<Config, 'dashboardBodyLimitBytes' | 'dashboardSessionTtlS' | 'authFailureLogIntervalMs' | 'jobPackageMaxBytes'>;
+  /** The head's session (`session_<time>_<pid>`), shown by `GET /api/version`. */
+  sessionName?: string;
   logger: Logger;
   /** Route plugins, registered after the security hook and the server's own routes. */
   routes: FastifyPluginAsync[];
@@ -59,7 +61,15 @@ function createApp(options: DashboardOptions): FastifyInstance {
     : Fastify(common)) as unknown as FastifyInstance;
 }
 
-export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+/**
+ * The server with its hooks and routes, ready but not listening (`startDashboard` listens; tests
+ * call `inject` on it).
+ */
+export async function createDashboardApp(options: DashboardOptions): Promise<FastifyInstance> {
+  return (await buildApp(options)).app;
+}
+
+async function buildApp(options: DashboardOptions): Promise<{ app: FastifyInstance; routeTable: RouteTable }> {
   const { config, logger } = options;
   const scheme: Scheme = options.tls ? 'https' : 'http';
   const cookies = new SessionCookies(options.token, config.dashboardSessionTtlS * 1000);
@@ -74,10 +84,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   app.addHook('onResponse', async (request, reply) => {
     logger.debug('request', { method: request.method, path: pathOf(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
-  await app.register(coreRoutes({ clusterId: options.clusterId, routeTable }));
+  await app.register(coreRoutes({ clusterId: options.clusterId, routeTable, sessionName: options.sessionName, packageMaxBytes: config.jobPackageMaxBytes }));
   await app.register(sessionRoutes({ authenticator, cookies, secure: scheme === 'https', logger }));
   for (const plugin of options.routes) await app.register(plugin);
+  return { app, routeTable };
+}
 
+export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+  const { logger } = options;
+  const scheme: Scheme = options.tls ? 'https' : 'http';
+  const { app, routeTable } = await buildApp(options);
   const port = await listen(app, options.host, options.port);
   const url = baseUrl(scheme, options.host, options.advertiseHost, port);
   logger.info('the HTTP API listens', { url, bind: options.host, port, routes: routeTable.list().length });
