@@ -8,8 +8,13 @@ import type { HeadState } from '@rayts/gcs';
 import { headSources } from './state/head_sources.js';
 import { stateRoutes } from './state/routes.js';
 import { logRoutes } from './state/log_routes.js';
+import { jobRoutes } from './jobs/job_routes.js';
+import { packageRoutes } from './jobs/package_routes.js';
 
 export function headRoutes(state: HeadState): FastifyPluginAsync[] {
   const sources = headSources(state);
-  return [stateRoutes(sources), logRoutes(sources)];
+  return [
+    stateRoutes(sources), logRoutes(sources),
+    jobRoutes({ jobs: state.jobSubmissions, sources }), packageRoutes({ packages: state.packages }),
+  ];
 }

@@ -36,7 +36,7 @@ export interface JobDetails {
   status: JobStatus;
   entrypoint: string;
   message: string;
-  /** Set for FAILED: 'RUNTIME_ENV_SETUP_FAILED', 'ENTRYPOINT_FAILED' (non-zero exit), 'DRIVER_DIED' (node died / vanished), … */
+  /** Set for FAILED: 'JOB_ENTRYPOINT_COMMAND_ERROR' (non-zero exit or a signal), 'RUNTIME_ENV_SETUP_FAILURE', 'JOB_DRIVER_LOST' (its node died, or it vanished while the head was down). */
   errorType: string | null;
   startTimeMs: number;
   endTimeMs: number | null;

@@ -45,7 +45,7 @@ export interface JobManagerOptions {
 
 /** Ray's submission ids: `raysubmit_` and 16 characters of an alphabet without look-alikes (I l o O 0). */
 const ID_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz123456789';
-const SUBMISSION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+const SUBMISSION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const PLACE_RETRY_MS = 1000;
 
 export function newSubmissionId(): string {
