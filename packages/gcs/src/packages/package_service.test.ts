@@ -59,6 +59,14 @@ afterEach(() => {
 
 const storeFiles = () => fs.readdirSync(storeDir);
 
+async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('PackageService with PackageClient', () => {
   it('uploads in chunks, answers exists, and downloads in chunks to a checked file', async () => {
     const c = client(1024);
@@ -121,6 +129,20 @@ describe('PackageService with PackageClient', () => {
       expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(err?.details).toContain("larger than the head's limit");
       expect(storeFiles()).toEqual([]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('deletes the partial file of an upload the client cancels', async () => {
+    const raw = makeClient(raytsProto().PackageService, address, { token: TOKEN, timeoutMs: 10_000 });
+    try {
+      const data = fs.readFileSync(pkg.file);
+      const call = raw.UploadPackage(new grpc.Metadata(), {}, () => undefined);
+      call.write({ uri: pkg.uri, size: data.length, data: data.subarray(0, 1000) });
+      await pollUntil(() => storeFiles().length === 1); // the temp file exists
+      call.cancel();
+      await pollUntil(() => storeFiles().length === 0);
     } finally {
       raw.close();
     }
