@@ -11,6 +11,8 @@ function sources(): ClusterMetricsSources {
     actors: { list: () => [{ state: 'ALIVE' }, { state: 'ALIVE' }, { state: 'DEAD' }] as never },
     placementGroups: { list: () => [{ state: 'CREATED' }, { state: 'PENDING' }] as never },
     jobs: { countByState: () => ({ RUNNING: 2, FINISHED: 5 }) },
+    submissions: { list: () => [{ type: 'SUBMISSION', status: 'RUNNING' }, { type: 'SUBMISSION', status: 'FAILED' }, { type: 'DRIVER', status: 'RUNNING' }] as never },
+    packages: { receivedBytes: 12345 },
   };
 }
 
@@ -33,6 +35,8 @@ describe('ClusterMetrics', () => {
       'rayts_cluster_actors{state="RESTARTING"} 0',
       'rayts_cluster_placement_groups{state="CREATED"} 1', 'rayts_cluster_placement_groups{state="PENDING"} 1', 'rayts_cluster_placement_groups{state="REMOVED"} 0',
       'rayts_cluster_jobs{state="RUNNING"} 2', 'rayts_cluster_jobs{state="FINISHED"} 5',
+      'rayts_cluster_submitted_jobs{state="RUNNING"} 1', 'rayts_cluster_submitted_jobs{state="FAILED"} 1', 'rayts_cluster_submitted_jobs{state="PENDING"} 0',
+      'rayts_job_package_received_bytes_total 12345',
       'rayts_cluster_resources{resource="CPU",kind="total"} 6', 'rayts_cluster_resources{resource="CPU",kind="available"} 3',
       'rayts_cluster_resources{resource="GPU",kind="total"} 1', 'rayts_cluster_resources{resource="GPU",kind="available"} 1',
     ]));

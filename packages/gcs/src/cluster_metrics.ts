@@ -8,12 +8,15 @@
  * created, before the managers the gauges read), so they are built first as `HeadLatencies` and
  * joined to the registry when `ClusterMetrics` is built from the finished parts.
  */
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GRPC_SERVER_LATENCY_METRIC, PLACEMENT_GROUP_STATES, RpcLatency, isHiddenResource } from '@rayts/common';
 import type { NodeManager } from './node_manager.js';
 import type { ActorManager } from './actor_manager.js';
 import type { PlacementGroupManager } from './placement_group_manager.js';
 import type { JobTable } from './job_table.js';
+import type { JobManager } from './jobs/job_manager.js';
+import type { PackageStore } from './packages/package_store.js';
+import { JOB_STATUSES } from './jobs/job_api.js';
 import { ACTOR_STATES } from './storage/actor_table.js';
 import { STORAGE_LATENCY_BUCKETS } from './storage/timed_statements.js';
 
@@ -40,6 +43,8 @@ export interface ClusterMetricsSources {
   actors: Pick<ActorManager, 'list'>;
   placementGroups: Pick<PlacementGroupManager, 'list'>;
   jobs: Pick<JobTable, 'countByState'>;
+  submissions: Pick<JobManager, 'list'>;
+  packages: Pick<PackageStore, 'receivedBytes'>;
 }
 
 /** Counts of `items` by state, every known state present (0 when none), so a series never vanishes. */
@@ -53,7 +58,7 @@ export class ClusterMetrics {
   readonly registry = new Registry();
 
   constructor(sources: ClusterMetricsSources, latencies: HeadLatencies) {
-    const { nodes, actors, placementGroups, jobs } = sources;
+    const { nodes, actors, placementGroups, jobs, submissions, packages } = sources;
     const registers = [this.registry];
     const byState = (name: string, help: string, read: () => Record<string, number>) => new Gauge({
       name, help, labelNames: ['state'], registers,
@@ -68,6 +73,15 @@ export class ClusterMetrics {
     byState('rayts_cluster_placement_groups', 'Placement groups by state (REMOVED: those the head keeps, RAYTS_REMOVED_PLACEMENT_GROUPS_KEPT)',
       () => countByState(PLACEMENT_GROUP_STATES, placementGroups.list()));
     byState('rayts_cluster_jobs', 'Jobs (drivers) by state: RUNNING and FINISHED', () => jobs.countByState());
+    byState('rayts_cluster_submitted_jobs', 'Submitted jobs (rayts job submit) by status (the finished ones the head keeps, RAYTS_JOBS_KEPT)',
+      () => countByState(JOB_STATUSES, submissions.list().filter((j) => j.type === 'SUBMISSION').map((j) => ({ state: j.status }))));
+    new Counter({
+      name: 'rayts_job_package_received_bytes_total', help: 'Bytes of working_dir package uploads the head received (kept or refused)', registers,
+      collect() {
+        this.reset();
+        this.inc(packages.receivedBytes);
+      },
+    });
     new Gauge({
       name: 'rayts_cluster_resources', help: 'Resources of the alive nodes as last reported: total, and available (not held by tasks, actors or placement groups)',
       labelNames: ['resource', 'kind'], registers,

@@ -100,7 +100,6 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
-  const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs }, latencies);
   const taskEvents = new TaskEventStore({ maxStored: config.taskEventsMaxStored });
   nodes.on('nodeDead', (record) => taskEvents.markNodeDead(record.nodeId, record.deathReason));
   // Submitted jobs: their drivers run under raylets; working_dir packages are files under the state dir.
@@ -108,6 +107,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   const jobSubmissions = new JobManager({
     table: new SubmissionTable(db), drivers: jobs, nodes, hostFor: (address) => raylets.get(address), packages, config, logger,
   });
+  const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs, submissions: jobSubmissions, packages }, latencies);
   const ctx = {
     identity, sessionName: paths.dir.split('/').pop()!, gcsAddress: '', startedAtMs, nodes, kv, jobs, jobSubmissions, packages, actors, placementGroups,
     taskEvents, config, logger, raylets,

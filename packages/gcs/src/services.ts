@@ -103,7 +103,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
           total: n.total, available: n.available, labels: n.record.labels,
         })),
         // The jobs whose runtime env the node holds and that have ended: it releases them.
-        finishedJobIds: req.envJobIds.slice(0, 10_000).filter((id) => !ctx.jobs.isRunning(id)),
+        finishedJobIds: req.envJobIds.slice(0, 10_000).filter((id: string) => !ctx.jobs.isRunning(id)),
       };
     }),
     UnregisterNode: unary(logger, 'UnregisterNode', (req) => {

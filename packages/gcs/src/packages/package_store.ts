@@ -44,6 +44,7 @@ export class PackageStore implements PackageApi {
   readonly maxBytes: number;
   private readonly dir: string;
   private readonly logger: Logger;
+  private received = 0;
 
   constructor(options: PackageStoreOptions) {
     this.dir = options.dir;
@@ -54,6 +55,11 @@ export class PackageStore implements PackageApi {
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(TEMP_PREFIX)) rmSync(join(this.dir, name), { force: true });
     }
+  }
+
+  /** Bytes of uploads received since the head started, kept or not (Prometheus: rayts_job_package_received_bytes_total). */
+  get receivedBytes(): number {
+    return this.received;
   }
 
   private fileOf(uri: string): string {
@@ -183,6 +189,7 @@ export class PackageStore implements PackageApi {
     try {
       for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
         size += chunk.length;
+        this.received += chunk.length;
         if (size > this.maxBytes) throw this.tooLarge();
         hash.update(chunk);
         if (!out.write(chunk)) await Promise.race([once(out, 'drain'), written]);
@@ -201,6 +208,7 @@ export class PackageStore implements PackageApi {
     let size = 0;
     for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length;
+      this.received += chunk.length;
       if (size > this.maxBytes) throw this.tooLarge();
     }
   }
