@@ -68,6 +68,8 @@ export type { GetTaskEventsReply, GetTaskEventsReply__Output } from './generated
 export type { TaskAttemptInfo as TaskAttemptInfoMsg, TaskAttemptInfo__Output as TaskAttemptInfoMsgOutput } from './generated/rayts/v1/TaskAttemptInfo.js';
 export * from './runtime_env/runtime_env.js';
 export * from './runtime_env/package_uri.js';
+export * from './runtime_env/pack.js';
+export * from './runtime_env/extract.js';
 export type { JobDriverState, JobDriverState__Output } from './generated/rayts/v1/JobDriverState.js';
 export type { JobDriverPhase } from './generated/rayts/v1/JobDriverPhase.js';
 export type { StartJobDriverRequest, StartJobDriverRequest__Output } from './generated/rayts/v1/StartJobDriverRequest.js';
