@@ -18,3 +18,5 @@ export {
 export { TaskEventStore, type TaskEventStats, type AttemptReport } from './task_events/task_event_store.js';
 export type { TaskAttempt, TaskLogLocation, TaskState, TaskType } from '@rayts/common';
 export * from './jobs/job_api.js';
+export { PackageStore, type PackageStoreOptions, type StoredPackage } from './packages/package_store.js';
+export { addPackageService, type PackageServiceStore } from './packages/package_service.js';

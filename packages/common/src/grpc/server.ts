@@ -110,10 +110,14 @@ export function unary<Req, Res>(logger: Logger, name: string, impl: UnaryImpl<Re
 
 type StreamImpl<Req, Res> = (request: Req, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>;
 
-/** Wraps a server-streaming handler the same way; the stream is ended by the wrapper. */
+/**
+ * Wraps a server-streaming handler the same way; the stream is ended by the wrapper. A failure is
+ * emitted as 'error' (grpc-js's way: its listener records the status and ends the call); destroying
+ * the call instead would skip the end, and the client would wait for a status until its deadline.
+ */
 export function serverStream<Req, Res>(logger: Logger, name: string, impl: StreamImpl<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
-    impl(call.request, call).then(() => call.end(), (err) => call.destroy(asStatus(logger, name, err) as unknown as Error));
+    impl(call.request, call).then(() => call.end(), (err) => call.emit('error', asStatus(logger, name, err)));
   };
 }
 
