@@ -133,6 +133,7 @@ export class RuntimeEnvs {
     } finally {
       if (log) entry.listeners.delete(log);
     }
+    log?.(`working_dir ready: ${entry.dir}`);
     return { dir: entry.dir, envVars };
   }
 
@@ -195,7 +196,7 @@ export class RuntimeEnvs {
     }
     if (!needsSetup(env)) return NO_ENV;
     const started = performance.now();
-    const prepared = await this.prepare(jobId, env, (line) => this.options.logger.info('runtime env setup', { jobId, line }));
+    const prepared = await this.prepare(jobId, env);
     this.options.logger.info('runtime env ready', {
       jobId, workingDir: env.working_dir, dir: prepared.dir, envVars: Object.keys(prepared.envVars), ms: Math.round(performance.now() - started),
     });
@@ -287,8 +288,11 @@ export class RuntimeEnvs {
     return running;
   }
 
+  /** Progress and npm's output: to every caller waiting for the package, and once to the raylet's log. */
   private emit(entry: PackageEntry, line: string): void {
+    if (line.trim() === '') return;
     for (const listener of entry.listeners) listener(line);
+    this.options.logger.info('runtime env setup', { uri: entry.uri, line });
   }
 
   private async unpack(entry: PackageEntry, signal: AbortSignal): Promise<void> {
@@ -346,7 +350,6 @@ export class RuntimeEnvs {
     const code = await this.options.npm.run(['ci', '--no-audit', '--no-fund'], entry.dir, (line) => {
       excerpt.add(line);
       this.emit(entry, line);
-      this.options.logger.info('npm', { uri: entry.uri, line });
     }, signal);
     throwIfAborted(signal, entry);
     if (code !== 0) {
