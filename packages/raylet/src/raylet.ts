@@ -146,7 +146,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     paths, nodeId, gcsAddress: options.gcsAddress, token: options.token, envs, logger,
     resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => fits(s, scheduler.available), available: scheduler.available },
     report: (state) => gcs.reportJobDriver(state), retry: { initialMs: config.gcsRegisterRetryMs, maxMs: 8 * config.gcsRegisterRetryMs },
-    stopGraceMs: config.jobStopGraceMs, endedKept: 1000,
+    stopGraceMs: config.jobStopGraceMs,
   });
   const jobDrivers = drivers;
   const clients = new LocalClients();

@@ -26,7 +26,7 @@ beforeEach(async () => {
   drivers = new JobDrivers({
     paths: h.paths, nodeId: 'node-1', gcsAddress: '127.0.0.1:6379', token: TOKEN, envs: h.envs(), logger: nullLogger,
     resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
-    report: async (state) => { reports.push(state); }, retry: { initialMs: 10, maxMs: 50 }, stopGraceMs: 2000, endedKept: 100,
+    report: async (state) => { reports.push(state); }, retry: { initialMs: 10, maxMs: 50 }, stopGraceMs: 2000,
   });
 });
 afterEach(async () => {
@@ -107,6 +107,18 @@ describe('JobDrivers', () => {
     expect(last('raysubmit_stubborn')).toMatchObject({ phase: 'JOB_DRIVER_EXITED', signal: 'SIGKILL', stopped: true });
   });
 
+  it('stopAll (the raylet\'s stop) kills every running driver\'s process group, and refuses new starts', async () => {
+    start('raysubmit_a', 'sleep 1000 & sleep 1000');
+    start('raysubmit_b', "trap '' TERM; sleep 1000");
+    expect(await pollUntil(() => phases('raysubmit_a').includes('JOB_DRIVER_RUNNING') && phases('raysubmit_b').includes('JOB_DRIVER_RUNNING'), 10_000, 10)).toBe(true);
+    const pids = ['raysubmit_a', 'raysubmit_b'].map((id) => last(id)!.pid!);
+    await drivers.stopAll();
+    for (const pid of pids) expect(groupMembers(pid)).toEqual([]);
+    // Their pid records (which `rayts stop` would sweep) are gone with them.
+    expect(pids.every((pid) => !existsSync(join(h.paths.pids, 'workers', `${pid}.json`)))).toBe(true);
+    expect(() => start('raysubmit_c', 'true')).toThrow(/is stopping/);
+  });
+
   it('fails to start (FAILED_TO_START, said in the log) when the working_dir package cannot be had, and frees the resources', async () => {
     const missing = `gcs://_rayts_pkg_${'ab'.repeat(32)}.tar.gz`;
     start('raysubmit_bad', 'echo never', { working_dir: missing }, { CPU: 1 });
@@ -129,7 +141,7 @@ describe('JobDrivers', () => {
     expect(last('raysubmit_early')).toMatchObject({ phase: 'JOB_DRIVER_EXITED', stopped: true });
     expect(scheduler.available.CPU).toBe(2);
     // The preparation ends (or is cut short) and nothing runs.
-    await pollUntil(() => !existsSync(join(h.paths.dir, 'runtime_resources', 'working_dir', uri.match(/[0-9a-f]{64}/)![0])), 10_000, 20);
+    expect(await pollUntil(() => !existsSync(join(h.paths.dir, 'runtime_resources', 'working_dir', uri.match(/[0-9a-f]{64}/)![0])), 10_000, 20)).toBe(true);
     expect(phases('raysubmit_early')).toEqual(['JOB_DRIVER_PREPARING', 'JOB_DRIVER_EXITED']);
     expect(logOf('raysubmit_early')).not.toContain('started');
   });
@@ -144,7 +156,7 @@ describe('JobDrivers', () => {
         if (!headUp) throw new ClusterUnreachableError('head restarting');
         taken.push(String(state.phase));
       },
-      retry: { initialMs: 10, maxMs: 20 }, stopGraceMs: 1000, endedKept: 100,
+      retry: { initialMs: 10, maxMs: 20 }, stopGraceMs: 1000,
     });
     try {
       offline.start({ submissionId: 'raysubmit_outage', entrypoint: 'exit 7', runtimeEnv: {}, runtimeEnvJson: '', resources: {} });

@@ -55,8 +55,6 @@ export interface JobDriversOptions {
   retry: ReportRetry;
   /** SIGTERM-to-SIGKILL grace when the raylet stops its drivers. */
   stopGraceMs: number;
-  /** Ended drivers remembered (so a repeated start answers their end) once the head has heard of it. */
-  endedKept: number;
   logger: Logger;
 }
 
@@ -72,6 +70,9 @@ interface Driver {
   /** The head took its final state. */
   acknowledged: boolean;
 }
+
+/** Ended drivers remembered once the head has heard of their end (a repeated start answers it): a bound on memory. */
+const ENDED_DRIVERS_KEPT = 1000;
 
 const TERMINAL: ReadonlySet<DriverPhase> = new Set(['JOB_DRIVER_EXITED', 'JOB_DRIVER_FAILED_TO_START']);
 
@@ -146,6 +147,8 @@ export class JobDrivers {
     const gone = await pollUntil(() => pids.every((pid) => groupMembers(pid).length === 0), this.options.stopGraceMs, 20);
     if (!gone) for (const pid of pids) signalGroup(pid, 'SIGKILL');
     await pollUntil(() => pids.every((pid) => groupMembers(pid).length === 0), 2000, 20);
+    // Their exit events may come after this: their records go now (left behind only if a group survived SIGKILL).
+    for (const pid of pids) if (groupMembers(pid).length === 0) rmSync(this.pidRecord(pid), { force: true });
   }
 
   private async run(d: Driver, req: DriverStart): Promise<void> {
@@ -245,7 +248,7 @@ export class JobDrivers {
     if (!d || state.phase !== d.state.phase || !TERMINAL.has(d.state.phase)) return;
     d.acknowledged = true;
     const ended = [...this.drivers.entries()].filter(([, x]) => x.acknowledged);
-    for (const [id] of ended.slice(0, Math.max(0, ended.length - this.options.endedKept))) this.drivers.delete(id);
+    for (const [id] of ended.slice(0, Math.max(0, ended.length - ENDED_DRIVERS_KEPT))) this.drivers.delete(id);
   }
 }
 
