@@ -147,8 +147,8 @@ export class RuntimeEnvs {
     if (known) return known;
     const preparing: Promise<PreparedEnv> = this.lookupAndPrepare(jobId).then((env) => {
       if (this.jobs.get(jobId) !== preparing) {
-        // Released (the job finished) while it was being prepared: nobody holds it now.
-        this.drop(jobId);
+        // Released (the job finished) while it was being prepared: nobody holds it now (unless asked again since).
+        if (!this.jobs.has(jobId)) this.drop(jobId);
         throw new RuntimeEnvSetupError(`job ${jobId} finished while its runtime env was being prepared`);
       }
       this.jobs.set(jobId, env);
