@@ -71,6 +71,7 @@ export * from './runtime_env/runtime_env.js';
 export * from './runtime_env/package_uri.js';
 export * from './runtime_env/pack.js';
 export * from './runtime_env/extract.js';
+export * from './runtime_env/resolve.js';
 export type { PackageChunk, PackageChunk__Output } from './generated/rayts/v1/PackageChunk.js';
 export type { UploadPackageReply, UploadPackageReply__Output } from './generated/rayts/v1/UploadPackageReply.js';
 export type { JobDriverState, JobDriverState__Output } from './generated/rayts/v1/JobDriverState.js';

@@ -17,6 +17,11 @@ export interface ClientOptions {
    * a while after the head is back.
    */
   ownConnection?: boolean;
+  /**
+   * HTTP/2 receive window (default 32 MiB, what object pulls need for ~1 GiB/s): a stream may have
+   * this much received and not yet read in memory. Package downloads ask for less.
+   */
+  flowControlWindowBytes?: number;
 }
 
 function tokenInterceptor(token: string): grpc.Interceptor {
@@ -39,7 +44,7 @@ export function makeClient<C extends grpc.Client>(Ctor: ClientCtor<C>, address: 
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 2000,
     // grpc-js's default window caps a stream near 0.3 GiB/s; object pulls need ~1 GiB/s.
-    'grpc-node.flow_control_window': 32 * 1024 * 1024,
+    'grpc-node.flow_control_window': options.flowControlWindowBytes ?? 32 * 1024 * 1024,
     ...(options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   });
 }

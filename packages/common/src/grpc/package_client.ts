@@ -24,11 +24,14 @@ export interface PackageClientOptions extends ClientOptions {
   chunkBytes: number;
 }
 
+const PACKAGE_WINDOW_CHUNKS = 4;
+
 export class PackageClient {
   private readonly client: PackageServiceClient;
 
   constructor(readonly address: string, private readonly options: PackageClientOptions) {
-    this.client = makeClient(raytsProto().PackageService, address, options);
+    // A few chunks of window: a download then holds at most that much received but not yet written.
+    this.client = makeClient(raytsProto().PackageService, address, { ...options, flowControlWindowBytes: PACKAGE_WINDOW_CHUNKS * options.chunkBytes });
   }
 
   private failure(err: unknown): Error {

@@ -60,12 +60,18 @@ function receiveUpload(store: PackageServiceStore, logger: Logger,
     }
     if (chunk.data.length > 0 && !body.push(chunk.data)) call.pause();
   });
+  let ended = false;
   call.on('end', () => {
+    ended = true;
     if (!started) answer({ code: grpc.status.INVALID_ARGUMENT, details: 'the upload had no chunk: the first one names the package (uri) and its size' });
     else body.push(null);
   });
   // The client went away (cancelled, connection lost): the store's read fails and it deletes its temp file.
-  call.on('error', (err) => body.destroy(err));
+  const gone = (err?: Error) => {
+    if (!ended) body.destroy(err ?? new Error('the client went away before the end of the upload'));
+  };
+  call.on('error', gone);
+  call.on('close', () => gone());
 }
 
 async function sendPackage(store: PackageServiceStore, chunkBytes: number, uri: string, call: grpc.ServerWritableStream<unknown, PackageChunk>): Promise<void> {
