@@ -104,6 +104,12 @@ export class PackageTooLargeError extends RaytsError {
   }
 }
 
+/**
+ * A node does not have the resources a job's driver asks for free now (StartJobDriver answers
+ * RESOURCE_EXHAUSTED): the head tries another node or waits.
+ */
+export class ResourcesUnavailableError extends RaytsError {}
+
 /** Encoded task events (task_event_codec.ts) are truncated or do not follow the format; the message says where. */
 export class TaskEventsFormatError extends RaytsError {}
 

@@ -293,5 +293,5 @@ function workerSide(
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
   const executor = new TaskExecutor({ transport: connection, functionTable: gcs, plasma, decoder: serializer, job, node, compile: worker.compile, attempts });
   const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
-  return { executor, host };
+  return { executor, host, bindJob: (m) => job.bindJob(m, process) };
 }

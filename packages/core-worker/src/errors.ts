@@ -88,6 +88,18 @@ export class ModuleResolutionError extends RaytsError {
   }
 }
 
+/**
+ * A node could not prepare the job's runtime env (Ray's RuntimeEnvSetupError): the working_dir package
+ * could not be fetched or unpacked, `npm ci` failed (then `npmExitCode` and an excerpt of its output, `npmOutput`, are
+ * set), or the setup took longer than RAYTS_JOB_RUNTIME_ENV_SETUP_TIMEOUT_S. Tasks of the job fail with
+ * it; an actor's creation fails with it as the cause.
+ */
+export class RuntimeEnvSetupError extends RaytsError {
+  constructor(message: string, readonly npmExitCode?: number, readonly npmOutput?: string, hint?: string) {
+    super(message, hint);
+  }
+}
+
 /** A placement group request or target that cannot work as given (the message says why and what to do). */
 export class InvalidPlacementGroupError extends RaytsError {}
 /**

@@ -53,6 +53,7 @@ export function errorTypeOf(failure: Pick<TaskFailure, 'type' | 'errorName'>): s
     case 'CANCELLED': return 'TASK_CANCELLED';
     case 'ACTOR_DIED': return 'ACTOR_DIED';
     case 'ACTOR_UNAVAILABLE': return 'ACTOR_UNAVAILABLE';
+    case 'RUNTIME_ENV_SETUP_FAILED': return 'RUNTIME_ENV_SETUP_FAILED';
   }
 }
 

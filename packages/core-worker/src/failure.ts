@@ -4,7 +4,7 @@
  */
 import { NotFoundError, ObjectStoreFullError, OutOfDiskError, RaytsError } from '@rayts/common';
 import {
-  ActorDiedError, ActorUnavailableError, NodeDiedError, ObjectLostError, RayTaskError, TaskCancelledError, TaskSerializationError,
+  ActorDiedError, ActorUnavailableError, NodeDiedError, ObjectLostError, RayTaskError, RuntimeEnvSetupError, TaskCancelledError, TaskSerializationError,
   TaskUnschedulableError, WorkerCrashedError,
 } from './errors.js';
 import { encode, type Decoder } from './serialization.js';
@@ -38,6 +38,8 @@ export function failureToError(failure: TaskFailure, taskName: string, decoder: 
       return new ActorDiedError(`${taskName}: ${failure.message}`, failure.actorId ?? '', failure.deathCause ?? '', causeOf(failure, decoder));
     case 'ACTOR_UNAVAILABLE':
       return new ActorUnavailableError(`${taskName}: ${failure.message}`, failure.actorId ?? '');
+    case 'RUNTIME_ENV_SETUP_FAILED':
+      return new RuntimeEnvSetupError(`${taskName} did not run: ${failure.message}`);
   }
 }
 

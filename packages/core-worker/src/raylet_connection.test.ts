@@ -36,6 +36,7 @@ function recordingInbox() {
   let closed = false;
   const inbox: RayletInbox = {
     taskResult: () => got.push('taskResult'),
+    bindJob: (m) => got.push(`bindJob ${m.jobId}`),
     execute: (m: Execute) => got.push(`execute ${m.task.taskId}`),
     createActor: () => got.push('createActor'),
     actorReady: () => got.push('actorReady'),
@@ -57,6 +58,7 @@ describe('RayletConnection', () => {
   it('keeps tasks sent in the same packet as the welcome, and delivers them once started, in order', async () => {
     const raylet = fakeRaylet((peer) => {
       peer.send(WELCOME);
+      peer.send({ type: 'bindJob', jobId: 'j1', envVars: {} });
       peer.send({ type: 'execute', task: { ...TASK, taskId: 'early1' }, jobDir: '' });
       peer.send({ type: 'execute', task: { ...TASK, taskId: 'early2' }, jobDir: '' });
     });
@@ -66,10 +68,10 @@ describe('RayletConnection', () => {
     await new Promise((r) => setTimeout(r, 20)); // nothing is lost while no inbox is there
     const { inbox, got } = recordingInbox();
     conn.start(inbox);
-    expect(got).toEqual(['execute early1', 'execute early2']);
+    expect(got).toEqual(['bindJob j1', 'execute early1', 'execute early2']);
     raylet.peer().send({ type: 'gc' });
-    await until(() => got.length === 3);
-    expect(got[2]).toBe('gc');
+    await until(() => got.length === 4);
+    expect(got[3]).toBe('gc');
     conn.close();
   });
 

@@ -10,7 +10,7 @@
  */
 import { connectFramed, type FramedConnection } from '@rayts/common';
 import type {
-  ActorReady, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, LogLines, OwnerLookup, RayletMessage, Reply, ReplyTo, RefsRequest,
+  ActorReady, BindJob, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, LogLines, OwnerLookup, RayletMessage, Reply, ReplyTo, RefsRequest,
   RequestBody, RequestType, TaskOutcome, Welcome,
 } from './protocol/messages.js';
 
@@ -19,6 +19,7 @@ type Framed = FramedConnection<RayletMessage, ClientMessage>;
 /** Where the messages the raylet pushes go. */
 export interface RayletInbox {
   taskResult(outcome: TaskOutcome): void;
+  bindJob(message: BindJob): void;
   execute(message: Execute): void;
   createActor(message: CreateActor): void;
   actorReady(message: ActorReady): void;
@@ -117,6 +118,7 @@ export class RayletConnection implements RayletTransport {
 function dispatch(inbox: RayletInbox, m: RayletMessage): void {
   switch (m.type) {
     case 'taskResult': return inbox.taskResult(m.outcome);
+    case 'bindJob': return inbox.bindJob(m);
     case 'execute': return inbox.execute(m);
     case 'createActor': return inbox.createActor(m);
     case 'actorReady': return inbox.actorReady(m);

@@ -12,10 +12,11 @@ import type { RayletInbox, RayletTransport } from './raylet_connection.js';
 import type { ReferenceTable } from './reference_table.js';
 import type { TaskExecutor } from './task_executor.js';
 import type { TaskManager } from './task_manager.js';
-import type { ActorReady, CreateActor, Execute, LogLines, OwnerLookup, RefsRequest, TaskOutcome } from './protocol/messages.js';
+import type { ActorReady, BindJob, CreateActor, Execute, LogLines, OwnerLookup, RefsRequest, TaskOutcome } from './protocol/messages.js';
 
-/** A worker's executing side: normal tasks, and the actor it may become. */
+/** A worker's executing side: the job it is bound to, normal tasks, and the actor it may become. */
 export interface WorkerSide {
+  bindJob(message: BindJob): void;
   executor: Pick<TaskExecutor, 'execute'>;
   host: Pick<ActorHost, 'create' | 'call'>;
 }
@@ -37,6 +38,11 @@ export class CoreWorkerInbox implements RayletInbox {
 
   taskResult(outcome: TaskOutcome): void {
     if (!this.deps.actors.handleOutcome(outcome)) this.deps.tasks.handleOutcome(outcome);
+  }
+
+  /** Applied at once, in order: the raylet sends it before the job's first task or actor here. */
+  bindJob(message: BindJob): void {
+    this.deps.worker?.bindJob(message);
   }
 
   execute(message: Execute): void {

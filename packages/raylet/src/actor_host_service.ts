@@ -2,13 +2,26 @@
 import * as grpc from '@grpc/grpc-js';
 import { RpcError, raytsProto, unary, type Logger } from '@rayts/common';
 import type { HostedActors } from './hosted_actors.js';
+import type { RuntimeEnvs } from './jobs/runtime_envs.js';
 import { outcomeToProto, specFromProto } from './task_proto.js';
 
-export function addActorHostService(server: grpc.Server, nodeId: string, actors: Pick<HostedActors, 'create' | 'kill' | 'push'>, logger: Logger): void {
+export function addActorHostService(
+  server: grpc.Server, nodeId: string, actors: Pick<HostedActors, 'create' | 'kill' | 'push'>, envs: Pick<RuntimeEnvs, 'forJob'>, logger: Logger,
+): void {
   server.addService(raytsProto().ActorHostService.service, {
     CreateActor: unary(logger, 'CreateActor', async (req) => {
       if (!req.spec) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'spec is required');
-      return actors.create(req.spec, req.numRestarts, req.classDescriptor.length > 0 ? req.classDescriptor : undefined);
+      const spec = req.spec;
+      // The job's runtime env first: the actor's worker is bound to it before it is leased.
+      let env;
+      try {
+        env = await envs.forJob(spec.jobId);
+      } catch (err) {
+        const message = `the runtime env of job ${spec.jobId} could not be set up on node ${nodeId}: ${(err as Error).message}`;
+        logger.warn('actor creation failed: runtime env setup', { actorId: spec.actorId, error: (err as Error).message });
+        return { ok: false, workerId: '', pid: 0, socketPath: '', failure: { type: 'RUNTIME_ENV_SETUP_FAILED', errorName: 'RuntimeEnvSetupError', message } };
+      }
+      return actors.create(spec, req.numRestarts, env, req.classDescriptor.length > 0 ? req.classDescriptor : undefined);
     }),
     KillActorWorker: unary(logger, 'KillActorWorker', (req) => ({ found: actors.kill(req.actorId, req.reason.slice(0, 500) || 'killed') })),
     PushActorTask: unary(logger, 'PushActorTask', async (req) => {

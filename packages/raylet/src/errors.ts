@@ -16,3 +16,13 @@ export class ObjectLostError extends RaytsError {}
 
 /** The owner of an object is not connected (any more), so nobody can say what became of it. */
 export class OwnerDiedError extends RaytsError {}
+
+/**
+ * A job's runtime env could not be prepared on this node (package download or unpack, `npm ci`,
+ * timeout). One class with the core worker's, which raises it from `get` (class names are unique
+ * across the project), so it is the core worker's class, carried here.
+ */
+export { RuntimeEnvSetupError } from '@rayts/core-worker';
+
+/** StartJobDriver: the node does not have the driver's resources free now (gRPC RESOURCE_EXHAUSTED). */
+export { ResourcesUnavailableError } from '@rayts/common';

@@ -6,7 +6,7 @@
  */
 import {
   AuthenticationError, ClusterUnreachableError, GcsClient, PROTOCOL_VERSION, RaytsError, VersionMismatchError,
-  type Config, type Logger, type NodeInfo, type NodeResources__Output, type ResourceMap, type ResourceDemand,
+  type Config, type JobDriverState, type Logger, type NodeInfo, type NodeResources__Output, type ResourceMap, type ResourceDemand,
 } from '@rayts/common';
 
 export interface GcsConnectionOptions {
@@ -22,6 +22,12 @@ export interface GcsConnectionOptions {
   demands: () => ResourceDemand[];
   /** What runs here now; the head reconciles its tables with it when the node registers again. */
   live?: () => { liveActorIds: string[]; liveJobIds: string[] };
+  /** Submitted jobs' drivers running here and those ended but not acknowledged, told with every registration. */
+  jobDrivers?: () => JobDriverState[];
+  /** Jobs whose runtime env this node holds, sent with each report... */
+  envJobIds?: () => string[];
+  /** ...and those of them the head says have finished (from the reply). */
+  onFinishedJobs?: (jobIds: string[]) => void;
   /** Every alive node's resources, from each report's reply. */
   onClusterView?: (view: NodeResources__Output[]) => void;
   /** Called once when the raylet must exit; `code` 0 = clean. */
@@ -68,8 +74,8 @@ export class GcsConnection {
   }
 
   private registration() {
-    const { node, metricsExportPort, live } = this.options;
-    return { node, protocolVersion: this.protocolVersion, clusterId: this.clusterId, metricsExportPort, ...live?.() };
+    const { node, metricsExportPort, live, jobDrivers } = this.options;
+    return { node, protocolVersion: this.protocolVersion, clusterId: this.clusterId, metricsExportPort, ...live?.(), jobDrivers: jobDrivers?.() ?? [] };
   }
 
   startReporting(): void {
@@ -91,6 +97,7 @@ export class GcsConnection {
       }
       const reply = await client.reportResources({
         nodeId: node.nodeId, resourcesAvailable: this.options.available(), resourcesTotal: this.options.total(), pendingDemands: this.options.demands(), clusterId: this.clusterId,
+        envJobIds: this.options.envJobIds?.() ?? [],
       }, config.gcsRpcTimeoutMs);
       this.lastContact = performance.now();
       if (reply.nodeDead) {
@@ -99,6 +106,7 @@ export class GcsConnection {
         this.needsRegistration = true;
       } else {
         this.options.onClusterView?.(reply.clusterView);
+        if (reply.finishedJobIds.length > 0) this.options.onFinishedJobs?.(reply.finishedJobIds);
       }
     } catch (err) {
       if (isFatal(err)) {

@@ -12,6 +12,8 @@ import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
 import { argFromMsg, packRun } from '@rayts/core-worker';
 import type { ActorCallCounts } from './actor_call_counts.js';
+import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
+import type { PreparedEnv } from './jobs/runtime_envs.js';
 
 export interface HostedActor {
   actorId: string;
@@ -37,6 +39,8 @@ interface PendingCreation {
   numRestarts: number;
   placement: ResourceMap;
   held: ResourceMap;
+  /** The job's runtime env on this node (the worker is bound to it). */
+  env: PreparedEnv;
   resolve: (r: CreationResult) => void;
   /** Set once a worker was given the actor (waiting for its constructor), with the socket it opens. */
   worker?: WorkerSlot;
@@ -84,14 +88,14 @@ export class HostedActors {
 
   constructor(private readonly deps: HostedActorsDeps) {}
 
-  /** Starts the actor here; resolves once its constructor ran (or failed). */
-  create(spec: ActorSpecMsgOutput, numRestarts: number, classDescriptor?: Uint8Array): Promise<CreationResult> {
+  /** Starts the actor here in its job's prepared env; resolves once its constructor ran (or failed). */
+  create(spec: ActorSpecMsgOutput, numRestarts: number, env: PreparedEnv, classDescriptor?: Uint8Array): Promise<CreationResult> {
     const started = this.confirm(spec.actorId);
     if (started) return started;
     const existing = this.byActor.get(spec.actorId);
     if (existing) return Promise.resolve({ ok: true, workerId: existing.workerId, pid: existing.pid, socketPath: existing.socketPath });
     return new Promise((resolve) => {
-      this.waiting.push({ spec, classDescriptor, numRestarts, placement: toResourceMap(spec.placementResources), held: toResourceMap(spec.heldResources), resolve });
+      this.waiting.push({ spec, classDescriptor, numRestarts, placement: toResourceMap(spec.placementResources), held: toResourceMap(spec.heldResources), env, resolve });
       this.tryStart();
     });
   }
@@ -103,7 +107,7 @@ export class HostedActors {
    * worker of its job is there. The head's CreateActor then joins this creation (`confirm`). Gives
    * the worker and the socket the actor will listen on (the creator may connect while it constructs).
    */
-  reserveForOwner(spec: ActorSpecMsgOutput, classDescriptor: Uint8Array): { workerId: string; socketPath: string } | undefined {
+  reserveForOwner(spec: ActorSpecMsgOutput, classDescriptor: Uint8Array, env: PreparedEnv): { workerId: string; socketPath: string } | undefined {
     const sched = this.deps.scheduler;
     const placement = toResourceMap(spec.placementResources);
     if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return undefined;
@@ -114,7 +118,7 @@ export class HostedActors {
       timer: setTimeout(() => this.release(spec.actorId, 'the head never placed it'), this.deps.reservationTimeoutMs).unref(),
     };
     this.unconfirmed.set(spec.actorId, entry);
-    const p: PendingCreation = { spec, classDescriptor, numRestarts: 0, placement, held: toResourceMap(spec.heldResources), resolve: (r) => { entry.result = r; } };
+    const p: PendingCreation = { spec, classDescriptor, numRestarts: 0, placement, held: toResourceMap(spec.heldResources), env, resolve: (r) => { entry.result = r; } };
     this.construct(p, worker);
     return { workerId: worker.workerId, socketPath: p.socketPath! };
   }
@@ -167,7 +171,6 @@ export class HostedActors {
     const i = this.waiting.findIndex((p) => fits(p.placement, sched.available));
     if (i < 0) return false;
     const [p] = this.waiting.splice(i, 1);
-    slot.jobId = p!.spec.jobId;
     // After the worker's welcome, which the local server sends once this returns.
     setImmediate(() => this.construct(p!, slot));
     return true;
@@ -180,6 +183,7 @@ export class HostedActors {
     const socketPath = (p.socketPath = this.deps.paths.socket(`actor-${worker.workerId.slice(0, 16)}.sock`));
     this.deps.markDedicated(worker.workerId, socketPath);
     this.constructing.set(worker.workerId, p);
+    bindToJob(worker, spec.jobId, p.env);
     const actor: ActorCreation = {
       actorId: spec.actorId, jobId: spec.jobId, className: spec.className, classHash: spec.classHash,
       args: spec.args.map(argFromMsg), maxConcurrency: spec.maxConcurrency, driverNodeId: spec.driverNodeId, numRestarts: p.numRestarts,
@@ -187,7 +191,7 @@ export class HostedActors {
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
     const callCountsPath = this.deps.callCounts.pathFor(worker.workerId);
-    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: spec.jobDir, socketPath, callCountsPath })) {
+    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: jobDirOf(p.env, spec.jobDir), socketPath, callCountsPath })) {
       this.onWorkerExit(worker.workerId, 'the worker disconnected before the actor was created');
     }
   }
@@ -296,6 +300,12 @@ export class HostedActors {
     if (!r) return;
     this.relayed.delete(outcome.taskId);
     r.resolve(outcome);
+  }
+
+  /** Whether an actor of the job lives (or is being created) here: its runtime env must stay. */
+  hostsJob(jobId: string): boolean {
+    return [...this.byActor.values()].some((a) => a.jobId === jobId) || [...this.constructing.values()].some((p) => p.spec.jobId === jobId)
+      || this.waiting.some((p) => p.spec.jobId === jobId);
   }
 
   /** Actors the head placed here (not those still waiting for its confirmation: it does not know them yet). */

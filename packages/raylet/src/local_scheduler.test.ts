@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { nullLogger, type ResourceMap } from '@rayts/common';
 import { LocalScheduler, type QueuedTask, type WorkerSource } from './local_scheduler.js';
-import type { Execute, TaskOutcome } from './protocol.js';
+import type { BindJob, Execute, TaskOutcome } from './protocol.js';
 
 /** Counts start requests and kills; starts nothing (the test adds workers itself). */
 class FakeWorkerSource implements WorkerSource {
@@ -21,6 +21,8 @@ interface FakeWorker {
   workerId: string;
   /** The tasks the scheduler sent this worker, in order. */
   received: string[];
+  /** Every message, in order: `bind <job> <dir>` and `execute <task> <jobDir>`. */
+  messages: string[];
 }
 
 function setup(total: ResourceMap) {
@@ -36,8 +38,17 @@ function setup(total: ResourceMap) {
     jobDir: '', queuedAt: 0, deliver: (o) => { outcomes.set(o.taskId, o); },
   });
   const worker = (workerId: string): FakeWorker => {
-    const w: FakeWorker = { workerId, received: [] };
-    scheduler.addWorker({ workerId, pid: 1000, blocked: false, send: (m: Execute) => { w.received.push(m.task.taskId); } });
+    const w: FakeWorker = { workerId, received: [], messages: [] };
+    scheduler.addWorker({
+      workerId, pid: 1000, blocked: false, send: (m: Execute | BindJob) => {
+        if (m.type === 'bindJob') {
+          w.messages.push(`bind ${m.jobId} ${m.dir ?? '-'} ${JSON.stringify(m.envVars)}`);
+        } else {
+          w.received.push(m.task.taskId);
+          w.messages.push(`execute ${m.task.taskId} ${m.jobDir}`);
+        }
+      },
+    });
     return w;
   };
   const finish = (w: FakeWorker, taskId: string) => scheduler.onTaskDone(w.workerId, { taskId, attempt: 0, returnId: `${taskId}-ret`, nodeId: '' });
@@ -104,6 +115,29 @@ describe('LocalScheduler', () => {
     scheduler.onWorkerGone(cpuWorker.workerId, 'worker process exited with code 1');
     expect(outcomes.get('cpu')?.failure?.type).toBe('WORKER_DIED');
     expect(scheduler.available).toEqual({ CPU: 4, GPU: 1 });
+  });
+
+  it('binds a worker to the job before its first task, once, and runs tasks in the job\'s prepared directory', () => {
+    const { scheduler, task, worker, finish } = setup({ CPU: 1 });
+    const a = worker('a');
+    const prepared = { ...task('t1'), jobDir: '/driver/dir', env: { dir: '/session/runtime_resources/working_dir/abc', envVars: { MODE: 'x' } } };
+    scheduler.enqueue(prepared);
+    finish(a, 't1');
+    scheduler.enqueue({ ...task('t2'), jobDir: '/driver/dir', env: prepared.env });
+    expect(a.messages).toEqual([
+      'bind job1 /session/runtime_resources/working_dir/abc {"MODE":"x"}',
+      'execute t1 /session/runtime_resources/working_dir/abc',
+      'execute t2 /session/runtime_resources/working_dir/abc',
+    ]);
+    // A job without a working_dir: bound without a directory; tasks keep the driver's directory.
+    finish(a, 't2');
+    const b = worker('b');
+    scheduler.enqueue({ ...task('t3', { CPU: 1 }, 'job2'), jobDir: '/driver2' });
+    expect(b.messages).toEqual(['bind job2 - {}', 'execute t3 /driver2']);
+    // An actor lease leaves binding to the actor host: the worker comes out unbound.
+    const c = worker('c');
+    expect(scheduler.leaseIdleWorker('job3')?.workerId).toBe(c.workerId);
+    expect(c.messages).toEqual([]);
   });
 
   it('answers a queued task that is cancelled, without running it', () => {

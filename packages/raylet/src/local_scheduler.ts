@@ -5,13 +5,17 @@
  * `get` gives its CPUs back so nested tasks can run.
  */
 import { fits, type Logger, type ResourceMap } from '@rayts/common';
-import type { Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
+import type { BindJob, Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
 import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
 import { packRun } from '@rayts/core-worker';
+import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
+import type { PreparedEnv } from './jobs/runtime_envs.js';
 
 export interface QueuedTask {
   spec: TaskSpec;
+  /** The driver's directory (forwarded with the task); `env` is the job's env on this node, once ready. */
   jobDir: string;
+  env?: PreparedEnv;
   /** Sends the outcome to the owner (locally, or back through the node that forwarded the task). */
   deliver: (outcome: TaskOutcome) => void;
   queuedAt: number;
@@ -25,7 +29,7 @@ export interface QueuedTask {
 export interface WorkerSlot {
   workerId: string;
   pid: number;
-  send: (message: Execute) => void;
+  send: (message: Execute | BindJob) => void;
   jobId?: string;
   running?: QueuedTask;
   /** Short tasks of the same job and shape sent behind the running one (they reuse its resources). */
@@ -146,16 +150,12 @@ export class LocalScheduler {
     this.dispatch();
   }
 
-  /**
-   * Takes an idle worker of the job (or one bound to no job) out of the pool for good: it becomes an
-   * actor's dedicated worker and never runs tasks again.
-   */
+  /** Takes an idle worker of the job (or an unbound one, the caller binds it) out of the pool for good, for an actor. */
   leaseIdleWorker(jobId: string): WorkerSlot | undefined {
     const w = this.idleWorkerFor(jobId);
     if (!w) return undefined;
     this.idle.delete(w);
     this.workers.delete(w.workerId);
-    w.jobId = jobId;
     return w;
   }
 
@@ -192,11 +192,11 @@ export class LocalScheduler {
           q.shift();
           this.queuedCount -= 1;
           acquire(this.available, task.spec.resources);
-          worker.jobId = task.spec.jobId;
+          bindToJob(worker, task.spec.jobId, task.env);
           worker.running = task;
           worker.held = task.spec.resources;
           this.idle.delete(worker);
-          worker.send({ type: 'execute', task: task.spec, jobDir: task.jobDir });
+          worker.send({ type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir) });
         }
         // No idle worker or no free resources left: short tasks queue up behind running ones of the
         // same job and shape, so a worker never waits a round trip for its next task.
@@ -206,7 +206,7 @@ export class LocalScheduler {
           const task = q.shift()!;
           this.queuedCount -= 1;
           (worker.pipeline ??= []).push(task);
-          worker.send({ type: 'execute', task: task.spec, jobDir: task.jobDir });
+          worker.send({ type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir) });
         }
         if (q.length === 0) this.queues.delete(key);
       }

@@ -17,6 +17,8 @@ import type { NodeDirectory, TaskRouter } from './task_router.js';
 import type { WorkerPool } from './worker_pool.js';
 import type { ClientMessage, TaskOutcome, TaskSpec } from './protocol.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
+import type { RuntimeEnvs } from './jobs/runtime_envs.js';
+import type { RuntimeEnvGate } from './jobs/env_gate.js';
 
 export type NodeScheduler = Pick<LocalScheduler,
   'addWorker' | 'workerList' | 'onTaskDone' | 'onTasksReturned' | 'onBlocked' | 'onUnblocked' | 'onJobGone' | 'onWorkerGone' | 'cancel' | 'reapIdle'>;
@@ -38,6 +40,9 @@ export interface NodeManagerDeps {
   workers: Pick<WorkerPool, 'markConnected' | 'killWorker'>;
   scheduler: NodeScheduler;
   router: Pick<TaskRouter, 'route' | 'cancelInfeasible'> & NodeDirectory;
+  /** Tasks waiting for their job's runtime env (before the scheduler's queue). */
+  gate: Pick<RuntimeEnvGate, 'cancel' | 'dropJob'>;
+  envs: Pick<RuntimeEnvs, 'forJob'>;
   actors: NodeActors;
   objectRequests: Pick<LocalObjectRequests, 'handle'>;
   /** The pins of a client that left are released. */
@@ -115,6 +120,7 @@ export class NodeManager implements LocalServerHandlers {
     if (left > 0) this.jobDrivers.set(client.jobId, left);
     else {
       this.jobDrivers.delete(client.jobId);
+      this.deps.gate.dropJob(client.jobId);
       scheduler.onJobGone(client.jobId);
       // A driver that died without shutdown never told the head; its non-detached actors must go.
       // (Idempotent; if the head is out of reach, re-registration reconciles the job.)
@@ -160,7 +166,7 @@ export class NodeManager implements LocalServerHandlers {
   }
 
   cancel(_client: LocalClient, taskId: string, force: boolean): void {
-    if (!this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelInfeasible(taskId);
+    if (!this.deps.gate.cancel(taskId) && !this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelInfeasible(taskId);
   }
 
   blocked(client: LocalClient, blocked: boolean): void {
@@ -186,7 +192,9 @@ export class NodeManager implements LocalServerHandlers {
       // The local protocol carries the spec in the shape the creator would send the head; what the
       // creation reads of it (args, resources, ids) is the same in both shapes.
       const spec = { ...(m.spec as ActorSpecMsgOutput), ownerClientId: client.clientId };
-      const started = actors.reserveForOwner(spec, m.classDescriptor);
+      // Only in an env ready here now; one being prepared answers no (the head's CreateActor waits for it).
+      const env = this.deps.envs.forJob(spec.jobId);
+      const started = env instanceof Promise ? (env.catch(() => undefined), undefined) : actors.reserveForOwner(spec, m.classDescriptor, env);
       client.conn.send({ type: 'reply', reqId: m.reqId, ok: !!started, info: started });
     } else if (m.type === 'releaseActor') {
       actors.release(m.actorId, 'its creator could not register it with the head');

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  ActorHostClient, bindSharedPort, ClientPool, createServer, formatAddress, GcsActorClient, GcsClient, newNodeId, RAYTS_VERSION, RayletClient,
+  ActorHostClient, bindSharedPort, ClientPool, createServer, fits, formatAddress, GcsActorClient, GcsClient, newNodeId, PackageClient, RAYTS_VERSION, RayletClient,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
 import { Arena, ObjectStore } from '@rayts/object-store';
@@ -33,6 +33,10 @@ import { ActorCallCounts } from './actor_call_counts.js';
 import { NodeMetrics } from './node_metrics.js';
 import { HostStats } from './host_stats.js';
 import { startMetricsServer } from './metrics_server.js';
+import { RuntimeEnvs } from './jobs/runtime_envs.js';
+import { RuntimeEnvGate } from './jobs/env_gate.js';
+import { JobDrivers } from './jobs/job_drivers.js';
+import { NodeNpm, findNpmCli } from './jobs/npm.js';
 
 export interface RayletOptions {
   sessionDir: string;
@@ -111,6 +115,18 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   teardown.add('raylet clients', () => raylets.close());
   const actorHosts = new ClientPool((address) => new ActorHostClient(address, clientOptions));
   teardown.add('actor host clients', () => actorHosts.close());
+  const packages = new PackageClient(options.gcsAddress, { ...clientOptions, chunkBytes: config.jobPackageChunkBytes });
+  teardown.add('package client', () => packages.close());
+
+  // Jobs' runtime envs (working_dir packages, npm ci), prepared once per package on this node.
+  const envs = new RuntimeEnvs({
+    paths, packages, lookup: (jobId) => gcs.getJobRuntimeEnv(jobId), npm: new NodeNpm(findNpmCli()), logger,
+    setupTimeoutMs: config.jobRuntimeEnvSetupTimeoutS * 1000, lookupRetryMs: config.gcsRegisterRetryMs,
+  });
+  teardown.add('runtime envs', () => envs.close());
+  // Submitted jobs' drivers (built once the scheduler exists) are killed after the workers: this step runs after the pool's.
+  let drivers: JobDrivers | undefined;
+  teardown.add('job drivers', () => drivers?.stopAll());
 
   const cpus = Math.ceil(detected.resources.CPU ?? 0);
   const prestartTarget = config.prestartWorkers >= 0 ? config.prestartWorkers : cpus;
@@ -124,7 +140,15 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     pipeline: { depth: config.schedulerPipelineDepth, maxAvgMs: config.schedulerPipelineMaxAvgMs, minRuns: config.schedulerPipelineMinRuns },
   });
   const bundles = new BundleReservations(scheduler, logger);
-  const router = new TaskRouter(nodeId, scheduler, raylets, logger, config.schedulerSpreadThreshold);
+  const gate = new RuntimeEnvGate(nodeId, envs, scheduler, logger);
+  const router = new TaskRouter(nodeId, scheduler, gate, raylets, logger, config.schedulerSpreadThreshold);
+  drivers = new JobDrivers({
+    paths, nodeId, gcsAddress: options.gcsAddress, token: options.token, envs, logger,
+    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => fits(s, scheduler.available), available: scheduler.available },
+    report: (state) => gcs.reportJobDriver(state), retry: { initialMs: config.gcsRegisterRetryMs, maxMs: 8 * config.gcsRegisterRetryMs },
+    stopGraceMs: config.jobStopGraceMs,
+  });
+  const jobDrivers = drivers;
   const clients = new LocalClients();
   const objects = new ObjectManager({
     store, nodeId, nodes: router, raylets, collectors: clients, logger,
@@ -145,7 +169,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   teardown.add('hosted actors', () => actors.stop());
 
   const node = new NodeManager({
-    nodeId, nodeIp: options.nodeIp, resources: detected.resources, workers: pool, scheduler, router, actors, objects, clients, raylets, actorHosts, gcs, logger,
+    nodeId, nodeIp: options.nodeIp, resources: detected.resources, workers: pool, scheduler, router, gate, envs, actors, objects, clients, raylets, actorHosts, gcs, logger,
     objectRequests: new LocalObjectRequests({ nodeId, objects, owners: clients, nodes: router, raylets }),
     timing: { workerDisconnectKillDelayMs: config.workerDisconnectKillDelayMs, idleWorkerKillMs: config.idleWorkerKillMs, prestartTarget },
   });
@@ -172,11 +196,11 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls, latency: metrics.rpcLatency,
   });
   addRayletService(server, {
-    nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, logger,
+    nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, drivers: jobDrivers, logger,
     store: { stats: () => store.stats(), fallbackAllocated: !!arena.warning, reserved: () => reserved },
     memoryInfoTimeoutMs: config.memoryInfoTimeoutMs, logFollowPollMs: config.logFollowPollMs,
   });
-  addActorHostService(server, nodeId, actors, logger);
+  addActorHostService(server, nodeId, actors, envs, logger);
   teardown.add('gRPC server', () => server.forceShutdown());
   const sharedPort = await bindSharedPort(server, options.nodeIp, options.port, options.tls, 'raylet', OBJECT_TRANSFER_MAGIC, config.portFirstBytesTimeoutMs,
     (socket) => serveObjectTransfer(socket, options.token, (id) => objects.pinForTransfer(id), logger));
@@ -201,6 +225,16 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     total: () => ({ ...scheduler.total }),
     demands: () => [...router.demands(), ...actors.demands().map((d) => ({ ...d, kind: 'actor', strategy: '', infeasible: false }))],
     live: () => ({ liveActorIds: actors.liveActorIds(), liveJobIds: node.liveJobIds() }),
+    jobDrivers: () => jobDrivers.states(),
+    envJobIds: () => envs.heldJobIds(),
+    onFinishedJobs: (jobIds) => {
+      for (const jobId of jobIds) {
+        gate.dropJob(jobId);
+        scheduler.onJobGone(jobId);
+        // A (detached) actor of the job still runs in its working_dir: released once it is gone.
+        if (!actors.hostsJob(jobId)) envs.release(jobId);
+      }
+    },
     onClusterView: (view) => router.updateView(view),
     onFatal: (reason, code) => {
       logger.error(reason);

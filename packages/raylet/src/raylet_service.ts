@@ -1,6 +1,7 @@
 /**
  * The raylet's RayletService (raylet.proto): health, logs, tasks placed here by other raylets,
- * object pulls and deletes, owner lookups for other nodes, node stats, and bundle reservations.
+ * object pulls and deletes, owner lookups for other nodes, node stats, bundle reservations, and
+ * submitted jobs' drivers.
  */
 import * as grpc from '@grpc/grpc-js';
 import { RpcError, raytsProto, serverStream, unary, type Logger } from '@rayts/common';
@@ -14,6 +15,8 @@ import { listWorkers } from './worker_listing.js';
 import type { ObjectManager } from './object_manager.js';
 import type { TaskRouter } from './task_router.js';
 import { outcomeToProto, ownedToProto, specFromProto } from './task_proto.js';
+import { jobDriverHandlers } from './jobs/job_driver_service.js';
+import type { JobDrivers } from './jobs/job_drivers.js';
 
 export interface RayletServiceDeps {
   nodeId: string;
@@ -24,6 +27,7 @@ export interface RayletServiceDeps {
   clients: Pick<LocalClients, 'askOwner' | 'toDrivers' | 'collectRefs' | 'list'>;
   workers: Pick<WorkerPool, 'list' | 'exited'>;
   bundles: BundleReservations;
+  drivers: Pick<JobDrivers, 'start' | 'stop'>;
   /** The object store as GetNodeStats reports it. */
   store: {
     stats(): ReturnType<ObjectStore['stats']>;
@@ -89,6 +93,7 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
       };
     }),
     ...bundleHandlers(nodeId, deps.bundles, logger),
+    ...jobDriverHandlers(deps.drivers, logger),
     DeleteObjects: unary(logger, 'DeleteObjects', (req) => ({ deleted: objects.deleteLocal(req.objectIds) })),
     StreamLog: serverStream(logger, 'StreamLog', async (req, call) => {
       const path = resolveLogName(logsDir, req.name);

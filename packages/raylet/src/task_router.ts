@@ -12,7 +12,12 @@ import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { ResourceDemand } from './protocol.js';
 
 /** What the router reads and moves in the local scheduler. */
-export type RoutingScheduler = Pick<LocalScheduler, 'total' | 'available' | 'feasible' | 'canRunNow' | 'enqueue' | 'takeQueued' | 'demands'>;
+export type RoutingScheduler = Pick<LocalScheduler, 'total' | 'available' | 'feasible' | 'canRunNow' | 'takeQueued' | 'demands'>;
+
+/** Where tasks that run here go: the local scheduler's queue, through the gate that waits for the job's runtime env. */
+export interface LocalQueue {
+  enqueue(task: QueuedTask): void;
+}
 
 /** Where the other alive nodes' raylets are, from the latest cluster view. */
 export interface NodeDirectory {
@@ -30,6 +35,7 @@ export class TaskRouter implements NodeDirectory {
   constructor(
     private readonly nodeId: string,
     private readonly scheduler: RoutingScheduler,
+    private readonly local: LocalQueue,
     /** Clients of the other raylets; the router drops those of nodes that left the view. */
     private readonly raylets: ClientPool<RayletClient>,
     private readonly logger: Logger,
@@ -47,7 +53,7 @@ export class TaskRouter implements NodeDirectory {
     const decision = this.placement.decide(task.spec.resources, task.spec.strategy, this.localView(), this.view);
     switch (decision.kind) {
       case 'local':
-        this.scheduler.enqueue(task);
+        this.local.enqueue(task);
         return;
       case 'remote':
         this.forward(task, decision.node);
@@ -64,7 +70,7 @@ export class TaskRouter implements NodeDirectory {
 
   /** Runs a task another raylet placed here: locally when it fits this node, else placed again. */
   accept(task: QueuedTask): void {
-    if (this.scheduler.feasible(task.spec.resources)) this.scheduler.enqueue(task);
+    if (this.scheduler.feasible(task.spec.resources)) this.local.enqueue(task);
     else this.route(task);
   }
 
@@ -100,7 +106,7 @@ export class TaskRouter implements NodeDirectory {
     for (const t of movable) {
       const target = others.find((n) => fits(t.spec.resources, n.available));
       if (target) this.forward(t, target);
-      else this.scheduler.enqueue(t);
+      else this.local.enqueue(t);
     }
   }
 

@@ -21,6 +21,8 @@ import type { ReportResourcesRequest } from '../generated/rayts/v1/ReportResourc
 import type { ReportResourcesReply__Output } from '../generated/rayts/v1/ReportResourcesReply.js';
 import type { NodeInfo__Output } from '../generated/rayts/v1/NodeInfo.js';
 import type { RegisterJobRequest } from '../generated/rayts/v1/RegisterJobRequest.js';
+import type { GetJobRuntimeEnvReply__Output } from '../generated/rayts/v1/GetJobRuntimeEnvReply.js';
+import type { JobDriverState } from '../generated/rayts/v1/JobDriverState.js';
 
 export class GcsClient {
   private readonly cluster: ClusterServiceClient;
@@ -95,6 +97,16 @@ export class GcsClient {
 
   async finishJob(jobId: string): Promise<void> {
     await this.call((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
+  }
+
+  /** The job's resolved runtime env (JSON, '' for none); `found` false for a job the head does not know. */
+  getJobRuntimeEnv(jobId: string): Promise<GetJobRuntimeEnvReply__Output> {
+    return this.call((md, o, cb) => this.job.GetJobRuntimeEnv({ jobId }, md, o, cb));
+  }
+
+  /** A raylet tells the head what became of a submitted job's driver it runs. */
+  async reportJobDriver(state: JobDriverState): Promise<void> {
+    await this.call((md, o, cb) => this.job.ReportJobDriver(state, md, o, cb));
   }
 
   /** Creates made in one turn of the event loop go to the head in one call. */

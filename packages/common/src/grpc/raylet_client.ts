@@ -1,7 +1,9 @@
 /** Typed client of a raylet's service: health probes (from the head) and logs (from the CLI). */
+import * as grpc from '@grpc/grpc-js';
 import { raytsProto } from './proto.js';
 import { makeClient, unaryCall, type ClientOptions } from './client.js';
 import { toRaytsError } from './status.js';
+import { ResourcesUnavailableError } from '../errors.js';
 import type { RayletServiceClient } from '../generated/rayts/v1/RayletService.js';
 import type { HealthCheckReply__Output } from '../generated/rayts/v1/HealthCheckReply.js';
 import type { ListLogsReply__Output } from '../generated/rayts/v1/ListLogsReply.js';
@@ -13,6 +15,8 @@ import type { NodeStats__Output } from '../generated/rayts/v1/NodeStats.js';
 import type { OwnedObject__Output } from '../generated/rayts/v1/OwnedObject.js';
 import type { BundleSpec } from '../generated/rayts/v1/BundleSpec.js';
 import type { BundlesReply__Output } from '../generated/rayts/v1/BundlesReply.js';
+import type { StartJobDriverRequest } from '../generated/rayts/v1/StartJobDriverRequest.js';
+import type { JobDriverState__Output } from '../generated/rayts/v1/JobDriverState.js';
 
 /** The four steps of a bundle reservation, as the raylet service names them. */
 export type BundleOperation = 'PrepareBundles' | 'CommitBundles' | 'ReserveBundles' | 'CancelBundles' | 'ReturnBundles';
@@ -70,6 +74,24 @@ export class RayletClient {
   /** One step of the head's two-phase bundle reservation on that node (`nodeId` fences a new incarnation). */
   bundles(operation: BundleOperation, nodeId: string, bundles: BundleSpec[]): Promise<BundlesReply__Output> {
     return unaryCall((md, o, cb) => this.client[operation]({ nodeId, bundles }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+  }
+
+  /**
+   * Starts a submitted job's driver on that node (answered at once, PREPARING; idempotent per
+   * submission id). `ResourcesUnavailableError` when the node does not have the resources free now.
+   */
+  startJobDriver(request: StartJobDriverRequest): Promise<JobDriverState__Output> {
+    return unaryCall((md, o, cb) => this.client.StartJobDriver(request, md, o, (err, reply) => {
+      // Not through the generic mapping: RESOURCE_EXHAUSTED means something else for other services.
+      const busy = err?.code === grpc.status.RESOURCE_EXHAUSTED ? new ResourcesUnavailableError(err.details) : undefined;
+      cb(busy ? (busy as unknown as grpc.ServiceError) : err, reply);
+    }), this.options.timeoutMs, this.address, 'raylet');
+  }
+
+  /** SIGTERM to the driver's process group, SIGKILL after graceMs; false when the node runs no such driver. */
+  async stopJobDriver(submissionId: string, graceMs: number): Promise<boolean> {
+    const reply = await unaryCall<{ found: boolean }>((md, o, cb) => this.client.StopJobDriver({ submissionId, graceMs }, md, o, cb), this.options.timeoutMs, this.address, 'raylet');
+    return reply.found;
   }
 
   /** Streams a log file; resolves when the stream ends (never, with follow, until `cancel`). */

@@ -61,8 +61,12 @@ export type ReturnValue =
   | { kind: 'plasma'; nodeId: string; size: number };
 
 export interface TaskFailure {
-  /** APPLICATION: the task threw; WORKER_DIED / NODE_DIED: a system failure; others are scheduling failures. */
-  type: 'APPLICATION' | 'WORKER_DIED' | 'NODE_DIED' | 'UNSCHEDULABLE' | 'SERIALIZATION' | 'CANCELLED' | 'ACTOR_DIED' | 'ACTOR_UNAVAILABLE';
+  /**
+   * APPLICATION: the task threw; WORKER_DIED / NODE_DIED: a system failure; RUNTIME_ENV_SETUP_FAILED:
+   * the node could not prepare the job's runtime env (working_dir, npm ci); others are scheduling failures.
+   */
+  type: 'APPLICATION' | 'WORKER_DIED' | 'NODE_DIED' | 'UNSCHEDULABLE' | 'SERIALIZATION' | 'CANCELLED' | 'ACTOR_DIED' | 'ACTOR_UNAVAILABLE'
+    | 'RUNTIME_ENV_SETUP_FAILED';
   message: string;
   errorName?: string;
   stack?: string;
@@ -256,6 +260,12 @@ export interface Welcome {
 }
 
 export interface Execute { type: 'execute'; task: TaskSpec; jobDir: string }
+/**
+ * The raylet binds an idle worker to a job, before the job's first task or actor on it: the worker
+ * changes into `dir` (the job's prepared working_dir on this node, when it has one), which also becomes
+ * its import base, and adds `envVars` to its environment (the runtime env's env_vars).
+ */
+export interface BindJob { type: 'bindJob'; jobId: string; dir?: string; envVars: Record<string, string> }
 export interface TaskResult { type: 'taskResult'; outcome: TaskOutcome }
 export interface Reply { type: 'reply'; reqId: number; ok: boolean; error?: string; errorType?: string; offset?: number; size?: number; info?: unknown }
 export interface Refused { type: 'refused'; reason: string }
@@ -279,7 +289,7 @@ export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir
  */
 export interface ActorReady { type: 'actorReady'; actorId: string; workerId: string; socketPath: string; pid: number }
 
-export type RayletMessage = CreateActor | ActorReady | Welcome | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
+export type RayletMessage = CreateActor | ActorReady | Welcome | BindJob | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
 
 // ---- typed replies -------------------------------------------------------------------------
 
