@@ -38,7 +38,7 @@ async function packageBytesReceived(): Promise<number> {
 
 function npmRunsIn(node: StartedNode): number {
   const log = readFileSync(join(node.sessionDir, 'logs', 'raylet.log'), 'utf8');
-  return log.split('\n').filter((l) => l.includes('running npm ci')).length;
+  return log.split('\n').filter((l) => l.includes('"npm ci in ')).length;
 }
 
 beforeAll(async () => {

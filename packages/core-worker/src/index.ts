@@ -15,3 +15,4 @@ export * from './actor/actor_spec.js';
 export * from './actor/actor_handle.js';
 export { readCallCounts, type CallCounts } from './actor/call_counts.js';
 export { newObjectId, newTaskId, newPutId } from './ids.js';
+export { RAYTS_API_URL } from './function_loader.js';

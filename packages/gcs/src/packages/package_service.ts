@@ -42,6 +42,9 @@ function receiveUpload(store: PackageServiceStore, logger: Logger,
     else callback(null, reply);
   };
   const body = new Readable({ read: () => call.resume() });
+  // The store reads the error through its iterator; once it stopped reading (refused the upload), a
+  // later destroy must not be an unhandled 'error'.
+  body.on('error', () => undefined);
   let started = false;
   call.on('data', (chunk: PackageChunk__Output) => {
     if (answered) return;

@@ -19,6 +19,7 @@ import {
 } from '@rayts/common';
 import { RuntimeEnvSetupError } from '../errors.js';
 import type { NpmRunner } from './npm.js';
+import { NodeModulesCache, linkRayts } from './node_modules.js';
 
 /** A job's env as its workers (or its driver) run in it: `dir` is unset when the job has no working_dir. */
 export interface PreparedEnv {
@@ -102,10 +103,13 @@ export class RuntimeEnvs {
   private readonly removing = new Map<string, Promise<void>>();
   /** Each job's env on this node, known or being prepared (looked up once per job). */
   private readonly jobs = new Map<string, PreparedEnv | Promise<PreparedEnv>>();
+  /** Installed node_modules by lock-file hash, kept after their packages go. */
+  private readonly nodeModules: NodeModulesCache;
   private closed = false;
 
   constructor(private readonly options: RuntimeEnvsOptions) {
     this.root = join(options.paths.dir, 'runtime_resources');
+    this.nodeModules = new NodeModulesCache(join(this.root, 'npm'));
   }
 
   /**
@@ -259,20 +263,27 @@ export class RuntimeEnvs {
 
   private async ready(entry: PackageEntry, npm: boolean, log?: (line: string) => void): Promise<void> {
     await entry.unpacked;
-    if (!npm || !entry.lockHash || entry.installed) return;
-    if (!entry.install) {
-      // Chosen and set in one turn: two packages with the same lock file never both run npm.
-      const source = [...this.packages.values()].find((o) => o !== entry && o.lockHash === entry.lockHash && o.install);
-      const install = this.track(entry, (signal) => this.installNodeModules(entry, source, signal));
-      entry.install = install.then(() => { entry.installed = true; }, (err: unknown) => {
-        if (entry.install === install) entry.install = undefined;
-        throw err;
-      });
-      entry.install.catch(() => undefined);
-    } else {
-      log?.(`waiting for node_modules being installed in ${entry.dir}`);
+    if (npm && entry.lockHash && !entry.installed) {
+      if (!entry.install) {
+        // Chosen and set in one turn: two packages with the same lock file never both run npm.
+        const source = [...this.packages.values()].find((o) => o !== entry && o.lockHash === entry.lockHash && o.install);
+        const install = this.track(entry, (signal) => this.installNodeModules(entry, source, signal));
+        entry.install = install.then(() => { entry.installed = true; }, (err: unknown) => {
+          if (entry.install === install) entry.install = undefined;
+          throw err;
+        });
+        entry.install.catch(() => undefined);
+      } else {
+        log?.(`waiting for node_modules being installed in ${entry.dir}`);
+      }
+      await entry.install;
     }
-    await entry.install;
+    try {
+      if (await linkRayts(entry.dir)) this.emit(entry, 'node_modules/rayts linked to the rayts this node runs (the working_dir installs none)');
+    } catch (err) {
+      // Two jobs linking at once: the other one made it.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 
   /** Runs work on a package, abortable; `settled` covers it. */
@@ -328,6 +339,10 @@ export class RuntimeEnvs {
   /** node_modules from another package here with the same lock file, else from `npm ci`. */
   private async installNodeModules(entry: PackageEntry, source: PackageEntry | undefined, signal: AbortSignal): Promise<void> {
     const target = join(entry.dir, 'node_modules');
+    if (await this.nodeModules.restore(entry.lockHash!, target)) {
+      this.emit(entry, 'node_modules copied from this node\'s install of the same package-lock.json (npm ci not run again)');
+      return;
+    }
     if (source) {
       try {
         await source.install;
@@ -342,6 +357,7 @@ export class RuntimeEnvs {
       }
     }
     await this.npmCi(entry, signal);
+    await this.nodeModules.save(entry.lockHash!, target);
   }
 
   private async npmCi(entry: PackageEntry, signal: AbortSignal): Promise<void> {
