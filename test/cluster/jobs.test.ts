@@ -20,7 +20,7 @@ let head: StartedNode;
 let worker: StartedNode;
 
 /** `rayts job ARGS` from the cluster's temp root (outside the repo), against the head's API. */
-const job = (...args: string[]) => cluster.rayts(['job', ...args, `--address=${head.dashboardUrl}`], {}, 180_000);
+const job = (command: string, ...args: string[]) => cluster.rayts(['job', command, `--address=${head.dashboardUrl}`, ...args], {}, 180_000);
 
 function resultOf<T>(text: string): T {
   const line = text.split('\n').reverse().find((l) => l.startsWith('RESULT '));
@@ -133,7 +133,7 @@ describe('rayts job submit', () => {
     expect(group(), 'no process of the job\'s group is left').toEqual([]);
     await cluster.waitForStatus(head.tempDir, (s) => (s.usage.CPU?.used ?? 0) === 0);
     const cli = await job('status', 'long-1');
-    expect(cli.stdout).toMatch(/was stopped/);
+    expect(cli.stdout + cli.stderr).toMatch(/was stopped/);
   }, 120_000);
 
   it('a working_dir with a package-lock.json that depends on a file: package runs npm ci once per node; tasks import it on both nodes', async () => {

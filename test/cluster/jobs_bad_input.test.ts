@@ -15,7 +15,7 @@ const LIMIT = 64 * 1024;
 
 let cluster: TestCluster;
 let head: StartedNode;
-const job = (...args: string[]) => cluster.rayts(['job', ...args, `--address=${head.dashboardUrl}`]);
+const job = (command: string, ...args: string[]) => cluster.rayts(['job', command, `--address=${head.dashboardUrl}`, ...args]);
 const packagesDir = () => join(head.tempDir, 'state', 'packages');
 const storedPackages = () => (existsSync(packagesDir()) ? readdirSync(packagesDir()).filter((f) => f.endsWith('.tar.gz')) : []);
 
@@ -80,7 +80,7 @@ describe('jobs: bad input', () => {
     writeFileSync(join(app, 'data', 'blob.bin'), big);
     const cli = await job('submit', '--working-dir', './bigapp', '--', 'node', 'main.js');
     expect(cli.code, cli.stderr).not.toBe(0);
-    expect(cli.stderr).toMatch(/64 KiB|65536/);
+    expect(cli.stderr).toMatch(/64(\.00)? ?KiB|65536/);
     expect(cli.stderr).toContain('data');
     expect(storedPackages()).toEqual([]);
   });

@@ -49,7 +49,7 @@ describe('jobs across a head restart', () => {
 
     writeFileSync(gate, '');
     const done = await waitForJob(restarted, 'survivor', (j) => j.status === 'SUCCEEDED' || j.status === 'FAILED', 120_000);
-    expect(done.status, done.message).toBe('SUCCEEDED');
+    expect(done.status, `${done.message}\n${await logsOf(restarted, 'survivor')}`).toBe('SUCCEEDED');
     expect(done).toMatchObject({ submission_id: 'survivor', entrypoint: before.entrypoint, start_time: before.start_time, driver_node_id: before.driver_node_id });
     const logs = await logsOf(restarted, 'survivor');
     expect(logs).toContain("hello from the job's own module, driver");

@@ -9,6 +9,7 @@
  */
 import { basename } from 'node:path';
 import { GcsClient, TaskEventClient, loadConfig, type Config } from '@rayts/common';
+import { PatientFunctionTable, type FunctionTable } from './function_table.js';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
 import { openCallCountsFile } from './actor/call_counts.js';
@@ -118,7 +119,8 @@ export class CoreWorker {
     const actors = new ActorSubmitter(actorCore(resolved, owner, job, store, connection, functions, args, events), config);
     const serializer = new Serializer((data) => actors.bindData(data));
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
-    const side = worker && attempts && workerSide(worker, resolved.token, connection, gcs, plasma, serializer, job, welcome, attempts);
+    const functionTable = new PatientFunctionTable(gcs, config.gcsReconnectTimeoutS * 1000);
+    const side = worker && attempts && workerSide(worker, resolved.token, connection, functionTable, plasma, serializer, job, welcome, attempts);
     const objects = new ObjectGetter({
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
     });
@@ -287,11 +289,11 @@ function actorCore(
 
 /** A worker's executor (which also keeps its blocked state) and the actor host built on it. */
 function workerSide(
-  worker: WorkerOptions, token: string, connection: RayletConnection, gcs: GcsClient, plasma: PlasmaClient, serializer: Serializer, job: JobContext, welcome: Welcome,
+  worker: WorkerOptions, token: string, connection: RayletConnection, functionTable: FunctionTable, plasma: PlasmaClient, serializer: Serializer, job: JobContext, welcome: Welcome,
   attempts: AttemptRecorder,
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
-  const executor = new TaskExecutor({ transport: connection, functionTable: gcs, plasma, decoder: serializer, job, node, compile: worker.compile, attempts });
+  const executor = new TaskExecutor({ transport: connection, functionTable, plasma, decoder: serializer, job, node, compile: worker.compile, attempts });
   const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
   return { executor, host, bindJob: (m) => job.bindJob(m, process) };
 }

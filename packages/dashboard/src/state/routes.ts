@@ -76,10 +76,11 @@ export function stateRoutes(sources: StateSources): FastifyPluginAsync {
       const resource = resourceParam(req.params.resource);
       const query = parseQuery({ timeout: req.query.timeout });
       const spec = RESOURCES[resource];
+      // A lookup answers for its id (a task's attempts; a job by job id or submission id).
       const { rows, failures } = spec.lookup
         ? { rows: spec.lookup(sources, req.params.id), failures: [] }
         : await spec.gather(sources, query.timeoutMs);
-      const found = rows.filter((r) => r[spec.idField] === req.params.id);
+      const found = spec.lookup ? rows : rows.filter((r) => r[spec.idField] === req.params.id);
       if (found.length === 0) {
         throw new NotFoundError(`${resource.replace(/s$/, '').replace('_', ' ')} with id=${req.params.id} not found${failures.length ? ` (${partial(failures)})` : ''}`);
       }
