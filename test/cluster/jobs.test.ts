@@ -7,11 +7,12 @@
  * with a package-lock.json runs `npm ci` once per node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, readProcStat } from '@rayts/common';
 import { TestCluster, type StartedNode } from '../helpers/cluster.js';
-import { api, copyJobFixture, jobOf, waitForJob, TERMINAL } from '../helpers/jobs.js';
+import { api, copyJobFixture, JOB_FIXTURES, jobOf, waitForJob, TERMINAL } from '../helpers/jobs.js';
+import { makeUserProject, runDriver, resultOf as driverResult } from '../helpers/driver.js';
 
 const STOP_GRACE_MS = 2000;
 
@@ -47,6 +48,9 @@ beforeAll(async () => {
   worker = await cluster.startWorker(head, { name: 'worker', ip: '127.0.0.2', numCpus: 2 });
   copyJobFixture(cluster, 'app');
   copyJobFixture(cluster, 'npm_app');
+  // Spreading needs each raylet to know the other node (from the head, within a report period).
+  const probe = await runDriver(cluster, makeUserProject(cluster, 'probe'), 'jobs/both_nodes_ready.mjs', { address: head.gcsAddress, nodes: 2 });
+  expect(driverResult<{ nodeIps: string[] }>(probe).nodeIps, probe.stderr).toEqual(['127.0.0.1', '127.0.0.2']);
 }, 120_000);
 
 afterAll(async () => {
@@ -146,4 +150,21 @@ describe('rayts job submit', () => {
     expect(npmRunsIn(head), 'npm ci on the head node').toBe(1);
     expect(npmRunsIn(worker), 'npm ci on the worker node').toBe(1);
   }, 300_000);
+
+  it('the same runtime env works from ray.init({ runtimeEnv }) in a driver started by hand', async () => {
+    const dir = makeUserProject(cluster, 'by-hand');
+    cpSync(join(JOB_FIXTURES, 'app', 'lib'), join(dir, 'wd', 'lib'), { recursive: true });
+    cpSync(join(JOB_FIXTURES, 'app', 'package.json'), join(dir, 'wd', 'package.json'));
+    const run = await runDriver(cluster, dir, 'jobs/init_runtime_env.mjs', { address: head.gcsAddress });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = driverResult<{ cubes: number[]; nodeIps: string[]; cwds: string[]; env: string[]; jobId: string }>(run);
+    expect(result.cubes).toEqual([0, 1, 8, 27, 64, 125, 216, 343]);
+    expect(result.nodeIps).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(result.env).toEqual(['yes']);
+    for (const cwd of result.cwds) expect(cwd).toMatch(/runtime_resources\/working_dir\/[0-9a-f]{64}$/);
+    // The head lists it as a driver job with its runtime env.
+    const job = await jobOf(head, result.jobId);
+    expect(job).toMatchObject({ type: 'DRIVER', status: 'SUCCEEDED' });
+    expect(String(job.runtime_env.working_dir)).toMatch(/^gcs:\/\/_rayts_pkg_[0-9a-f]{64}\.tar\.gz$/);
+  }, 180_000);
 });
