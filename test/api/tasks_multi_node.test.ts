@@ -43,7 +43,7 @@ describe('tasks on a three-node cluster', () => {
     const run = await runDriver(cluster, dir, 'tasks/borrowed_refs.mjs');
     expect(run.code, run.stderr).toBe(0);
     const r = resultOf<{ results: { ip: string }[]; fromWorker: string }>(run);
-    expect(new Set(r.results.map((x: { ip: string }) => x.ip)).size).toBe(3);
+    expect(new Set(r.results.map((x: { ip: string }) => x.ip)).size, JSON.stringify(r.results.map((x) => x.ip))).toBe(3);
     for (const x of r.results) expect(x).toMatchObject({ a: 200000, a0: 3, b: { hello: 'world' }, c: 'made by a task' });
     expect(r.fromWorker).toBe('owned by a worker');
   });

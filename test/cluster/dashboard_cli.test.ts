@@ -36,6 +36,7 @@ describe('rayts start --head and the HTTP API', () => {
     const dashboardPort = Number(new URL(url).port);
     expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress), dashboardPort].sort((a, b) => a - b));
     expect(head.result.stdout).toContain('To monitor and debug rayts, use the dashboard\'s HTTP API (the cluster token is required) at');
+    expect(head.result.stdout).toContain(`RAYTS_API_SERVER_ADDRESS='${head.dashboardUrl}' rayts job submit --working-dir . -- node main.js`);
     expect(head.result.stdout).toContain(`    ${url}\n`);
     expect(head.result.stderr).not.toContain('plain HTTP');
 
@@ -87,6 +88,7 @@ describe('rayts start --head and the HTTP API', () => {
     expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress)]);
     expect(head.result.stdout).toContain('The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.');
     expect(head.result.stdout).not.toContain('To monitor and debug rayts');
+    expect(head.result.stdout).not.toContain('rayts job submit');
     expect(existsSync(join(head.sessionDir, 'logs', 'dashboard.log'))).toBe(false);
 
     const config = loadConfig(cluster.env);

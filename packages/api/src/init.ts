@@ -104,6 +104,7 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
     }
     const core = await CoreWorker.connect({
       socketPath: node.raylet.socketPath, token, gcsAddress: node.raylet.gcsAddress, role: 'driver', jobId, jobDir,
+      runtimeEnvJson: runtimeEnvToJson(runtimeEnv),
     });
     setState({ core, jobId, localCluster });
     setGlobalWorker(core);

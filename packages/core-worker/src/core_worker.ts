@@ -45,6 +45,8 @@ export interface CoreWorkerOptions {
   jobId?: string;
   workerId?: string;
   jobDir?: string;
+  /** A driver's job runtime env as registered with the head (resolved JSON, '' for none). */
+  runtimeEnvJson?: string;
 }
 
 /** What a worker process adds: how shipped code is compiled, and what to do when its node goes. */
@@ -259,7 +261,8 @@ export function globalWorker(): CoreWorker | undefined {
 
 function helloOf(options: CoreWorkerOptions): ClientHello {
   return options.role === 'driver'
-    ? { type: 'hello', role: 'driver', token: options.token, jobId: options.jobId ?? '', pid: process.pid, jobDir: options.jobDir ?? process.cwd() }
+    ? { type: 'hello', role: 'driver', token: options.token, jobId: options.jobId ?? '', pid: process.pid, jobDir: options.jobDir ?? process.cwd(),
+      runtimeEnvJson: options.runtimeEnvJson ?? '' }
     : { type: 'hello', role: 'worker', token: options.token, workerId: options.workerId ?? '', pid: process.pid };
 }
 

@@ -12,6 +12,8 @@ export interface LocalClient {
   pid: number;
   jobId: string;
   jobDir: string;
+  /** A driver's job runtime env as it registered it (resolved JSON, '' for none). */
+  runtimeEnvJson: string;
   conn: FramedConnection<ClientMessage, RayletMessage>;
   connectedAtMs: number;
 }

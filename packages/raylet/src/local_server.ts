@@ -81,7 +81,8 @@ export class LocalServer {
       const client: LocalClient = {
         clientId: hello.role === 'worker' ? hello.workerId : `driver-${process.pid}-${this.nextDriver++}`,
         role: hello.role, pid: hello.pid, jobId: hello.role === 'driver' ? hello.jobId : '',
-        jobDir: hello.role === 'driver' ? hello.jobDir : '', conn, connectedAtMs: Date.now(),
+        jobDir: hello.role === 'driver' ? hello.jobDir : '', runtimeEnvJson: hello.role === 'driver' && typeof hello.runtimeEnvJson === 'string' ? hello.runtimeEnvJson : '',
+        conn, connectedAtMs: Date.now(),
       };
       if (hello.role === 'worker' && !handlers.workerConnected(client, hello.workerId)) {
         conn.send({ type: 'refused', reason: 'unknown worker id' });

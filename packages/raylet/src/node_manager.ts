@@ -42,7 +42,7 @@ export interface NodeManagerDeps {
   router: Pick<TaskRouter, 'route' | 'cancelInfeasible'> & NodeDirectory;
   /** Tasks waiting for their job's runtime env (before the scheduler's queue). */
   gate: Pick<RuntimeEnvGate, 'cancel' | 'dropJob'>;
-  envs: Pick<RuntimeEnvs, 'forJob'>;
+  envs: Pick<RuntimeEnvs, 'forJob' | 'prime'>;
   actors: NodeActors;
   objectRequests: Pick<LocalObjectRequests, 'handle'>;
   /** The pins of a client that left are released. */
@@ -99,6 +99,8 @@ export class NodeManager implements LocalServerHandlers {
 
   driverConnected(client: LocalClient): void {
     this.jobDrivers.set(client.jobId, (this.jobDrivers.get(client.jobId) ?? 0) + 1);
+    // The driver said what its job's runtime env is: its tasks here need not ask the head first.
+    this.deps.envs.prime(client.jobId, client.runtimeEnvJson);
     this.deps.logger.info('driver connected', { jobId: client.jobId, pid: client.pid });
   }
 

@@ -310,8 +310,12 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
     '  To connect to this cluster from a TypeScript driver on this host:',
     c.bold(`    import * as ray from 'rayts';`),
     c.bold(`    await ray.init();`),
-    `  (from elsewhere: ray.init({ address: '${address}' }) with RAYTS_TOKEN set)`,
+    '  (a driver runs on a node of the cluster; from another machine, submit it as a job)',
     '',
+    ...(head.dashboardUrl
+      ? ['  To submit a job with the Jobs CLI (the token is read as for every command):',
+        c.bold(`    RAYTS_API_SERVER_ADDRESS='${head.dashboardUrl}' rayts job submit --working-dir . -- node main.js`), '']
+      : []),
     '  To see the cluster:',
     c.bold(`    rayts status${hint}`),
     '',

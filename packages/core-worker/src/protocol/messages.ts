@@ -168,7 +168,8 @@ export function unpackRun(packed: string): AttemptRun | undefined {
 // ---- client -> raylet ----------------------------------------------------------------------
 
 export type ClientHello =
-  | { type: 'hello'; role: 'driver'; token: string; jobId: string; pid: number; jobDir: string }
+  // runtimeEnvJson: the job's resolved runtime env as the driver registered it ('' for none): its raylet knows it without asking the head.
+  | { type: 'hello'; role: 'driver'; token: string; jobId: string; pid: number; jobDir: string; runtimeEnvJson?: string }
   | { type: 'hello'; role: 'worker'; token: string; workerId: string; pid: number };
 
 /** First frame of a caller's direct connection to an actor worker of the same node. */

@@ -86,7 +86,8 @@ describe('RuntimeEnvs.prepare', () => {
     // npm: false leaves node_modules out.
     const third = await h.upload(h.project(projectWithLocalDependency({ 'main.mjs': 'export const v = 3;\n' })));
     const c = await envs.prepare('job-c', { working_dir: third, npm: false });
-    expect(existsSync(join(c.dir!, 'node_modules'))).toBe(false);
+    // npm: false installs nothing; only the link to this node's rayts is there.
+    expect(readdirSync(join(c.dir!, 'node_modules'))).toEqual(['rayts']);
     expect(h.npm.runs).toBe(1);
   });
 
@@ -119,6 +120,16 @@ describe('RuntimeEnvs.prepare', () => {
 });
 
 describe('RuntimeEnvs.forJob', () => {
+  it('knows the job of a driver on this node from its hello: no lookup for a job without a runtime env', async () => {
+    const lookups: string[] = [];
+    const envs = h.envs({ lookup: async (jobId) => { lookups.push(jobId); return { found: true, runtimeEnvJson: '', finished: false }; } });
+    envs.prime('driven', '');
+    expect(envs.forJob('driven')).toBe(NO_ENV);
+    envs.prime('garbled', '{not json');
+    expect(await envs.forJob('garbled')).toBe(NO_ENV);
+    expect(lookups).toEqual(['garbled']);
+  });
+
   it('looks each job up once: no runtime env costs nothing per task, a working_dir is prepared and held until release', async () => {
     const uri = await h.upload(h.project({ 'x.txt': 'x' }));
     const records: Record<string, string> = {

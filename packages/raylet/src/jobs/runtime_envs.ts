@@ -166,6 +166,26 @@ export class RuntimeEnvs {
     return preparing;
   }
 
+  /**
+   * What a driver of this node said its job's runtime env is (as it registered it with the head): a
+   * job without one is known at once; one with a working_dir starts preparing. A malformed or
+   * missing env leaves the job to be looked up as usual.
+   */
+  prime(jobId: string, runtimeEnvJson: string): void {
+    if (this.jobs.has(jobId)) return;
+    let env: RuntimeEnv;
+    try {
+      env = parseRuntimeEnvJson(runtimeEnvJson);
+    } catch {
+      return;
+    }
+    if (!needsSetup(env)) {
+      this.jobs.set(jobId, NO_ENV);
+      return;
+    }
+    void Promise.resolve(this.forJob(jobId)).catch(() => undefined);
+  }
+
   /** Forgets the jobs known to have no runtime env (a long-lived node sees many); the others stay. */
   private forgetPlainJobs(): void {
     for (const [jobId, env] of this.jobs) if (env === NO_ENV) this.jobs.delete(jobId);
@@ -340,7 +360,7 @@ export class RuntimeEnvs {
   private async installNodeModules(entry: PackageEntry, source: PackageEntry | undefined, signal: AbortSignal): Promise<void> {
     const target = join(entry.dir, 'node_modules');
     if (await this.nodeModules.restore(entry.lockHash!, target)) {
-      this.emit(entry, 'node_modules copied from this node\'s install of the same package-lock.json (npm ci not run again)');
+      this.emit(entry, 'node_modules copied from this node\'s earlier install of the same package-lock.json; npm ci not run again');
       return;
     }
     if (source) {
