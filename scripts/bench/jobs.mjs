@@ -8,7 +8,6 @@
 //   node scripts/bench/jobs.mjs [--runs N] [--big-mb MB]
 //
 // Build first (`npx tsc -b`).
-import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -16,15 +15,12 @@ import { request } from 'node:http';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packWorkingDir } from '@rayts/common';
-import { median, MiB, now } from './lib.mjs';
+import { median, MiB, now, optionOf, runCli } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
+const option = (name, fallback) => optionOf(argv, name, fallback);
 const runs = Number(option('--runs', '5'));
 const bigMb = Number(option('--big-mb', '200'));
 if (!Number.isInteger(runs) || runs < 1 || !(bigMb > 0)) {
@@ -36,16 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rayts-bench-jobs-'));
 const env = { ...process.env, RAYTS_REGISTRY_DIR: join(dir, 'registry'), RAYTS_TMPDIR: join(dir, 'tmp'), NO_COLOR: '1', RAYTS_JOB_PACKAGE_MAX_BYTES: String((bigMb + 64) * MiB) };
 delete env.RAYTS_ADDRESS;
 
-function rayts(args) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`rayts ${args.join(' ')} exited ${code}:\n${out}\n${err}`))));
-  });
-}
+const rayts = (args) => runCli(bin, args, env, dir);
 
 function call(url, token, method, path, body) {
   return new Promise((resolvePromise, reject) => {

@@ -1,5 +1,6 @@
 // Shared helpers for the peer benchmarks: timing loops, payloads, and a cleanup registry that
 // closes every pool, child process and server even when a step throws or the run is interrupted.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -200,4 +201,22 @@ export function textTable(header, rows) {
 export function mdTable(header, rows) {
   const esc = (c) => String(c ?? '').replace(/\|/g, '\\|');
   return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** `--name value` from argv, else `fallback`. */
+export function optionOf(argv, name, fallback) {
+  const at = argv.indexOf(name);
+  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
+}
+
+/** Runs `node bin ...args` to its end; resolves with stdout, rejects with both outputs on a non-zero exit. */
+export function runCli(bin, args, env, cwd) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}:\n${out}\n${err}`))));
+  });
 }

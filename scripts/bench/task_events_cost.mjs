@@ -9,20 +9,16 @@
 //   node scripts/bench/task_events_cost.mjs [--pairs N] [--case NAME] [--round-ms MS] [--rounds N] [--num-cpus N]
 //
 // Build first (`npx tsc -b`).
-import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './lib.mjs';
+import { median, optionOf, runCli } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
+const option = (name, fallback) => optionOf(argv, name, fallback);
 const pairs = Number(option('--pairs', '6'));
 const benchCase = option('--case', 'single_client_tasks_async');
 const roundMs = option('--round-ms', '2000');
@@ -33,16 +29,7 @@ if (!Number.isInteger(pairs) || pairs < 1) {
   process.exit(2);
 }
 
-function rayts(args, env) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`rayts ${args.join(' ')} exited ${code}:\n${out}\n${err}`))));
-  });
-}
+const rayts = (args, env) => runCli(bin, args, env);
 
 /** A one-node cluster of its own (temp dir, registry), task events on or off. */
 async function startCluster(enabled, ip) {

@@ -1,18 +1,11 @@
 /** Persistence of submitted jobs (table job_submissions). Every change commits before the caller goes on. */
 import { parseRuntimeEnvJson, runtimeEnvToJson, type RuntimeEnv } from '@rayts/common';
 import type { Db } from '../storage/database.js';
-import type { JobStatus } from './job_api.js';
+import type { JobStatus, SubmitJobRequest } from './job_api.js';
 
-export interface SubmissionRecord {
+/** A submission as the head keeps it: what was asked (resolved: working_dir is a package URI), and what became of it. */
+export interface SubmissionRecord extends Omit<SubmitJobRequest, 'submissionId'> {
   submissionId: string;
-  entrypoint: string;
-  /** Resolved: working_dir is a package URI. */
-  runtimeEnv: RuntimeEnv;
-  metadata: Record<string, string>;
-  entrypointNumCpus: number;
-  entrypointNumGpus: number;
-  entrypointMemory: number;
-  entrypointResources: Record<string, number>;
   status: JobStatus;
   message: string;
   errorType: string | null;

@@ -65,3 +65,24 @@ export class NodeNpm implements NpmRunner {
     });
   }
 }
+
+/** npm's output kept for an error message: its first lines (npm says what is wrong there) and its last. */
+const OUTPUT_HEAD_LINES = 15;
+const OUTPUT_TAIL_LINES = 15;
+
+/** The first and last lines of a long output, with how many were left out between. */
+export class OutputExcerpt {
+  private readonly head: string[] = [];
+  private readonly tail: string[] = [];
+  private skipped = 0;
+
+  add(line: string): void {
+    if (this.head.length < OUTPUT_HEAD_LINES) { this.head.push(line); return; }
+    this.tail.push(line);
+    if (this.tail.length > OUTPUT_TAIL_LINES) { this.tail.shift(); this.skipped += 1; }
+  }
+
+  toString(): string {
+    return [...this.head, ...(this.skipped > 0 ? [`… (${this.skipped} lines left out)`] : []), ...this.tail].join('\n');
+  }
+}

@@ -18,7 +18,7 @@ import {
   type Logger, type PackageClient, type RuntimeEnv, type SessionPaths,
 } from '@rayts/common';
 import { RuntimeEnvSetupError } from '../errors.js';
-import type { NpmRunner } from './npm.js';
+import { OutputExcerpt, type NpmRunner } from './npm.js';
 import { NodeModulesCache, linkRayts } from './node_modules.js';
 
 /** A job's env as its workers (or its driver) run in it: `dir` is unset when the job has no working_dir. */
@@ -50,27 +50,6 @@ export interface RuntimeEnvsOptions {
 
 /** Jobs without a runtime env remembered at most (beyond, they are forgotten and looked up again when seen). */
 const NO_ENV_JOBS_KEPT = 10_000;
-
-/** npm's output kept for an error message: its first lines (npm says what is wrong there) and its last. */
-const OUTPUT_HEAD_LINES = 15;
-const OUTPUT_TAIL_LINES = 15;
-
-/** The first and last lines of a long output, with how many were left out between. */
-class OutputExcerpt {
-  private readonly head: string[] = [];
-  private readonly tail: string[] = [];
-  private skipped = 0;
-
-  add(line: string): void {
-    if (this.head.length < OUTPUT_HEAD_LINES) { this.head.push(line); return; }
-    this.tail.push(line);
-    if (this.tail.length > OUTPUT_TAIL_LINES) { this.tail.shift(); this.skipped += 1; }
-  }
-
-  toString(): string {
-    return [...this.head, ...(this.skipped > 0 ? [`… (${this.skipped} lines left out)`] : []), ...this.tail].join('\n');
-  }
-}
 
 /** One package on this node: unpacked once, held by the keys that use it. */
 interface PackageEntry {
