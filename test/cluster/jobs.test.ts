@@ -7,7 +7,7 @@
  * with a package-lock.json runs `npm ci` once per node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, readProcStat } from '@rayts/common';
 import { TestCluster, type StartedNode } from '../helpers/cluster.js';
@@ -37,9 +37,10 @@ async function packageBytesReceived(): Promise<number> {
   return Number(m[1]);
 }
 
-function npmRunsIn(node: StartedNode): number {
+/** How many times the node ran `npm ci` for the package at `uri` (its raylet logs each run). */
+function npmRunsIn(node: StartedNode, uri: string): number {
   const log = readFileSync(join(node.sessionDir, 'logs', 'raylet.log'), 'utf8');
-  return log.split('\n').filter((l) => l.includes('"npm ci in ')).length;
+  return log.split('\n').filter((l) => l.includes('"npm ci in ') && l.includes(uri)).length;
 }
 
 beforeAll(async () => {
@@ -67,10 +68,11 @@ describe('rayts job submit', () => {
     expect(r.stdout).toContain("hello from the job's own module, driver");
     expect(r.stdout).toMatch(/first half: 0,1,8,27,64,125,216,343/);
     expect(r.stdout).toContain("Job 'app-1' succeeded");
-    const result = resultOf<{ cubes: number[]; nodeIps: string[]; cwds: string[]; env: string[]; driverCwd: string; jobId: string }>(r.stdout);
+    const result = resultOf<{ cubes: number[]; nodeIps: string[]; cwds: string[]; env: string[]; driverCwd: string; driverEnv: string | null; jobId: string }>(r.stdout);
     expect(result.cubes).toEqual(Array.from({ length: 16 }, (_, i) => i ** 3));
     expect(result.nodeIps, 'tasks ran on both nodes').toEqual(['127.0.0.1', '127.0.0.2']);
     expect(result.env, 'env_vars reach every worker').toEqual(['hi']);
+    expect(result.driverEnv, 'and the driver').toBe('hi');
     // Every worker ran in the job's unpacked working_dir on its node, not in the directory it was submitted from.
     for (const cwd of [...result.cwds, result.driverCwd]) {
       expect(cwd).toMatch(/runtime_resources\/working_dir\/[0-9a-f]{64}$/);
@@ -140,15 +142,53 @@ describe('rayts job submit', () => {
     expect(cli.stdout + cli.stderr).toMatch(/was stopped/);
   }, 120_000);
 
+  it('stop ends the job\'s actors with it (a detached one lives on)', async () => {
+    const r = await job('submit', '--no-wait', '--working-dir', './app', '--submission-id', 'actors-1', '--', 'node', 'actor_main.js');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await waitForJob(head, 'actors-1', (j) => j.status === 'RUNNING');
+    let logs = '';
+    expect(await pollUntil(async () => {
+      logs = ((await api(head, '/api/jobs/actors-1/logs')).json as { logs: string }).logs;
+      return logs.includes('ACTORS ');
+    }, 60_000, 100), logs).toBe(true);
+    const actors = JSON.parse(logs.split('\n').find((l) => l.startsWith('ACTORS '))!.slice('ACTORS '.length)) as { held: number; detached: number; jobId: string };
+    const stop = await job('stop', 'actors-1');
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    expect((await jobOf(head, 'actors-1')).status).toBe('STOPPED');
+    expect(await pollUntil(() => readProcStat(actors.held) === undefined || readProcStat(actors.held)?.state === 'Z', 15_000, 50), 'the job\'s actor process is gone').toBe(true);
+    const rows = ((await api(head, `/api/v0/actors?filter=job_id%3D${actors.jobId}&detail=true`)).json as { result: { name: string; state: string }[] }).result;
+    expect(rows.find((a) => !a.name)?.state, 'the job\'s own actor').toBe('DEAD');
+    expect(rows.find((a) => a.name === 'outlives-its-job')?.state).toBe('ALIVE');
+    expect(readProcStat(actors.detached)?.state).not.toBe('Z');
+  }, 120_000);
+
+  it('an npm ci that fails ends the job FAILED with npm\'s error in its log and message', async () => {
+    copyJobFixture(cluster, 'broken_npm_app');
+    const r = await job('submit', '--working-dir', './broken_npm_app', '--submission-id', 'npm-broken', '--', 'node', 'main.js');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const j = await jobOf(head, 'npm-broken');
+    expect(j).toMatchObject({ status: 'FAILED', error_type: 'RUNTIME_ENV_SETUP_FAILURE' });
+    expect(j.message).toMatch(/npm ci failed/);
+    const logs = ((await api(head, '/api/jobs/npm-broken/logs')).json as { logs: string }).logs;
+    expect(logs).toMatch(/package\.json and package-lock\.json .*in sync/);
+    expect(logs).not.toContain('the driver ran');
+  }, 120_000);
+
   it('a working_dir with a package-lock.json that depends on a file: package runs npm ci once per node; tasks import it on both nodes', async () => {
+    const uris: string[] = [];
     for (const id of ['npm-1', 'npm-2']) {
+      // The second submit is an edited working_dir: another package, the same package-lock.json.
+      if (id === 'npm-2') writeFileSync(join(cluster.root, 'npm_app', 'notes.txt'), 'edited since the first submit');
       const r = await job('submit', '--working-dir', './npm_app', '--submission-id', id, '--', 'node', 'main.js');
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const result = resultOf<{ driver: string; answers: string[]; nodeIps: string[] }>(r.stdout);
       expect(result).toEqual({ driver: 'localdep answers', answers: ['localdep answers'], nodeIps: ['127.0.0.1', '127.0.0.2'] });
+      uris.push(String((await jobOf(head, id)).runtime_env.working_dir));
     }
-    expect(npmRunsIn(head), 'npm ci on the head node').toBe(1);
-    expect(npmRunsIn(worker), 'npm ci on the worker node').toBe(1);
+    expect(uris[0]).not.toBe(uris[1]);
+    const runs = (node: StartedNode) => uris.reduce((n, uri) => n + npmRunsIn(node, uri), 0);
+    expect(runs(head), 'npm ci on the head node').toBe(1);
+    expect(runs(worker), 'npm ci on the worker node').toBe(1);
   }, 300_000);
 
   it('the same runtime env works from ray.init({ runtimeEnv }) in a driver started by hand', async () => {
