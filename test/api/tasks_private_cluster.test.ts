@@ -42,6 +42,8 @@ describe('a driver with no cluster running', () => {
     expect(r.chained).toBe(81);
     expect(r.nested).toBe(55);
     expect(r.jobId).toMatch(/^[0-9a-f]{8}$/);
+    // init said what it did, once, as Ray does ("Started a local Ray instance.").
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('Started a local rayts instance (head 127.0.0.1:'))).toHaveLength(1);
     // Nothing of the private cluster is left: processes (by the inherited marker) and its temp dir.
     expect(cluster.processes()).toEqual([]);
     const leftDirs = [...localDirs()].filter((d) => !before.has(d));

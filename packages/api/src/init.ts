@@ -4,9 +4,10 @@
  * cluster this host runs, else a private local cluster that `shutdown` stops. A driver that a raylet
  * started for a submitted job finds its job in the environment (RAYTS_JOB_SUBMISSION_ID, its
  * runtime env in RAYTS_JOB_RUNTIME_ENV, its node in RAYTS_NODE_ID) and registers as that job's driver.
+ * Like Ray, it prints one line on stderr saying what it did (see `initLine`).
  */
 import {
-  ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, isAlive, liveSessions, loadConfig, readJson, readTokenFile, SessionPaths,
+  ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, isAlive, isAutoAddress, liveSessions, loadConfig, readJson, readTokenFile, SessionPaths,
   runtimeEnvToJson, type RayletReady, type RuntimeEnv, type SessionInfo,
 } from '@rayts/common';
 import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
@@ -54,7 +55,7 @@ function pickNode(address: string | undefined): LocalNode | undefined {
   // A submitted job's driver joins through the node that started it.
   const own = process.env.RAYTS_NODE_ID ? nodes.find((n) => n.raylet.nodeId === process.env.RAYTS_NODE_ID) : undefined;
   if (own) return own;
-  if (address && address !== 'auto') {
+  if (address && !isAutoAddress(address)) {
     const matches = nodes.filter((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
     const match = matches.find((n) => n.session.kind === 'head') ?? matches[0];
     if (!match) {
@@ -67,11 +68,26 @@ function pickNode(address: string | undefined): LocalNode | undefined {
   if (clusters.size > 1) {
     throw new UsageError(`several rayts clusters run on this host (${[...clusters].join(', ')})`, 'choose one with ray.init({ address }) or RAYTS_ADDRESS');
   }
-  if (nodes.length === 0 && address === 'auto') {
+  if (nodes.length === 0 && isAutoAddress(address)) {
     throw new ClusterUnreachableError('no rayts cluster runs on this host', 'start one with `rayts start --head`, or call ray.init() without an address for a private one');
   }
   // Several nodes of one cluster on this host (127.0.0.x test setups): the head's is the natural one.
   return nodes.find((n) => n.session.kind === 'head') ?? nodes[0];
+}
+
+/**
+ * The line init prints on stderr, as Ray's "Connecting to existing Ray cluster at …" / "Started a
+ * local Ray instance.".
+ */
+export type InitOutcome =
+  | { kind: 'joined'; gcsAddress: string; nodeId: string; sessionDir: string }
+  | { kind: 'started'; gcsAddress: string; tempDir: string };
+
+export function initLine(outcome: InitOutcome): string {
+  if (outcome.kind === 'started') {
+    return `Started a local rayts instance (head ${outcome.gcsAddress}, temp dir ${outcome.tempDir}; it stops with ray.shutdown() or when this process exits).`;
+  }
+  return `Connecting to existing rayts cluster at ${outcome.gcsAddress} (node ${outcome.nodeId.slice(0, 12)}…, session ${outcome.sessionDir}).`;
 }
 
 export async function init(options: InitOptions = {}): Promise<{ jobId: string; nodeId: string; address: string }> {
@@ -108,6 +124,9 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
     });
     setState({ core, jobId, localCluster });
     setGlobalWorker(core);
+    process.stderr.write(initLine(localCluster
+      ? { kind: 'started', gcsAddress: node.raylet.gcsAddress, tempDir: localCluster.tempDir }
+      : { kind: 'joined', gcsAddress: node.raylet.gcsAddress, nodeId: node.raylet.nodeId, sessionDir: node.session.sessionDir }) + '\n');
     return { jobId, nodeId: core.address.nodeId, address: node.raylet.gcsAddress };
   } catch (err) {
     await localCluster?.stop();

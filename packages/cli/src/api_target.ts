@@ -3,14 +3,14 @@
  *   --address: an http(s):// URL is the API server itself; HOST:PORT is a GCS, whose kv says where
  *     its API listens;
  *   RAYTS_API_SERVER_ADDRESS (a URL), then RAYTS_ADDRESS (either form);
- *   the live session on this host (its head's ready file, or its head's kv for a worker's session).
+ *   `auto` in any of them, or none: the live session on this host (its head's ready file, or its head's kv for a worker's session).
  * Token: --token-file, RAYTS_TOKEN, RAYTS_TOKEN_FILE, then the local session's (see discovery.ts).
  * A cluster started with --include-dashboard=false is a DashboardDisabledError (exit 3).
  */
 import { readFileSync } from 'node:fs';
 import {
   AuthenticationError, DASHBOARD_NAMESPACE, DASHBOARD_URL_KEY, GcsClient, SessionPaths, UsageError, isLoopbackHost, liveSessions,
-  localAddresses, parseAddress, readJson, tlsFromEnv, type Config, type HeadReady, type SessionInfo,
+  isAutoAddress, localAddresses, parseAddress, readJson, tlsFromEnv, type Config, type HeadReady, type SessionInfo,
 } from '@rayts/common';
 import { resolveTarget, tokenFromEnvironment, type TargetOptions } from './discovery.js';
 import { ApiClient } from './api_client.js';
@@ -86,7 +86,7 @@ export async function resolveApiTarget(options: TargetOptions, config: Config, e
   const explicit = options.address ?? env.RAYTS_API_SERVER_ADDRESS ?? env.RAYTS_ADDRESS;
   const from = options.address !== undefined ? '--address' : env.RAYTS_API_SERVER_ADDRESS !== undefined ? 'RAYTS_API_SERVER_ADDRESS' : 'RAYTS_ADDRESS';
   const ca = readCa(env);
-  if (explicit !== undefined && (isUrl(explicit) || from === 'RAYTS_API_SERVER_ADDRESS')) {
+  if (explicit !== undefined && !isAutoAddress(explicit) && (isUrl(explicit) || from === 'RAYTS_API_SERVER_ADDRESS')) {
     const baseUrl = normalizedUrl(explicit, from);
     const session = liveSessions(config, options.tempDir).find((s) => {
       const url = headReadyOf(s)?.dashboardUrl;

@@ -25,6 +25,13 @@ export function parseAddress(text: string, flag = '--address'): HostPort {
   return { host: match[1]!, port: parsePort(match[2]!, flag) };
 }
 
+/** 'auto' (any case) as an address: the cluster this host runs, as Ray's `address='auto'`. */
+export const AUTO_ADDRESS = 'auto';
+
+export function isAutoAddress(text: string | undefined): boolean {
+  return text !== undefined && text.trim().toLowerCase() === AUTO_ADDRESS;
+}
+
 export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

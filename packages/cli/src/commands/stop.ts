@@ -1,14 +1,15 @@
 /**
  * `rayts stop`: stops what this host's sessions started, by pid file and process group (raylet
  * first, head last), SIGKILL after the grace period. `--address` limits it to one cluster, `--temp-dir`
- * to one temp dir. It never looks at processes by name, so another user's cluster is never touched.
+ * to one temp dir (`--address auto`: the one cluster this host runs; several is a usage error). It never looks at processes by name, so another user's cluster is never touched.
  */
 import { rmSync } from 'node:fs';
 import {
-  UsageError, defaultRegistryDir, groupMembers, isAlive, liveDaemons, liveSessions, parseAddress, sessionGcsAddress, unregisterSession, SessionPaths, type Config,
+  UsageError, defaultRegistryDir, groupMembers, isAlive, isAutoAddress, liveDaemons, liveSessions, parseAddress, sessionGcsAddress, unregisterSession, SessionPaths, type Config,
 } from '@rayts/common';
 import { stopProcesses, sweepWorkers } from '../stopper.js';
 import { colors } from '../output.js';
+import { localCluster } from '../discovery.js';
 
 export interface StopOptions {
   force?: boolean;
@@ -20,8 +21,14 @@ export interface StopOptions {
 export async function stopCommand(options: StopOptions, config: Config): Promise<number> {
   const grace = options.gracePeriod === undefined ? config.stopGracePeriodS : Number(options.gracePeriod);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace-period must be a number of seconds ≥ 0, got '${options.gracePeriod}'`);
-  if (options.address) parseAddress(options.address);
   let sessions = liveSessions(config, options.tempDir);
+  if (isAutoAddress(options.address)) {
+    // Nothing running is fine for stop (as without --address); several clusters must be told apart.
+    if (sessions.length > 0) options = { ...options, address: localCluster(sessions, options.tempDir, '--address=auto').address };
+    else options = { ...options, address: undefined };
+  } else if (options.address) {
+    parseAddress(options.address);
+  }
   if (options.address) sessions = sessions.filter((s) => sessionGcsAddress(s) === options.address || s.gcsAddress === options.address);
   const c = colors();
   if (sessions.length === 0) {
