@@ -69,3 +69,51 @@ describe('start --block', () => {
     expect(cluster.processes()).toEqual([]);
   });
 });
+
+describe('start --block with RAYTS_LOG_TO_STDERR=1 (journald)', () => {
+  /** JSON log lines of `component` in `text` (one object per line, as in logs/<component>.log). */
+  const logLines = (text: string, component: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    try { return JSON.parse(l) as { component?: string; msg?: string }; } catch { return {}; }
+  }).filter((r) => r.component === component);
+
+  for (const [how, args, env] of [
+    ['RAYTS_LOG_TO_STDERR=1', [], { RAYTS_LOG_TO_STDERR: '1' }],
+    ['--log-to-stderr', ['--log-to-stderr'], {}],
+  ] as const) {
+    it(`${how}: the head's and the raylet's log lines come out on the supervisor's stderr, and stay in their files`, async () => {
+      const cluster = newCluster();
+      const tempDir = cluster.tempDir('blocked');
+      const child = cluster.spawnRayts(['start', '--head', '--block', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`,
+        '--num-cpus=1', '--object-store-memory=100MiB', ...args], env);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const result = collect(child, 120_000);
+      const session = await readySession(tempDir);
+      expect(await pollUntil(() => logLines(stderr, 'gcs_server').length > 0 && logLines(stderr, 'raylet').length > 0, 30_000)).toBe(true);
+      child.kill('SIGTERM');
+      const r = await result;
+      expect(r.code).toBe(0);
+      // The lines the head and the raylet logged while stopping came through too, and every line on
+      // stderr is one of the daemon's log file.
+      for (const component of ['gcs_server', 'raylet']) {
+        const fileLines = readFileSync(join(session, 'logs', `${component}.log`), 'utf8').trim().split('\n');
+        const passed = r.stderr.split('\n').filter((l) => l.includes(`"component":"${component}"`));
+        expect(passed.length).toBeGreaterThan(0);
+        for (const line of passed) expect(fileLines).toContain(line);
+        expect(logLines(r.stderr, component).some((l) => l.msg === 'stopping')).toBe(true);
+      }
+      expect(cluster.processes()).toEqual([]);
+    });
+  }
+
+  it('without it, the supervisor\'s stderr has none of the daemons\' log lines', async () => {
+    const cluster = newCluster();
+    const tempDir = cluster.tempDir('blocked');
+    const { child, result } = startBlocking(cluster, tempDir);
+    await readySession(tempDir);
+    child.kill('SIGTERM');
+    const r = await result;
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('"component":');
+  });
+});

@@ -116,6 +116,8 @@ describe('systemd units', () => {
       expect(svc.get('StateDirectory')).toEqual(['rayts']);
       // Required: a "-" prefix would let the node start without its configuration.
       expect(svc.get('EnvironmentFile')).toEqual(['/etc/rayts/rayts.env']);
+      // journald gets the daemons' log lines, not only the supervisor's.
+      expect(svc.get('Environment')).toContain('RAYTS_LOG_TO_STDERR=1');
       expect(svc.get('NoNewPrivileges')).toEqual(['yes']);
       expect(svc.get('PrivateTmp')).toEqual(['no']);
       expect(svc.has('PrivateDevices')).toBe(false); // would give the unit its own /dev/shm

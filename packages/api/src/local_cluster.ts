@@ -25,7 +25,8 @@ export async function startLocalCluster(options: { numCpus?: number; resources?:
   if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
   if (options.resources) args.push(`--resources=${JSON.stringify(options.resources)}`);
   if (options.objectStoreMemory !== undefined) args.push(`--object-store-memory=${options.objectStoreMemory}`);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], // Its log lines stay in its files (its stderr is only read for a start-up failure).
+    env: { ...process.env, NO_COLOR: '1', RAYTS_LOG_TO_STDERR: '0' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   let exited = false;

@@ -1,10 +1,12 @@
 /**
  * Launching the daemons: each runs detached in its own process group, with stdout/stderr in the
- * session's logs, its pid recorded, and the token only ever passed as a file path. `rayts start`
+ * session's logs, its pid recorded, and the token only ever passed as a file path. With
+ * `passStderr` (a --block supervisor with RAYTS_LOG_TO_STDERR), the daemon's stderr comes through a
+ * pipe and is copied both to its .err file and to this process's stderr (so journald gets it). `rayts start`
  * then waits for the daemon's ready file, or reports why it exited.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   DaemonStartError, PortInUseError, VersionMismatchError, AuthenticationError, isAlive, pollUntil, readJson, writePidFile,
@@ -31,16 +33,34 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
   return out;
 }
 
-export function launchDaemon(paths: SessionPaths, name: LaunchedDaemon['name'], script: string, args: string[]): LaunchedDaemon {
+export interface LaunchOptions {
+  /** Copy the daemon's stderr to this process's stderr as well as to its .err file. */
+  passStderr?: boolean;
+}
+
+/** Copies what the daemon writes on stderr to its .err file (synchronously, in order) and to ours. */
+function teeStderr(child: ChildProcess, errFd: number): void {
+  child.stderr!.on('data', (chunk: Buffer) => {
+    writeSync(errFd, chunk);
+    process.stderr.write(chunk);
+  });
+  child.stderr!.once('close', () => closeSync(errFd));
+}
+
+export function launchDaemon(paths: SessionPaths, name: LaunchedDaemon['name'], script: string, args: string[], options: LaunchOptions = {}): LaunchedDaemon {
   const out = openSync(paths.log(`${LOG_BASE[name]}.out`), 'a');
   const err = openSync(paths.log(`${LOG_BASE[name]}.err`), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [script, ...args], { detached: true, stdio: ['ignore', out, err], env: daemonEnv() });
+    child = spawn(process.execPath, [script, ...args], { detached: true, stdio: ['ignore', out, options.passStderr ? 'pipe' : err], env: daemonEnv() });
+  } catch (e) {
+    closeSync(err);
+    throw e;
   } finally {
     closeSync(out);
-    closeSync(err);
   }
+  if (options.passStderr && child.stderr) teeStderr(child, err);
+  else closeSync(err);
   if (child.pid === undefined) throw new DaemonStartError(`could not start the ${name} process`);
   const record = writePidFile(paths, name, child.pid);
   return { name, child, record };
@@ -72,7 +92,8 @@ function classify(message: string): Error {
 export async function waitForDaemon<T>(paths: SessionPaths, daemon: LaunchedDaemon, readyFile: string,
   accept: (value: T) => boolean, timeoutMs: number): Promise<T> {
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  daemon.child.once('exit', (code, signal) => { exited = { code, signal }; });
+  // 'close', not 'exit': a piped stderr (passStderr) is then fully in the .err file.
+  daemon.child.once('close', (code, signal) => { exited = { code, signal }; });
   let value: T | undefined;
   const ok = await pollUntil(() => {
     const v = readJson<T>(readyFile);

@@ -58,6 +58,7 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--metrics-auth <true|false>', 'whether scrapes of /metrics must present the cluster token', 'true')
     .option('--token-file <file>', 'joining nodes: file holding the cluster token (or set RAYTS_TOKEN)')
     .option('--block', 'stay in the foreground supervising the daemons (for systemd)')
+    .option('--log-to-stderr', 'daemons also write their log lines to stderr; with --block they pass through this command\'s, so journald has them (or RAYTS_LOG_TO_STDERR=1)')
     .option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM; or RAYTS_TLS_CERT)')
     .option('--tls-key <file>', 'mutual TLS: this node\'s private key (PEM; or RAYTS_TLS_KEY)')
     .option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate (or RAYTS_TLS_CA)')
@@ -77,6 +78,7 @@ export function buildProgram(setExit: ExitSetter): Command {
       if (merged.tlsCert) process.env.RAYTS_TLS_CERT = merged.tlsCert;
       if (merged.tlsKey) process.env.RAYTS_TLS_KEY = merged.tlsKey;
       if (merged.tlsCa) process.env.RAYTS_TLS_CA = merged.tlsCa;
+      if (merged.logToStderr) process.env.RAYTS_LOG_TO_STDERR = '1';
       return startCommand(merged, loadConfig());
     }));
 

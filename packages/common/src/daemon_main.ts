@@ -28,11 +28,14 @@ export interface DaemonSpec {
   start(ctx: DaemonContext): Promise<{ stop(signal: string): Promise<void> }>;
 }
 
-/** The JSON-lines log `<session>/logs/<component>.log`, with the level and rotation the config sets. */
+/**
+ * The JSON-lines log `<session>/logs/<component>.log`, with the level and rotation the config sets;
+ * with RAYTS_LOG_TO_STDERR each line also goes to stderr (journald under a --block supervisor).
+ */
 export function componentLogger(paths: SessionPaths, component: string, config: Config): FileLogger {
   return new FileLogger({
     path: paths.log(`${component}.log`), component, level: config.logLevel as LogLevel,
-    maxBytes: config.logMaxBytes, backupCount: config.logBackupCount,
+    maxBytes: config.logMaxBytes, backupCount: config.logBackupCount, echo: config.logToStderr,
   });
 }
 
@@ -46,6 +49,8 @@ export async function runDaemon(spec: DaemonSpec): Promise<void> {
   // ps shows the role and the session (the argv area is overwritten by the title).
   process.title = `${spec.title} --session-dir ${sessionDir}`;
   const config = loadConfig();
+  // A --block supervisor that passes our stderr through may die first: its pipe's EPIPE must not kill us.
+  if (config.logToStderr) process.stderr.on('error', () => undefined);
   const logger = componentLogger(paths, spec.component, config);
   try {
     const daemon = await spec.start({ sessionDir, paths, config, logger, fail });

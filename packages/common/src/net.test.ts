@@ -1,7 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { UsageError } from './errors.js';
-import { formatAddress, isPortFree, parseAddress, parsePort } from './net.js';
+import type { NetworkInterfaceInfo } from 'node:os';
+import {
+  detectNodeIp, firstInterfaceIp, formatAddress, isAutoAddress, isPortFree, parseAddress, parsePort, udpRouteSource, type HostPort, type NodeIpSources,
+} from './net.js';
 
 describe('parseAddress', () => {
   it('parses IPv4 and host names', () => {
@@ -64,5 +67,51 @@ describe('isPortFree', () => {
 
   it('is true for port 0 (any free port)', async () => {
     expect(await isPortFree('127.0.0.1', 0)).toBe(true);
+  });
+});
+
+describe('isAutoAddress', () => {
+  it('is true for auto in any case and with blanks, false for anything else', () => {
+    expect(['auto', 'AUTO', ' Auto '].map(isAutoAddress)).toEqual([true, true, true]);
+    expect([undefined, '', 'auto:1', '127.0.0.1:6379', 'http://auto'].map(isAutoAddress)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('node IP detection', () => {
+  const iface = (address: string, internal = false, family: 'IPv4' | 'IPv6' = 'IPv4') =>
+    ({ address, internal, family, netmask: '', mac: '', cidr: null }) as NetworkInterfaceInfo;
+  const interfaces = { lo: [iface('127.0.0.1', true)], docker0: [iface('fe80::1', false, 'IPv6'), iface('172.17.0.1')], eth0: [iface('10.0.0.5')] };
+  const sources = (route: string | undefined | Error, seen: HostPort[] = []): NodeIpSources => ({
+    routeSource: async (target) => {
+      seen.push(target);
+      if (route instanceof Error) throw route;
+      return route;
+    },
+    interfaces: () => interfaces,
+  });
+
+  it('takes the source address of the route toward the target, not the first interface', async () => {
+    const seen: HostPort[] = [];
+    expect(await detectNodeIp('8.8.8.8:80', sources('10.0.0.5', seen))).toBe('10.0.0.5');
+    expect(seen).toEqual([{ host: '8.8.8.8', port: 80 }]);
+  });
+
+  it('falls back to the first non-internal IPv4 interface without a usable route', async () => {
+    for (const route of [undefined, new Error('ENETUNREACH'), '127.0.0.1', '0.0.0.0', '::1', 'fe80::2']) {
+      expect(await detectNodeIp('8.8.8.8:80', sources(route))).toBe('172.17.0.1');
+    }
+  });
+
+  it('is 127.0.0.1 on a host with loopback only', () => {
+    expect(firstInterfaceIp({ lo: [iface('127.0.0.1', true)] })).toBe('127.0.0.1');
+    expect(firstInterfaceIp({})).toBe('127.0.0.1');
+  });
+
+  it('refuses a malformed route target, naming its variable', async () => {
+    await expect(detectNodeIp('8.8.8.8', sources('10.0.0.5'))).rejects.toThrow(/RAYTS_NODE_IP_ROUTE_TARGET/);
+  });
+
+  it('udpRouteSource asks the kernel without sending (loopback route: a loopback source)', async () => {
+    expect(await udpRouteSource({ host: '127.0.0.1', port: 9 })).toBe('127.0.0.1');
   });
 });

@@ -1,6 +1,7 @@
 /** Addresses: parsing `host:port`, finding this node's IP, probing ports. */
-import { networkInterfaces } from 'node:os';
-import { connect, createServer } from 'node:net';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { connect, createServer, isIPv4 } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { UsageError } from './errors.js';
 
 export interface HostPort {
@@ -36,18 +37,57 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/**
- * The address other nodes should use for this one: the first non-loopback IPv4 address of an
- * interface that is up, else 127.0.0.1. No packet is sent to find it.
- */
-export function detectNodeIp(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
+/** What node-IP detection looks at (injected by tests). */
+export interface NodeIpSources {
+  /** The source address of this host's route toward `target` (HOST:PORT), undefined without a route. */
+  routeSource(target: HostPort): Promise<string | undefined>;
+  interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+/** The first non-internal IPv4 address of an interface, else 127.0.0.1. */
+export function firstInterfaceIp(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
+  for (const addresses of Object.values(interfaces)) {
     for (const a of addresses ?? []) {
       if (a.family === 'IPv4' && !a.internal) return a.address;
     }
   }
   return '127.0.0.1';
 }
+
+/**
+ * The address other nodes should use for this one, as Ray finds it: the source address of the route
+ * toward a public address (`target`, RAYTS_NODE_IP_ROUTE_TARGET), so docker0, a VPN or a second NIC
+ * is not taken by mistake; without a route (an offline host), the first non-internal IPv4 interface.
+ * No packet is sent: a UDP socket's connect only asks the kernel for the route.
+ */
+export async function detectNodeIp(target: string, sources: NodeIpSources = systemNodeIpSources): Promise<string> {
+  const source = await sources.routeSource(parseAddress(target, 'RAYTS_NODE_IP_ROUTE_TARGET')).catch(() => undefined);
+  if (source !== undefined && isIPv4(source) && !isLoopbackHost(source) && !isWildcardHost(source)) return source;
+  return firstInterfaceIp(sources.interfaces());
+}
+
+/** The kernel's choice of source address toward host:port (UDP connect; nothing is sent). */
+export function udpRouteSource(target: HostPort, timeoutMs = 1000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIPv4(target.host) || !target.host.includes(':') ? 'udp4' : 'udp6');
+    const done = (address: string | undefined) => {
+      clearTimeout(timer);
+      try { socket.close(); } catch { /* already closed */ }
+      resolve(address);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.once('error', () => done(undefined));
+    socket.connect(target.port, target.host, () => {
+      try {
+        done(socket.address().address);
+      } catch {
+        done(undefined);
+      }
+    });
+  });
+}
+
+const systemNodeIpSources: NodeIpSources = { routeSource: (target) => udpRouteSource(target), interfaces: networkInterfaces };
 
 /** The local address this host uses to reach host:port (opens and closes one TCP connection). */
 export function localAddressToward(host: string, port: number, timeoutMs = 5000): Promise<string> {

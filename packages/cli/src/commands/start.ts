@@ -36,6 +36,8 @@ export interface StartOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  /** Daemons also write their log lines to stderr (RAYTS_LOG_TO_STDERR); set in the environment they inherit. */
+  logToStderr?: boolean;
   watchPid?: string;
   cleanupTempDir?: boolean;
   objectSpillingDirectory?: string;
@@ -67,6 +69,8 @@ interface NodeFlags {
   metricsExportPort: number;
   metricsAuth: boolean;
   dashboard: DashboardFlags;
+  /** --block with RAYTS_LOG_TO_STDERR: the daemons' stderr passes through this command's (journald). */
+  passStderr?: boolean;
 }
 
 function dashboardFlags(options: StartOptions): DashboardFlags {
@@ -150,7 +154,7 @@ async function checkMetricsPort(nodeIp: string, flags: NodeFlags): Promise<void>
 async function startRayletDaemon(paths: SessionPaths, gcsAddress: string, nodeIp: string, flags: NodeFlags, isHead: boolean,
   config: Config, progress: Progress): Promise<{ daemon: LaunchedDaemon; ready: RayletReady }> {
   progress.step('Starting the raylet and registering it with the head…');
-  const daemon = launchDaemon(paths, 'raylet', RAYLET_MAIN, rayletArgs(paths, gcsAddress, nodeIp, flags, isHead));
+  const daemon = launchDaemon(paths, 'raylet', RAYLET_MAIN, rayletArgs(paths, gcsAddress, nodeIp, flags, isHead), { passStderr: flags.passStderr });
   const ready = await waitForDaemon<RayletReady>(paths, daemon, paths.rayletReady, (r) => r.pid === daemon.record.pid, config.daemonStartTimeoutS * 1000);
   return { daemon, ready };
 }
@@ -198,7 +202,7 @@ async function finishStart(paths: SessionPaths, started: LaunchedDaemon[], optio
 }
 
 export async function startCommand(options: StartOptions, config: Config): Promise<number> {
-  const flags = validateStartFlags(options);
+  const flags: NodeFlags = { ...validateStartFlags(options), passStderr: !!options.block && config.logToStderr };
   const tempDir = resolve(options.tempDir ?? config.tmpDir);
   const progress = new Progress();
   try {
@@ -219,7 +223,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
       `stop it first with \`rayts stop --temp-dir=${tempDir}\`, or start another cluster with its own --temp-dir and --port`);
   }
   const stateDir = resolve(options.stateDir ?? join(tempDir, 'state'));
-  const nodeIp = options.nodeIpAddress ?? existing?.session.nodeIp ?? detectNodeIp();
+  const nodeIp = options.nodeIpAddress ?? existing?.session.nodeIp ?? await detectNodeIp(config.nodeIpRouteTarget);
   const previousHead = existing ? readJson<HeadReady>(new SessionPaths(existing.session.sessionDir).headReady) : undefined;
   const port = requestedPort ?? previousHead?.port ?? 6379;
   if (port !== 0 && !(await isPortFree(nodeIp, port))) {
@@ -252,7 +256,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     const head = launchDaemon(paths, 'gcs_server', HEAD_MAIN,
       ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token,
         '--include-dashboard', String(dashboard.include), '--dashboard-host', dashboard.host, '--dashboard-port', String(dashboardPort),
-        '--metrics-auth', String(flags.metricsAuth)]);
+        '--metrics-auth', String(flags.metricsAuth)], { passStderr: flags.passStderr });
     started.push(head);
     const headReady = await waitForDaemon<HeadReady>(paths, head, paths.headReady, (h) => h.pid === head.record.pid, config.daemonStartTimeoutS * 1000);
     writeJson(paths.info, { ...session, gcsAddress: headReady.address });
