@@ -41,12 +41,16 @@ describe('state API bad input', () => {
 
     const cli = (...args: string[]) => cluster.rayts([...args, `--temp-dir=${head.tempDir}`]);
     for (const args of [['list', 'foo'], ['list', 'nodes', '--filter', 'state'], ['list', 'tasks', '--limit', '0'], ['list', 'tasks', '--limit', '10001'],
-      ['list', 'nodes', '--format', 'xml'], ['summary', 'nodes'], ['get', 'actors'], ['list', 'nodes', '--filter', 'colour=red']]) {
+      ['summary', 'nodes'], ['get', 'actors'], ['list', 'nodes', '--filter', 'colour=red']]) {
       const r = await cli(...args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/^Error: /);
     }
     expect((await cli('list', 'nodes', '--filter', 'colour=red')).stderr).toContain("'colour' is not a field of this resource");
+    // A choice commander checks (exit 2, naming the choices).
+    const xml = await cli('list', 'nodes', '--format', 'xml');
+    expect(xml.code).toBe(2);
+    expect(xml.stderr).toContain("argument 'xml' is invalid. Allowed choices are default, json, yaml, table.");
 
     // Still serving.
     expect((await http(url, '/api/healthz')).status).toBe(200);

@@ -10,6 +10,7 @@ import { addJobCommands } from './jobs/job_commands.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
 import { memoryCommand } from './commands/memory.js';
+import { choiceOption, envOption, gcsTargetOptions } from './options.js';
 
 export type ExitSetter = (code: number) => void;
 
@@ -41,11 +42,11 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--address <host:port>', 'join the cluster whose head listens at HOST:PORT')
     .option('--port <port>', 'head only: GCS port (default 6379; 0 = pick a free one)')
     .option('--node-ip-address <ip>', 'address other nodes use for this one (default: detected)')
-    .option('--temp-dir <dir>', 'root for session dirs and head state (default /tmp/rayts or $RAYTS_TMPDIR)')
+    .addOption(envOption('--temp-dir <dir>', 'root for session dirs and head state (default /tmp/rayts)', 'RAYTS_TMPDIR'))
     .option('--state-dir <dir>', 'head only: where gcs.db and the token live (default <temp-dir>/state)')
     .option('--dashboard-host <ip>', 'head only: address the dashboard / HTTP API binds (default 127.0.0.1; 0.0.0.0 = every interface)')
     .option('--dashboard-port <port>', 'head only: dashboard / HTTP API port (default 8265; 0 = pick a free one)')
-    .addOption(new Option('--include-dashboard <true|false>', 'head only: run the dashboard / HTTP API (default true)').argParser(booleanFlag('--include-dashboard')))
+    .addOption(new Option('--include-dashboard <true|false>', 'head only: run the dashboard / HTTP API (default true; choices: true, false)').argParser(booleanFlag('--include-dashboard')))
     .option('--num-cpus <n>', 'CPUs this node offers (default: detected)')
     .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')
     .option('--memory <bytes>', 'memory resource (default: available memory minus the object store)')
@@ -55,16 +56,16 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--labels <k=v,...>', 'node labels, e.g. zone=eu-1,disk=ssd')
     .option('--node-manager-port <port>', 'raylet gRPC port (default 0 = any)', '0')
     .option('--metrics-export-port <port>', 'raylet Prometheus endpoint port, GET /metrics (default 0 = any)', '0')
-    .option('--metrics-auth <true|false>', 'whether scrapes of /metrics must present the cluster token', 'true')
-    .option('--token-file <file>', 'joining nodes: file holding the cluster token (or set RAYTS_TOKEN)')
+    .option('--metrics-auth <true|false>', 'whether scrapes of /metrics must present the cluster token (choices: true, false)', 'true')
+    .addOption(envOption('--token-file <file>', 'joining nodes: file holding the cluster token', 'RAYTS_TOKEN', 'RAYTS_TOKEN_FILE'))
     .option('--block', 'stay in the foreground supervising the daemons (for systemd)')
-    .option('--log-to-stderr', 'daemons also write their log lines to stderr; with --block they pass through this command\'s, so journald has them (or RAYTS_LOG_TO_STDERR=1)')
-    .option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM; or RAYTS_TLS_CERT)')
-    .option('--tls-key <file>', 'mutual TLS: this node\'s private key (PEM; or RAYTS_TLS_KEY)')
-    .option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate (or RAYTS_TLS_CA)')
+    .addOption(envOption('--log-to-stderr', 'daemons also write their log lines to stderr; with --block they pass through this command\'s, so journald has them', 'RAYTS_LOG_TO_STDERR=1'))
+    .addOption(new Option('--tls-cert <file>', 'mutual TLS: this node\'s certificate (PEM)').env('RAYTS_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'mutual TLS: this node\'s private key (PEM)').env('RAYTS_TLS_KEY'))
+    .addOption(new Option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate').env('RAYTS_TLS_CA'))
     .addOption(new Option('--cleanup-temp-dir', 'with --block: delete --temp-dir when the node stops (private driver clusters)').hideHelp())
     .addOption(new Option('--watch-pid <pid>', 'with --block: stop everything when this process exits (drivers use it)').hideHelp())
-    .option('--config <file>', `YAML defaults for these flags and RAYTS_* tunables (default /etc/rayts/config.yaml if present)`)
+    .option('--config <file>', 'YAML defaults for these flags and RAYTS_* tunables (default /etc/rayts/config.yaml if present)')
     .action(run((opts, cmd: Command) => {
       const file = readConfigFile(opts.config);
       const known = new Set(cmd.options.map((o) => o.attributeName()));
@@ -85,31 +86,27 @@ export function buildProgram(setExit: ExitSetter): Command {
   program.command('stop')
     .description('stop the rayts processes this host\'s sessions started (raylet first, head last)')
     .option('-f, --force', 'SIGKILL at once instead of SIGTERM')
-    .option('-g, --grace-period <seconds>', 'seconds to wait after SIGTERM before SIGKILL (default 16)')
-    .option('--address <host:port>', 'stop only the cluster whose head is at HOST:PORT')
+    .addOption(envOption('-g, --grace-period <seconds>', 'seconds to wait after SIGTERM before SIGKILL (default 16)', 'RAYTS_STOP_GRACE_PERIOD_S'))
+    .option('--address <host:port>', 'stop only the cluster whose head is at HOST:PORT; auto: the one cluster this host runs')
     .option('--temp-dir <dir>', 'stop only the sessions under this temp dir')
     .action(run((opts) => stopCommand(opts, loadConfig())));
 
-  program.command('status')
+  const status = program.command('status')
     .description('show the cluster: active and failed nodes, resource usage, pending demands')
-    .option('--address <host:port>', 'head address (default: RAYTS_ADDRESS, then this host\'s session)')
-    .option('--temp-dir <dir>', 'find the local session under this temp dir')
-    .option('--token-file <file>', 'cluster token file (default: RAYTS_TOKEN, then the local session\'s)')
     .option('--json', 'print JSON')
     .option('-v, --verbose', 'per-node details')
     .action(run((opts) => statusCommand(opts, loadConfig())));
+  for (const o of gcsTargetOptions()) status.addOption(o);
 
-  program.command('memory')
+  const memory = program.command('memory')
     .description('object references of every process on every node, and object store usage')
-    .option('--group-by <by>', 'node or stack-trace', 'node')
-    .option('--sort-by <by>', 'object-size, pid or reference-type', 'object-size')
-    .option('--units <unit>', 'B, KB, MB or GB', 'B')
+    .addOption(choiceOption('--group-by <by>', 'group the references', ['node', 'stack-trace'], 'node'))
+    .addOption(choiceOption('--sort-by <by>', 'order within a group', ['object-size', 'pid', 'reference-type'], 'object-size'))
+    .addOption(choiceOption('--units <unit>', 'unit of sizes', ['B', 'KB', 'MB', 'GB'], 'B'))
     .option('--stats-only', 'only the aggregate object store figures')
-    .option('--address <host:port>', 'head address')
-    .option('--temp-dir <dir>', 'find the local session under this temp dir')
-    .option('--token-file <file>', 'cluster token file')
     .option('--json', 'print JSON')
     .action(run((opts) => memoryCommand(opts, loadConfig())));
+  for (const o of gcsTargetOptions()) memory.addOption(o);
 
   addStateCommands(program, run);
   addJobCommands(program, run);
@@ -117,7 +114,7 @@ export function buildProgram(setExit: ExitSetter): Command {
   program.command('microbenchmark')
     .description('run Ray\'s task and object microbenchmarks (name per second X +- Y)')
     .argument('[filter]', 'run only cases whose name contains this')
-    .option('--address <host:port>', 'benchmark this cluster instead of a private local one')
+    .addOption(envOption('--address <host:port>', 'benchmark this cluster instead of a private local one (auto: the one this host runs)', 'RAYTS_ADDRESS'))
     .option('--json', 'print JSON')
     .addOption(new Option('--round-ms <ms>', 'length of one timing round (default 2000)').hideHelp())
     .addOption(new Option('--rounds <n>', 'timing rounds (default 4)').hideHelp())
@@ -125,12 +122,15 @@ export function buildProgram(setExit: ExitSetter): Command {
 
   program.command('get-auth-token')
     .description('print this host\'s cluster token (to copy it to joining nodes)')
-    .option('--temp-dir <dir>', 'temp dir of the cluster')
+    .addOption(envOption('--temp-dir <dir>', 'temp dir of the cluster', 'RAYTS_TMPDIR'))
     .action(run((opts) => getAuthTokenCommand(opts, loadConfig())));
 
+  // Hidden, as in Ray; commander takes it before or after the subcommand. Output decides colour by
+  // NO_COLOR (output.ts), which the processes this command starts inherit too.
   program.addOption(new Option('--no-color', 'disable colours').hideHelp());
   // The default config file's tunables apply to every command (start also takes --config).
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', (root, action) => {
+    if (root.opts().color === false) process.env.NO_COLOR = '1';
     if (action.name() !== 'start') applyConfigEnv(readConfigFile(undefined));
   });
   return program;

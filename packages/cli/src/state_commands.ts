@@ -10,6 +10,8 @@ import { entityLogsCommand, type EntityLogOptions } from './commands/entity_logs
 import { logsCommand } from './commands/logs.js';
 import { connectStateApi } from './state_api.js';
 import type { TargetOptions } from './discovery.js';
+import { choiceOption, envOption } from './options.js';
+import { FORMATS } from './state_format.js';
 
 export type Run = <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) => (...args: A) => Promise<void>;
 
@@ -18,9 +20,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** The options that say which cluster's API to talk to (every API command takes them). */
 export function targetOptions(cmd: Command): Command {
   return cmd
-    .option('--address <address>', 'the head: its API URL (http://HOST:8265) or its GCS address HOST:PORT (default: RAYTS_API_SERVER_ADDRESS, RAYTS_ADDRESS, then this host\'s session)')
+    .addOption(envOption('--address <address>', 'the head: its API URL (http://HOST:8265), its GCS address HOST:PORT, or auto: the cluster this host runs (default: this host\'s session)',
+      'RAYTS_API_SERVER_ADDRESS', 'RAYTS_ADDRESS'))
     .option('--temp-dir <dir>', 'find the local session under this temp dir')
-    .option('--token-file <file>', 'cluster token file (default: RAYTS_TOKEN, then the local session\'s)');
+    .addOption(envOption('--token-file <file>', 'cluster token file (default: the local session\'s)', 'RAYTS_TOKEN', 'RAYTS_TOKEN_FILE'));
 }
 
 function queryOptions(cmd: Command): Command {
@@ -28,7 +31,7 @@ function queryOptions(cmd: Command): Command {
     .option('-f, --filter <key=value>', 'keep rows whose field equals (key=value) or differs from (key!=value) the value; repeatable, ANDed', collect)
     .option('--limit <n>', 'at most this many rows (default 100, at most 10000)')
     .option('--detail', 'every field (the default format becomes yaml)')
-    .option('--format <format>', 'default, json, yaml or table', 'default')
+    .addOption(choiceOption('--format <format>', 'output format', FORMATS, 'default'))
     .option('--json', 'same as --format=json')
     .option('--timeout <seconds>', 'how long to wait for the nodes (default 30)');
 }
@@ -45,7 +48,7 @@ export function addStateCommands(program: Command, run: Run): void {
     .description('print one actor, placement-group, node, worker, task or object with every field (yaml)')
     .argument('<resource>', 'actors, placement-groups, nodes, workers, tasks or objects')
     .argument('[id]', 'its id (from `rayts list`)')
-    .option('--format <format>', 'yaml (default) or json', 'yaml')
+    .addOption(choiceOption('--format <format>', 'output format', ['yaml', 'json'], 'yaml'))
     .option('--json', 'same as --format=json')
     .option('--timeout <seconds>', 'how long to wait for the nodes (default 30)'))
     .action(run(async (resource: string, id: string | undefined, opts: StateOptions & TargetOptions) => getCommand(resource, id, { ...opts, format: opts.format === 'yaml' ? 'default' : opts.format }, await api(opts))));
