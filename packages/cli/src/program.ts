@@ -10,6 +10,7 @@ import { addJobCommands } from './jobs/job_commands.js';
 import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
 import { memoryCommand } from './commands/memory.js';
+import { doctorCommand } from './doctor/command.js';
 
 export type ExitSetter = (code: number) => void;
 
@@ -108,6 +109,14 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--token-file <file>', 'cluster token file')
     .option('--json', 'print JSON')
     .action(run((opts) => memoryCommand(opts, loadConfig())));
+
+  program.command('doctor')
+    .description('check this host and every node: versions, clocks, ports, /dev/shm, limits, disk, token, systemd (exit 1 on a failed check)')
+    .option('--address <host:port>', 'head address (default: RAYTS_ADDRESS, then this host\'s session)')
+    .option('--temp-dir <dir>', 'find the local sessions under this temp dir')
+    .option('--token-file <file>', 'cluster token file (default: RAYTS_TOKEN, then the local session\'s)')
+    .option('--json', 'print JSON')
+    .action(run((opts) => doctorCommand(opts, loadConfig())));
 
   addStateCommands(program, run);
   addJobCommands(program, run);
