@@ -23,6 +23,16 @@ function find(report: DoctorJson, check: string, scope: string): Finding {
 }
 
 describe('rayts doctor', () => {
+  it('exits 3 like status when no cluster runs, 2 on a malformed address', async () => {
+    const cluster = newCluster();
+    const none = await cluster.rayts(['doctor']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('no rayts cluster is running on this host');
+    const bad = await cluster.rayts(['doctor', '--address=nonsense']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--address must look like HOST:PORT");
+  });
+
   it('passes on a healthy two-node cluster, in text and JSON', async () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
