@@ -52,6 +52,8 @@ describe('rayts doctor', () => {
       }
     }
     expect(find(report, 'clock skew', 'this host').status).toBe('ok');
+    // Read from the running raylet (this machine allows 20000: a warning below the 65536 Ray recommends, not a failure).
+    expect(find(report, 'open files', 'node 127.0.0.2').finding).toMatch(/^the raylet: ulimit -n is \d+/);
     // systemd is not PID 1 here and no unit is installed: skipped, not failed.
     expect(find(report, 'systemd unit', 'this host').status).toBe('skip');
 

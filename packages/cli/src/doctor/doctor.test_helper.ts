@@ -9,6 +9,7 @@ export function localNode(overrides: Partial<LocalNodeFact> = {}): LocalNodeFact
     kind: 'head', nodeIp: '10.0.0.1', sessionDir: '/tmp/rayts/session_x', objectStoreBytes: 2 * GiB, shmDir: '/dev/shm',
     shm: { totalBytes: 8 * GiB, freeBytes: 6 * GiB }, arenaDir: '/dev/shm', spillDir: '/tmp/rayts/session_x/spill',
     spill: { totalBytes: 100 * GiB, freeBytes: 50 * GiB }, token: { path: '/tmp/rayts/session_x/token', mode: 0o600, uid: 1000, expectedUid: 1000 },
+    openFiles: { soft: 65536, hard: 65536 },
     ...overrides,
   };
 }

@@ -60,6 +60,7 @@ function localNode(session: SessionInfo, config: Config): LocalNodeFact {
     kind: session.kind, nodeIp: session.nodeIp, sessionDir: session.sessionDir,
     objectStoreBytes: raylet?.objectStoreBytes, shmDir, shm: spaceOf(shmDir), arenaDir: raylet?.arenaDir,
     spillDir, spill: spaceOf(existingAncestor(spillDir)), token: fileFact(paths.token, ownerUid),
+    openFiles: raylet ? readOpenFilesLimit(raylet.pid) : undefined,
   };
 }
 

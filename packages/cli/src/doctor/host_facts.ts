@@ -36,8 +36,8 @@ export function readMemInfo(): MemInfo | undefined {
   return text === undefined ? undefined : parseMemInfo(text);
 }
 
-export function readOpenFilesLimit(): OpenFilesLimit | undefined {
-  const text = readText('/proc/self/limits');
+export function readOpenFilesLimit(pid: number | 'self' = 'self'): OpenFilesLimit | undefined {
+  const text = readText(`/proc/${pid}/limits`);
   return text === undefined ? undefined : parseOpenFilesLimit(text);
 }
 

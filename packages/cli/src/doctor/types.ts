@@ -69,6 +69,8 @@ export interface LocalNodeFact {
   spillDir: string;
   spill?: SpaceFact;
   token?: FileFact;
+  /** The running raylet's open-files limit (its workers inherit it); undefined when unreadable. */
+  openFiles?: OpenFilesLimit;
 }
 
 export interface MemInfo {
@@ -110,6 +112,7 @@ export interface DoctorFacts {
   probes: PortProbe[];
   localNodes: LocalNodeFact[];
   memInfo?: MemInfo;
+  /** This process's limit (what daemons started from this shell would get). */
   openFiles?: OpenFilesLimit;
   systemd: SystemdFact;
   thresholds: DoctorThresholds;

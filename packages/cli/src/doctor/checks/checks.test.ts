@@ -76,10 +76,15 @@ describe('doctor checks', () => {
     expect(hugePagesCheck.run(healthyFacts({ memInfo: { ...memInfo, hugePagesTotal: 16 } }))[0]!.status).toBe('ok');
   });
 
-  it('open files: below the tunable warns, below 1024 fails', () => {
-    expect(openFilesCheck.run(healthyFacts({ openFiles: { soft: 4096, hard: 4096 } }))[0]).toMatchObject({ status: 'warn', fix: expect.stringContaining('LimitNOFILE') });
-    expect(openFilesCheck.run(healthyFacts({ openFiles: { soft: 256, hard: 4096 } }))[0]!.status).toBe('fail');
-    expect(openFilesCheck.run(healthyFacts({ openFiles: { soft: Infinity, hard: Infinity } }))[0]!.status).toBe('ok');
+  it('open files: each local raylet\'s limit (this shell\'s without one); below the tunable warns, below 1024 fails', () => {
+    const at = (soft: number) => openFilesCheck.run(healthyFacts({ localNodes: [localNode({ openFiles: { soft, hard: soft } })] }))[0]!;
+    expect(at(4096)).toMatchObject({ status: 'warn', scope: 'node 10.0.0.1 (head)', finding: 'the raylet: ulimit -n is 4096 (hard 4096), below 65536' });
+    expect(at(4096).fix).toContain('LimitNOFILE');
+    expect(at(256).status).toBe('fail');
+    expect(at(Infinity).status).toBe('ok');
+    expect(openFilesCheck.run(healthyFacts({ localNodes: [localNode({ openFiles: undefined })] }))[0]!.status).toBe('skip');
+    const remote = openFilesCheck.run(healthyFacts({ localNodes: [], openFiles: { soft: 512, hard: 512 } }))[0]!;
+    expect(remote).toMatchObject({ status: 'fail', scope: 'this host', finding: expect.stringContaining('this shell') });
   });
 
   it('spill disk: less than the store warns, less than the minimum fails', () => {
