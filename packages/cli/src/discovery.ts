@@ -25,7 +25,8 @@ export interface ClusterTarget {
   session?: SessionInfo;
 }
 
-function sameAddress(a: string, b: string): boolean {
+/** Two HOST:PORT strings name the same head (localhost = 127.0.0.1). */
+export function sameAddress(a: string, b: string): boolean {
   const norm = (s: string) => s.replace(/^localhost:/, '127.0.0.1:');
   return norm(a) === norm(b);
 }

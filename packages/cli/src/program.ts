@@ -11,6 +11,7 @@ import { getAuthTokenCommand } from './commands/get_auth_token.js';
 import { microbenchmarkCommand } from './commands/microbenchmark.js';
 import { memoryCommand } from './commands/memory.js';
 import { choiceOption, envOption, gcsTargetOptions } from './options.js';
+import { doctorCommand } from './doctor/command.js';
 
 export type ExitSetter = (code: number) => void;
 
@@ -107,6 +108,12 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--json', 'print JSON')
     .action(run((opts) => memoryCommand(opts, loadConfig())));
   for (const o of gcsTargetOptions()) memory.addOption(o);
+
+  const doctor = program.command('doctor')
+    .description('check this host and every node: versions, clocks, ports, /dev/shm, limits, disk, token, systemd (exit 1 on a failed check)')
+    .option('--json', 'print JSON')
+    .action(run((opts) => doctorCommand(opts, loadConfig())));
+  for (const o of gcsTargetOptions()) doctor.addOption(o);
 
   addStateCommands(program, run);
   addJobCommands(program, run);

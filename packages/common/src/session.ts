@@ -48,6 +48,11 @@ export interface RayletReady {
   gcsAddress: string;
   /** The port of the raylet's Prometheus endpoint (GET /metrics on nodeIp). */
   metricsExportPort: number;
+  /** The object store: its size, the shared-memory dir it was meant for and the dir it got (differs after a fallback), the spill dir. */
+  objectStoreBytes?: number;
+  shmDir?: string;
+  arenaDir?: string;
+  spillDir?: string;
 }
 
 export class SessionPaths {

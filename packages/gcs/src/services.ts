@@ -33,7 +33,7 @@ export function toNodeInfo(record: NodeRecord, live?: LiveNode): NodeInfo__Outpu
     resourcesAvailable: live?.available ?? {}, labels: record.labels, startTimeMs: record.startTimeMs,
     deathTimeMs: record.deathTimeMs, deathCause: record.deathCause || 'NODE_DEATH_CAUSE_UNSPECIFIED', deathReason: record.deathReason,
     rayletPid: record.rayletPid, sessionName: record.sessionName, version: record.version,
-    lastSeenAgoMs: live ? Date.now() - live.lastSeenMs : 0,
+    lastSeenAgoMs: live ? Date.now() - live.lastSeenMs : 0, nodeVersion: record.nodeVersion ?? '',
   };
 }
 
@@ -81,6 +81,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         state: 'NODE_ALIVE', resourcesTotal: validResources(n.resourcesTotal, 'resources_total'), labels: n.labels,
         startTimeMs: Number(n.startTimeMs) || Date.now(), deathTimeMs: 0, deathCause: '', deathReason: '',
         rayletPid: n.rayletPid, sessionName: n.sessionName, version: n.version, metricsExportPort: req.metricsExportPort,
+        nodeVersion: n.nodeVersion.slice(0, 64),
       };
       const outcome = nodes.register(record);
       if (!outcome.ok) throw new RpcError(grpc.status.FAILED_PRECONDITION, outcome.reason);

@@ -89,7 +89,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // The object store. Its memory is reserved in the background (a 7 GB store takes seconds), so
   // the node answers at once.
-  const arena = Arena.create({ size: detected.objectStoreBytes, prefault: false });
+  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false });
   if (arena.warning) logger.warn(arena.warning);
   let reserved = !config.objectStorePrefault;
   const store = new ObjectStore({
@@ -219,7 +219,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     node: {
       nodeId, nodeIp: options.nodeIp, rayletPort: port, hostname: hostname(), isHead: options.isHead,
       resourcesTotal: detected.resources, labels: { ...options.labels, 'rayts.io/node-id': nodeId },
-      startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION,
+      startTimeMs: Date.now(), rayletPid: process.pid, sessionName: paths.dir.split('/').pop()!, version: RAYTS_VERSION, nodeVersion: process.versions.node,
     },
     available: () => ({ ...scheduler.available }),
     total: () => ({ ...scheduler.total }),
@@ -251,6 +251,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   node.start();
   const ready: RayletReady = {
     pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress, metricsExportPort: metricsServer.port,
+    objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, spillDir: options.spillDir ?? paths.spill,
   };
   writeJson(paths.rayletReady, ready);
   logger.info('raylet is serving', { address, nodeId, resources: detected.resources, metrics: metricsServer.url });

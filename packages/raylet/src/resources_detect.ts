@@ -9,7 +9,6 @@ import { readFileSync, statfsSync } from 'node:fs';
 import { UsageError, type Config, type ResourceMap } from '@rayts/common';
 
 export const MAX_DEFAULT_OBJECT_STORE_BYTES = 200e9;
-const SHM_DIR = '/dev/shm';
 
 export interface ResourceFlags {
   numCpus?: number;
@@ -59,18 +58,18 @@ async function detectGpus(): Promise<number> {
   }
 }
 
-function freeShmBytes(): number | undefined {
+function freeShmBytes(dir: string): number | undefined {
   try {
-    const s = statfsSync(SHM_DIR);
+    const s = statfsSync(dir);
     return s.bavail * s.bsize;
   } catch {
     return undefined;
   }
 }
 
-export function defaultObjectStoreBytes(availableMemory: number, config: Pick<Config, 'objectStoreMemoryProportion' | 'objectStoreMinBytes' | 'objectStoreShmShare'>): number {
+export function defaultObjectStoreBytes(availableMemory: number, config: Pick<Config, 'objectStoreMemoryProportion' | 'objectStoreMinBytes' | 'objectStoreShmShare' | 'objectStoreShmDir'>): number {
   let size = Math.min(availableMemory * config.objectStoreMemoryProportion, MAX_DEFAULT_OBJECT_STORE_BYTES);
-  const shm = freeShmBytes();
+  const shm = freeShmBytes(config.objectStoreShmDir);
   if (shm !== undefined) size = Math.min(size, shm * config.objectStoreShmShare);
   return Math.floor(Math.max(size, config.objectStoreMinBytes));
 }
@@ -84,9 +83,9 @@ export async function detectResources(flags: ResourceFlags, config: Config): Pro
   if (objectStoreBytes < config.objectStoreMinBytes) {
     throw new UsageError(`--object-store-memory must be at least ${config.objectStoreMinBytes} bytes (75 MiB), got ${objectStoreBytes}`);
   }
-  const shm = freeShmBytes();
+  const shm = freeShmBytes(config.objectStoreShmDir);
   if (shm !== undefined && objectStoreBytes > shm) {
-    notes.push(`/dev/shm has only ${shm} bytes free, less than the ${objectStoreBytes}-byte object store; the store will fall back to the temp dir (slower)`);
+    notes.push(`${config.objectStoreShmDir} has only ${shm} bytes free, less than the ${objectStoreBytes}-byte object store; the store will fall back to the temp dir (slower)`);
   }
   const memory = flags.memory ?? Math.max(0, Math.floor(available - objectStoreBytes));
   const resources: ResourceMap = { ...flags.custom, CPU: cpus, memory, object_store_memory: objectStoreBytes };

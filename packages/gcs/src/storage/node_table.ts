@@ -23,6 +23,8 @@ export interface NodeRecord {
   version: string;
   /** The raylet's Prometheus endpoint port (0 = none). */
   metricsExportPort: number;
+  /** The raylet's Node.js version; kept in memory only (a restarted head learns it again when the raylet re-registers). */
+  nodeVersion?: string;
 }
 
 interface Row {

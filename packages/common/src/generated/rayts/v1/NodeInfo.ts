@@ -23,6 +23,7 @@ export interface NodeInfo {
   'sessionName'?: (string);
   'version'?: (string);
   'lastSeenAgoMs'?: (number | string | Long);
+  'nodeVersion'?: (string);
 }
 
 export interface NodeInfo__Output {
@@ -43,4 +44,5 @@ export interface NodeInfo__Output {
   'sessionName': (string);
   'version': (string);
   'lastSeenAgoMs': (number);
+  'nodeVersion': (string);
 }
