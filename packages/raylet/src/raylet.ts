@@ -144,7 +144,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const router = new TaskRouter(nodeId, scheduler, gate, raylets, logger, config.schedulerSpreadThreshold);
   drivers = new JobDrivers({
     paths, nodeId, gcsAddress: options.gcsAddress, token: options.token, envs, logger,
-    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => fits(s, scheduler.available), available: scheduler.available },
+    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
     report: (state) => gcs.reportJobDriver(state), retry: { initialMs: config.gcsRegisterRetryMs, maxMs: 8 * config.gcsRegisterRetryMs },
     stopGraceMs: config.jobStopGraceMs,
   });

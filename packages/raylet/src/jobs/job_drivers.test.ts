@@ -25,7 +25,7 @@ beforeEach(async () => {
   scheduler = new LocalScheduler({ total: { CPU: 2 }, workers: { startWorker: () => false, killWorker: () => undefined }, logger: nullLogger, pipeline: { depth: 0, maxAvgMs: 0, minRuns: 1 } });
   drivers = new JobDrivers({
     paths: h.paths, nodeId: 'node-1', gcsAddress: '127.0.0.1:6379', token: TOKEN, envs: h.envs(), logger: nullLogger,
-    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
+    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
     report: async (state) => { reports.push(state); }, retry: { initialMs: 10, maxMs: 50 }, stopGraceMs: 2000,
   });
 });
@@ -151,7 +151,7 @@ describe('JobDrivers', () => {
     const taken: string[] = [];
     const offline = new JobDrivers({
       paths: h.paths, nodeId: 'node-1', gcsAddress: '127.0.0.1:6379', token: TOKEN, envs: h.envs(), logger: nullLogger,
-      resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
+      resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
       report: async (state) => {
         if (!headUp) throw new ClusterUnreachableError('head restarting');
         taken.push(String(state.phase));
