@@ -74,6 +74,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const nodeId = newNodeId();
   const detected = await detectResources({ ...options.flags, nodeIp: options.nodeIp, isHead: options.isHead }, config);
   for (const note of detected.notes) logger.warn(note);
+  if (detected.gpus?.gpus.length) logger.info('GPUs found', { source: detected.gpus.source, gpus: detected.gpus.gpus });
   const teardown = new Teardown(logger);
   try {
     return await build(options, paths, nodeId, detected, teardown);
