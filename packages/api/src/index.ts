@@ -12,7 +12,7 @@ export type { TaskOptions };
 export {
   RayTaskError, WorkerCrashedError, NodeDiedError, GetTimeoutError, ObjectLostError, OwnerDiedError, TaskCancelledError,
   TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
-  ActorMethodNotFoundError, InvalidPlacementGroupError,
+  ActorMethodNotFoundError, InvalidPlacementGroupError, InvalidResourceRequestError,
 } from '@rayts/core-worker';
 export { RuntimeEnvSetupError } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError } from '@rayts/common';
