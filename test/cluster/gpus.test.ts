@@ -3,7 +3,8 @@
  * ids 0..3 as Ray does). Whole-GPU tasks running together get distinct ids and see them in
  * CUDA_VISIBLE_DEVICES, getGpuIds() and getRuntimeContext().gpuIds; two 0.5-GPU tasks share one id;
  * CPU-only tasks on reused workers see no GPU; an actor with numGpus 1 keeps its id on every call
- * and nobody else gets it while it lives; once it is killed its id is handed out again.
+ * and nobody else gets it while it lives; once it is killed its id is handed out again; tasks in a
+ * placement group's GPU bundles get ids that do not collide with tasks outside it.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 interface Seen { ids: number[]; ctx: number[]; cvd: string | null; pid: number }
 interface Result {
   whole: Seen[]; halves: Seen[]; cpuOnly: Seen[]; actorCalls: Seen[]; whileActor: Seen[]; afterActor: Seen[];
+  withGroup: { inGroup: Seen[]; outside: Seen[] };
   driver: { ids: number[]; ctx: number[] };
 }
 
@@ -38,7 +40,7 @@ describe('GPUs', () => {
     const run = await runDriver(cluster, dir, 'gpus/gpu_ids.mjs', { address: head.gcsAddress, barrierDir: join(dir, 'barriers') });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const r = resultOf<Result>(run);
-    consistent([...r.whole, ...r.halves, ...r.cpuOnly, ...r.actorCalls, ...r.whileActor, ...r.afterActor]);
+    consistent([...r.whole, ...r.halves, ...r.cpuOnly, ...r.actorCalls, ...r.whileActor, ...r.afterActor, ...r.withGroup.inGroup, ...r.withGroup.outside]);
 
     // Four 1-GPU tasks running together: four distinct single ids, 0..3.
     expect(r.whole.map((s) => s.ids.length)).toEqual([1, 1, 1, 1]);
@@ -65,6 +67,9 @@ describe('GPUs', () => {
     expect(new Set(whileIds).size).toBe(3);
     // Once it is killed, its id comes back: four tasks together take all four again.
     expect(r.afterActor.flatMap((s) => s.ids).sort()).toEqual([0, 1, 2, 3]);
+
+    // Tasks in a placement group's GPU bundles and tasks outside it, all running together: four distinct ids.
+    expect([...r.withGroup.inGroup, ...r.withGroup.outside].flatMap((s) => s.ids).sort()).toEqual([0, 1, 2, 3]);
 
     // A driver holds no GPU.
     expect(r.driver).toEqual({ ids: [], ctx: [] });
