@@ -12,7 +12,7 @@ export type { TaskOptions };
 export {
   RayTaskError, WorkerCrashedError, NodeDiedError, GetTimeoutError, ObjectLostError, OwnerDiedError, TaskCancelledError,
   TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
-  ActorMethodNotFoundError, InvalidPlacementGroupError,
+  ActorMethodNotFoundError, InvalidPlacementGroupError, InvalidResourceRequestError,
 } from '@rayts/core-worker';
 export { RuntimeEnvSetupError } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError } from '@rayts/common';
@@ -104,8 +104,16 @@ export function getRuntimeContext(): RuntimeContext {
   const core = runtime();
   return {
     jobId: driverState()?.jobId ?? core.jobId, nodeId: core.address.nodeId, nodeIp: core.nodeIp,
-    workerId: core.options.workerId ?? '', taskId: core.taskId, actorId: core.actorId,
+    workerId: core.options.workerId ?? '', taskId: core.taskId, actorId: core.actorId, gpuIds: core.gpuIds,
   };
+}
+
+/**
+ * The GPUs of this node the running task or actor holds (Ray's `ray.get_gpu_ids()`): its
+ * `CUDA_VISIBLE_DEVICES`, as numbers. [] when it holds none, and in a driver.
+ */
+export function getGpuIds(): number[] {
+  return runtime().gpuIds;
 }
 
 

@@ -18,6 +18,7 @@ import { CallSiteRecorder } from './call_site.js';
 import { FunctionExporter } from './function_exporter.js';
 import { newPutId, newTaskId } from './ids.js';
 import { JobContext } from './job_context.js';
+import { GpuVisibility } from './gpu_visibility.js';
 import { MemoryStore } from './memory_store.js';
 import { NOT_BLOCKING, ObjectGetter } from './object_getter.js';
 import { ObjectRef } from './object_ref.js';
@@ -77,6 +78,8 @@ export interface CoreWorkerParts {
   objects: ObjectGetter;
   /** Task events of what this process owns and runs. */
   events: TaskEventBuffer;
+  /** The GPUs the running task or actor holds (none in a driver). */
+  gpus: GpuVisibility;
 }
 
 export class CoreWorker {
@@ -113,6 +116,7 @@ export class CoreWorker {
       executorIdentity(options, welcome, offsets));
     const store = new MemoryStore();
     const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');
+    const gpus = new GpuVisibility(process.env);
     const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites));
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references });
     const functions = new FunctionExporter(gcs);
@@ -122,11 +126,11 @@ export class CoreWorker {
     const serializer = new Serializer((data) => actors.bindData(data));
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
     const functionTable = new PatientFunctionTable(gcs, config.gcsReconnectTimeoutS * 1000);
-    const side = worker && attempts && workerSide(worker, resolved.token, connection, functionTable, plasma, serializer, job, welcome, attempts);
+    const side = worker && attempts && workerSide(worker, resolved.token, connection, functionTable, plasma, serializer, job, gpus, welcome, attempts);
     const objects = new ObjectGetter({
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
     });
-    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects, events });
+    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects, events, gpus });
     if (options.role === 'driver') {
       // Ray's driver task: the parent of what the driver submits, RUNNING until shutdown.
       const entry = basename(process.argv[1] ?? 'driver');
@@ -162,6 +166,11 @@ export class CoreWorker {
   /** The actor this process hosts ('' if none). */
   get actorId(): string {
     return this.parts.job.actorId;
+  }
+
+  /** The GPU instance ids of this node the running task or actor holds ([] if none, and in a driver). */
+  get gpuIds(): number[] {
+    return this.parts.gpus.ids;
   }
 
   get nodeIp(): string {
@@ -292,11 +301,11 @@ function actorCore(
 
 /** A worker's executor (which also keeps its blocked state) and the actor host built on it. */
 function workerSide(
-  worker: WorkerOptions, token: string, connection: RayletConnection, functionTable: FunctionTable, plasma: PlasmaClient, serializer: Serializer, job: JobContext, welcome: Welcome,
+  worker: WorkerOptions, token: string, connection: RayletConnection, functionTable: FunctionTable, plasma: PlasmaClient, serializer: Serializer, job: JobContext, gpus: GpuVisibility, welcome: Welcome,
   attempts: AttemptRecorder,
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
-  const executor = new TaskExecutor({ transport: connection, functionTable, plasma, decoder: serializer, job, node, compile: worker.compile, attempts });
-  const host = new ActorHost({ transport: connection, executor, job, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
+  const executor = new TaskExecutor({ transport: connection, functionTable, plasma, decoder: serializer, job, gpus, node, compile: worker.compile, attempts });
+  const host = new ActorHost({ transport: connection, executor, job, gpus, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
   return { executor, host, bindJob: (m) => job.bindJob(m, process) };
 }

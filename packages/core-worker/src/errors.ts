@@ -102,6 +102,8 @@ export class RuntimeEnvSetupError extends RaytsError {
 
 /** A placement group request or target that cannot work as given (the message says why and what to do). */
 export class InvalidPlacementGroupError extends RaytsError {}
+/** A task or actor asked for resources no node could give as asked (e.g. 1.5 GPUs: above 1, GPUs are whole). */
+export class InvalidResourceRequestError extends RaytsError {}
 /**
  * A task's argument is the ref of an object whose task failed: the task is not run, and `get` of
  * its result raises that failure (carried as the wire form, so it keeps its type and cause).

@@ -16,3 +16,4 @@ export * from './actor/actor_handle.js';
 export { readCallCounts, type CallCounts } from './actor/call_counts.js';
 export { newObjectId, newTaskId, newPutId } from './ids.js';
 export { RAYTS_API_URL } from './function_loader.js';
+export { CUDA_VISIBLE_DEVICES, GpuVisibility } from './gpu_visibility.js';

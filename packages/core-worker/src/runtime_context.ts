@@ -6,4 +6,6 @@ export interface RuntimeContext {
   workerId: string;
   taskId: string;
   actorId: string;
+  /** The GPU instance ids of the node the running task or actor holds ([] without GPUs, and in a driver). */
+  gpuIds: number[];
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GpuVisibility } from './gpu_visibility.js';
 import { JobContext } from './job_context.js';
 import { TaskExecutor } from './task_executor.js';
 import { AttemptRecorder } from './attempt_recorder.js';
@@ -27,6 +28,7 @@ function setup(body: () => unknown) {
     },
     decoder: { decode: () => undefined, decodeInPlace: () => undefined },
     job,
+    gpus: new GpuVisibility({}),
     node: { nodeId: 'n', nodeIp: '10.0.0.1' },
     compile: () => body as (...args: unknown[]) => unknown,
     attempts: new AttemptRecorder({ events, offsets, workerId: 'w1' }),

@@ -13,6 +13,7 @@ import { parseFunctionDescriptor, type RemoteFunctionDescriptor } from './functi
 import { TaskOutput } from './task_output.js';
 import type { AttemptRecorder } from './attempt_recorder.js';
 import type { JobContext } from './job_context.js';
+import type { GpuVisibility } from './gpu_visibility.js';
 import type { Blocking } from './object_getter.js';
 import type { PlasmaClient } from './plasma_client.js';
 import type { Decoder } from './serialization.js';
@@ -28,6 +29,8 @@ export interface TaskExecutorDeps {
   decoder: Decoder;
   /** Takes on the job of each task it runs. */
   job: JobContext;
+  /** Set to each task's GPUs before it runs. */
+  gpus: Pick<GpuVisibility, 'assign'>;
   node: { nodeId: string; nodeIp: string };
   compile: Compile;
   /** Task events of the attempts run here (and the log offsets of their output). */
@@ -76,7 +79,7 @@ export class TaskExecutor implements Blocking {
     this.running = true;
     while (this.queue.length > 0) {
       const { message, run } = this.queue.shift()!;
-      const outcome = await this.run(message.task, message.jobDir, run);
+      const outcome = await this.run(message.task, message.jobDir, run, message.gpuIds);
       this.deps.transport.send({ type: 'taskDone', outcome: this.deps.attempts.end(run, outcome) });
     }
     this.running = false;
@@ -106,8 +109,8 @@ export class TaskExecutor implements Blocking {
     return { taskId: task.taskId, attempt: task.attempt, returnId: task.returnId, nodeId: this.deps.node.nodeId };
   }
 
-  /** Runs the task; `run` (task events) gets its start. */
-  async run(task: TaskSpec, jobDir: string, run?: RunningAttempt): Promise<TaskOutcome> {
+  /** Runs the task (seeing the GPUs `gpuIds`); `run` (task events) gets its start. */
+  async run(task: TaskSpec, jobDir: string, run?: RunningAttempt, gpuIds?: number[]): Promise<TaskOutcome> {
     const base = this.outcomeBase(task);
     let fn: (...args: unknown[]) => unknown;
     let args: unknown[];
@@ -122,6 +125,7 @@ export class TaskExecutor implements Blocking {
     this.deps.job.jobId = task.jobId;
     this.deps.job.jobDir = jobDir;
     this.deps.job.driverNodeId = task.driverNodeId;
+    this.deps.gpus.assign(gpuIds);
     this.output.begin(task);
     this.deps.attempts.start(run);
     let result: unknown;

@@ -1,6 +1,7 @@
 /** What a caller may ask of a task (Ray's names), and how it becomes the spec's resources and strategy. */
 import { placementGroupShape, type PlacementGroupTarget } from './placement_group_resources.js';
 import type { ResourceShape, SchedulingStrategy } from './protocol/messages.js';
+import { InvalidResourceRequestError } from './errors.js';
 
 export interface TaskOptions {
   numCpus?: number;
@@ -21,6 +22,10 @@ export interface TaskOptions {
 export const DEFAULT_MAX_RETRIES = 3;
 
 export function resourceShape(options: TaskOptions): ResourceShape {
+  const gpus = options.numGpus;
+  if (gpus !== undefined && gpus > 1 && !Number.isInteger(gpus)) {
+    throw new InvalidResourceRequestError(`numGpus above 1 must be a whole number of GPUs (as in Ray), got ${gpus}: ask for ${Math.ceil(gpus)}, or for a fraction below 1 to share one GPU`);
+  }
   const shape: ResourceShape = { CPU: options.numCpus ?? 1 };
   if (options.numGpus) shape.GPU = options.numGpus;
   if (options.memory) shape.memory = options.memory;

@@ -7,13 +7,14 @@
  * connection. When the worker exits, its resources come back, relayed calls fail, and the head
  * hears of the death.
  */
-import { fits, staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
+import { staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type ResourceMap, type SessionPaths } from '@rayts/common';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
 import { argFromMsg, packRun } from '@rayts/core-worker';
 import type { ActorCallCounts } from './actor_call_counts.js';
 import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
 import type { PreparedEnv } from './jobs/runtime_envs.js';
+import { NO_GPUS, type GpuGrant } from './gpu_ids.js';
 
 export interface HostedActor {
   actorId: string;
@@ -21,6 +22,8 @@ export interface HostedActor {
   pid: number;
   jobId: string;
   held: ResourceMap;
+  /** The GPU instances the actor holds while it lives. */
+  gpus: GpuGrant;
   socketPath: string;
   detached: boolean;
 }
@@ -45,10 +48,12 @@ interface PendingCreation {
   /** Set once a worker was given the actor (waiting for its constructor), with the socket it opens. */
   worker?: WorkerSlot;
   socketPath?: string;
+  /** Taken with the resources when the creation starts. */
+  gpus?: GpuGrant;
 }
 
 /** What actor hosting takes from the local scheduler: idle workers and resources held for an actor's life. */
-export type ActorResources = Pick<LocalScheduler, 'total' | 'available' | 'leaseIdleWorker' | 'reserve' | 'unreserve'>;
+export type ActorResources = Pick<LocalScheduler, 'total' | 'available' | 'canRunNow' | 'leaseIdleWorker' | 'reserve' | 'unreserve'>;
 
 export interface HostedActorsDeps {
   scheduler: ActorResources;
@@ -111,7 +116,7 @@ export class HostedActors {
     const sched = this.deps.scheduler;
     const placement = toResourceMap(spec.placementResources);
     if (this.waiting.length > 0 || this.byActor.has(spec.actorId) || this.unconfirmed.has(spec.actorId)) return undefined;
-    if (!staysLocal(placement, { total: sched.total, available: sched.available }, this.deps.spreadThreshold)) return undefined;
+    if (!staysLocal(placement, { total: sched.total, available: sched.available }, this.deps.spreadThreshold) || !sched.canRunNow(placement)) return undefined;
     const worker = sched.leaseIdleWorker(spec.jobId);
     if (!worker) return undefined;
     const entry: { timer: NodeJS.Timeout; result?: CreationResult } = {
@@ -153,7 +158,7 @@ export class HostedActors {
     const sched = this.deps.scheduler;
     for (let i = 0; i < this.waiting.length;) {
       const p = this.waiting[i]!;
-      if (!fits(p.placement, sched.available)) { i++; continue; }
+      if (!sched.canRunNow(p.placement)) { i++; continue; }
       const worker = sched.leaseIdleWorker(p.spec.jobId);
       if (!worker) {
         this.deps.startWorker();
@@ -168,7 +173,7 @@ export class HostedActors {
   /** A worker just connected: a waiting creation takes it before the task pool does (true = taken). */
   offerWorker(slot: WorkerSlot): boolean {
     const sched = this.deps.scheduler;
-    const i = this.waiting.findIndex((p) => fits(p.placement, sched.available));
+    const i = this.waiting.findIndex((p) => sched.canRunNow(p.placement));
     if (i < 0) return false;
     const [p] = this.waiting.splice(i, 1);
     // After the worker's welcome, which the local server sends once this returns.
@@ -178,7 +183,7 @@ export class HostedActors {
 
   private construct(p: PendingCreation, worker: WorkerSlot): void {
     const { spec } = p;
-    this.deps.scheduler.reserve(p.held);
+    const gpus = (p.gpus = this.deps.scheduler.reserve(p.held));
     p.worker = worker;
     const socketPath = (p.socketPath = this.deps.paths.socket(`actor-${worker.workerId.slice(0, 16)}.sock`));
     this.deps.markDedicated(worker.workerId, socketPath);
@@ -191,7 +196,7 @@ export class HostedActors {
     };
     this.deps.logger.info('creating actor', { actorId: spec.actorId, className: spec.className, workerId: worker.workerId, pid: worker.pid });
     const callCountsPath = this.deps.callCounts.pathFor(worker.workerId);
-    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: jobDirOf(p.env, spec.jobDir), socketPath, callCountsPath })) {
+    if (!this.deps.send(worker.workerId, { type: 'createActor', actor, jobDir: jobDirOf(p.env, spec.jobDir), socketPath, callCountsPath, gpuIds: gpus.ids })) {
       this.onWorkerExit(worker.workerId, 'the worker disconnected before the actor was created');
     }
   }
@@ -212,13 +217,13 @@ export class HostedActors {
     const socketPath = p.socketPath!;
     if (failure) {
       // The worker holds a half-made actor: it goes, and the head marks the actor dead.
-      this.deps.scheduler.unreserve(p.held);
+      this.deps.scheduler.unreserve(p.held, p.gpus ?? NO_GPUS);
       this.deps.killWorker(workerId, `the constructor of actor ${p.spec.actorId} failed`);
       p.resolve({ ok: false, workerId, pid: p.worker.pid, socketPath, failure });
       return;
     }
     const hosted: HostedActor = {
-      actorId: p.spec.actorId, workerId, pid: p.worker.pid, jobId: p.spec.jobId, held: p.held, socketPath, detached: p.spec.detached,
+      actorId: p.spec.actorId, workerId, pid: p.worker.pid, jobId: p.spec.jobId, held: p.held, gpus: p.gpus ?? NO_GPUS, socketPath, detached: p.spec.detached,
     };
     this.byWorker.set(workerId, hosted);
     this.byActor.set(hosted.actorId, hosted);
@@ -239,7 +244,7 @@ export class HostedActors {
     const p = this.constructing.get(workerId);
     if (p) {
       this.constructing.delete(workerId);
-      this.deps.scheduler.unreserve(p.held);
+      this.deps.scheduler.unreserve(p.held, p.gpus ?? NO_GPUS);
       p.resolve({ ok: false, workerId, pid: p.worker?.pid ?? 0, socketPath: '', failure: { type: 'WORKER_DIED', message: reason } });
       return true;
     }
@@ -250,7 +255,7 @@ export class HostedActors {
     // Died before the head confirmed it: the head's CreateActor hears it as a failed creation.
     const unconfirmed = this.unconfirmed.get(hosted.actorId);
     if (unconfirmed) unconfirmed.result = { ok: false, workerId, pid: hosted.pid, socketPath: '', failure: { type: 'WORKER_DIED', message: reason } };
-    this.deps.scheduler.unreserve(hosted.held);
+    this.deps.scheduler.unreserve(hosted.held, hosted.gpus);
     for (const [taskId, r] of this.relayed) {
       if (r.workerId !== workerId) continue;
       this.relayed.delete(taskId);

@@ -23,6 +23,8 @@ interface FakeWorker {
   received: string[];
   /** Every message, in order: `bind <job> <dir>` and `execute <task> <jobDir>`. */
   messages: string[];
+  /** The GPU ids each task was sent with. */
+  gpus: Map<string, number[] | undefined>;
 }
 
 function setup(total: ResourceMap) {
@@ -38,13 +40,14 @@ function setup(total: ResourceMap) {
     jobDir: '', queuedAt: 0, deliver: (o) => { outcomes.set(o.taskId, o); },
   });
   const worker = (workerId: string): FakeWorker => {
-    const w: FakeWorker = { workerId, received: [], messages: [] };
+    const w: FakeWorker = { workerId, received: [], messages: [], gpus: new Map() };
     scheduler.addWorker({
       workerId, pid: 1000, blocked: false, send: (m: Execute | BindJob) => {
         if (m.type === 'bindJob') {
           w.messages.push(`bind ${m.jobId} ${m.dir ?? '-'} ${JSON.stringify(m.envVars)}`);
         } else {
           w.received.push(m.task.taskId);
+          w.gpus.set(m.task.taskId, m.gpuIds);
           w.messages.push(`execute ${m.task.taskId} ${m.jobDir}`);
         }
       },
@@ -172,5 +175,47 @@ describe('LocalScheduler', () => {
     finish(b, rest);
     expect(scheduler.endedAttempts()).toEqual({ finished: 2, failed: 2 });
     expect(scheduler.taskCounts()).toEqual({ queued: 0, running: 0, pipelined: 0 });
+  });
+
+  it('gives each GPU task its own GPU ids, packs fractions onto one GPU, and takes the ids back when a task ends', () => {
+    const { scheduler, task, worker, finish } = setup({ CPU: 8, GPU: 2 });
+    const ws = ['a', 'b', 'c', 'd'].map(worker);
+    const gpusOf = (taskId: string) => ws.find((w) => w.gpus.has(taskId))?.gpus.get(taskId);
+    scheduler.enqueue(task('whole1', { CPU: 1, GPU: 1 }));
+    scheduler.enqueue(task('half1', { CPU: 1, GPU: 0.5 }));
+    scheduler.enqueue(task('half2', { CPU: 1, GPU: 0.5 }));
+    scheduler.enqueue(task('whole2', { CPU: 1, GPU: 1 }));
+    expect(gpusOf('whole1')).toEqual([0]);
+    expect(gpusOf('half1')).toEqual([1]);
+    expect(gpusOf('half2')).toEqual([1]);
+    // Both GPUs are taken now (0 whole, 1 by two halves): whole2 waits.
+    expect(scheduler.queued().map((t) => t.spec.taskId)).toEqual(['whole2']);
+    finish(ws.find((w) => w.gpus.has('whole1'))!, 'whole1');
+    expect(gpusOf('whole2')).toEqual([0]);
+    // A CPU-only task is sent no GPUs.
+    scheduler.enqueue(task('cpu', { CPU: 1 }));
+    expect(gpusOf('cpu')).toEqual([]);
+  });
+
+  it('does not start a whole-GPU task when the free GPU quantity is split across GPUs', () => {
+    const { scheduler, task, worker } = setup({ CPU: 8, GPU: 2 });
+    ['a', 'b', 'c'].forEach(worker);
+    scheduler.enqueue(task('f1', { CPU: 1, GPU: 0.6 }));
+    scheduler.enqueue(task('f2', { CPU: 1, GPU: 0.6 }));
+    scheduler.enqueue(task('w', { CPU: 1, GPU: 1 }));
+    // 0.8 GPU is free in all, but no GPU is whole.
+    expect(scheduler.available.GPU).toBeCloseTo(0.8);
+    expect(scheduler.queued().map((t) => t.spec.taskId)).toEqual(['w']);
+    expect(scheduler.canRunNow({ GPU: 1 })).toBe(false);
+  });
+
+  it('holds the GPUs reserved for an actor until they are given back', () => {
+    const { scheduler } = setup({ CPU: 4, GPU: 2 });
+    const first = scheduler.reserve({ GPU: 1 });
+    const second = scheduler.reserve({ GPU: 1 });
+    expect([first.ids, second.ids]).toEqual([[0], [1]]);
+    expect(scheduler.canRunNow({ GPU: 0.5 })).toBe(false);
+    scheduler.unreserve({ GPU: 1 }, first);
+    expect(scheduler.reserve({ GPU: 0.5 }).ids).toEqual([0]);
   });
 });

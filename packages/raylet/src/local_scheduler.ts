@@ -10,6 +10,14 @@ import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accoun
 import { packRun } from '@rayts/core-worker';
 import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
 import type { PreparedEnv } from './jobs/runtime_envs.js';
+import { FunctionStats, type PipelineLimits } from './function_stats.js';
+export type { PipelineLimits } from './function_stats.js';
+import { GpuIds, NO_GPUS, gpuDemand, type GpuGrant } from './gpu_ids.js';
+
+/** The execute message for a task on a worker: with the job's directory and the GPUs the worker holds. */
+function executeOn(worker: WorkerSlot, task: QueuedTask): Execute {
+  return { type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir), gpuIds: worker.gpus?.ids ?? [] };
+}
 
 export interface QueuedTask {
   spec: TaskSpec;
@@ -36,26 +44,11 @@ export interface WorkerSlot {
   pipeline?: QueuedTask[];
   startedAt?: number;
   held?: ResourceMap;
+  /** The GPU instances the running task holds (pipelined tasks run on them too). */
+  gpus?: GpuGrant;
   blocked: boolean;
   /** When the worker last became idle (performance.now()). */
   idleSince?: number;
-}
-
-/** How a function has behaved on this node: pipelining is only for tasks known to be short. */
-interface FunctionStats {
-  runs: number;
-  avgMs: number;
-  blockedEver: boolean;
-}
-
-/** When short tasks are sent to a busy worker behind its running one. */
-export interface PipelineLimits {
-  /** Most tasks queued behind a running one on a worker. */
-  depth: number;
-  /** Only functions whose runs average below this are pipelined... */
-  maxAvgMs: number;
-  /** ...once they ran this often here. */
-  minRuns: number;
 }
 
 export interface LocalSchedulerOptions {
@@ -86,14 +79,11 @@ export class LocalScheduler {
   /** Workers with no running task. */
   private readonly idle = new Set<WorkerSlot>();
   private dispatching = false;
-  private readonly functions = new Map<string, FunctionStats>();
+  private readonly functions: FunctionStats;
+  /** Which GPU instances are held (the `GPU` quantity in `available` says how much, this says which). */
+  private readonly gpus: GpuIds;
   /** Task attempts that ended on this pool's workers: the outcome a worker sent, or its death. */
   private readonly ended = { finished: 0, failed: 0 };
-
-  private pipelinable(task: QueuedTask): boolean {
-    const f = this.functions.get(task.spec.fnHash);
-    return !!f && f.runs >= this.pipeline.minRuns && f.avgMs < this.pipeline.maxAvgMs && !f.blockedEver;
-  }
 
   /** A busy, unblocked worker of the job running the same shape, with room in its pipeline. */
   private pipelineWorkerFor(task: QueuedTask, key: string): WorkerSlot | undefined {
@@ -108,20 +98,13 @@ export class LocalScheduler {
     return best;
   }
 
-  private recordRun(w: WorkerSlot): void {
-    if (!w.running || w.startedAt === undefined) return;
-    const ms = performance.now() - w.startedAt;
-    const f = this.functions.get(w.running.spec.fnHash) ?? { runs: 0, avgMs: 0, blockedEver: false };
-    f.avgMs = f.runs === 0 ? ms : f.avgMs * 0.9 + ms * 0.1;
-    f.runs += 1;
-    this.functions.set(w.running.spec.fnHash, f);
-  }
-
   constructor(options: LocalSchedulerOptions) {
     this.total = options.total;
     this.available = { ...options.total };
     this.source = options.workers;
     this.pipeline = options.pipeline;
+    this.functions = new FunctionStats(options.pipeline);
+    this.gpus = new GpuIds(options.total.GPU ?? 0);
     this.logger = options.logger;
   }
 
@@ -130,7 +113,7 @@ export class LocalScheduler {
   }
 
   canRunNow(shape: ResourceMap): boolean {
-    return fits(shape, this.available);
+    return fits(shape, this.available) && this.gpus.fits(gpuDemand(shape));
   }
 
   enqueue(task: QueuedTask): void {
@@ -159,13 +142,15 @@ export class LocalScheduler {
     return w;
   }
 
-  /** Holds resources outside of task dispatch (an actor's, for its lifetime). */
-  reserve(shape: ResourceMap): void {
+  /** Holds resources outside of task dispatch (an actor's, for its lifetime); gives the GPUs it holds. */
+  reserve(shape: ResourceMap): GpuGrant {
     acquire(this.available, shape);
+    return this.gpus.take(gpuDemand(shape)) ?? NO_GPUS;
   }
 
-  unreserve(shape: ResourceMap): void {
+  unreserve(shape: ResourceMap, gpus: GpuGrant): void {
     release(this.available, shape, this.total);
+    this.gpus.release(gpus);
     this.dispatch();
   }
 
@@ -182,7 +167,7 @@ export class LocalScheduler {
       for (const [key, q] of this.queues) {
         while (q.length > 0) {
           const task = q[0]!;
-          if (!fits(task.spec.resources, this.available)) break;
+          if (!this.canRunNow(task.spec.resources)) break;
           const worker = this.idleWorkerFor(task.spec.jobId);
           if (!worker) {
             needWorker = true;
@@ -195,18 +180,19 @@ export class LocalScheduler {
           bindToJob(worker, task.spec.jobId, task.env);
           worker.running = task;
           worker.held = task.spec.resources;
+          worker.gpus = this.gpus.take(gpuDemand(task.spec.resources));
           this.idle.delete(worker);
-          worker.send({ type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir) });
+          worker.send(executeOn(worker, task));
         }
         // No idle worker or no free resources left: short tasks queue up behind running ones of the
         // same job and shape, so a worker never waits a round trip for its next task.
-        while (q.length > 0 && this.pipelinable(q[0]!)) {
+        while (q.length > 0 && this.functions.pipelinable(q[0]!.spec.fnHash)) {
           const worker = this.pipelineWorkerFor(q[0]!, key);
           if (!worker) break;
           const task = q.shift()!;
           this.queuedCount -= 1;
           (worker.pipeline ??= []).push(task);
-          worker.send({ type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir) });
+          worker.send(executeOn(worker, task));
         }
         if (q.length === 0) this.queues.delete(key);
       }
@@ -232,7 +218,7 @@ export class LocalScheduler {
       this.logger.warn('task outcome from a worker that was not running it', { workerId, taskId: outcome.taskId });
       return;
     }
-    this.recordRun(w);
+    if (w.startedAt !== undefined) this.functions.recordRun(task.spec.fnHash, performance.now() - w.startedAt);
     if (outcome.failure) this.ended.failed += 1;
     else this.ended.finished += 1;
     const next = w.pipeline?.shift();
@@ -266,8 +252,10 @@ export class LocalScheduler {
 
   private finish(w: WorkerSlot): void {
     if (w.held) release(this.available, w.blocked ? subtract(w.held, cpuPart(w.held)) : w.held, this.total);
+    this.gpus.release(w.gpus);
     w.running = undefined;
     w.held = undefined;
+    w.gpus = undefined;
     w.blocked = false;
     if (this.workers.has(w.workerId)) {
       this.idle.add(w);
@@ -317,9 +305,7 @@ export class LocalScheduler {
     const w = this.workers.get(workerId);
     if (!w?.running || w.blocked || !w.held) return;
     w.blocked = true;
-    const f = this.functions.get(w.running.spec.fnHash);
-    if (f) f.blockedEver = true;
-    else this.functions.set(w.running.spec.fnHash, { runs: 0, avgMs: 0, blockedEver: true });
+    this.functions.recordBlocked(w.running.spec.fnHash);
     release(this.available, cpuPart(w.held), this.total);
     this.dispatch();
   }

@@ -74,6 +74,7 @@ export async function startRaylet(options: RayletOptions): Promise<RunningRaylet
   const nodeId = newNodeId();
   const detected = await detectResources({ ...options.flags, nodeIp: options.nodeIp, isHead: options.isHead }, config);
   for (const note of detected.notes) logger.warn(note);
+  if (detected.gpus?.gpus.length) logger.info('GPUs found', { source: detected.gpus.source, gpus: detected.gpus.gpus });
   const teardown = new Teardown(logger);
   try {
     return await build(options, paths, nodeId, detected, teardown);
@@ -144,7 +145,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const router = new TaskRouter(nodeId, scheduler, gate, raylets, logger, config.schedulerSpreadThreshold);
   drivers = new JobDrivers({
     paths, nodeId, gcsAddress: options.gcsAddress, token: options.token, envs, logger,
-    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => fits(s, scheduler.available), available: scheduler.available },
+    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
     report: (state) => gcs.reportJobDriver(state), retry: { initialMs: config.gcsRegisterRetryMs, maxMs: 8 * config.gcsRegisterRetryMs },
     stopGraceMs: config.jobStopGraceMs,
   });

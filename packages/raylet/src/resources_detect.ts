@@ -1,12 +1,14 @@
 /**
- * What this node offers: CPUs, GPUs and memory detected with systeminformation (and the
- * cgroup limits a container or systemd slice sets) unless the flags give them; the object store size
- * by Ray's rule (30 % of available memory, at least 75 MiB, at most 95 % of free /dev/shm).
+ * What this node offers, unless the flags give it: CPUs and memory detected with systeminformation
+ * and the cgroup limits a container or systemd slice sets; GPUs with nvidia-smi, else
+ * systeminformation (gpu_detect.ts); the object store size by Ray's rule (30 % of available memory,
+ * at least 75 MiB, at most 95 % of free /dev/shm).
  */
 import si from 'systeminformation';
 import { availableParallelism } from 'node:os';
 import { readFileSync, statfsSync } from 'node:fs';
 import { UsageError, type Config, type ResourceMap } from '@rayts/common';
+import { detectGpus, gpuResources, type DetectedGpus } from './gpu_detect.js';
 
 export const MAX_DEFAULT_OBJECT_STORE_BYTES = 200e9;
 
@@ -23,6 +25,8 @@ export interface ResourceFlags {
 export interface DetectedResources {
   resources: ResourceMap;
   objectStoreBytes: number;
+  /** The GPUs found on the node (whether or not --num-gpus overrides their count), for the raylet log. */
+  gpus?: DetectedGpus;
   /** Non-fatal remarks for the raylet log (e.g. /dev/shm smaller than wanted). */
   notes: string[];
 }
@@ -49,15 +53,6 @@ async function detectAvailableMemory(): Promise<number> {
   return Number.isFinite(limit) && limit > 0 ? Math.min(mem.available, limit) : mem.available;
 }
 
-async function detectGpus(): Promise<number> {
-  try {
-    const { controllers } = await si.graphics();
-    return controllers.filter((c) => /nvidia|amd|advanced micro/i.test(c.vendor) && (c.vram ?? 0) > 0).length;
-  } catch {
-    return 0;
-  }
-}
-
 function freeShmBytes(dir: string): number | undefined {
   try {
     const s = statfsSync(dir);
@@ -77,7 +72,9 @@ export function defaultObjectStoreBytes(availableMemory: number, config: Pick<Co
 export async function detectResources(flags: ResourceFlags, config: Config): Promise<DetectedResources> {
   const notes: string[] = [];
   const cpus = flags.numCpus ?? detectCpus();
-  const gpus = flags.numGpus ?? (await detectGpus());
+  // --num-gpus wins; the GPUs found still name the accelerator type.
+  const found = flags.numGpus === 0 ? undefined : await detectGpus({ nvidiaSmi: config.nvidiaSmiPath, timeoutMs: config.gpuDetectTimeoutMs });
+  const gpus = flags.numGpus ?? found?.gpus.length ?? 0;
   const available = flags.memory === undefined || flags.objectStoreMemory === undefined ? await detectAvailableMemory() : 0;
   const objectStoreBytes = flags.objectStoreMemory ?? defaultObjectStoreBytes(available, config);
   if (objectStoreBytes < config.objectStoreMinBytes) {
@@ -89,8 +86,8 @@ export async function detectResources(flags: ResourceFlags, config: Config): Pro
   }
   const memory = flags.memory ?? Math.max(0, Math.floor(available - objectStoreBytes));
   const resources: ResourceMap = { ...flags.custom, CPU: cpus, memory, object_store_memory: objectStoreBytes };
-  if (gpus > 0) resources.GPU = gpus;
+  Object.assign(resources, gpuResources(gpus, found?.gpus ?? []));
   resources[`node:${flags.nodeIp}`] = 1;
   if (flags.isHead) resources['node:__internal_head__'] = 1;
-  return { resources, objectStoreBytes, notes };
+  return { resources, objectStoreBytes, notes, gpus: found };
 }

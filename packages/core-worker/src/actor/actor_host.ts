@@ -10,6 +10,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { FramedConnection, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
+import type { GpuVisibility } from '../gpu_visibility.js';
 import type { AttemptRecorder } from '../attempt_recorder.js';
 import { ownerFailure, type RunningAttempt } from '../event_report.js';
 import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
@@ -21,6 +22,8 @@ export interface ActorHostDeps {
   executor: Pick<TaskExecutor, 'loadFunction' | 'resolveArgs' | 'failure' | 'output' | 'storeResult'>;
   /** Takes on the actor's job. */
   job: JobContext;
+  /** Set to the actor's GPUs (held for its life) before its constructor runs. */
+  gpus: Pick<GpuVisibility, 'assign'>;
   nodeId: string;
   /** The cluster token local callers must present. */
   token: string;
@@ -64,6 +67,7 @@ export class ActorHost {
       this.deps.job.actorId = actor.actorId;
       this.deps.job.jobId = actor.jobId;
       this.deps.job.driverNodeId = actor.driverNodeId;
+      this.deps.gpus.assign(m.gpuIds);
       this.className = actor.className;
       this.maxConcurrency = Math.max(1, actor.maxConcurrency);
       process.title = `rayts::${actor.className}`;

@@ -260,7 +260,8 @@ export interface Welcome {
   gcsAddress: string;
 }
 
-export interface Execute { type: 'execute'; task: TaskSpec; jobDir: string }
+/** A task to run; `gpuIds` are the node's GPU instances it holds (CUDA_VISIBLE_DEVICES while it runs; absent = none). */
+export interface Execute { type: 'execute'; task: TaskSpec; jobDir: string; gpuIds?: number[] }
 /**
  * The raylet binds an idle worker to a job, before the job's first task or actor on it: the worker
  * changes into `dir` (the job's prepared working_dir on this node, when it has one), which also becomes
@@ -279,9 +280,9 @@ export interface OwnerLookup { type: 'ownerLookup'; reqId: number; objectId: str
 
 /**
  * The raylet makes this worker an actor's: construct it and listen for callers on `socketPath`; count
- * the calls in `callCountsPath` (see actor/call_counts.ts).
+ * the calls in `callCountsPath` (see actor/call_counts.ts). `gpuIds`: the GPU instances the actor holds for its life.
  */
-export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string; callCountsPath?: string }
+export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir: string; socketPath: string; callCountsPath?: string; gpuIds?: number[] }
 
 /**
  * To the process that created an actor on this node, as soon as its constructor ran: the caller can

@@ -22,10 +22,10 @@ beforeEach(async () => {
   h = await startJobsHarness();
   reports = [];
   // No workers here: only the resources matter.
-  scheduler = new LocalScheduler({ total: { CPU: 2 }, workers: { startWorker: () => false, killWorker: () => undefined }, logger: nullLogger, pipeline: { depth: 0, maxAvgMs: 0, minRuns: 1 } });
+  scheduler = new LocalScheduler({ total: { CPU: 2, GPU: 2 }, workers: { startWorker: () => false, killWorker: () => undefined }, logger: nullLogger, pipeline: { depth: 0, maxAvgMs: 0, minRuns: 1 } });
   drivers = new JobDrivers({
     paths: h.paths, nodeId: 'node-1', gcsAddress: '127.0.0.1:6379', token: TOKEN, envs: h.envs(), logger: nullLogger,
-    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
+    resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
     report: async (state) => { reports.push(state); }, retry: { initialMs: 10, maxMs: 50 }, stopGraceMs: 2000,
   });
 });
@@ -58,6 +58,20 @@ describe('JobDrivers', () => {
     expect(phases('raysubmit_out')).toHaveLength(3);
     // Acknowledged by the head: no longer among the states a registration carries.
     expect(drivers.states().map((s) => s.submissionId)).not.toContain('raysubmit_out');
+  });
+
+  it('gives a driver that asks for GPUs their ids in CUDA_VISIBLE_DEVICES, and takes them back when it exits', async () => {
+    start('raysubmit_gpu', 'echo "cvd=$CUDA_VISIBLE_DEVICES"', {}, { GPU: 1 });
+    start('raysubmit_gpus', 'echo "cvd=$CUDA_VISIBLE_DEVICES"; sleep 0.3', {}, { GPU: 1 });
+    expect(scheduler.canRunNow({ GPU: 1 })).toBe(false);
+    expect(await ended('raysubmit_gpu')).toBe(true);
+    expect(await ended('raysubmit_gpus')).toBe(true);
+    expect([logOf('raysubmit_gpu'), logOf('raysubmit_gpus')].map((l) => l.match(/cvd=(.*)/)![1]).sort()).toEqual(['0', '1']);
+    expect(scheduler.canRunNow({ GPU: 2 })).toBe(true);
+    start('raysubmit_cpu', 'echo "cvd=${CUDA_VISIBLE_DEVICES-unset}"');
+    expect(await ended('raysubmit_cpu')).toBe(true);
+    // A driver without GPUs sees the variable as the raylet has it.
+    expect(logOf('raysubmit_cpu')).toContain(`cvd=${process.env.CUDA_VISIBLE_DEVICES ?? 'unset'}\n`);
   });
 
   it('runs in the prepared working_dir with the env vars, the address and the token in its environment (not its command line)', async () => {
@@ -151,7 +165,7 @@ describe('JobDrivers', () => {
     const taken: string[] = [];
     const offline = new JobDrivers({
       paths: h.paths, nodeId: 'node-1', gcsAddress: '127.0.0.1:6379', token: TOKEN, envs: h.envs(), logger: nullLogger,
-      resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s) => scheduler.unreserve(s), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
+      resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
       report: async (state) => {
         if (!headUp) throw new ClusterUnreachableError('head restarting');
         taken.push(String(state.phase));

@@ -7,6 +7,8 @@
  * command line). The head hears PREPARING → RUNNING → EXITED (or FAILED_TO_START) through ReportJobDriver.
  * A driver that ends takes its whole process group with it, and the raylet's stop kills every group.
  */
+import { CUDA_VISIBLE_DEVICES } from '@rayts/core-worker';
+import type { GpuGrant } from '../gpu_ids.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +63,8 @@ export interface JobDriversOptions {
 interface Driver {
   state: DriverState;
   resources: ResourceMap;
+  /** The GPU instances the driver holds (its CUDA_VISIBLE_DEVICES), with `resources`. */
+  gpus: GpuGrant;
   /** Resources and the runtime env are given back once, when the driver ends. */
   released: boolean;
   stopRequested: boolean;
@@ -91,13 +95,13 @@ export class JobDrivers {
     if (!resources.fitsNow(req.resources)) {
       throw new ResourcesUnavailableError(`node ${nodeId} does not have ${JSON.stringify(req.resources)} free for the driver of ${req.submissionId} now (free: ${JSON.stringify(resources.available)})`);
     }
-    resources.reserve(req.resources);
+    const gpus = resources.reserve(req.resources);
     const state: DriverState = {
       submissionId: req.submissionId, nodeId, phase: 'JOB_DRIVER_PREPARING', pid: 0, logFile: `job-driver-${req.submissionId}.log`,
       exitCode: 0, signal: '', stopped: false, message: '', timeMs: Date.now(),
     };
     const driver: Driver = {
-      state, resources: req.resources, released: false, stopRequested: false, acknowledged: false,
+      state, resources: req.resources, gpus, released: false, stopRequested: false, acknowledged: false,
       reports: new ReportQueue(this.options.report, this.options.retry, this.options.logger, (s) => this.delivered(req.submissionId, s)),
     };
     this.drivers.set(req.submissionId, driver);
@@ -182,6 +186,7 @@ export class JobDrivers {
         env: {
           ...process.env, RAYTS_ADDRESS: gcsAddress, RAYTS_TOKEN: token, RAYTS_JOB_SUBMISSION_ID: req.submissionId,
           RAYTS_JOB_RUNTIME_ENV: req.runtimeEnvJson, RAYTS_NODE_ID: nodeId, ...env.envVars,
+          ...(d.gpus.ids.length > 0 ? { [CUDA_VISIBLE_DEVICES]: d.gpus.ids.join(',') } : {}),
         },
       });
     } catch (err) {
@@ -238,7 +243,7 @@ export class JobDrivers {
     this.transition(d, change);
     if (d.released) return;
     d.released = true;
-    this.options.resources.unreserve(d.resources);
+    this.options.resources.unreserve(d.resources, d.gpus);
     this.options.envs.release(envKey(d.state.submissionId));
   }
 
