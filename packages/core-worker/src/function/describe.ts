@@ -7,6 +7,7 @@ import { parse, type Options } from 'acorn';
 import { ClosureError, RemoteSourceError } from '../errors.js';
 import type { RemoteFunctionDescriptor, RemoteKind } from './descriptor.js';
 import { COMMONJS_ONLY, WORKER_GLOBALS, looksLikeCompilerHelper } from './globals.js';
+import { isKnownCompilerHelper, isPrivateFieldStore, withCompilerHelpers } from './compiler_helpers.js';
 import { findFreeReferences, type EsNode, type FreeReference } from './scope.js';
 
 export type { RemoteKind };
@@ -86,8 +87,30 @@ function analyse(target: Function): Analysed {
     );
   }
   const { source, program, kind } = normalise(text, ownName);
-  const { source: finalSource, free } = resolveFree(source, program);
+  const resolved = resolveFree(source, program);
+  const { source: finalSource, free } = takeHelpersAlong(resolved.source, resolved.free);
   return { kind, name: ownName, source: finalSource, free };
+}
+
+/**
+ * Ships the compiler helpers the source calls (esbuild's `__name`, tsc's `__awaiter`, …) and the
+ * WeakMaps of a lowered class's private fields, declared around it; what remains free
+ * is a real outer variable.
+ */
+function takeHelpersAlong(
+  source: string,
+  free: Map<string, FreeReference[]>,
+): { source: string; free: Map<string, FreeReference[]> } {
+  const helpers: string[] = [];
+  const stores: string[] = [];
+  const rest = new Map<string, FreeReference[]>();
+  for (const [name, uses] of free) {
+    if (isKnownCompilerHelper(name)) helpers.push(name);
+    else if (isPrivateFieldStore(name, source)) stores.push(name);
+    else rest.set(name, uses);
+  }
+  if (helpers.length === 0 && stores.length === 0) return { source, free: rest };
+  return { source: withCompilerHelpers(source, helpers, stores), free: rest };
 }
 
 function parseProgram(code: string): EsNode {
@@ -233,7 +256,8 @@ function closureError(kind: RemoteKind, name: string, free: Map<string, FreeRefe
     notes.push(
       `${quoteList(helpers)} ${helpers.length === 1 ? 'looks like a helper' : 'look like helpers'} that a compiler inserted ` +
         `(TypeScript, Babel or esbuild downlevelling), which ${helpers.length === 1 ? 'lives' : 'live'} in the enclosing module, ` +
-        `not in the ${kind}: compile with "target": "ES2022" or newer so that its source is self-contained.`,
+        `not in the ${kind} (rayts takes the common ones, such as esbuild's __name and tsc's __awaiter, along, but not ${helpers.length === 1 ? 'this one' : 'these'}): ` +
+        `compile with "target": "ES2022" or newer (esbuild, tsx: node20 or esnext) so that its source is self-contained.`,
     );
   }
   let message = `${what} uses the outer ${names.length === 1 ? 'variable' : 'variables'} ${quoteList(names)}: ` +
