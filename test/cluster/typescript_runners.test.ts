@@ -2,9 +2,11 @@
  * TypeScript drivers as users run them, from a project in a temp dir: `tsx main.ts` and a vitest test
  * file under the project's own vitest config (tsx and vitest linked from this checkout, as an
  * `npm install -D tsx vitest` would provide them). Both run test/fixtures/typescript/scenario.ts: an
- * inline remote function, an inline actor class with fields and methods, an async function, and a
- * closure over an outer variable, refused with a ClosureError naming it. esbuild's `__name` helper
- * (tsx and vite keep names with it) must travel with the code.
+ * inline remote function, an inline actor class with fields and methods, an async function, a task
+ * that ships a function of its own (helpers travel again from the worker, and under Vite its
+ * `import('rayts')` keeps its specifier), and a closure over an outer variable, refused with a
+ * ClosureError naming it. esbuild's `__name` helper (tsx and vite keep names with it) must travel
+ * with the code.
  */
 import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ interface ScenarioResult {
   summary: string;
   actorName: string;
   sum: number;
+  nested: number;
   closure: { name: string; variables: string[]; message: string };
 }
 
@@ -49,6 +52,7 @@ function expectScenario(r: ScenarioResult): void {
   expect(r.summary).toBe('c:6:1,3,6:counter');
   expect(r.actorName).toBe('Counter');
   expect(r.sum).toBe(5);
+  expect(r.nested).toBe(42);
   expect(r.closure.name).toBe('ClosureError');
   expect(r.closure.variables).toEqual(['factor']);
   expect(r.closure.message).toContain("uses the outer variable 'factor'");

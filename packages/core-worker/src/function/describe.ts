@@ -3,10 +3,12 @@
  * the source is self-contained, and content-hash it.
  */
 import { createHash } from 'node:crypto';
-import { parse, type Options } from 'acorn';
+import { parse, type Node as AcornNode, type Options } from 'acorn';
+import { full } from 'acorn-walk';
 import { ClosureError, RemoteSourceError } from '../errors.js';
 import type { RemoteFunctionDescriptor, RemoteKind } from './descriptor.js';
 import { COMMONJS_ONLY, WORKER_GLOBALS, looksLikeCompilerHelper } from './globals.js';
+import { isViteFsId, specifierForViteId } from './vite_specifiers.js';
 import { isKnownCompilerHelper, isPrivateFieldStore, withCompilerHelpers } from './compiler_helpers.js';
 import { findFreeReferences, type EsNode, type FreeReference } from './scope.js';
 
@@ -207,7 +209,7 @@ function resolveFree(source: string, program: EsNode): { source: string; free: M
       const end = r.node.end - 1;
       out = out.slice(0, start) + rewrittenImport(r.name)! + out.slice(end);
     }
-    source = out;
+    source = restoreViteSpecifiers(out);
     const reparsed = parseAsExpression(source);
     if (!reparsed) throw new RemoteSourceError('cannot undo the Vite transform of a remote function');
     refs = findFreeReferences(reparsed.program).filter((r) => !WORKER_GLOBALS.has(r.name));
@@ -219,6 +221,23 @@ function resolveFree(source: string, program: EsNode): { source: string; free: M
     else free.set(r.name, [r]);
   }
   return { source, free };
+}
+
+/** `import('/@fs/…')` (a specifier Vite resolved) back to the package specifier; see vite_specifiers.ts. */
+function restoreViteSpecifiers(source: string): string {
+  if (!source.includes('/@fs/')) return source;
+  const parsed = parseAsExpression(source);
+  if (!parsed) throw new RemoteSourceError('cannot undo the Vite transform of a remote function');
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  full(parsed.program as unknown as AcornNode, (node) => {
+    const src = node.type === 'ImportExpression' ? (node as unknown as EsNode).source : undefined;
+    if (src?.type === 'Literal' && typeof src.value === 'string' && isViteFsId(src.value)) {
+      edits.push({ start: src.start - 1, end: src.end - 1, text: JSON.stringify(specifierForViteId(src.value)) });
+    }
+  });
+  let out = source;
+  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
 }
 
 function quoteList(names: string[]): string {
