@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transform } from 'esbuild';
 import ts from 'typescript';
-import { ClosureError } from '../errors.js';
+import { ClosureError, RemoteSourceError } from '../errors.js';
 import { compileRemote } from './compile.js';
 import { describeRemote } from './describe.js';
 import { isKnownCompilerHelper, withCompilerHelpers } from './compiler_helpers.js';
@@ -142,6 +142,40 @@ describe('what cannot travel is still refused, naming it', () => {
     const err = refusal(m.K);
     expect(err.variables).toEqual(['base']);
     expect(err.message).toContain("the remote class 'K' uses the outer variable 'base'");
+  });
+});
+
+describe('static fields a compiler moved out of the class are refused, not lost', () => {
+  const STATIC = 'export class Config { static label = "cfg"; static make() { return new Config(); } get v() { return Config.label; } }';
+  const cases: Array<[string, () => Promise<string>]> = [
+    ['tsc ES2019', async () => ts.transpileModule(STATIC, { compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.ESNext } }).outputText],
+    ['esbuild es2019', async () => (await transform(STATIC, { loader: 'ts', format: 'esm', target: 'es2019', keepNames: true })).code],
+  ];
+  for (const [what, compile] of cases) {
+    it(what, async () => {
+      const m = (await load(await compile())) as unknown as { Config: Function };
+      expect(() => describeRemote(m.Config)).toThrow(RemoteSourceError);
+      expect(() => describeRemote(m.Config)).toThrow(
+        /the remote class 'Config' has the static property 'label', set outside the class: .*"target": "ES2022"/,
+      );
+    });
+  }
+
+  it('ES2022 output keeps them in the class, and they travel', async () => {
+    const { code } = await transform(STATIC, { loader: 'ts', format: 'esm', target: 'es2022', keepNames: true });
+    const m = (await load(code)) as unknown as { Config: { make(): { v: string } } };
+    expect(ship(m.Config).make().v).toBe('cfg');
+  });
+
+  it('a property the program sets on a class after it is named too', () => {
+    class Later {
+      m() {
+        return 1;
+      }
+    }
+    (Later as unknown as { extra: number }).extra = 1;
+    (Later.prototype as unknown as { added: () => number }).added = () => 2;
+    expect(() => describeRemote(Later)).toThrow("has the static property 'extra' and prototype property 'added'");
   });
 });
 

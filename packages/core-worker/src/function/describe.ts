@@ -9,6 +9,7 @@ import { ClosureError, RemoteSourceError } from '../errors.js';
 import type { RemoteFunctionDescriptor, RemoteKind } from './descriptor.js';
 import { COMMONJS_ONLY, WORKER_GLOBALS, looksLikeCompilerHelper } from './globals.js';
 import { isViteFsId, specifierForViteId } from './vite_specifiers.js';
+import { membersSetOutside } from './class_members.js';
 import { isKnownCompilerHelper, isPrivateFieldStore, withCompilerHelpers } from './compiler_helpers.js';
 import { findFreeReferences, type EsNode, type FreeReference } from './scope.js';
 
@@ -89,9 +90,26 @@ function analyse(target: Function): Analysed {
     );
   }
   const { source, program, kind } = normalise(text, ownName);
+  if (kind === 'class') checkMembersInSource(target, program, ownName);
   const resolved = resolveFree(source, program);
   const { source: finalSource, free } = takeHelpersAlong(resolved.source, resolved.free);
   return { kind, name: ownName, source: finalSource, free };
+}
+
+/** Refuses a class whose static properties or prototype methods were set outside its source. */
+function checkMembersInSource(target: Function, program: EsNode, name: string): void {
+  const cls = (program.body[0] as EsNode).expression as EsNode;
+  const { statics, methods } = membersSetOutside(target, cls);
+  if (statics.length === 0 && methods.length === 0) return;
+  const what = [
+    statics.length ? `static ${statics.length === 1 ? 'property' : 'properties'} ${quoteList(statics)}` : '',
+    methods.length ? `prototype ${methods.length === 1 ? 'property' : 'properties'} ${quoteList(methods)}` : '',
+  ].filter(Boolean).join(' and ');
+  throw new RemoteSourceError(
+    `the remote class '${name}' has the ${what}, set outside the class: rayts ships a class by its source, so ${statics.length + methods.length === 1 ? 'it' : 'they'} would be missing in the worker. ` +
+      'Declare them inside the class (static fields and methods); if they are declared there, your compiler moved them out ' +
+      '(static fields with a target before ES2022): compile with "target": "ES2022" or newer (esbuild, tsx: node20 or esnext).',
+  );
 }
 
 /**
