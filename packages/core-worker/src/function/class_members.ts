@@ -4,6 +4,8 @@
  * lowering static fields for a target before ES2022: tsc's `Counter.label = …`, esbuild's
  * `__publicField(_Counter, "label", …)`) would be silently missing in the worker.
  */
+import type { Node as AcornNode } from 'acorn';
+import { full } from 'acorn-walk';
 import type { EsNode } from './scope.js';
 
 /** Properties every class (or its prototype) has without declaring them. */
@@ -16,6 +18,18 @@ function keyName(member: EsNode): string | undefined {
   return undefined; // PrivateIdentifier: not a property
 }
 
+/** `this.x = …` and `ClassName.x = …` in a static block: static properties its source defines. */
+function assignedInStaticBlock(block: EsNode, className: string | undefined): string[] {
+  const names: string[] = [];
+  full(block as unknown as AcornNode, (node) => {
+    const left = node.type === 'AssignmentExpression' ? (node as unknown as EsNode).left : undefined;
+    if (left?.type !== 'MemberExpression' || left.computed || left.property.type !== 'Identifier') return;
+    const obj = left.object as EsNode;
+    if (obj.type === 'ThisExpression' || (obj.type === 'Identifier' && obj.name === className)) names.push(left.property.name as string);
+  });
+  return names;
+}
+
 /**
  * The own static and prototype property names of `target` that the class expression `cls` (its
  * parsed source) does not declare. Empty when the class has computed member keys, whose names the
@@ -24,7 +38,12 @@ function keyName(member: EsNode): string | undefined {
 export function membersSetOutside(target: Function, cls: EsNode): { statics: string[]; methods: string[] } {
   const statics = new Set<string>();
   const methods = new Set<string>(['constructor']);
+  const className = cls.id ? (cls.id.name as string) : undefined;
   for (const member of cls.body.body as EsNode[]) {
+    if (member.type === 'StaticBlock') {
+      for (const n of assignedInStaticBlock(member, className)) statics.add(n);
+      continue;
+    }
     if (member.type !== 'MethodDefinition' && member.type !== 'PropertyDefinition') continue;
     if (member.computed) return { statics: [], methods: [] };
     const name = keyName(member);

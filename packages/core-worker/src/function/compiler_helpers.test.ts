@@ -177,6 +177,18 @@ describe('static fields a compiler moved out of the class are refused, not lost'
     (Later.prototype as unknown as { added: () => number }).added = () => 2;
     expect(() => describeRemote(Later)).toThrow("has the static property 'extra' and prototype property 'added'");
   });
+
+  it('properties a static block sets are the class\'s own', () => {
+    class Registry {
+      static {
+        this.byName = new Map<string, number>();
+        Registry.count = 0;
+      }
+      declare static byName: Map<string, number>;
+      declare static count: number;
+    }
+    expect(ship(Registry).count).toBe(0);
+  });
 });
 
 describe('the helpers', () => {
