@@ -14,7 +14,7 @@ export {
   TaskUnschedulableError, TaskSerializationError, OutOfMemoryError, ActorDiedError, ActorUnavailableError, PendingCallsLimitExceededError,
   ActorMethodNotFoundError, InvalidPlacementGroupError, InvalidResourceRequestError,
 } from '@rayts/core-worker';
-export { RuntimeEnvSetupError } from '@rayts/core-worker';
+export { RuntimeEnvSetupError, ClosureError, RemoteSourceError } from '@rayts/core-worker';
 export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError } from '@rayts/common';
 export type { RuntimeEnv } from '@rayts/common';
 export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';

@@ -85,8 +85,8 @@ describe('free variables: reported', () => {
     // what tsc emits for an async arrow with "target": "ES2015"
     const f = ev('(x) => __awaiter(this, void 0, void 0, function* () { return (_a = x) !== null && _a !== void 0 ? _a : 0; })');
     const err = closureError(f);
-    expect(err.variables).toEqual(['__awaiter', '_a']);
-    expect(err.message).toContain("'__awaiter' and '_a' look like helpers that a compiler inserted");
+    expect(err.variables).toEqual(['_a']); // __awaiter travels with it (compiler_helpers.ts), _a is tsc's module variable
+    expect(err.message).toContain("'_a' looks like a helper that a compiler inserted");
     expect(err.message).toContain('"target": "ES2022"');
     expect(err.message).not.toContain('Pass'); // passing __awaiter as an argument is not the fix
     expect(looksLikeCompilerHelper('__generator')).toBe(true);

@@ -75,8 +75,12 @@ export function compileRemote(src: RemoteFunctionDescriptor, options: CompileOpt
   if (typeof value !== 'function') {
     throw new RemoteSourceError(`the source of remote ${src.kind} '${src.name}' does not evaluate to a function`);
   }
-  // `(x) => …` evaluated on its own is anonymous; give it back the name it had in the driver
-  if (value.name === '' && src.name && src.name !== 'anonymous') {
+  // `(x) => …` evaluated on its own is anonymous, and a class lowered by esbuild is `_C` until its
+  // module renames it with `__name(_C, "C")`: give it back the name it had in the driver (unless the
+  // class declares a static `name` of its own)
+  const own = Object.getOwnPropertyDescriptor(value, 'name');
+  const defaultName = own !== undefined && !own.writable && !own.enumerable && typeof own.value === 'string';
+  if (defaultName && value.name !== src.name && src.name && src.name !== 'anonymous') {
     Object.defineProperty(value, 'name', { value: src.name, configurable: true });
   }
   perImporter.set(key, { value, importMeta });

@@ -3,10 +3,14 @@
  * the source is self-contained, and content-hash it.
  */
 import { createHash } from 'node:crypto';
-import { parse, type Options } from 'acorn';
+import { parse, type Node as AcornNode, type Options } from 'acorn';
+import { full } from 'acorn-walk';
 import { ClosureError, RemoteSourceError } from '../errors.js';
 import type { RemoteFunctionDescriptor, RemoteKind } from './descriptor.js';
 import { COMMONJS_ONLY, WORKER_GLOBALS, looksLikeCompilerHelper } from './globals.js';
+import { isViteFsId, specifierForViteId } from './vite_specifiers.js';
+import { membersSetOutside } from './class_members.js';
+import { isKnownCompilerHelper, isPrivateFieldStore, withCompilerHelpers } from './compiler_helpers.js';
 import { findFreeReferences, type EsNode, type FreeReference } from './scope.js';
 
 export type { RemoteKind };
@@ -86,8 +90,47 @@ function analyse(target: Function): Analysed {
     );
   }
   const { source, program, kind } = normalise(text, ownName);
-  const { source: finalSource, free } = resolveFree(source, program);
+  if (kind === 'class') checkMembersInSource(target, program, ownName);
+  const resolved = resolveFree(source, program);
+  const { source: finalSource, free } = takeHelpersAlong(resolved.source, resolved.free);
   return { kind, name: ownName, source: finalSource, free };
+}
+
+/** Refuses a class whose static properties or prototype methods were set outside its source. */
+function checkMembersInSource(target: Function, program: EsNode, name: string): void {
+  const cls = (program.body[0] as EsNode).expression as EsNode;
+  const { statics, methods } = membersSetOutside(target, cls);
+  if (statics.length === 0 && methods.length === 0) return;
+  const what = [
+    statics.length ? `static ${statics.length === 1 ? 'property' : 'properties'} ${quoteList(statics)}` : '',
+    methods.length ? `prototype ${methods.length === 1 ? 'property' : 'properties'} ${quoteList(methods)}` : '',
+  ].filter(Boolean).join(' and ');
+  throw new RemoteSourceError(
+    `the remote class '${name}' has the ${what}, set outside the class: rayts ships a class by its source, so ${statics.length + methods.length === 1 ? 'it' : 'they'} would be missing in the worker. ` +
+      'Declare them inside the class (static fields and methods); if they are declared there, your compiler moved them out ' +
+      '(static fields with a target before ES2022): compile with "target": "ES2022" or newer (esbuild, tsx: node20 or esnext).',
+  );
+}
+
+/**
+ * Ships the compiler helpers the source calls (esbuild's `__name`, tsc's `__awaiter`, …) and the
+ * WeakMaps of a lowered class's private fields, declared around it; what remains free
+ * is a real outer variable.
+ */
+function takeHelpersAlong(
+  source: string,
+  free: Map<string, FreeReference[]>,
+): { source: string; free: Map<string, FreeReference[]> } {
+  const helpers: string[] = [];
+  const stores: string[] = [];
+  const rest = new Map<string, FreeReference[]>();
+  for (const [name, uses] of free) {
+    if (isKnownCompilerHelper(name)) helpers.push(name);
+    else if (isPrivateFieldStore(name, source)) stores.push(name);
+    else rest.set(name, uses);
+  }
+  if (helpers.length === 0 && stores.length === 0) return { source, free: rest };
+  return { source: withCompilerHelpers(source, helpers, stores), free: rest };
 }
 
 function parseProgram(code: string): EsNode {
@@ -184,7 +227,7 @@ function resolveFree(source: string, program: EsNode): { source: string; free: M
       const end = r.node.end - 1;
       out = out.slice(0, start) + rewrittenImport(r.name)! + out.slice(end);
     }
-    source = out;
+    source = restoreViteSpecifiers(out);
     const reparsed = parseAsExpression(source);
     if (!reparsed) throw new RemoteSourceError('cannot undo the Vite transform of a remote function');
     refs = findFreeReferences(reparsed.program).filter((r) => !WORKER_GLOBALS.has(r.name));
@@ -196,6 +239,23 @@ function resolveFree(source: string, program: EsNode): { source: string; free: M
     else free.set(r.name, [r]);
   }
   return { source, free };
+}
+
+/** `import('/@fs/…')` (a specifier Vite resolved) back to the package specifier; see vite_specifiers.ts. */
+function restoreViteSpecifiers(source: string): string {
+  if (!source.includes('/@fs/')) return source;
+  const parsed = parseAsExpression(source);
+  if (!parsed) throw new RemoteSourceError('cannot undo the Vite transform of a remote function');
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  full(parsed.program as unknown as AcornNode, (node) => {
+    const src = node.type === 'ImportExpression' ? (node as unknown as EsNode).source : undefined;
+    if (src?.type === 'Literal' && typeof src.value === 'string' && isViteFsId(src.value)) {
+      edits.push({ start: src.start - 1, end: src.end - 1, text: JSON.stringify(specifierForViteId(src.value)) });
+    }
+  });
+  let out = source;
+  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
 }
 
 function quoteList(names: string[]): string {
@@ -233,7 +293,8 @@ function closureError(kind: RemoteKind, name: string, free: Map<string, FreeRefe
     notes.push(
       `${quoteList(helpers)} ${helpers.length === 1 ? 'looks like a helper' : 'look like helpers'} that a compiler inserted ` +
         `(TypeScript, Babel or esbuild downlevelling), which ${helpers.length === 1 ? 'lives' : 'live'} in the enclosing module, ` +
-        `not in the ${kind}: compile with "target": "ES2022" or newer so that its source is self-contained.`,
+        `not in the ${kind} (rayts takes the common ones, such as esbuild's __name and tsc's __awaiter, along, but not ${helpers.length === 1 ? 'this one' : 'these'}): ` +
+        `compile with "target": "ES2022" or newer (esbuild, tsx: node20 or esnext) so that its source is self-contained.`,
     );
   }
   let message = `${what} uses the outer ${names.length === 1 ? 'variable' : 'variables'} ${quoteList(names)}: ` +

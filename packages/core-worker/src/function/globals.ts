@@ -59,6 +59,8 @@ export function looksLikeCompilerHelper(name: string): boolean {
     /^_[a-z]\d*$/.test(name) || // tsc temporaries: _a, _b, _c1
     /^_(?:this|super|self|ref|arguments|context|iterator|loop|class|temp|extends|typeof)\d*$/.test(name) ||
     /^tslib(?:_\d+)?$/.test(name) ||
+    /^_[A-Z][\w$]*_[\w$]+$/.test(name) || // tsc's stores and functions of private members: _Counter_instances, _Counter_m
+    /^[\w$]+_fn$/.test(name) || // esbuild's private methods: twice_fn
     name === 'regeneratorRuntime' ||
     // Babel helpers: _classCallCheck, _asyncToGenerator, _defineProperty, _inherits, ...
     /^_(?:async|class|create|define|inherits|get|set|to|interop|object|sliced|possible|assert|apply|initializer|wrap|call|construct|is|super|array|iterable|non|unsupported|check)[A-Z]\w*$/.test(
