@@ -75,7 +75,9 @@ export class JobManager implements JobApi {
     for (const r of this.jobs.values()) {
       if (TERMINAL_JOB_STATUSES.has(r.status) || !r.driverNodeId) continue;
       // Its node re-registers (and says what became of the driver) or dies; a node the head no longer knows is gone.
-      if (!this.o.nodes.get(r.driverNodeId)) this.lost(r, `the node ${r.driverNodeId} that ran the job's driver is not part of the cluster any more`);
+      if (this.o.nodes.get(r.driverNodeId)) continue;
+      if (r.status === 'PENDING' && !r.stopRequested) this.replace(r);
+      else this.lost(r, `the node ${r.driverNodeId} that ran the job's driver is not part of the cluster any more`);
     }
     this.placePending();
     const sweepMs = Math.max(1000, Math.min(600_000, (this.o.config.jobPackageUnusedTtlS * 1000) / 2));
