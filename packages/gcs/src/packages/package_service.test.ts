@@ -210,8 +210,9 @@ async function bigPackage(file: string, bytes: number): Promise<string> {
 }
 
 describe('PackageService memory', () => {
-  it('streams a 50 MB upload and download without holding it in memory', async () => {
-    const size = 50 * 1024 * 1024;
+  it('streams a 128 MB upload and download without holding it in memory', async () => {
+    // Large beside what streaming holds (a few chunk windows), so that the bound below has a wide margin both ways.
+    const size = 128 * 1024 * 1024;
     // grpc-js buffers up to 16 messages on each receiving side whatever the reader's pace, so a transfer
     // holds about 20 chunks at most: 256 KiB chunks keep that bound far below the package's size.
     const chunkBytes = 256 * 1024;
@@ -243,7 +244,8 @@ describe('PackageService memory', () => {
     }
     const growthMb = (peak - baseline) / (1 << 20);
     const rssMb = (process.memoryUsage().rss - rssBefore) / (1 << 20);
-    console.log(`50 MB package: live memory grew by at most ${growthMb.toFixed(1)} MB (upload ${((uploadPeak - baseline) / (1 << 20)).toFixed(1)} MB), RSS by ${rssMb.toFixed(1)} MB (client and server in one process)`);
-    expect(growthMb).toBeLessThan(30); // the whole package would be 50+; seen: 3 to 20 (GC timing)
-  });
+    console.log(`128 MB package: live memory grew by at most ${growthMb.toFixed(1)} MB (upload ${((uploadPeak - baseline) / (1 << 20)).toFixed(1)} MB), RSS by ${rssMb.toFixed(1)} MB (client and server in one process)`);
+    // Holding the package would be 128+; streaming was seen at 3 to 30 (GC timing, two sides in one process).
+    expect(growthMb).toBeLessThan(64);
+  }, 120_000);
 });
