@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `rayts` command: a tiny launcher for packages/cli (DESIGN §2).
-import '../packages/cli/dist/main.js';
+// The `rayts` command: a tiny launcher for @rayts/cli (DESIGN §2), bundled with this package.
+import '@rayts/cli/main';

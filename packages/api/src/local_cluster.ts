@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DaemonStartError, pollUntil, readJson, type RayletReady } from '@rayts/common';
 
-export const RAYTS_BIN = fileURLToPath(new URL('../../../bin/rayts.js', import.meta.url));
+/** The `rayts` command's entry (the CLI's main module, resolved beside this package: in the
+ * repository's workspaces and in an installed `rayts` alike). */
+export const RAYTS_BIN = fileURLToPath(import.meta.resolve('@rayts/cli/main'));
 
 export interface LocalCluster {
   tempDir: string;

@@ -1,5 +1,5 @@
 /** The head's errors: every class the gcs package throws on purpose. */
-import { AlreadyExistsError, UsageError } from '@rayts/common';
+import { AlreadyExistsError, DaemonStartError, UsageError } from '@rayts/common';
 
 /**
  * The name is held by another live actor (in the namespace) or placement group. Services answer it
@@ -12,3 +12,6 @@ export class JobExistsError extends AlreadyExistsError {}
 
 /** Only a finished job (STOPPED, SUCCEEDED, FAILED) can be deleted. */
 export class JobNotTerminalError extends UsageError {}
+
+/** No compiled better-sqlite3 loads in this Node (none built here, no prebuilt for its ABI). */
+export class SqliteBindingError extends DaemonStartError {}

@@ -1,24 +1,56 @@
 #!/usr/bin/env node
-// Builds the object store's N-API addon (native/build/Release/rayts_shm.node) with node-gyp.
-// Run from anywhere: `npm run build:native` at the repository root.
+// Builds the object store's N-API addon (native/build/Release/rayts_shm.node) with node-gyp and
+// copies it to native/prebuilds/<platform>-<arch>/rayts_shm.napi.<libc>.node, the prebuilt that a
+// packed `rayts` carries (node-gyp-build loads it where no build/ exists). Run from anywhere:
+// `npm run build:native` at the repository root. `--force` rebuilds even when the build is newer
+// than its sources.
 //
-// node-gyp needs the Node headers. It never downloads them here: it uses `npm_config_nodedir`
-// (npm passes the `nodedir` setting of .npmrc to scripts) or, failing that, the headers installed
-// next to this node binary (<prefix>/include/node), and says what is missing otherwise.
+// node-gyp: the repository's own (a root devDependency), else the one npm ships. It never downloads
+// the Node headers here: it uses `npm_config_nodedir` (npm passes the `nodedir` setting of .npmrc
+// to scripts) or, failing that, the headers installed next to this node binary
+// (<prefix>/include/node), and says what is missing otherwise.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
+const built = join(here, 'build', 'Release', 'rayts_shm.node');
+const libc = process.report?.getReport?.().header?.glibcVersionRuntime ? 'glibc' : 'musl';
+const prebuilt = join(here, 'prebuilds', `${process.platform}-${process.arch}`, `rayts_shm.napi.${libc}.node`);
 
-let gyp;
-try {
-  gyp = require.resolve('node-gyp/bin/node-gyp.js');
-} catch {
-  console.error('build:native: node-gyp is not installed; run `npm ci` (it is a devDependency of the root package)');
+function nodeGyp() {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch { /* not a checkout with devDependencies: try npm's own */ }
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  return candidates.find((c) => c && existsSync(c));
+}
+
+function upToDate() {
+  if (process.argv.includes('--force') || !existsSync(built)) return false;
+  const mtime = statSync(built).mtimeMs;
+  return ['shm.c', 'binding.gyp'].every((f) => statSync(join(here, f)).mtimeMs <= mtime);
+}
+
+function copyPrebuilt() {
+  mkdirSync(dirname(prebuilt), { recursive: true });
+  copyFileSync(built, prebuilt);
+}
+
+if (upToDate()) {
+  copyPrebuilt();
+  process.exit(0);
+}
+
+const gyp = nodeGyp();
+if (!gyp) {
+  console.error('build:native: node-gyp not found (neither a devDependency here nor the one npm ships); install it with `npm install -g node-gyp`');
   process.exit(1);
 }
 
@@ -43,3 +75,4 @@ if (r.status !== 0) {
   console.error('build:native: node-gyp failed; it needs python3, make and a C compiler (g++/gcc) — see the output above');
   process.exit(r.status ?? 1);
 }
+copyPrebuilt();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena, defaultSegmentSize } from './arena.js';
-import { NATIVE_ADDON_PATH, adviceConstants, loadNative } from './native.js';
+import { nativeAddonPath, adviceConstants, loadNative } from './native.js';
 import { probeTmpfsMount, tryMountTmpfs, unmountAll } from './tmpfs.test_helper.js';
 
 const CHILD = fileURLToPath(new URL('./attach_child.mjs', import.meta.url));
@@ -44,7 +44,7 @@ const canMount = probeTmpfsMount();
 
 describe('native addon', () => {
   it('loads and reports the page size and madvise constants', () => {
-    expect(existsSync(NATIVE_ADDON_PATH)).toBe(true);
+    expect(existsSync(nativeAddonPath())).toBe(true);
     const page = loadNative().pageSize();
     expect(page).toBeGreaterThanOrEqual(4096);
     expect(page & (page - 1)).toBe(0);
@@ -124,7 +124,7 @@ describe('Arena', () => {
     const offset = 1 * MiB + 4160;
     const length = 64 * 1024;
     parentPattern(a.view(offset, length));
-    const child = fork(CHILD, [NATIVE_ADDON_PATH, a.procPath, String(a.size), String(offset), String(length)], { stdio: 'pipe' });
+    const child = fork(CHILD, [nativeAddonPath(), a.procPath, String(a.size), String(offset), String(length)], { stdio: 'pipe' });
     try {
       const reply = await waitForMessage(child);
       expect(reply.error).toBeUndefined();
@@ -142,7 +142,7 @@ describe('Arena', () => {
     const length = 4096;
     parentPattern(a.view(0, length));
     // stdio slot 3 = ipc, slot 4 = the arena fd: the child sees it as fd 4
-    const child = fork(CHILD, [NATIVE_ADDON_PATH, 'fd:4', String(a.size), '0', String(length)], {
+    const child = fork(CHILD, [nativeAddonPath(), 'fd:4', String(a.size), '0', String(length)], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', a.fd],
     });
     try {

@@ -1,6 +1,6 @@
 export { Allocator, ALIGNMENT, alignUp, type AllocatorStats } from './allocator.js';
 export { Arena, DEFAULT_ARENA_DIR, defaultSegmentSize, type ArenaCreateOptions, type ArenaAttachOptions } from './arena.js';
-export { loadNative, adviceConstants, NATIVE_ADDON_PATH, type NativeShm } from './native.js';
+export { loadNative, adviceConstants, nativeAddonPath, type NativeShm } from './native.js';
 export { SpillManager, type SpillFile, type SpillLocation, type SpillManagerOptions } from './spill.js';
 export { ObjectExistsError, SpilledObjectLostError, SpillFileDamagedError } from './errors.js';
 export { ObjectStore } from './object_store.js';

@@ -3,7 +3,6 @@
  * in rayts: mmap of a shared file as an external ArrayBuffer, madvise, fallocate and the page size.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -20,27 +19,40 @@ export interface NativeShm {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** src/ (vitest) and dist/ (built) both sit one level below the package directory. */
-export const NATIVE_ADDON_PATH = join(here, '..', 'native', 'build', 'Release', 'rayts_shm.node');
+/** The package directory: src/ (vitest) and dist/ (built) both sit one level below it. */
+export const OBJECT_STORE_PACKAGE_DIR = join(here, '..');
+const NATIVE_DIR = join(OBJECT_STORE_PACKAGE_DIR, 'native');
+
+/** node-gyp-build: the addon built here (native/build/Release, in a checkout) or else the prebuilt
+ * one for this platform, architecture and libc (native/prebuilds/<platform>-<arch>/, in a package). */
+interface GypBuildLoader { resolve(dir: string): string }
+const gypBuild = createRequire(import.meta.url)('node-gyp-build') as GypBuildLoader;
+
+/** What to run to build the addon from source, for messages. */
+const BUILD_HINT = `build it from source with \`node ${join(NATIVE_DIR, 'build.mjs')}\` ` +
+  '(needs python3, make, a C compiler and the Node headers)';
+
+/** The addon file that loads on this machine; throws with what to do when there is none. */
+export function nativeAddonPath(): string {
+  try {
+    return gypBuild.resolve(NATIVE_DIR);
+  } catch (err) {
+    throw new Error(
+      `the object store's native addon has no build for this machine (${process.platform}-${process.arch}) ` +
+        `under ${NATIVE_DIR}: ${(err as Error).message.split('\n')[0]}; ${BUILD_HINT}`,
+    );
+  }
+}
 
 let cached: NativeShm | undefined;
 
 export function loadNative(): NativeShm {
   if (cached) return cached;
-  if (!existsSync(NATIVE_ADDON_PATH)) {
-    throw new Error(
-      `the object store's native addon is missing (${NATIVE_ADDON_PATH}): run npm run build:native ` +
-        '(needs g++, make, python3 and the Node headers)',
-    );
-  }
-  const require = createRequire(import.meta.url);
+  const path = nativeAddonPath();
   try {
-    cached = require(NATIVE_ADDON_PATH) as NativeShm;
+    cached = createRequire(import.meta.url)(path) as NativeShm;
   } catch (err) {
-    throw new Error(
-      `cannot load the object store's native addon ${NATIVE_ADDON_PATH}: ${(err as Error).message}; ` +
-        'run npm run build:native (it must be built against this Node version)',
-    );
+    throw new Error(`cannot load the object store's native addon ${path}: ${(err as Error).message}; ${BUILD_HINT}`);
   }
   return cached;
 }

@@ -1,5 +1,5 @@
 /**
- * Loads proto/rayts/v1/*.proto at run time (protobufjs, no native code) and types the result with
+ * Loads packages/common/proto/rayts/v1/*.proto (linked as proto/ at the repository root) at run time (protobufjs, no native code) and types the result with
  * the generated definitions committed under src/generated. The loader options here must match the
  * flags in scripts/gen-proto.mjs; the proto staleness test checks both agree.
  */
@@ -10,7 +10,7 @@ import type { ProtoGrpcType as GcsProto } from '../generated/gcs.js';
 import type { ProtoGrpcType as RayletProto } from '../generated/raylet.js';
 import type { ProtoGrpcType as ActorProto } from '../generated/actor.js';
 
-export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
+export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 export const PROTO_FILES = ['rayts/v1/actor.proto', 'rayts/v1/common.proto', 'rayts/v1/gcs.proto', 'rayts/v1/raylet.proto'];
 
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateCorruptError } from '@rayts/common';
+import { sqliteNativeBinding } from './sqlite_binding.js';
 
 export type Db = Database.Database;
 
@@ -26,9 +27,10 @@ export function openDatabase(stateDir: string, synchronous: 'NORMAL' | 'FULL' = 
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, DB_FILE);
   const existed = existsSync(path);
+  const nativeBinding = sqliteNativeBinding();
   let db: Db;
   try {
-    db = new Database(path, { fileMustExist: false });
+    db = new Database(path, { fileMustExist: false, nativeBinding });
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
