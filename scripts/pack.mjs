@@ -8,7 +8,7 @@
 // sources but loses its install script (`prebuild-install || node-gyp rebuild`), which downloads a
 // binary or compiles one and fails on a node without network or compiler. npm runs a bundled
 // dependency's install scripts unconditionally, so the script has to go; its binding ships prebuilt
-// in @rayts/gcs (native/prebuilds, chosen by src/storage/sqlite_binding.ts), and docs/install.md
+// in @rayts/gcs (native/prebuilds, chosen by src/storage/sqlite_binding.ts), and docs/operations.md ("Install")
 // says how to build it from source for a Node version without a prebuilt.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,11 +1,12 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena, defaultSegmentSize } from './arena.js';
 import { nativeAddonPath, adviceConstants, loadNative } from './native.js';
+import { NativeAddonError } from './errors.js';
 import { probeTmpfsMount, tryMountTmpfs, unmountAll } from './tmpfs.test_helper.js';
 
 const CHILD = fileURLToPath(new URL('./attach_child.mjs', import.meta.url));
@@ -49,6 +50,21 @@ describe('native addon', () => {
     expect(page).toBeGreaterThanOrEqual(4096);
     expect(page & (page - 1)).toBe(0);
     expect(adviceConstants().MADV_DONTNEED).toBeTypeOf('number');
+  });
+
+  it('is found prebuilt where no build exists (an installed package), and says how to build it where neither fits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rayts-native-'));
+    try {
+      expect(() => nativeAddonPath(dir)).toThrow(NativeAddonError);
+      expect(() => nativeAddonPath(dir)).toThrow(new RegExp(`no build for this machine \\(${process.platform}-${process.arch}\\) under ${dir}`));
+      try { nativeAddonPath(dir); } catch (err) { expect((err as NativeAddonError).hint).toMatch(/native\/build\.mjs \(needs python3, make, a C compiler/); }
+      const tuple = join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
+      mkdirSync(tuple, { recursive: true });
+      copyFileSync(nativeAddonPath(), join(tuple, 'rayts_shm.napi.node'));
+      expect(nativeAddonPath(dir)).toBe(join(tuple, 'rayts_shm.napi.node'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad arguments with errors instead of crashing', () => {

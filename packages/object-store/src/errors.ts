@@ -1,5 +1,5 @@
 /** The object store's errors: every class the package throws on purpose. */
-import { RaytsError, formatBytes } from '@rayts/common';
+import { DaemonStartError, RaytsError, formatBytes } from '@rayts/common';
 
 /** An object with this id already exists (or is being created). */
 export class ObjectExistsError extends RaytsError {}
@@ -21,3 +21,6 @@ export class SpillFileDamagedError extends RaytsError {
     super(`spill file ${path} ${problem}`);
   }
 }
+
+/** The object store's native addon has no build that loads here (none built, no fitting prebuilt). */
+export class NativeAddonError extends DaemonStartError {}

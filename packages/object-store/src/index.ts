@@ -2,7 +2,7 @@ export { Allocator, ALIGNMENT, alignUp, type AllocatorStats } from './allocator.
 export { Arena, DEFAULT_ARENA_DIR, defaultSegmentSize, type ArenaCreateOptions, type ArenaAttachOptions } from './arena.js';
 export { loadNative, adviceConstants, nativeAddonPath, type NativeShm } from './native.js';
 export { SpillManager, type SpillFile, type SpillLocation, type SpillManagerOptions } from './spill.js';
-export { ObjectExistsError, SpilledObjectLostError, SpillFileDamagedError } from './errors.js';
+export { NativeAddonError, ObjectExistsError, SpilledObjectLostError, SpillFileDamagedError } from './errors.js';
 export { ObjectStore } from './object_store.js';
 export {
   OBJECT_ID_BYTES,

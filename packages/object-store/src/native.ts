@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { NativeAddonError } from './errors.js';
 
 export interface NativeShm {
   /** mmap(MAP_SHARED) `size` bytes of `fd` at file `offset` (page aligned). The mapping lives until
@@ -29,18 +30,18 @@ interface GypBuildLoader { resolve(dir: string): string }
 const gypBuild = createRequire(import.meta.url)('node-gyp-build') as GypBuildLoader;
 
 /** What to run to build the addon from source, for messages. */
-const BUILD_HINT = `build it from source with \`node ${join(NATIVE_DIR, 'build.mjs')}\` ` +
+const BUILD_HINT = `build it on this machine: node ${join(NATIVE_DIR, 'build.mjs')} ` +
   '(needs python3, make, a C compiler and the Node headers)';
 
-/** The addon file that loads on this machine; throws with what to do when there is none. */
-export function nativeAddonPath(): string {
+/** The addon file that loads on this machine (under `dir`, the package's native/ by default);
+ * throws NativeAddonError with what to do when there is none. */
+export function nativeAddonPath(dir = NATIVE_DIR): string {
   try {
-    return gypBuild.resolve(NATIVE_DIR);
+    return gypBuild.resolve(dir);
   } catch (err) {
-    throw new Error(
+    throw new NativeAddonError(
       `the object store's native addon has no build for this machine (${process.platform}-${process.arch}) ` +
-        `under ${NATIVE_DIR}: ${(err as Error).message.split('\n')[0]}; ${BUILD_HINT}`,
-    );
+        `under ${dir}: ${(err as Error).message.split('\n')[0]}`, BUILD_HINT);
   }
 }
 
@@ -52,7 +53,7 @@ export function loadNative(): NativeShm {
   try {
     cached = createRequire(import.meta.url)(path) as NativeShm;
   } catch (err) {
-    throw new Error(`cannot load the object store's native addon ${path}: ${(err as Error).message}; ${BUILD_HINT}`);
+    throw new NativeAddonError(`cannot load the object store's native addon ${path}: ${(err as Error).message}`, BUILD_HINT);
   }
   return cached;
 }
