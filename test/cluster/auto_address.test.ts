@@ -40,6 +40,18 @@ describe('auto as an address', () => {
     expect(lines).toEqual([`Connecting to existing rayts cluster at ${head.gcsAddress} (node ${r.nodeId.slice(0, 12)}…, session ${head.sessionDir}).`]);
   });
 
+  it('start --address auto joins the cluster this host runs, with its session token', async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const worker = cluster.tempDir('worker');
+    const join = await cluster.rayts(['start', '--address', 'auto', '--node-ip-address=127.0.0.2', `--temp-dir=${worker}`,
+      '--num-cpus=1', '--object-store-memory=100MiB']);
+    expect(join.code, join.stderr).toBe(0);
+    expect(join.stdout).toContain(`at ${head.gcsAddress}`);
+    const status = await cluster.statusJson(head.tempDir);
+    expect(status.nodes.active).toHaveLength(2);
+  });
+
   it('with two clusters on the host exits 2 naming both; with none exits 3 saying so', async () => {
     const cluster = newCluster();
     const none = await cluster.rayts(['status', '--address', 'auto']);

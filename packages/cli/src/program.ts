@@ -40,7 +40,7 @@ export function buildProgram(setExit: ExitSetter): Command {
   program.command('start')
     .description('start a head node (--head) or join a cluster (--address HOST:PORT)')
     .option('--head', 'start the head: cluster state (GCS on SQLite) and a raylet')
-    .option('--address <host:port>', 'join the cluster whose head listens at HOST:PORT')
+    .option('--address <host:port>', 'join the cluster whose head listens at HOST:PORT (auto: the cluster this host runs, with its token)')
     .option('--port <port>', 'head only: GCS port (default 6379; 0 = pick a free one)')
     .option('--node-ip-address <ip>', 'address other nodes use for this one (default: detected)')
     .addOption(envOption('--temp-dir <dir>', 'root for session dirs and head state (default /tmp/rayts)', 'RAYTS_TMPDIR'))

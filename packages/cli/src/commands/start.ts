@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
-  parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
+  isAutoAddress, parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
   readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
 } from '@rayts/common';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/dashboard_flags';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
 import { Progress, colors } from '../output.js';
 import { stopProcesses } from '../stopper.js';
-import { tokenFromEnvironment } from '../discovery.js';
+import { resolveTarget, tokenFromEnvironment } from '../discovery.js';
 import { supervise } from '../supervisor.js';
 
 export interface StartOptions {
@@ -340,9 +340,11 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
 }
 
 async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: string, config: Config, progress: Progress): Promise<number> {
-  const head = parseAddress(options.address!);
+  // --address auto: the cluster this host runs (a second node on one host), with its session's token.
+  const local = isAutoAddress(options.address) ? resolveTarget({ address: options.address, tokenFile: options.tokenFile }, config) : undefined;
+  const head = parseAddress(local?.address ?? options.address!);
   const gcsAddress = formatAddress(head.host, head.port);
-  const token = tokenFromEnvironment({ tokenFile: options.tokenFile });
+  const token = local?.token ?? tokenFromEnvironment({ tokenFile: options.tokenFile });
   if (!token) {
     throw new UsageError(`joining ${gcsAddress} needs the cluster token`,
       'copy the head\'s token file here and pass --token-file=FILE (or set RAYTS_TOKEN); `rayts get-auth-token` on the head prints it');
