@@ -74,4 +74,22 @@ describe('GPUs', () => {
     // A driver holds no GPU.
     expect(r.driver).toEqual({ ids: [], ctx: [] });
   });
+
+  it("a raylet started with CUDA_VISIBLE_DEVICES hands out those devices; --num-gpus beyond them is refused", async () => {
+    const cluster = newCluster({ RAYTS_NVIDIA_SMI: '/nonexistent/nvidia-smi' });
+    const refused = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1',
+      `--temp-dir=${cluster.tempDir('refused')}`, '--num-cpus=2', '--num-gpus=3', '--object-store-memory=100MiB'], { CUDA_VISIBLE_DEVICES: '5,7' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("--num-gpus=3, but this node's CUDA_VISIBLE_DEVICES lists 2 device(s) (5,7)");
+
+    const head = await cluster.startHead({ numCpus: 4, args: ['--num-gpus=2'], env: { CUDA_VISIBLE_DEVICES: '5,7' } });
+    expect((await cluster.statusJson(head.tempDir)).nodes.active[0]?.resourcesTotal.GPU).toBe(2);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, 'gpus/visible_devices.mjs', { address: head.gcsAddress, barrierDir: join(dir, 'barrier') });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const seen = resultOf<{ ids: number[]; cvd: string | null }[]>(run);
+    expect(seen.flatMap((s) => s.ids).sort()).toEqual([5, 7]);
+    for (const s of seen) expect(s.cvd).toBe(s.ids.join(','));
+  });
 });
+

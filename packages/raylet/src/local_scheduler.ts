@@ -54,6 +54,8 @@ export interface WorkerSlot {
 export interface LocalSchedulerOptions {
   /** The node's resources (placement-group bundles add to it in place). */
   total: ResourceMap;
+  /** The device of each GPU instance (CUDA_VISIBLE_DEVICES of the raylet); default 0..N-1. */
+  gpuDevices?: number[];
   workers: WorkerSource;
   pipeline: PipelineLimits;
   logger: Logger;
@@ -104,7 +106,7 @@ export class LocalScheduler {
     this.source = options.workers;
     this.pipeline = options.pipeline;
     this.functions = new FunctionStats(options.pipeline);
-    this.gpus = new GpuIds(options.total.GPU ?? 0);
+    this.gpus = new GpuIds(options.total.GPU ?? 0, options.gpuDevices);
     this.logger = options.logger;
   }
 

@@ -137,7 +137,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   teardown.add('worker pool', () => pool.stop());
   const scheduler = new LocalScheduler({
-    total: detected.resources, workers: pool, logger,
+    total: detected.resources, gpuDevices: detected.gpuDevices, workers: pool, logger,
     pipeline: { depth: config.schedulerPipelineDepth, maxAvgMs: config.schedulerPipelineMaxAvgMs, minRuns: config.schedulerPipelineMinRuns },
   });
   const bundles = new BundleReservations(scheduler, logger);

@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import { readFileSync, statfsSync } from 'node:fs';
 import { UsageError, type Config, type ResourceMap } from '@rayts/common';
 import { detectGpus, gpuResources, type DetectedGpus } from './gpu_detect.js';
+import { gpuCountWithin, visibleGpuDevices } from './gpu_ids.js';
+import { CUDA_VISIBLE_DEVICES } from '@rayts/core-worker';
 
 export const MAX_DEFAULT_OBJECT_STORE_BYTES = 200e9;
 
@@ -29,6 +31,8 @@ export interface DetectedResources {
   gpus?: DetectedGpus;
   /** Non-fatal remarks for the raylet log (e.g. /dev/shm smaller than wanted). */
   notes: string[];
+  /** The device of each GPU instance (the raylet's CUDA_VISIBLE_DEVICES); undefined = 0..N-1. */
+  gpuDevices?: number[];
 }
 
 function readCgroup(file: string): string | undefined {
@@ -69,12 +73,15 @@ export function defaultObjectStoreBytes(availableMemory: number, config: Pick<Co
   return Math.floor(Math.max(size, config.objectStoreMinBytes));
 }
 
-export async function detectResources(flags: ResourceFlags, config: Config): Promise<DetectedResources> {
+export async function detectResources(flags: ResourceFlags, config: Config, env: NodeJS.ProcessEnv = process.env): Promise<DetectedResources> {
   const notes: string[] = [];
   const cpus = flags.numCpus ?? detectCpus();
-  // --num-gpus wins; the GPUs found still name the accelerator type.
-  const found = flags.numGpus === 0 ? undefined : await detectGpus({ nvidiaSmi: config.nvidiaSmiPath, timeoutMs: config.gpuDetectTimeoutMs });
-  const gpus = flags.numGpus ?? found?.gpus.length ?? 0;
+  // --num-gpus wins, within the raylet's CUDA_VISIBLE_DEVICES; the GPUs found still name the accelerator type.
+  const visible = visibleGpuDevices(env[CUDA_VISIBLE_DEVICES]);
+  if (visible.note) notes.push(visible.note);
+  const detected = flags.numGpus === 0 ? undefined : await detectGpus({ nvidiaSmi: config.nvidiaSmiPath, timeoutMs: config.gpuDetectTimeoutMs });
+  const found = detected && visible.devices ? { ...detected, gpus: detected.gpus.filter((g) => visible.devices!.includes(g.index)) } : detected;
+  const gpus = gpuCountWithin(visible.devices, flags.numGpus, found?.gpus.length ?? 0);
   const available = flags.memory === undefined || flags.objectStoreMemory === undefined ? await detectAvailableMemory() : 0;
   const objectStoreBytes = flags.objectStoreMemory ?? defaultObjectStoreBytes(available, config);
   if (objectStoreBytes < config.objectStoreMinBytes) {
@@ -89,5 +96,5 @@ export async function detectResources(flags: ResourceFlags, config: Config): Pro
   Object.assign(resources, gpuResources(gpus, found?.gpus ?? []));
   resources[`node:${flags.nodeIp}`] = 1;
   if (flags.isHead) resources['node:__internal_head__'] = 1;
-  return { resources, objectStoreBytes, notes, gpus: found };
+  return { resources, objectStoreBytes, notes, gpus: found, gpuDevices: visible.devices };
 }
