@@ -1,6 +1,6 @@
 /**
  * rayts as a user installs it: `npm run pack` makes the tarball, which is installed with
- * `npm install --offline` into an empty project whose PATH holds node, npm, npx and sh only — no
+ * `npm install --offline` (with an empty npm cache) into an empty project whose PATH holds node, npm, npx and sh only — no
  * C compiler, no make, no python — so both native parts (the object store's addon and SQLite's
  * binding) must load prebuilt. From that project: `npx rayts start --head`, a TypeScript driver
  * compiled with tsc against the installed types (and a file with wrong types that tsc must
@@ -48,7 +48,8 @@ describe('rayts as an installed package', () => {
     const project = join(work, 'project');
     mkdirSync(project, { recursive: true });
     const bin = userBin(join(work, 'bin'));
-    const env = userEnv(c, bin);
+    // An empty npm cache as well: everything the install needs is in the tarball.
+    const env = { ...userEnv(c, bin), npm_config_cache: join(work, 'npm-cache') };
 
     const which = await run('/bin/sh', ['-c', BUILD_TOOLS.map((t) => `command -v ${t}`).join('; ') + '; true'], work, env);
     expect(which.stdout.trim(), 'the PATH of this test must hold no build tool').toBe('');
