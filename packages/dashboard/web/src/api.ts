@@ -61,3 +61,9 @@ export function query(params: Record<string, string | number | boolean | string[
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+
+/**
+ * How long the head waits for each raylet when a page asks for per-node data (stats, workers,
+ * objects): a node that does not answer is left out with a warning instead of stalling the page.
+ */
+export const NODE_TIMEOUT_S = 2;

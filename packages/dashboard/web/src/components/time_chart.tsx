@@ -18,9 +18,9 @@ export function TimeChart({ title, times, series, format }: { title: string; tim
     const el = box.current!;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth), height: 160,
-      legend: { show: true },
+      legend: { show: true, live: false },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 70 }],
+      axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 80 }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
     };
     plot.current = new uPlot(opts, data, el);

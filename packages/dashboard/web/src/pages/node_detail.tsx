@@ -1,5 +1,5 @@
 /** One node: its fields, its workers (pid, type, job, state) and its log files. */
-import { getJson, query } from '../api.js';
+import { NODE_TIMEOUT_S, getJson, query } from '../api.js';
 import { usePoll } from '../use_poll.js';
 import { Page } from '../components/page.js';
 import { DataTable } from '../components/data_table.js';
@@ -14,7 +14,7 @@ async function load(id: string, signal: AbortSignal) {
   const node = (await getJson<{ result: NodeRow[] }>(`/api/v0/nodes/${encodeURIComponent(id)}`, signal)).result[0]!;
   if (node.state !== 'ALIVE') return { node, workers: [] as WorkerRow[], logs: undefined };
   const [workers, logs] = await Promise.all([
-    getJson<ListReply<WorkerRow>>(`/api/v0/workers${query({ filter: `node_id=${id}`, detail: true, limit: 10000 })}`, signal),
+    getJson<ListReply<WorkerRow>>(`/api/v0/workers${query({ filter: `node_id=${id}`, detail: true, limit: 10000, timeout: NODE_TIMEOUT_S })}`, signal),
     getJson<LogListing>(`/api/v0/logs${query({ node_id: id })}`, signal),
   ]);
   return { node, workers: workers.result, logs: logs.result[id]?.files ?? [] };

@@ -1,5 +1,5 @@
 /** Nodes: state, IP, resources used of total, memory, object-store bar and spilled bytes per node. */
-import { getJson, query } from '../api.js';
+import { NODE_TIMEOUT_S, getJson, query } from '../api.js';
 import { usePoll } from '../use_poll.js';
 import { Page } from '../components/page.js';
 import { DataTable } from '../components/data_table.js';
@@ -12,7 +12,7 @@ import type { ListReply, NodeRow, NodeStoreRow } from '../types.js';
 async function load(signal: AbortSignal) {
   const [nodes, stores] = await Promise.all([
     getJson<ListReply<NodeRow>>(`/api/v0/nodes${query({ limit: 10000, detail: true })}`, signal),
-    getJson<{ result: NodeStoreRow[] }>('/api/v0/node_stats', signal),
+    getJson<{ result: NodeStoreRow[] }>(`/api/v0/node_stats${query({ timeout: NODE_TIMEOUT_S })}`, signal),
   ]);
   return { nodes: nodes.result, stores: new Map(stores.result.map((s) => [s.node_id, s])) };
 }

@@ -1,5 +1,5 @@
 /** Objects (the `rayts memory` view): the summary by call site, then every reference. */
-import { getJson, query } from '../api.js';
+import { NODE_TIMEOUT_S, getJson, query } from '../api.js';
 import { usePoll } from '../use_poll.js';
 import { Page } from '../components/page.js';
 import { DataTable } from '../components/data_table.js';
@@ -26,8 +26,8 @@ interface ObjectGroup {
 
 async function load(signal: AbortSignal) {
   const [objects, summary] = await Promise.all([
-    getJson<ListReply<ObjectRow>>(`/api/v0/objects${query({ limit: 1000, detail: true })}`, signal),
-    getJson<{ groups: ObjectGroup[]; partial_failure_warning: string | null }>('/api/v0/objects/summarize', signal),
+    getJson<ListReply<ObjectRow>>(`/api/v0/objects${query({ limit: 1000, detail: true, timeout: NODE_TIMEOUT_S })}`, signal),
+    getJson<{ groups: ObjectGroup[]; partial_failure_warning: string | null }>(`/api/v0/objects/summarize${query({ timeout: NODE_TIMEOUT_S })}`, signal),
   ]);
   return { objects, summary };
 }

@@ -2,7 +2,7 @@
  * Overview: the cluster's CPU, GPU, memory and object store (used of total), charts of the last hour
  * from the head's history, counts of nodes, jobs, actors and tasks by state, and recent failures.
  */
-import { getJson, query } from '../api.js';
+import { NODE_TIMEOUT_S, getJson, query } from '../api.js';
 import { usePoll } from '../use_poll.js';
 import { Page } from '../components/page.js';
 import { UsageBar } from '../components/usage_bar.js';
@@ -19,7 +19,7 @@ const ALL = { limit: 10000, detail: true };
 async function load(signal: AbortSignal) {
   const [nodes, stores, jobs, actors, tasks, failedTasks, history] = await Promise.all([
     getJson<ListReply<NodeRow>>(`/api/v0/nodes${query(ALL)}`, signal),
-    getJson<{ result: NodeStoreRow[] }>('/api/v0/node_stats', signal),
+    getJson<{ result: NodeStoreRow[] }>(`/api/v0/node_stats${query({ timeout: NODE_TIMEOUT_S })}`, signal),
     getJson<ListReply<JobRow>>(`/api/v0/jobs${query(ALL)}`, signal),
     getJson<ListReply<ActorRow>>(`/api/v0/actors${query({ limit: 10000 })}`, signal),
     getJson<SummaryReply>('/api/v0/tasks/summarize', signal),
