@@ -69,6 +69,27 @@ async function scrollsSideways(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
 }
 
+describe('the data behind the Nodes pages', () => {
+  it('node_stats has each host\'s CPU and memory, and every alive worker its CPU and resident memory', async () => {
+    const stats = (await api(head, '/api/v0/node_stats')).json as { result: { node_ip: string; num_cpus: number; memory_total_bytes: number; memory_used_bytes: number; cpu_percent: number }[] };
+    expect(stats.result.map((s) => s.node_ip).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
+    for (const s of stats.result) {
+      expect(s.num_cpus).toBeGreaterThan(0);
+      expect(s.memory_used_bytes).toBeGreaterThan(0);
+      expect(s.memory_used_bytes).toBeLessThanOrEqual(s.memory_total_bytes);
+      expect(s.cpu_percent).toBeGreaterThanOrEqual(0);
+    }
+    const workers = (await api(head, '/api/v0/workers?detail=true&limit=10000')).json as { result: { is_alive: boolean; rss_bytes: number | null; cpu_percent: number | null }[] };
+    const alive = workers.result.filter((w) => w.is_alive);
+    expect(alive.length).toBeGreaterThan(0);
+    for (const w of alive) {
+      expect(w.rss_bytes).toBeGreaterThan(1024 * 1024);
+      expect(w.cpu_percent).toBeGreaterThanOrEqual(0);
+    }
+    expect(workers.result.filter((w) => !w.is_alive).every((w) => w.rss_bytes === null)).toBe(true);
+  });
+});
+
 for (const viewport of [LAPTOP, PHONE]) {
   describe(`dashboard pages at ${viewport.width}×${viewport.height}`, () => {
     it('every page shows its data without console errors, with named controls and no sideways scrolling; each is screenshotted', async () => {
@@ -84,7 +105,11 @@ for (const viewport of [LAPTOP, PHONE]) {
             await p.locator('.uplot').first().waitFor();
           }],
           ['nodes', '#/nodes', /Nodes/, async (p) => { await p.getByTestId('node-state-127.0.0.2').waitFor(); }],
-          ['node', `#/nodes/${headNodeId}`, /Node /, async (p) => { await p.getByRole('region', { name: 'Log files' }).waitFor(); }],
+          ['node', `#/nodes/${headNodeId}`, /Node /, async (p) => {
+            await p.getByRole('region', { name: 'Log files' }).waitFor();
+            // Each live worker's resident memory (and CPU) from its raylet.
+            await expect.poll(() => p.getByRole('region', { name: 'Workers' }).getByText(/^\d+(\.\d+)? MiB$/).count(), { timeout: 20_000 }).toBeGreaterThan(0);
+          }],
           ['jobs', '#/jobs', /Jobs/, async (p) => { await p.getByRole('link', { name: 'job hello-1' }).waitFor(); }],
           ['job', '#/jobs/hello-1', /Job hello-1/, async (p) => {
             await expect.poll(() => p.getByRole('log', { name: 'driver log' }).textContent(), { timeout: 20_000 }).toContain('hello from a job');

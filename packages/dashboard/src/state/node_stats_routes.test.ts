@@ -18,6 +18,7 @@ function sources(): StateSources {
         nodeId: node.nodeId, nodeIp: node.nodeIp, refs: [],
         store: { capacity: 1000, used: 250, primaryBytes: 200, numObjects: 3, spilledBytesNow: 50, spilledBytesTotal: 70, restoredBytesTotal: 20 },
         workers: [{ isAlive: true }, { isAlive: false }, { isAlive: true }],
+        host: { cpuPercent: 37.25, numCpus: 2, memoryUsedBytes: 5000, memoryTotalBytes: 8000 },
       } as unknown as NodeStats__Output;
     },
   } as Partial<StateSources> as StateSources;
@@ -33,6 +34,7 @@ describe('GET /api/v0/node_stats', () => {
     expect(body.result).toEqual([{
       node_id: 'a', node_ip: '10.0.0.1', store_capacity_bytes: 1000, store_used_bytes: 250, store_primary_bytes: 200, store_num_objects: 3,
       spilled_bytes_now: 50, spilled_bytes_total: 70, restored_bytes_total: 20, workers_alive: 2,
+      cpu_percent: 37.3, num_cpus: 2, memory_used_bytes: 5000, memory_total_bytes: 8000,
     }]);
     expect(body.partial_failure_warning).toContain('node b (10.0.0.2) did not answer: deadline exceeded');
     const bad = await app.inject({ method: 'GET', url: '/api/v0/node_stats?timeout=zero' });

@@ -1,6 +1,7 @@
 /**
  * `GET /api/v0/node_stats`: each alive node's object store as its raylet reports it (capacity, bytes
- * used, objects, spilled bytes) — what the web page's Nodes table draws as bars. A node that does not
+ * used, objects, spilled bytes) and its host's CPU and memory use — what the web page's Nodes table
+ * draws as bars. A node that does not
  * answer within the timeout (`timeout`, seconds, as for the lists) is named in
  * `partial_failure_warning`, never waited for.
  */
@@ -19,6 +20,11 @@ export interface NodeStoreRow {
   spilled_bytes_total: number;
   restored_bytes_total: number;
   workers_alive: number;
+  /** The host: CPU use of all cores since the previous reading (percent), and memory in use. */
+  cpu_percent: number;
+  num_cpus: number;
+  memory_used_bytes: number;
+  memory_total_bytes: number;
 }
 
 export interface NodeStatsReply {
@@ -43,6 +49,10 @@ export function nodeStatsRoutes(sources: StateSources): FastifyPluginAsync {
           spilled_bytes_total: Number(s.store?.spilledBytesTotal ?? 0),
           restored_bytes_total: Number(s.store?.restoredBytesTotal ?? 0),
           workers_alive: s.workers.filter((w) => w.isAlive).length,
+          cpu_percent: Math.round((s.host?.cpuPercent ?? 0) * 10) / 10,
+          num_cpus: s.host?.numCpus ?? 0,
+          memory_used_bytes: Number(s.host?.memoryUsedBytes ?? 0),
+          memory_total_bytes: Number(s.host?.memoryTotalBytes ?? 0),
         })),
         partial_failure_warning: failures.length ? `some nodes did not answer, their data is missing: ${failures.join('; ')}` : null,
       };

@@ -32,6 +32,10 @@ export interface NodeStoreRow {
   spilled_bytes_now: number;
   spilled_bytes_total: number;
   workers_alive: number;
+  cpu_percent: number;
+  num_cpus: number;
+  memory_used_bytes: number;
+  memory_total_bytes: number;
 }
 
 export interface JobRow {
@@ -95,6 +99,8 @@ export interface WorkerRow {
   start_time_ms: number | null;
   end_time_ms: number | null;
   exit_detail: string | null;
+  cpu_percent: number | null;
+  rss_bytes: number | null;
 }
 
 export interface SummaryGroup {

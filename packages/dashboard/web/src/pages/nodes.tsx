@@ -33,7 +33,16 @@ export function NodesPage() {
           { label: 'IP', render: (n) => <>{n.node_ip}{n.is_head_node ? ' (head)' : ''}</> },
           { label: 'CPU', render: (n) => resourceText(n, 'CPU'), numeric: true },
           { label: 'GPU', render: (n) => resourceText(n, 'GPU'), numeric: true },
-          { label: 'Memory', render: (n) => resourceText(n, 'memory'), numeric: true },
+          { label: 'Host CPU', render: (n) => {
+            const s = d.stores.get(n.node_id);
+            return s ? <UsageBar label={`CPU use of ${n.node_ip}`} used={s.cpu_percent} total={100} text={`${s.cpu_percent.toFixed(0)} % of ${s.num_cpus}`} /> : '—';
+          } },
+          { label: 'Host memory', render: (n) => {
+            const s = d.stores.get(n.node_id);
+            return s ? <UsageBar label={`memory use of ${n.node_ip}`} used={s.memory_used_bytes} total={s.memory_total_bytes}
+              text={`${bytes(s.memory_used_bytes)} / ${bytes(s.memory_total_bytes)}`} /> : '—';
+          } },
+          { label: 'Memory (reserved)', render: (n) => resourceText(n, 'memory'), numeric: true },
           { label: 'Object store', render: (n) => {
             const s = d.stores.get(n.node_id);
             return s ? <UsageBar label={`object store of ${n.node_ip}`} used={s.store_used_bytes} total={s.store_capacity_bytes}
