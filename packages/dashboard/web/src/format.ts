@@ -32,10 +32,15 @@ export function amount(resource: string, n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
-/** The first characters of an id, for tables (the whole id is in the link's title). */
+/**
+ * An id shortened for tables: its head and its tail (task ids share their job's prefix and differ at
+ * the end), the whole id being in the link's title and accessible name.
+ */
 export function shortId(id: string | null | undefined, n = 8): string {
   if (!id) return '—';
-  return id.length > n ? `${id.slice(0, n)}…` : id;
+  if (id.length <= n + 1) return id;
+  const head = Math.ceil(n / 2);
+  return `${id.slice(0, head)}…${id.slice(-(n - head))}`;
 }
 
 export function used(total: Record<string, number> | null | undefined, available: Record<string, number> | null | undefined, resource: string): number {
