@@ -115,7 +115,12 @@ for (const viewport of [LAPTOP, PHONE]) {
             await expect.poll(() => p.getByRole('log', { name: 'driver log' }).textContent(), { timeout: 20_000 }).toContain('hello from a job');
           }],
           ['tasks', '#/tasks', /Tasks/, async (p) => { await p.getByRole('region', { name: 'Task summary' }).getByText('boom').waitFor(); }],
-          ['task', `#/tasks/${ready.booms[0]!.taskId}`, /Task /, async (p) => { await p.getByTestId('error-type').first().waitFor(); }],
+          ['task', `#/tasks/${ready.booms[0]!.taskId}`, /Task /, async (p) => {
+            await p.getByTestId('error-type').first().waitFor();
+            // Exactly what this attempt wrote to its standard error.
+            await expect.poll(() => p.getByRole('log', { name: 'error output of attempt 0' }).textContent(), { timeout: 20_000 })
+              .toBe(`boom-output ${ready.booms[0]!.taskId}\n`);
+          }],
           ['actors', '#/actors', /Actors/, async (p) => { await p.getByText('Counter').first().waitFor(); }],
           ['actor', `#/actors/${ready.actorId}`, /Actor /, async (p) => {
             await expect.poll(() => p.getByRole('log', { name: 'actor standard output' }).textContent(), { timeout: 20_000 }).toContain('actor-output');

@@ -70,6 +70,8 @@ export interface TaskRow {
   start_time_ms: number | null;
   end_time_ms: number | null;
   events: { state: string; created_ms: number }[];
+  /** Where the attempt's output went: byte ranges of its worker's files (end 0 while it runs). */
+  task_log_info?: { stdout_file: string; stderr_file: string; stdout_start: number; stdout_end: number; stderr_start: number; stderr_end: number } | null;
 }
 
 export interface ActorRow {

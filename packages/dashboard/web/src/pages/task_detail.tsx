@@ -1,5 +1,6 @@
-/** One task: each attempt with its node, worker, state history and error (type, message and stack). */
-import { getJson } from '../api.js';
+/** One task: each attempt with its node, worker, state history, error (type and message) and what it printed. */
+import { getJson, getText, query } from '../api.js';
+import { LogView } from '../components/log_view.js';
 import { usePoll } from '../use_poll.js';
 import { Page } from '../components/page.js';
 import { Fields } from '../components/fields.js';
@@ -24,11 +25,29 @@ function Attempt({ t }: { t: TaskRow }) {
           <pre data-testid="error-message" tabIndex={0}>{t.error_message ?? '(no message)'}</pre>
         </div>
       )}
+      {t.task_log_info && t.node_id && <AttemptOutput t={t} />}
       <details>
         <summary>State changes</summary>
         <ol>{t.events.map((e) => <li key={`${e.state}-${e.created_ms}`}>{time(e.created_ms)} {e.state}</li>)}</ol>
       </details>
     </article>
+  );
+}
+
+/** What the attempt printed: exactly its byte range of its worker's output files (to now while it runs). */
+function AttemptOutput({ t }: { t: TaskRow }) {
+  const info = t.task_log_info!;
+  const range = (file: string, start: number, end: number) => (signal: AbortSignal) =>
+    getText(`/api/v0/logs/file${query({ node_id: t.node_id!, filename: file, start, end: end > 0 ? end : undefined })}`, signal);
+  return (
+    <>
+      <h3>Standard output</h3>
+      <LogView label={`output of attempt ${t.attempt_number}`} deps={[t.task_id, t.attempt_number, info.stdout_end]}
+        fetchText={range(info.stdout_file, info.stdout_start, info.stdout_end)} />
+      <h3>Standard error</h3>
+      <LogView label={`error output of attempt ${t.attempt_number}`} deps={[t.task_id, t.attempt_number, info.stderr_end]}
+        fetchText={range(info.stderr_file, info.stderr_start, info.stderr_end)} />
+    </>
   );
 }
 
