@@ -44,7 +44,7 @@ describe('dashboard: jobs', () => {
       await page.getByRole('button', { name: 'Stop job' }).click();
       await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('STOPPED');
       expect((await jobOf(head, 'ticker-1')).status).toBe('STOPPED');
-      await expect.poll(() => page.getByRole('button', { name: 'Stop job' }).count()).toBe(0);
+      await expect.poll(() => page.getByRole('button', { name: 'Stop job' }).count(), { timeout: 10_000 }).toBe(0);
       expect(ui.errors).toEqual([]);
     } finally {
       await ui.close();

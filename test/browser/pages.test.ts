@@ -101,7 +101,7 @@ for (const viewport of [LAPTOP, PHONE]) {
         await logIn(page, tokenOf(head));
         const pages: [string, string, RegExp, (p: Page) => Promise<void>][] = [
           ['overview', '#/', /Cluster overview/, async (p) => {
-            await expect.poll(() => p.getByTestId('nodes-alive').textContent()).toBe('2');
+            await expect.poll(() => p.getByTestId('nodes-alive').textContent(), { timeout: 20_000 }).toBe('2');
             await p.locator('.uplot').first().waitFor();
           }],
           ['nodes', '#/nodes', /Nodes/, async (p) => { await p.getByTestId('node-state-127.0.0.2').waitFor(); }],
