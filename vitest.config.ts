@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Cluster tests are heavy on a 2-core machine: at most two files run at once.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/dashboard/web/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -35,7 +35,7 @@ describe('rayts start --head and the HTTP API', () => {
     const url = head.dashboardUrl!;
     const dashboardPort = Number(new URL(url).port);
     expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress), dashboardPort].sort((a, b) => a - b));
-    expect(head.result.stdout).toContain('To monitor and debug rayts, use the dashboard\'s HTTP API (the cluster token is required) at');
+    expect(head.result.stdout).toContain('To monitor and debug rayts, open the dashboard in a browser (log in with the token `rayts get-auth-token` prints) or use its HTTP API at');
     expect(head.result.stdout).toContain(`RAYTS_API_SERVER_ADDRESS='${head.dashboardUrl}' rayts job submit --working-dir . -- node main.js`);
     expect(head.result.stdout).toContain(`    ${url}\n`);
     expect(head.result.stderr).not.toContain('plain HTTP');

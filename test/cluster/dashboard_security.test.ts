@@ -1,6 +1,6 @@
 /**
  * The head's HTTP API on a real head: every route in its own route table refuses missing, wrong and
- * malformed credentials (healthz excepted) and foreign Host headers (healthz included); the login
+ * malformed credentials (healthz, the session check and the web page's files excepted) and foreign Host headers (healthz included); the login
  * cookie is HttpOnly and SameSite=Strict, authorizes reads, cannot make cross-site changes and dies
  * at logout; bodies over the limit get 413 unparsed; the token shows in no log or state file.
  */
@@ -12,7 +12,14 @@ import { concretePath, http, type HttpAnswer } from '../helpers/http.js';
 
 const newCluster = useCluster();
 
-const PUBLIC = new Set(['GET /api/healthz', 'HEAD /api/healthz', 'POST /api/login']);
+const PUBLIC = new Set(['GET /api/healthz', 'HEAD /api/healthz', 'POST /api/login', 'GET /api/session',
+  // The web page's files hold no data: the login page must load without the token.
+  'GET /', 'HEAD /', 'GET /assets/:name', 'HEAD /assets/:name']);
+/** What a public route answers a client without valid credentials. */
+const PUBLIC_STATUS: Record<string, number> = {
+  'POST /api/login': 400, // login reads the token from its body (none here)
+  'GET /assets/:name': 404, 'HEAD /assets/:name': 404, // no asset is named x
+};
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -72,8 +79,7 @@ describe('dashboard security', () => {
       for (const [what, headers] of badCredentials) {
         const r = await http(url, path, { method: route.method, headers });
         if (PUBLIC.has(key)) {
-          // healthz answers anyone; login reads the token from its body (none here: 400).
-          expect(r.status, `${key} with ${what}`).toBe(route.url === '/api/login' ? 400 : 200);
+          expect(r.status, `${key} with ${what}`).toBe(PUBLIC_STATUS[key] ?? 200);
         } else {
           expect(r.status, `${key} with ${what}`).toBe(401);
           expectJsonError(r, route.method, `${key} with ${what}`);
@@ -93,7 +99,7 @@ describe('dashboard security', () => {
     expect((await http(url, '/api/login', { method: 'POST', headers: json, body: JSON.stringify({ token: token.slice(0, 10) }) })).status).toBe(401);
     expect((await http(url, '/api/login', { method: 'POST', headers: json, body: '{"tok":1}' })).status).toBe(400);
     // Unknown routes: 401 before authentication (the table cannot be probed), 404 JSON after.
-    for (const [method, path] of [['GET', '/api/no-such-route'], ['GET', '/'], ['DELETE', '/api/version'], ['POST', '/api/healthz']]) {
+    for (const [method, path] of [['GET', '/api/no-such-route'], ['GET', '/index.html'], ['DELETE', '/api/version'], ['POST', '/api/healthz']]) {
       const anon = await http(url, path!, { method });
       expect(anon.status, `${method} ${path} without a token`).toBe(401);
       const known = await http(url, path!, { method, headers: bearer });

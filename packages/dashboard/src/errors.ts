@@ -41,3 +41,8 @@ export class BadQueryError extends BadRequestError {
     super(`bad ${parameter}: ${problem}`, hint);
   }
 }
+
+/** 503: a part of the server is not available (e.g. the web page was not built). */
+export class ServiceUnavailableError extends HttpError {
+  constructor(message: string, hint?: string) { super(503, message, hint); }
+}

@@ -16,6 +16,10 @@ import { startDashboard, type RunningDashboard } from './server.js';
 import { headRoutes } from './head_routes.js';
 import { metricsRoute } from './metrics_route.js';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './dashboard_flags.js';
+import { ResourceHistory } from './history/resource_history.js';
+import { historyRoutes } from './history/history_routes.js';
+import { WebAssets, defaultWebDistDir } from './web/web_assets.js';
+import { webRoutes } from './web/web_routes.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,14 +49,19 @@ await runDaemon({
     const head = await startHead({ sessionDir, stateDir, host, port: parsePort(values.port ?? '6379', '--port'), token, config, logger, tls });
 
     let dashboard: RunningDashboard | undefined;
+    let history: ResourceHistory | undefined;
     const dashboardLogger = includeDashboard ? componentLogger(paths, 'dashboard', config) : undefined;
     if (dashboardLogger) {
       try {
+        history = new ResourceHistory({ view: head.state.nodes, capacity: config.dashboardHistorySamples, intervalMs: config.dashboardHistoryIntervalMs });
+        const web = new WebAssets(defaultWebDistDir());
+        if (web.state === 'NOT_BUILT') dashboardLogger.warn('the web page is not built: `GET /` answers 503 until `npm run build:web` ran and the head restarted', { dir: web.dir });
         dashboard = await startDashboard({
           host: values['dashboard-host'] ?? DEFAULT_DASHBOARD_HOST, port: dashboardPort, advertiseHost: host, token, tls,
-          clusterId: head.identity.clusterId, sessionName: head.state.sessionName, config, logger: dashboardLogger, routes: [...headRoutes(head.state), metricsRoute(head.metrics)],
+          clusterId: head.identity.clusterId, sessionName: head.state.sessionName, config, logger: dashboardLogger, routes: [...headRoutes(head.state), metricsRoute(head.metrics), historyRoutes(history), webRoutes(web)],
           publicMetrics: !metricsAuth,
         });
+        history.start();
       } catch (err) {
         dashboardLogger.error('the HTTP API could not start', { err });
         dashboardLogger.close();
@@ -76,6 +85,7 @@ await runDaemon({
     return {
       async stop() {
         discovery.stop();
+        history?.stop();
         await dashboard?.stop();
         dashboardLogger?.close();
         await head.stop();

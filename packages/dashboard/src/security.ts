@@ -11,6 +11,7 @@ import { crossSiteRefusal, ownOrigin, type HostGuard, type Scheme } from './guar
 import { ForbiddenError, MisdirectedRequestError, UnauthorizedError, type HttpError } from './errors.js';
 import { sendError } from './error_replies.js';
 import { pathOf } from './log_fields.js';
+import { WEB_PUBLIC_ROUTES } from './web/web_routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,8 +20,8 @@ declare module 'fastify' {
   }
 }
 
-/** The only routes a client without credentials may use (by method and route pattern). */
-const PUBLIC_ROUTES = new Set(['GET /api/healthz', 'HEAD /api/healthz', 'POST /api/login']);
+/** The only routes a client without credentials may use (by method and route pattern): health, login, the session check and the web page's files. */
+const PUBLIC_ROUTES = new Set(['GET /api/healthz', 'HEAD /api/healthz', 'POST /api/login', 'GET /api/session', ...WEB_PUBLIC_ROUTES]);
 /** With `--metrics-auth=false` Prometheus scrapes the head's metrics without the token. */
 const PUBLIC_METRICS_ROUTES = new Set([...PUBLIC_ROUTES, 'GET /metrics']);
 

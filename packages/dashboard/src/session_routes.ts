@@ -1,7 +1,9 @@
 /**
  * Browser sessions: `POST /api/login` with `{ "token": "<cluster token>" }` (at most 1 KiB) sets the
  * session cookie (HttpOnly, SameSite=Strict, Path=/, Secure with TLS; its value is derived from the
- * token, see auth.ts); `POST /api/logout` (authenticated) revokes and clears it.
+ * token, see auth.ts); `POST /api/logout` (authenticated) revokes and clears it; `GET /api/session`
+ * (public) says whether the request's credentials are valid, so the web page knows whether to show
+ * its login form without provoking a 401.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from '@rayts/common';
@@ -33,6 +35,9 @@ export function sessionRoutes(options: SessionRoutesOptions): FastifyPluginAsync
       reply.setCookie(SESSION_COOKIE, cookie.value, { ...attributes, maxAge: cookie.maxAgeS });
       return { ok: true, expiresAtMs: cookie.expiresAtMs };
     });
+    app.get('/api/session', async (request) => ({
+      authenticated: authenticator.authenticate(request.headers.authorization, request.cookies[SESSION_COOKIE]).ok,
+    }));
     app.post('/api/logout', async (request, reply) => {
       const presented = request.cookies[SESSION_COOKIE];
       if (presented !== undefined) cookies.revoke(presented);

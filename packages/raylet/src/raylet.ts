@@ -32,6 +32,7 @@ import { Teardown } from './teardown.js';
 import { ActorCallCounts } from './actor_call_counts.js';
 import { NodeMetrics } from './node_metrics.js';
 import { HostStats } from './host_stats.js';
+import { ProcessUsage } from './process_usage.js';
 import { startMetricsServer } from './metrics_server.js';
 import { RuntimeEnvs } from './jobs/runtime_envs.js';
 import { RuntimeEnvGate } from './jobs/env_gate.js';
@@ -199,6 +200,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   addRayletService(server, {
     nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, drivers: jobDrivers, logger,
     store: { stats: () => store.stats(), fallbackAllocated: !!arena.warning, reserved: () => reserved },
+    usage: new ProcessUsage(), host: new HostStats(paths.dir),
     memoryInfoTimeoutMs: config.memoryInfoTimeoutMs, logFollowPollMs: config.logFollowPollMs,
   });
   addActorHostService(server, nodeId, actors, envs, logger);

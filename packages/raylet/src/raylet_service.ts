@@ -12,6 +12,8 @@ import type { BundleReservations } from './bundle_reservations.js';
 import type { LocalClients } from './local_clients.js';
 import type { WorkerPool } from './worker_pool.js';
 import { listWorkers } from './worker_listing.js';
+import type { ProcessUsage } from './process_usage.js';
+import type { HostStats } from './host_stats.js';
 import type { ObjectManager } from './object_manager.js';
 import type { TaskRouter } from './task_router.js';
 import { outcomeToProto, ownedToProto, specFromProto } from './task_proto.js';
@@ -36,11 +38,19 @@ export interface RayletServiceDeps {
     /** The arena's pages are all reserved (prefaulted). */
     reserved(): boolean;
   };
+  /** CPU and memory of the worker processes, and of the host, for GetNodeStats (its own readings, apart from the metrics'). */
+  usage: Pick<ProcessUsage, 'read'>;
+  host: Pick<HostStats, 'cpuUtilizationPercent' | 'cpuCount' | 'memory'>;
   /** How long GetNodeStats waits for the clients' reference lists. */
   memoryInfoTimeoutMs: number;
   /** How often a followed log is checked for new lines. */
   logFollowPollMs: number;
   logger: Logger;
+}
+
+function hostUsage(host: RayletServiceDeps['host']) {
+  const memory = host.memory();
+  return { cpuPercent: host.cpuUtilizationPercent(), numCpus: host.cpuCount(), memoryUsedBytes: memory.used, memoryTotalBytes: memory.total };
 }
 
 export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): void {
@@ -89,7 +99,8 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
           objectId: r.objectId, pid: client.pid, workerType: client.role === 'driver' ? 'Driver' : 'Worker', ip: nodeIp,
           size: r.size, referenceType: r.referenceType, callSite: r.callSite, status: r.status, attempt: r.attempt,
         }))),
-        workers: req.includeWorkers ? listWorkers(deps.workers, clients) : [],
+        workers: req.includeWorkers ? listWorkers(deps.workers, clients, deps.usage) : [],
+        host: hostUsage(deps.host),
       };
     }),
     ...bundleHandlers(nodeId, deps.bundles, logger),

@@ -1,12 +1,14 @@
 /**
  * The node's workers as `rayts list workers` shows them (Ray's WorkerState): the pool's live and
- * recently exited worker processes, and the drivers connected to this raylet.
+ * recently exited worker processes, and the drivers connected to this raylet; the live ones with
+ * their CPU and resident memory.
  */
 import type { WorkerInfo } from '@rayts/common';
+import type { ProcessUsage } from './process_usage.js';
 import type { LocalClients } from './local_clients.js';
 import type { WorkerPool } from './worker_pool.js';
 
-export function listWorkers(pool: Pick<WorkerPool, 'list' | 'exited'>, clients: Pick<LocalClients, 'list'>): WorkerInfo[] {
+export function listWorkers(pool: Pick<WorkerPool, 'list' | 'exited'>, clients: Pick<LocalClients, 'list'>, usage: Pick<ProcessUsage, 'read'>): WorkerInfo[] {
   const connected = new Map(clients.list().map((c) => [c.clientId, c]));
   const live: WorkerInfo[] = pool.list().map((w) => ({
     workerId: w.workerId, pid: w.pid, workerType: 'WORKER', isAlive: true, exitType: '', exitDetail: '',
@@ -20,5 +22,7 @@ export function listWorkers(pool: Pick<WorkerPool, 'list' | 'exited'>, clients: 
     workerId: w.workerId, pid: w.pid, workerType: 'WORKER', isAlive: false, exitType: w.exitType, exitDetail: w.exitDetail,
     jobId: '', startTimeMs: w.startTimeMs, endTimeMs: w.endTimeMs,
   }));
-  return [...drivers, ...live, ...exited];
+  const alive = [...drivers, ...live];
+  usage.read(alive.map((w) => w.pid ?? 0)).forEach((u, i) => Object.assign(alive[i]!, { cpuPercent: u.cpuPercent, rssBytes: u.rssBytes }));
+  return [...alive, ...exited];
 }

@@ -327,7 +327,7 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
     c.bold(`    rayts stop${hint}`),
     '',
     ...(head.dashboardUrl
-      ? ['  To monitor and debug rayts, use the dashboard\'s HTTP API (the cluster token is required) at',
+      ? ['  To monitor and debug rayts, open the dashboard in a browser (log in with the token `rayts get-auth-token` prints) or use its HTTP API at',
         c.bold(`    ${head.dashboardUrl}`)]
       : ['  The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.']),
   ];

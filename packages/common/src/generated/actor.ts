@@ -22,6 +22,7 @@ import type { GetNamedActorRequest as _rayts_v1_GetNamedActorRequest, GetNamedAc
 import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from './rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
+import type { HostUsage as _rayts_v1_HostUsage, HostUsage__Output as _rayts_v1_HostUsage__Output } from './rayts/v1/HostUsage.js';
 import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from './rayts/v1/JobDriverState.js';
 import type { KillActorReply as _rayts_v1_KillActorReply, KillActorReply__Output as _rayts_v1_KillActorReply__Output } from './rayts/v1/KillActorReply.js';
 import type { KillActorRequest as _rayts_v1_KillActorRequest, KillActorRequest__Output as _rayts_v1_KillActorRequest__Output } from './rayts/v1/KillActorRequest.js';
@@ -87,6 +88,7 @@ export interface ProtoGrpcType {
       GetNodeStatsRequest: MessageTypeDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_GetNodeStatsRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
+      HostUsage: MessageTypeDefinition<_rayts_v1_HostUsage, _rayts_v1_HostUsage__Output>
       JobDriverPhase: EnumTypeDefinition
       JobDriverState: MessageTypeDefinition<_rayts_v1_JobDriverState, _rayts_v1_JobDriverState__Output>
       KillActorReply: MessageTypeDefinition<_rayts_v1_KillActorReply, _rayts_v1_KillActorReply__Output>

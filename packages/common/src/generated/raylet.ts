@@ -14,6 +14,7 @@ import type { GetFromOwnerRequest as _rayts_v1_GetFromOwnerRequest, GetFromOwner
 import type { GetNodeStatsRequest as _rayts_v1_GetNodeStatsRequest, GetNodeStatsRequest__Output as _rayts_v1_GetNodeStatsRequest__Output } from './rayts/v1/GetNodeStatsRequest.js';
 import type { HealthCheckReply as _rayts_v1_HealthCheckReply, HealthCheckReply__Output as _rayts_v1_HealthCheckReply__Output } from './rayts/v1/HealthCheckReply.js';
 import type { HealthCheckRequest as _rayts_v1_HealthCheckRequest, HealthCheckRequest__Output as _rayts_v1_HealthCheckRequest__Output } from './rayts/v1/HealthCheckRequest.js';
+import type { HostUsage as _rayts_v1_HostUsage, HostUsage__Output as _rayts_v1_HostUsage__Output } from './rayts/v1/HostUsage.js';
 import type { JobDriverState as _rayts_v1_JobDriverState, JobDriverState__Output as _rayts_v1_JobDriverState__Output } from './rayts/v1/JobDriverState.js';
 import type { ListLogsReply as _rayts_v1_ListLogsReply, ListLogsReply__Output as _rayts_v1_ListLogsReply__Output } from './rayts/v1/ListLogsReply.js';
 import type { ListLogsRequest as _rayts_v1_ListLogsRequest, ListLogsRequest__Output as _rayts_v1_ListLogsRequest__Output } from './rayts/v1/ListLogsRequest.js';
@@ -60,6 +61,7 @@ export interface ProtoGrpcType {
       GetNodeStatsRequest: MessageTypeDefinition<_rayts_v1_GetNodeStatsRequest, _rayts_v1_GetNodeStatsRequest__Output>
       HealthCheckReply: MessageTypeDefinition<_rayts_v1_HealthCheckReply, _rayts_v1_HealthCheckReply__Output>
       HealthCheckRequest: MessageTypeDefinition<_rayts_v1_HealthCheckRequest, _rayts_v1_HealthCheckRequest__Output>
+      HostUsage: MessageTypeDefinition<_rayts_v1_HostUsage, _rayts_v1_HostUsage__Output>
       JobDriverPhase: EnumTypeDefinition
       JobDriverState: MessageTypeDefinition<_rayts_v1_JobDriverState, _rayts_v1_JobDriverState__Output>
       ListLogsReply: MessageTypeDefinition<_rayts_v1_ListLogsReply, _rayts_v1_ListLogsReply__Output>

@@ -155,5 +155,10 @@ export function workerRow(w: WorkerInfo__Output, node: NodeStats__Output): Row {
     job_id: orNull(w.jobId),
     start_time_ms: time(w.startTimeMs),
     end_time_ms: time(w.endTimeMs),
+    // While alive: CPU since the raylet's previous reading (100 = one core) and resident memory.
+    cpu_percent: w.isAlive ? round1(w.cpuPercent) : null,
+    rss_bytes: w.isAlive ? Number(w.rssBytes) : null,
   };
 }
+
+const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -4,6 +4,7 @@
 import type { StoreStats as _rayts_v1_StoreStats, StoreStats__Output as _rayts_v1_StoreStats__Output } from '../../rayts/v1/StoreStats.js';
 import type { ObjectRefInfo as _rayts_v1_ObjectRefInfo, ObjectRefInfo__Output as _rayts_v1_ObjectRefInfo__Output } from '../../rayts/v1/ObjectRefInfo.js';
 import type { WorkerInfo as _rayts_v1_WorkerInfo, WorkerInfo__Output as _rayts_v1_WorkerInfo__Output } from '../../rayts/v1/WorkerInfo.js';
+import type { HostUsage as _rayts_v1_HostUsage, HostUsage__Output as _rayts_v1_HostUsage__Output } from '../../rayts/v1/HostUsage.js';
 
 export interface NodeStats {
   'nodeId'?: (string);
@@ -11,6 +12,7 @@ export interface NodeStats {
   'store'?: (_rayts_v1_StoreStats | null);
   'refs'?: (_rayts_v1_ObjectRefInfo)[];
   'workers'?: (_rayts_v1_WorkerInfo)[];
+  'host'?: (_rayts_v1_HostUsage | null);
 }
 
 export interface NodeStats__Output {
@@ -19,4 +21,5 @@ export interface NodeStats__Output {
   'store': (_rayts_v1_StoreStats__Output | null);
   'refs': (_rayts_v1_ObjectRefInfo__Output)[];
   'workers': (_rayts_v1_WorkerInfo__Output)[];
+  'host': (_rayts_v1_HostUsage__Output | null);
 }

@@ -13,6 +13,8 @@ export interface WorkerInfo {
   'jobId'?: (string);
   'startTimeMs'?: (number | string | Long);
   'endTimeMs'?: (number | string | Long);
+  'cpuPercent'?: (number | string);
+  'rssBytes'?: (number | string | Long);
 }
 
 export interface WorkerInfo__Output {
@@ -25,4 +27,6 @@ export interface WorkerInfo__Output {
   'jobId': (string);
   'startTimeMs': (number);
   'endTimeMs': (number);
+  'cpuPercent': (number);
+  'rssBytes': (number);
 }
