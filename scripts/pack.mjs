@@ -28,7 +28,7 @@ function checkBuilt() {
   for (const dir of readdirSync(join(root, 'packages'))) {
     if (!existsSync(join(root, 'packages', dir, 'dist', 'index.js'))) missing.push(`packages/${dir}/dist`);
   }
-  for (const dir of ['packages/object-store/native/prebuilds', 'packages/gcs/native/prebuilds']) {
+  for (const dir of ['packages/object-store/native/prebuilds', 'packages/gcs/native/prebuilds', 'packages/dashboard/web-dist']) {
     if (!existsSync(join(root, dir))) missing.push(dir);
   }
   if (missing.length > 0) {

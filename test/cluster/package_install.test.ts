@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
+import { http } from '../helpers/http.js';
 import { ROOT, alive, collect, readJsonFile, useCluster, type RunResult, type TestCluster } from '../helpers/cluster.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'install');
@@ -73,7 +74,11 @@ describe('rayts as an installed package', () => {
       `--temp-dir=${tempDir}`, '--num-cpus=2', '--object-store-memory=100MiB'], project, env);
     expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
     expect(start.stdout).toContain('Rayts runtime started.');
-    const head = readJsonFile<{ pid: number; address: string }>(join(tempDir, 'session_latest', 'head.json'));
+    const head = readJsonFile<{ pid: number; address: string; dashboardUrl: string }>(join(tempDir, 'session_latest', 'head.json'));
+    // The dashboard's web page is part of the package too.
+    const page = await http(head.dashboardUrl, '/');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<script');
 
     for (const file of ['main.ts', 'wrong_types.ts', 'tsconfig.json', 'tsconfig.wrong.json']) copyFileSync(join(FIXTURES, file), join(project, file));
     const compile = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], project, env);
