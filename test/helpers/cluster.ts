@@ -55,6 +55,8 @@ export class TestCluster {
       ...process.env,
       RAYTS_TEST_MARKER: this.marker,
       RAYTS_REGISTRY_DIR: join(this.root, 'registry'),
+      // The host's record of clusters, per test: tests running at once must not see each other.
+      RAYTS_CLUSTERS_DIR: join(this.root, 'clusters'),
       RAYTS_TMPDIR: join(this.root, 'default-tmp'),
       RAYTS_PRESTART_WORKERS: '1',
       // Private clusters (ray.init() with none running) would size their store at 30 % of memory;

@@ -49,6 +49,8 @@ export const TUNABLES = {
     meaning: 'Root temp dir for sessions when --temp-dir is not given.' }),
   registryDir: spec({ env: 'RAYTS_REGISTRY_DIR', kind: 'string', default: '',
     meaning: 'Where this host lists its sessions for `rayts stop`/`status` (default <os tmp>/rayts-registry-<uid>).' }),
+  clustersDir: spec({ env: 'RAYTS_CLUSTERS_DIR', kind: 'string', default: '',
+    meaning: 'The machine-wide record of the clusters on this host, read by every user (default <os tmp>/rayts-clusters; mode 01777, owned by root or the only user who runs clusters). Holds addresses and owners, never tokens.' }),
   prestartWorkers: spec({ env: 'RAYTS_PRESTART_WORKERS', kind: 'int', default: -1,
     meaning: 'Idle workers a raylet starts at boot; -1 = one per CPU.' }),
   maxWorkersPerNode: spec({ env: 'RAYTS_MAX_WORKERS_PER_NODE', kind: 'int', default: 0,

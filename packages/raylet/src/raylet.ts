@@ -90,7 +90,9 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // The object store. Its memory is reserved in the background (a 7 GB store takes seconds), so
   // the node answers at once.
-  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false });
+  // Shared with the owner's group: their drivers (which also need the token) map it by its name.
+  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false, shareWithGroup: true });
+  teardown.add('object store arena', () => arena.close());
   if (arena.warning) logger.warn(arena.warning);
   let reserved = !config.objectStorePrefault;
   const store = new ObjectStore({
@@ -179,7 +181,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const local = new LocalServer({
     socketPath: paths.rayletSocket, token: options.token, clients, handlers: node, helloTimeoutMs: config.localHelloTimeoutMs, logger,
     welcome: {
-      type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.procPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
+      type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.attachPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
       maxInlineBytes: config.maxInlineObjectBytes, gcsAddress: options.gcsAddress,
     },
   });
