@@ -2,7 +2,8 @@
  * Discovery across users (needs root: it creates system users and runs rayts as them). A cluster
  * run by one user is found by another user's `rayts status` (an error naming its owner and token
  * file without a token, success with it) and `ray.init()` (a member of the owner's group with the
- * token joins and runs tasks; a non-member gets the group error); root's `rayts stop` leaves it
+ * token joins and runs tasks on a node that shares its object store with the group; a non-member
+ * gets the group error, and a node that keeps its store private says so); root's `rayts stop` leaves it
  * running and says so, `--address` stops it; `auto` with two users' clusters names both.
  */
 import { execFileSync } from 'node:child_process';
@@ -77,12 +78,12 @@ function setup(): Setup {
 }
 
 /** The owner starts a head in a temp dir of its own; returns where it answers and its session. */
-async function startOwnersHead({ cluster, envOf }: Setup, ip: string): Promise<{ address: string; sessionDir: string; headPid: number; rayletPid: number }> {
+async function startOwnersHead({ cluster, envOf }: Setup, ip: string, env: Record<string, string> = {}): Promise<{ address: string; sessionDir: string; headPid: number; rayletPid: number }> {
   const tempDir = join(cluster.root, 'owner');
   mkdirSync(tempDir, { mode: 0o755 });
   chownSync(tempDir, idOf(OWNER, '-u'), idOf(OWNER, '-g'));
   const start = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`,
-    '--object-store-memory=100MiB', '--num-cpus=1'], envOf(OWNER), 90_000, OWNER);
+    '--object-store-memory=100MiB', '--num-cpus=1'], { ...envOf(OWNER), ...env }, 90_000, OWNER);
   expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
   const head = readJsonFile<{ address: string; pid: number }>(join(tempDir, 'session_latest', 'head.json'));
   const raylet = readJsonFile<{ pid: number }>(join(tempDir, 'session_latest', 'raylet.json'));
@@ -94,7 +95,7 @@ describe('discovery across users', () => {
   it('another user finds the cluster, joins it with the token from the owner\'s group, and root stops it only when asked', async () => {
     const s = setup();
     const { cluster, envOf } = s;
-    const owner = await startOwnersHead(s, '127.0.0.1');
+    const owner = await startOwnersHead(s, '127.0.0.1', { RAYTS_OBJECT_STORE_SHARE_WITH_GROUP: '1' });
     const token = readFileSync(join(owner.sessionDir, 'token'), 'utf8').trim();
 
     // Without a token: the error says whose cluster it is and where its token is.
@@ -147,6 +148,8 @@ describe('discovery across users', () => {
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toContain('Stopped all 2 rayts processes (1 session)');
     for (const pgid of groups) expect(groupMembers(pgid)).toEqual([]);
+    // The shared arena file went with its raylet.
+    expect(readdirSync('/dev/shm').filter((n) => n.startsWith(`rayts-arena-${owner.rayletPid}-`))).toEqual([]);
     expect(readdirSync(join(cluster.root, 'clusters'))).toEqual([]);
     const gone = await cluster.rayts(['status'], { ...envOf(DEV), RAYTS_TOKEN: token }, 90_000, DEV);
     expect(gone.code).toBe(3);
@@ -164,6 +167,13 @@ describe('discovery across users', () => {
       expect(r.stderr).toContain(`${owner.address}  (user ${OWNER}, temp dir ${join(cluster.root, 'owner')})`);
       expect(r.stderr).toContain(`${mine.gcsAddress}  (user root, temp dir ${mine.tempDir})`);
     }
+    // A node that keeps its object store to its owner (the default) says so to a group member's driver.
+    const token = readFileSync(join(owner.sessionDir, 'token'), 'utf8').trim();
+    const run = await runDriver(cluster, makeUserProject(cluster), 'tasks/join_as_other_user.mjs', {},
+      { env: { ...envOf(DEV), RAYTS_TOKEN: token, RAYTS_ADDRESS: owner.address }, asUser: DEV });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`the rayts node of user ${OWNER} at ${owner.address} keeps its object store private to ${OWNER}`);
+    expect(run.stderr).toContain('RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1');
     // --all-users (root) stops both.
     const stop = await cluster.rayts(['stop', '--all-users']);
     expect(stop.code, stop.stderr).toBe(0);

@@ -111,6 +111,11 @@ function joinable(node: LocalNode): JoinableNode {
       `cannot read ${new SessionPaths(cluster.sessionDir).rayletReady} of the rayts cluster of user ${cluster.owner.user} at ${cluster.address}`,
       `the session dir must be mode 0750 with group ${cluster.owner.group} and every directory above it must let others through (chmod o+x); sessions made by an older rayts are 0700: restart the node`);
   }
+  if (cluster.foreign && me.uid !== 0 && !node.raylet.arenaShared) {
+    throw new ClusterPermissionError(
+      `the rayts node of user ${cluster.owner.user} at ${cluster.address} keeps its object store private to ${cluster.owner.user} (session ${cluster.sessionDir}), so drivers of other users cannot run on it`,
+      `the owner starts the node with RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 to share it with group ${cluster.owner.group}; or run the driver as ${cluster.owner.user}, or submit it as a job (\`rayts job submit\`)`);
+  }
   return { raylet: node.raylet, tokenFile: cluster.tokenFile, sessionDir: cluster.sessionDir, cluster };
 }
 

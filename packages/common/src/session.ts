@@ -58,6 +58,8 @@ export interface RayletReady {
   shmDir?: string;
   arenaDir?: string;
   spillDir?: string;
+  /** The arena can be mapped by the owner's group (RAYTS_OBJECT_STORE_SHARE_WITH_GROUP), not only by the owner. */
+  arenaShared?: boolean;
 }
 
 export class SessionPaths {
