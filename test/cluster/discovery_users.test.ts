@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupMembers } from '@rayts/common';
@@ -95,7 +95,15 @@ describe('discovery across users', () => {
   it('another user finds the cluster, joins it with the token from the owner\'s group, and root stops it only when asked', async () => {
     const s = setup();
     const { cluster, envOf } = s;
-    const owner = await startOwnersHead(s, '127.0.0.1', { RAYTS_OBJECT_STORE_SHARE_WITH_GROUP: '1' });
+    // The shared arena keeps its name while the node runs: in a dir of this test, not in the /dev/shm
+    // that other tests check for leftovers.
+    const shm = join(cluster.root, 'shm');
+    mkdirSync(shm);
+    chmodSync(shm, 0o1777);
+    const owner = await startOwnersHead(s, '127.0.0.1', { RAYTS_OBJECT_STORE_SHARE_WITH_GROUP: '1', RAYTS_OBJECT_STORE_SHM_DIR: shm });
+    const arena = readdirSync(shm).filter((n) => n.startsWith(`rayts-arena-${owner.rayletPid}-`));
+    expect(arena).toHaveLength(1);
+    expect(statSync(join(shm, arena[0]!)).mode & 0o777).toBe(0o660);
     const token = readFileSync(join(owner.sessionDir, 'token'), 'utf8').trim();
 
     // Without a token: the error says whose cluster it is and where its token is.
@@ -149,7 +157,7 @@ describe('discovery across users', () => {
     expect(stop.stdout).toContain('Stopped all 2 rayts processes (1 session)');
     for (const pgid of groups) expect(groupMembers(pgid)).toEqual([]);
     // The shared arena file went with its raylet.
-    expect(readdirSync('/dev/shm').filter((n) => n.startsWith(`rayts-arena-${owner.rayletPid}-`))).toEqual([]);
+    expect(readdirSync(shm)).toEqual([]);
     expect(readdirSync(join(cluster.root, 'clusters'))).toEqual([]);
     const gone = await cluster.rayts(['status'], { ...envOf(DEV), RAYTS_TOKEN: token }, 90_000, DEV);
     expect(gone.code).toBe(3);
