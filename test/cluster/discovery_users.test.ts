@@ -125,8 +125,8 @@ describe('discovery across users', () => {
     const project = makeUserProject(cluster);
     const run = await runDriver(cluster, project, 'tasks/join_as_other_user.mjs', {}, { env: { ...envOf(DEV), RAYTS_TOKEN: token }, asUser: DEV });
     expect(run.code, run.stderr).toBe(0);
-    const r = resultOf<{ address: string; nodeId: string; value: number; total: number; driverUid: number; workerUid: number }>(run);
-    expect(r).toMatchObject({ address: owner.address, value: 42, total: 65536, driverUid: idOf(DEV, '-u'), workerUid: idOf(OWNER, '-u') });
+    const r = resultOf<{ address: string; nodeId: string; value: number; total: number; counts: number[]; driverUid: number; workerUid: number }>(run);
+    expect(r).toMatchObject({ address: owner.address, value: 42, total: 65536, counts: [1, 2], driverUid: idOf(DEV, '-u'), workerUid: idOf(OWNER, '-u') });
     expect(run.stderr.split('\n').filter((l) => l.startsWith('Connecting to existing rayts cluster'))).toEqual([
       `Connecting to existing rayts cluster at ${owner.address} (node ${r.nodeId.slice(0, 12)}…, session ${owner.sessionDir}).`]);
 
