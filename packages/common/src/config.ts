@@ -100,7 +100,7 @@ export const TUNABLES = {
   objectStoreShmShare: spec({ env: 'RAYTS_OBJECT_STORE_SHM_SHARE', kind: 'number', default: 0.95,
     meaning: 'The default store is capped at this share of free /dev/shm.' }),
   objectStoreShareWithGroup: spec({ env: 'RAYTS_OBJECT_STORE_SHARE_WITH_GROUP', kind: 'bool', default: false,
-    meaning: 'The raylet keeps its object-store arena file named (mode 0660, the owner\'s group) instead of unlinking it at once, so members of the owner\'s group who hold the token can run drivers on this node. A SIGKILLed raylet then leaves the file in the shm dir until the next raylet of that user starts or `rayts stop` runs.' }),
+    meaning: 'The raylet keeps its object-store arena file named (mode 0660, the owner\'s group) instead of unlinking it at once, so members of the owner\'s group who hold the token can run drivers on this node. A SIGKILLed raylet then leaves the file in the shm dir until the next raylet of that user starts.' }),
   objectStoreShmDir: spec({ env: 'RAYTS_OBJECT_STORE_SHM_DIR', kind: 'string', default: '/dev/shm',
     meaning: 'The shared-memory (tmpfs) directory the object store lives in; `rayts doctor` checks its size against the store.' }),
   doctorProbeTimeoutMs: spec({ env: 'RAYTS_DOCTOR_PROBE_TIMEOUT_MS', kind: 'int', default: 1500,
