@@ -331,6 +331,8 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
     c.bold(`    import * as ray from 'rayts';`),
     c.bold(`    await ray.init();`),
     '  (a driver runs on a node of the cluster; from another machine, submit it as a job)',
+    '  Other users of this host find this cluster too; their drivers need the token, the owner\'s group',
+    '  and RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 on the node (docs/operations.md, "Letting other users run drivers on a node").',
     '',
     ...(head.dashboardUrl
       ? ['  To submit a job with the Jobs CLI (the token is read as for every command):',
