@@ -55,6 +55,8 @@ export class TestCluster {
       ...process.env,
       RAYTS_TEST_MARKER: this.marker,
       RAYTS_REGISTRY_DIR: join(this.root, 'registry'),
+      // The host's record of clusters, per test: tests running at once must not see each other.
+      RAYTS_CLUSTERS_DIR: join(this.root, 'clusters'),
       RAYTS_TMPDIR: join(this.root, 'default-tmp'),
       RAYTS_PRESTART_WORKERS: '1',
       // Private clusters (ray.init() with none running) would size their store at 30 % of memory;
@@ -71,15 +73,16 @@ export class TestCluster {
     return join(this.root, name);
   }
 
-  /** Runs `rayts ARGS` to completion. */
-  rayts(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 90_000): Promise<RunResult> {
-    const child = this.spawnRayts(args, env);
+  /** Runs `rayts ARGS` to completion (as `asUser`, if given). */
+  rayts(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 90_000, asUser?: string): Promise<RunResult> {
+    const child = this.spawnRayts(args, env, asUser);
     return collect(child, timeoutMs);
   }
 
-  /** Starts `rayts ARGS` and returns the running child (for --block and --follow). */
-  spawnRayts(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...this.env, ...env }, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `rayts ARGS` and returns the running child (for --block and --follow); `asUser`: as that user (the test runs as root). */
+  spawnRayts(args: string[], env: Record<string, string | undefined> = {}, asUser?: string): ChildProcess {
+    const [command, argv] = commandAs(asUser, [process.execPath, BIN, ...args]);
+    const child = spawn(command, argv, { env: { ...this.env, ...env }, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
@@ -230,6 +233,11 @@ function realSession(tempDir: string): string {
   const link = join(tempDir, 'session_latest');
   if (!existsSync(link)) throw new Error(`no session under ${tempDir}`);
   return resolve(tempDir, readFileSync(join(link, 'session.json'), 'utf8') && JSON.parse(readFileSync(join(link, 'session.json'), 'utf8')).sessionDir);
+}
+
+/** The command line that runs `argv` as `user` (runuser keeps the environment and sets the user's groups), or as is. */
+export function commandAs(user: string | undefined, argv: string[]): [string, string[]] {
+  return user ? ['runuser', ['-u', user, '--', ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
 /** True while the pid runs (not a zombie). */

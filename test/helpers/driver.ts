@@ -11,7 +11,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { pollUntil } from '@rayts/common';
 import { join } from 'node:path';
-import { ROOT, type RunResult, type TestCluster, collect } from './cluster.js';
+import { ROOT, type RunResult, type TestCluster, collect, commandAs } from './cluster.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -23,6 +23,8 @@ export interface DriverOptions {
   /** Added to the cluster's environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Run the driver as this user (the test runs as root). */
+  asUser?: string;
 }
 
 export function makeUserProject(cluster: TestCluster, name = 'app'): string {
@@ -42,7 +44,8 @@ export function fixtureSource(fixture: string): string {
 /** Copies `fixture` into the project as main.mjs and starts it with the cluster's environment. */
 export function spawnDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): ChildProcess {
   writeFileSync(join(dir, 'main.mjs'), fixtureSource(fixture));
-  return spawn(process.execPath, ['main.mjs', JSON.stringify(params)], { cwd: dir, env: { ...cluster.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = commandAs(options.asUser, [process.execPath, 'main.mjs', JSON.stringify(params)]);
+  return spawn(command, argv, { cwd: dir, env: { ...cluster.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `fixture` in the project to its end (see spawnDriver). */

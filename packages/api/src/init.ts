@@ -1,14 +1,16 @@
 /**
  * `init` and `shutdown`. Address resolution, as Ray does: `address` or RAYTS_ADDRESS ('auto' = the
  * cluster on this host, 'host:port' = that head, through this host's node); with neither, the
- * cluster this host runs, else a private local cluster that `shutdown` stops. A driver that a raylet
+ * cluster this host runs (this user's or another user's, found in the host's record of clusters:
+ * joining another user's node needs its token and membership of its owner's group), else a
+ * private local cluster that `shutdown` stops. A driver that a raylet
  * started for a submitted job finds its job in the environment (RAYTS_JOB_SUBMISSION_ID, its
  * runtime env in RAYTS_JOB_RUNTIME_ENV, its node in RAYTS_NODE_ID) and registers as that job's driver.
  * Like Ray, it prints one line on stderr saying what it did (see `initLine`).
  */
 import {
-  ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, isAlive, isAutoAddress, liveSessions, loadConfig, readJson, readTokenFile, SessionPaths,
-  runtimeEnvToJson, type RayletReady, type RuntimeEnv, type SessionInfo,
+  ClusterPermissionError, ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, currentOwner, foreignTokenError, hostClusters, isAlive,
+  isAutoAddress, loadConfig, readJson, readNodeToken, readTokenFile, SessionPaths, runtimeEnvToJson, type HostCluster, type RayletReady, type RuntimeEnv,
 } from '@rayts/common';
 import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
 import { jobRuntimeEnv } from './runtime_env.js';
@@ -35,44 +37,99 @@ export interface InitOptions {
 }
 
 interface LocalNode {
-  session: SessionInfo;
-  raylet: RayletReady;
-  tokenFile: string;
+  cluster: HostCluster;
+  /** Undefined when this user cannot read it (another user's node, out of its group). */
+  raylet?: RayletReady;
 }
 
+/** A node of this host that a driver can join: its raylet, its token file, its session. */
+interface JoinableNode {
+  raylet: RayletReady;
+  tokenFile: string;
+  sessionDir: string;
+  cluster?: HostCluster;
+}
+
+function readRaylet(cluster: HostCluster): RayletReady | undefined {
+  return readJson<RayletReady>(new SessionPaths(cluster.sessionDir).rayletReady);
+}
+
+/** The live nodes of this host, this user's and others' (whose raylet may be out of reach). */
 function liveLocalNodes(): LocalNode[] {
   const out: LocalNode[] = [];
-  for (const session of liveSessions(loadConfig())) {
-    const paths = new SessionPaths(session.sessionDir);
-    const raylet = readJson<RayletReady>(paths.rayletReady);
-    if (raylet && isAlive({ pid: raylet.pid, startTime: 0 })) out.push({ session, raylet, tokenFile: paths.token });
+  for (const cluster of hostClusters(loadConfig())) {
+    const raylet = readRaylet(cluster);
+    if (raylet ? isAlive({ pid: raylet.pid, startTime: 0 }) : cluster.foreign) out.push({ cluster, raylet });
   }
   return out;
 }
 
+const sameHead = (a: string, b: string) => a.replace(/^localhost:/, '127.0.0.1:') === b.replace(/^localhost:/, '127.0.0.1:');
+
 function pickNode(address: string | undefined): LocalNode | undefined {
   const nodes = liveLocalNodes();
   // A submitted job's driver joins through the node that started it.
-  const own = process.env.RAYTS_NODE_ID ? nodes.find((n) => n.raylet.nodeId === process.env.RAYTS_NODE_ID) : undefined;
+  const own = process.env.RAYTS_NODE_ID ? nodes.find((n) => n.raylet?.nodeId === process.env.RAYTS_NODE_ID) : undefined;
   if (own) return own;
+  const headFirst = (list: LocalNode[]) => list.find((n) => !n.cluster.foreign && n.cluster.kind === 'head') ?? list.find((n) => !n.cluster.foreign)
+    ?? list.find((n) => n.cluster.kind === 'head') ?? list[0];
   if (address && !isAutoAddress(address)) {
-    const matches = nodes.filter((n) => n.raylet.gcsAddress === address || n.raylet.gcsAddress === address.replace(/^localhost:/, '127.0.0.1:'));
-    const match = matches.find((n) => n.session.kind === 'head') ?? matches[0];
+    const match = headFirst(nodes.filter((n) => sameHead(n.cluster.address, address)));
     if (!match) {
       throw new ClusterUnreachableError(`no rayts node of the cluster at ${address} runs on this host`,
         `drivers run on a cluster node: start one here with \`rayts start --address=${address} --token-file=FILE\``);
     }
     return match;
   }
-  const clusters = new Set(nodes.map((n) => n.raylet.gcsAddress));
+  const clusters = new Map<string, HostCluster>();
+  for (const n of nodes) if (![...clusters.keys()].some((a) => sameHead(a, n.cluster.address))) clusters.set(n.cluster.address, n.cluster);
   if (clusters.size > 1) {
-    throw new UsageError(`several rayts clusters run on this host (${[...clusters].join(', ')})`, 'choose one with ray.init({ address }) or RAYTS_ADDRESS');
+    const list = [...clusters.entries()].map(([a, c]) => `${a} (user ${c.owner.user})`).join(', ');
+    throw new UsageError(`several rayts clusters run on this host (${list})`, 'choose one with ray.init({ address }) or RAYTS_ADDRESS');
   }
   if (nodes.length === 0 && isAutoAddress(address)) {
     throw new ClusterUnreachableError('no rayts cluster runs on this host', 'start one with `rayts start --head`, or call ray.init() without an address for a private one');
   }
   // Several nodes of one cluster on this host (127.0.0.x test setups): the head's is the natural one.
-  return nodes.find((n) => n.session.kind === 'head') ?? nodes[0];
+  return headFirst(nodes);
+}
+
+/**
+ * Another user's node: its sockets and object store are open to the owner's group only, and its
+ * token is the owner's (this user passes it with RAYTS_TOKEN or RAYTS_TOKEN_FILE).
+ */
+function joinable(node: LocalNode): JoinableNode {
+  const { cluster } = node;
+  const me = currentOwner();
+  if (cluster.foreign && me.uid !== 0 && !process.getgroups?.().includes(cluster.owner.gid)) {
+    throw new ClusterPermissionError(
+      `the rayts cluster of user ${cluster.owner.user} at ${cluster.address} shares this node (session ${cluster.sessionDir}) with the members of group ${cluster.owner.group}, and user ${me.user} is not one`,
+      `add the user to the group (\`sudo usermod -aG ${cluster.owner.group} ${me.user}\`), then log in again; or run the driver as ${cluster.owner.user}`);
+  }
+  if (!node.raylet) {
+    throw new ClusterPermissionError(
+      `cannot read ${new SessionPaths(cluster.sessionDir).rayletReady} of the rayts cluster of user ${cluster.owner.user} at ${cluster.address}`,
+      `the session dir must be mode 0750 with group ${cluster.owner.group} and every directory above it must let others through (chmod o+x); sessions made by an older rayts are 0700: restart the node`);
+  }
+  if (cluster.foreign && me.uid !== 0 && !node.raylet.arenaShared) {
+    throw new ClusterPermissionError(
+      `the rayts node of user ${cluster.owner.user} at ${cluster.address} keeps its object store private to ${cluster.owner.user} (session ${cluster.sessionDir}), so drivers of other users cannot run on it`,
+      `the owner starts the node with RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 to share it with group ${cluster.owner.group}; or run the driver as ${cluster.owner.user}, or submit it as a job (\`rayts job submit\`)`);
+  }
+  return { raylet: node.raylet, tokenFile: cluster.tokenFile, sessionDir: cluster.sessionDir, cluster };
+}
+
+/** RAYTS_TOKEN, RAYTS_TOKEN_FILE, then the node's token file (another user's: a clear error saying whose and where). */
+function driverToken(node: JoinableNode): string {
+  const inline = process.env.RAYTS_TOKEN?.trim();
+  if (inline) return inline;
+  if (process.env.RAYTS_TOKEN_FILE) return readTokenFile(process.env.RAYTS_TOKEN_FILE);
+  if (node.cluster?.foreign) {
+    const token = readNodeToken(node.cluster);
+    if (!token) throw foreignTokenError(node.cluster.owner.user, node.tokenFile, node.cluster.address);
+    return token;
+  }
+  return readTokenFile(node.tokenFile);
 }
 
 /**
@@ -97,14 +154,17 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
     throw new RaytsError('rayts is already initialized', 'call ray.shutdown() first, or pass { ignoreReinitError: true }');
   }
   const address = options.address ?? process.env.RAYTS_ADDRESS;
-  let node = pickNode(address);
+  const found = pickNode(address);
+  let node: JoinableNode;
   let localCluster: LocalCluster | undefined;
-  if (!node) {
+  if (found) {
+    node = joinable(found);
+  } else {
     localCluster = await startLocalCluster({ numCpus: options.numCpus, resources: options.resources, objectStoreMemory: options.objectStoreMemory });
-    node = { session: { sessionDir: '' } as SessionInfo, raylet: localCluster.raylet, tokenFile: localCluster.tokenFile };
+    node = { raylet: localCluster.raylet, tokenFile: localCluster.tokenFile, sessionDir: '' };
   }
   try {
-    const token = process.env.RAYTS_TOKEN?.trim() || readTokenFile(node.tokenFile);
+    const token = localCluster ? readTokenFile(node.tokenFile) : driverToken(node);
     const jobDir = options.jobDir ?? process.cwd();
     const config = loadConfig();
     const runtimeEnv = await jobRuntimeEnv(options.runtimeEnv, { gcsAddress: node.raylet.gcsAddress, token, config });
@@ -126,7 +186,7 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
     setGlobalWorker(core);
     process.stderr.write(initLine(localCluster
       ? { kind: 'started', gcsAddress: node.raylet.gcsAddress, tempDir: localCluster.tempDir }
-      : { kind: 'joined', gcsAddress: node.raylet.gcsAddress, nodeId: node.raylet.nodeId, sessionDir: node.session.sessionDir }) + '\n');
+      : { kind: 'joined', gcsAddress: node.raylet.gcsAddress, nodeId: node.raylet.nodeId, sessionDir: node.sessionDir }) + '\n');
     return { jobId, nodeId: core.address.nodeId, address: node.raylet.gcsAddress };
   } catch (err) {
     await localCluster?.stop();

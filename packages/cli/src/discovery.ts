@@ -1,15 +1,18 @@
 /**
  * Finding the cluster a command talks to, and its token. Address: --address, then RAYTS_ADDRESS, then
- * the live sessions on this host (of --temp-dir if given, else every registered session and the
- * default temp dir); none or several is a clear error. The address `auto` (either way) means the
+ * the live nodes on this host: this user's sessions (of --temp-dir if given, else every registered
+ * session and the default temp dir) and every user's entries in the host's record of clusters;
+ * none or several is a clear error. The address `auto` (either way) means the
  * latter: the cluster this host runs. Token: --token-file, RAYTS_TOKEN,
- * RAYTS_TOKEN_FILE, then the token file of the local session of that cluster.
+ * RAYTS_TOKEN_FILE, then the token file of the local node of that cluster (another user's is
+ * readable only by that user and root: without it the error says whose cluster it is and where).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import {
-  AuthenticationError, ClusterUnreachableError, UsageError, isAutoAddress, isWellFormedToken, liveSessions, parseAddress, readTokenFile,
-  sessionGcsAddress, SessionPaths, tlsFromEnv, type Config, type SessionInfo, type TlsFiles,
+  AuthenticationError, ClusterUnreachableError, UsageError, foreignTokenError, hostClusters, isAutoAddress, isWellFormedToken,
+  parseAddress, readNodeToken, readTokenFile, tempDirOf, tlsFromEnv, type Config, type HostCluster, type SessionInfo, type TlsFiles,
 } from '@rayts/common';
+
+export { hostClusters, type HostCluster } from '@rayts/common';
 
 
 export interface TargetOptions {
@@ -23,6 +26,8 @@ export interface ClusterTarget {
   token: string;
   tls?: TlsFiles;
   session?: SessionInfo;
+  /** The node of this host it was found through, if any. */
+  cluster?: HostCluster;
 }
 
 /** Two HOST:PORT strings name the same head (localhost = 127.0.0.1). */
@@ -43,45 +48,53 @@ export function tokenFromEnvironment(options: TargetOptions, env: NodeJS.Process
   return undefined;
 }
 
+function describeCluster(c: HostCluster): string {
+  return `user ${c.owner.user}, temp dir ${tempDirOf(c)}`;
+}
+
 /**
- * The one cluster the live sessions on this host belong to. None is a ClusterUnreachableError (exit
- * 3), several a UsageError (exit 2) naming every address. `asked` names what asked for it
- * (`--address=auto`), for the message.
+ * The one cluster the nodes on this host belong to. None is a ClusterUnreachableError (exit 3),
+ * several a UsageError (exit 2) naming every address and, for other users' clusters, their owner.
+ * `asked` names what asked for it (`--address=auto`), for the message.
  */
-export function localCluster(sessions: SessionInfo[], tempDir: string | undefined, asked?: string): { address: string; session: SessionInfo } {
-  const byAddress = new Map<string, SessionInfo>();
-  for (const s of sessions) if (!byAddress.has(sessionGcsAddress(s))) byAddress.set(sessionGcsAddress(s), s);
+export function localCluster(clusters: HostCluster[], tempDir: string | undefined, asked?: string): { address: string; cluster: HostCluster } {
+  const byAddress = new Map<string, HostCluster>();
+  // A head's own entry describes its cluster best (several nodes of one cluster may run here).
+  for (const c of [...clusters].sort((a, b) => Number(b.kind === 'head') - Number(a.kind === 'head'))) {
+    if (![...byAddress.keys()].some((a) => sameAddress(a, c.address))) byAddress.set(c.address, c);
+  }
   const why = asked ? ` (${asked} means the cluster this host runs)` : '';
   if (byAddress.size === 0) {
     throw new ClusterUnreachableError(`no rayts cluster is running on this host${tempDir ? ` under ${tempDir}` : ''}${why}`,
       'start one with `rayts start --head`, or name a remote one with --address HOST:PORT (or RAYTS_ADDRESS)');
   }
   if (byAddress.size > 1) {
-    const list = [...byAddress.entries()].map(([a, s]) => `  ${a}  (temp dir ${s.tempDir})`).join('\n');
+    const list = [...byAddress.entries()].map(([a, c]) => `  ${a}  (${describeCluster(c)})`).join('\n');
     throw new UsageError(`several rayts clusters run on this host${why}:\n${list}`, 'choose one with --address HOST:PORT or --temp-dir DIR');
   }
-  const [[address, session]] = [...byAddress.entries()];
-  return { address: address!, session: session! };
+  const [[address, cluster]] = [...byAddress.entries()];
+  return { address: address!, cluster: cluster! };
 }
 
 export function resolveTarget(options: TargetOptions, config: Config, env: NodeJS.ProcessEnv = process.env): ClusterTarget {
-  const sessions = liveSessions(config, options.tempDir);
+  const clusters = hostClusters(config, options.tempDir);
   const given = options.address ?? env.RAYTS_ADDRESS;
   const from = options.address !== undefined ? '--address' : 'RAYTS_ADDRESS';
   let address: string;
-  let session: SessionInfo | undefined;
+  let cluster: HostCluster | undefined;
   if (given && !isAutoAddress(given)) {
     parseAddress(given, from);
     address = given;
-    session = sessions.find((s) => sameAddress(sessionGcsAddress(s), given));
+    const matches = clusters.filter((c) => sameAddress(c.address, given));
+    cluster = matches.find((c) => !c.foreign) ?? matches[0];
   } else {
-    ({ address, session } = localCluster(sessions, options.tempDir, given ? `${from}=auto` : undefined));
+    ({ address, cluster } = localCluster(clusters, options.tempDir, given ? `${from}=auto` : undefined));
   }
-  const token = tokenFromEnvironment(options, env) ?? (session && existsSync(new SessionPaths(session.sessionDir).token)
-    ? readFileSync(new SessionPaths(session.sessionDir).token, 'utf8').trim() : undefined);
+  const token = tokenFromEnvironment(options, env) ?? readNodeToken(cluster);
   if (!token) {
+    if (cluster?.foreign) throw foreignTokenError(cluster.owner.user, cluster.tokenFile, address);
     throw new AuthenticationError(`no cluster token for ${address}`,
       'pass --token-file FILE or set RAYTS_TOKEN (print the token on the head with `rayts get-auth-token`)');
   }
-  return { address, token, tls: tlsFromEnv(env), session };
+  return { address, token, tls: tlsFromEnv(env), session: cluster?.session, cluster };
 }

@@ -66,6 +66,7 @@ export function buildProgram(setExit: ExitSetter): Command {
     .addOption(new Option('--tls-ca <file>', 'mutual TLS: CA that signed every node\'s certificate').env('RAYTS_TLS_CA'))
     .addOption(new Option('--cleanup-temp-dir', 'with --block: delete --temp-dir when the node stops (private driver clusters)').hideHelp())
     .addOption(new Option('--watch-pid <pid>', 'with --block: stop everything when this process exits (drivers use it)').hideHelp())
+    .addOption(new Option('--unlisted', 'keep the node out of the host\'s record of clusters, so other users do not see it (private driver clusters)').hideHelp())
     .option('--config <file>', 'YAML defaults for these flags and RAYTS_* tunables (default /etc/rayts/config.yaml if present)')
     .action(run((opts, cmd: Command) => {
       const file = readConfigFile(opts.config);
@@ -88,7 +89,8 @@ export function buildProgram(setExit: ExitSetter): Command {
     .description('stop the rayts processes this host\'s sessions started (raylet first, head last)')
     .option('-f, --force', 'SIGKILL at once instead of SIGTERM')
     .addOption(envOption('-g, --grace-period <seconds>', 'seconds to wait after SIGTERM before SIGKILL (default 16)', 'RAYTS_STOP_GRACE_PERIOD_S'))
-    .option('--address <host:port>', 'stop only the cluster whose head is at HOST:PORT; auto: the one cluster this host runs')
+    .option('--address <host:port>', 'stop only the cluster whose head is at HOST:PORT, even another user\'s (needs root); auto: the one cluster this host runs')
+    .option('--all-users', 'also stop the clusters other users run on this host (needs root)')
     .option('--temp-dir <dir>', 'stop only the sessions under this temp dir')
     .action(run((opts) => stopCommand(opts, loadConfig())));
 

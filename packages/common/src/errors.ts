@@ -66,6 +66,9 @@ export class StateCorruptError extends RaytsError {}
 /** A daemon did not come up. */
 export class DaemonStartError extends RaytsError {}
 
+/** Another user's cluster on this host is out of this user's reach (its processes, its node's sockets). */
+export class ClusterPermissionError extends RaytsError {}
+
 /** Something about the local sessions (pid files, session dirs) is inconsistent. */
 export class SessionError extends RaytsError {}
 

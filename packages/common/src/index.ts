@@ -8,6 +8,8 @@ export * from './format.js';
 export * from './net.js';
 export * from './processes.js';
 export * from './session.js';
+export * from './cluster_record.js';
+export * from './host_clusters.js';
 export * from './daemon_main.js';
 export * from './grpc/auth.js';
 export * from './grpc/status.js';

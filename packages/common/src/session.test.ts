@@ -33,10 +33,12 @@ describe('createSession', () => {
     expect(info.sessionDir).toBe(path.join(dir, info.sessionName));
     expect(info.tempDir).toBe(path.resolve(dir));
     const paths = new SessionPaths(info.sessionDir);
-    for (const sub of [paths.logs, paths.sockets, paths.spill, paths.pids]) {
+    // Private to the owner, but for the session dir and its sockets dir: the owner's group may enter them.
+    for (const sub of [paths.logs, paths.spill, paths.pids]) {
       expect(fs.statSync(sub).isDirectory(), sub).toBe(true);
-      expect(fs.statSync(sub).mode & 0o077, sub).toBe(0);
+      expect(fs.statSync(sub).mode & 0o777, sub).toBe(0o700);
     }
+    for (const sub of [paths.dir, paths.sockets]) expect(fs.statSync(sub).mode & 0o777, sub).toBe(0o750);
     expect(readSessionInfo(info.sessionDir)).toEqual(info);
     expect(info).toMatchObject(HEAD_INFO);
 

@@ -4,13 +4,18 @@
  * every session this user started, so `rayts stop` finds clusters whatever --temp-dir they used.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from './config.js';
 import { isAlive, recordOf, type ProcessRecord } from './processes.js';
 
 export type NodeKind = 'head' | 'worker';
+
+/** Session dir and sockets dir: the owner's group may enter them (to reach the node's sockets). */
+export const SHARED_DIR_MODE = 0o750;
+/** The node's local sockets and its object-store arena: the owner and its group (who must also hold the token). */
+export const SHARED_FILE_MODE = 0o660;
 export type DaemonName = 'gcs_server' | 'raylet' | 'supervisor';
 
 /** Written by `rayts start` when it creates the session. */
@@ -53,6 +58,8 @@ export interface RayletReady {
   shmDir?: string;
   arenaDir?: string;
   spillDir?: string;
+  /** The arena can be mapped by the owner's group (RAYTS_OBJECT_STORE_SHARE_WITH_GROUP), not only by the owner. */
+  arenaShared?: boolean;
 }
 
 export class SessionPaths {
@@ -91,7 +98,14 @@ export function createSession(tempDir: string, info: Omit<SessionInfo, 'sessionN
   const now = new Date();
   const sessionName = `session_${stamp(now)}_${process.pid}`;
   const paths = new SessionPaths(join(root, sessionName));
-  for (const dir of [paths.dir, paths.logs, paths.sockets, paths.spill, paths.pids]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The temp dir can be crossed by everyone (what it holds is guarded by the modes below); the
+  // session dir and its sockets dir are open to the owner's group, whose members may run drivers
+  // here with the token; logs, spill files, pids and the token stay the owner's.
+  if (!existsSync(root)) mkdirSync(root, { recursive: true, mode: 0o755 });
+  for (const [dir, mode] of [[paths.dir, SHARED_DIR_MODE], [paths.sockets, SHARED_DIR_MODE], [paths.logs, 0o700], [paths.spill, 0o700], [paths.pids, 0o700]] as const) {
+    mkdirSync(dir, { recursive: true, mode });
+    chmodSync(dir, mode);
+  }
   const full: SessionInfo = { ...info, sessionName, sessionDir: paths.dir, tempDir: root, createdAtMs: now.getTime() };
   writeJson(paths.info, full);
   const latest = join(root, 'session_latest');

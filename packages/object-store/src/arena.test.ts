@@ -1,5 +1,5 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,22 @@ describe('Arena', () => {
     expect(existsSync(a.procPath)).toBe(true);
     a.close();
     expect(shmListing()).toEqual(before);
+  });
+
+  it('shareWithGroup keeps the file named, mode 0660, attachable by its name, until close', () => {
+    const dir = tempDir();
+    const a = Arena.create({ size: 4 * MiB, dir, shareWithGroup: true });
+    arenas.push(a);
+    expect(a.sharedPath).toBeDefined();
+    expect(a.attachPath).toBe(a.sharedPath);
+    expect(readdirSync(dir)).toEqual([a.sharedPath!.slice(dir.length + 1)]);
+    expect(statSync(a.sharedPath!).mode & 0o777).toBe(0o660);
+    const b = Arena.attach(a.attachPath, a.size);
+    new Uint8Array(a.buffer)[5] = 42;
+    expect(new Uint8Array(b.buffer)[5]).toBe(42);
+    b.close();
+    a.close();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('prefault reserves and touches every page, and the memory is usable', () => {

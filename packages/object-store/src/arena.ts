@@ -6,13 +6,14 @@
  * exists for two consecutive syscalls, so nothing is left in /dev/shm even when the process is
  * SIGKILLed; the memory goes back to the kernel when the last fd and mapping are gone. Other
  * processes of the same user map it through `/proc/<pid>/fd/<fd>` (which opens the unlinked file)
- * or through an inherited fd.
+ * or through an inherited fd. A raylet's arena is shared with its owner's group instead
+ * (`shareWithGroup`): the file keeps its name, mode 0660, until the raylet closes it.
  *
  * Node 20 caps one ArrayBuffer at `buffer.constants.MAX_LENGTH` (4 GiB), so a bigger arena is mapped
  * as several segments of `segmentSize` bytes; an object never straddles a segment boundary (the
  * allocator is told the boundaries) and `view(offset, length)` picks the right segment.
  */
-import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, readdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fchmodSync, fstatSync, ftruncateSync, openSync, readdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,12 @@ export interface ArenaCreateOptions {
   prefault?: boolean;
   /** Largest mapping per ArrayBuffer (default: Node's Buffer limit, 4 GiB on Node 20). */
   segmentSize?: number;
+  /**
+   * Keep the file's name (mode 0660) until `close()`, so that processes of other users in the
+   * creator's group can open it (`/proc/<pid>/fd` of another user's process is closed to them).
+   * A SIGKILLed creator leaves the file behind; the next arena created in the dir removes it.
+   */
+  shareWithGroup?: boolean;
 }
 
 export interface ArenaAttachOptions {
@@ -105,6 +112,8 @@ export class Arena {
     /** Set when the arena fell back from /dev/shm to a disk-backed dir: log it loudly. */
     readonly warning: string | undefined,
     readonly owner: boolean,
+    /** The file's name while it is shared with the group (`shareWithGroup`). */
+    readonly sharedPath?: string,
   ) {
     this.buffers = buffers;
   }
@@ -117,6 +126,11 @@ export class Arena {
   /** Another process of the same user opens this path to map the same memory (Linux). */
   get procPath(): string {
     return `/proc/${process.pid}/fd/${this.fd}`;
+  }
+
+  /** The path another process opens to map this arena: the shared name, else `procPath`. */
+  get attachPath(): string {
+    return this.sharedPath ?? this.procPath;
   }
 
   /** Offsets where a new segment starts (empty below 4 GiB); objects must not cross them. */
@@ -176,6 +190,9 @@ export class Arena {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+    if (this.sharedPath) {
+      try { unlinkSync(this.sharedPath); } catch { /* already gone */ }
+    }
   }
 
   static create(opts: ArenaCreateOptions): Arena {
@@ -206,7 +223,8 @@ export class Arena {
     const path = join(dir, `${FILE_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
     const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
     try {
-      unlinkSync(path);
+      if (opts.shareWithGroup) fchmodSync(fd, 0o660);
+      else unlinkSync(path);
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -225,11 +243,12 @@ export class Arena {
         }
       }
       const buffers = mapSegments(fd, size, segmentSize, true, opts.prefault ?? false);
-      const arena = new Arena(fd, size, segmentSize, buffers, dir, warning, true);
+      const arena = new Arena(fd, size, segmentSize, buffers, dir, warning, true, opts.shareWithGroup ? path : undefined);
       if (opts.prefault) arena.touch();
       return arena;
     } catch (err) {
       closeSync(fd);
+      if (opts.shareWithGroup) { try { unlinkSync(path); } catch { /* already gone */ } }
       throw err;
     }
   }

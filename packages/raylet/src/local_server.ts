@@ -1,11 +1,11 @@
 /**
- * The raylet's local socket (`<session>/sockets/raylet.sock`, in a 0700 directory): drivers and
+ * The raylet's local socket (`<session>/sockets/raylet.sock`, in a 0750 directory, mode 0660: the owner's group may connect): drivers and
  * workers of this node connect, prove the cluster token in their hello, and then submit tasks,
  * report results and ask for objects. Each connection is a client with an id the raylet routes by.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
-import { FramedConnection, tokensEqual, type Logger } from '@rayts/common';
+import { FramedConnection, SHARED_FILE_MODE, tokensEqual, type Logger } from '@rayts/common';
 import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './protocol.js';
 import type { LocalClient, LocalClients } from './local_clients.js';
 
@@ -56,7 +56,7 @@ export class LocalServer {
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.socketPath, () => {
-        chmodSync(this.socketPath, 0o600);
+        chmodSync(this.socketPath, SHARED_FILE_MODE); // the owner's group may run drivers here (with the token)
         resolve();
       });
     });

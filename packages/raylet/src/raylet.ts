@@ -91,7 +91,9 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // The object store. Its memory is reserved in the background (a 7 GB store takes seconds), so
   // the node answers at once.
-  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false });
+  // Shared with the owner's group when asked: their drivers (which also need the token) map it by its name.
+  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false, shareWithGroup: config.objectStoreShareWithGroup });
+  teardown.add('object store arena', () => arena.close());
   if (arena.warning) logger.warn(arena.warning);
   let reserved = !config.objectStorePrefault;
   const store = new ObjectStore({
@@ -180,7 +182,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const local = new LocalServer({
     socketPath: paths.rayletSocket, token: options.token, clients, handlers: node, helloTimeoutMs: config.localHelloTimeoutMs, logger,
     welcome: {
-      type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.procPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
+      type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.attachPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
       maxInlineBytes: config.maxInlineObjectBytes, gcsAddress: options.gcsAddress,
     },
   });
@@ -254,7 +256,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   node.start();
   const ready: RayletReady = {
     pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress, metricsExportPort: metricsServer.port,
-    objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, spillDir: options.spillDir ?? paths.spill,
+    objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, arenaShared: !!arena.sharedPath, spillDir: options.spillDir ?? paths.spill,
   };
   writeJson(paths.rayletReady, ready);
   logger.info('raylet is serving', { address, nodeId, resources: detected.resources, metrics: metricsServer.url });

@@ -3,12 +3,13 @@
  * launch the daemons detached, wait until they answer, print what to do next.
  */
 import { existsSync, copyFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
   isAutoAddress, parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
-  readSessionInfo, tlsFromEnv, type Config, type HeadReady, type RayletReady, type SessionInfo,
+  readSessionInfo, tlsFromEnv, ClusterRecords, currentOwner, defaultClustersDir,
+  type Config, type HeadReady, type NodeKind, type ProcessRecord, type RayletReady, type SessionInfo,
 } from '@rayts/common';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, needsPlainHttpWarning, plainHttpWarning } from '@rayts/dashboard/dashboard_flags';
 import { HEAD_MAIN, RAYLET_MAIN, launchDaemon, waitForDaemon, type LaunchedDaemon } from '../daemons.js';
@@ -40,6 +41,8 @@ export interface StartOptions {
   logToStderr?: boolean;
   watchPid?: string;
   cleanupTempDir?: boolean;
+  /** Not in the host's record of clusters (a driver's private cluster). */
+  unlisted?: boolean;
   objectSpillingDirectory?: string;
   metricsExportPort: string;
   /** 'true'/'false' from the command line, a boolean from a config file. */
@@ -173,7 +176,19 @@ function existingHeadSession(tempDir: string): { session: SessionInfo; headAlive
   return undefined;
 }
 
+/** Lists this node in the host's record of clusters, so that every user of this host finds it. */
+function publishNode(config: Config, node: { kind: NodeKind; address: string; dashboardUrl?: string; sessionDir: string; tokenFile: string; daemon: ProcessRecord }): void {
+  const owner = currentOwner();
+  new ClusterRecords(defaultClustersDir(config.clustersDir)).publish({
+    kind: node.kind, address: node.address, dashboardUrl: node.dashboardUrl, ownerUser: owner.user, ownerUid: owner.uid, ownerGroup: owner.group,
+    ownerGid: owner.gid, sessionDir: node.sessionDir, tokenFile: resolve(node.tokenFile), pid: node.daemon.pid, pidStartTime: node.daemon.startTime,
+    startedAtMs: Date.now(),
+  });
+}
+
 function ensureToken(stateDir: string): string {
+  // A temp dir made here can be crossed by others (the session's group reaches its sockets through it).
+  if (!existsSync(dirname(stateDir))) mkdirSync(dirname(stateDir), { recursive: true, mode: 0o755 });
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, 'token');
   if (!existsSync(file)) writeTokenFile(file, generateToken());
@@ -267,6 +282,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
       raylet = r.ready;
     }
     registerSession(defaultRegistryDir(config.registryDir), paths.dir);
+    if (!options.unlisted) publishNode(config, { kind: 'head', address: headReady.address, dashboardUrl: headReady.dashboardUrl, sessionDir: paths.dir, tokenFile: paths.token, daemon: head.record });
     progress.done();
     printHeadNextSteps(nodeIp, headReady, tokenFile, tempDir, config, !!existing, raylet);
     return await finishStart(paths, started, options, tempDir, config);
@@ -315,6 +331,8 @@ function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, 
     c.bold(`    import * as ray from 'rayts';`),
     c.bold(`    await ray.init();`),
     '  (a driver runs on a node of the cluster; from another machine, submit it as a job)',
+    '  Other users of this host find this cluster too; their drivers need the token, the owner\'s group',
+    '  and RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 on the node (docs/operations.md, "Letting other users run drivers on a node").',
     '',
     ...(head.dashboardUrl
       ? ['  To submit a job with the Jobs CLI (the token is read as for every command):',
@@ -372,6 +390,7 @@ async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: str
     const r = await startRayletDaemon(paths, gcsAddress, nodeIp, flags, false, config, progress);
     started.push(r.daemon);
     registerSession(defaultRegistryDir(config.registryDir), paths.dir);
+    if (!options.unlisted) publishNode(config, { kind: 'worker', address: gcsAddress, sessionDir: paths.dir, tokenFile: paths.token, daemon: r.daemon.record });
     progress.done();
     const c = colors();
     const title = 'Rayts runtime started.';

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
-import { FramedConnection, tokensEqual } from '@rayts/common';
+import { FramedConnection, SHARED_FILE_MODE, tokensEqual } from '@rayts/common';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
 import type { GpuVisibility } from '../gpu_visibility.js';
@@ -107,7 +107,7 @@ export class ActorHost {
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(path, () => {
-        chmodSync(path, 0o600);
+        chmodSync(path, SHARED_FILE_MODE); // drivers of the owner's group call actors here (with the token)
         resolve();
       });
     });
