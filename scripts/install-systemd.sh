@@ -13,6 +13,8 @@ Installs the rayts-head or rayts-worker systemd unit on this host:
   - creates /etc/rayts (0750 root:rayts)
   - copies systemd/rayts.env.example to /etc/rayts/rayts.env (0640 root:rayts) unless it exists
   - installs the unit into /etc/systemd/system and docs/operations.md into /usr/share/doc/rayts
+  - installs systemd/rayts.tmpfiles.conf as /etc/tmpfiles.d/rayts.conf (the machine-wide
+    cluster record /tmp/rayts-clusters, owned by root, mode 1777) and creates it when systemd runs
   - runs `systemctl daemon-reload` when systemd is running (PID 1)
   - prints the next steps. It never enables or starts the unit.
 
@@ -86,8 +88,9 @@ src_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 unit_name="rayts-${kind}.service"
 unit_src="$src_dir/systemd/$unit_name"
 env_src="$src_dir/systemd/rayts.env.example"
+tmpfiles_src="$src_dir/systemd/rayts.tmpfiles.conf"
 doc_src="$src_dir/docs/operations.md"
-for f in "$unit_src" "$env_src"; do
+for f in "$unit_src" "$env_src" "$tmpfiles_src"; do
   [ -f "$f" ] || die "missing $f (run this script from a rayts checkout)"
 done
 
@@ -96,6 +99,7 @@ env_dst="$etc_dir/rayts.env"
 unit_dir="$root/etc/systemd/system"
 unit_dst="$unit_dir/$unit_name"
 doc_dir="$root/usr/share/doc/rayts"
+tmpfiles_dir="$root/etc/tmpfiles.d"
 
 if [ "$dry_run" -eq 0 ] && [ "$on_host" -eq 1 ] && [ "$(id -u)" -ne 0 ]; then
   die "installing into / needs root: run it with sudo (or try --dry-run)"
@@ -160,8 +164,13 @@ if [ -f "$doc_src" ]; then
   run install -m 0644 "$doc_src" "$doc_dir/operations.md"
 fi
 
-# 4. Tell systemd, when it is the running init.
+# 4. The machine-wide cluster record (/tmp/rayts-clusters, root's, sticky), at boot and now.
+run install -d -m 0755 "$tmpfiles_dir"
+run install -m 0644 "$tmpfiles_src" "$tmpfiles_dir/rayts.conf"
+
+# 5. Tell systemd, when it is the running init.
 if [ "$on_host" -eq 1 ] && [ -d /run/systemd/system ]; then
+  run systemd-tmpfiles --create "$tmpfiles_dir/rayts.conf"
   run systemctl daemon-reload
 elif [ "$on_host" -eq 1 ]; then
   note "systemd is not running as PID 1 here: skipping 'systemctl daemon-reload'"

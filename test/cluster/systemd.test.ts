@@ -236,6 +236,7 @@ describe('scripts/install-systemd.sh', () => {
     expect(r.stdout).toContain('dry run: nothing is changed');
     expect(r.stdout).toMatch(/would run: install -d -m 0750 -o root -g rayts \/etc\/rayts\n/);
     expect(r.stdout).toMatch(/would run: install -m 0644 \S+\/systemd\/rayts-worker\.service \/etc\/systemd\/system\/rayts-worker\.service\n/);
+    expect(r.stdout).toMatch(/would run: install -m 0644 \S+\/systemd\/rayts\.tmpfiles\.conf \/etc\/tmpfiles\.d\/rayts\.conf\n/);
     if (spawnSync('getent', ['passwd', 'rayts']).status !== 0) {
       expect(r.stdout).toMatch(/would run: useradd --system --no-create-home .*--shell \/usr\/sbin\/nologin .*rayts\n/);
     }
