@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pollUntil, readProcStat } from '@rayts/common';
 import { TestCluster, type StartedNode } from '../helpers/cluster.js';
 import { api, copyJobFixture, JOB_FIXTURES, jobOf, waitForJob, TERMINAL } from '../helpers/jobs.js';
-import { makeUserProject, runDriver, resultOf as driverResult } from '../helpers/driver.js';
+import { awaitSpread, makeUserProject, runDriver, resultOf as driverResult } from '../helpers/driver.js';
 
 const STOP_GRACE_MS = 2000;
 
@@ -50,8 +50,7 @@ beforeAll(async () => {
   copyJobFixture(cluster, 'app');
   copyJobFixture(cluster, 'npm_app');
   // Spreading needs each raylet to know the other node (from the head, within a report period).
-  const probe = await runDriver(cluster, makeUserProject(cluster, 'probe'), 'jobs/both_nodes_ready.mjs', { address: head.gcsAddress, nodes: 2 });
-  expect(driverResult<{ nodeIps: string[] }>(probe).nodeIps, probe.stderr).toEqual(['127.0.0.1', '127.0.0.2']);
+  expect(await awaitSpread(cluster, head.gcsAddress, 2)).toEqual(['127.0.0.1', '127.0.0.2']);
 }, 120_000);
 
 afterAll(async () => {

@@ -41,7 +41,10 @@ async function json<T = Row[]>(...args: string[]): Promise<T> {
 }
 
 beforeAll(async () => {
-  cluster = new TestCluster();
+  // The workload SPREADs tasks right after the worker joined: the head's raylet learns of it with its
+  // next resource report, which at 100 ms comes long before the driver has even loaded (a probe
+  // driver would add tasks and a job to what this file counts).
+  cluster = new TestCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '100' });
   head = await cluster.startHead({ numCpus: 2 });
   worker = await cluster.startWorker(head, { name: 'worker', ip: '127.0.0.2', numCpus: 2 });
   dir = makeUserProject(cluster);

@@ -54,6 +54,18 @@ export function runDriver(cluster: TestCluster, dir: string, fixture: string, pa
 }
 
 /**
+ * Waits until SPREAD tasks submitted on the head's node land on `nodes` distinct nodes: a raylet
+ * learns of the others from the head within a report period, so tests that spread work right after
+ * a node joined run this first (tasks/spread_ready.mjs). Returns the node IPs seen.
+ */
+export async function awaitSpread(cluster: TestCluster, gcsAddress: string, nodes: number): Promise<string[]> {
+  const probe = await runDriver(cluster, makeUserProject(cluster, 'spread-probe'), 'tasks/spread_ready.mjs', { address: gcsAddress, nodes });
+  const seen = resultOf<{ nodeIps: string[] }>(probe).nodeIps;
+  if (seen.length < nodes) throw new Error(`SPREAD reached ${seen.length} of ${nodes} nodes within the probe's deadline: ${seen.join(', ')}\n${probe.stderr}`);
+  return seen;
+}
+
+/**
  * Parses the last line of stdout that starts with RESULT as JSON. `T` is what the fixture reports;
  * it is the test's statement of that shape, not checked at run time.
  */

@@ -22,7 +22,9 @@ describe("Vite's resolved import specifiers", () => {
     try {
       mkdirSync(join(project, 'node_modules'));
       symlinkSync(ROOT, join(project, 'node_modules', 'rayts'));
-      expect(specifierForViteId(fsId('packages/api/dist/index.js'), project)).toBe('rayts');
+      // `rayts` (the checkout's root, linked) exports its index.js; the API package inside it is @rayts/api.
+      expect(specifierForViteId(fsId('index.js'), project)).toBe('rayts');
+      expect(specifierForViteId(fsId('packages/api/dist/index.js'), project)).toBe('@rayts/api');
       expect(specifierForViteId(fsId('packages/api/dist/index.js'), ROOT)).toBe('@rayts/api'); // the repo's workspace link
     } finally {
       rmSync(project, { recursive: true, force: true });
