@@ -17,6 +17,7 @@ import { Progress, colors } from '../output.js';
 import { stopProcesses } from '../stopper.js';
 import { resolveTarget, tokenFromEnvironment } from '../discovery.js';
 import { supervise } from '../supervisor.js';
+import { metricsLine, printHeadNextSteps, tempDirHint } from './start_banner.js';
 
 export interface StartOptions {
   head?: boolean;
@@ -292,69 +293,11 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
   }
 }
 
-/** Where Prometheus scrapes this node's raylet. */
-function metricsLine(raylet: RayletReady): string {
-  const scheme = tlsFromEnv() ? 'https' : 'http';
-  return `  Prometheus metrics of this node: ${scheme}://${formatAddress(raylet.nodeIp, raylet.metricsExportPort)}/metrics`;
-}
-
-function tempDirHint(tempDir: string, config: Config): string {
-  return resolve(tempDir) === resolve(config.tmpDir) ? '' : ` --temp-dir=${tempDir}`;
-}
-
 /** The port of the previous head's HTTP API on this session, which a restarted head takes again. */
 function previousDashboardPort(previous: HeadReady | undefined): number | undefined {
   if (!previous?.dashboardUrl) return undefined;
   const port = Number(new URL(previous.dashboardUrl).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;
-}
-
-function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: string, tempDir: string, config: Config, restarted: boolean, raylet?: RayletReady): void {
-  const c = colors();
-  const address = head.address;
-  const hint = tempDirHint(tempDir, config);
-  const title = restarted ? 'Rayts head restarted.' : 'Rayts runtime started.';
-  const rule = '-'.repeat(title.length);
-  const lines = [
-    `Local node IP: ${c.bold(nodeIp)}`,
-    '',
-    rule,
-    c.green(title),
-    rule,
-    '',
-    'Next steps',
-    '  To add another node to this cluster, copy the cluster token file to it',
-    `  (${tokenFile}, mode 0600; \`rayts get-auth-token${hint}\` prints the token) and run:`,
-    c.bold(`    rayts start --address='${address}' --token-file=/path/to/token`),
-    '',
-    '  To connect to this cluster from a TypeScript driver on this host:',
-    c.bold(`    import * as ray from 'rayts';`),
-    c.bold(`    await ray.init();`),
-    '  (a driver runs on a node of the cluster; from another machine, submit it as a job)',
-    '  Other users of this host find this cluster too; their drivers need the token, the owner\'s group',
-    '  and RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 on the node (docs/operations.md, "Letting other users run drivers on a node").',
-    '',
-    ...(head.dashboardUrl
-      ? ['  To submit a job with the Jobs CLI (the token is read as for every command):',
-        c.bold(`    RAYTS_API_SERVER_ADDRESS='${head.dashboardUrl}' rayts job submit --working-dir . -- node main.js`), '']
-      : []),
-    '  To see the cluster:',
-    c.bold(`    rayts status${hint}`),
-    '',
-    '  To terminate the rayts processes on this host:',
-    c.bold(`    rayts stop${hint}`),
-    '',
-    ...(head.dashboardUrl
-      ? ['  To monitor and debug rayts, open the dashboard in a browser (log in with the token `rayts get-auth-token` prints) or use its HTTP API at',
-        c.bold(`    ${head.dashboardUrl}`)]
-      : ['  The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.']),
-  ];
-  if (raylet) {
-    lines.push('', `  Head: ${address}   local raylet: ${raylet.address} (node ${raylet.nodeId.slice(0, 12)}…)   version ${RAYTS_VERSION}`);
-    // A raylet of an older release (kept by a head restart) did not say where its metrics are.
-    if (raylet.metricsExportPort) lines.push(metricsLine(raylet));
-  }
-  process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function startWorker(options: StartOptions, flags: NodeFlags, tempDir: string, config: Config, progress: Progress): Promise<number> {
