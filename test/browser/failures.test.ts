@@ -34,6 +34,7 @@ describe('dashboard: failures', () => {
       await expect.poll(() => page.getByTestId('error-type').first().textContent(), { timeout: 20_000 }).toBe('TASK_EXECUTION_EXCEPTION');
       const message = await page.getByTestId('error-message').first().textContent();
       expect(message).toContain("TypeError: config value 'workers' must be a number");
+      expect(message, 'the task page shows the remote stack under the message').toMatch(/\n\s+at \S+ \(rayts:\/\/function\//);
 
       await page.goto(`${head.dashboardUrl}/#/actors`);
       await expect.poll(() => page.getByTestId(`restarts-${ready.actorId}`).textContent(), { timeout: 20_000 }).toBe('1');

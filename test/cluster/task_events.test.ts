@@ -109,7 +109,12 @@ describe('task events', () => {
 
     const [boom] = attempts.filter((a) => a.name === 'boom');
     expect(boom).toMatchObject({ state: 'FAILED', errorType: 'TASK_EXECUTION_EXCEPTION' });
-    expect(boom!.errorMessage).toBe(`RangeError: ${r.boomError}`);
+    // The error's class and message, then the remote stack's frames (Ray's error_message carries the traceback).
+    const [headline, ...frames] = boom!.errorMessage!.split('\n');
+    expect(headline).toBe(`RangeError: ${r.boomError}`);
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.every((f) => /^\s+at /.test(f))).toBe(true);
+    expect(frames[0]).toContain('at boom (rayts://function/boom:'); // the shipped function's own frame
     expect(states(boom!)).toEqual(['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'SUBMITTED_TO_WORKER', 'RUNNING', 'FAILED']);
 
     // The first attempt killed its worker (process.exit): WORKER_DIED there, then attempt 1 finished elsewhere.
@@ -149,6 +154,8 @@ describe('task events', () => {
       expect(states(a!)).toEqual(['PENDING_ARGS_AVAIL', 'SUBMITTED_TO_WORKER', 'RUNNING', 'FINISHED']);
     }
     const [failedCall] = attempts.filter((a) => a.name === 'Counter.fail');
-    expect(failedCall).toMatchObject({ type: 'ACTOR_TASK', state: 'FAILED', errorType: 'TASK_EXECUTION_EXCEPTION', errorMessage: `Error: ${r.callError}` });
+    expect(failedCall).toMatchObject({ type: 'ACTOR_TASK', state: 'FAILED', errorType: 'TASK_EXECUTION_EXCEPTION' });
+    expect(failedCall!.errorMessage!.split('\n')[0]).toBe(`Error: ${r.callError}`);
+    expect(failedCall!.errorMessage).toMatch(/\n\s+at /);
   });
 });

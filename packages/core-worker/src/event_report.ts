@@ -57,10 +57,22 @@ export function errorTypeOf(failure: Pick<TaskFailure, 'type' | 'errorName'>): s
   }
 }
 
-/** A failure as an owner reports it (the message with the error's class for what task code threw). */
+/**
+ * A failure as an owner reports it. For what task code threw: the error's class and message, then
+ * the stack frames of the remote stack where it has them, as Ray's error_message carries the remote
+ * traceback (the dashboard's task page shows them; the first line stays `Class: message`).
+ */
 export function ownerFailure(failure: TaskFailure, where?: Pick<OwnerFailure, 'nodeId' | 'workerId' | 'workerPid'>): OwnerFailure {
-  const message = failure.type === 'APPLICATION' || failure.type === 'SERIALIZATION' ? `${failure.errorName ?? 'Error'}: ${failure.message}` : failure.message;
+  const thrown = failure.type === 'APPLICATION' || failure.type === 'SERIALIZATION';
+  let message = thrown ? `${failure.errorName ?? 'Error'}: ${failure.message}` : failure.message;
+  const frames = thrown ? stackFrames(failure.stack) : '';
+  if (frames) message += `\n${frames}`;
   return { errorType: errorTypeOf(failure), message: cut(message, MAX_MESSAGE), ...where };
+}
+
+/** The `    at …` lines of a V8 stack (its first lines repeat the message). */
+function stackFrames(stack: string | undefined): string {
+  return stack ? stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : '';
 }
 
 /** What a task is, for its events (its placement group read from its resources). */
