@@ -30,8 +30,11 @@ describe('dashboard: jobs', () => {
       const submit = await cluster.rayts(['job', 'submit', `--address=${head.dashboardUrl}`, '--no-wait', '--working-dir', './ticker',
         '--submission-id', 'ticker-1', '--', 'node', 'main.mjs']);
       expect(submit.code, submit.stderr).toBe(0);
+      const submitted = performance.now();
       const link = page.getByRole('link', { name: 'job ticker-1' });
       await link.waitFor({ timeout: 15_000 });
+      // A figure for the closing notes (the page polls every second), not a timed assertion.
+      console.log(`job ticker-1 on the open Jobs page ${Math.round(performance.now() - submitted)} ms after \`rayts job submit\` returned`);
       expect(await page.evaluate(() => (window as unknown as { mark?: string }).mark)).toBe('same page');
       await expect.poll(() => page.getByTestId('job-status-ticker-1').textContent(), { timeout: 30_000 }).toBe('RUNNING');
 
