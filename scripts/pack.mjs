@@ -64,8 +64,12 @@ try {
   const stage = join(work, 'stage');
   mkdirSync(stage);
   await tar.x({ file: join(work, packed.filename), cwd: stage });
-  withoutInstallScript(join(stage, 'package', 'node_modules', 'better-sqlite3', 'package.json'),
+  const sqlite = join(stage, 'package', 'node_modules', 'better-sqlite3');
+  withoutInstallScript(join(sqlite, 'package.json'),
     'install script removed by rayts: its binding ships prebuilt in @rayts/gcs (native/prebuilds)');
+  // Whether npm bundles better-sqlite3's build/ (with its object files) depends on how this tree was
+  // installed; the package carries the binding once, as @rayts/gcs's prebuilt.
+  rmSync(join(sqlite, 'build'), { recursive: true, force: true });
   asInstalledManifest(join(stage, 'package', 'package.json'));
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, packed.filename);

@@ -55,6 +55,10 @@ describe('rayts as an installed package', () => {
     const which = await run('/bin/sh', ['-c', BUILD_TOOLS.map((t) => `command -v ${t}`).join('; ') + '; true'], work, env);
     expect(which.stdout.trim(), 'the PATH of this test must hold no build tool').toBe('');
 
+    // A plain `npm pack` is refused with what to run instead (its tarball would need a compiler to install).
+    const plain = await run('npm', ['pack', '--dry-run'], ROOT, userEnv(c, process.env.PATH!));
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain('build the installable package with `npm run pack`');
     const pack = await run(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), '--out', work], ROOT, userEnv(c, process.env.PATH!));
     expect(pack.code, pack.stderr).toBe(0);
     const tarball = pack.stdout.trim().split('\n').at(-1)!;
