@@ -24,7 +24,7 @@ export interface OomKillRow {
 /** "… was running was 22.1 GiB / 23.5 GiB (0.953, …) …threshold of 0.95." → its figures. */
 export function memoryOfMessage(message: string): { memory: string; threshold: string } {
   const m = /was running was ([^/]+? \/ [^(]+?) \(/.exec(message);
-  const t = /memory usage threshold of ([\d.]+)/.exec(message);
+  const t = /memory usage threshold of (\d+(?:\.\d+)?)/.exec(message);
   return { memory: m?.[1] ?? '', threshold: t?.[1] ?? '' };
 }
 
