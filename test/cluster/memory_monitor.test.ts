@@ -6,7 +6,7 @@
  * instead of eating the host. Checked: `get` rejects with OutOfMemoryError after the OOM retries
  * (RAYTS_TASK_OOM_RETRIES=2, apart from maxRetries), every attempt is OUT_OF_MEMORY in the task
  * events, the raylet and the actor that kept answering are alive, `rayts status` and the raylet log
- * show the kills; and a task whose retry does not allocate succeeds after its first attempt was killed.
+ * show the kills (and `rayts list tasks` / `list workers`); and a task whose retry does not allocate succeeds after its first attempt was killed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,6 +81,19 @@ describe('memory monitor', () => {
     const killedPids = attempts.map((a) => a.workerPid!);
     expect(killedPids).not.toContain(r.actorPid);
     expect(alive(head.rayletPid)).toBe(true);
+
+    // `rayts list tasks` shows the same attempts; `rayts list workers` the killed workers' exit type.
+    const list = async (what: string) => {
+      const out = await cluster.rayts(['list', what, '--format=json', '--limit=10000', `--temp-dir=${head.tempDir}`]);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(out.stdout) as Record<string, unknown>[];
+    };
+    const listed = (await list('tasks')).filter((t) => t.name === 'grow').map((t) => [t.attempt_number, t.error_type]).sort();
+    expect(listed).toEqual([[0, 'OUT_OF_MEMORY'], [1, 'OUT_OF_MEMORY'], [2, 'OUT_OF_MEMORY']]);
+    const workers = await list('workers');
+    for (const pid of killedPids) {
+      expect(workers.find((w) => w.pid === pid), JSON.stringify(workers)).toMatchObject({ is_alive: false, exit_type: 'NODE_OUT_OF_MEMORY' });
+    }
 
     // `rayts status`: the kills under Recent failures, with the memory at the time.
     const status = await cluster.rayts(['status', `--address=${head.gcsAddress}`]);

@@ -25,7 +25,7 @@ export interface WorkerHandle {
 }
 
 /** Ray's exit types, as `rayts list workers` shows them. */
-export type WorkerExitType = 'SYSTEM_ERROR' | 'INTENDED_SYSTEM_EXIT' | 'INTENDED_USER_EXIT';
+export type WorkerExitType = 'SYSTEM_ERROR' | 'INTENDED_SYSTEM_EXIT' | 'INTENDED_USER_EXIT' | 'NODE_OUT_OF_MEMORY';
 
 /** A worker that exited, kept (the newest `exitedKept`) for `rayts list workers`. */
 export interface ExitedWorker {
@@ -187,7 +187,8 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
   }
 
   private remember(handle: WorkerHandle, reason: string, code: number | null): void {
-    const exitType: WorkerExitType = handle.killReason ? 'INTENDED_SYSTEM_EXIT' : code === 0 ? 'INTENDED_USER_EXIT' : 'SYSTEM_ERROR';
+    const exitType: WorkerExitType = handle.killErrorName === 'OutOfMemoryError' ? 'NODE_OUT_OF_MEMORY'
+      : handle.killReason ? 'INTENDED_SYSTEM_EXIT' : code === 0 ? 'INTENDED_USER_EXIT' : 'SYSTEM_ERROR';
     const exitDetail = handle.killReason ? `the raylet stopped it: ${handle.killReason}` : reason;
     this.exitedWorkers.push({ workerId: handle.workerId, pid: handle.pid, startTimeMs: handle.startTimeMs, endTimeMs: Date.now(), exitType, exitDetail });
     if (this.exitedWorkers.length > this.options.exitedKept) this.exitedWorkers.splice(0, this.exitedWorkers.length - this.options.exitedKept);

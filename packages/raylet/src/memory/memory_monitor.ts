@@ -134,7 +134,7 @@ export class MemoryMonitor {
     const { nodeId, nodeIp } = this.deps.node;
     const what = victim.actorId ? `actor ${victim.taskName} (actor ID: ${victim.actorId})` : `task ${victim.taskName} (task ID: ${victim.taskId})`;
     const retry = victim.retriable
-      ? 'It is retried within its budget of OOM retries (RAYTS_TASK_OOM_RETRIES, default 15; for an actor, its restarts).'
+      ? 'A task is retried for this up to RAYTS_TASK_OOM_RETRIES times (default 15, apart from its maxRetries), an actor within its maxRestarts; once those are spent, this error is final.'
       : 'It had no retries: set maxRetries (tasks) or maxRestarts (actors) above 0 to have it retried when it is killed for memory.';
     const message = `${what} was killed because the node ran low on memory. Memory on the node (IP: ${nodeIp}, ID: ${nodeId}) `
       + `where the worker (pid=${victim.pid}, ID: ${victim.workerId}, memory used=${formatBytes(rssBytes)}) was running was `
