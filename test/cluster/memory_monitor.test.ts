@@ -6,13 +6,14 @@
  * instead of eating the host. Checked: `get` rejects with OutOfMemoryError after the OOM retries
  * (RAYTS_TASK_OOM_RETRIES=2, apart from maxRetries), every attempt is OUT_OF_MEMORY in the task
  * events, the raylet and the actor that kept answering are alive, `rayts status` and the raylet log
- * show the kills (and `rayts list tasks` / `list workers`); and a task whose retry does not allocate succeeds after its first attempt was killed.
+ * show the kills (so do `rayts list tasks`, `rayts list workers` and the raylet's Prometheus
+ * counter); and a task whose retry does not allocate succeeds after its first attempt was killed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TaskEventClient, pollUntil, readTokenFile, taskAttemptFromInfo, type TaskAttempt } from '@rayts/common';
-import { alive, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
+import { TaskEventClient, pollUntil, readTokenFile, taskAttemptFromInfo, type RayletReady, type TaskAttempt } from '@rayts/common';
+import { alive, readJsonFile, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 
 const newCluster = useCluster();
@@ -104,6 +105,13 @@ describe('memory monitor', () => {
     expect(lines[0]).toMatch(/killed by the memory monitor at [\d.]+[KMGT]?i?B \/ [\d.]+[KMGT]?i?B used \(threshold 0\.\d+\)/);
     const json = JSON.parse((await cluster.rayts(['status', '--json', `--address=${head.gcsAddress}`])).stdout) as { recentOomKills: unknown[] };
     expect(json.recentOomKills).toHaveLength(3);
+
+    // The raylet's Prometheus endpoint counts the kills.
+    const raylet = readJsonFile<RayletReady>(join(head.sessionDir, 'raylet.json'));
+    const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();
+    const metrics = await (await fetch(`http://${head.nodeIp}:${raylet.metricsExportPort}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(metrics).toMatch(/rayts_memory_monitor_worker_kills_total\{[^}]*type="NORMAL_TASK"[^}]*\} 3\n/);
+    expect(metrics).toMatch(/rayts_memory_monitor_worker_kills_total\{[^}]*type="ACTOR"[^}]*\} 0\n/);
 
     // The raylet log: one warning per kill, with the same facts.
     const log = readFileSync(join(head.sessionDir, 'logs', 'raylet.log'), 'utf8').split('\n').filter((l) => l.includes('memory monitor killed a worker'));

@@ -205,7 +205,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // Read by Prometheus at scrape time; the gRPC server times its calls into it.
   const metrics = new NodeMetrics({
-    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts,
+    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts, memoryMonitor,
   });
 
   // The gRPC services, on one port with the side channel for bulk object transfer.

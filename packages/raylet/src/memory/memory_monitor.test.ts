@@ -96,6 +96,7 @@ describe('MemoryMonitor', () => {
     t.monitor.tick();
     expect(t.monitor.currentState).toBe('WATCHING');
     expect(t.monitor.history()).toHaveLength(3);
+    expect(t.monitor.killCounts()).toEqual({ tasks: 3, actors: 0 });
   });
 
   it('the error names the node, the memory, the threshold, the worker and what to do; the log says the same', () => {

@@ -56,6 +56,8 @@ export class MemoryMonitor {
   /** The worker being killed (KILLING). */
   private victim?: OomKill;
   private readonly kills: OomKill[] = [];
+  /** Kills since the raylet started (history() keeps only the newest 100). */
+  private readonly killTotals = { tasks: 0, actors: 0 };
   private unreadableLogged = false;
 
   constructor(private readonly deps: MemoryMonitorDeps) {
@@ -72,9 +74,14 @@ export class MemoryMonitor {
     return this.state;
   }
 
-  /** Kills so far, oldest first. */
+  /** The newest kills (at most 100), oldest first. */
   history(): readonly OomKill[] {
     return this.kills;
+  }
+
+  /** Workers killed since the raylet started: those running a task, and those hosting an actor (for the node's metrics). */
+  killCounts(): { tasks: number; actors: number } {
+    return { ...this.killTotals };
   }
 
   start(): void {
@@ -119,6 +126,8 @@ export class MemoryMonitor {
     this.victim = kill;
     this.state = 'KILLING';
     this.kills.push(kill);
+    if (kill.actorId) this.killTotals.actors += 1;
+    else this.killTotals.tasks += 1;
     if (this.kills.length > 100) this.kills.shift();
     this.deps.logger.warn('memory monitor killed a worker: the node is low on memory', {
       workerId: kill.workerId, pid: kill.pid, task: kill.taskName, taskId: kill.taskId, actorId: kill.actorId, retriable: victim.retriable,
