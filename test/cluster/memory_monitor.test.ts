@@ -7,14 +7,15 @@
  * (RAYTS_TASK_OOM_RETRIES=2, apart from maxRetries), every attempt is OUT_OF_MEMORY in the task
  * events, the raylet and the actor that kept answering are alive, `rayts status` and the raylet log
  * show the kills (so do `rayts list tasks`, `rayts list workers` and the raylet's Prometheus
- * counter); and a task whose retry does not allocate succeeds after its first attempt was killed.
+ * counter); a task whose retry does not allocate succeeds after its first attempt was killed; and an
+ * actor with a restart left is killed before a newer task with no retries, then restarts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TaskEventClient, pollUntil, readTokenFile, taskAttemptFromInfo, type RayletReady, type TaskAttempt } from '@rayts/common';
-import { alive, readJsonFile, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
-import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
+import { alive, collect, readJsonFile, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
+import { makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 
 const newCluster = useCluster();
 const GIB = 1024 ** 3;
@@ -117,6 +118,30 @@ describe('memory monitor', () => {
     const log = readFileSync(join(head.sessionDir, 'logs', 'raylet.log'), 'utf8').split('\n').filter((l) => l.includes('memory monitor killed a worker'));
     expect(log).toHaveLength(3);
     for (const pid of killedPids) expect(log.some((l) => l.includes(String(pid)) && l.includes('grow') && l.includes('usedBytes'))).toBe(true);
+  });
+
+  it('kills a restartable actor before a newer task with no retries; the task finishes, the actor restarts', async () => {
+    const { cluster, head } = await start();
+    const dir = makeUserProject(cluster);
+    const releaseFile = join(dir, 'release');
+    const driver = spawnDriver(cluster, dir, 'memory/actor_oom.mjs', { address: head.gcsAddress, limitBytes: LIMIT_BYTES, releaseFile });
+    const done = collect(driver, 120_000);
+    const { actorPid } = await told<{ actorPid: number }>(dir, 'started');
+    const killLines = () => readFileSync(join(head.sessionDir, 'logs', 'raylet.log'), 'utf8').split('\n').filter((l) => l.includes('memory monitor killed a worker'));
+    const killed = await pollUntil(() => killLines().length > 0, 60_000, 50);
+    writeFileSync(releaseFile, '');
+    const run = await done;
+    expect(killed, run.stderr).toBe(true);
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ grow: { value?: string; error?: string }; taskPid: number; actorPid: number; restartedPid: number }>(run);
+    expect(r.grow.value, 'the actor was never killed: it gave up at 3 GiB').toBeUndefined();
+    expect(r.taskPid).toBeGreaterThan(0);
+    expect(r.restartedPid).toBeGreaterThan(0);
+    expect(r.restartedPid).not.toBe(actorPid);
+    const lines = killLines();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(String(actorPid));
+    expect(lines[0]).not.toContain(String(r.taskPid));
   });
 
   it('a task killed once succeeds on its retry when the pressure is gone', async () => {
