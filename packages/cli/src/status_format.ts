@@ -1,12 +1,13 @@
 /**
  * `rayts status` in `ray status`'s shape: Node status (Active / Pending /
- * Recent failures), Resources (Total Usage as used/total name, binary units for memory), Pending
+ * Recent failures: dead nodes, and workers the memory monitors killed), Resources (Total Usage as used/total name, binary units for memory), Pending
  * Demands. The JSON form carries the same numbers.
  */
 import {
   addResources, formatAmount, formatBytes, formatTimestamp, isHiddenResource, isMemoryResource, parseGroupResource,
   type ClusterStatus__Output, type NodeInfo__Output, type ResourceDemand__Output,
 } from '@rayts/common';
+import type { OomKillRow } from './oom_kills.js';
 
 export interface UsageRow {
   name: string;
@@ -25,9 +26,11 @@ export interface StatusView {
   failed: NodeInfo__Output[];
   usage: UsageRow[];
   demands: ResourceDemand__Output[];
+  /** Workers the memory monitors killed, newest first. */
+  oomKills: OomKillRow[];
 }
 
-export function buildStatusView(status: ClusterStatus__Output, now = new Date()): StatusView {
+export function buildStatusView(status: ClusterStatus__Output, now = new Date(), oomKills: OomKillRow[] = []): StatusView {
   const active = status.nodes.filter((n) => n.state === 'NODE_ALIVE');
   const failed = status.nodes.filter((n) => n.state === 'NODE_DEAD' && n.deathCause !== 'NODE_DEATH_EXPECTED');
   const total: Record<string, number> = {};
@@ -39,7 +42,7 @@ export function buildStatusView(status: ClusterStatus__Output, now = new Date())
   const usage = usageRows(total, available);
   return {
     clusterId: status.cluster?.clusterId ?? '', sessionName: status.cluster?.sessionName ?? '', gcsAddress: status.cluster?.gcsAddress ?? '',
-    timestamp: formatTimestamp(now), active, failed, usage, demands: status.pendingDemands,
+    timestamp: formatTimestamp(now), active, failed, usage, demands: status.pendingDemands, oomKills,
   };
 }
 
@@ -98,6 +101,13 @@ function clock(ms: number): string {
   return formatTimestamp(new Date(ms), false).slice(11);
 }
 
+/** ` node_<id>: OutOfMemory (ip: …) at 12:00:01: worker pid 123 running task f (task …, attempt 0) killed by the memory monitor at 22.90GiB / 23.50GiB used (threshold 0.95)` */
+function oomLine(k: OomKillRow, ip: string): string {
+  const at = k.timeMs ? ` at ${clock(k.timeMs)}` : '';
+  const memory = k.memory ? ` at ${k.memory} used${k.threshold ? ` (threshold ${k.threshold})` : ''}` : '';
+  return ` node_${k.nodeId}: OutOfMemory (ip: ${ip})${at}: worker pid ${k.workerPid} running task ${k.taskName} (task ${k.taskId}, attempt ${k.attempt}) killed by the memory monitor${memory}`;
+}
+
 export function renderStatus(view: StatusView, verbose: boolean): string {
   const header = `======== Cluster status: ${view.timestamp} ========`;
   const rule = '-'.repeat(header.length);
@@ -107,10 +117,12 @@ export function renderStatus(view: StatusView, verbose: boolean): string {
   if (view.active.length === 0) out.push(' (no active nodes)');
   for (const n of view.active) out.push(` 1 ${nodeName(n)}${verbose ? ` (ip: ${n.nodeIp}${n.isHead ? ', head' : ''})` : ''}`);
   out.push('Pending:', ' (no pending nodes)', 'Recent failures:');
-  if (view.failed.length === 0) out.push(' (no failures)');
+  if (view.failed.length === 0 && view.oomKills.length === 0) out.push(' (no failures)');
   for (const n of view.failed) {
     out.push(` ${nodeName(n)}: NodeTerminated (ip: ${n.nodeIp}) at ${clock(Number(n.deathTimeMs))}: ${n.deathReason}`);
   }
+  const ipOf = new Map([...view.active, ...view.failed].map((n) => [n.nodeId, n.nodeIp]));
+  for (const k of view.oomKills) out.push(oomLine(k, ipOf.get(k.nodeId) ?? '?'));
   out.push('', 'Resources', rule, 'Total Usage:');
   if (view.usage.length === 0) out.push(' (no resources)');
   for (const row of view.usage) out.push(usageLine(row));
@@ -138,6 +150,7 @@ export function statusJson(view: StatusView): unknown {
   return {
     clusterId: view.clusterId, sessionName: view.sessionName, gcsAddress: view.gcsAddress, timestamp: view.timestamp,
     nodes: { active: view.active.map(node), pending: [], recentFailures: view.failed.map(node) },
+    recentOomKills: view.oomKills,
     usage: Object.fromEntries(view.usage.map((r) => [r.name, {
       used: r.used, total: r.total, ...(r.placementGroups ? { placementGroups: { used: r.placementGroups.used, reserved: r.placementGroups.reserved } } : {}),
     }])),

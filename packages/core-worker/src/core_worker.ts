@@ -121,7 +121,7 @@ export class CoreWorker {
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references });
     const functions = new FunctionExporter(gcs);
     const args = new TaskArgs({ store, plasma });
-    const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner, events });
+    const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries });
     const actors = new ActorSubmitter(actorCore(resolved, owner, job, store, connection, functions, args, events), config);
     const serializer = new Serializer((data) => actors.bindData(data));
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });

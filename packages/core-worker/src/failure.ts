@@ -4,7 +4,7 @@
  */
 import { NotFoundError, ObjectStoreFullError, OutOfDiskError, RaytsError } from '@rayts/common';
 import {
-  ActorDiedError, ActorUnavailableError, NodeDiedError, ObjectLostError, RayTaskError, RuntimeEnvSetupError, TaskCancelledError, TaskSerializationError,
+  ActorDiedError, ActorUnavailableError, NodeDiedError, ObjectLostError, OutOfMemoryError, RayTaskError, RuntimeEnvSetupError, TaskCancelledError, TaskSerializationError,
   TaskUnschedulableError, WorkerCrashedError,
 } from './errors.js';
 import { encode, type Decoder } from './serialization.js';
@@ -25,6 +25,8 @@ export function failureToError(failure: TaskFailure, taskName: string, decoder: 
     case 'APPLICATION':
       return new RayTaskError(taskName, failure.message, failure.stack ?? '', failure.errorName ?? 'Error', failure.nodeIp ?? '?', failure.pid ?? 0, causeOf(failure, decoder));
     case 'WORKER_DIED':
+      // The memory monitor killed the worker: its message names the node, the memory and what to do.
+      if (failure.errorName === 'OutOfMemoryError') return new OutOfMemoryError(failure.message);
       return new WorkerCrashedError(`the worker running ${taskName} died: ${failure.message}`);
     case 'NODE_DIED':
       return new NodeDiedError(`the node running ${taskName} died: ${failure.message}`);

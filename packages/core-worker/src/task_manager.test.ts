@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectLostError, TaskCancelledError, NodeDiedError, RayTaskError, WorkerCrashedError } from './errors.js';
+import { ObjectLostError, OutOfMemoryError, TaskCancelledError, NodeDiedError, RayTaskError, WorkerCrashedError } from './errors.js';
 import { failureToError } from './failure.js';
+import { errorTypeOf } from './event_report.js';
 import { MemoryStore } from './memory_store.js';
 import { TaskManager } from './task_manager.js';
 import type { ObjectRef } from './object_ref.js';
@@ -13,7 +14,7 @@ const DESC = { kind: 'function' as const, name: 'f', source: '() => 1', hash: 'h
 const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined };
 
 /** A TaskManager over fakes: the transport records what it sends; the function is exported already. */
-function setup() {
+function setup(taskOomRetries = 15) {
   const sent: (SubmitTask | CancelTask)[] = [];
   const store = new MemoryStore();
   // Resolves refs as TaskArgs does: once settled, a failed one throws DependencyFailedError.
@@ -29,6 +30,7 @@ function setup() {
     job: { jobId: 'job1', driverNodeId: '', submitterTaskId: 'parent' },
     owner: { nodeId: 'node1', clientId: 'c1' },
     events,
+    taskOomRetries,
   });
   const submits = () => sent.filter((m): m is SubmitTask => m.type === 'submit');
   const submit = (options: TaskOptions = {}) => tasks.submitTask(DESC, [], options);
@@ -51,6 +53,56 @@ function setup() {
 const WORKER_DIED: TaskFailure = { type: 'WORKER_DIED', message: 'SIGKILL' };
 const NODE_DIED: TaskFailure = { type: 'NODE_DIED', message: 'gone' };
 const THREW: TaskFailure = { type: 'APPLICATION', message: 'boom', errorName: 'Error', stack: '' };
+
+const OOM: TaskFailure = { type: 'WORKER_DIED', message: 'task f was killed because the node ran low on memory (node 10.0.0.1)', errorName: 'OutOfMemoryError' };
+
+describe('TaskManager: tasks killed by a memory monitor', () => {
+  it('retries within taskOomRetries without spending maxRetries, then fails with the OutOfMemoryError', () => {
+    const t = setup(2);
+    const ref = t.submit({ maxRetries: 1 });
+    t.answer(ref, { failure: OOM });
+    t.answer(ref, { failure: OOM });
+    expect(t.submits().map((m) => m.task.attempt)).toEqual([0, 1, 2]);
+    // A worker death still has its one retry: the OOM retries did not spend it.
+    t.answer(ref, { failure: WORKER_DIED });
+    expect(t.submits().map((m) => m.task.attempt)).toEqual([0, 1, 2, 3]);
+    // OOM budget spent: the next kill settles it.
+    t.answer(ref, { failure: OOM });
+    expect(t.submits()).toHaveLength(4);
+    const err = t.errorOf(ref);
+    expect(err).toBeInstanceOf(OutOfMemoryError);
+    expect(err!.message).toBe(OOM.message);
+    // Task events: the killed attempts show as OUT_OF_MEMORY, the crash as WORKER_DIED.
+    const types = t.events.events.flatMap((e) => (e.kind === 'outcome' && e.outcome.failure ? [errorTypeOf(e.outcome.failure)] : []));
+    expect(types).toEqual(['OUT_OF_MEMORY', 'OUT_OF_MEMORY', 'WORKER_DIED', 'OUT_OF_MEMORY']);
+  });
+
+  it('succeeds when an OOM retry does', () => {
+    const t = setup(2);
+    const ref = t.submit();
+    t.answer(ref, { failure: OOM });
+    t.answer(ref, {});
+    expect(t.store.get(ref.id)?.status).toBe('ready');
+  });
+
+  it('does not retry a task with maxRetries 0, and marks its spec not retriable for the memory monitor', () => {
+    const t = setup(5);
+    const ref = t.submit({ maxRetries: 0 });
+    expect(t.submits()[0]!.task.retriable).toBe(false);
+    t.answer(ref, { failure: OOM });
+    expect(t.submits()).toHaveLength(1);
+    expect(t.errorOf(ref)).toBeInstanceOf(OutOfMemoryError);
+  });
+
+  it('-1 retries without limit', () => {
+    const t = setup(-1);
+    const ref = t.submit({ maxRetries: 1 });
+    for (let i = 0; i < 40; i++) t.answer(ref, { failure: OOM });
+    expect(t.submits()).toHaveLength(41);
+    expect(t.submits()[0]!.task.retriable).toBeUndefined();
+    expect(t.store.get(ref.id)?.status).toBe('pending');
+  });
+});
 
 describe('TaskManager', () => {
   it('sends a task with the job, owner and resources of its options', () => {

@@ -2,7 +2,10 @@
  * The owner's side of normal tasks: it makes the spec, sends it once its function is in the head's
  * function table and its arguments are ready, and settles the result in the memory store when the
  * outcome comes back. A task whose worker or node died is sent again (a new attempt) while retries
- * last; one that threw only with `retryExceptions`. Outcomes of older attempts are ignored.
+ * last; one that threw only with `retryExceptions`. Outcomes of older attempts are ignored. A task
+ * whose worker the memory monitor killed (OutOfMemoryError) is retried from a budget of its own,
+ * `taskOomRetries` (Ray's task_oom_retries; -1 = no limit), which does not spend `maxRetries`; a
+ * task with maxRetries 0 is not retried for that either (as Ray).
  *
  * Finished tasks whose output sits in an object store are kept (the lineage): if that copy is lost,
  * the task runs again, which takes one of its retries.
@@ -32,6 +35,8 @@ export interface TaskManagerDeps {
   owner: Address;
   /** Task events of the attempts owned here. */
   events: OwnerTaskEvents;
+  /** Retries of a task killed by a memory monitor (-1 = no limit), apart from its maxRetries. */
+  taskOomRetries: number;
 }
 
 /**
@@ -43,6 +48,8 @@ interface TaskRecord {
   spec: TaskSpec;
   state: 'running' | 'cancelled';
   retriesLeft: number;
+  /** Retries left after a memory monitor killed its worker. */
+  oomRetriesLeft: number;
   retryExceptions: boolean;
   /** Refs passed as arguments: USED_BY_PENDING_TASK while the task is in flight. */
   argRefs: string[];
@@ -73,9 +80,11 @@ export class TaskManager {
       driverNodeId: job.driverNodeId || owner.nodeId,
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    if (maxRetries === 0) spec.retriable = false;
+    const oomRetries = maxRetries === 0 ? 0 : this.deps.taskOomRetries < 0 ? Infinity : this.deps.taskOomRetries;
     const info = this.infoOf(spec, desc.name, job.submitterTaskId);
     const record: TaskRecord = {
-      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
+      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, oomRetriesLeft: oomRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
       events: this.deps.events.submitted(spec.taskId, 0, spec.jobId, info),
     };
     this.tasks.set(returnId, record);
@@ -153,7 +162,13 @@ export class TaskManager {
       const systemFailure = outcome.failure.type === 'WORKER_DIED' || outcome.failure.type === 'NODE_DIED';
       const retriable = systemFailure || (outcome.failure.type === 'APPLICATION' && record.retryExceptions);
       events.outcome(record.spec.jobId, outcome, record.events);
-      if (retriable && record.retriesLeft > 0) {
+      if (isOomKill(outcome.failure)) {
+        if (record.oomRetriesLeft > 0) {
+          record.oomRetriesLeft -= 1;
+          this.resubmit(record, false);
+          return;
+        }
+      } else if (retriable && record.retriesLeft > 0) {
         this.resubmit(record);
         return;
       }
@@ -206,8 +221,9 @@ export class TaskManager {
     return info;
   }
 
-  private resubmit(record: TaskRecord): void {
-    record.retriesLeft -= 1;
+  /** A new attempt; `spendRetry` false for an OOM retry (its budget was spent by the caller). */
+  private resubmit(record: TaskRecord, spendRetry = true): void {
+    if (spendRetry) record.retriesLeft -= 1;
     const spec = { ...record.spec, attempt: record.spec.attempt + 1 };
     record.spec = spec;
     record.events = this.deps.events.submitted(spec.taskId, spec.attempt, spec.jobId, record.info);
@@ -219,6 +235,11 @@ export class TaskManager {
     this.deps.references.releasePendingArgs(record.argRefs);
     record.argRefs = [];
   }
+}
+
+/** The memory monitor killed the attempt's worker. */
+function isOomKill(failure: TaskFailure): boolean {
+  return failure.type === 'WORKER_DIED' && failure.errorName === 'OutOfMemoryError';
 }
 
 function sameAmounts(a: Record<string, number>, b: Record<string, number>): boolean {

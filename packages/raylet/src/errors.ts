@@ -26,3 +26,6 @@ export { RuntimeEnvSetupError } from '@rayts/core-worker';
 
 /** StartJobDriver: the node does not have the driver's resources free now (gRPC RESOURCE_EXHAUSTED). */
 export { ResourcesUnavailableError } from '@rayts/common';
+
+/** RAYTS_MEMORY_USAGE_THRESHOLD or RAYTS_MEMORY_MONITOR_REFRESH_MS is out of range: the raylet does not start. */
+export class MemoryMonitorConfigError extends RaytsError {}

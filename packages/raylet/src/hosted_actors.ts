@@ -26,6 +26,11 @@ export interface HostedActor {
   gpus: GpuGrant;
   socketPath: string;
   detached: boolean;
+  className: string;
+  /** Restarts left (maxRestarts -1 or above the restarts so far): the memory monitor kills such actors before non-retriable work. */
+  restartable: boolean;
+  /** When it became alive (performance.now()). */
+  startedAt: number;
 }
 
 export interface CreationResult {
@@ -224,6 +229,7 @@ export class HostedActors {
     }
     const hosted: HostedActor = {
       actorId: p.spec.actorId, workerId, pid: p.worker.pid, jobId: p.spec.jobId, held: p.held, gpus: p.gpus ?? NO_GPUS, socketPath, detached: p.spec.detached,
+      className: p.spec.className, restartable: p.spec.maxRestarts < 0 || p.numRestarts < p.spec.maxRestarts, startedAt: performance.now(),
     };
     this.byWorker.set(workerId, hosted);
     this.byActor.set(hosted.actorId, hosted);
@@ -232,6 +238,11 @@ export class HostedActors {
     // A creator on this node can call the actor now, without waiting to hear it from the head
     // (a no-op when the creator is not connected here).
     this.deps.send(p.spec.ownerClientId, { type: 'actorReady', actorId: hosted.actorId, workerId, socketPath, pid: hosted.pid });
+  }
+
+  /** The live actors hosted here. */
+  list(): HostedActor[] {
+    return [...this.byWorker.values()];
   }
 
   isActorWorker(workerId: string): boolean {

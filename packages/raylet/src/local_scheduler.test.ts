@@ -120,6 +120,14 @@ describe('LocalScheduler', () => {
     expect(scheduler.available).toEqual({ CPU: 4, GPU: 1 });
   });
 
+  it('a worker the memory monitor killed fails its task as WORKER_DIED with OutOfMemoryError and the monitor\'s message', () => {
+    const { scheduler, outcomes, task, worker } = setup({ CPU: 1 });
+    const a = worker('a');
+    scheduler.enqueue(task('big'));
+    scheduler.onWorkerGone(a.workerId, 'task big was killed because the node ran low on memory', 'OutOfMemoryError');
+    expect(outcomes.get('big')?.failure).toEqual({ type: 'WORKER_DIED', message: 'task big was killed because the node ran low on memory', pid: 1000, errorName: 'OutOfMemoryError' });
+  });
+
   it('binds a worker to the job before its first task, once, and runs tasks in the job\'s prepared directory', () => {
     const { scheduler, task, worker, finish } = setup({ CPU: 1 });
     const a = worker('a');

@@ -285,7 +285,8 @@ export class LocalScheduler {
     return reaped;
   }
 
-  onWorkerGone(workerId: string, reason: string): void {
+  /** The worker exited: what ran or waited on it fails as WORKER_DIED (with `errorName` when the raylet said why, e.g. OutOfMemoryError). */
+  onWorkerGone(workerId: string, reason: string, errorName?: string): void {
     const w = this.workers.get(workerId);
     if (!w) return;
     this.workers.delete(workerId);
@@ -297,7 +298,7 @@ export class LocalScheduler {
     for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
-        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid }, run: packRun({ workerId, workerPid: w.pid }),
+        failure: { type: 'WORKER_DIED', message: reason, pid: w.pid, ...(errorName ? { errorName } : {}) }, run: packRun({ workerId, workerPid: w.pid }),
       });
     }
     this.dispatch();

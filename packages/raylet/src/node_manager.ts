@@ -84,9 +84,9 @@ export class NodeManager implements LocalServerHandlers {
     return [...this.jobDrivers.keys()];
   }
 
-  /** A worker process exited: what ran on it fails (an actor's worker, or one of the task pool). */
-  workerExited(workerId: string, reason: string): void {
-    if (!this.deps.actors.onWorkerExit(workerId, reason)) this.deps.scheduler.onWorkerGone(workerId, reason);
+  /** A worker process exited: what ran on it fails (an actor's worker, or one of the task pool), with `errorName` when the raylet killed it for one (OutOfMemoryError). */
+  workerExited(workerId: string, reason: string, errorName?: string): void {
+    if (!this.deps.actors.onWorkerExit(workerId, reason)) this.deps.scheduler.onWorkerGone(workerId, reason, errorName);
   }
 
   workerConnected(client: LocalClient, workerId: string): boolean {

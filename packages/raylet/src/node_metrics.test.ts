@@ -40,6 +40,7 @@ function deps(over: Partial<NodeMetricsDeps> = {}): NodeMetricsDeps {
     router: { infeasibleCount: 3 },
     actors: { isActorWorker: () => false, demands: () => [{ shape: { CPU: 1 }, count: 1 }] },
     actorCalls: { totals: () => ({ finished: 5, failed: 1 }) },
+    memoryMonitor: { killCounts: () => ({ tasks: 4, actors: 1 }) },
     ...over,
   };
 }
@@ -67,6 +68,7 @@ describe('NodeMetrics', () => {
       'rayts_scheduler_queue_length{queue="tasks"} 7', 'rayts_scheduler_queue_length{queue="actor_creations"} 1',
       'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 10', 'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FAILED"} 2',
       'rayts_task_attempts_ended_total{type="ACTOR_TASK",state="FINISHED"} 5', 'rayts_task_attempts_ended_total{type="ACTOR_TASK",state="FAILED"} 1',
+      'rayts_memory_monitor_worker_kills_total{type="NORMAL_TASK"} 4', 'rayts_memory_monitor_worker_kills_total{type="ACTOR"} 1',
     ]));
     expect(text).toContain('# TYPE rayts_task_attempts_ended_total counter');
     expect(text).toContain('# TYPE rayts_object_store_spilled_bytes_total counter');

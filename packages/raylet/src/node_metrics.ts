@@ -13,6 +13,7 @@ import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { TaskRouter } from './task_router.js';
 import type { HostedActors } from './hosted_actors.js';
 import type { ActorCallCounts } from './actor_call_counts.js';
+import type { MemoryMonitor } from './memory/memory_monitor.js';
 
 /** What a worker process is doing, as `rayts_workers{state}` counts them. */
 export const WORKER_STATES = ['starting', 'idle', 'busy', 'actor'] as const;
@@ -32,6 +33,7 @@ export interface NodeMetricsDeps {
   router: Pick<TaskRouter, 'infeasibleCount'>;
   actors: Pick<HostedActors, 'isActorWorker' | 'demands'>;
   actorCalls: Pick<ActorCallCounts, 'totals'>;
+  memoryMonitor: Pick<MemoryMonitor, 'killCounts'>;
 }
 
 /** Classifies the pool's processes: not yet connected, actor-hosting, running a task, or idle. */
@@ -93,7 +95,7 @@ export class NodeMetrics {
   }
 
   private workMetrics(registers: Registry[]): void {
-    const { workers, scheduler, router, actors, actorCalls } = this.deps;
+    const { workers, scheduler, router, actors, actorCalls, memoryMonitor } = this.deps;
     new Gauge({
       name: 'rayts_workers', help: 'Worker processes of the node: starting (not yet connected), idle, busy (running a task), actor (hosting an actor)',
       labelNames: ['state'], registers,
@@ -133,6 +135,17 @@ export class NodeMetrics {
         this.inc({ type: 'NORMAL_TASK', state: 'FAILED' }, tasks.failed);
         this.inc({ type: 'ACTOR_TASK', state: 'FINISHED' }, calls.finished);
         this.inc({ type: 'ACTOR_TASK', state: 'FAILED' }, calls.failed);
+      },
+    });
+    new Counter({
+      name: 'rayts_memory_monitor_worker_kills_total',
+      help: 'Workers the memory monitor killed because the node\'s memory passed the threshold (Ray\'s memory_manager_worker_eviction_total): running a normal task (NORMAL_TASK) or hosting an actor (ACTOR)',
+      labelNames: ['type'], registers,
+      collect() {
+        const kills = memoryMonitor.killCounts();
+        this.reset();
+        this.inc({ type: 'NORMAL_TASK' }, kills.tasks);
+        this.inc({ type: 'ACTOR' }, kills.actors);
       },
     });
   }

@@ -38,6 +38,10 @@ import { RuntimeEnvs } from './jobs/runtime_envs.js';
 import { RuntimeEnvGate } from './jobs/env_gate.js';
 import { JobDrivers } from './jobs/job_drivers.js';
 import { NodeNpm, findNpmCli } from './jobs/npm.js';
+import { MemoryMonitor } from './memory/memory_monitor.js';
+import { NodeMemoryReader } from './memory/node_memory.js';
+import { OomScoreAdjuster } from './memory/oom_score.js';
+import { RunningWorkers } from './memory/running_workers.js';
 
 export interface RayletOptions {
   sessionDir: string;
@@ -137,6 +141,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const pool = new WorkerPool({
     paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, exitedKept: config.exitedWorkersKept, socketPath: paths.rayletSocket, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
     prestart: prestartTarget, maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
+    oomScore: new OomScoreAdjuster(config.workerOomScoreAdjustment, logger),
   });
   teardown.add('worker pool', () => pool.stop());
   const scheduler = new LocalScheduler({
@@ -172,12 +177,21 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   teardown.add('hosted actors', () => actors.stop());
 
+  // Kills one worker at a time when the node's memory passes the threshold; its task fails with OutOfMemoryError.
+  const rss = new ProcessUsage();
+  const memoryMonitor = new MemoryMonitor({
+    reader: new NodeMemoryReader(), workers: new RunningWorkers({ scheduler, actors, pool }), rssOf: (pid) => rss.read([pid])[0]!.rssBytes,
+    kill: (k) => pool.killWorker(k.workerId, k.message, 'OutOfMemoryError'),
+    node: { nodeId, nodeIp: options.nodeIp }, logger, config: { refreshMs: config.memoryMonitorRefreshMs, threshold: config.memoryUsageThreshold },
+  });
+  teardown.add('memory monitor', () => memoryMonitor.stop());
+
   const node = new NodeManager({
     nodeId, nodeIp: options.nodeIp, resources: detected.resources, workers: pool, scheduler, router, gate, envs, actors, objects, clients, raylets, actorHosts, gcs, logger,
     objectRequests: new LocalObjectRequests({ nodeId, objects, owners: clients, nodes: router, raylets }),
     timing: { workerDisconnectKillDelayMs: config.workerDisconnectKillDelayMs, idleWorkerKillMs: config.idleWorkerKillMs, prestartTarget },
   });
-  pool.on('exit', (workerId, reason) => node.workerExited(workerId, reason));
+  pool.on('exit', (workerId, reason, errorName) => node.workerExited(workerId, reason, errorName));
   teardown.add('node manager', () => node.stop());
   const local = new LocalServer({
     socketPath: paths.rayletSocket, token: options.token, clients, handlers: node, helloTimeoutMs: config.localHelloTimeoutMs, logger,
@@ -191,7 +205,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // Read by Prometheus at scrape time; the gRPC server times its calls into it.
   const metrics = new NodeMetrics({
-    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts,
+    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts, memoryMonitor,
   });
 
   // The gRPC services, on one port with the side channel for bulk object transfer.
@@ -254,6 +268,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   connection.startReporting();
   pool.start();
   node.start();
+  memoryMonitor.start();
   const ready: RayletReady = {
     pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress, metricsExportPort: metricsServer.port,
     objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, arenaShared: !!arena.sharedPath, spillDir: options.spillDir ?? paths.spill,

@@ -20,10 +20,12 @@ export interface WorkerHandle {
   startTimeMs: number;
   /** Why the raylet killed it, once it did. */
   killReason?: string;
+  /** The error class its task fails with when the raylet killed it for a reason of its own (OutOfMemoryError); the reason is then the error's message. */
+  killErrorName?: string;
 }
 
 /** Ray's exit types, as `rayts list workers` shows them. */
-export type WorkerExitType = 'SYSTEM_ERROR' | 'INTENDED_SYSTEM_EXIT' | 'INTENDED_USER_EXIT';
+export type WorkerExitType = 'SYSTEM_ERROR' | 'INTENDED_SYSTEM_EXIT' | 'INTENDED_USER_EXIT' | 'NODE_OUT_OF_MEMORY';
 
 /** A worker that exited, kept (the newest `exitedKept`) for `rayts list workers`. */
 export interface ExitedWorker {
@@ -51,13 +53,15 @@ export interface WorkerPoolOptions {
   socketPath: string;
   gcsAddress: string;
   tokenFile: string;
+  /** Sets each new worker's oom_score_adj, so the kernel prefers workers to the raylet. */
+  oomScore: { adjust(pid: number): void };
 }
 
 /**
  * The pool announces each worker exit (not those of its own stop) as `exit`: the node manager, built
  * after the pool from parts that need the pool, listens and fails what ran on the worker.
  */
-export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: string] }> {
+export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: string, errorName: string | undefined] }> {
   private readonly workers = new Map<string, WorkerHandle>();
   /** Workers that host an actor: outside the pool's size limits, and their socket goes with them. */
   private readonly dedicated = new Map<string, string>();
@@ -113,9 +117,11 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
     return true;
   }
 
-  killWorker(workerId: string, reason: string): void {
+  /** Kills the worker's process group; with `errorName` its task fails with that error and `reason` as its message. */
+  killWorker(workerId: string, reason: string, errorName?: string): void {
     const w = this.workers.get(workerId);
     if (!w) return;
+    if (w.killReason === undefined && errorName) w.killErrorName = errorName;
     w.killReason ??= reason;
     this.options.logger.info('killing worker', { workerId, pid: w.pid, reason });
     signalGroup(w.pid, 'SIGKILL');
@@ -155,6 +161,7 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
     // `rayts stop` reads these when the raylet itself could not stop its workers (SIGKILL).
     mkdirSync(this.pidDir, { recursive: true });
     writeJson(join(this.pidDir, `${pid}.json`), recordOf('worker', pid));
+    this.options.oomScore.adjust(pid);
     const handle: WorkerHandle = { workerId, pid, process: child, connected: false, startTimeMs: Date.now() };
     this.workers.set(workerId, handle);
     child.on('exit', (code, signal) => this.onExit(handle, code, signal));
@@ -172,15 +179,16 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
     // Whatever the worker started goes with it.
     signalGroup(handle.pid, 'SIGKILL');
     if (this.stopping) return;
-    const reason = signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
+    const reason = handle.killErrorName ? handle.killReason! : signal ? `worker process (pid ${handle.pid}) was killed by ${signal}` : `worker process (pid ${handle.pid}) exited with code ${code}`;
     this.remember(handle, reason, code);
     this.options.logger.warn('worker exited', { workerId: handle.workerId, pid: handle.pid, code, signal });
-    this.emit('exit', handle.workerId, reason);
+    this.emit('exit', handle.workerId, reason, handle.killErrorName);
     if (!socket && this.pooled < this.options.prestart) this.spawn();
   }
 
   private remember(handle: WorkerHandle, reason: string, code: number | null): void {
-    const exitType: WorkerExitType = handle.killReason ? 'INTENDED_SYSTEM_EXIT' : code === 0 ? 'INTENDED_USER_EXIT' : 'SYSTEM_ERROR';
+    const exitType: WorkerExitType = handle.killErrorName === 'OutOfMemoryError' ? 'NODE_OUT_OF_MEMORY'
+      : handle.killReason ? 'INTENDED_SYSTEM_EXIT' : code === 0 ? 'INTENDED_USER_EXIT' : 'SYSTEM_ERROR';
     const exitDetail = handle.killReason ? `the raylet stopped it: ${handle.killReason}` : reason;
     this.exitedWorkers.push({ workerId: handle.workerId, pid: handle.pid, startTimeMs: handle.startTimeMs, endTimeMs: Date.now(), exitType, exitDetail });
     if (this.exitedWorkers.length > this.options.exitedKept) this.exitedWorkers.splice(0, this.exitedWorkers.length - this.options.exitedKept);

@@ -39,6 +39,8 @@ export interface TaskSpec {
   /** Set for a call on an actor: the actor and the method to run (fnHash is then empty). */
   actorId?: string;
   method?: string;
+  /** false for a task with maxRetries 0 (absent = retriable): the memory monitor kills retriable work first. */
+  retriable?: false;
 }
 
 /** What an actor's worker needs to construct it. */
