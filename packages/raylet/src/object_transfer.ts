@@ -7,11 +7,12 @@
  * Request:  magic (8 bytes) | u32 length | JSON { token, objectId }
  * Reply:    u8 status (0 ok, 1 not here, 2 refused) | u32 length | UTF-8 reason, then, when ok,
  *           u64 size | the object's bytes; the holder then closes.
- * The cluster token is checked (in constant time) before anything is read from the store. Clusters
+ * The cluster token is checked (in constant time) before anything is read from the store, then the
+ * object id's form (56 hex characters; else refused with the rule). Clusters
  * with TLS do not use this channel: their pulls stay on gRPC, inside TLS.
  */
 import { connect, type Socket } from 'node:net';
-import { tokensEqual, type Logger } from '@rayts/common';
+import { msg, tokensEqual, v, type Logger } from '@rayts/common';
 import { ObjectTransferError } from './errors.js';
 
 export const OBJECT_TRANSFER_MAGIC = Buffer.from('RAYTSOB1');
@@ -58,7 +59,12 @@ export function serveObjectTransfer(socket: Socket, token: string, find: (object
       fail(STATUS_REFUSED, 'missing or wrong cluster token');
       return;
     }
-    const objectId = String(request.objectId ?? '');
+    const problem = v.problemOf(msg.objectId, request.objectId, 'object_id');
+    if (problem) {
+      fail(STATUS_REFUSED, problem);
+      return;
+    }
+    const objectId = request.objectId as string;
     void find(objectId).then((found) => {
       if (!found) return fail(STATUS_MISSING, `object ${objectId} is not on this node`);
       const head = Buffer.alloc(13);

@@ -8,8 +8,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   MAX_TASK_EVENTS_PER_CALL, NODE_ID_BYTES, PLACEMENT_GROUP_ID_BYTES, RpcError, TaskEventsFormatError, decodeTaskEvents, isHexId, raytsProto, require, unary,
-  type AddTaskEventsRequest__Output, type AttemptEvents, type GetTaskEventsRequest__Output, type Logger, type TaskAttempt, type TaskAttemptInfoMsg, type TaskInfo,
+  type AddTaskEventsRequest__Output, type AttemptEvents, type GetTaskEventsRequest__Output, type Logger, type TaskAttempt, type TaskAttemptInfoMsg, type TaskInfo, withRequestSchemas,
 } from '@rayts/common';
+import { taskEventServiceSchemas } from '../request_schemas.js';
 import type { TaskEventStore } from './task_event_store.js';
 
 const TASK_ID_BYTES = 28;
@@ -120,7 +121,8 @@ export function queryTaskEvents(store: TaskEventStore, req: GetTaskEventsRequest
 }
 
 export function addTaskEventService(server: grpc.Server, store: TaskEventStore, logger: Logger): void {
-  server.addService(raytsProto().TaskEventService.service, {
+  const service = raytsProto().TaskEventService.service;
+  server.addService(service, withRequestSchemas(service, taskEventServiceSchemas, {
     AddTaskEvents: unary(logger, 'AddTaskEvents', (req: AddTaskEventsRequest__Output) => {
       const { reports, numDropped } = parseAddTaskEvents(req);
       store.add(reports, numDropped);
@@ -130,5 +132,5 @@ export function addTaskEventService(server: grpc.Server, store: TaskEventStore, 
       const { attempts, total } = queryTaskEvents(store, req);
       return { attempts: attempts.map(toTaskAttemptInfo), total, ...store.stats() };
     }),
-  });
+  }));
 }
