@@ -32,6 +32,8 @@ const newCluster = useCluster();
 const GRPC_MESSAGES = 10_200;
 const CONCURRENCY = 16;
 const CALL_DEADLINE_MS = 3000;
+/** The raylets close a side-channel request not complete within RAYTS_PORT_FIRST_BYTES_TIMEOUT_MS (1 s here); waited for up to this. */
+const SIDE_CHANNEL_DEADLINE_MS = 5000;
 /** What the wrapper answers for an exception a handler did not expect (packages/common/src/grpc/server.ts). */
 const UNEXPECTED = /internal error \(the daemon's log has the details\)/;
 const POISONED = new Set(['RegisterNode', 'UnregisterNode', 'ReportResources', 'RegisterActor', 'CreateActor', 'CreatePlacementGroup', 'CreatePlacementGroups',
@@ -104,12 +106,13 @@ async function fuzzSideChannel(rng: Rng, port: number, host: string, token: stri
     () => ({ token }), () => `{"token":"${token}","objectId":`, () => rng.bytes(64).toString('latin1'), () => [token],
   ];
   const counts: Record<string, number> = {};
-  for (let i = 0; i < count; i++) {
-    const request = rng.chance(0.1) ? Buffer.concat([Buffer.from('RAYTSOB1'), rng.bytes(rng.int(40))]) : transferRequest(rng.pick(bodies)());
-    const { status } = await sideChannel(port, request, host);
-    const key = status === -1 ? 'closed' : status === 1 ? 'not here' : status === 2 ? 'refused' : `status ${status}`;
+  // Made in order (deterministic), sent several at once: an incomplete request waits for the raylet's request deadline.
+  const requests = Array.from({ length: count }, () => (rng.chance(0.1) ? Buffer.concat([Buffer.from('RAYTSOB1'), rng.bytes(rng.int(40))]) : transferRequest(rng.pick(bodies)())));
+  await pool(requests, CONCURRENCY, async (request) => {
+    const { status, closed } = await sideChannel(port, request, host, SIDE_CHANNEL_DEADLINE_MS);
+    const key = !closed ? 'hung' : status === -1 ? 'closed' : status === 1 ? 'not here' : status === 2 ? 'refused' : `status ${status}`;
     counts[key] = (counts[key] ?? 0) + 1;
-  }
+  });
   return counts;
 }
 
@@ -118,7 +121,7 @@ describe('fuzzing', () => {
     const seed = process.env.RAYTS_FUZZ_SEED ? Number(process.env.RAYTS_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
     console.log(`fuzz seed ${seed} (replay: RAYTS_FUZZ_SEED=${seed})`);
     const rng = new Rng(seed);
-    const cluster = newCluster();
+    const cluster = newCluster({ RAYTS_PORT_FIRST_BYTES_TIMEOUT_MS: '1000' });
     const head = await cluster.startHead({ numCpus: 1 });
     const worker = await cluster.startWorker(head, { name: 'w', ip: '127.0.0.2', numCpus: 1 });
     const token = readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim();
@@ -130,14 +133,16 @@ describe('fuzzing', () => {
     const methods = [...headMethods.map((m) => ({ m, address: head.gcsAddress })), ...rayletMethods.flatMap((m) => raylets.map((r) => ({ m, address: r.address })))];
     const factory = new MessageFactory(rng, loadMethods().definition, raylets.map((r) => r.nodeId));
     const perTarget = Math.ceil(GRPC_MESSAGES / methods.length);
-    const calls = methods.flatMap(({ m, address }) => Array.from({ length: perTarget }, () => ({ m, address, message: factory.make(m) })));
+    // Messages are made as they are sent (in order, so a seed gives the same sequence), not all held at once.
+    const calls = methods.flatMap(({ m, address }) => Array.from({ length: perTarget }, () => ({ m, address })));
     const clients = new Map([head.gcsAddress, ...raylets.map((r) => r.address)].map((a) => [a, new grpc.Client(a, grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
     })]));
     const outcomes: Outcome[] = [];
     const started = Date.now();
     try {
-      await pool(calls, CONCURRENCY, async ({ m, address, message }) => {
+      await pool(calls, CONCURRENCY, async ({ m, address }) => {
+        const message = factory.make(m);
         const status = await send(clients.get(address)!, token, m, message);
         outcomes.push({ method: `${m.service}.${m.name}`, kind: message.kind, ...status });
       });
@@ -152,6 +157,9 @@ describe('fuzzing', () => {
     const byKind: Record<string, number> = {};
     for (const o of outcomes) byKind[o.kind] = (byKind[o.kind] ?? 0) + 1;
     console.log(`fuzz: ${outcomes.length} gRPC messages to ${methods.length} methods × targets in ${Date.now() - started} ms; by status ${JSON.stringify(byCode)}; by kind ${JSON.stringify(byKind)}`);
+    const slow: Record<string, number> = {};
+    for (const o of outcomes) if (o.code === grpc.status.DEADLINE_EXCEEDED) slow[o.method] = (slow[o.method] ?? 0) + 1;
+    console.log(`fuzz: past the ${CALL_DEADLINE_MS} ms deadline (long polls, tasks waiting): ${JSON.stringify(slow)}`);
     console.log(`fuzz: side channel ${JSON.stringify(sideChannels)}; local hellos refused ${hellos.map((h) => h.refused).join(' + ')} of 200 (e.g. ${JSON.stringify(hellos[0]!.reasons[0])})`);
 
     // Every call got a status; none was an unexpected exception; random bytes that do not decode are grpc-js's INTERNAL.

@@ -248,7 +248,7 @@ export class MessageFactory {
     }
     if (field.label === 'LABEL_REPEATED') {
       const item = field.type === 'TYPE_MESSAGE' ? {} : field.type === 'TYPE_STRING' ? rng.hex(55) : -1;
-      return rng.chance(0.15) ? Array.from({ length: 20_001 }, () => item) : Array.from({ length: 1 + rng.int(3) }, () => (field.type === 'TYPE_MESSAGE' ? {} : this.hostileScalar(field)));
+      return rng.chance(0.05) ? Array.from({ length: 20_001 }, () => item) : Array.from({ length: 1 + rng.int(3) }, () => (field.type === 'TYPE_MESSAGE' ? {} : this.hostileScalar(field)));
     }
     if (field.type === 'TYPE_MESSAGE') return null;
     return this.hostileScalar(field);
@@ -260,7 +260,7 @@ export class MessageFactory {
       case 'TYPE_STRING':
         return rng.pick([
           '', rng.hex(55), rng.hex(57), 'Z'.repeat(56), '../../etc/passwd', 'x\0y', '\uffff\ud800', 'x'.repeat(70_000),
-          rng.chance(0.1) ? 'y'.repeat(2_000_000) : 'y'.repeat(300), '*a*a*a*a*a*a*a*a*a*a*a*a*b', '{"working_dir": 5}', '-1',
+          rng.chance(0.03) ? 'y'.repeat(2_000_000) : 'y'.repeat(300), '*a*a*a*a*a*a*a*a*a*a*a*a*b', '{"working_dir": 5}', '-1',
         ]);
       case 'TYPE_BYTES':
         return rng.chance(0.05) ? Buffer.alloc(2_000_000, 7) : rng.bytes(rng.int(2048));

@@ -29,9 +29,13 @@ export interface ServedObject {
   release(): void;
 }
 
-/** Serves one transfer request on a side-channel socket. */
-export function serveObjectTransfer(socket: Socket, token: string, find: (objectId: string) => Promise<ServedObject | undefined>, logger: Logger): void {
+/** Serves one transfer request on a side-channel socket; a request not complete within `requestTimeoutMs` closes it. */
+export function serveObjectTransfer(
+  socket: Socket, token: string, find: (objectId: string) => Promise<ServedObject | undefined>, requestTimeoutMs: number, logger: Logger,
+): void {
   let buffered = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), requestTimeoutMs);
+  socket.once('close', () => clearTimeout(timer));
   const fail = (status: number, reason: string) => {
     const text = Buffer.from(reason);
     const head = Buffer.alloc(5);
@@ -46,6 +50,7 @@ export function serveObjectTransfer(socket: Socket, token: string, find: (object
     if (length > MAX_REQUEST_BYTES) { socket.destroy(); return; }
     const start = OBJECT_TRANSFER_MAGIC.length + 4;
     if (buffered.length < start + length) return;
+    clearTimeout(timer);
     socket.off('data', onData);
     let request: { token?: unknown; objectId?: unknown };
     try {

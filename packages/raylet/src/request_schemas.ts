@@ -50,7 +50,7 @@ const workerHello = v.obj({ ...helloCommon, role: v.oneOf(['worker']), workerId:
 /** The first message on the local socket (after its token was checked): a driver's or a worker's hello. */
 export const localHelloSchema = {
   parse(value: unknown, path?: string): unknown {
-    const role = (value as { role?: unknown } | null)?.role;
+    const role = v.oneOf(['driver', 'worker']).parse((value as { role?: unknown } | null)?.role, path ? `${path}.role` : 'role');
     return role === 'worker' ? workerHello.parse(value, path) : driverHello.parse(value, path);
   },
 };

@@ -72,7 +72,8 @@ function receiveUpload(store: PackageServiceStore, logger: Logger,
   });
   // The client went away (cancelled, connection lost): the store's read fails and it deletes its temp file.
   const gone = (err?: Error) => {
-    if (!ended) body.destroy(err ?? new Error('the client went away before the end of the upload'));
+    // Not a failure of the head: answered (to nobody) as CANCELLED, not logged as an unexpected error.
+    if (!ended) body.destroy(new RpcError(grpc.status.CANCELLED, err ? `the upload's call failed: ${err.message}` : 'the client went away before the end of the upload'));
   };
   call.on('error', gone);
   call.on('close', () => gone());
