@@ -120,11 +120,28 @@ export function queryTaskEvents(store: TaskEventStore, req: GetTaskEventsRequest
   return { attempts: matched.slice(Math.max(0, matched.length - limit)), total: matched.length };
 }
 
-export function addTaskEventService(server: grpc.Server, store: TaskEventStore, logger: Logger): void {
+/** The first report whose job the head never registered (events out of protocol order), or undefined. */
+export function unknownJobReport(reports: AttemptEvents[], jobs: TaskEventJobs): { index: number; jobId: string } | undefined {
+  const known = new Set<string>();
+  for (let i = 0; i < reports.length; i++) {
+    const jobId = reports[i]!.jobId;
+    if (known.has(jobId)) continue;
+    if (!jobs.get(jobId)) return { index: i, jobId };
+    known.add(jobId);
+  }
+  return undefined;
+}
+
+/** The jobs the head knows (its job table). */
+export interface TaskEventJobs { get(jobId: string): unknown }
+
+export function addTaskEventService(server: grpc.Server, store: TaskEventStore, jobs: TaskEventJobs, logger: Logger): void {
   const service = raytsProto().TaskEventService.service;
   server.addService(service, withRequestSchemas(service, taskEventServiceSchemas, {
     AddTaskEvents: unary(logger, 'AddTaskEvents', (req: AddTaskEventsRequest__Output) => {
       const { reports, numDropped } = parseAddTaskEvents(req);
+      const unknown = unknownJobReport(reports, jobs);
+      if (unknown) throw new RpcError(grpc.status.NOT_FOUND, `events[${unknown.index}].job_id: the head knows no job ${unknown.jobId}; nothing of the call was stored`);
       store.add(reports, numDropped);
       return {};
     }),
