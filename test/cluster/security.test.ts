@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { readJsonFile, useCluster } from '../helpers/cluster.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
+import { sideChannel, transferRequest } from '../helpers/side_channel.js';
 import { GcsClient, PROTOCOL_VERSION, type RayletReady } from '@rayts/common';
 
 const newCluster = useCluster();
@@ -122,27 +122,6 @@ describe('security', () => {
     for (const file of logFiles) expect(readFileSync(file, 'utf8'), file).not.toContain(token);
   });
 });
-
-/** Sends one request on a raylet's object-transfer side channel and returns the reply's status and text. */
-function sideChannel(port: number, request: Buffer): Promise<{ status: number; text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(request));
-    let reply = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => { reply = Buffer.concat([reply, d]); });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      if (reply.length < 5) return resolve({ status: -1, text: '', closed: true });
-      resolve({ status: reply.readUInt8(0), text: reply.subarray(5, 5 + reply.readUInt32LE(1)).toString('utf8'), closed: true });
-    });
-  });
-}
-
-function transferRequest(body: unknown): Buffer {
-  const json = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length, 0);
-  return Buffer.concat([Buffer.from('RAYTSOB1'), length, json]);
-}
 
 describe('object-transfer side channel', () => {
   it('refuses requests without the cluster token, rejects garbage, and the raylet keeps serving', async () => {

@@ -152,7 +152,7 @@ export const TUNABLES = {
   schedulerSpreadThreshold: spec({ env: 'RAYTS_SCHEDULER_SPREAD_THRESHOLD', kind: 'number', default: 0.5,
     meaning: 'DEFAULT (hybrid) scheduling keeps work on a node while its most used requested resource stays at or below this share, then spreads (Ray\'s scheduler_spread_threshold).' }),
   portFirstBytesTimeoutMs: spec({ env: 'RAYTS_PORT_FIRST_BYTES_TIMEOUT_MS', kind: 'int', default: 10_000,
-    meaning: 'A connection to a raylet\'s port that sends nothing for this long is closed (before gRPC or the object side channel sees it).' }),
+    meaning: 'A connection to a raylet\'s port that sends nothing for this long is closed (before gRPC or the object side channel sees it); so is an object-transfer request not complete by then.' }),
   placementGroupWaitChunkMs: spec({ env: 'RAYTS_PLACEMENT_GROUP_WAIT_CHUNK_MS', kind: 'int', default: 30_000,
     meaning: 'Longest single long-poll of `pg.ready()`/`pg.wait()` on the head; longer waits poll again.' }),
   actorWatchWaitMs: spec({ env: 'RAYTS_ACTOR_WATCH_WAIT_MS', kind: 'int', default: 30_000,

@@ -9,7 +9,8 @@ export type ResourceMap = Record<string, number>;
 /** Names the raylet sets itself; --resources may not override them. */
 export const PREDEFINED_RESOURCES = ['CPU', 'GPU', 'memory', 'object_store_memory'] as const;
 
-const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.:\-/]*$/;
+/** What a resource name may be: a letter or _, then letters, digits, _ . : - / (node:10.0.0.1, CPU_group_0_<pg>). */
+export const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.:\-/]*$/;
 
 export function parseResourcesJson(text: string): ResourceMap {
   const example = `--resources='{"ssd": 1, "accelerator": 2}'`;

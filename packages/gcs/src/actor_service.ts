@@ -1,6 +1,7 @@
 /** gRPC handlers of the head's ActorService: validate every field, then hand over to the actor manager. */
 import * as grpc from '@grpc/grpc-js';
-import { RpcError, raytsProto, require, unary, type ActorSpecMsgOutput, type Config, type Logger } from '@rayts/common';
+import { RpcError, raytsProto, require, unary, withRequestSchemas, type ActorSpecMsgOutput, type Config, type Logger } from '@rayts/common';
+import { actorServiceSchemas } from './request_schemas.js';
 import { actorInfo, type ActorManager } from './actor_manager.js';
 import { NameTakenError } from './errors.js';
 
@@ -25,7 +26,8 @@ function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput
 }
 
 export function addActorService(server: grpc.Server, actors: ActorManager, config: Pick<Config, 'longPollMaxWaitMs'>, logger: Logger): void {
-  server.addService(raytsProto().ActorService.service, {
+  const service = raytsProto().ActorService.service;
+  server.addService(service, withRequestSchemas(service, actorServiceSchemas, {
     RegisterActor: unary(logger, 'RegisterActor', (req) => {
       try {
         return { actor: actorInfo(actors.register(validSpec(req.spec))) };
@@ -57,5 +59,5 @@ export function addActorService(server: grpc.Server, actors: ActorManager, confi
       actors.onWorkerDied(req.actorId, req.workerId, req.reason.slice(0, 1000));
       return {};
     }),
-  });
+  }));
 }

@@ -115,7 +115,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   addHeadServices(server, ctx);
   addJobService(server, ctx);
   addPackageService(server, packages, config, logger);
-  addTaskEventService(server, taskEvents, logger);
+  addTaskEventService(server, taskEvents, jobs, logger);
   addActorService(server, actors, config, logger);
   addPlacementGroupService(server, placementGroups, config, logger);
   let port: number;

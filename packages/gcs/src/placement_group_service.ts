@@ -2,8 +2,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   PLACEMENT_GROUP_ID_BYTES, RpcError, asStatus, bundlesProblem, isHexId, newPlacementGroupId, raytsProto, require, strategyProblem, unary,
-  type Config, type CreatePlacementGroupRequest__Output, type CreatePlacementGroupResult, type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap,
+  type Config, type CreatePlacementGroupRequest__Output, type CreatePlacementGroupResult, type Logger, type PlacementGroupInfo__Output, type PlacementStrategy, type ResourceMap, withRequestSchemas,
 } from '@rayts/common';
+import { placementGroupServiceSchemas } from './request_schemas.js';
 import { NameTakenError } from './errors.js';
 import type { CreateRequest, PlacementGroup, PlacementGroupManager } from './placement_group_manager.js';
 
@@ -62,7 +63,8 @@ async function createGroups(
 
 export function addPlacementGroupService(server: grpc.Server, manager: PlacementGroupManager, config: PlacementGroupServiceConfig, logger: Logger): void {
   const replyWaitMs = config.placementGroupCreateReplyWaitMs;
-  server.addService(raytsProto().PlacementGroupService.service, {
+  const service = raytsProto().PlacementGroupService.service;
+  server.addService(service, withRequestSchemas(service, placementGroupServiceSchemas, {
     CreatePlacementGroup: unary(logger, 'CreatePlacementGroup', async (req: CreatePlacementGroupRequest__Output) => {
       const [result] = await createGroups(manager, logger, replyWaitMs, [req]);
       if (result!.errorCode) throw new RpcError(result!.errorCode, result!.errorMessage ?? '');
@@ -82,5 +84,5 @@ export function addPlacementGroupService(server: grpc.Server, manager: Placement
       return group ? { found: true, group: toPlacementGroupInfo(group) } : { found: false, group: null };
     }),
     ListPlacementGroups: unary(logger, 'ListPlacementGroups', () => ({ groups: manager.list().map(toPlacementGroupInfo) })),
-  });
+  }));
 }

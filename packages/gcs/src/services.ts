@@ -2,8 +2,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   PROTOCOL_VERSION, RAYTS_VERSION, RpcError, VERSION_MISMATCH_PREFIX, isHexId, NODE_ID_BYTES, unary, require,
-  type Logger, type NodeInfo__Output, type ResourceMap, raytsProto,
+  type Logger, type NodeInfo__Output, type ResourceMap, raytsProto, withRequestSchemas,
 } from '@rayts/common';
+import { clusterServiceSchemas, kvServiceSchemas, nodeServiceSchemas } from './request_schemas.js';
 import type { LiveNode } from './node_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
 import type { HeadState } from './head_state.js';
@@ -45,7 +46,7 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
     createdAtMs: ctx.identity.createdAtMs, headStartedAtMs: ctx.startedAtMs, gcsAddress: ctx.gcsAddress,
   });
 
-  server.addService(proto.ClusterService.service, {
+  server.addService(proto.ClusterService.service, withRequestSchemas(proto.ClusterService.service, clusterServiceSchemas, {
     GetClusterInfo: unary(logger, 'GetClusterInfo', () => clusterInfo()),
     GetClusterStatus: unary(logger, 'GetClusterStatus', () => ({
       cluster: clusterInfo(),
@@ -56,9 +57,9 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       pendingDemands: [...nodes.pendingDemands(), ...ctx.actors.demands(), ...(ctx.placementGroups?.pendingDemands() ?? [])],
       nowMs: Date.now(),
     })),
-  });
+  }));
 
-  server.addService(proto.NodeService.service, {
+  server.addService(proto.NodeService.service, withRequestSchemas(proto.NodeService.service, nodeServiceSchemas, {
     RegisterNode: unary(logger, 'RegisterNode', (req) => {
       if (req.protocolVersion !== PROTOCOL_VERSION) {
         logger.warn('refused a node with another protocol version', { theirs: req.protocolVersion, ours: PROTOCOL_VERSION });
@@ -108,6 +109,8 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       };
     }),
     UnregisterNode: unary(logger, 'UnregisterNode', (req) => {
+      // Out of order (never registered, or dead already): nothing changes.
+      if (!nodes.get(req.nodeId)) throw new RpcError(grpc.status.NOT_FOUND, `no live node ${req.nodeId} is registered (unknown, or dead already)`);
       nodes.markDead(req.nodeId, 'NODE_DEATH_EXPECTED', req.reason.slice(0, 500) || 'stopped');
       return {};
     }),
@@ -117,12 +120,12 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         ...(req.includeDead ? nodes.deadNodes(ctx.config.deadNodesKept).map((r) => toNodeInfo(r)) : []),
       ],
     })),
-  });
+  }));
 
   const checkKey = (namespace: string, key: string) => {
     require(namespace.length <= MAX_KEY_LENGTH && key.length > 0 && key.length <= MAX_KEY_LENGTH, `kv keys are 1..${MAX_KEY_LENGTH} characters`);
   };
-  server.addService(proto.KvService.service, {
+  server.addService(proto.KvService.service, withRequestSchemas(proto.KvService.service, kvServiceSchemas, {
     KvPut: unary(logger, 'KvPut', (req) => {
       checkKey(req.namespace, req.key);
       require(req.value.length <= MAX_KV_VALUE_BYTES, `kv values are at most ${MAX_KV_VALUE_BYTES} bytes`);
@@ -138,5 +141,5 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       return { deleted: ctx.kv.del(req.namespace, req.key) };
     }),
     KvKeys: unary(logger, 'KvKeys', (req) => ({ keys: ctx.kv.keys(req.namespace, req.prefix) })),
-  });
+  }));
 }

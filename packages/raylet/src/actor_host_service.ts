@@ -1,6 +1,7 @@
 /** The raylet's ActorHostService (actor.proto): the head creates and kills actors here, other nodes call them. */
 import * as grpc from '@grpc/grpc-js';
-import { RpcError, raytsProto, unary, type Logger } from '@rayts/common';
+import { RpcError, raytsProto, unary, withRequestSchemas, type Logger } from '@rayts/common';
+import { actorHostServiceSchemas } from './request_schemas.js';
 import type { HostedActors } from './hosted_actors.js';
 import type { RuntimeEnvs } from './jobs/runtime_envs.js';
 import { outcomeToProto, specFromProto } from './task_proto.js';
@@ -8,7 +9,8 @@ import { outcomeToProto, specFromProto } from './task_proto.js';
 export function addActorHostService(
   server: grpc.Server, nodeId: string, actors: Pick<HostedActors, 'create' | 'kill' | 'push'>, envs: Pick<RuntimeEnvs, 'forJob'>, logger: Logger,
 ): void {
-  server.addService(raytsProto().ActorHostService.service, {
+  const service = raytsProto().ActorHostService.service;
+  server.addService(service, withRequestSchemas(service, actorHostServiceSchemas, {
     CreateActor: unary(logger, 'CreateActor', async (req) => {
       if (!req.spec) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'spec is required');
       const spec = req.spec;
@@ -29,5 +31,5 @@ export function addActorHostService(
       const outcome = await actors.push(req.actorId, specFromProto(req.task));
       return outcomeToProto({ ...outcome, nodeId: outcome.nodeId || nodeId });
     }),
-  });
+  }));
 }

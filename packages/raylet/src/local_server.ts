@@ -5,9 +5,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
-import { FramedConnection, SHARED_FILE_MODE, tokensEqual, type Logger } from '@rayts/common';
+import { FramedConnection, SHARED_FILE_MODE, tokensEqual, v, type Logger } from '@rayts/common';
 import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './protocol.js';
 import type { LocalClient, LocalClients } from './local_clients.js';
+import { localHelloSchema } from './request_schemas.js';
 
 export interface LocalServerHandlers {
   /** Accept a worker's hello (false: not one of ours). */
@@ -75,6 +76,13 @@ export class LocalServer {
       if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensEqual(hello.token, this.options.token)) {
         logger.warn('refused a local client without the cluster token');
         conn.send({ type: 'refused', reason: 'missing or wrong cluster token' });
+        conn.close();
+        return;
+      }
+      const malformed = v.problemOf(localHelloSchema, hello, 'hello');
+      if (malformed) {
+        logger.warn('refused a local client with a malformed hello', { error: malformed });
+        conn.send({ type: 'refused', reason: malformed });
         conn.close();
         return;
       }

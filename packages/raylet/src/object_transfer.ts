@@ -7,11 +7,12 @@
  * Request:  magic (8 bytes) | u32 length | JSON { token, objectId }
  * Reply:    u8 status (0 ok, 1 not here, 2 refused) | u32 length | UTF-8 reason, then, when ok,
  *           u64 size | the object's bytes; the holder then closes.
- * The cluster token is checked (in constant time) before anything is read from the store. Clusters
+ * The cluster token is checked (in constant time) before anything is read from the store, then the
+ * object id's form (56 hex characters; else refused with the rule). Clusters
  * with TLS do not use this channel: their pulls stay on gRPC, inside TLS.
  */
 import { connect, type Socket } from 'node:net';
-import { tokensEqual, type Logger } from '@rayts/common';
+import { msg, tokensEqual, v, type Logger } from '@rayts/common';
 import { ObjectTransferError } from './errors.js';
 
 export const OBJECT_TRANSFER_MAGIC = Buffer.from('RAYTSOB1');
@@ -28,9 +29,13 @@ export interface ServedObject {
   release(): void;
 }
 
-/** Serves one transfer request on a side-channel socket. */
-export function serveObjectTransfer(socket: Socket, token: string, find: (objectId: string) => Promise<ServedObject | undefined>, logger: Logger): void {
+/** Serves one transfer request on a side-channel socket; a request not complete within `requestTimeoutMs` closes it. */
+export function serveObjectTransfer(
+  socket: Socket, token: string, find: (objectId: string) => Promise<ServedObject | undefined>, requestTimeoutMs: number, logger: Logger,
+): void {
   let buffered = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), requestTimeoutMs);
+  socket.once('close', () => clearTimeout(timer));
   const fail = (status: number, reason: string) => {
     const text = Buffer.from(reason);
     const head = Buffer.alloc(5);
@@ -45,6 +50,7 @@ export function serveObjectTransfer(socket: Socket, token: string, find: (object
     if (length > MAX_REQUEST_BYTES) { socket.destroy(); return; }
     const start = OBJECT_TRANSFER_MAGIC.length + 4;
     if (buffered.length < start + length) return;
+    clearTimeout(timer);
     socket.off('data', onData);
     let request: { token?: unknown; objectId?: unknown };
     try {
@@ -58,7 +64,12 @@ export function serveObjectTransfer(socket: Socket, token: string, find: (object
       fail(STATUS_REFUSED, 'missing or wrong cluster token');
       return;
     }
-    const objectId = String(request.objectId ?? '');
+    const problem = v.problemOf(msg.objectId, request.objectId, 'object_id');
+    if (problem) {
+      fail(STATUS_REFUSED, problem);
+      return;
+    }
+    const objectId = request.objectId as string;
     void find(objectId).then((found) => {
       if (!found) return fail(STATUS_MISSING, `object ${objectId} is not on this node`);
       const head = Buffer.alloc(13);

@@ -222,7 +222,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   addActorHostService(server, nodeId, actors, envs, logger);
   teardown.add('gRPC server', () => server.forceShutdown());
   const sharedPort = await bindSharedPort(server, options.nodeIp, options.port, options.tls, 'raylet', OBJECT_TRANSFER_MAGIC, config.portFirstBytesTimeoutMs,
-    (socket) => serveObjectTransfer(socket, options.token, (id) => objects.pinForTransfer(id), logger));
+    (socket) => serveObjectTransfer(socket, options.token, (id) => objects.pinForTransfer(id), config.portFirstBytesTimeoutMs, logger));
   teardown.add('raylet port', () => sharedPort.close());
   const port = sharedPort.port;
   const address = formatAddress(options.nodeIp, port);

@@ -4,7 +4,8 @@
  * submitted jobs' drivers.
  */
 import * as grpc from '@grpc/grpc-js';
-import { RpcError, raytsProto, serverStream, unary, type Logger } from '@rayts/common';
+import { RpcError, raytsProto, serverStream, unary, withRequestSchemas, type Logger } from '@rayts/common';
+import { rayletServiceSchemas } from './request_schemas.js';
 import type { ObjectStore } from '@rayts/object-store';
 import { listLogs, resolveLogName, streamLog } from './log_service.js';
 import { bundleHandlers } from './bundle_service.js';
@@ -55,7 +56,8 @@ function hostUsage(host: RayletServiceDeps['host']) {
 
 export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): void {
   const { nodeId, nodeIp, logsDir, router, objects, clients, store, logger } = deps;
-  server.addService(raytsProto().RayletService.service, {
+  const service = raytsProto().RayletService.service;
+  server.addService(service, withRequestSchemas(service, rayletServiceSchemas, {
     HealthCheck: unary(logger, 'HealthCheck', (req) => {
       if (req.nodeId && req.nodeId !== nodeId) {
         throw new RpcError(grpc.status.FAILED_PRECONDITION, `this raylet is node ${nodeId}, not ${req.nodeId}`);
@@ -113,5 +115,5 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
       call.on('close', () => { cancelled = true; });
       await streamLog(path, { tail: req.tail, follow: req.follow, range: req.range ? { start: req.startOffset, end: req.endOffset } : undefined }, { write: (c) => call.write(c), cancelled: () => cancelled }, deps.logFollowPollMs, logger);
     }),
-  });
+  }));
 }

@@ -121,11 +121,15 @@ export function serverStream<Req, Res>(logger: Logger, name: string, impl: Strea
   };
 }
 
-/** The status a handler's error is answered with (also for one item of a batch call). */
+/**
+ * The status a handler's error is answered with (also for one item of a batch call): an RpcError keeps
+ * its code and message; anything else is a bug, answered INTERNAL with a generic message (the caller
+ * learns nothing of the daemon's insides) and logged with its stack.
+ */
 export function asStatus(logger: Logger, name: string, err: unknown): { code: grpc.status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
-  logger.error(`${name} failed`, { err });
-  return { code: grpc.status.INTERNAL, details: `${name} failed: ${err instanceof Error ? err.message : String(err)}` };
+  logger.error(`${name} failed with an unexpected error`, { err });
+  return { code: grpc.status.INTERNAL, details: `${name} failed: internal error (the daemon's log has the details)` };
 }
 
 /** Throws INVALID_ARGUMENT unless `condition` holds: request fields are validated before use. */

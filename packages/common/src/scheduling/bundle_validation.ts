@@ -4,10 +4,10 @@
  * what was wrong, or undefined.
  */
 import { PLACEMENT_STRATEGIES, isPlacementStrategy } from './bundle_resources.js';
+import { RESOURCE_NAME } from '../resources.js';
 
 /** Most bundles in one group: a bound on the head's work, far above any real use. */
 export const MAX_BUNDLES = 1000;
-const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.:\-/]*$/;
 
 export function bundlesProblem(bundles: unknown): string | undefined {
   if (!Array.isArray(bundles)) return `bundles must be an array of resource maps like [{ CPU: 1 }], got ${typeof bundles}`;

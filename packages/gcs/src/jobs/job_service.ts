@@ -2,15 +2,17 @@
  * JobService: drivers register and finish their jobs; raylets ask for a job's runtime env and report
  * the submitted jobs' drivers they run. Every field is validated before use.
  */
-import type * as grpc from '@grpc/grpc-js';
-import { RuntimeEnvError, parseRuntimeEnvJson, raytsProto, require, unary, type Logger } from '@rayts/common';
+import * as grpc from '@grpc/grpc-js';
+import { RpcError, RuntimeEnvError, parseRuntimeEnvJson, raytsProto, require, unary, withRequestSchemas, type Logger } from '@rayts/common';
+import { jobServiceSchemas } from '../request_schemas.js';
 import type { HeadContext } from '../services.js';
 
 const MAX_ID = 128;
 
 export function addJobService(server: grpc.Server, ctx: HeadContext): void {
   const { logger, jobs, jobSubmissions } = ctx;
-  server.addService(raytsProto().JobService.service, {
+  const service = raytsProto().JobService.service;
+  server.addService(service, withRequestSchemas(service, jobServiceSchemas, {
     RegisterJob: unary(logger, 'RegisterJob', (req) => {
       require(req.submissionId.length <= MAX_ID, `submission_id is at most ${MAX_ID} characters`);
       validRuntimeEnv(req.runtimeEnvJson);
@@ -19,6 +21,8 @@ export function addJobService(server: grpc.Server, ctx: HeadContext): void {
       return { jobId };
     }),
     FinishJob: unary(logger, 'FinishJob', (req) => {
+      // Out of order (a job the head never registered): nothing changes.
+      if (!jobs.get(req.jobId)) throw new RpcError(grpc.status.NOT_FOUND, `the head knows no job ${req.jobId}`);
       if (jobs.markFinished(req.jobId)) logger.info('job finished', { jobId: req.jobId });
       // Also when it was finished already: the raylet reports a vanished driver after its own shutdown call.
       ctx.actors.onJobFinished(req.jobId);
@@ -35,7 +39,7 @@ export function addJobService(server: grpc.Server, ctx: HeadContext): void {
       jobSubmissions.onDriverState(req);
       return {};
     }),
-  });
+  }));
 }
 
 function validRuntimeEnv(json: string): void {

@@ -10,8 +10,9 @@ import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import {
   RpcError, RuntimeEnvError, asStatus, packageErrorStatus, parsePackageUri, raytsProto, serverStream, unary,
-  type Config, type Logger, type PackageChunk, type PackageChunk__Output, type UploadPackageReply,
+  type Config, type Logger, type PackageChunk, type PackageChunk__Output, type UploadPackageReply, withRequestSchemas,
 } from '@rayts/common';
+import { packageServiceSchemas } from '../request_schemas.js';
 import type { PackageStore } from './package_store.js';
 
 export type PackageServiceStore = Pick<PackageStore, 'info' | 'put' | 'path'>;
@@ -71,7 +72,8 @@ function receiveUpload(store: PackageServiceStore, logger: Logger,
   });
   // The client went away (cancelled, connection lost): the store's read fails and it deletes its temp file.
   const gone = (err?: Error) => {
-    if (!ended) body.destroy(err ?? new Error('the client went away before the end of the upload'));
+    // Not a failure of the head: answered (to nobody) as CANCELLED, not logged as an unexpected error.
+    if (!ended) body.destroy(new RpcError(grpc.status.CANCELLED, err ? `the upload's call failed: ${err.message}` : 'the client went away before the end of the upload'));
   };
   call.on('error', gone);
   call.on('close', () => gone());
@@ -106,11 +108,12 @@ async function sendPackage(store: PackageServiceStore, chunkBytes: number, uri: 
 }
 
 export function addPackageService(server: grpc.Server, store: PackageServiceStore, config: Pick<Config, 'jobPackageChunkBytes'>, logger: Logger): void {
-  server.addService(raytsProto().PackageService.service, {
+  const service = raytsProto().PackageService.service;
+  server.addService(service, withRequestSchemas(service, packageServiceSchemas, {
     PackageExists: unary(logger, 'PackageExists', (req: { uri: string }) => store.info(validUri(req.uri))),
     UploadPackage: (call: grpc.ServerReadableStream<PackageChunk__Output, UploadPackageReply>, callback: grpc.sendUnaryData<UploadPackageReply>) =>
       receiveUpload(store, logger, call, callback),
     DownloadPackage: serverStream(logger, 'DownloadPackage', (req: { uri: string }, call: grpc.ServerWritableStream<unknown, PackageChunk>) =>
       sendPackage(store, config.jobPackageChunkBytes, req.uri, call)),
-  });
+  }));
 }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { RpcError, encodeTaskEvents, type AttemptEvents } from '@rayts/common';
-import { parseAddTaskEvents, queryTaskEvents, toTaskAttemptInfo } from './task_event_service.js';
+import { parseAddTaskEvents, queryTaskEvents, toTaskAttemptInfo, unknownJobReport } from './task_event_service.js';
 import { TaskEventStore } from './task_event_store.js';
 
 const T0 = 1_700_000_000_000;
@@ -68,6 +68,17 @@ describe('AddTaskEvents validation', () => {
     const events = encodeTaskEvents([attempt(1), attempt(2, { taskId: 'bad' })]);
     expect(() => store.add(parseAddTaskEvents({ events, numDropped: 0 }).reports)).toThrow(RpcError);
     expect(store.stats().stored).toBe(0);
+  });
+});
+
+describe('AddTaskEvents out of protocol order', () => {
+  it('names the first attempt of a job the head never registered, asking about each job once', () => {
+    const asked: string[] = [];
+    const jobs = { get: (id: string) => { asked.push(id); return id === '00000001' ? {} : undefined; } };
+    const { reports } = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2), attempt(3, { jobId: '0000000f' })]), numDropped: 0 });
+    expect(unknownJobReport(reports, jobs)).toEqual({ index: 2, jobId: '0000000f' });
+    expect(asked).toEqual(['00000001', '0000000f']);
+    expect(unknownJobReport(reports.slice(0, 2), jobs)).toBeUndefined();
   });
 });
 

@@ -8,8 +8,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   MAX_TASK_EVENTS_PER_CALL, NODE_ID_BYTES, PLACEMENT_GROUP_ID_BYTES, RpcError, TaskEventsFormatError, decodeTaskEvents, isHexId, raytsProto, require, unary,
-  type AddTaskEventsRequest__Output, type AttemptEvents, type GetTaskEventsRequest__Output, type Logger, type TaskAttempt, type TaskAttemptInfoMsg, type TaskInfo,
+  type AddTaskEventsRequest__Output, type AttemptEvents, type GetTaskEventsRequest__Output, type Logger, type TaskAttempt, type TaskAttemptInfoMsg, type TaskInfo, withRequestSchemas,
 } from '@rayts/common';
+import { taskEventServiceSchemas } from '../request_schemas.js';
 import type { TaskEventStore } from './task_event_store.js';
 
 const TASK_ID_BYTES = 28;
@@ -119,10 +120,28 @@ export function queryTaskEvents(store: TaskEventStore, req: GetTaskEventsRequest
   return { attempts: matched.slice(Math.max(0, matched.length - limit)), total: matched.length };
 }
 
-export function addTaskEventService(server: grpc.Server, store: TaskEventStore, logger: Logger): void {
-  server.addService(raytsProto().TaskEventService.service, {
+/** The first report whose job the head never registered (events out of protocol order), or undefined. */
+export function unknownJobReport(reports: AttemptEvents[], jobs: TaskEventJobs): { index: number; jobId: string } | undefined {
+  const known = new Set<string>();
+  for (let i = 0; i < reports.length; i++) {
+    const jobId = reports[i]!.jobId;
+    if (known.has(jobId)) continue;
+    if (!jobs.get(jobId)) return { index: i, jobId };
+    known.add(jobId);
+  }
+  return undefined;
+}
+
+/** The jobs the head knows (its job table). */
+export interface TaskEventJobs { get(jobId: string): unknown }
+
+export function addTaskEventService(server: grpc.Server, store: TaskEventStore, jobs: TaskEventJobs, logger: Logger): void {
+  const service = raytsProto().TaskEventService.service;
+  server.addService(service, withRequestSchemas(service, taskEventServiceSchemas, {
     AddTaskEvents: unary(logger, 'AddTaskEvents', (req: AddTaskEventsRequest__Output) => {
       const { reports, numDropped } = parseAddTaskEvents(req);
+      const unknown = unknownJobReport(reports, jobs);
+      if (unknown) throw new RpcError(grpc.status.NOT_FOUND, `events[${unknown.index}].job_id: the head knows no job ${unknown.jobId}; nothing of the call was stored`);
       store.add(reports, numDropped);
       return {};
     }),
@@ -130,5 +149,5 @@ export function addTaskEventService(server: grpc.Server, store: TaskEventStore, 
       const { attempts, total } = queryTaskEvents(store, req);
       return { attempts: attempts.map(toTaskAttemptInfo), total, ...store.stats() };
     }),
-  });
+  }));
 }
