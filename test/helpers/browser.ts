@@ -4,7 +4,7 @@
  * after a failure), pages that collect console errors and page errors, the login form, and
  * screenshots under test-artifacts/screenshots/ (a CI artifact).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -19,6 +19,9 @@ export const PHONE = { width: 390, height: 844 };
 export function useBrowser(): () => Browser {
   let browser: Browser | undefined;
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (they never download a browser)`);
+    }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });
   afterAll(async () => {
