@@ -51,10 +51,17 @@ function AttemptOutput({ t }: { t: TaskRow }) {
   );
 }
 
+/**
+ * Its attempts come from the list route filtered by the id, not `/api/v0/tasks/<id>`: a task whose
+ * events have not reached the head yet (they do within a report interval) is then an empty answer
+ * that the page polls through, not a 404 the browser logs as an error.
+ */
 export function TaskDetailPage({ id }: { id: string }) {
-  const poll = usePoll(async (signal) => (await getJson<{ result: TaskRow[] }>(`/api/v0/tasks/${encodeURIComponent(id)}`, signal)).result, [id]);
+  const poll = usePoll(async (signal) =>
+    (await getJson<{ result: TaskRow[] }>(`/api/v0/tasks${query({ filter: `task_id=${id}`, detail: true, limit: 1000 })}`, signal)).result, [id]);
   return (
     <Page title={`Task ${id}`} polls={[poll]}>
+      {poll.data?.length === 0 && <p class="muted">No events of this task have reached the head yet; they arrive within a second of each change.</p>}
       {poll.data && [...poll.data].sort((a, b) => b.attempt_number - a.attempt_number).map((t) => <Attempt key={t.attempt_number} t={t} />)}
     </Page>
   );
