@@ -7,30 +7,12 @@ import { NameTakenError } from './errors.js';
 
 const MAX_NAME = 256;
 
-function validSpec(s: ActorSpecMsgOutput | null | undefined): ActorSpecMsgOutput {
-  require(s, 'spec is required');
-  require(/^[0-9a-f]{32}$/.test(s.actorId), 'actor_id must be 32 hex characters');
-  require(s.jobId.length > 0 && s.jobId.length <= 64, 'job_id is required');
-  require(s.classHash.length > 0 && s.classHash.length <= 128, 'class_hash is required');
-  require(s.className.length <= MAX_NAME && s.name.length <= MAX_NAME && s.namespace.length <= MAX_NAME, `names are at most ${MAX_NAME} characters`);
-  require(s.maxRestarts >= -1 && s.maxTaskRetries >= -1 && s.maxPendingCalls >= -1, 'max_restarts, max_task_retries and max_pending_calls must be -1 or more');
-  require(s.maxConcurrency >= 1, 'max_concurrency must be at least 1');
-  require(s.reservedNodeId === '' || /^[0-9a-f]{56}$/.test(s.reservedNodeId), 'reserved_node_id must be empty or a node id (56 hex characters)');
-  for (const map of [s.placementResources, s.heldResources]) {
-    for (const [k, v] of Object.entries(map)) {
-      const n = Number(v);
-      require(k.length > 0 && k.length <= 256 && Number.isFinite(n) && n >= 0, `resource ${k}=${v} is not a non-negative amount`);
-    }
-  }
-  return s;
-}
-
 export function addActorService(server: grpc.Server, actors: ActorManager, config: Pick<Config, 'longPollMaxWaitMs'>, logger: Logger): void {
   const service = raytsProto().ActorService.service;
   server.addService(service, withRequestSchemas(service, actorServiceSchemas, {
     RegisterActor: unary(logger, 'RegisterActor', (req) => {
       try {
-        return { actor: actorInfo(actors.register(validSpec(req.spec))) };
+        return { actor: actorInfo(actors.register(req.spec!)) };
       } catch (err) {
         if (err instanceof NameTakenError) throw new RpcError(grpc.status.ALREADY_EXISTS, err.message);
         throw err;

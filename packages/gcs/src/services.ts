@@ -1,7 +1,7 @@
-/** gRPC handlers of the head: validate every field, then hand over to the managers. */
+/** gRPC handlers of the head: requests arrive checked by their schemas (request_schemas.ts); the handlers hand over to the managers. */
 import * as grpc from '@grpc/grpc-js';
 import {
-  PROTOCOL_VERSION, RAYTS_VERSION, RpcError, VERSION_MISMATCH_PREFIX, isHexId, NODE_ID_BYTES, unary, require,
+  PROTOCOL_VERSION, RAYTS_VERSION, RpcError, VERSION_MISMATCH_PREFIX, unary,
   type Logger, type NodeInfo__Output, type ResourceMap, raytsProto, withRequestSchemas,
 } from '@rayts/common';
 import { clusterServiceSchemas, kvServiceSchemas, nodeServiceSchemas } from './request_schemas.js';
@@ -14,17 +14,10 @@ export interface HeadContext extends HeadState {
   logger: Logger;
 }
 
-const MAX_KEY_LENGTH = 1024;
-const MAX_KV_VALUE_BYTES = 32 * 1024 * 1024;
 
-function validResources(map: Record<string, number | string>, what: string): ResourceMap {
-  const out: ResourceMap = {};
-  for (const [k, v] of Object.entries(map)) {
-    const n = Number(v);
-    require(k.length > 0 && k.length <= 256 && Number.isFinite(n) && n >= 0, `${what}: ${k}=${v} is not a non-negative amount`);
-    out[k] = n;
-  }
-  return out;
+/** A resource map of a request as numbers (the request schema has checked every amount). */
+function numericResources(map: Record<string, number | string>): ResourceMap {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, Number(v)]));
 }
 
 export function toNodeInfo(record: NodeRecord, live?: LiveNode): NodeInfo__Output {
@@ -71,15 +64,10 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
         throw new RpcError(grpc.status.FAILED_PRECONDITION,
           `this node belongs to cluster ${req.clusterId}, but the head at ${ctx.gcsAddress} is cluster ${ctx.identity.clusterId}`);
       }
-      const n = req.node;
-      require(n, 'node is required');
-      require(isHexId(n.nodeId, NODE_ID_BYTES), 'node_id must be 56 hex characters');
-      require(n.nodeIp.length > 0 && n.nodeIp.length <= 255, 'node_ip is required');
-      require(n.rayletPort > 0 && n.rayletPort <= 65535, 'raylet_port must be 1..65535');
-      require(req.metricsExportPort <= 65535, 'metrics_export_port must be 0..65535');
+      const n = req.node!; // the request schema checked it (and every field below)
       const record: NodeRecord = {
         nodeId: n.nodeId, nodeIp: n.nodeIp, rayletPort: n.rayletPort, hostname: n.hostname.slice(0, 255), isHead: n.isHead,
-        state: 'NODE_ALIVE', resourcesTotal: validResources(n.resourcesTotal, 'resources_total'), labels: n.labels,
+        state: 'NODE_ALIVE', resourcesTotal: numericResources(n.resourcesTotal), labels: n.labels,
         startTimeMs: Number(n.startTimeMs) || Date.now(), deathTimeMs: 0, deathCause: '', deathReason: '',
         rayletPid: n.rayletPid, sessionName: n.sessionName, version: n.version, metricsExportPort: req.metricsExportPort,
         nodeVersion: n.nodeVersion.slice(0, 64),
@@ -95,8 +83,8 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
       if (req.clusterId && req.clusterId !== ctx.identity.clusterId) {
         return { reregister: false, nodeDead: true, reason: `the head at ${ctx.gcsAddress} is another cluster (${ctx.identity.clusterId})`, clusterView: [] };
       }
-      const outcome = nodes.report(req.nodeId, validResources(req.resourcesAvailable, 'resources_available'), req.pendingDemands,
-        validResources(req.resourcesTotal, 'resources_total'));
+      const outcome = nodes.report(req.nodeId, numericResources(req.resourcesAvailable), req.pendingDemands,
+        numericResources(req.resourcesTotal));
       if (outcome === 'dead') return { reregister: false, nodeDead: true, reason: nodes.deathReason(req.nodeId), clusterView: [] };
       return {
         reregister: outcome === 'unknown', nodeDead: false, reason: '',
@@ -122,22 +110,15 @@ export function addHeadServices(server: grpc.Server, ctx: HeadContext): void {
     })),
   }));
 
-  const checkKey = (namespace: string, key: string) => {
-    require(namespace.length <= MAX_KEY_LENGTH && key.length > 0 && key.length <= MAX_KEY_LENGTH, `kv keys are 1..${MAX_KEY_LENGTH} characters`);
-  };
   server.addService(proto.KvService.service, withRequestSchemas(proto.KvService.service, kvServiceSchemas, {
     KvPut: unary(logger, 'KvPut', (req) => {
-      checkKey(req.namespace, req.key);
-      require(req.value.length <= MAX_KV_VALUE_BYTES, `kv values are at most ${MAX_KV_VALUE_BYTES} bytes`);
       return { added: ctx.kv.put(req.namespace, req.key, req.value, req.overwrite) };
     }),
     KvGet: unary(logger, 'KvGet', (req) => {
-      checkKey(req.namespace, req.key);
       const value = ctx.kv.get(req.namespace, req.key);
       return { found: value !== undefined, value: value ?? Buffer.alloc(0) };
     }),
     KvDel: unary(logger, 'KvDel', (req) => {
-      checkKey(req.namespace, req.key);
       return { deleted: ctx.kv.del(req.namespace, req.key) };
     }),
     KvKeys: unary(logger, 'KvKeys', (req) => ({ keys: ctx.kv.keys(req.namespace, req.prefix) })),
