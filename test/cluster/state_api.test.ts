@@ -108,6 +108,10 @@ describe('rayts list / get / summary', () => {
     const notSquare = await json('list', 'tasks', '--filter', 'func_or_class_name!=square', '--filter', 'type=NORMAL_TASK', '--limit=10000');
     expect(notSquare.every((t) => t.func_or_class_name === 'boom')).toBe(true);
     expect(notSquare).toHaveLength(ready.booms.length);
+    // By id (the head looks the task up instead of reading every attempt), in any case, ANDed with the rest.
+    const boomId = ready.booms[0]!.taskId;
+    expect((await json('list', 'tasks', '--filter', `task_id=${boomId.toUpperCase()}`)).map((t) => t.task_id)).toEqual([boomId]);
+    expect(await json('list', 'tasks', '--filter', `task_id=${boomId}`, '--filter', 'state=FINISHED')).toEqual([]);
 
     const limited = await rayts('list', 'tasks', '--limit=2', '--format=json');
     expect(JSON.parse(limited.stdout)).toHaveLength(2);

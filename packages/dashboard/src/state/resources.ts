@@ -13,6 +13,8 @@ export interface Gathered {
   rows: Row[];
   /** Parts of the cluster that did not answer (their rows are missing). */
   failures: string[];
+  /** How many rows the resource has, when `rows` holds only some of them (an id looked up). */
+  total?: number;
 }
 
 export interface ResourceSpec {
@@ -22,6 +24,8 @@ export interface ResourceSpec {
   gather(sources: StateSources, timeoutMs: number): Promise<Gathered>;
   /** The rows of one id, when the resource can find them without gathering everything. */
   lookup?(sources: StateSources, id: string): Row[];
+  /** How many rows it has, without gathering them (lets a listing filtered by id use `lookup`). */
+  count?(sources: StateSources): number;
 }
 
 const byNumber = (field: string, descending = false) => (a: Row, b: Row) => {
@@ -47,6 +51,7 @@ export const RESOURCES: Record<ResourceName, ResourceSpec> = {
     // Newest first: with a limit, the latest work is what one wants to see.
     gather: async (sources) => ({ rows: [...sources.taskAttempts()].map(taskRow).sort(byNumber('creation_time_ms', true)), failures: [] }),
     lookup: (sources, id) => sources.taskAttemptsOf(id).map(taskRow),
+    count: (sources) => sources.taskEventStats().stored,
   },
   objects: {
     idField: 'object_id',

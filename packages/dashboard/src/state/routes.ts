@@ -6,8 +6,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError } from '@rayts/common';
 import { BadQueryError } from '../errors.js';
-import { RESOURCES, RESOURCE_NAMES, resourceNamed, type ResourceName } from './resources.js';
-import { applyFilters, checkFilterKeys, parseQuery, project, type RawQuery } from './query.js';
+import { RESOURCES, RESOURCE_NAMES, resourceNamed, type Gathered, type ResourceName, type ResourceSpec } from './resources.js';
+import { applyFilters, checkFilterKeys, parseQuery, project, type Filter, type RawQuery } from './query.js';
 import { summarizeActors, summarizeObjects, summarizeTasks, type Summary } from './summary.js';
 import { chromeTrace } from './timeline.js';
 import type { StateSources } from './sources.js';
@@ -33,18 +33,30 @@ const SUMMARIES = {
   objects: (rows: Row[]) => summarizeObjects(rows),
 } satisfies Partial<Record<ResourceName, (rows: Row[], sources: StateSources) => Summary>>;
 
+/**
+ * The rows a listing filters: with `<id field>=<id>` among the filters and a resource that can look
+ * one id up (a task's attempts), only that id's rows, not every row (a page polling one task asks
+ * this each second). The filters still apply to them, so the answer is the same.
+ */
+async function gatherFor(spec: ResourceSpec, filters: Filter[], sources: StateSources, timeoutMs: number): Promise<Gathered> {
+  const byId = spec.lookup && spec.count && filters.find((f) => f.key === spec.idField && f.predicate === '=');
+  if (!byId) return spec.gather(sources, timeoutMs);
+  const ids = new Set([byId.value, byId.value.toLowerCase()]); // filters compare case-insensitively; ids are lower case
+  return { rows: [...ids].flatMap((id) => spec.lookup!(sources, id)), failures: [], total: spec.count!(sources) };
+}
+
 export function stateRoutes(sources: StateSources): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: { resource: string }; Querystring: RawQuery }>('/api/v0/:resource', async (req): Promise<ListReply> => {
       const resource = resourceParam(req.params.resource);
       const query = parseQuery(req.query);
       const spec = RESOURCES[resource];
-      const { rows, failures } = await spec.gather(sources, query.timeoutMs);
+      const { rows, failures, total } = await gatherFor(spec, query.filters, sources, query.timeoutMs);
       checkFilterKeys(query.filters, fieldsOf(resource, rows));
       const filtered = applyFilters(rows, query.filters);
       const kept = filtered.slice(0, query.limit);
       return {
-        total: rows.length,
+        total: total ?? rows.length,
         num_filtered: filtered.length,
         num_after_truncation: kept.length,
         result: query.detail ? kept : kept.map((r) => project(r, spec.columns)),
