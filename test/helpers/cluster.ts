@@ -63,6 +63,8 @@ export class TestCluster {
       // tests run several at once, so they get ~2 % unless a test asks for more.
       RAYTS_OBJECT_STORE_MEMORY_PROPORTION: '0.02',
       NO_COLOR: '1',
+      // Every head of a test serves remote drivers on a port of its own (the default 10001 is one per host).
+      RAYTS_RAY_CLIENT_SERVER_PORT: '0',
       ...extraEnv,
     };
     delete this.env.RAYTS_ADDRESS;

@@ -9,7 +9,7 @@ import {
 } from '@rayts/core-worker';
 import type { RemoteArgs } from './remote_function.js';
 import { ActorNotFoundError, ActorOptionsError } from './errors.js';
-import { runtime } from './state.js';
+import { driverState, runtime } from './state.js';
 
 /** Options of an actor (Ray's names). */
 export interface ActorOptions extends Omit<TaskOptions, 'maxRetries' | 'retryExceptions'> {
@@ -113,7 +113,7 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
       };
       const handle: ActorHandleBase = core.actors.create(desc, data, args, {
         jobId: core.jobId, className: desc.name, classHash: desc.hash, methodNames: names, name: options.name ?? '',
-        namespace: options.namespace ?? DEFAULT_NAMESPACE, detached: options.lifetime === 'detached',
+        namespace: options.namespace ?? driverState()?.namespace ?? DEFAULT_NAMESPACE, detached: options.lifetime === 'detached',
         maxRestarts: options.maxRestarts ?? 0, maxTaskRetries: data.maxTaskRetries, maxConcurrency: options.maxConcurrency ?? (anyAsync ? 1000 : 1),
         maxPendingCalls: data.maxPendingCalls, placementResources: placement, heldResources: held,
         strategy: strategyToMsg(strategyOf(options.scheduling)),
@@ -130,7 +130,7 @@ export function makeActorClass<C extends AnyClass>(cls: C, options: ActorOptions
 export async function getActor<T = unknown>(name: string, options: { namespace?: string } = {}): Promise<ActorHandle<T>> {
   const core = runtime();
   try {
-    const info = await core.actors.gcs.getNamedActor(name, options.namespace ?? DEFAULT_NAMESPACE);
+    const info = await core.actors.gcs.getNamedActor(name, options.namespace ?? driverState()?.namespace ?? DEFAULT_NAMESPACE);
     return core.actors.handleFor(info) as unknown as ActorHandle<T>;
   } catch (err) {
     if (isNotFound(err)) throw new ActorNotFoundError(err.message, 'check the name and namespace (getActor(name, { namespace }))');

@@ -16,10 +16,19 @@ import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
 import { jobRuntimeEnv } from './runtime_env.js';
 import { driverState, setState } from './state.js';
 import { startLocalCluster, type LocalCluster } from './local_cluster.js';
+import { initRemote, isRemoteAddress } from './remote_init.js';
 
 export interface InitOptions {
-  /** 'auto', 'HOST:PORT', or leave out (see above). */
+  /**
+   * 'auto', 'HOST:PORT', 'rayts://HOST:PORT' (a remote head's client port, from a machine that runs
+   * no node), or leave out (see above).
+   */
   address?: string;
+  /** The cluster token (for rayts://; otherwise read from the node's session). Or `tokenFile`, RAYTS_TOKEN, RAYTS_TOKEN_FILE. */
+  token?: string;
+  tokenFile?: string;
+  /** The namespace of this job's named actors: where `remote` creates them and `getActor` looks (default 'default'). */
+  namespace?: string;
   /** For a private local cluster: CPUs to offer (default: detected). */
   numCpus?: number;
   resources?: Record<string, number>;
@@ -147,13 +156,26 @@ export function initLine(outcome: InitOutcome): string {
   return `Connecting to existing rayts cluster at ${outcome.gcsAddress} (node ${outcome.nodeId.slice(0, 12)}…, session ${outcome.sessionDir}).`;
 }
 
-export async function init(options: InitOptions = {}): Promise<{ jobId: string; nodeId: string; address: string }> {
+/**
+ * Connects this driver to a cluster (see the module comment): `init()`, `init({ address, … })`, or
+ * Ray's `init('rayts://HOST:PORT', { token })`.
+ */
+export async function init(addressOrOptions: string | InitOptions = {}, more: InitOptions = {}): Promise<{ jobId: string; nodeId: string; address: string }> {
+  const options = typeof addressOrOptions === 'string' ? { ...more, address: addressOrOptions } : addressOrOptions;
   const existing = driverState();
   if (existing) {
-    if (options.ignoreReinitError) return { jobId: existing.jobId, nodeId: existing.core.address.nodeId, address: existing.core.welcome.gcsAddress };
+    if (options.ignoreReinitError) return { jobId: existing.jobId, nodeId: existing.core.address.nodeId, address: existing.address };
     throw new RaytsError('rayts is already initialized', 'call ray.shutdown() first, or pass { ignoreReinitError: true }');
   }
+  const namespace = checkedNamespace(options.namespace);
   const address = options.address ?? process.env.RAYTS_ADDRESS;
+  if (isRemoteAddress(address)) {
+    const remote = await initRemote(address, options);
+    setState({ core: remote.core, jobId: remote.jobId, namespace, address: remote.tunnel.address });
+    setGlobalWorker(remote.core);
+    process.stderr.write(remote.line + '\n');
+    return { jobId: remote.jobId, nodeId: remote.core.address.nodeId, address: remote.tunnel.address };
+  }
   const found = pickNode(address);
   let node: JoinableNode;
   let localCluster: LocalCluster | undefined;
@@ -182,7 +204,7 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
       socketPath: node.raylet.socketPath, token, gcsAddress: node.raylet.gcsAddress, role: 'driver', jobId, jobDir,
       runtimeEnvJson: runtimeEnvToJson(runtimeEnv),
     });
-    setState({ core, jobId, localCluster });
+    setState({ core, jobId, localCluster, namespace, address: node.raylet.gcsAddress });
     setGlobalWorker(core);
     process.stderr.write(initLine(localCluster
       ? { kind: 'started', gcsAddress: node.raylet.gcsAddress, tempDir: localCluster.tempDir }
@@ -192,6 +214,14 @@ export async function init(options: InitOptions = {}): Promise<{ jobId: string; 
     await localCluster?.stop();
     throw err;
   }
+}
+
+function checkedNamespace(namespace: string | undefined): string | undefined {
+  if (namespace === undefined) return undefined;
+  if (typeof namespace !== 'string' || namespace.trim() === '' || namespace.length > 256) {
+    throw new UsageError(`init({ namespace }) must be a non-empty name of at most 256 characters, got ${JSON.stringify(namespace)}`);
+  }
+  return namespace;
 }
 
 export async function shutdown(): Promise<void> {

@@ -23,7 +23,7 @@ export interface LocalCluster {
 
 export async function startLocalCluster(options: { numCpus?: number; resources?: Record<string, number>; objectStoreMemory?: number; timeoutMs?: number } = {}): Promise<LocalCluster> {
   const tempDir = mkdtempSync(join(tmpdir(), 'rayts-local-'));
-  const args = [RAYTS_BIN, 'start', '--head', '--block', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, `--watch-pid=${process.pid}`, '--cleanup-temp-dir', '--unlisted'];
+  const args = [RAYTS_BIN, 'start', '--head', '--block', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${tempDir}`, `--watch-pid=${process.pid}`, '--cleanup-temp-dir', '--unlisted', '--ray-client-server-port=0'];
   if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
   if (options.resources) args.push(`--resources=${JSON.stringify(options.resources)}`);
   if (options.objectStoreMemory !== undefined) args.push(`--object-store-memory=${options.objectStoreMemory}`);

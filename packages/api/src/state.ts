@@ -7,6 +7,10 @@ export interface DriverState {
   core: CoreWorker;
   jobId: string;
   localCluster?: LocalCluster;
+  /** The job's namespace for named actors (init's `namespace`; undefined = 'default'). */
+  namespace?: string;
+  /** What init connected to: the head's GCS address, or the rayts:// address. */
+  address: string;
 }
 
 let state: DriverState | undefined;

@@ -47,6 +47,8 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--state-dir <dir>', 'head only: where gcs.db and the token live (default <temp-dir>/state)')
     .option('--dashboard-host <ip>', 'head only: address the dashboard / HTTP API binds (default 127.0.0.1; 0.0.0.0 = every interface)')
     .option('--dashboard-port <port>', 'head only: dashboard / HTTP API port (default 8265; 0 = pick a free one)')
+    .addOption(new Option('--ray-client-server-port <port>', 'head only: port remote drivers connect to, ray.init(\'rayts://HOST:PORT\') (default 10001; 0 = pick a free one)')
+      .env('RAYTS_RAY_CLIENT_SERVER_PORT'))
     .addOption(new Option('--include-dashboard <true|false>', 'head only: run the dashboard / HTTP API (default true; choices: true, false)').argParser(booleanFlag('--include-dashboard')))
     .option('--num-cpus <n>', 'CPUs this node offers (default: detected)')
     .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')

@@ -82,3 +82,6 @@ export type { UploadPackageReply, UploadPackageReply__Output } from './generated
 export type { JobDriverState, JobDriverState__Output } from './generated/rayts/v1/JobDriverState.js';
 export type { JobDriverPhase } from './generated/rayts/v1/JobDriverPhase.js';
 export type { StartJobDriverRequest, StartJobDriverRequest__Output } from './generated/rayts/v1/StartJobDriverRequest.js';
+export * from './wire/frame_reader.js';
+export * from './client_tunnel/frames.js';
+export * from './client_tunnel/reliable_channel.js';

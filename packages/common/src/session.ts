@@ -39,6 +39,8 @@ export interface HeadReady {
   stateDir: string;
   /** Base URL of the head's HTTP API server; absent when it runs without one (--include-dashboard=false). */
   dashboardUrl?: string;
+  /** The port remote drivers connect to (`rayts://ADDRESS_HOST:clientPort`); absent from heads of older releases. */
+  clientPort?: number;
 }
 
 /** Written by the raylet once registered. */

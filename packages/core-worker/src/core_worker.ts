@@ -24,7 +24,8 @@ import { NOT_BLOCKING, ObjectGetter } from './object_getter.js';
 import { ObjectRef } from './object_ref.js';
 import { OutputOffsets, processFileSizes } from './output_offsets.js';
 import { PlasmaClient } from './plasma_client.js';
-import { RayletConnection, type RayletTransport } from './raylet_connection.js';
+import { MappedArena, type ObjectBytes } from './object_bytes.js';
+import { RayletConnection, type MessageLink, type RayletTransport } from './raylet_connection.js';
 import { CoreWorkerInbox, type WorkerSide } from './raylet_inbox.js';
 import { ReferenceTable } from './reference_table.js';
 import { Serializer } from './serialization.js';
@@ -36,7 +37,7 @@ import { taskInfo, type ExecutorIdentity } from './event_report.js';
 import type { ActorCore } from './actor/actor_core.js';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import type { TaskOptions } from './task_options.js';
-import type { Address, ClientHello, ClientMessage, RefInfo, ReplyTo, RequestBody, RequestType, TaskArg, Welcome } from './protocol/messages.js';
+import type { Address, ClientHello, ClientMessage, RayletMessage, RefInfo, ReplyTo, RequestBody, RequestType, TaskArg, Welcome } from './protocol/messages.js';
 
 export interface CoreWorkerOptions {
   socketPath: string;
@@ -48,6 +49,17 @@ export interface CoreWorkerOptions {
   jobDir?: string;
   /** A driver's job runtime env as registered with the head (resolved JSON, '' for none). */
   runtimeEnvJson?: string;
+  /**
+   * A remote client (`rayts://`): its messages to the head node's raylet and its object bytes go
+   * through the head (remote/tunnel_client.ts) instead of `socketPath` and the mapped arena.
+   */
+  remote?: RemoteNodeAccess;
+}
+
+/** How a process off the cluster reaches a node: the raylet's messages, and object bytes. */
+export interface RemoteNodeAccess {
+  link: MessageLink<RayletMessage, ClientMessage>;
+  objects: ObjectBytes;
 }
 
 /** What a worker process adds: how shipped code is compiled, and what to do when its node goes. */
@@ -60,7 +72,7 @@ export interface WorkerOptions {
  * The options as the parts read them: the head's RPC timeout comes from the tunables, and the job
  * is left out (it changes per task in a worker: read `jobId`/`jobDir` of the core worker).
  */
-export type ResolvedOptions = Readonly<Omit<CoreWorkerOptions, 'jobId' | 'jobDir'>> & { readonly gcsTimeoutMs: number };
+export type ResolvedOptions = Readonly<Omit<CoreWorkerOptions, 'jobId' | 'jobDir' | 'remote'>> & { readonly gcsTimeoutMs: number };
 
 export interface CoreWorkerParts {
   options: ResolvedOptions;
@@ -105,8 +117,9 @@ export class CoreWorker {
 
   /** Connects to the raylet and builds the parts; `worker` for a worker process. */
   static async connect(options: CoreWorkerOptions, worker?: WorkerOptions, config: Config = loadConfig()): Promise<CoreWorker> {
-    const resolved: ResolvedOptions = { ...options, gcsTimeoutMs: config.gcsRpcTimeoutMs };
-    const connection = await RayletConnection.open(options.socketPath, helloOf(options));
+    const { remote, ...rest } = options;
+    const resolved: ResolvedOptions = { ...rest, gcsTimeoutMs: config.gcsRpcTimeoutMs };
+    const connection = await RayletConnection.open(remote?.link ?? options.socketPath, helloOf(options));
     const { welcome } = connection;
     const owner: Address = { nodeId: welcome.nodeId, clientId: welcome.clientId };
     const gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: resolved.gcsTimeoutMs });
@@ -118,11 +131,12 @@ export class CoreWorker {
     const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');
     const gpus = new GpuVisibility(process.env);
     const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites));
-    const plasma = new PlasmaClient({ transport: connection, welcome, owner, references });
+    const plasma = new PlasmaClient({ transport: connection, welcome, owner, references, bytes: remote?.objects ?? new MappedArena(welcome) });
     const functions = new FunctionExporter(gcs);
     const args = new TaskArgs({ store, plasma });
     const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries });
-    const actors = new ActorSubmitter(actorCore(resolved, owner, job, store, connection, functions, args, events), config);
+    // A remote client reaches no worker's socket: its actor calls all go through the raylet.
+    const actors = new ActorSubmitter(actorCore(resolved, owner, remote ? '' : owner.nodeId, job, store, connection, functions, args, events), config);
     const serializer = new Serializer((data) => actors.bindData(data));
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
     const functionTable = new PatientFunctionTable(gcs, config.gcsReconnectTimeoutS * 1000);
@@ -283,11 +297,11 @@ function executorIdentity(options: CoreWorkerOptions, welcome: Welcome, offsets:
 
 /** What the actor caller uses, read from the parts when it uses it (the job changes per task in a worker). */
 function actorCore(
-  options: ResolvedOptions, address: Address, job: JobContext, store: MemoryStore, transport: RayletTransport, functions: FunctionExporter, args: TaskArgs,
+  options: ResolvedOptions, address: Address, localNodeId: string, job: JobContext, store: MemoryStore, transport: RayletTransport, functions: FunctionExporter, args: TaskArgs,
   events: TaskEventBuffer,
 ): ActorCore {
   return {
-    address, options, store, events,
+    address, localNodeId, options, store, events,
     get jobId() { return job.jobId; },
     get driverNodeId() { return job.driverNodeId; },
     get submitterTaskId() { return job.submitterTaskId; },

@@ -17,3 +17,4 @@ export { readCallCounts, type CallCounts } from './actor/call_counts.js';
 export { newObjectId, newTaskId, newPutId } from './ids.js';
 export { RAYTS_API_URL } from './function_loader.js';
 export { CUDA_VISIBLE_DEVICES, GpuVisibility } from './gpu_visibility.js';
+export { TunnelClient, type TunnelTarget } from './remote/tunnel_client.js';

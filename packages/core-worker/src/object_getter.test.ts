@@ -31,7 +31,7 @@ function setup() {
         return `value of ${id}`;
       },
     },
-    decoder: { decode: (b: Uint8Array) => b[0], decodeInPlace: () => undefined },
+    decoder: { decode: (b: Uint8Array) => b[0], decodeInPlace: () => undefined, decodeStreamed: () => undefined },
     lineage: {
       reconstruct: (id: string) => {
         log.push(`reconstruct ${id}`);

@@ -1,20 +1,22 @@
 /**
- * This process's view of its node's object store: the shared arena (mapped on first use), writing
- * a value that is too large to travel inline, and reading one in place. A value read from the store
+ * This process's view of its node's object store: writing a value that is too large to travel
+ * inline, and reading one (in place where the arena is mapped here). A value that aliases the store
  * keeps its object pinned (the raylet holds one pin per object for this process) until the value
  * is garbage collected; the pin is then released.
  */
-import { Arena } from '@rayts/object-store';
 import { rayletError } from './failure.js';
-import { encodeForStore, objectIdOfWire, sizeOf, toInline, writeTo, type Decoder } from './serialization.js';
+import { encodeForStore, objectIdOfWire, sizeOf, toInline, type Decoder } from './serialization.js';
+import type { ObjectBytes } from './object_bytes.js';
 import type { RayletTransport } from './raylet_connection.js';
 import type { ReferenceTable } from './reference_table.js';
 import type { Address, ClientMessage, ReturnValue, Welcome } from './protocol/messages.js';
 
 export interface PlasmaClientDeps {
   transport: RayletTransport;
-  /** The arena's path and geometry, and the inline limit. */
-  welcome: Pick<Welcome, 'arenaPath' | 'arenaSize' | 'arenaSegmentSize' | 'maxInlineBytes'>;
+  /** The inline limit. */
+  welcome: Pick<Welcome, 'maxInlineBytes'>;
+  /** How object bytes reach the store: the mapped arena, or a remote client's stream. */
+  bytes: ObjectBytes;
   /** This process: the owner of what it stores. */
   owner: Address;
   references: Pick<ReferenceTable, 'pinValue' | 'unpinValue' | 'capture'>;
@@ -23,7 +25,6 @@ export interface PlasmaClientDeps {
 export type StoredValue = ReturnValue & { objectId: string };
 
 export class PlasmaClient {
-  private arena?: Arena;
   /** Where objects this process holds a pin on live in the arena: a second read needs no raylet call. */
   private readonly pinnedAt = new Map<string, { offset: number; size: number }>();
   private readonly pinRegistry = new FinalizationRegistry<string>((id) => {
@@ -38,14 +39,6 @@ export class PlasmaClient {
     return this.deps.welcome.maxInlineBytes;
   }
 
-  private attachArena(): Arena {
-    if (!this.arena) {
-      const w = this.deps.welcome;
-      this.arena = Arena.attach(w.arenaPath, w.arenaSize, { segmentSize: w.arenaSegmentSize, writable: true });
-    }
-    return this.arena;
-  }
-
   /** Encodes a value: small ones stay inline, large ones are written into this node's store. */
   async storeValue(id: string, value: unknown, what: string): Promise<StoredValue> {
     const e = encodeForStore(value, what);
@@ -57,10 +50,7 @@ export class PlasmaClient {
     if (size <= this.maxInlineBytes) return { kind: 'inline', data: toInline(e, size), objectId: id };
     const created = await this.deps.transport.request({ type: 'objCreate', objectId: id, size, owner: this.deps.owner });
     if (!created.ok) throw rayletError(created, `storing ${what}`);
-    const arena = this.attachArena();
-    // Faulting the pages in at once is much faster for a large first write than one fault per page.
-    arena.populate(created.offset, size, 'write');
-    writeTo(e, arena.view(created.offset, size));
+    await this.deps.bytes.write(created.offset, e, size);
     const sealed = await this.deps.transport.request({ type: 'objSeal', objectId: id });
     if (!sealed.ok) throw rayletError(sealed, `sealing ${what}`);
     return { kind: 'plasma', nodeId: this.deps.owner.nodeId, size, objectId: id };
@@ -70,7 +60,7 @@ export class PlasmaClient {
    * Reads an object from this node's store (pulled first if it lives elsewhere), without copying it.
    * The decoder is the reader's: refs and handles inside come back bound to its runtime.
    */
-  async readPlasma(objectId: string, nodeId: string, decoder: Pick<Decoder, 'decodeInPlace'>): Promise<unknown> {
+  async readPlasma(objectId: string, nodeId: string, decoder: Pick<Decoder, 'decodeInPlace' | 'decodeStreamed'>): Promise<unknown> {
     let at = this.pinnedAt.get(objectId);
     const pinnedHere = !!at;
     if (!at) {
@@ -78,8 +68,15 @@ export class PlasmaClient {
       if (!got.ok) throw rayletError(got, `reading object ${objectId}`);
       at = { offset: got.offset, size: got.size };
     }
-    const value = decoder.decodeInPlace(this.attachArena().view(at.offset, at.size));
-    if (typeof value === 'object' && value !== null) {
+    let read: { value: unknown; shared: boolean };
+    try {
+      read = await this.deps.bytes.read(at.offset, at.size, decoder);
+    } catch (err) {
+      if (!pinnedHere) this.release(objectId);
+      throw err;
+    }
+    const { value, shared } = read;
+    if (shared && typeof value === 'object' && value !== null) {
       this.pinRegistry.register(value, objectId);
       this.deps.references.pinValue(objectId);
       this.pinnedAt.set(objectId, at);

@@ -8,13 +8,23 @@
  * given last, by `start`. Until then pushed messages wait in order (the raylet may send a task in
  * the same packet as the welcome); replies are matched from the start.
  */
-import { connectFramed, type FramedConnection } from '@rayts/common';
+import type { EventEmitter } from 'node:events';
+import { connectFramed } from '@rayts/common';
 import type {
   ActorReady, BindJob, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, LogLines, OwnerLookup, RayletMessage, Reply, ReplyTo, RefsRequest,
   RequestBody, RequestType, TaskOutcome, Welcome,
 } from './protocol/messages.js';
 
-type Framed = FramedConnection<RayletMessage, ClientMessage>;
+/**
+ * A message stream to the raylet: the node's local socket (FramedConnection), or a remote client's
+ * tunnel through the head (remote/tunnel_client.ts).
+ */
+export interface MessageLink<In, Out> extends EventEmitter<{ message: [In]; close: [Error | undefined] }> {
+  send(message: Out): void;
+  close(): void;
+}
+
+type Framed = MessageLink<RayletMessage, ClientMessage>;
 
 /** Where the messages the raylet pushes go. */
 export interface RayletInbox {
@@ -46,12 +56,12 @@ export class RayletConnection implements RayletTransport {
 
   private constructor(private readonly framed: Framed, readonly welcome: Welcome) {
     framed.on('message', this.buffer);
-    framed.once('close', () => this.failPending());
+    framed.once('close', (err) => this.failPending(err));
   }
 
-  /** Connects, says hello and waits for the welcome (a refusal rejects). */
-  static async open(socketPath: string, hello: ClientHello): Promise<RayletConnection> {
-    const framed = await connectFramed<RayletMessage, ClientMessage>(socketPath);
+  /** Connects (to the node's socket, or over a link given), says hello and waits for the welcome (a refusal rejects). */
+  static async open(to: string | Framed, hello: ClientHello): Promise<RayletConnection> {
+    const framed: Framed = typeof to === 'string' ? await connectFramed<RayletMessage, ClientMessage>(to) : to;
     const early: RayletMessage[] = [];
     const welcome = await new Promise<Welcome>((resolve, reject) => {
       // One listener from the start: messages after the welcome (same packet) must not be lost.
@@ -109,8 +119,8 @@ export class RayletConnection implements RayletTransport {
     waiter?.resolve(reply);
   }
 
-  private failPending(): void {
-    for (const r of this.replies.values()) r.reject(new Error('the raylet connection closed'));
+  private failPending(cause?: Error): void {
+    for (const r of this.replies.values()) r.reject(cause ?? new Error('the raylet connection closed'));
     this.replies.clear();
   }
 }

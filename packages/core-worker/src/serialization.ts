@@ -8,7 +8,7 @@
  * worker owns, built with the way it revives actor handles.
  */
 import {
-  SerializationError, decodeFromBuffer, encodeValue, encodedSize, readEncoded, writeEncoded, type Encoded,
+  SerializationError, decodeFromBuffer, decodeHeadAndSections, encodeValue, encodedSize, readEncoded, writeEncoded, type Encoded, type EncodedLayout,
 } from '@rayts/common';
 import { ObjectRef } from './object_ref.js';
 import { ACTOR_WIRE_PREFIX, ActorHandleBase, actorWireId, parseActorWireId, type ActorHandleData } from './actor/actor_handle.js';
@@ -67,6 +67,8 @@ export function encode(value: unknown, what: string): Uint8Array {
 export interface Decoder {
   decode(bytes: Uint8Array): unknown;
   decodeInPlace(view: Uint8Array): unknown;
+  /** Decodes a block received in pieces: its head (up to the meta's end), its layout, each section's bytes. */
+  decodeStreamed(head: Uint8Array, layout: EncodedLayout, sections: readonly Uint8Array[]): unknown;
 }
 
 export class Serializer implements Decoder {
@@ -82,6 +84,10 @@ export class Serializer implements Decoder {
   /** Decodes a block in shared memory without copying its binary sections. */
   decodeInPlace(view: Uint8Array): unknown {
     return readEncoded(view, this.decodeOptions);
+  }
+
+  decodeStreamed(head: Uint8Array, layout: EncodedLayout, sections: readonly Uint8Array[]): unknown {
+    return decodeHeadAndSections(head, layout, sections, this.decodeOptions);
   }
 
   private revive(wire: string): ObjectRef | ActorHandleBase {

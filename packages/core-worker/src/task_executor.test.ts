@@ -26,7 +26,7 @@ function setup(body: () => unknown) {
       readPlasma: async () => undefined,
       storeValue: async (id, value) => ({ kind: 'inline', data: Buffer.from(JSON.stringify(value)), objectId: id }),
     },
-    decoder: { decode: () => undefined, decodeInPlace: () => undefined },
+    decoder: { decode: () => undefined, decodeInPlace: () => undefined, decodeStreamed: () => undefined },
     job,
     gpus: new GpuVisibility({}),
     node: { nodeId: 'n', nodeIp: '10.0.0.1' },

@@ -11,7 +11,7 @@ import type { TaskOptions } from './task_options.js';
 import { RecordingTaskEvents } from './task_events.test_helper.js';
 
 const DESC = { kind: 'function' as const, name: 'f', source: '() => 1', hash: 'h1' };
-const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined };
+const NO_DECODE = { decode: () => undefined, decodeInPlace: () => undefined, decodeStreamed: () => undefined };
 
 /** A TaskManager over fakes: the transport records what it sends; the function is exported already. */
 function setup(taskOomRetries = 15) {

@@ -32,6 +32,7 @@ const { values } = parseArgs({
     'dashboard-port': { type: 'string' },
     'include-dashboard': { type: 'string' },
     'metrics-auth': { type: 'string' },
+    'client-port': { type: 'string' },
   },
   strict: true,
 });
@@ -46,7 +47,8 @@ await runDaemon({
     const metricsAuth = parseBoolean(values['metrics-auth'] ?? 'true', '--metrics-auth');
     const dashboardPort = parsePort(values['dashboard-port'] ?? String(DEFAULT_DASHBOARD_PORT), '--dashboard-port');
     const tls = tlsFromEnv();
-    const head = await startHead({ sessionDir, stateDir, host, port: parsePort(values.port ?? '6379', '--port'), token, config, logger, tls });
+    const clientPort = values['client-port'] === undefined ? undefined : parsePort(values['client-port'], '--client-port');
+    const head = await startHead({ sessionDir, stateDir, host, port: parsePort(values.port ?? '6379', '--port'), token, config, logger, tls, clientPort });
 
     let dashboard: RunningDashboard | undefined;
     let history: ResourceHistory | undefined;
@@ -79,6 +81,7 @@ await runDaemon({
     discovery.start();
     const ready: HeadReady = {
       pid: process.pid, address: head.address, port: head.port, clusterId: head.identity.clusterId, stateDir, dashboardUrl: dashboard?.url,
+      clientPort: head.clientPort,
     };
     writeJson(paths.headReady, ready);
     logger.info(dashboard ? 'the HTTP API is up' : 'running without the HTTP API (--include-dashboard=false)', { url: dashboard?.url });

@@ -3,8 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { join } from 'node:path';
 import {
-  ActorHostClient, ClientPool, FUNCTION_NAMESPACE, RayletClient, bindServer, createServer, formatAddress, SessionPaths, UsageError,
-  type Config, type Logger, type TlsFiles,
+  ActorHostClient, CLIENT_TUNNEL_MAGIC, ClientPool, FUNCTION_NAMESPACE, MAX_FRAME_BYTES, RayletClient, bindServer, bindSharedPort, createServer, formatAddress,
+  readJson, SessionPaths, UsageError, type Config, type Logger, type RayletReady, type SharedPort, type TlsFiles,
 } from '@rayts/common';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable } from './storage/node_table.js';
@@ -32,6 +32,7 @@ import { JobManager } from './jobs/job_manager.js';
 import { addJobService } from './jobs/job_service.js';
 import { PackageStore } from './packages/package_store.js';
 import { addPackageService } from './packages/package_service.js';
+import { ClientServer } from './client_server/client_server.js';
 
 export interface HeadOptions {
   sessionDir: string;
@@ -42,6 +43,8 @@ export interface HeadOptions {
   config: Config;
   logger: Logger;
   tls?: TlsFiles;
+  /** The remote-driver endpoint (`rayts://`, --ray-client-server-port; 0 = any free port); undefined = none. */
+  clientPort?: number;
 }
 
 /**
@@ -52,6 +55,8 @@ export interface RunningHead {
   port: number;
   /** HOST:PORT the GCS listens on. */
   address: string;
+  /** The port remote drivers connect to (`rayts://HOST:PORT`), when the head serves them. */
+  clientPort?: number;
   identity: ClusterIdentity;
   /** The in-process interfaces for the HTTP API server. */
   state: HeadState;
@@ -126,20 +131,39 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     throw err;
   }
   ctx.gcsAddress = formatAddress(options.host, port);
+  // Remote drivers: the GCS's services a second time, and the tunnel to the head node's raylet, on one port.
+  const clients = new ClientServer({
+    token: options.token, clusterId: identity.clusterId, config, logger, maxFrameBytes: MAX_FRAME_BYTES,
+    headRaylet: () => readJson<RayletReady>(paths.rayletReady),
+  });
+  let clientPort: SharedPort | undefined;
+  if (options.clientPort !== undefined) {
+    try {
+      clientPort = await bindSharedPort(server, options.host, options.clientPort, options.tls, 'ray client server', CLIENT_TUNNEL_MAGIC,
+        config.portFirstBytesTimeoutMs, (socket) => clients.accept(socket));
+    } catch (err) {
+      server.forceShutdown();
+      db.close();
+      throw err;
+    }
+  }
   health.start();
   actors.start();
   placementGroups.start();
   jobSubmissions.start();
-  logger.info('head is serving', { address: ctx.gcsAddress, dbFile: join(options.stateDir, 'gcs.db') });
+  logger.info('head is serving', { address: ctx.gcsAddress, clientPort: clientPort?.port, dbFile: join(options.stateDir, 'gcs.db') });
   const state: HeadState = ctx;
 
   return {
     port,
     address: ctx.gcsAddress,
+    clientPort: clientPort?.port,
     identity,
     state,
     metrics: metrics.registry,
     async stop() {
+      clients.stop();
+      clientPort?.close();
       health.stop();
       jobSubmissions.close();
       actors.stop();

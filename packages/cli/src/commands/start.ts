@@ -52,7 +52,11 @@ export interface StartOptions {
   dashboardPort?: string;
   /** From the command line a boolean; from a config file possibly the text. */
   includeDashboard?: boolean | string;
+  rayClientServerPort?: string;
 }
+
+/** Ray's default port for remote drivers (Ray Client's). */
+export const DEFAULT_CLIENT_SERVER_PORT = 10001;
 
 /** The head's HTTP API server (dashboard): off, or where it binds (port undefined = the default or the previous head's). */
 interface DashboardFlags {
@@ -246,6 +250,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot listen there`,
       `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --port`);
   }
+  const clientPort = await clientServerPort(options, previousHead, nodeIp, port);
   const dashboard = flags.dashboard;
   const dashboardPort = dashboard.port ?? previousDashboardPort(previousHead) ?? DEFAULT_DASHBOARD_PORT;
   if (dashboard.include) {
@@ -272,7 +277,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     const head = launchDaemon(paths, 'gcs_server', HEAD_MAIN,
       ['--session-dir', paths.dir, '--state-dir', stateDir, '--host', nodeIp, '--port', String(port), '--token-file', paths.token,
         '--include-dashboard', String(dashboard.include), '--dashboard-host', dashboard.host, '--dashboard-port', String(dashboardPort),
-        '--metrics-auth', String(flags.metricsAuth)], { passStderr: flags.passStderr });
+        '--metrics-auth', String(flags.metricsAuth), '--client-port', String(clientPort)], { passStderr: flags.passStderr });
     started.push(head);
     const headReady = await waitForDaemon<HeadReady>(paths, head, paths.headReady, (h) => h.pid === head.record.pid, config.daemonStartTimeoutS * 1000);
     writeJson(paths.info, { ...session, gcsAddress: headReady.address });
@@ -291,6 +296,21 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
     await cleanupOnFailure(started);
     throw err;
   }
+}
+
+/**
+ * The port remote drivers connect to: the flag, else the previous head's on this session, else
+ * 10001; a fixed port is checked before anything starts.
+ */
+async function clientServerPort(options: StartOptions, previous: HeadReady | undefined, nodeIp: string, gcsPort: number): Promise<number> {
+  const port = options.rayClientServerPort !== undefined ? parsePort(options.rayClientServerPort, '--ray-client-server-port')
+    : previous?.clientPort ?? DEFAULT_CLIENT_SERVER_PORT;
+  if (port !== 0 && port === gcsPort) throw new UsageError(`the GCS and the ray client server cannot both listen on port ${port}`, 'choose another --ray-client-server-port (default 10001) or --port');
+  if (port !== 0 && !(await isPortFree(nodeIp, port))) {
+    throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot serve remote drivers (rayts://) there`,
+      `another process holds it (see \`ss -ltnp 'sport = :${port}'\`); stop it or choose another port with --ray-client-server-port (0 = any free port)`);
+  }
+  return port;
 }
 
 /** The port of the previous head's HTTP API on this session, which a restarted head takes again. */

@@ -37,7 +37,10 @@ export function printHeadNextSteps(nodeIp: string, head: HeadReady, tokenFile: s
     '  To connect to this cluster from a TypeScript driver on this host:',
     c.bold(`    import * as ray from 'rayts';`),
     c.bold(`    await ray.init();`),
-    '  (a driver runs on a node of the cluster; from another machine, submit it as a job)',
+    ...(head.clientPort
+      ? ['  To connect from another machine (a laptop, a notebook; it needs the token and this port open):',
+        c.bold(`    await ray.init('rayts://${formatAddress(nodeIp, head.clientPort)}', { tokenFile: '/path/to/token' });`)]
+      : ['  (a driver runs on a node of the cluster; from another machine, submit it as a job)']),
     '  Other users of this host find this cluster too; their drivers need the token, the owner\'s group',
     '  and RAYTS_OBJECT_STORE_SHARE_WITH_GROUP=1 on the node (docs/operations.md, "Letting other users run drivers on a node").',
     '',

@@ -129,20 +129,8 @@ export function writeEncoded(e: Encoded, target: Uint8Array): number {
     throw new RangeError(`target holds ${target.byteLength} bytes but the encoded value needs ${total}`);
   }
   const n = e.buffers.length;
-  const flags = (refsLen > 0 ? FLAG_REFS : 0) | (e.meta[0] !== V8_VERSION_TAG ? FLAG_JSON : 0);
-  writeHeader(target, flags, e.meta.byteLength, n, refsLen, total);
-  let pos = ENCODED_HEADER_SIZE;
-  for (let i = 0; i < n; i++) {
-    put64(target, pos, offsets[i]!);
-    put64(target, pos + 8, e.buffers[i]!.byteLength);
-    pos += ENTRY_SIZE;
-  }
-  if (refs !== undefined) {
-    target.set(refs, pos);
-    pos += refsLen;
-  }
-  target.set(e.meta, pos);
-  pos += e.meta.byteLength;
+  writeHead(e, target, offsets, total, refs);
+  let pos = ENCODED_HEADER_SIZE + ENTRY_SIZE * n + refsLen + e.meta.byteLength;
   for (let i = 0; i < n; i++) {
     const at = offsets[i]!;
     if (at > pos) target.fill(0, pos, at);
@@ -162,6 +150,71 @@ interface Parsed {
 }
 
 function parse(source: Uint8Array): Parsed {
+  const p = parseHead(source);
+  if (p.total > source.byteLength) throw new CorruptValueError(`truncated encoded value: the header says ${p.total} bytes, got ${source.byteLength}`);
+  return p;
+}
+
+/**
+ * Bytes a block's head needs (header, section table, refs, meta: everything before the first
+ * section), read from its first ENCODED_HEADER_SIZE bytes.
+ */
+export function headLength(header: Uint8Array): number {
+  if (header.byteLength < ENCODED_HEADER_SIZE) throw new CorruptValueError(`truncated encoded value: ${header.byteLength} bytes, the header alone needs ${ENCODED_HEADER_SIZE}`);
+  return ENCODED_HEADER_SIZE + ENTRY_SIZE * get32(header, 12) + get32(header, 16) + get32(header, 8);
+}
+
+/** The layout read from a block's head alone (headLength bytes or more), validated against the total it declares. */
+export function readHead(head: Uint8Array): EncodedLayout {
+  const p = parseHead(head);
+  return { totalLength: p.total, meta: { offset: p.metaOffset, length: p.metaLen }, sections: p.sections, refs: p.refs };
+}
+
+/**
+ * Decodes a block whose head and sections were received apart (a stream): `head` holds everything up
+ * to the meta's end, `sections` each section's bytes (views, not copied).
+ */
+export function decodeHeadAndSections<T = unknown>(head: Uint8Array, layout: EncodedLayout, sections: readonly Uint8Array[], options?: DecodeOptions): T {
+  const { offset, length } = layout.meta;
+  if (sections.length === 0 && length > 0 && head[offset] !== V8_VERSION_TAG) return decodeSimpleMeta(head, offset, offset + length) as T;
+  return decodeParts(head.subarray(offset, offset + length), sections, layout.refs, options) as T;
+}
+
+/**
+ * The pieces of `e` in the contiguous layout for a block starting at `base` (mod 64), each with its
+ * offset in the block: the head (written into a new buffer), then each section (the value's own
+ * memory, not copied). Padding between pieces is left out: a reader skips it.
+ */
+export function encodedPieces(e: Encoded, base = 0): { total: number; pieces: { offset: number; bytes: Uint8Array }[] } {
+  const refsLen = refsBytes(e.refs)?.byteLength ?? 0;
+  const { offsets, total } = plan(e, refsLen, base % SECTION_ALIGNMENT);
+  const headLen = ENCODED_HEADER_SIZE + ENTRY_SIZE * e.buffers.length + refsLen + e.meta.byteLength;
+  const head = Buffer.allocUnsafe(headLen);
+  writeHead(e, head, offsets, total);
+  const pieces: { offset: number; bytes: Uint8Array }[] = [{ offset: 0, bytes: head }];
+  e.buffers.forEach((b, i) => pieces.push({ offset: offsets[i]!, bytes: b }));
+  return { total, pieces };
+}
+
+function writeHead(e: Encoded, target: Uint8Array, offsets: number[], total: number, refs = refsBytes(e.refs)): void {
+  const refsLen = refs?.byteLength ?? 0;
+  const n = e.buffers.length;
+  const flags = (refsLen > 0 ? FLAG_REFS : 0) | (e.meta[0] !== V8_VERSION_TAG ? FLAG_JSON : 0);
+  writeHeader(target, flags, e.meta.byteLength, n, refsLen, total);
+  let pos = ENCODED_HEADER_SIZE;
+  for (let i = 0; i < n; i++) {
+    put64(target, pos, offsets[i]!);
+    put64(target, pos + 8, e.buffers[i]!.byteLength);
+    pos += ENTRY_SIZE;
+  }
+  if (refs !== undefined) {
+    target.set(refs, pos);
+    pos += refsLen;
+  }
+  target.set(e.meta, pos);
+}
+
+function parseHead(source: Uint8Array): Parsed {
   const size = source.byteLength;
   if (size < ENCODED_HEADER_SIZE) {
     throw new CorruptValueError(
@@ -181,10 +234,10 @@ function parse(source: Uint8Array): Parsed {
   const n = get32(source, 12);
   const refsLen = get32(source, 16);
   const total = get64(source, 24);
-  if (total > size) throw new CorruptValueError(`truncated encoded value: the header says ${total} bytes, got ${size}`);
   const tableEnd = ENCODED_HEADER_SIZE + ENTRY_SIZE * n;
   const metaOffset = tableEnd + refsLen;
   let end = metaOffset + metaLen;
+  if (end > size) throw new CorruptValueError(`truncated encoded value: its head needs ${end} bytes, got ${size}`);
   if (end > total) {
     throw new CorruptValueError(`corrupt encoded value: header fields overrun the ${total}-byte block`);
   }

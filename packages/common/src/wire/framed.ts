@@ -7,16 +7,15 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
+import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader } from './frame_reader.js';
 
-const HEADER = 4;
 /** A frame larger than this is a protocol error (objects this big go through the object store). */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<{ message: [In]; close: [Error | undefined] }> {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private expected = -1;
+  private readonly reader = new FrameReader((body) => this.onFrame(body), MAX_FRAME_BYTES);
   private corked = false;
+  private broken = false;
   private closed = false;
 
   constructor(readonly socket: Socket) {
@@ -34,7 +33,7 @@ export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<
   send(message: Out): void {
     if (this.closed) return;
     const body = serialize(message);
-    const header = Buffer.allocUnsafe(HEADER);
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     header.writeUInt32LE(body.length, 0);
     if (!this.corked) {
       this.corked = true;
@@ -60,47 +59,31 @@ export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<
   }
 
   private onData(data: Buffer): void {
-    this.chunks.push(data);
-    this.buffered += data.length;
-    for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < HEADER) return;
-        const head = this.take(HEADER);
-        this.expected = head.readUInt32LE(0);
-        if (this.expected > MAX_FRAME_BYTES) {
-          this.socket.destroy(new Error(`frame of ${this.expected} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`));
-          return;
-        }
-      }
-      if (this.buffered < this.expected) return;
-      const body = this.take(this.expected);
-      this.expected = -1;
-      let message: In;
-      try {
-        message = deserialize(body) as In;
-      } catch (err) {
-        this.socket.destroy(new Error(`undecodable frame: ${(err as Error).message}`));
-        return;
-      }
-      this.emit('message', message);
+    if (this.broken) return;
+    try {
+      this.reader.push(data);
+    } catch (err) {
+      if (!(err instanceof FrameLimitError)) throw err;
+      this.fail(err);
     }
   }
 
-  private take(n: number): Buffer {
-    if (this.chunks[0]!.length === n) {
-      this.buffered -= n;
-      return this.chunks.shift()!;
+  private onFrame(body: Buffer): void {
+    if (this.broken) return;
+    let message: In;
+    try {
+      message = deserialize(body) as In;
+    } catch (err) {
+      this.fail(new Error(`undecodable frame: ${(err as Error).message}`));
+      return;
     }
-    if (this.chunks[0]!.length > n) {
-      const first = this.chunks[0]!;
-      this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return first.subarray(0, n);
-    }
-    const all = Buffer.concat(this.chunks);
-    this.chunks = all.length > n ? [all.subarray(n)] : [];
-    this.buffered -= n;
-    return all.subarray(0, n);
+    this.emit('message', message);
+  }
+
+  /** A protocol error: nothing more is read, and the socket goes. */
+  private fail(err: Error): void {
+    this.broken = true;
+    this.socket.destroy(err);
   }
 }
 

@@ -15,6 +15,8 @@ type RequestOf<T extends ClientRequest['type']> = Omit<Extract<ClientRequest, { 
 export interface ActorCore {
   /** This process (its node and client id): the owner of every call's result. */
   readonly address: Address;
+  /** The node whose actor workers this process can call over their sockets ('' for a remote client: none). */
+  readonly localNodeId: string;
   readonly jobId: string;
   /** The node of the driver whose job this process works for ('' in a driver). */
   readonly driverNodeId: string;

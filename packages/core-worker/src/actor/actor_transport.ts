@@ -40,10 +40,10 @@ export class RayletTransport implements ActorTransport {
   /** Calls relayed through the raylet, by task id, with their actor: their outcomes arrive on the raylet connection. */
   private readonly relayed = new Map<string, string>();
 
-  constructor(private readonly core: Pick<ActorCore, 'address' | 'options' | 'send'>, private readonly earlyConnectMs: number) {}
+  constructor(private readonly core: Pick<ActorCore, 'localNodeId' | 'options' | 'send'>, private readonly earlyConnectMs: number) {}
 
   get nodeId(): string {
-    return this.core.address.nodeId;
+    return this.core.localNodeId;
   }
 
   async dial(socketPath: string, patient: boolean, events: ChannelEvents): Promise<WorkerChannel> {

@@ -1,0 +1,49 @@
+/**
+ * The head node's object-store arena as a file, for remote clients' `put` and `get`: bytes are
+ * written and read with pwrite/pread, not through a mapping, so the head process never faults the
+ * arena's pages into its own address space (its RSS does not grow with the objects it streams), and
+ * the raylet's warm mapping sees the same pages.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+
+export class ArenaFile {
+  private fd?: number;
+
+  constructor(private readonly path: string, readonly size: number) {}
+
+  write(offset: number, bytes: Uint8Array): void {
+    this.check(offset, bytes.byteLength);
+    const fd = this.open();
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, offset + done);
+  }
+
+  read(offset: number, length: number): Buffer {
+    this.check(offset, length);
+    const fd = this.open();
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n === 0) throw new Error(`the arena file ${this.path} ends before offset ${offset + done}`);
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): number {
+    this.fd ??= openSync(this.path, 'r+');
+    return this.fd;
+  }
+
+  private check(offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(`bytes ${offset}..${offset + length} lie outside the ${this.size}-byte object store`);
+    }
+  }
+}
