@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
+import { onNodeOnly } from '../helpers/via_client.js';
 
 const newCluster = useCluster();
 
@@ -36,7 +37,7 @@ function privateDirOf(stderr: string): string {
 }
 
 describe('a driver with no cluster running', () => {
-  it('starts a private cluster, runs tasks, and leaves nothing after shutdown', async () => {
+  onNodeOnly('a remote client never starts a private cluster')('starts a private cluster, runs tasks, and leaves nothing after shutdown', async () => {
     const cluster = newCluster();
     const dir = makeUserProject(cluster);
     const run = await runDriver(cluster, dir, 'tasks/private_cluster.mjs');
@@ -55,7 +56,7 @@ describe('a driver with no cluster running', () => {
     expect(existsSync(privateDir)).toBe(false);
   });
 
-  it('a killed driver takes its private cluster down with it', async () => {
+  onNodeOnly('a remote client never starts a private cluster')('a killed driver takes its private cluster down with it', async () => {
     const cluster = newCluster();
     const dir = makeUserProject(cluster);
     const run = await runDriver(cluster, dir, 'tasks/killed_driver.mjs');
@@ -98,7 +99,8 @@ describe('task errors', () => {
   it('cancel drops a queued task and kills a running one with force', async () => {
     const cluster = newCluster();
     const dir = makeUserProject(cluster);
-    const run = await runDriver(cluster, dir, 'tasks/cancel.mjs', { started: cluster.root + '/started' });
+    // One CPU, so that the second task waits in the queue (through rayts://: a 1-CPU head and a node without CPUs).
+    const run = await runDriver(cluster, dir, 'tasks/cancel.mjs', { started: cluster.root + '/started' }, { clientCluster: { headCpus: 1, workerCpus: 0 } });
     expect(run.code, run.stderr).toBe(0);
     expect(resultOf<unknown>(run)).toEqual({ errors: ['TaskCancelledError', 'TaskCancelledError'], workerAlive: false, neverStarted: true, after: 'still works' });
   });

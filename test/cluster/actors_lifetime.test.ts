@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
 import { FAST_HEALTH, alive, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver, told } from '../helpers/driver.js';
+import { onNodeOnly } from '../helpers/via_client.js';
 
 let headTempDir: string | undefined;
 const newCluster = useCluster({
@@ -75,7 +76,8 @@ describe('actor lifetimes', () => {
     expect(r.unavailable.length).toBeLessThanOrEqual(1);
   });
 
-  it('head SIGKILL and restart: a detached actor answers throughout; an orphaned non-detached actor is cleaned up', async () => {
+  onNodeOnly('a remote client\'s session lives in the head process, so a head restart ends it (docs/architecture.md, "Remote drivers")')(
+    'head SIGKILL and restart: a detached actor answers throughout; an orphaned non-detached actor is cleaned up', async () => {
     const cluster = newCluster({ ...FAST_HEALTH, RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     const head = await cluster.startHead({ numCpus: 2 });
     headTempDir = head.tempDir;

@@ -48,6 +48,8 @@ export class TestCluster {
   readonly marker = randomUUID();
   readonly root = mkdtempSync(join(tmpdir(), 'rayts-test-'));
   readonly env: NodeJS.ProcessEnv;
+  /** The heads this test started, in order (the run through rayts:// points drivers at them). */
+  readonly heads: StartedNode[] = [];
   private readonly children = new Set<ChildProcess>();
 
   constructor(extraEnv: Record<string, string> = {}) {
@@ -101,7 +103,9 @@ export class TestCluster {
     const sessionDir = realSession(tempDir);
     const head = readJsonFile<HeadReady>(join(sessionDir, 'head.json'));
     const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
-    return { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, dashboardUrl: head.dashboardUrl, result };
+    const started = { tempDir, sessionDir, nodeIp: ip, gcsAddress: head.address, rayletPid: raylet.pid, headPid: head.pid, dashboardUrl: head.dashboardUrl, result };
+    this.heads.push(started);
+    return started;
   }
 
   async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string> }): Promise<StartedNode> {

@@ -13,6 +13,7 @@ import { pollUntil } from '@rayts/common';
 import { join } from 'node:path';
 import { ROOT, type RunResult, type TestCluster, collect, commandAs } from './cluster.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { VIA_CLIENT, clientDriver, ensureClientCluster, type ClientClusterShape } from './via_client.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
@@ -25,6 +26,11 @@ export interface DriverOptions {
   timeoutMs?: number;
   /** Run the driver as this user (the test runs as root). */
   asUser?: string;
+  /**
+   * The run through rayts://, for a test that starts no cluster (its driver's private one): the CPUs of
+   * the head and the worker node it gets instead (default 2 and 2).
+   */
+  clientCluster?: ClientClusterShape;
 }
 
 export function makeUserProject(cluster: TestCluster, name = 'app'): string {
@@ -44,13 +50,21 @@ export function fixtureSource(fixture: string): string {
 /** Copies `fixture` into the project as main.mjs and starts it with the cluster's environment. */
 export function spawnDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): ChildProcess {
   writeFileSync(join(dir, 'main.mjs'), fixtureSource(fixture));
-  const [command, argv] = commandAs(options.asUser, [process.execPath, 'main.mjs', JSON.stringify(params)]);
-  return spawn(command, argv, { cwd: dir, env: { ...cluster.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The run through rayts:// (test/helpers/via_client.ts): the driver is a remote client of the test's head.
+  const remote = VIA_CLIENT ? clientDriver(cluster, params) : undefined;
+  const [command, argv] = commandAs(options.asUser, [process.execPath, 'main.mjs', JSON.stringify(remote?.params ?? params)]);
+  return spawn(command, argv, { cwd: dir, env: { ...cluster.env, ...remote?.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `fixture` in the project to its end (see spawnDriver). */
-export function runDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): Promise<RunResult> {
-  return collect(spawnDriver(cluster, dir, fixture, params, options), options.timeoutMs ?? 120_000);
+export async function runDriver(cluster: TestCluster, dir: string, fixture: string, params: DriverParams = {}, options: DriverOptions = {}): Promise<RunResult> {
+  if (!VIA_CLIENT) return collect(spawnDriver(cluster, dir, fixture, params, options), options.timeoutMs ?? 120_000);
+  await ensureClientCluster(cluster, options.clientCluster);
+  const run = await collect(spawnDriver(cluster, dir, fixture, params, options), options.timeoutMs ?? 120_000);
+  if (/^(Connecting to existing rayts cluster|Started a local rayts instance)/m.test(run.stderr)) {
+    throw new Error(`in the run through rayts:// the driver ${fixture} joined as a driver on a node:\n${run.stderr}`);
+  }
+  return run;
 }
 
 /**

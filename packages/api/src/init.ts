@@ -1,6 +1,7 @@
 /**
- * `init` and `shutdown`. Address resolution, as Ray does: `address` or RAYTS_ADDRESS ('auto' = the
- * cluster on this host, 'host:port' = that head, through this host's node); with neither, the
+ * `init` and `shutdown`. Address resolution, as Ray does: `address` or RAYTS_ADDRESS ('auto' = RAYTS_ADDRESS
+ * if set, else the cluster on this host; 'host:port' = that head, through this host's node;
+ * 'rayts://host:port' = a remote head's client port, see remote_init.ts); with neither, the
  * cluster this host runs (this user's or another user's, found in the host's record of clusters:
  * joining another user's node needs its token and membership of its owner's group), else a
  * private local cluster that `shutdown` stops. A driver that a raylet
@@ -168,7 +169,9 @@ export async function init(addressOrOptions: string | InitOptions = {}, more: In
     throw new RaytsError('rayts is already initialized', 'call ray.shutdown() first, or pass { ignoreReinitError: true }');
   }
   const namespace = checkedNamespace(options.namespace);
-  const address = options.address ?? process.env.RAYTS_ADDRESS;
+  // As Ray's: 'auto' first looks at the environment (RAYTS_ADDRESS), then at this host.
+  const fromEnv = process.env.RAYTS_ADDRESS?.trim() || undefined;
+  const address = options.address === undefined || (isAutoAddress(options.address) && fromEnv) ? fromEnv ?? options.address : options.address;
   if (isRemoteAddress(address)) {
     const remote = await initRemote(address, options);
     setState({ core: remote.core, jobId: remote.jobId, namespace, address: remote.tunnel.address });

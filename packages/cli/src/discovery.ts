@@ -76,6 +76,8 @@ export function localCluster(clusters: HostCluster[], tempDir: string | undefine
   return { address: address!, cluster: cluster! };
 }
 
+const REMOTE_SCHEME = 'rayts://';
+
 export function resolveTarget(options: TargetOptions, config: Config, env: NodeJS.ProcessEnv = process.env): ClusterTarget {
   const clusters = hostClusters(config, options.tempDir);
   const given = options.address ?? env.RAYTS_ADDRESS;
@@ -83,9 +85,10 @@ export function resolveTarget(options: TargetOptions, config: Config, env: NodeJ
   let address: string;
   let cluster: HostCluster | undefined;
   if (given && !isAutoAddress(given)) {
-    parseAddress(given, from);
-    address = given;
-    const matches = clusters.filter((c) => sameAddress(c.address, given));
+    // A head's remote-driver port (rayts://HOST:PORT) serves the GCS's services too.
+    address = given.startsWith(REMOTE_SCHEME) ? given.slice(REMOTE_SCHEME.length).replace(/\/+$/, '') : given;
+    parseAddress(address, from);
+    const matches = clusters.filter((c) => sameAddress(c.address, address));
     cluster = matches.find((c) => !c.foreign) ?? matches[0];
   } else {
     ({ address, cluster } = localCluster(clusters, options.tempDir, given ? `${from}=auto` : undefined));

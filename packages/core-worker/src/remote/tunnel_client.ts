@@ -65,7 +65,7 @@ export class TunnelClient {
 
   /** Opens a new session (rejects with AuthenticationError, VersionMismatchError or ClusterUnreachableError). */
   static async connect(target: TunnelTarget, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<TunnelClient> {
-    const opened = await openConnection(target.host, target.port, hello(target, '', 0), config.gcsRpcTimeoutMs, MAX_FRAME_BYTES + 64).catch((err: Error) => {
+    const opened = await openConnection(target.host, target.port, hello(target, '', 0, config), config.gcsRpcTimeoutMs, MAX_FRAME_BYTES + 64).catch((err: Error) => {
       throw err instanceof RefusedError ? err.error : err;
     });
     const client = new TunnelClient(target, opened.welcome, config, log);
@@ -128,7 +128,7 @@ export class TunnelClient {
         return;
       }
       try {
-        const opened = await openConnection(this.target.host, this.target.port, hello(this.target, this.welcome.sessionId, this.channel.received),
+        const opened = await openConnection(this.target.host, this.target.port, hello(this.target, this.welcome.sessionId, this.channel.received, this.config),
           Math.min(left, this.config.gcsRpcTimeoutMs), MAX_FRAME_BYTES + 64);
         if (this.state.kind !== 'RECONNECTING') {
           opened.socket.destroy();
@@ -158,6 +158,6 @@ export class TunnelClient {
   }
 }
 
-function hello(target: TunnelTarget, sessionId: string, received: number) {
-  return { protocolVersion: PROTOCOL_VERSION, raytsVersion: RAYTS_VERSION, token: target.token, sessionId, received };
+function hello(target: TunnelTarget, sessionId: string, received: number, config: Config) {
+  return { protocolVersion: config.testingProtocolVersion || PROTOCOL_VERSION, raytsVersion: RAYTS_VERSION, token: target.token, sessionId, received };
 }

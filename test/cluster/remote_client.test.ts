@@ -1,0 +1,190 @@
+/**
+ * Remote drivers (`ray.init('rayts://HOST:PORT')`) from a process that sees no node of the cluster:
+ * empty RAYTS_TMPDIR, registry and record of clusters, the head's token file. (The task, object,
+ * actor and placement-group suites also run whole through rayts://: vitest project `via-client`.)
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { pollUntil } from '@rayts/common';
+import { TestCluster, useCluster, type StartedNode, type StatusJson } from '../helpers/cluster.js';
+import { makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
+import { collect } from '../helpers/cluster.js';
+import { clientAddressOf } from '../helpers/via_client.js';
+
+const newCluster = useCluster();
+const GiB = 2 ** 30;
+
+/** The environment of a machine that runs no node, pointed at `address` with the head's token. */
+function remoteEnv(cluster: TestCluster, head: StartedNode, address: string): Record<string, string> {
+  const nowhere = cluster.tempDir('remote-host');
+  return {
+    RAYTS_ADDRESS: address, RAYTS_TOKEN_FILE: join(head.tempDir, 'state', 'token'),
+    RAYTS_TMPDIR: join(nowhere, 'tmp'), RAYTS_REGISTRY_DIR: join(nowhere, 'registry'), RAYTS_CLUSTERS_DIR: join(nowhere, 'clusters'),
+  };
+}
+
+/** Resident memory of a process, from /proc (bytes). */
+function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/** A TCP proxy the test can cut: `cut()` drops every connection and refuses new ones until `heal()`. */
+class CuttableProxy {
+  private readonly sockets = new Set<Socket>();
+  private cutOff = false;
+  private readonly server: Server;
+  constructor(private readonly target: { host: string; port: number }) {
+    this.server = createServer((client) => {
+      if (this.cutOff) { client.destroy(); return; }
+      const upstream = connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+  }
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as { port: number }).port)));
+  }
+  cut(): void {
+    this.cutOff = true;
+    for (const s of this.sockets) s.destroy();
+  }
+  heal(): void {
+    this.cutOff = false;
+  }
+  close(): void {
+    this.cut();
+    this.server.close();
+  }
+}
+
+describe('remote drivers through rayts://', () => {
+  it(`a ${4} GiB put and get round trip is byte-exact, and neither end holds a second copy`, async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 1, args: ['--object-store-memory=5GiB'] });
+    const headPid = head.headPid!;
+    const dir = makeUserProject(cluster);
+    const child = spawnDriver(cluster, dir, 'remote/big_roundtrip.mjs', { gib: 4 }, { env: remoteEnv(cluster, head, clientAddressOf(head)) });
+    const done = collect(child, 600_000);
+    await told(dir, 'ready', 300_000);
+    // The head's RSS while the object streams through it: sampled from here, from before the put to the end.
+    const headBefore = rssOf(headPid);
+    let headPeak = headBefore;
+    const sampler = setInterval(() => { try { headPeak = Math.max(headPeak, rssOf(headPid)); } catch { /* gone */ } }, 20);
+    writeFileSync(join(dir, 'go'), '');
+    const run = await done.finally(() => clearInterval(sampler));
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ bytes: number; sent: string; received: string; lengths: number[]; putGrowth: number; getGrowth: number; putMs: number; getMs: number }>(run);
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+    console.log(`4 GiB round trip: put ${r.putMs.toFixed(0)} ms (${(r.bytes / 2 ** 20 / (r.putMs / 1000)).toFixed(0)} MiB/s), get ${r.getMs.toFixed(0)} ms; ` +
+      `client RSS growth: put ${mib(r.putGrowth)}, get ${mib(r.getGrowth)} (the object itself: ${mib(r.bytes)}); head RSS growth ${mib(headPeak - headBefore)}`);
+    expect(r.received).toBe(r.sent);
+    expect(r.lengths).toEqual([2 * GiB, 2 * GiB]);
+    // A window is 16 MiB: a few of them, never a copy of the object.
+    expect(r.putGrowth).toBeLessThan(256 * 2 ** 20);
+    expect(r.getGrowth).toBeLessThan(r.bytes + 256 * 2 ** 20);
+    expect(headPeak - headBefore).toBeLessThan(256 * 2 ** 20);
+  }, 900_000);
+
+  it('a 5 s cut of the connection: the session resumes, the actor keeps its state, work submitted meanwhile completes', async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 2 });
+    await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
+    const target = new URL(clientAddressOf(head).replace('rayts://', 'tcp://'));
+    const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port) });
+    const port = await proxy.listen();
+    try {
+      const dir = makeUserProject(cluster);
+      const done = collect(spawnDriver(cluster, dir, 'remote/survive_cut.mjs', {}, { env: remoteEnv(cluster, head, `rayts://127.0.0.1:${port}`) }), 180_000);
+      await told(dir, 'ready', 120_000);
+      proxy.cut();
+      writeFileSync(join(dir, 'cut'), '');
+      const cutAt = Date.now();
+      await pollUntil(() => Date.now() - cutAt >= 5000, 10_000, 50); // the outage lasts 5 s
+      proxy.heal();
+      const run = await done;
+      expect(run.code, run.stderr).toBe(0);
+      expect(resultOf(run)).toEqual({ before: [1, 9], duringValues: [2, 16, 25], after: [3, 36], bigLength: 1 << 20, bigFirst: 7, bigLast: 7 });
+      expect(run.stderr).toMatch(/rayts: lost the connection to rayts:\/\/127\.0\.0\.1:\d+ .*reconnecting for up to 30 s/);
+      expect(run.stderr).toContain('the session resumed');
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('a client killed with SIGKILL: after the grace period its actor is gone, its CPUs are free, its object and refs are gone', async () => {
+    const cluster = newCluster({ RAYTS_CLIENT_RECONNECT_GRACE_S: '3' });
+    const head = await cluster.startHead({ numCpus: 3 });
+    const dir = makeUserProject(cluster);
+    const child = spawnDriver(cluster, dir, 'remote/killed_client.mjs', {}, { env: remoteEnv(cluster, head, clientAddressOf(head)) });
+    const done = collect(child, 120_000);
+    const held = await told<{ actorId: string; objectId: string }>(dir, 'ready', 120_000);
+    const busy = await cluster.waitForStatus(head.tempDir, (s) => cpuUsed(s) === 2);
+    expect(cpuUsed(busy)).toBe(2);
+    const memoryBefore = await cluster.rayts(['memory', '--json', `--temp-dir=${head.tempDir}`]);
+    expect(memoryBefore.stdout).toContain(held.objectId);
+    child.kill('SIGKILL');
+    await done;
+    // Within the grace period the session waits; after it the head ends it.
+    await cluster.waitForStatus(head.tempDir, (s) => cpuUsed(s) === 0, 60_000);
+    const actorGone = await pollUntil(async () => {
+      const r = await cluster.rayts(['list', 'actors', '--format=json', `--temp-dir=${head.tempDir}`, '--detail']);
+      return r.code === 0 && (JSON.parse(r.stdout) as { actor_id: string; state: string }[]).some((a) => a.actor_id === held.actorId && a.state === 'DEAD');
+    }, 60_000, 200);
+    expect(actorGone).toBe(true);
+    const refsGone = await pollUntil(async () => {
+      const r = await cluster.rayts(['memory', '--json', `--temp-dir=${head.tempDir}`]);
+      return r.code === 0 && !r.stdout.includes(held.objectId);
+    }, 60_000, 200);
+    expect(refsGone).toBe(true);
+    const log = readFileSync(join(head.sessionDir, 'logs', 'gcs_server.log'), 'utf8');
+    expect(log).toMatch(/remote client session ended.*did not reconnect within 3 s/);
+  });
+
+  it('a wrong token opens no session; another protocol version gets a clear error; a taken port stops start --head', async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const dir = makeUserProject(cluster);
+    const env = remoteEnv(cluster, head, clientAddressOf(head));
+    const wrong = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TOKEN_FILE: '', RAYTS_TOKEN: 'not-the-token' } });
+    expect(resultOf(wrong)).toMatchObject({ connected: false, cls: 'AuthenticationError' });
+    expect(resultOf<{ msg: string }>(wrong).msg).toContain('missing or wrong cluster token');
+    const log = readFileSync(join(head.sessionDir, 'logs', 'gcs_server.log'), 'utf8');
+    expect(log).toContain('refused a remote client');
+    expect(log).not.toContain('remote client session started');
+    expect(log).not.toContain('not-the-token');
+
+    const other = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TESTING_PROTOCOL_VERSION: '99' } });
+    const o = resultOf<{ connected: boolean; cls: string; msg: string }>(other);
+    expect(o).toMatchObject({ connected: false, cls: 'VersionMismatchError' });
+    expect(o.msg).toMatch(/this client speaks rayts protocol 99 .* the cluster protocol 1 /);
+
+    const none = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TOKEN_FILE: '' } });
+    expect(resultOf(none)).toMatchObject({ connected: false, cls: 'UsageError' });
+
+    const taken = createServer();
+    const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
+    try {
+      const second = await cluster.rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${cluster.tempDir('second')}`,
+        `--ray-client-server-port=${port}`]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is already in use, so the head cannot serve remote drivers (rayts://) there`);
+      expect(second.stderr).toContain('--ray-client-server-port');
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+function cpuUsed(s: StatusJson): number {
+  return s.usage.CPU?.used ?? -1;
+}
