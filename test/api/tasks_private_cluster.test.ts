@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
-import { onNodeOnly } from '../helpers/via_client.js';
+import { describeOnNodeOnly } from '../helpers/via_client.js';
 
 const newCluster = useCluster();
 
@@ -36,8 +36,8 @@ function privateDirOf(stderr: string): string {
   return dir;
 }
 
-describe('a driver with no cluster running', () => {
-  onNodeOnly('a remote client never starts a private cluster')('starts a private cluster, runs tasks, and leaves nothing after shutdown', async () => {
+describeOnNodeOnly('a remote client never starts a private cluster')('a driver with no cluster running', () => {
+  it('starts a private cluster, runs tasks, and leaves nothing after shutdown', async () => {
     const cluster = newCluster();
     const dir = makeUserProject(cluster);
     const run = await runDriver(cluster, dir, 'tasks/private_cluster.mjs');
@@ -56,7 +56,7 @@ describe('a driver with no cluster running', () => {
     expect(existsSync(privateDir)).toBe(false);
   });
 
-  onNodeOnly('a remote client never starts a private cluster')('a killed driver takes its private cluster down with it', async () => {
+  it('a killed driver takes its private cluster down with it', async () => {
     const cluster = newCluster();
     const dir = makeUserProject(cluster);
     const run = await runDriver(cluster, dir, 'tasks/killed_driver.mjs');

@@ -4,13 +4,13 @@
  * certificate); half a TLS configuration is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { request } from 'node:https';
 import { METRICS_DISCOVERY_FILE, type FileSdGroup } from '@rayts/gcs';
 import { readJsonFile, useCluster } from '../helpers/cluster.js';
+import { hasOpenssl, makeCertificates } from '../helpers/tls.js';
 import { callRaw, methodsOf } from '../helpers/raw_grpc.js';
 import { http } from '../helpers/http.js';
 import { loadConfig, type RayletReady } from '@rayts/common';
@@ -19,18 +19,6 @@ import { apiClientFor, resolveApiTarget } from '@rayts/cli/api_target';
 import { ApiTlsError, ApiUnreachableError } from '@rayts/cli/errors';
 
 const newCluster = useCluster();
-
-const hasOpenssl = existsSync('/usr/bin/openssl');
-
-/** A CA and one certificate for 127.0.0.1-127.0.0.3, made with the system's openssl. */
-function makeCertificates(dir: string): { cert: string; key: string; ca: string } {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=rayts-test-ca']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=rayts-node']);
-  execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\\nextendedKeyUsage=serverAuth,clientAuth\\n" > ext.cnf'], { cwd: dir });
-  run(['x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '2', '-extfile', 'ext.cnf']);
-  return { cert: join(dir, 'node.pem'), key: join(dir, 'node.key'), ca: join(dir, 'ca.pem') };
-}
 
 /** GET over HTTPS trusting only `ca`, with the cluster token. */
 function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {

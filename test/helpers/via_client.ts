@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { HeadReady } from '@rayts/common';
 import type { StartedNode, TestCluster } from './cluster.js';
 import type { DriverParams } from './driver.js';
@@ -20,6 +20,12 @@ export const VIA_CLIENT = process.env.RAYTS_TEST_VIA_CLIENT === '1';
 export function onNodeOnly(reason: string): typeof it {
   if (!reason) throw new Error('onNodeOnly needs the reason the test does not apply to a remote client');
   return VIA_CLIENT ? (((() => undefined) as unknown) as typeof it) : it;
+}
+
+/** A group of tests that only a driver on a node can run (see onNodeOnly). */
+export function describeOnNodeOnly(reason: string): typeof describe {
+  if (!reason) throw new Error('describeOnNodeOnly needs the reason the tests do not apply to a remote client');
+  return VIA_CLIENT ? (((() => undefined) as unknown) as typeof describe) : describe;
 }
 
 /** The rayts:// address of a head this test started. */

@@ -51,7 +51,7 @@ export async function initRemote(address: string, options: RemoteInitOptions): P
   const { host, port } = parseAddress(/:\d+$/.test(rest) ? rest : `${rest}:${DEFAULT_CLIENT_PORT}`, 'a rayts:// address');
   const token = remoteToken(options, address);
   const config = loadConfig();
-  const tunnel = await TunnelClient.connect({ host, port, token }, config);
+  const tunnel = await TunnelClient.connect({ host, port, token, tls: tlsFromEnv() }, config);
   try {
     // The head serves its GCS services on the client port too: one port to open for a remote driver.
     const gcsAddress = formatAddress(host, port);

@@ -8,7 +8,7 @@
  * connection's inbox last, so every part exists before the first pushed message is delivered.
  */
 import { basename } from 'node:path';
-import { GcsClient, TaskEventClient, loadConfig, type Config } from '@rayts/common';
+import { GcsClient, TaskEventClient, loadConfig, tlsFromEnv, type Config, type TlsFiles } from '@rayts/common';
 import { PatientFunctionTable, type FunctionTable } from './function_table.js';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
@@ -49,6 +49,8 @@ export interface CoreWorkerOptions {
   jobDir?: string;
   /** A driver's job runtime env as registered with the head (resolved JSON, '' for none). */
   runtimeEnvJson?: string;
+  /** The cluster's mutual TLS for calls to the head (default: RAYTS_TLS_*, which workers inherit from their raylet). */
+  tls?: TlsFiles;
   /**
    * A remote client (`rayts://`): its messages to the head node's raylet and its object bytes go
    * through the head (remote/tunnel_client.ts) instead of `socketPath` and the mapped arena.
@@ -118,14 +120,14 @@ export class CoreWorker {
   /** Connects to the raylet and builds the parts; `worker` for a worker process. */
   static async connect(options: CoreWorkerOptions, worker?: WorkerOptions, config: Config = loadConfig()): Promise<CoreWorker> {
     const { remote, ...rest } = options;
-    const resolved: ResolvedOptions = { ...rest, gcsTimeoutMs: config.gcsRpcTimeoutMs };
+    const resolved: ResolvedOptions = { ...rest, tls: options.tls ?? tlsFromEnv(), gcsTimeoutMs: config.gcsRpcTimeoutMs };
     const connection = await RayletConnection.open(remote?.link ?? options.socketPath, helloOf(options));
     const { welcome } = connection;
     const owner: Address = { nodeId: welcome.nodeId, clientId: welcome.clientId };
-    const gcs = new GcsClient(options.gcsAddress, { token: options.token, timeoutMs: resolved.gcsTimeoutMs });
+    const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: resolved.tls, timeoutMs: resolved.gcsTimeoutMs });
     // A worker's output files: their ends, for the log range of each attempt it runs.
     const offsets = worker ? new OutputOffsets(processFileSizes) : undefined;
-    const events = new TaskEventBuffer(new TaskEventClient(options.gcsAddress, { token: options.token, timeoutMs: resolved.gcsTimeoutMs }), config,
+    const events = new TaskEventBuffer(new TaskEventClient(options.gcsAddress, { token: options.token, tls: resolved.tls, timeoutMs: resolved.gcsTimeoutMs }), config,
       executorIdentity(options, welcome, offsets));
     const store = new MemoryStore();
     const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');

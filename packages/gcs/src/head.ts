@@ -140,7 +140,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   if (options.clientPort !== undefined) {
     try {
       clientPort = await bindSharedPort(server, options.host, options.clientPort, options.tls, 'ray client server', CLIENT_TUNNEL_MAGIC,
-        config.portFirstBytesTimeoutMs, (socket) => clients.accept(socket));
+        config.portFirstBytesTimeoutMs, (socket) => clients.accept(socket), true);
     } catch (err) {
       server.forceShutdown();
       db.close();

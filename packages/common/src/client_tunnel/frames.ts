@@ -9,6 +9,8 @@
  *   keep what they sent until it is acknowledged, so a session survives a broken connection: the new
  *   one resends what the peer had not received (see ReliableChannel).
  */
+import { FrameLimitError, joinParts, partsAfter, prefixOf } from '../wire/frame_reader.js';
+
 export const CLIENT_TUNNEL_MAGIC = Buffer.from('RAYTSCL1');
 
 export const FrameKind = { HELLO: 1, WELCOME: 2, REFUSED: 3, ACK: 4, PACKET: 5 } as const;
@@ -68,7 +70,8 @@ export interface Packet {
   req: number;
   a: number;
   b: number;
-  payload: Buffer;
+  /** The payload as it arrived, in pieces (views of the received chunks: `joinParts` makes one Buffer). */
+  payload: Buffer[];
 }
 
 /** kind + seq + type + req + a + b */
@@ -88,12 +91,13 @@ export function packetHead(seq: number, type: PacketType, req: number, a: number
   return h;
 }
 
-/** Reads a PACKET body (after its length prefix): seq and the packet. */
-export function readPacket(body: Buffer): { seq: number; packet: Packet } {
-  if (body.length < PACKET_HEAD_BYTES) throw new Error(`a packet of ${body.length} bytes is shorter than its head`);
+/** Reads a PACKET body (after its length prefix; `length` bytes in `parts`): seq and the packet. */
+export function readPacket(parts: Buffer[], length: number): { seq: number; packet: Packet } {
+  if (length < PACKET_HEAD_BYTES) throw new FrameLimitError(`a packet of ${length} bytes is shorter than its head`);
+  const head = prefixOf(parts, PACKET_HEAD_BYTES);
   return {
-    seq: readU64(body, 1),
-    packet: { type: body[9] as PacketType, req: body.readUInt32LE(10), a: readU64(body, 14), b: readU64(body, 22), payload: body.subarray(PACKET_HEAD_BYTES) },
+    seq: readU64(head, 1),
+    packet: { type: head[9] as PacketType, req: head.readUInt32LE(10), a: readU64(head, 14), b: readU64(head, 22), payload: partsAfter(parts, PACKET_HEAD_BYTES) },
   };
 }
 
@@ -105,8 +109,8 @@ export function ackFrame(received: number): Buffer {
   return f;
 }
 
-export function readAck(body: Buffer): number {
-  return readU64(body, 1);
+export function readAck(parts: Buffer[]): number {
+  return readU64(prefixOf(parts, 9), 1);
 }
 
 /** A handshake frame: kind, then JSON. */
@@ -119,8 +123,8 @@ export function jsonFrame(kind: typeof FrameKind.HELLO | typeof FrameKind.WELCOM
   return f;
 }
 
-export function readJsonBody<T>(body: Buffer): T {
-  return JSON.parse(body.subarray(1).toString('utf8')) as T;
+export function readJsonBody<T>(parts: Buffer[]): T {
+  return JSON.parse(joinParts(parts).subarray(1).toString('utf8')) as T;
 }
 
 function writeU64(b: Buffer, at: number, v: number): void {

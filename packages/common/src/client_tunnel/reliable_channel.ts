@@ -11,7 +11,7 @@
  * taken as broken (a peer can vanish without closing: a laptop's network, a NAT table).
  */
 import type { Socket } from 'node:net';
-import { FrameLimitError, FrameReader } from '../wire/frame_reader.js';
+import { FrameLimitError, FramePartsReader } from '../wire/frame_reader.js';
 import { FrameKind, ackFrame, packetHead, readAck, readPacket, type Packet, type PacketType } from './frames.js';
 
 export interface ChannelOptions {
@@ -35,7 +35,7 @@ interface Sent {
  * - `ATTACHED`: a connection carries the packets.
  * - `CLOSED`: the session is over; nothing is sent or delivered any more.
  */
-type ChannelState = { kind: 'DETACHED' } | { kind: 'ATTACHED'; socket: Socket; reader: FrameReader; lastHeardMs: number } | { kind: 'CLOSED' };
+type ChannelState = { kind: 'DETACHED' } | { kind: 'ATTACHED'; socket: Socket; reader: FramePartsReader; lastHeardMs: number } | { kind: 'CLOSED' };
 
 export interface ChannelEvents {
   /** A packet, in order, exactly once. */
@@ -84,7 +84,7 @@ export class ReliableChannel {
    * Carries the session over `socket` from now on. `peerReceived`: the last packet the peer has;
    * `reader` holds any bytes that came after the handshake frame. Resends what the peer lacks.
    */
-  attach(socket: Socket, peerReceived: number, reader: FrameReader): void {
+  attach(socket: Socket, peerReceived: number, reader: FramePartsReader): void {
     if (this.state.kind === 'CLOSED') {
       socket.destroy();
       return;
@@ -98,7 +98,7 @@ export class ReliableChannel {
     for (const s of this.unacked) this.writeSent(socket, s);
     socket.uncork();
     reader.setLimit(this.options.maxFrameBytes);
-    reader.redirect((body) => this.onFrame(body));
+    reader.redirect((parts) => this.onFrame(parts));
     const protocolError = (err: unknown) => {
       if (!(err instanceof FrameLimitError)) throw err;
       if (this.state !== state) return;
@@ -186,19 +186,22 @@ export class ReliableChannel {
     if (s.payload && s.payload.byteLength > 0) socket.write(s.payload);
   }
 
-  private onFrame(body: Buffer): void {
+  private onFrame(parts: Buffer[]): void {
     if (this.state.kind !== 'ATTACHED') return;
-    const kind = body[0];
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length === 0) throw new FrameLimitError('an empty frame in a session');
+    const kind = parts[0]![0];
     if (kind === FrameKind.ACK) {
-      this.release(readAck(body));
+      this.release(readAck(parts));
       return;
     }
     if (kind !== FrameKind.PACKET) throw new FrameLimitError(`unexpected frame kind ${kind} in a session`);
-    const { seq, packet } = readPacket(body);
+    const { seq, packet } = readPacket(parts, length);
     if (seq <= this.recvSeq) return; // resent after a reconnection: already delivered
     if (seq !== this.recvSeq + 1) throw new FrameLimitError(`packet ${seq} arrived after ${this.recvSeq}: the stream is out of order`);
     this.recvSeq = seq;
-    this.recvSinceAck += body.length;
+    this.recvSinceAck += length;
     if (this.recvSinceAck >= this.options.ackEveryBytes) this.ackNow();
     else this.ackTimer ??= setTimeout(() => this.ackNow(), this.options.ackDelayMs);
     this.events.packet(packet);

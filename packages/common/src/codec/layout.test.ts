@@ -9,6 +9,10 @@ import {
   readEncoded,
   readLayout,
   writeEncoded,
+  encodedPieces,
+  headLength,
+  readHead,
+  decodeHeadAndSections,
   type Encoded,
 } from './index.js';
 import { CorruptValueError, SerializationError } from '../errors.js';
@@ -142,6 +146,41 @@ describe('contiguous layout', () => {
     const small = encodeToBuffer({ n: 1 });
     expect(small.byteLength).toBe(ENCODED_HEADER_SIZE + '{"n":1}'.length);
     expect(decodeFromBuffer(small)).toEqual({ n: 1 });
+  });
+});
+
+describe('streaming a block in pieces (remote clients)', () => {
+  it('encodedPieces + readHead + decodeHeadAndSections give back the value, sections not copied on the way out', () => {
+    const a = new Float64Array(5000).map((_, i) => i * 1.5);
+    const b = new Uint8Array(300_000).fill(9);
+    const value = { a, b, name: 'x', refs: ['r1'] };
+    const e = encodeValue(value, { isRef: () => undefined });
+    const { total, pieces } = encodedPieces(e, 0);
+    expect(total).toBe(encodedSize(e, 0));
+    // The sections travel as the value's own memory.
+    expect(pieces.slice(1).every((p) => p.bytes.buffer === a.buffer || p.bytes.buffer === b.buffer)).toBe(true);
+    expect(pieces.length).toBe(3);
+    // The pieces land where writeEncoded would put them.
+    const whole = new Uint8Array(total);
+    writeEncoded(e, whole);
+    for (const p of pieces) expect(Buffer.from(whole.subarray(p.offset, p.offset + p.bytes.byteLength)).equals(Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength))).toBe(true);
+    // A reader that got the head and each section apart decodes the same value.
+    const head = whole.subarray(0, headLength(whole));
+    const layout = readHead(head);
+    const sections = layout.sections.map((s) => whole.slice(s.offset, s.offset + s.length));
+    const back = decodeHeadAndSections<typeof value>(head, layout, sections);
+    expect(Array.from(back.a)).toEqual(Array.from(a));
+    expect(back.b.length).toBe(b.length);
+    expect(back.name).toBe('x');
+  });
+
+  it('a JSON value (no sections) streams as its head alone', () => {
+    const e = encodeValue({ x: 1, y: [1, 2, 3] }, undefined);
+    const { total, pieces } = encodedPieces(e, 0);
+    expect(pieces).toHaveLength(1);
+    expect(pieces[0]!.bytes.byteLength).toBe(total);
+    const head = pieces[0]!.bytes;
+    expect(decodeHeadAndSections(head, readHead(head), [])).toEqual({ x: 1, y: [1, 2, 3] });
   });
 });
 

@@ -7,8 +7,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { PortInUseError } from '../errors.js';
-import { serverCredentials, type TlsFiles } from './tls.js';
+import { serverCredentials, tlsSecureContext, type TlsFiles } from './tls.js';
+
+/**
+ * The side channel with TLS: after the magic (in clear text, nothing else) the server answers this
+ * one byte, and both ends start mutual TLS on the connection (as STARTTLS does); the side channel's
+ * own protocol then runs inside it.
+ */
+export const STARTTLS_ACK = Buffer.from([0x06]);
 
 export interface SharedPort {
   port: number;
@@ -18,7 +26,10 @@ export interface SharedPort {
 export function bindSharedPort(
   grpcServer: grpc.Server, host: string, port: number, tls: TlsFiles | undefined, what: string,
   magic: Buffer, /** How long a new connection may take to send its first bytes. */ firstBytesTimeoutMs: number, onSideChannel: (socket: Socket) => void,
+  /** With TLS: whether the side channel runs inside TLS (STARTTLS_ACK) rather than not at all (its clients then use gRPC). */
+  sideChannelTls = false,
 ): Promise<SharedPort> {
+  const secureContext = tls && sideChannelTls ? tlsSecureContext(tls) : undefined;
   const injector = grpcServer.createConnectionInjector(serverCredentials(tls));
   const server: Server = createServer({ noDelay: true }, (socket) => {
     let head = Buffer.alloc(0);
@@ -30,6 +41,13 @@ export function bindSharedPort(
       clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
+      if (matches && secureContext) {
+        // STARTTLS: the client sends the magic and waits for the ack; anything more is not one of ours.
+        if (head.length !== magic.length) { socket.destroy(); return; }
+        socket.write(STARTTLS_ACK);
+        onSideChannel(new TLSSocket(socket, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: true }));
+        return;
+      }
       socket.unshift(head);
       if (matches && !tls) onSideChannel(socket);
       else injector.injectConnection(socket);

@@ -1,27 +1,23 @@
 /**
- * Splits a byte stream into length-prefixed frames (u32 little-endian length, then the body). Bodies
- * are handed on as views when they lie in one received chunk, else joined once.
+ * Splits a byte stream into length-prefixed frames (u32 little-endian length, then the body).
+ * `FrameReader` hands on each body in one Buffer (a view when it lies in one received chunk, else
+ * joined once); `FramePartsReader` hands on the received pieces as they are, never joining them, for
+ * streams whose large frames are copied straight to their destination (object bytes).
  */
 export const FRAME_HEADER_BYTES = 4;
 
 export class FrameLimitError extends Error {}
 
-export class FrameReader {
+abstract class FrameSplitter {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private expected = -1;
 
-  /** @param onFrame gets each body in order; @param maxFrameBytes a larger length is a protocol error */
-  constructor(private onFrame: (body: Buffer) => void, private maxFrameBytes: number) {}
+  constructor(private maxFrameBytes: number) {}
 
   /** Changes the largest frame accepted (a handshake reads with a small limit, the session after it with its own). */
   setLimit(maxFrameBytes: number): void {
     this.maxFrameBytes = maxFrameBytes;
-  }
-
-  /** Hands the frames from now on (and the bytes still buffered) to another receiver. */
-  redirect(onFrame: (body: Buffer) => void): void {
-    this.onFrame = onFrame;
   }
 
   /** Feeds received bytes; throws FrameLimitError on a frame over the limit (the stream is then unusable). */
@@ -41,34 +37,98 @@ export class FrameReader {
         if (this.expected > this.maxFrameBytes) throw new FrameLimitError(`frame of ${this.expected} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
       }
       if (this.buffered < this.expected) return;
-      const body = this.take(this.expected);
+      const n = this.expected;
       this.expected = -1;
-      this.onFrame(body);
+      this.deliver(n);
     }
   }
 
-  private take(n: number): Buffer {
-    if (this.chunks[0]!.length === n) {
+  /** Takes the next frame body of `n` bytes off the buffer and hands it on. */
+  protected abstract deliver(n: number): void;
+
+  /** The next `n` bytes in one Buffer. */
+  protected take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
       this.buffered -= n;
-      return this.chunks.shift()!;
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.length === n ? first : first.subarray(0, n);
     }
-    if (this.chunks[0]!.length > n) {
-      const first = this.chunks[0]!;
-      this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
+    return Buffer.concat(this.takeParts(n), n);
+  }
+
+  /** The next `n` bytes as the pieces they arrived in (views, not copies). */
+  protected takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
       const c = this.chunks[0]!;
-      const part = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, part);
-      filled += part;
-      if (part === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(part);
+      if (c.length <= left) {
+        parts.push(c);
+        this.chunks.shift();
+        left -= c.length;
+      } else {
+        parts.push(c.subarray(0, left));
+        this.chunks[0] = c.subarray(left);
+        left = 0;
+      }
     }
     this.buffered -= n;
-    return out;
+    return parts;
   }
+}
+
+export class FrameReader extends FrameSplitter {
+  /** @param onFrame gets each body in order; @param maxFrameBytes a larger length is a protocol error */
+  constructor(private onFrame: (body: Buffer) => void, maxFrameBytes: number) {
+    super(maxFrameBytes);
+  }
+
+  /** Hands the frames from now on (and the bytes still buffered) to another receiver. */
+  redirect(onFrame: (body: Buffer) => void): void {
+    this.onFrame = onFrame;
+  }
+
+  protected deliver(n: number): void {
+    this.onFrame(this.take(n));
+  }
+}
+
+export class FramePartsReader extends FrameSplitter {
+  /** @param onFrame gets each body in order, as pieces; @param maxFrameBytes a larger length is a protocol error */
+  constructor(private onFrame: (parts: Buffer[]) => void, maxFrameBytes: number) {
+    super(maxFrameBytes);
+  }
+
+  redirect(onFrame: (parts: Buffer[]) => void): void {
+    this.onFrame = onFrame;
+  }
+
+  protected deliver(n: number): void {
+    this.onFrame(n === 0 ? [] : this.takeParts(n));
+  }
+}
+
+/** The first `n` bytes of a frame's pieces in one Buffer (a view when the first piece holds them). */
+export function prefixOf(parts: readonly Buffer[], n: number): Buffer {
+  if (parts.length > 0 && parts[0]!.length >= n) return parts[0]!.subarray(0, n);
+  return Buffer.concat(parts, n).subarray(0, n);
+}
+
+/** The pieces after the first `n` bytes (views). */
+export function partsAfter(parts: readonly Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const p of parts) {
+    if (skip >= p.length) { skip -= p.length; continue; }
+    out.push(skip > 0 ? p.subarray(skip) : p);
+    skip = 0;
+  }
+  return out;
+}
+
+/** The pieces joined (no copy for one piece). */
+export function joinParts(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -3,7 +3,7 @@
  * core worker, of the head's actor directory, and of the tunables. The core worker and the head's
  * client provide these; unit tests fake them.
  */
-import type { ActorInfoMsgOutput, ActorSpecMsg, Config } from '@rayts/common';
+import type { ActorInfoMsgOutput, ActorSpecMsg, Config, TlsFiles } from '@rayts/common';
 import type { MemoryStore } from '../memory_store.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
 import type { OwnerTaskEvents } from '../task_event_buffer.js';
@@ -24,7 +24,7 @@ export interface ActorCore {
   readonly submitterTaskId: string;
   /** Task events of the calls and creations this process owns. */
   readonly events: OwnerTaskEvents;
-  readonly options: { readonly token: string; readonly gcsAddress: string; readonly gcsTimeoutMs?: number };
+  readonly options: { readonly token: string; readonly gcsAddress: string; readonly gcsTimeoutMs?: number; readonly tls?: TlsFiles };
   /** Where call results are kept until `get`. */
   readonly store: Pick<MemoryStore, 'addPending' | 'resolve'>;
   /** Asks this node's raylet to start an actor here at once, or to drop one it started. */

@@ -26,7 +26,7 @@ export class ActorSubmitter implements ActorCalls {
   private readonly queues = new Map<string, ActorQueue>();
 
   constructor(private readonly core: ActorCore, private readonly config: ActorCallerConfig) {
-    this.gcs = new GcsActorClient(core.options.gcsAddress, { token: core.options.token, timeoutMs: core.options.gcsTimeoutMs ?? config.gcsRpcTimeoutMs });
+    this.gcs = new GcsActorClient(core.options.gcsAddress, { token: core.options.token, tls: core.options.tls, timeoutMs: core.options.gcsTimeoutMs ?? config.gcsRpcTimeoutMs });
     this.transport = new RayletTransport(core, config.actorEarlyConnectMs);
     this.creator = new ActorCreator({ core, head: this.gcs, config });
   }

@@ -78,9 +78,14 @@ export class TunnelArena implements ObjectBytes {
     else w.resolve();
   }
 
-  readData(req: number, pos: number, bytes: Uint8Array): void {
+  readData(req: number, pos: number, parts: readonly Uint8Array[]): void {
     const r = this.reads.get(req);
-    if (r) r.target.set(bytes, pos - r.base);
+    if (!r) return;
+    let at = pos - r.base;
+    for (const part of parts) {
+      r.target.set(part, at);
+      at += part.byteLength;
+    }
   }
 
   readEnd(req: number, error: string): void {

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { deserialize, serialize } from 'node:v8';
 import {
-  ClusterUnreachableError, MAX_FRAME_BYTES, PROTOCOL_VERSION, PacketType, RAYTS_VERSION, ReliableChannel, type Config, type Packet, type WelcomeBody,
+  ClusterUnreachableError, MAX_FRAME_BYTES, PROTOCOL_VERSION, PacketType, joinParts, RAYTS_VERSION, ReliableChannel, type Config, type Packet, type TlsFiles, type WelcomeBody,
 } from '@rayts/common';
 import { RefusedError, openConnection } from './handshake.js';
 import { TunnelArena } from './tunnel_arena.js';
@@ -20,6 +20,8 @@ export interface TunnelTarget {
   host: string;
   port: number;
   token: string;
+  /** The cluster's mutual TLS, when it uses it. */
+  tls?: TlsFiles;
 }
 
 /**
@@ -65,7 +67,7 @@ export class TunnelClient {
 
   /** Opens a new session (rejects with AuthenticationError, VersionMismatchError or ClusterUnreachableError). */
   static async connect(target: TunnelTarget, config: Config, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<TunnelClient> {
-    const opened = await openConnection(target.host, target.port, hello(target, '', 0, config), config.gcsRpcTimeoutMs, MAX_FRAME_BYTES + 64).catch((err: Error) => {
+    const opened = await openConnection(target.host, target.port, hello(target, '', 0, config), config.gcsRpcTimeoutMs, MAX_FRAME_BYTES + 64, target.tls).catch((err: Error) => {
       throw err instanceof RefusedError ? err.error : err;
     });
     const client = new TunnelClient(target, opened.welcome, config, log);
@@ -100,11 +102,11 @@ export class TunnelClient {
 
   private onPacket(p: Packet): void {
     switch (p.type) {
-      case PacketType.MSG: return void this.link.emit('message', deserialize(p.payload) as RayletMessage);
-      case PacketType.WRITE_DONE: return this.objects.writeDone(p.req, p.payload.toString('utf8'));
+      case PacketType.MSG: return void this.link.emit('message', deserialize(joinParts(p.payload)) as RayletMessage);
+      case PacketType.WRITE_DONE: return this.objects.writeDone(p.req, textOf(p.payload));
       case PacketType.READ_DATA: return this.objects.readData(p.req, p.a, p.payload);
-      case PacketType.READ_END: return this.objects.readEnd(p.req, p.payload.toString('utf8'));
-      case PacketType.END: return this.finish(new ClusterUnreachableError(`the rayts head at ${this.address} ended this session: ${p.payload.toString('utf8')}`));
+      case PacketType.READ_END: return this.objects.readEnd(p.req, textOf(p.payload));
+      case PacketType.END: return this.finish(new ClusterUnreachableError(`the rayts head at ${this.address} ended this session: ${textOf(p.payload)}`));
       default: return undefined;
     }
   }
@@ -129,7 +131,7 @@ export class TunnelClient {
       }
       try {
         const opened = await openConnection(this.target.host, this.target.port, hello(this.target, this.welcome.sessionId, this.channel.received, this.config),
-          Math.min(left, this.config.gcsRpcTimeoutMs), MAX_FRAME_BYTES + 64);
+          Math.min(left, this.config.gcsRpcTimeoutMs), MAX_FRAME_BYTES + 64, this.target.tls);
         if (this.state.kind !== 'RECONNECTING') {
           opened.socket.destroy();
           return;
@@ -156,6 +158,10 @@ export class TunnelClient {
     this.objects.close(error ?? new ClusterUnreachableError('the session with the rayts head was shut down'));
     this.link.emit('close', error);
   }
+}
+
+function textOf(parts: Buffer[]): string {
+  return parts.length === 0 ? '' : joinParts(parts).toString('utf8');
 }
 
 function hello(target: TunnelTarget, sessionId: string, received: number, config: Config) {

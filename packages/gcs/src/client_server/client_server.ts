@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
-  CLIENT_TUNNEL_MAGIC, FrameKind, FrameLimitError, FrameReader, PROTOCOL_VERSION, RAYTS_VERSION, jsonFrame, readJsonBody, tokensEqual,
+  CLIENT_TUNNEL_MAGIC, FrameKind, FrameLimitError, FramePartsReader, PROTOCOL_VERSION, RAYTS_VERSION, jsonFrame, readJsonBody, tokensEqual,
   type ChannelOptions, type ClientHelloBody, type Config, type Logger, type RayletReady, type RefusalCode, type WelcomeBody,
 } from '@rayts/common';
 import { ClientSession } from './client_session.js';
@@ -54,11 +54,11 @@ export class ClientServer {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let skip = CLIENT_TUNNEL_MAGIC.length;
     const timer = setTimeout(() => socket.destroy(), this.options.config.portFirstBytesTimeoutMs);
-    const reader = new FrameReader((body) => {
+    const reader = new FramePartsReader((parts) => {
       clearTimeout(timer);
       socket.off('data', onData);
       reader.redirect(() => undefined);
-      this.handshake(socket, body, reader, peer);
+      this.handshake(socket, parts, reader, peer);
     }, 64 * 1024);
     const onData = (data: Buffer) => {
       if (skip > 0) {
@@ -85,12 +85,12 @@ export class ClientServer {
     for (const s of [...this.sessions.values()]) s.end('the head is stopping');
   }
 
-  private handshake(socket: Socket, body: Buffer, reader: FrameReader, peer: string): void {
+  private handshake(socket: Socket, parts: Buffer[], reader: FramePartsReader, peer: string): void {
     const { logger } = this.options;
     let hello: ClientHelloBody;
     try {
-      if (body[0] !== FrameKind.HELLO) throw new Error('the first frame is not a hello');
-      hello = readJsonBody<ClientHelloBody>(body);
+      if (parts[0]?.[0] !== FrameKind.HELLO) throw new Error('the first frame is not a hello');
+      hello = readJsonBody<ClientHelloBody>(parts);
       if (typeof hello.token !== 'string' || typeof hello.sessionId !== 'string' || !Number.isSafeInteger(hello.received) || hello.received < 0) {
         throw new Error('the hello lacks its fields');
       }

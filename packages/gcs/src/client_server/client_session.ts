@@ -15,7 +15,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { deserialize } from 'node:v8';
-import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader, PacketType, ReliableChannel, type ChannelOptions, type Logger, type Packet } from '@rayts/common';
+import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader, PacketType, ReliableChannel, type ChannelOptions, type FramePartsReader, type Logger, type Packet } from '@rayts/common';
 import { ArenaFile } from './arena_file.js';
 
 export interface ClientSessionOptions {
@@ -41,7 +41,7 @@ export interface ClientSessionOptions {
 type SessionState = { kind: 'CONNECTED' } | { kind: 'AWAY'; timer: NodeJS.Timeout } | { kind: 'ENDED'; reason: string };
 
 /** The session's socket to the raylet: opened when the client's first message (its hello) arrives. */
-type RayletLink = { kind: 'NONE' } | { kind: 'CONNECTING'; queued: Uint8Array[] } | { kind: 'OPEN'; socket: Socket } | { kind: 'CLOSED' };
+type RayletLink = { kind: 'NONE' } | { kind: 'CONNECTING'; queued: Buffer[][] } | { kind: 'OPEN'; socket: Socket } | { kind: 'CLOSED' };
 
 export class ClientSession {
   private state: SessionState = { kind: 'CONNECTED' };
@@ -72,7 +72,7 @@ export class ClientSession {
   }
 
   /** Carries the session over a (new) connection of its client. */
-  attach(socket: Socket, peerReceived: number, reader: FrameReader): void {
+  attach(socket: Socket, peerReceived: number, reader: FramePartsReader): void {
     if (this.state.kind === 'ENDED') {
       socket.destroy();
       return;
@@ -122,7 +122,7 @@ export class ClientSession {
     }
   }
 
-  private toRaylet(message: Uint8Array): void {
+  private toRaylet(message: Buffer[]): void {
     const link = this.link;
     if (link.kind === 'NONE') {
       this.link = { kind: 'CONNECTING', queued: [message] };
@@ -181,9 +181,13 @@ export class ClientSession {
   private write(p: Packet): void {
     const last = p.b === 1;
     if (!this.writes.has(p.req)) this.writes.set(p.req, undefined);
-    if (p.payload.byteLength > 0 && this.writes.get(p.req) === undefined) {
+    if (p.payload.length > 0 && this.writes.get(p.req) === undefined) {
       try {
-        this.arenaFile().write(p.a, p.payload);
+        let at = p.a;
+        for (const part of p.payload) {
+          this.arenaFile().write(at, part);
+          at += part.length;
+        }
       } catch (err) {
         this.writes.set(p.req, (err as Error).message);
       }
@@ -218,9 +222,11 @@ export class ClientSession {
   }
 }
 
-function writeFrame(socket: Socket, body: Uint8Array): void {
+function writeFrame(socket: Socket, parts: readonly Uint8Array[]): void {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt32LE(body.byteLength, 0);
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  header.writeUInt32LE(length, 0);
   socket.write(header);
-  socket.write(body);
+  for (const p of parts) socket.write(p);
 }
