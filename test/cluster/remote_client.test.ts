@@ -5,11 +5,11 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pollUntil } from '@rayts/common';
 import { TestCluster, useCluster, type StartedNode, type StatusJson } from '../helpers/cluster.js';
-import { makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
+import { FIXTURES, makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 import { collect } from '../helpers/cluster.js';
 import { clientAddressOf } from '../helpers/via_client.js';
 import { hasOpenssl, makeCertificates } from '../helpers/tls.js';
@@ -187,6 +187,40 @@ describe('remote drivers through rayts://', () => {
       taken.close();
     }
   });
+});
+
+describe('remote drivers: sessions and runtime envs', () => {
+  it('clients are isolated by namespace: a named actor is found only from its own namespace', async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 2 });
+    const env = remoteEnv(cluster, head, clientAddressOf(head));
+    const ownerDir = makeUserProject(cluster, 'owner');
+    const owner = collect(spawnDriver(cluster, ownerDir, 'remote/namespace_owner.mjs', { ns: 'team-a' }, { env }), 120_000);
+    await told(ownerDir, 'ready', 90_000);
+    const other = await runDriver(cluster, makeUserProject(cluster, 'other'), 'remote/namespace_lookup.mjs', { ns: 'team-b' }, { env });
+    const same = await runDriver(cluster, makeUserProject(cluster, 'same'), 'remote/namespace_lookup.mjs', { ns: 'team-a' }, { env });
+    writeFileSync(join(ownerDir, 'done'), '');
+    expect((await owner).code).toBe(0);
+    expect(resultOf(other)).toEqual({ found: false, cls: 'ActorNotFoundError' });
+    expect(resultOf(same)).toEqual({ found: true, answer: 'hello #2 from team-a' });
+  });
+
+  it('a runtime env working_dir is uploaded from the client; tasks run in it on every node', async () => {
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    const head = await cluster.startHead({ numCpus: 1 });
+    await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1 });
+    const dir = makeUserProject(cluster, 'with-wd');
+    cpSync(join(FIXTURES, 'jobs', 'app', 'lib'), join(dir, 'wd', 'lib'), { recursive: true });
+    cpSync(join(FIXTURES, 'jobs', 'app', 'package.json'), join(dir, 'wd', 'package.json'));
+    const address = clientAddressOf(head);
+    const run = await runDriver(cluster, dir, 'jobs/init_runtime_env.mjs', { address }, { env: remoteEnv(cluster, head, address) });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = resultOf<{ cubes: number[]; nodeIps: string[]; cwds: string[]; env: string[] }>(run);
+    expect(result.cubes).toEqual([0, 1, 8, 27, 64, 125, 216, 343]);
+    expect(result.nodeIps).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(result.env).toEqual(['yes']);
+    for (const cwd of result.cwds) expect(cwd).toMatch(/runtime_resources\/working_dir\/[0-9a-f]{64}$/);
+  }, 180_000);
 });
 
 describe('remote drivers and mutual TLS', () => {
