@@ -18,7 +18,7 @@ import { VIA_CLIENT, clientDriver, ensureClientCluster, type ClientClusterShape 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 /** What a fixture reads as `params`: plain JSON values. */
-export type DriverParams = Record<string, string | number | boolean | string[]>;
+export type DriverParams = Record<string, string | number | boolean | string[] | number[]>;
 
 export interface DriverOptions {
   /** Added to the cluster's environment; `undefined` removes a variable. */
