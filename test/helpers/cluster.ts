@@ -78,27 +78,28 @@ export class TestCluster {
   }
 
   /** Runs `rayts ARGS` to completion (as `asUser`, if given). */
-  rayts(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 90_000, asUser?: string): Promise<RunResult> {
-    const child = this.spawnRayts(args, env, asUser);
+  rayts(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 90_000, asUser?: string, netns?: string): Promise<RunResult> {
+    const child = this.spawnRayts(args, env, asUser, netns);
     return collect(child, timeoutMs);
   }
 
   /** Starts `rayts ARGS` and returns the running child (for --block and --follow); `asUser`: as that user (the test runs as root). */
-  spawnRayts(args: string[], env: Record<string, string | undefined> = {}, asUser?: string): ChildProcess {
-    const [command, argv] = commandAs(asUser, [process.execPath, BIN, ...args]);
+  /** `rayts …` as a child of the test (as `asUser`, inside network namespace `netns` when given). */
+  spawnRayts(args: string[], env: Record<string, string | undefined> = {}, asUser?: string, netns?: string): ChildProcess {
+    const [command, argv] = inNetns(netns, commandAs(asUser, [process.execPath, BIN, ...args]));
     const child = spawn(command, argv, { env: { ...this.env, ...env }, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
   }
 
-  async startHead(options: { name?: string; ip?: string; numCpus?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<StartedNode> {
+  async startHead(options: { name?: string; ip?: string; numCpus?: number; args?: string[]; env?: Record<string, string>; netns?: string } = {}): Promise<StartedNode> {
     const tempDir = this.tempDir(options.name ?? 'head');
     const ip = options.ip ?? '127.0.0.1';
     // Tests run many heads at once on one host: none may take the default dashboard port 8265.
     const args = ['start', '--head', '--port=0', '--dashboard-port=0', `--node-ip-address=${ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
     if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
-    const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
+    const result = await this.rayts([...args, ...(options.args ?? [])], options.env, undefined, undefined, options.netns);
     if (result.code !== 0) throw new Error(`rayts start --head failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
     const sessionDir = realSession(tempDir);
     const head = readJsonFile<HeadReady>(join(sessionDir, 'head.json'));
@@ -108,31 +109,31 @@ export class TestCluster {
     return started;
   }
 
-  async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string> }): Promise<StartedNode> {
+  async startWorker(head: StartedNode, options: { name: string; ip: string; numCpus?: number; resources?: string; args?: string[]; env?: Record<string, string>; netns?: string }): Promise<StartedNode> {
     const tempDir = this.tempDir(options.name);
     const args = ['start', `--address=${head.gcsAddress}`, `--token-file=${join(head.tempDir, 'state', 'token')}`,
       `--node-ip-address=${options.ip}`, `--temp-dir=${tempDir}`, '--object-store-memory=100MiB'];
     if (options.numCpus !== undefined) args.push(`--num-cpus=${options.numCpus}`);
     if (options.resources) args.push(`--resources=${options.resources}`);
-    const result = await this.rayts([...args, ...(options.args ?? [])], options.env);
+    const result = await this.rayts([...args, ...(options.args ?? [])], options.env, undefined, undefined, options.netns);
     if (result.code !== 0) throw new Error(`rayts start --address failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
     const sessionDir = realSession(tempDir);
     const raylet = readJsonFile<RayletReady>(join(sessionDir, 'raylet.json'));
     return { tempDir, sessionDir, nodeIp: options.ip, gcsAddress: head.gcsAddress, rayletPid: raylet.pid, result };
   }
 
-  async statusJson(tempDir: string): Promise<StatusJson> {
-    const r = await this.rayts(['status', '--json', `--temp-dir=${tempDir}`]);
+  async statusJson(tempDir: string, netns?: string): Promise<StatusJson> {
+    const r = await this.rayts(['status', '--json', `--temp-dir=${tempDir}`], {}, undefined, undefined, netns);
     if (r.code !== 0) throw new Error(`rayts status failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as StatusJson;
   }
 
   /** Polls `rayts status --json` until `predicate` holds. */
-  async waitForStatus(tempDir: string, predicate: (s: StatusJson) => boolean, timeoutMs = 30_000): Promise<StatusJson> {
+  async waitForStatus(tempDir: string, predicate: (s: StatusJson) => boolean, timeoutMs = 30_000, netns?: string): Promise<StatusJson> {
     let last: StatusJson | undefined;
     const ok = await pollUntil(async () => {
       try {
-        last = await this.statusJson(tempDir);
+        last = await this.statusJson(tempDir, netns);
         return predicate(last);
       } catch {
         return false;
@@ -242,6 +243,11 @@ function realSession(tempDir: string): string {
 }
 
 /** The command line that runs `argv` as `user` (runuser keeps the environment and sets the user's groups), or as is. */
+/** A command run inside a network namespace the test made (test/helpers/netns.ts), or as it is. */
+export function inNetns(netns: string | undefined, [command, argv]: [string, string[]]): [string, string[]] {
+  return netns ? ['ip', ['netns', 'exec', netns, command, ...argv]] : [command, argv];
+}
+
 export function commandAs(user: string | undefined, argv: string[]): [string, string[]] {
   return user ? ['runuser', ['-u', user, '--', ...argv]] : [argv[0]!, argv.slice(1)];
 }

@@ -11,7 +11,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { pollUntil } from '@rayts/common';
 import { join } from 'node:path';
-import { ROOT, type RunResult, type TestCluster, collect, commandAs } from './cluster.js';
+import { ROOT, type RunResult, type TestCluster, collect, commandAs, inNetns } from './cluster.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { VIA_CLIENT, clientDriver, ensureClientCluster, type ClientClusterShape } from './via_client.js';
 
@@ -26,6 +26,8 @@ export interface DriverOptions {
   timeoutMs?: number;
   /** Run the driver as this user (the test runs as root). */
   asUser?: string;
+  /** Run the driver inside this network namespace (test/helpers/netns.ts). */
+  netns?: string;
   /**
    * The run through rayts://, for a test that starts no cluster (its driver's private one): the CPUs of
    * the head and the worker node it gets instead (default 2 and 2).
@@ -52,7 +54,7 @@ export function spawnDriver(cluster: TestCluster, dir: string, fixture: string, 
   writeFileSync(join(dir, 'main.mjs'), fixtureSource(fixture));
   // The run through rayts:// (test/helpers/via_client.ts): the driver is a remote client of the test's head.
   const remote = VIA_CLIENT ? clientDriver(cluster, params) : undefined;
-  const [command, argv] = commandAs(options.asUser, [process.execPath, 'main.mjs', JSON.stringify(remote?.params ?? params)]);
+  const [command, argv] = inNetns(options.netns, commandAs(options.asUser, [process.execPath, 'main.mjs', JSON.stringify(remote?.params ?? params)]));
   return spawn(command, argv, { cwd: dir, env: { ...cluster.env, ...remote?.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
