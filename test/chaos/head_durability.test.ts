@@ -12,22 +12,11 @@ import { join } from 'node:path';
 import { GcsActorClient, GcsClient, pollUntil } from '@rayts/common';
 import { alive, readJsonFile, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
 import { DurableWrites, KV_NAMESPACE, WRITE_KINDS, type WriteKind } from './durable_writes.js';
+import { Rng } from './fuzz_messages.js';
 
 const newCluster = useCluster();
 const PER_KIND = 100;
 const KILLS = 10;
-
-/** A small seeded generator (mulberry32), so a failing run's kill points can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function killAndRestartHead(cluster: TestCluster, head: StartedNode, port: string): Promise<void> {
   const pid = readJsonFile<{ pid: number }>(join(head.sessionDir, 'head.json')).pid;
@@ -55,7 +44,7 @@ describe('head durability', () => {
   it(`${PER_KIND} acknowledged writes of each kind survive ${KILLS} SIGKILLs of the head at random points`, async () => {
     const seed = Number(process.env.RAYTS_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`durability kill points: seed ${seed} (RAYTS_CHAOS_SEED=${seed} replays them)`);
-    const next = random(seed);
+    const rng = new Rng(seed);
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const port = head.gcsAddress.split(':')[1]!;
@@ -70,7 +59,7 @@ describe('head durability', () => {
       const killedAt: number[] = [];
       for (let k = 0; k < KILLS; k++) {
         // A random point: after 5 to 45 more acknowledgements (the five streams have writes in flight).
-        const target = Math.min(writer.total + 5 + Math.floor(next() * 40), PER_KIND * WRITE_KINDS.length);
+        const target = Math.min(writer.total + 5 + rng.int(40), PER_KIND * WRITE_KINDS.length);
         expect(await pollUntil(() => writer.total >= target, 60_000, 5), `the writer reached ${writer.total} of ${target} acknowledgements`).toBe(true);
         killedAt.push(writer.total);
         await killAndRestartHead(cluster, head, port);
