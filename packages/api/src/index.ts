@@ -15,7 +15,7 @@ export {
   ActorMethodNotFoundError, InvalidPlacementGroupError, InvalidResourceRequestError,
 } from '@rayts/core-worker';
 export { RuntimeEnvSetupError, ClosureError, RemoteSourceError } from '@rayts/core-worker';
-export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError } from '@rayts/common';
+export { ObjectStoreFullError, OutOfDiskError, SerializationError, RaytsError, RuntimeEnvError, HeadUnavailableError } from '@rayts/common';
 export type { RuntimeEnv } from '@rayts/common';
 export { NotInitializedError, ActorOptionsError, ActorNotFoundError, PlacementGroupRemovedError } from './errors.js';
 export { getActor, kill, listActors, type ActorClass, type ActorHandle, type ActorOptions, type ActorState } from './actor_class.js';

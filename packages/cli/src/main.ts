@@ -15,6 +15,11 @@ try {
   if (err instanceof CommanderError) {
     // --help and --version end here with code 0; usage mistakes were already printed by commander.
     exitCode = err.exitCode === 0 ? 0 : ExitCode.usage;
+  } else if (isNoSpace(err)) {
+    // A full disk is the operator's to fix, not a bug: say so instead of a stack (a restart would only fail again).
+    process.stderr.write(`Error: no space left on the disk (${(err as Error).message})\n`
+      + '  free space on the filesystem of the temp dir (--temp-dir: sessions, logs, and state/gcs.db of a head; `df -h DIR` shows it), then run the command again\n');
+    exitCode = ExitCode.failure;
   } else if (err instanceof RaytsError) {
     process.stderr.write(`Error: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`);
     exitCode = err.exitCode;
@@ -24,3 +29,8 @@ try {
   }
 }
 process.exitCode = exitCode;
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

@@ -51,6 +51,12 @@ export class ClusterUnreachableError extends RaytsError {
   override readonly exitCode = ExitCode.clusterUnreachable;
 }
 
+/** Nothing answered at all (gRPC UNAVAILABLE: refused, reset, dropped), as opposed to an answer that came too late. */
+export class ConnectionUnavailableError extends ClusterUnreachableError {}
+
+/** A call that needed the head waited for it past RAYTS_GCS_RECONNECT_TIMEOUT_S (the head did not come back). */
+export class HeadUnavailableError extends ClusterUnreachableError {}
+
 /** The cluster token is missing or wrong. */
 export class AuthenticationError extends RaytsError {}
 

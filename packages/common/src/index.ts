@@ -16,6 +16,7 @@ export * from './grpc/status.js';
 export * from './grpc/tls.js';
 export * from './grpc/proto.js';
 export * from './grpc/client.js';
+export * from './grpc/head_patience.js';
 export * from './grpc/client_pool.js';
 export * from './grpc/server.js';
 export * as v from './grpc/validate.js';

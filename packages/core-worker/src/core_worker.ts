@@ -8,8 +8,7 @@
  * connection's inbox last, so every part exists before the first pushed message is delivered.
  */
 import { basename } from 'node:path';
-import { GcsClient, TaskEventClient, loadConfig, tlsFromEnv, type Config, type TlsFiles } from '@rayts/common';
-import { PatientFunctionTable, type FunctionTable } from './function_table.js';
+import { GcsClient, TaskEventClient, headPatience, loadConfig, tlsFromEnv, type Config, type TlsFiles } from '@rayts/common';
 import { ActorSubmitter } from './actor/actor_submitter.js';
 import { ActorHost } from './actor/actor_host.js';
 import { openCallCountsFile } from './actor/call_counts.js';
@@ -124,7 +123,9 @@ export class CoreWorker {
     const connection = await RayletConnection.open(remote?.link ?? options.socketPath, helloOf(options));
     const { welcome } = connection;
     const owner: Address = { nodeId: welcome.nodeId, clientId: welcome.clientId };
-    const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: resolved.tls, timeoutMs: resolved.gcsTimeoutMs });
+    // Calls to the head wait for a head that restarts (up to RAYTS_GCS_RECONNECT_TIMEOUT_S): the
+    // function table, kv, placement groups; the actor submitter's client does the same.
+    const gcs = new GcsClient(options.gcsAddress, { token: options.token, tls: resolved.tls, timeoutMs: resolved.gcsTimeoutMs, patience: headPatience(options.gcsAddress, config) });
     // A worker's output files: their ends, for the log range of each attempt it runs.
     const offsets = worker ? new OutputOffsets(processFileSizes) : undefined;
     const events = new TaskEventBuffer(new TaskEventClient(options.gcsAddress, { token: options.token, tls: resolved.tls, timeoutMs: resolved.gcsTimeoutMs }), config,
@@ -141,8 +142,7 @@ export class CoreWorker {
     const actors = new ActorSubmitter(actorCore(resolved, owner, remote ? '' : owner.nodeId, job, store, connection, functions, args, events), config);
     const serializer = new Serializer((data) => actors.bindData(data));
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
-    const functionTable = new PatientFunctionTable(gcs, config.gcsReconnectTimeoutS * 1000);
-    const side = worker && attempts && workerSide(worker, resolved.token, connection, functionTable, plasma, serializer, job, gpus, welcome, attempts);
+    const side = worker && attempts && workerSide(worker, resolved.token, connection, gcs, plasma, serializer, job, gpus, welcome, attempts);
     const objects = new ObjectGetter({
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
     });
@@ -317,7 +317,7 @@ function actorCore(
 
 /** A worker's executor (which also keeps its blocked state) and the actor host built on it. */
 function workerSide(
-  worker: WorkerOptions, token: string, connection: RayletConnection, functionTable: FunctionTable, plasma: PlasmaClient, serializer: Serializer, job: JobContext, gpus: GpuVisibility, welcome: Welcome,
+  worker: WorkerOptions, token: string, connection: RayletConnection, functionTable: Pick<GcsClient, 'kvGet'>, plasma: PlasmaClient, serializer: Serializer, job: JobContext, gpus: GpuVisibility, welcome: Welcome,
   attempts: AttemptRecorder,
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };

@@ -112,6 +112,13 @@ export class TaskManager {
     const { spec } = record;
     try {
       await this.deps.functions.exportFunction(desc);
+    } catch (err) {
+      // The head did not take the function (it stayed away past RAYTS_GCS_RECONNECT_TIMEOUT_S, say):
+      // the task cannot be sent anywhere, and the error says why.
+      this.failLocally(spec, errorToFailure('UNSCHEDULABLE', err));
+      return;
+    }
+    try {
       const refs = args.filter((a): a is ObjectRef => a instanceof ObjectRef).map((r) => r.id);
       if (this.tasks.get(spec.returnId) === record && refs.length > 0) {
         record.argRefs = refs;

@@ -6,7 +6,8 @@ import {
   ActorHostClient, CLIENT_TUNNEL_MAGIC, ClientPool, FUNCTION_NAMESPACE, MAX_FRAME_BYTES, RayletClient, bindServer, bindSharedPort, createServer, formatAddress,
   readJson, SessionPaths, UsageError, type Config, type Logger, type RayletReady, type SharedPort, type TlsFiles,
 } from '@rayts/common';
-import { openDatabase, type Db } from './storage/database.js';
+import { DB_FILE, openDatabase, type Db } from './storage/database.js';
+import { explainDiskFull } from './storage/disk_full.js';
 import { NodeTable } from './storage/node_table.js';
 import { loadOrCreateIdentity, type ClusterIdentity } from './cluster_identity.js';
 import { NodeManager } from './node_manager.js';
@@ -72,7 +73,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     throw new UsageError(`RAYTS_GCS_SYNCHRONOUS=${config.gcsSynchronous} is not a durability level`, 'use normal (the default) or full');
   }
   const latencies = new HeadLatencies();
-  const db: Db = timeStatements(openDatabase(options.stateDir, sync), latencies.storage);
+  const db: Db = timeStatements(explainDiskFull(openDatabase(options.stateDir, sync), join(options.stateDir, DB_FILE)), latencies.storage);
   const identity = loadOrCreateIdentity(db);
   logger.info(identity.created ? 'created a new cluster' : 'loaded cluster state', {
     clusterId: identity.clusterId, stateDir: options.stateDir,

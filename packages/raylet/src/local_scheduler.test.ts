@@ -59,6 +59,27 @@ function setup(total: ResourceMap) {
 }
 
 describe('LocalScheduler', () => {
+  it('scheduling classes take turns: a backlog of one function does not hold back another function of the same shape', () => {
+    const { scheduler, task, worker, finish } = setup({ CPU: 2 });
+    const of = (taskId: string, fnHash: string) => { const t = task(taskId); t.spec.fnHash = fnHash; return t; };
+    for (let i = 0; i < 6; i++) scheduler.enqueue(of(`a${i}`, 'fn-a'));
+    scheduler.enqueue(of('b0', 'fn-b'));
+    scheduler.enqueue(of('b1', 'fn-b'));
+    const w1 = worker('w1');
+    const w2 = worker('w2');
+    // Two CPUs free: one task of each class, in the order the classes arrived.
+    expect([...w1.received, ...w2.received]).toEqual(['a0', 'b0']);
+    // The next free CPU goes to the class served least recently (a), then to b, and so on.
+    finish(w1, 'a0');
+    expect(w1.received.at(-1)).toBe('a1');
+    finish(w2, 'b0');
+    expect(w2.received.at(-1)).toBe('b1');
+    finish(w1, 'a1');
+    expect(w1.received.at(-1)).toBe('a2');
+    // Within a class the order stays FIFO.
+    expect(scheduler.queued().map((t) => t.spec.taskId)).toEqual(['a3', 'a4', 'a5']);
+  });
+
   it('queues tasks until both resources and an idle worker are free', () => {
     const { scheduler, source, task, worker, finish } = setup({ CPU: 1 });
     scheduler.enqueue(task('t1'));

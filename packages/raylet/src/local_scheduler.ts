@@ -14,6 +14,16 @@ import { FunctionStats, type PipelineLimits } from './function_stats.js';
 export type { PipelineLimits } from './function_stats.js';
 import { GpuIds, NO_GPUS, gpuDemand, type GpuGrant } from './gpu_ids.js';
 
+/**
+ * A task's scheduling class, Ray's: its resource shape and its function. Each class has its own FIFO
+ * queue and the classes take turns, so a backlog of one function never holds back the first task of
+ * another that needs the same resources (issue 16: after a head restart a new function's task waited
+ * 28 s behind 400 queued tasks of the same shape).
+ */
+function schedulingClass(spec: TaskSpec): string {
+  return `${shapeKey(spec.resources)}|${spec.fnHash}`;
+}
+
 /** The execute message for a task on a worker: with the job's directory and the GPUs the worker holds. */
 function executeOn(worker: WorkerSlot, task: QueuedTask): Execute {
   return { type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir), gpuIds: worker.gpus?.ids ?? [] };
@@ -74,7 +84,10 @@ export class LocalScheduler {
   private readonly source: WorkerSource;
   private readonly pipeline: PipelineLimits;
   private readonly logger: Logger;
-  /** FIFO queues per resource shape (Ray's scheduling classes), so a blocked shape costs O(1) per dispatch. */
+  /**
+   * FIFO queues per scheduling class (shape and function), so a blocked class costs O(1) per
+   * dispatch; in the order the classes were last served (least recently first), so they take turns.
+   */
   private readonly queues = new Map<string, QueuedTask[]>();
   private queuedCount = 0;
   private readonly workers = new Map<string, WorkerSlot>();
@@ -88,7 +101,8 @@ export class LocalScheduler {
   private readonly ended = { finished: 0, failed: 0 };
 
   /** A busy, unblocked worker of the job running the same shape, with room in its pipeline. */
-  private pipelineWorkerFor(task: QueuedTask, key: string): WorkerSlot | undefined {
+  private pipelineWorkerFor(task: QueuedTask): WorkerSlot | undefined {
+    const key = shapeKey(task.spec.resources);
     let best: WorkerSlot | undefined;
     for (const w of this.workers.values()) {
       if (!w.running || w.blocked || w.jobId !== task.spec.jobId || !w.held || shapeKey(w.held) !== key) continue;
@@ -119,7 +133,7 @@ export class LocalScheduler {
   }
 
   enqueue(task: QueuedTask): void {
-    const key = shapeKey(task.spec.resources);
+    const key = schedulingClass(task.spec);
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
     q.push(task);
@@ -160,36 +174,33 @@ export class LocalScheduler {
     return [...this.workers.values()];
   }
 
-  /** Runs queued tasks while resources and workers allow, in queue order per shape. */
+  /**
+   * Runs queued tasks while resources and workers allow: in queue order within a scheduling class,
+   * and one task per class in turn across classes, starting with the class served least recently.
+   */
   dispatch(): void {
     if (this.dispatching || this.queuedCount === 0) return;
     this.dispatching = true;
     try {
       let needWorker = false;
-      for (const [key, q] of this.queues) {
-        while (q.length > 0) {
-          const task = q[0]!;
-          if (!this.canRunNow(task.spec.resources)) break;
-          const worker = this.idleWorkerFor(task.spec.jobId);
-          if (!worker) {
-            needWorker = true;
-            break;
-          }
-          worker.startedAt = performance.now();
-          q.shift();
-          this.queuedCount -= 1;
-          acquire(this.available, task.spec.resources);
-          bindToJob(worker, task.spec.jobId, task.env);
-          worker.running = task;
-          worker.held = task.spec.resources;
-          worker.gpus = this.gpus.take(gpuDemand(task.spec.resources));
-          this.idle.delete(worker);
-          worker.send(executeOn(worker, task));
+      let progress = true;
+      while (progress && this.queuedCount > 0) {
+        progress = false;
+        for (const [key, q] of [...this.queues]) {
+          const outcome = this.startNext(q);
+          if (outcome === 'no-worker') needWorker = true;
+          if (outcome !== 'started') continue;
+          progress = true;
+          // Served: this class goes to the back of the turn order.
+          this.queues.delete(key);
+          if (q.length > 0) this.queues.set(key, q);
         }
-        // No idle worker or no free resources left: short tasks queue up behind running ones of the
-        // same job and shape, so a worker never waits a round trip for its next task.
+      }
+      // No idle worker or no free resources left: short tasks queue up behind running ones of the
+      // same job and shape, so a worker never waits a round trip for its next task.
+      for (const [key, q] of this.queues) {
         while (q.length > 0 && this.functions.pipelinable(q[0]!.spec.fnHash)) {
-          const worker = this.pipelineWorkerFor(q[0]!, key);
+          const worker = this.pipelineWorkerFor(q[0]!);
           if (!worker) break;
           const task = q.shift()!;
           this.queuedCount -= 1;
@@ -202,6 +213,25 @@ export class LocalScheduler {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** Starts the first task of a class on an idle worker, if its resources are free and a worker is. */
+  private startNext(q: QueuedTask[]): 'started' | 'no-resources' | 'no-worker' {
+    const task = q[0];
+    if (!task || !this.canRunNow(task.spec.resources)) return 'no-resources';
+    const worker = this.idleWorkerFor(task.spec.jobId);
+    if (!worker) return 'no-worker';
+    worker.startedAt = performance.now();
+    q.shift();
+    this.queuedCount -= 1;
+    acquire(this.available, task.spec.resources);
+    bindToJob(worker, task.spec.jobId, task.env);
+    worker.running = task;
+    worker.held = task.spec.resources;
+    worker.gpus = this.gpus.take(gpuDemand(task.spec.resources));
+    this.idle.delete(worker);
+    worker.send(executeOn(worker, task));
+    return 'started';
   }
 
   private idleWorkerFor(jobId: string): WorkerSlot | undefined {
@@ -243,7 +273,7 @@ export class LocalScheduler {
     const back = w.pipeline.filter((t) => ids.has(t.spec.taskId));
     w.pipeline = w.pipeline.filter((t) => !ids.has(t.spec.taskId));
     for (const t of back.reverse()) {
-      const key = shapeKey(t.spec.resources);
+      const key = schedulingClass(t.spec);
       const q = this.queues.get(key) ?? [];
       q.unshift(t);
       this.queues.set(key, q);

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, bearer } from './auth.js';
 import { channelCredentials, type TlsFiles } from './tls.js';
 import { toRaytsError } from './status.js';
+import type { CallPatience } from './head_patience.js';
 
 export interface ClientOptions {
   token: string;
@@ -22,6 +23,11 @@ export interface ClientOptions {
    * this much received and not yet read in memory. Package downloads ask for less.
    */
   flowControlWindowBytes?: number;
+  /**
+   * Makes the client's calls wait for a head that is away (drivers and workers: HeadPatience);
+   * without it a call fails at once when nothing answers (the CLI, raylets, which handle that themselves).
+   */
+  patience?: CallPatience;
 }
 
 function tokenInterceptor(token: string): grpc.Interceptor {
@@ -40,9 +46,11 @@ export function makeClient<C extends grpc.Client>(Ctor: ClientCtor<C>, address: 
     interceptors: [tokenInterceptor(options.token)],
     'grpc.max_receive_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
     'grpc.max_send_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
-    // Reconnect quickly after a head restart instead of grpc's default backoff of up to 120 s.
+    // Reconnect quickly after a head restart instead of grpc's default backoff of up to 120 s: while
+    // the channel waits out its backoff every call fails at once, so this bounds how long a call
+    // that waits for the head (HeadPatience) still fails after the head is back.
     'grpc.initial_reconnect_backoff_ms': 200,
-    'grpc.max_reconnect_backoff_ms': 2000,
+    'grpc.max_reconnect_backoff_ms': 1000,
     // grpc-js's default window caps a stream near 0.3 GiB/s; object pulls need ~1 GiB/s.
     'grpc-node.flow_control_window': options.flowControlWindowBytes ?? 32 * 1024 * 1024,
     ...(options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
@@ -60,4 +68,12 @@ export function unaryCall<Res>(invoke: UnaryInvoker<Res>, timeoutMs: number, tar
       else resolve(res as Res);
     });
   });
+}
+
+/**
+ * One unary call that waits for its server like `patience` says (a client without patience: once).
+ * `what` names the call in the error after giving up.
+ */
+export function patientCall<Res>(patience: CallPatience | undefined, what: string, once: () => Promise<Res>): Promise<Res> {
+  return patience ? patience.run(what, once) : once();
 }

@@ -1,7 +1,7 @@
 /** Typed client of the head's services (cluster, node, kv), used by raylets, the CLI and drivers. */
 import type * as grpc from '@grpc/grpc-js';
 import { raytsProto } from './proto.js';
-import { makeClient, unaryCall, type ClientOptions, type UnaryInvoker } from './client.js';
+import { makeClient, patientCall, unaryCall, type ClientOptions, type UnaryInvoker } from './client.js';
 import type { ClusterServiceClient } from '../generated/rayts/v1/ClusterService.js';
 import type { NodeServiceClient } from '../generated/rayts/v1/NodeService.js';
 import type { KvServiceClient } from '../generated/rayts/v1/KvService.js';
@@ -40,85 +40,91 @@ export class GcsClient {
     this.placementGroup = makeClient(proto.PlacementGroupService, address, options);
   }
 
-  private call<Res>(invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
+  /** A call that waits for a head that is away, when the client was given patience. */
+  private call<Res>(what: string, invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
+    return patientCall(this.options.patience, what, () => this.callOnce(invoke, timeoutMs));
+  }
+
+  /** A call that fails at once when no head answers (whatever the client's patience). */
+  private callOnce<Res>(invoke: UnaryInvoker<Res>, timeoutMs = this.options.timeoutMs): Promise<Res> {
     return unaryCall(invoke, timeoutMs, this.address, 'head');
   }
 
   getClusterInfo(timeoutMs?: number): Promise<ClusterInfo__Output> {
-    return this.call((md, o, cb) => this.cluster.GetClusterInfo({}, md, o, cb), timeoutMs);
+    return this.callOnce((md, o, cb) => this.cluster.GetClusterInfo({}, md, o, cb), timeoutMs);
   }
 
   getClusterStatus(): Promise<ClusterStatus__Output> {
-    return this.call((md, o, cb) => this.cluster.GetClusterStatus({}, md, o, cb));
+    return this.callOnce((md, o, cb) => this.cluster.GetClusterStatus({}, md, o, cb));
   }
 
   registerNode(request: RegisterNodeRequest): Promise<RegisterNodeReply__Output> {
-    return this.call((md, o, cb) => this.node.RegisterNode(request, md, o, cb));
+    return this.callOnce((md, o, cb) => this.node.RegisterNode(request, md, o, cb));
   }
 
   reportResources(request: ReportResourcesRequest, timeoutMs?: number): Promise<ReportResourcesReply__Output> {
-    return this.call((md, o, cb) => this.node.ReportResources(request, md, o, cb), timeoutMs);
+    return this.callOnce((md, o, cb) => this.node.ReportResources(request, md, o, cb), timeoutMs);
   }
 
   unregisterNode(nodeId: string, reason: string, timeoutMs?: number): Promise<unknown> {
-    return this.call((md, o, cb) => this.node.UnregisterNode({ nodeId, reason }, md, o, cb), timeoutMs);
+    return this.callOnce((md, o, cb) => this.node.UnregisterNode({ nodeId, reason }, md, o, cb), timeoutMs);
   }
 
   async listNodes(includeDead = false): Promise<NodeInfo__Output[]> {
-    const reply = await this.call<{ nodes: NodeInfo__Output[] }>((md, o, cb) => this.node.ListNodes({ includeDead }, md, o, cb));
+    const reply = await this.call<{ nodes: NodeInfo__Output[] }>('listing the nodes', (md, o, cb) => this.node.ListNodes({ includeDead }, md, o, cb));
     return reply.nodes;
   }
 
   async kvPut(namespace: string, key: string, value: Buffer, overwrite = true): Promise<boolean> {
-    const reply = await this.call<{ added: boolean }>((md, o, cb) => this.kv.KvPut({ namespace, key, value, overwrite }, md, o, cb));
+    const reply = await this.call<{ added: boolean }>(`storing ${namespace}/${key} in the head's kv`, (md, o, cb) => this.kv.KvPut({ namespace, key, value, overwrite }, md, o, cb));
     return reply.added;
   }
 
   async kvGet(namespace: string, key: string): Promise<Buffer | undefined> {
-    const reply = await this.call<{ found: boolean; value: Buffer }>((md, o, cb) => this.kv.KvGet({ namespace, key }, md, o, cb));
+    const reply = await this.call<{ found: boolean; value: Buffer }>(`reading ${namespace}/${key} from the head's kv`, (md, o, cb) => this.kv.KvGet({ namespace, key }, md, o, cb));
     return reply.found ? reply.value : undefined;
   }
 
   async kvDel(namespace: string, key: string): Promise<number> {
-    const reply = await this.call<{ deleted: number }>((md, o, cb) => this.kv.KvDel({ namespace, key }, md, o, cb));
+    const reply = await this.call<{ deleted: number }>(`deleting ${namespace}/${key} from the head's kv`, (md, o, cb) => this.kv.KvDel({ namespace, key }, md, o, cb));
     return reply.deleted;
   }
 
   async kvKeys(namespace: string, prefix = ''): Promise<string[]> {
-    const reply = await this.call<{ keys: string[] }>((md, o, cb) => this.kv.KvKeys({ namespace, prefix }, md, o, cb));
+    const reply = await this.call<{ keys: string[] }>(`listing the head's kv keys in ${namespace}`, (md, o, cb) => this.kv.KvKeys({ namespace, prefix }, md, o, cb));
     return reply.keys;
   }
 
   /** A driver's job; `submissionId` and `runtimeEnvJson` are set for a submitted job's driver and for a runtime env. */
   async registerJob(request: RegisterJobRequest): Promise<string> {
-    const reply = await this.call<{ jobId: string }>((md, o, cb) => this.job.RegisterJob(request, md, o, cb));
+    const reply = await this.callOnce<{ jobId: string }>((md, o, cb) => this.job.RegisterJob(request, md, o, cb));
     return reply.jobId;
   }
 
   async finishJob(jobId: string): Promise<void> {
-    await this.call((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
+    await this.callOnce((md, o, cb) => this.job.FinishJob({ jobId }, md, o, cb));
   }
 
   /** The job's resolved runtime env (JSON, '' for none); `found` false for a job the head does not know. */
   getJobRuntimeEnv(jobId: string): Promise<GetJobRuntimeEnvReply__Output> {
-    return this.call((md, o, cb) => this.job.GetJobRuntimeEnv({ jobId }, md, o, cb));
+    return this.call(`reading job ${jobId}'s runtime env`, (md, o, cb) => this.job.GetJobRuntimeEnv({ jobId }, md, o, cb));
   }
 
   /** A raylet tells the head what became of a submitted job's driver it runs. */
   async reportJobDriver(state: JobDriverState): Promise<void> {
-    await this.call((md, o, cb) => this.job.ReportJobDriver(state, md, o, cb));
+    await this.callOnce((md, o, cb) => this.job.ReportJobDriver(state, md, o, cb));
   }
 
   /** Creates made in one turn of the event loop go to the head in one call. */
   private readonly groupCreates = new TurnBatcher<CreatePlacementGroupRequest, PlacementGroupInfo__Output>(async (groups) => {
-    const reply = await this.call<CreatePlacementGroupsReply__Output>((md, o, cb) => this.placementGroup.CreatePlacementGroups({ groups }, md, o, cb));
+    const reply = await this.call<CreatePlacementGroupsReply__Output>(`creating ${groups.length === 1 ? 'a placement group' : `${groups.length} placement groups`}`, (md, o, cb) => this.placementGroup.CreatePlacementGroups({ groups }, md, o, cb));
     return reply.results.map((r) => (r.errorCode === 0 && r.group
       ? { ok: true, value: r.group }
       : { ok: false, error: toRaytsError({ code: r.errorCode, details: r.errorMessage }, this.address, 'head') }));
   });
 
   private readonly groupRemovals = new TurnBatcher<string, boolean>(async (placementGroupIds) => {
-    const reply = await this.call<{ removed: boolean[] }>((md, o, cb) => this.placementGroup.RemovePlacementGroups({ placementGroupIds }, md, o, cb));
+    const reply = await this.call<{ removed: boolean[] }>('removing placement groups', (md, o, cb) => this.placementGroup.RemovePlacementGroups({ placementGroupIds }, md, o, cb));
     return reply.removed.map((value) => ({ ok: true, value }));
   });
 
@@ -134,13 +140,13 @@ export class GcsClient {
   /** With minVersion and waitMs: a long poll that answers once the group changed (or waitMs passed). */
   async getPlacementGroup(request: GetPlacementGroupRequest): Promise<PlacementGroupInfo__Output | undefined> {
     const timeoutMs = this.options.timeoutMs + (request.waitMs ?? 0);
-    const reply = await this.call<{ found: boolean; group: PlacementGroupInfo__Output | null }>(
+    const reply = await this.call<{ found: boolean; group: PlacementGroupInfo__Output | null }>('reading a placement group',
       (md, o, cb) => this.placementGroup.GetPlacementGroup(request, md, o, cb), timeoutMs);
     return reply.found && reply.group ? reply.group : undefined;
   }
 
   async listPlacementGroups(): Promise<PlacementGroupInfo__Output[]> {
-    const reply = await this.call<{ groups: PlacementGroupInfo__Output[] }>((md, o, cb) => this.placementGroup.ListPlacementGroups({}, md, o, cb));
+    const reply = await this.call<{ groups: PlacementGroupInfo__Output[] }>('listing the placement groups', (md, o, cb) => this.placementGroup.ListPlacementGroups({}, md, o, cb));
     return reply.groups;
   }
 

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, checkBearer } from './auth.js';
-import { RpcError } from '../errors.js';
+import { OutOfDiskError, RpcError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PortInUseError } from '../errors.js';
 import type { TlsFiles } from './tls.js';
@@ -128,6 +128,11 @@ export function serverStream<Req, Res>(logger: Logger, name: string, impl: Strea
  */
 export function asStatus(logger: Logger, name: string, err: unknown): { code: grpc.status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
+  if (err instanceof OutOfDiskError) {
+    // Not a bug: the daemon's disk is full. The caller is told what and where; the daemon goes on.
+    logger.error(`${name} failed: out of disk space`, { error: err.message });
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: `${name} failed: ${err.message}${err.hint ? ` (${err.hint})` : ''}` };
+  }
   logger.error(`${name} failed with an unexpected error`, { err });
   return { code: grpc.status.INTERNAL, details: `${name} failed: internal error (the daemon's log has the details)` };
 }

@@ -1,7 +1,7 @@
 /** Errors that cross the wire: handlers throw RpcError; clients turn statuses into rayts errors. */
 import * as grpc from '@grpc/grpc-js';
 import {
-  AlreadyExistsError, AuthenticationError, ClusterUnreachableError, InvalidRequestError, NotFoundError, PackageRejectedError,
+  AlreadyExistsError, AuthenticationError, ClusterUnreachableError, ConnectionUnavailableError, InvalidRequestError, NotFoundError, PackageRejectedError,
   PackageTooLargeError, RaytsError, VersionMismatchError,
 } from '../errors.js';
 
@@ -53,7 +53,7 @@ export function toRaytsError(err: unknown, target: string, what: string): Error 
       return new AuthenticationError(`${target} refused the cluster token: ${err.details}`,
         'pass the head\'s token with --token-file FILE or RAYTS_TOKEN (print it on the head with `rayts get-auth-token`)');
     case grpc.status.UNAVAILABLE:
-      return new ClusterUnreachableError(`no rayts ${what} answers at ${target} (${err.details})`,
+      return new ConnectionUnavailableError(`no rayts ${what} answers at ${target} (${err.details})`,
         'check the address and port, that the head runs (`rayts status` on it) and that the firewall lets the port through');
     case grpc.status.DEADLINE_EXCEEDED:
       return new ClusterUnreachableError(`the rayts ${what} at ${target} did not answer in time`,

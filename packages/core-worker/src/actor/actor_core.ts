@@ -52,4 +52,5 @@ export type ActorTarget = Pick<ActorInfoMsgOutput, 'nodeId' | 'workerId' | 'sock
 
 /** The tunables of the caller side (config.ts has their meaning). */
 export type ActorCallerConfig = Pick<Config,
-  'actorWatchWaitMs' | 'actorWatchRetryMs' | 'actorLostCallWaitMs' | 'actorEarlyConnectMs' | 'actorLocalStartRegisterWaitMs' | 'gcsRpcTimeoutMs'>;
+  'actorWatchWaitMs' | 'actorWatchRetryMs' | 'actorLostCallWaitMs' | 'actorEarlyConnectMs' | 'actorLocalStartRegisterWaitMs' | 'gcsRpcTimeoutMs'
+  | 'gcsReconnectTimeoutS' | 'gcsRetryInitialBackoffMs' | 'gcsRetryMaxBackoffMs'>;

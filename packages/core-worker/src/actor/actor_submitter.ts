@@ -5,7 +5,7 @@
  * (`handleOutcome`) and the raylet's word that an actor this process created is constructed
  * (`handleActorReady`).
  */
-import { GcsActorClient, type ActorInfoMsgOutput } from '@rayts/common';
+import { GcsActorClient, headPatience, type ActorInfoMsgOutput } from '@rayts/common';
 import type { ActorCallerConfig, ActorCore } from './actor_core.js';
 import { ActorCreator, type NewActorSpec } from './actor_creator.js';
 import { makeActorHandle, type ActorCalls, type ActorHandleBase, type ActorHandleData } from './actor_handle.js';
@@ -26,7 +26,10 @@ export class ActorSubmitter implements ActorCalls {
   private readonly queues = new Map<string, ActorQueue>();
 
   constructor(private readonly core: ActorCore, private readonly config: ActorCallerConfig) {
-    this.gcs = new GcsActorClient(core.options.gcsAddress, { token: core.options.token, tls: core.options.tls, timeoutMs: core.options.gcsTimeoutMs ?? config.gcsRpcTimeoutMs });
+    // Registrations, lookups by name and kills wait for a head that restarts (RAYTS_GCS_RECONNECT_TIMEOUT_S).
+    this.gcs = new GcsActorClient(core.options.gcsAddress, {
+      token: core.options.token, tls: core.options.tls, timeoutMs: core.options.gcsTimeoutMs ?? config.gcsRpcTimeoutMs, patience: headPatience(core.options.gcsAddress, config),
+    });
     this.transport = new RayletTransport(core, config.actorEarlyConnectMs);
     this.creator = new ActorCreator({ core, head: this.gcs, config });
   }
