@@ -41,7 +41,8 @@ export class ArenaFile {
     return this.fd;
   }
 
-  private check(offset: number, length: number): void {
+  /** Throws a RangeError unless [offset, offset+length) lies in the store. */
+  check(offset: number, length: number): void {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`bytes ${offset}..${offset + length} lie outside the ${this.size}-byte object store`);
     }

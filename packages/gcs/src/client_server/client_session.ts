@@ -203,6 +203,7 @@ export class ClientSession {
     let error: string | undefined;
     try {
       const arena = this.arenaFile();
+      arena.check(offset, length); // the whole range first: a bad one streams nothing
       for (let pos = offset; pos < offset + length;) {
         await this.channel.whenWritable();
         if (this.state.kind === 'ENDED') return;
