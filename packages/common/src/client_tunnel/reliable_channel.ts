@@ -28,6 +28,8 @@ interface Sent {
   head: Buffer;
   payload?: Uint8Array;
   bytes: number;
+  /** Called once the peer has the packet (or the channel closed): its payload may be reused. */
+  released?: () => void;
 }
 
 /**
@@ -129,12 +131,18 @@ export class ReliableChannel {
     }
   }
 
-  /** Sends a packet (queued while detached). The payload is kept, not copied, until acknowledged. */
-  send(type: PacketType, req = 0, a = 0, b = 0, payload?: Uint8Array): void {
-    if (this.state.kind === 'CLOSED') return;
+  /**
+   * Sends a packet (queued while detached). The payload is kept, not copied, until acknowledged;
+   * `released` is called then (or when the channel closes), so that its memory can be reused.
+   */
+  send(type: PacketType, req = 0, a = 0, b = 0, payload?: Uint8Array, released?: () => void): void {
+    if (this.state.kind === 'CLOSED') {
+      released?.();
+      return;
+    }
     const seq = ++this.sendSeq;
     const head = packetHead(seq, type, req, a, b, payload?.byteLength ?? 0);
-    const sent: Sent = { seq, head, payload, bytes: head.length + (payload?.byteLength ?? 0) };
+    const sent: Sent = { seq, head, payload, bytes: head.length + (payload?.byteLength ?? 0), released };
     this.unacked.push(sent);
     this.unackedBytes += sent.bytes;
     if (this.state.kind === 'ATTACHED') {
@@ -167,6 +175,7 @@ export class ReliableChannel {
     this.state = { kind: 'CLOSED' };
     clearInterval(this.heartbeat);
     clearTimeout(this.ackTimer);
+    for (const s of this.unacked) s.released?.();
     this.unacked.length = 0;
     this.unackedBytes = 0;
     this.wakeWriters();
@@ -218,6 +227,7 @@ export class ReliableChannel {
     let n = 0;
     while (n < this.unacked.length && this.unacked[n]!.seq <= upTo) {
       this.unackedBytes -= this.unacked[n]!.bytes;
+      this.unacked[n]!.released?.();
       n++;
     }
     if (n > 0) this.unacked.splice(0, n);

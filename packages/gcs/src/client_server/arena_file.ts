@@ -18,17 +18,17 @@ export class ArenaFile {
     while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, offset + done);
   }
 
-  read(offset: number, length: number): Buffer {
+  /** Fills `into` from arena offset `offset`. */
+  readInto(offset: number, into: Uint8Array): void {
+    const length = into.byteLength;
     this.check(offset, length);
     const fd = this.open();
-    const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(fd, out, done, length - done, offset + done);
+      const n = readSync(fd, into, done, length - done, offset + done);
       if (n === 0) throw new Error(`the arena file ${this.path} ends before offset ${offset + done}`);
       done += n;
     }
-    return out;
   }
 
   close(): void {

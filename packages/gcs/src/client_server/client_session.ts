@@ -50,6 +50,8 @@ export class ClientSession {
   /** Write requests under way: the first error of each (undefined = fine so far). */
   private readonly writes = new Map<number, string | undefined>();
   private readonly channel: ReliableChannel;
+  /** Chunk buffers of object reads the client has acknowledged, for the next ones. */
+  private readonly chunks: Buffer[] = [];
 
   constructor(private readonly options: ClientSessionOptions) {
     this.channel = new ReliableChannel(options.channel, {
@@ -208,13 +210,21 @@ export class ClientSession {
         await this.channel.whenWritable();
         if (this.state.kind === 'ENDED') return;
         const n = Math.min(this.options.chunkBytes, offset + length - pos);
-        this.channel.send(PacketType.READ_DATA, req, pos, 0, arena.read(pos, n));
+        const chunk = this.chunks.pop() ?? Buffer.allocUnsafeSlow(this.options.chunkBytes);
+        arena.readInto(pos, chunk.subarray(0, n));
+        // Back to the pool once the client has it: fresh memory costs a page fault per 4 KiB here.
+        this.channel.send(PacketType.READ_DATA, req, pos, 0, chunk.subarray(0, n), () => this.recycle(chunk));
         pos += n;
       }
     } catch (err) {
       error = (err as Error).message;
     }
     this.channel.send(PacketType.READ_END, req, 0, 0, error ? Buffer.from(error, 'utf8') : undefined);
+  }
+
+  private recycle(chunk: Buffer): void {
+    // At most a window's worth (and two more) are in flight; keep that many.
+    if (this.chunks.length * this.options.chunkBytes < this.options.channel.windowBytes + 2 * this.options.chunkBytes) this.chunks.push(chunk);
   }
 
   private arenaFile(): ArenaFile {
