@@ -3,13 +3,15 @@
  * magic, hostile hellos, and, inside sessions opened with the right token, hostile packets (object
  * writes and reads outside the store or before it is known, huge ranges, unknown packet types, garbage
  * where a raylet message belongs, packets out of order, acks from the future). Deterministic per
- * seed (printed; RAYTS_FUZZ_SEED replays it). Afterwards the head and its raylet are alive, `rayts
+ * seed (printed; RAYTS_FUZZ_SEED replays it). And well-formed local messages with hostile fields, which
+ * the head relays to its node's raylet: the raylet refuses each before any handler runs. Afterwards the head and its raylet are alive, `rayts
  * status` answers, and a real remote driver still runs tasks, an actor and a large object.
  */
 import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { serialize } from 'node:v8';
 import { CLIENT_TUNNEL_MAGIC, FrameKind, PROTOCOL_VERSION, RAYTS_VERSION, jsonFrame, packetHead, ackFrame, type PacketType } from '@rayts/common';
 import { alive, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
@@ -85,6 +87,32 @@ describe('the remote-client port under hostile input', () => {
       expect(r.received, 'a session with the right token is welcomed').toBeGreaterThan(0);
       sent++;
     }
+    // 4. Well-formed local messages with hostile content, relayed to the head node's raylet: after a
+    //    driver's hello, messages of every type with fields of the wrong type, size or value.
+    const driverHello = { type: 'hello', role: 'driver', token, jobId: '0a', pid: 1, jobDir: '' };
+    const id56 = 'ab'.repeat(28);
+    const hostileLocal: unknown[] = [
+      { type: 'submit', task: { taskId: id56, resources: { CPU: -Infinity } } },
+      { type: 'submit', task: { taskId: 'short', jobId: '0a', attempt: 0, name: 'x', fnHash: '', args: [], returnId: id56, resources: { CPU: 1 }, strategy: { kind: 'DEFAULT' }, owner: { nodeId: '', clientId: 'c' }, depth: 0, driverNodeId: '' } },
+      { type: 'objCreate', reqId: 1, objectId: id56, size: -5, owner: { nodeId: '', clientId: 'c' } },
+      { type: 'objCreate', reqId: 1, objectId: id56, size: 2 ** 60, owner: { nodeId: '', clientId: 'c' } },
+      { type: 'objGet', reqId: 2, objectId: { not: 'a string' }, nodeId: '', size: 0 },
+      { type: 'objRelease', reqId: 3, objectIds: 'all' },
+      { type: 'taskDone', outcome: null },
+      { type: 'cancel', taskId: id56 },
+      { type: 'returnTasks', taskIds: [1, 2, 3] },
+      { type: 'actorCall', nodeId: 'nope', workerId: 'w', task: {} },
+      { type: 'logs', jobId: '0a', driverNodeId: '', prefix: 'p', stream: 'stdin', text: 'x' },
+      { type: 'reserveActor', reqId: 4, spec: { actorId: 'zz' }, classDescriptor: 'not bytes' },
+      { type: 'no-such-type' },
+      'a string', 42, null,
+    ];
+    for (let i = 0; i < 60; i++) {
+      const m = hostileLocal[i % hostileLocal.length];
+      const r = await exchange(port, [CLIENT_TUNNEL_MAGIC, hello(), packet(1, 1, 0, 0, 0, serialize(driverHello)), packet(2, 1, 0, 0, 0, serialize(m))], 400);
+      expect(r.received).toBeGreaterThan(0);
+      sent++;
+    }
     console.log(`client tunnel fuzz: ${sent} hostile connections`);
 
     // Nothing died, status answers, and a real remote client works.
@@ -102,5 +130,8 @@ describe('the remote-client port under hostile input', () => {
     // No session is left behind: each ended (protocol error, BYE) or waits out its grace (30 s) and ends.
     const log = readFileSync(join(head.sessionDir, 'logs', 'gcs_server.log'), 'utf8');
     expect(log).not.toMatch(/uncaught|unhandled/i);
+    // The raylet refused every hostile local message before a handler saw it.
+    const rayletLog = readFileSync(join(head.sessionDir, 'logs', 'raylet.log'), 'utf8');
+    expect((rayletLog.match(/disconnected a local client that sent a malformed message/g) ?? []).length).toBeGreaterThanOrEqual(50);
   }, 300_000);
 });

@@ -9,6 +9,7 @@ import { FramedConnection, SHARED_FILE_MODE, tokensEqual, v, type Logger } from 
 import type { ClientMessage, RayletMessage, TaskOutcome, TaskSpec, Welcome } from './protocol.js';
 import type { LocalClient, LocalClients } from './local_clients.js';
 import { localHelloSchema } from './request_schemas.js';
+import { localMessageProblem } from './local_schemas.js';
 
 export interface LocalServerHandlers {
   /** Accept a worker's hello (false: not one of ours). */
@@ -110,7 +111,14 @@ export class LocalServer {
   }
 
   private dispatch(client: LocalClient, m: ClientMessage): void {
-    const { clients, handlers } = this.options;
+    const { clients, handlers, logger } = this.options;
+    const problem = localMessageProblem(m);
+    if (problem) {
+      // Nothing of a malformed message reaches a handler: the client is told in the log and let go.
+      logger.warn('disconnected a local client that sent a malformed message', { clientId: client.clientId, role: client.role, pid: client.pid, problem });
+      client.conn.close();
+      return;
+    }
     switch (m.type) {
       case 'submit': return handlers.submit(client, m.task);
       case 'taskDone': return handlers.taskDone(client, m.outcome);
