@@ -174,9 +174,11 @@ type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Schema<infer T> ? 
  * shape lists what its handler reads). `null`/absent is refused; wrap in `optional` for message fields.
  */
 export function obj<S extends Shape>(shape: S): Schema<Parsed<S>> {
+  // Field names in their proto form once, not per message (validation runs on every task's messages).
+  const fields = Object.entries(shape).map(([key, field]) => ({ key, name: snake(key), field }));
   return schema((v, path) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'is required', v);
-    for (const [key, field] of Object.entries(shape)) field.parse((v as Record<string, unknown>)[key], join(path, snake(key)));
+    for (const f of fields) f.field.parse((v as Record<string, unknown>)[f.key], path ? `${path}.${f.name}` : f.name);
     return v as Parsed<S>;
   });
 }
