@@ -39,7 +39,7 @@ export interface NodeManagerDeps {
   resources: ResourceMap;
   workers: Pick<WorkerPool, 'markConnected' | 'killWorker'>;
   scheduler: NodeScheduler;
-  router: Pick<TaskRouter, 'route' | 'cancelInfeasible'> & NodeDirectory;
+  router: Pick<TaskRouter, 'route' | 'cancelUnplaced'> & NodeDirectory;
   /** Tasks waiting for their job's runtime env (before the scheduler's queue). */
   gate: Pick<RuntimeEnvGate, 'cancel' | 'dropJob'>;
   envs: Pick<RuntimeEnvs, 'forJob' | 'prime'>;
@@ -168,7 +168,7 @@ export class NodeManager implements LocalServerHandlers {
   }
 
   cancel(_client: LocalClient, taskId: string, force: boolean): void {
-    if (!this.deps.gate.cancel(taskId) && !this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelInfeasible(taskId);
+    if (!this.deps.gate.cancel(taskId) && !this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelUnplaced(taskId);
   }
 
   blocked(client: LocalClient, blocked: boolean): void {
