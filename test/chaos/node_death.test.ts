@@ -110,4 +110,33 @@ describe('node death', () => {
     expect(r.results.every((x) => x.nodeIp === '127.0.0.1')).toBe(true);
     expect(reruns).toBe(count);
   });
+
+  it('a placement-group bundle on a node that dies is placed again; its task runs again and its actor restarts in it', async () => {
+    const cluster = newCluster(ISSUE_HEALTH);
+    const head = await cluster.startHead({ numCpus: 4 });
+    const worker = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 2 });
+    await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
+    const dir = makeUserProject(cluster);
+    const markers = join(dir, 'markers');
+    mkdirSync(markers);
+    const driver = collect(spawnDriver(cluster, dir, 'chaos/bundles.mjs', { address: head.gcsAddress, markers }), 120_000);
+    const placed = await told<{ actorBefore: string }>(dir, 'placed');
+    expect(placed.actorBefore).toBe('127.0.0.2');
+    killNode(worker);
+    writeFileSync(join(dir, 'killed'), '');
+    const run = await driver;
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{
+      headNode: string; actorAfter: string; actorMs: number; restarts: number; unavailable: number; groupState: string; bundleNodes: string[];
+      taskResult: { ok: boolean; nodeIp?: string; ms?: number; name?: string; message?: string };
+    }>(run);
+    console.log(`bundle on the dead node: task ${r.taskResult.ok ? `done on ${r.taskResult.nodeIp} ${r.taskResult.ms} ms after the kill` : `lost (${r.taskResult.name})`}, `
+      + `actor answering from ${r.actorAfter} ${r.actorMs} ms after the kill (restarts ${r.restarts}, unavailable calls ${r.unavailable}), group ${r.groupState}`);
+    expect(r.taskResult).toMatchObject({ ok: true, nodeIp: '127.0.0.1' });
+    expect(starts(markers).map((m) => m.nodeIp).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(r.actorAfter).toBe('127.0.0.1');
+    expect(r.restarts).toBe(1);
+    expect(r.groupState).toBe('CREATED');
+    expect(r.bundleNodes).toEqual([r.headNode, r.headNode]);
+  });
 });

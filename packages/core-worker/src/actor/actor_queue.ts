@@ -300,9 +300,12 @@ export class ActorQueue {
         const now = this.current;
         if (now.kind === 'dead') return this.fail(call.spec, now.failure, undefined, call.events);
         const r = this.record;
-        const mayRestart = !!r && (r.maxRestarts < 0 || r.numRestarts < r.maxRestarts);
+        // Restarting, or restarted already (a new worker; the head counted that restart): it is back,
+        // whatever restarts are left. Else (the head has not noticed yet) it comes back if one is left.
+        const back = !!r && r.state !== 'DEAD' && (r.state !== 'ALIVE' || r.workerId !== call.sentTo);
+        const mayRestart = back || (!!r && (r.maxRestarts < 0 || r.numRestarts < r.maxRestarts));
         this.fail(call.spec, mayRestart
-          ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${className} (${actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${maxTaskRetries})`, actorId }
+          ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${className} (${actorId}) died while running this call and ${back && r.state === 'ALIVE' ? 'was restarted' : 'is restarting'} (${reason}); the call was not retried (maxTaskRetries ${maxTaskRetries})`, actorId }
           : { type: 'ACTOR_DIED', message: `the actor ${className} (${actorId}) died while running this call: ${reason}`, actorId, deathCause: 'WORKER_DIED' },
         undefined, call.events);
       });
