@@ -157,8 +157,10 @@ export class NodeManager implements LocalServerHandlers {
     const deliver = (outcome: TaskOutcome) => clients.send(client.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || m.nodeId } });
     if (m.nodeId === nodeId) { void actors.push(m.task.actorId!, m.task).then(deliver); return; }
     const address = router.addressOf(m.nodeId);
-    const failed = (message: string) => deliver({ taskId: m.task.taskId, attempt: m.task.attempt, returnId: m.task.returnId, nodeId: m.nodeId, failure: { type: 'WORKER_DIED', message } });
-    if (!address) { failed(`the actor's node ${m.nodeId} is not alive`); return; }
+    const failed = (message: string, notDelivered = false) => deliver({
+      taskId: m.task.taskId, attempt: m.task.attempt, returnId: m.task.returnId, nodeId: m.nodeId, failure: { type: 'WORKER_DIED', message, ...(notDelivered ? { notDelivered } : {}) },
+    });
+    if (!address) { failed(`the actor's node ${m.nodeId} is not alive`, true); return; }
     actorHosts.get(address).pushActorTask(m.task.actorId!, m.workerId, specToProto(m.task))
       .then((o) => deliver(outcomeFromProto(o)), (err: Error) => failed(`the actor's node ${m.nodeId} did not answer: ${err.message}`));
   }
