@@ -25,8 +25,8 @@ export interface ObjectManagerOptions {
   store: ObjectStore;
   nodeId: string;
   nodes: NodeDirectory;
-  /** Nodes calls failed on: a pull from one fails at once, and a pull that cannot reach its node adds it. */
-  unreachable: Pick<UnreachableNodes, 'has' | 'mark'>;
+  /** Nodes calls failed on: a pull that cannot reach its node adds it (placement then avoids it; the pull itself is still tried). */
+  unreachable: Pick<UnreachableNodes, 'mark'>;
   /** Clients of the other raylets (shared with the task router). */
   raylets: ClientPool<RayletClient>;
   collectors: GarbageCollectors;
@@ -166,9 +166,6 @@ export class ObjectManager {
   private async doPull(objectId: string, fromNode: string): Promise<void> {
     const address = this.options.nodes.addressOf(fromNode);
     if (!address) throw new ObjectLostError(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is not alive`);
-    if (this.options.unreachable.has(fromNode)) {
-      throw new ObjectLostError(`node ${fromNode.slice(0, 12)}… that holds object ${objectId} is unreachable from here (calls to it failed; the head has not declared it dead yet)`);
-    }
     const token = this.options.sideChannelToken;
     if (token) return this.pullRaw(objectId, fromNode, address, token);
     const client = this.options.raylets.get(address);
