@@ -41,8 +41,17 @@ async function scenario<R, T>(fixture: string, ready: string, options: { headCpu
   const dir = makeUserProject(cluster);
   const markers = join(dir, 'markers');
   mkdirSync(markers);
-  const driver = collect(spawnDriver(cluster, dir, fixture, { address: head.gcsAddress, markers, ...options.params }), 120_000);
-  const said = await told<T>(dir, ready);
+  const child = spawnDriver(cluster, dir, fixture, { address: head.gcsAddress, markers, ...options.params });
+  const driver = collect(child, 180_000);
+  // The driver may fail before it tells: its output then says why.
+  const said = await Promise.race([
+    told<T>(dir, ready, 90_000).catch(async (err: Error) => {
+      child.kill('SIGKILL');
+      const r = await driver;
+      throw new Error(`${err.message}; the driver printed:\n${r.stdout}\n${r.stderr}`);
+    }),
+    driver.then((r) => { throw new Error(`the driver exited (${r.code}) before it told '${ready}':\n${r.stdout}\n${r.stderr}`); }),
+  ]);
   options.beforeKill?.(said, markers);
   killNode(worker);
   writeFileSync(join(dir, 'killed'), '');
