@@ -17,6 +17,8 @@ import { collect, useCluster, type StartedNode } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, spawnDriver, told, type DriverParams } from '../helpers/driver.js';
 
 const newCluster = useCluster();
+/** Two daemons' start, the driver's work before and after the kill, and cleanup, on a loaded 2-core machine. */
+const SCENARIO_TIMEOUT_MS = 240_000;
 
 /** The issue's health settings (packages/common/src/config.ts). */
 const ISSUE_HEALTH = {
@@ -99,7 +101,7 @@ describe('node death', () => {
       expect(r.hard.name).toBe('TaskUnschedulableError');
       expect(r.hard.message).toContain(workerId);
     }
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('outputs stored on a node that dies are rebuilt on the other node', async () => {
     const count = 10;
@@ -119,7 +121,7 @@ describe('node death', () => {
     expect(r.results.filter((x) => !x.ok), 'outputs not rebuilt').toEqual([]);
     expect(r.results.every((x) => x.nodeIp === '127.0.0.1')).toBe(true);
     expect(reruns).toBe(count);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('a placement-group bundle on a node that dies is placed again; its task runs again and its actor restarts in it', async () => {
     const { result: r, told: placed, starts: started } = await scenario<{
@@ -135,5 +137,5 @@ describe('node death', () => {
     expect(r.restarts).toBe(1);
     expect(r.groupState).toBe('CREATED');
     expect(r.bundleNodes).toEqual([r.headNode, r.headNode]);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 });
