@@ -5,7 +5,9 @@
  *      node within its retries, and one with hard affinity to it fails with TaskUnschedulableError
  *      naming the node;
  *   2. after it made 10 outputs (200 KiB each, in its store) that nobody read yet: reading them
- *      rebuilds all 10 on the head node.
+ *      rebuilds all 10 on the head node, although each task has a single retry (maxRetries 1);
+ *   3. under a placement-group bundle holding a running task and an actor: the bundle is placed
+ *      again on the head node, the task runs again there and the actor restarts there.
  * The driver acts right after the kill, before the head has declared the node dead (that takes the
  * health checker 3 failed probes), which is when the owner and the raylets only know that calls to
  * the node fail. Each test prints what was lost, what ran again and how long it took.
@@ -103,11 +105,11 @@ describe('node death', () => {
     }
   }, SCENARIO_TIMEOUT_MS);
 
-  it('outputs stored on a node that dies are rebuilt on the other node', async () => {
+  it('outputs stored on a node that dies are rebuilt on the other node, each with its one retry', async () => {
     const count = 10;
     const { result: r, starts: started } = await scenario<{ results: Array<{ ok: boolean; nodeIp?: string; name?: string; message?: string; ms: number }> }, unknown>(
       'chaos/lost_outputs.mjs', 'made', {
-        headCpus: 2, params: { count },
+        headCpus: 2, params: { count, maxRetries: 1 },
         beforeKill: (_, markers) => {
           const made = starts(markers);
           expect(made).toHaveLength(count);
