@@ -83,6 +83,15 @@ describe('ObjectGetter', () => {
     await expect(t.getter.get([ref('z', other)])).rejects.toThrow(/no longer has it/);
   });
 
+  it('a borrowed stored value that is lost is not rebuilt here: ObjectLostError says only its owner rebuilds it', async () => {
+    const t = setup();
+    const other = { nodeId: 'n9'.repeat(28), clientId: 'c9' };
+    t.owners.set('x', { status: 'ready', value: { kind: 'plasma', nodeId: 'n2', size: 8 } });
+    t.lost.add('x');
+    await expect(t.getter.get([ref('x', other)])).rejects.toThrow(/x is lost\. .* is borrowed from client c9 .*only its owner rebuilds lost objects/);
+    expect(t.log).toEqual(['read x']); // read, not rebuilt
+  });
+
   it('wait gives refs in completion order, at most numReturns, and honours its timeout', async () => {
     const t = setup();
     for (const id of ['a', 'b', 'c']) t.store.addPending(id);

@@ -77,7 +77,8 @@ export class ObjectGetter {
   }
 
   private async valueOf(ref: ObjectRef): Promise<unknown> {
-    const state: EntryState = this.deps.store.get(ref.id) ?? (await this.borrow(ref));
+    const owned = this.deps.store.get(ref.id);
+    const state: EntryState = owned ?? (await this.borrow(ref));
     if (state.status === 'failed') throw failureToError(state.failure, state.taskName, this.deps.decoder);
     if (state.status === 'pending') throw new Error('unreachable: pending after wait');
     if (state.value.kind === 'inline') return this.deps.decoder.decode(state.value.data);
@@ -85,6 +86,11 @@ export class ObjectGetter {
       return await this.deps.plasma.readPlasma(ref.id, state.value.nodeId, this.deps.decoder);
     } catch (err) {
       if (!(err instanceof ObjectLostError)) throw err;
+      if (!owned) {
+        // Only the owner has the task that made it (its lineage); a borrower does not ask it to re-run it.
+        throw new ObjectLostError(`${err.message}. ${ref} is borrowed from client ${ref.owner.clientId} on node ${ref.owner.nodeId.slice(0, 12)}…, and only its owner rebuilds lost objects`,
+          'have the owner (the process that made the ref) read it, which rebuilds it, before others read it again');
+      }
       this.deps.lineage.reconstruct(ref.id, err);
       await this.deps.store.whenSettled(ref.id);
       return this.valueOf(ref);

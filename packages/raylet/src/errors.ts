@@ -8,6 +8,9 @@ import { RaytsError } from '@rayts/common';
 /** A transfer over the raylets' raw side channel failed (refused, missing, cut short). */
 export class ObjectTransferError extends RaytsError {}
 
+/** The holder's raylet could not be reached or its connection broke (refused, reset, unreachable): the node may be gone. */
+export class ObjectHolderUnreachableError extends ObjectTransferError {}
+
 /**
  * The object is gone: not on this node, its holder is dead or could not send it, or its spill file
  * is lost. The reader's owner decides what follows (rebuild it from lineage, or fail the get).

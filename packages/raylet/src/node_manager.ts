@@ -39,7 +39,7 @@ export interface NodeManagerDeps {
   resources: ResourceMap;
   workers: Pick<WorkerPool, 'markConnected' | 'killWorker'>;
   scheduler: NodeScheduler;
-  router: Pick<TaskRouter, 'route' | 'cancelInfeasible'> & NodeDirectory;
+  router: Pick<TaskRouter, 'route' | 'cancelUnplaced'> & NodeDirectory;
   /** Tasks waiting for their job's runtime env (before the scheduler's queue). */
   gate: Pick<RuntimeEnvGate, 'cancel' | 'dropJob'>;
   envs: Pick<RuntimeEnvs, 'forJob' | 'prime'>;
@@ -157,8 +157,10 @@ export class NodeManager implements LocalServerHandlers {
     const deliver = (outcome: TaskOutcome) => clients.send(client.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || m.nodeId } });
     if (m.nodeId === nodeId) { void actors.push(m.task.actorId!, m.task).then(deliver); return; }
     const address = router.addressOf(m.nodeId);
-    const failed = (message: string) => deliver({ taskId: m.task.taskId, attempt: m.task.attempt, returnId: m.task.returnId, nodeId: m.nodeId, failure: { type: 'WORKER_DIED', message } });
-    if (!address) { failed(`the actor's node ${m.nodeId} is not alive`); return; }
+    const failed = (message: string, notDelivered = false) => deliver({
+      taskId: m.task.taskId, attempt: m.task.attempt, returnId: m.task.returnId, nodeId: m.nodeId, failure: { type: 'WORKER_DIED', message, ...(notDelivered ? { notDelivered } : {}) },
+    });
+    if (!address) { failed(`the actor's node ${m.nodeId} is not alive`, true); return; }
     actorHosts.get(address).pushActorTask(m.task.actorId!, m.workerId, specToProto(m.task))
       .then((o) => deliver(outcomeFromProto(o)), (err: Error) => failed(`the actor's node ${m.nodeId} did not answer: ${err.message}`));
   }
@@ -168,7 +170,7 @@ export class NodeManager implements LocalServerHandlers {
   }
 
   cancel(_client: LocalClient, taskId: string, force: boolean): void {
-    if (!this.deps.gate.cancel(taskId) && !this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelInfeasible(taskId);
+    if (!this.deps.gate.cancel(taskId) && !this.deps.scheduler.cancel(taskId, force)) this.deps.router.cancelUnplaced(taskId);
   }
 
   blocked(client: LocalClient, blocked: boolean): void {

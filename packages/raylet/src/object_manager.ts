@@ -4,11 +4,12 @@
  * other nodes (over the raylets' raw side channel, or chunked over their gRPC stream with TLS; cached
  * here as secondary copies, one pull per object at a time), and deletes routed to every node.
  */
-import { formatBytes, type ClientPool, type Logger, type RayletClient } from '@rayts/common';
+import { ClusterUnreachableError, formatBytes, type ClientPool, type Logger, type RayletClient } from '@rayts/common';
 import { SpilledObjectLostError, type ObjectStore } from '@rayts/object-store';
 import { fetchObject, type ServedObject } from './object_transfer.js';
-import { ObjectLostError, ObjectTransferError } from './errors.js';
+import { ObjectHolderUnreachableError, ObjectLostError, ObjectTransferError } from './errors.js';
 import type { NodeDirectory } from './task_router.js';
+import type { UnreachableNodes } from './unreachable_nodes.js';
 
 export interface ObjectLocation {
   offset: number;
@@ -24,6 +25,8 @@ export interface ObjectManagerOptions {
   store: ObjectStore;
   nodeId: string;
   nodes: NodeDirectory;
+  /** Nodes calls failed on: a pull that cannot reach its node adds it (placement then avoids it; the pull itself is still tried). */
+  unreachable: Pick<UnreachableNodes, 'mark'>;
   /** Clients of the other raylets (shared with the task router). */
   raylets: ClientPool<RayletClient>;
   collectors: GarbageCollectors;
@@ -196,6 +199,7 @@ export class ObjectManager {
     } catch (err) {
       await creating;
       if (view) this.store.delete(objectId);
+      if (err instanceof ClusterUnreachableError) this.options.unreachable.mark(fromNode, address, (err as Error).message);
       throw new ObjectLostError(`could not pull object ${objectId} (${formatBytes(total)}) from ${address}: ${(err as Error).message}`);
     }
     if (createError) throw createError;
@@ -223,6 +227,7 @@ export class ObjectManager {
     } catch (err) {
       if (created) this.store.delete(objectId);
       if (!(err instanceof ObjectTransferError)) throw err; // the store's own error (full, out of disk)
+      if (err instanceof ObjectHolderUnreachableError) this.options.unreachable.mark(fromNode, address, err.message);
       throw new ObjectLostError(`could not pull object ${objectId} from ${address}: ${err.message}`);
     }
     this.store.seal(objectId);

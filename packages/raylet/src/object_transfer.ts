@@ -13,7 +13,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { msg, tokensEqual, v, type Logger } from '@rayts/common';
-import { ObjectTransferError } from './errors.js';
+import { ObjectHolderUnreachableError, ObjectTransferError } from './errors.js';
+
+/** Socket errors that mean the holder's raylet is not there (any more), not that it refused the request. */
+const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 
 export const OBJECT_TRANSFER_MAGIC = Buffer.from('RAYTSOB1');
 const MAX_REQUEST_BYTES = 4096;
@@ -158,7 +161,10 @@ export function fetchObject(address: string, token: string, objectId: string, al
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32LE(request.length, 0);
     socket.write(Buffer.concat([OBJECT_TRANSFER_MAGIC, prefix, request]));
-    socket.on('error', (err) => finish(new ObjectTransferError(`transfer of ${objectId} from ${address} failed: ${err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const message = `transfer of ${objectId} from ${address} failed: ${err.message}`;
+      finish(CONNECTION_LOST.has(err.code ?? '') ? new ObjectHolderUnreachableError(message) : new ObjectTransferError(message));
+    });
     socket.on('close', () => finish(new ObjectTransferError(`the holder at ${address} closed the transfer of ${objectId} after ${received} of ${size < 0 ? '?' : size} bytes`)));
   });
 }

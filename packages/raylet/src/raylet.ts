@@ -21,6 +21,7 @@ import { LocalClients } from './local_clients.js';
 import { LocalObjectRequests } from './local_object_requests.js';
 import { NodeManager } from './node_manager.js';
 import { TaskRouter } from './task_router.js';
+import { UnreachableNodes } from './unreachable_nodes.js';
 import { ObjectManager } from './object_manager.js';
 import { prefaultInBackground } from './prefault.js';
 import { HostedActors } from './hosted_actors.js';
@@ -150,7 +151,9 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   const bundles = new BundleReservations(scheduler, logger);
   const gate = new RuntimeEnvGate(nodeId, envs, scheduler, logger);
-  const router = new TaskRouter(nodeId, scheduler, gate, raylets, logger, config.schedulerSpreadThreshold);
+  // Nodes calls failed on, left out of placement until the head declares them dead or they answer a probe.
+  const unreachable = new UnreachableNodes({ probe: async (address, id) => { await raylets.get(address).healthCheck(id, config.healthCheckTimeoutMs); } }, logger);
+  const router = new TaskRouter(nodeId, scheduler, gate, raylets, unreachable, logger, config.schedulerSpreadThreshold);
   drivers = new JobDrivers({
     paths, nodeId, gcsAddress: options.gcsAddress, token: options.token, envs, logger,
     resources: { reserve: (s) => scheduler.reserve(s), unreserve: (s, g) => scheduler.unreserve(s, g), fitsNow: (s) => scheduler.canRunNow(s), available: scheduler.available },
@@ -160,7 +163,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   const jobDrivers = drivers;
   const clients = new LocalClients();
   const objects = new ObjectManager({
-    store, nodeId, nodes: router, raylets, collectors: clients, logger,
+    store, nodeId, nodes: router, unreachable, raylets, collectors: clients, logger,
     // Without TLS, pulls take the raw side channel (inside TLS they stay on gRPC).
     sideChannelToken: options.tls ? undefined : options.token,
     gcRequestIntervalMs: config.objectStoreGcRequestIntervalMs, pullChunkBytes: config.objectPullChunkBytes,

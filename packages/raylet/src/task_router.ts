@@ -3,13 +3,20 @@
  * (ExecuteTask stays open until the task finished there), back to its owner as unschedulable, or
  * into the infeasible list, which is retried whenever the cluster view changes (a node that fits may
  * have joined). Tasks waiting here for resources move to nodes that have them free (spillback).
+ *
+ * A node that a forwarded task failed on (the call could not reach it) or that another raylet
+ * reported dead goes into `UnreachableNodes`: placement leaves it out until the head declares it
+ * dead or it answers again, so retries go elsewhere; a task with hard affinity to it waits for that
+ * verdict (then runs there, or fails as unschedulable once the node is dead).
  */
 import {
-  fits, toResourceMap, ClusterPlacement, formatAddress, type ClientPool, type RayletClient, type ViewNode, type Logger, type NodeResources__Output, type ResourceMap,
+  fits, toResourceMap, ClusterPlacement, ClusterUnreachableError, formatAddress,
+  type ClientPool, type RayletClient, type ViewNode, type Logger, type NodeResources__Output, type ResourceMap,
 } from '@rayts/common';
 import type { LocalScheduler, QueuedTask } from './local_scheduler.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { ResourceDemand } from './protocol.js';
+import type { UnreachableNodes } from './unreachable_nodes.js';
 
 /** What the router reads and moves in the local scheduler. */
 export type RoutingScheduler = Pick<LocalScheduler, 'total' | 'available' | 'feasible' | 'canRunNow' | 'takeQueued' | 'demands'>;
@@ -30,6 +37,8 @@ export interface NodeDirectory {
 export class TaskRouter implements NodeDirectory {
   private view: ViewNode[] = [];
   private infeasible: QueuedTask[] = [];
+  /** Tasks with hard affinity to an unreachable node: routed again at each view until the head decides. */
+  private awaitingNode: QueuedTask[] = [];
   private readonly placement: ClusterPlacement;
 
   constructor(
@@ -38,10 +47,17 @@ export class TaskRouter implements NodeDirectory {
     private readonly local: LocalQueue,
     /** Clients of the other raylets; the router drops those of nodes that left the view. */
     private readonly raylets: ClientPool<RayletClient>,
+    /** Nodes calls failed on that the head has not declared dead yet (shared with the object manager). */
+    private readonly unreachable: UnreachableNodes,
     private readonly logger: Logger,
     spreadThreshold: number,
   ) {
     this.placement = new ClusterPlacement(nodeId, spreadThreshold);
+  }
+
+  /** The other nodes placement may choose: the view without the unreachable ones. */
+  private reachable(): ViewNode[] {
+    return this.unreachable.size === 0 ? this.view : this.view.filter((n) => !this.unreachable.has(n.nodeId));
   }
 
   /** This node as placement sees it (the decision for it is 'local': its address is never used). */
@@ -50,7 +66,13 @@ export class TaskRouter implements NodeDirectory {
   }
 
   route(task: QueuedTask): void {
-    const decision = this.placement.decide(task.spec.resources, task.spec.strategy, this.localView(), this.view);
+    const { strategy } = task.spec;
+    if (strategy.kind === 'NODE_AFFINITY' && !strategy.soft && this.unreachable.has(strategy.nodeId)) {
+      this.awaitingNode.push(task);
+      this.logger.info('task waits for the head\'s verdict on the node it must run on', { taskId: task.spec.taskId, nodeId: strategy.nodeId });
+      return;
+    }
+    const decision = this.placement.decide(task.spec.resources, strategy, this.localView(), this.reachable());
     switch (decision.kind) {
       case 'local':
         this.local.enqueue(task);
@@ -78,11 +100,24 @@ export class TaskRouter implements NodeDirectory {
     // Count it against the target until its next report, so a burst spreads instead of piling up.
     for (const [k, v] of Object.entries(task.spec.resources)) node.available[k] = (node.available[k] ?? 0) - v;
     this.raylets.get(node.address).executeTask({ task: specToProto(task.spec), jobDir: task.jobDir })
-      .then((m) => task.deliver(outcomeFromProto(m)))
-      .catch((err: Error) => task.deliver({
-        taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: node.nodeId,
-        failure: { type: 'NODE_DIED', message: `node ${node.nodeId.slice(0, 12)}… (${node.address}) failed while running it: ${err.message}` },
-      }));
+      .then((m) => {
+        const outcome = outcomeFromProto(m);
+        // The node it was forwarded to in turn lost it to a node death: a retry from here must not go there either.
+        if (outcome.failure?.type === 'NODE_DIED') this.markUnreachable(outcome.nodeId, `${node.nodeId} reported: ${outcome.failure.message}`);
+        task.deliver(outcome);
+      }, (err: Error) => {
+        if (err instanceof ClusterUnreachableError) this.markUnreachable(node.nodeId, err.message);
+        task.deliver({
+          taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: node.nodeId,
+          failure: { type: 'NODE_DIED', message: `node ${node.nodeId.slice(0, 12)}… (${node.address}) failed while running it: ${err.message}` },
+        });
+      });
+  }
+
+  /** A node of the view that calls fail on (one the view no longer has is dead already). */
+  private markUnreachable(nodeId: string, reason: string): void {
+    const node = this.view.find((n) => n.nodeId === nodeId);
+    if (node) this.unreachable.mark(node.nodeId, node.address, reason);
   }
 
   /** A fresh cluster view: retry infeasible tasks and move waiting ones to nodes with free resources. */
@@ -92,14 +127,16 @@ export class TaskRouter implements NodeDirectory {
     this.view = nodes.filter((n) => n.nodeId !== this.nodeId).map((n) => ({
       nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: toResourceMap(n.total), available: toResourceMap(n.available),
     }));
-    const retry = this.infeasible;
+    this.unreachable.reconcile(new Map(this.view.map((n) => [n.nodeId, n.address])));
+    const retry = [...this.infeasible, ...this.awaitingNode];
     this.infeasible = [];
+    this.awaitingNode = [];
     for (const t of retry) this.route(t);
     this.spillWaiting();
   }
 
   private spillWaiting(): void {
-    const others = this.view.filter((n) => Object.keys(n.available).length > 0);
+    const others = this.reachable().filter((n) => Object.keys(n.available).length > 0);
     if (others.length === 0) return;
     const movable = this.scheduler.takeQueued((t) => t.spec.strategy.kind !== 'NODE_AFFINITY'
       && !this.scheduler.canRunNow(t.spec.resources) && others.some((n) => fits(t.spec.resources, n.available)));
@@ -110,12 +147,15 @@ export class TaskRouter implements NodeDirectory {
     }
   }
 
-  /** Cancels a task waiting in the infeasible list. */
-  cancelInfeasible(taskId: string): void {
-    const i = this.infeasible.findIndex((t) => t.spec.taskId === taskId);
-    if (i < 0) return;
-    const [t] = this.infeasible.splice(i, 1);
-    t!.deliver({ taskId, attempt: t!.spec.attempt, returnId: t!.spec.returnId, nodeId: this.nodeId, failure: { type: 'CANCELLED', message: 'cancelled while no node could run it' } });
+  /** Cancels a task waiting here for a node: in the infeasible list, or for the verdict on its affinity node. */
+  cancelUnplaced(taskId: string): void {
+    for (const list of [this.infeasible, this.awaitingNode]) {
+      const i = list.findIndex((t) => t.spec.taskId === taskId);
+      if (i < 0) continue;
+      const [t] = list.splice(i, 1);
+      t!.deliver({ taskId, attempt: t!.spec.attempt, returnId: t!.spec.returnId, nodeId: this.nodeId, failure: { type: 'CANCELLED', message: 'cancelled while no node could run it' } });
+      return;
+    }
   }
 
   /** The raylet addresses of the other alive nodes. */

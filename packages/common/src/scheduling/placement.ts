@@ -68,7 +68,11 @@ export class ClusterPlacement {
       const target = all.find((n) => n.nodeId === strategy.nodeId);
       if (target && fits(shape, target.total)) return target.nodeId === local.nodeId ? { kind: 'local' } : { kind: 'remote', node: target };
       if (!strategy.soft) {
-        return { kind: 'unschedulable', reason: target ? `node ${strategy.nodeId} does not have ${JSON.stringify(shape)}` : `node ${strategy.nodeId} is not alive` };
+        return {
+          kind: 'unschedulable',
+          reason: target ? `hard node affinity: node ${strategy.nodeId} does not have ${JSON.stringify(shape)}`
+            : `hard node affinity: node ${strategy.nodeId} is not alive (it died or never joined); with soft: true it would run elsewhere`,
+        };
       }
     }
     if (feasible.length === 0) return { kind: 'infeasible' };

@@ -204,6 +204,27 @@ describe('ActorQueue', () => {
     expect(transport.to('w1')).toEqual(['a#0']);
   });
 
+  it('... also when the head restarted it already with its last restart (its node died): it is back, not dead', async () => {
+    const { head, results, queue, call } = setup(0);
+    queue.headRecord(head.publish({ ...aliveAt('node-far', 'w1'), maxRestarts: 1 }));
+    // The head restarted it elsewhere (the restart counted) before this caller sent a call to the old worker.
+    head.publish({ state: 'RESTARTING', nodeId: '', workerId: '', numRestarts: 1 });
+    head.publish({ ...aliveAt('node-new', 'w2'), numRestarts: 1 });
+    call('a');
+    queue.onOutcome({ taskId: 't1', attempt: 0, returnId: 'r1', nodeId: 'node-far', failure: { type: 'WORKER_DIED', message: 'the actor\'s node is not alive' } });
+    await vi.waitFor(() => expect(results.failure('r1')).toMatchObject({ type: 'ACTOR_UNAVAILABLE', message: expect.stringContaining('was restarted') }));
+  });
+
+  it('a call that never reached the actor (its node was gone) goes to the restarted instance without spending a retry', async () => {
+    const { transport, head, results, queue, call } = setup(0);
+    queue.headRecord(head.publish({ ...aliveAt('node-far', 'w1'), maxRestarts: 1 }));
+    head.publish({ ...aliveAt('node-new', 'w2'), numRestarts: 1 });
+    call('a');
+    queue.onOutcome({ taskId: 't1', attempt: 0, returnId: 'r1', nodeId: 'node-far', failure: { type: 'WORKER_DIED', message: 'the actor\'s node is not alive', notDelivered: true } });
+    await vi.waitFor(() => expect(transport.to('w2')).toEqual(['a#1']));
+    expect(results.failure('r1')).toBeUndefined();
+  });
+
   it('... and with ActorDiedError when it may not', async () => {
     const { head, results, queue, call } = setup(0);
     queue.headRecord(head.publish(aliveAt('node-far', 'w1')));

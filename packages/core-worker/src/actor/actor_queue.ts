@@ -195,7 +195,7 @@ export class ActorQueue {
   onOutcome(outcome: TaskOutcome): void {
     const call = this.inflight.get(outcome.taskId);
     if (!call || outcome.attempt !== call.spec.attempt) return; // an earlier attempt's
-    if (outcome.failure?.type === 'WORKER_DIED') return this.lose(call.sentTo, [call], outcome.failure.message);
+    if (outcome.failure?.type === 'WORKER_DIED') return this.lose(call.sentTo, [call], outcome.failure.message, outcome.failure.notDelivered);
     this.inflight.delete(call.spec.taskId);
     this.deps.events.outcome(call.spec.jobId, outcome, call.events);
     this.deps.results.resolve(call.spec.returnId, outcome.failure
@@ -266,24 +266,28 @@ export class ActorQueue {
   }
 
   /** The worker died under these calls (its connection closed, or the raylet said so). */
-  private lose(workerId: string, calls: Call[], reason: string): void {
+  private lose(workerId: string, calls: Call[], reason: string, notDelivered = false): void {
     const s = this.current;
     if ((s.kind === 'alive' || s.kind === 'starting-here') && s.at.workerId === workerId) {
       this.current = s.kind === 'starting-here' && !s.headKnows ? { kind: 'registering', lost: workerId } : { kind: 'waiting', lost: workerId };
     } else if (s.kind === 'registering' || s.kind === 'waiting') {
       this.current = { ...s, lost: workerId };
     }
-    for (const call of calls) this.callLost(call, reason);
+    for (const call of calls) this.callLost(call, reason, !notDelivered);
     this.flush();
   }
 
-  /** The actor died while the call ran: send it again within maxTaskRetries, else fail it. */
-  private callLost(call: Call, reason: string): void {
+  /**
+   * The actor died while the call ran: send it again within maxTaskRetries, else fail it. A call that
+   * never reached the actor (`spendRetry` false: its node was gone before it was sent) goes to the
+   * next instance without spending a retry.
+   */
+  private callLost(call: Call, reason: string, spendRetry = true): void {
     this.inflight.delete(call.spec.taskId);
     const s = this.current;
     if (s.kind === 'dead') return this.fail(call.spec, s.failure, undefined, call.events);
-    if (call.retriesLeft > 0) {
-      call.retriesLeft -= 1;
+    if (!spendRetry || call.retriesLeft > 0) {
+      if (spendRetry) call.retriesLeft -= 1;
       const { events } = this.deps;
       events.failed(call.spec.taskId, call.spec.attempt, call.spec.jobId, { errorType: 'WORKER_DIED', message: reason, workerId: call.sentTo }, call.events);
       call.spec = { ...call.spec, attempt: call.spec.attempt + 1 };
@@ -300,9 +304,12 @@ export class ActorQueue {
         const now = this.current;
         if (now.kind === 'dead') return this.fail(call.spec, now.failure, undefined, call.events);
         const r = this.record;
-        const mayRestart = !!r && (r.maxRestarts < 0 || r.numRestarts < r.maxRestarts);
+        // Restarting, or restarted already (a new worker; the head counted that restart): it is back,
+        // whatever restarts are left. Else (the head has not noticed yet) it comes back if one is left.
+        const back = !!r && r.state !== 'DEAD' && (r.state !== 'ALIVE' || r.workerId !== call.sentTo);
+        const mayRestart = back || (!!r && (r.maxRestarts < 0 || r.numRestarts < r.maxRestarts));
         this.fail(call.spec, mayRestart
-          ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${className} (${actorId}) died while running this call and is restarting (${reason}); the call was not retried (maxTaskRetries ${maxTaskRetries})`, actorId }
+          ? { type: 'ACTOR_UNAVAILABLE', message: `the actor ${className} (${actorId}) died while running this call and ${back && r.state === 'ALIVE' ? 'was restarted' : 'is restarting'} (${reason}); the call was not retried (maxTaskRetries ${maxTaskRetries})`, actorId }
           : { type: 'ACTOR_DIED', message: `the actor ${className} (${actorId}) died while running this call: ${reason}`, actorId, deathCause: 'WORKER_DIED' },
         undefined, call.events);
       });

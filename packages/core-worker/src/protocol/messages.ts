@@ -79,6 +79,8 @@ export interface TaskFailure {
   /** For ACTOR_DIED / ACTOR_UNAVAILABLE: the actor, and why it died (KILLED, WORKER_DIED, …). */
   actorId?: string;
   deathCause?: string;
+  /** For WORKER_DIED of an actor call: it never reached the actor (its node was already dead), so sending it again is no retry. */
+  notDelivered?: boolean;
 }
 
 /**
