@@ -17,6 +17,7 @@ import type { LocalScheduler, QueuedTask } from './local_scheduler.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { ResourceDemand } from './protocol.js';
 import type { UnreachableNodes } from './unreachable_nodes.js';
+import { ForwardedTasks } from './forwarded_tasks.js';
 
 /** What the router reads and moves in the local scheduler. */
 export type RoutingScheduler = Pick<LocalScheduler, 'total' | 'available' | 'feasible' | 'canRunNow' | 'takeQueued' | 'demands'>;
@@ -40,6 +41,8 @@ export class TaskRouter implements NodeDirectory {
   /** Tasks with hard affinity to an unreachable node: routed again at each view until the head decides. */
   private awaitingNode: QueuedTask[] = [];
   private readonly placement: ClusterPlacement;
+  /** Tasks out on other nodes (their ExecuteTask still open): failed at once when their node leaves the view. */
+  private readonly forwarded = new ForwardedTasks();
 
   constructor(
     private readonly nodeId: string,
@@ -99,15 +102,16 @@ export class TaskRouter implements NodeDirectory {
   private forward(task: QueuedTask, node: ViewNode): void {
     // Count it against the target until its next report, so a burst spreads instead of piling up.
     for (const [k, v] of Object.entries(task.spec.resources)) node.available[k] = (node.available[k] ?? 0) - v;
+    const deliver = this.forwarded.track(node.nodeId, task);
     this.raylets.get(node.address).executeTask({ task: specToProto(task.spec), jobDir: task.jobDir })
       .then((m) => {
         const outcome = outcomeFromProto(m);
         // The node it was forwarded to in turn lost it to a node death: a retry from here must not go there either.
         if (outcome.failure?.type === 'NODE_DIED') this.markUnreachable(outcome.nodeId, `${node.nodeId} reported: ${outcome.failure.message}`);
-        task.deliver(outcome);
+        deliver(outcome);
       }, (err: Error) => {
         if (err instanceof ClusterUnreachableError) this.markUnreachable(node.nodeId, err.message);
-        task.deliver({
+        deliver({
           taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: node.nodeId,
           failure: { type: 'NODE_DIED', message: `node ${node.nodeId.slice(0, 12)}… (${node.address}) failed while running it: ${err.message}` },
         });
@@ -128,6 +132,10 @@ export class TaskRouter implements NodeDirectory {
       nodeId: n.nodeId, address: formatAddress(n.nodeIp, n.rayletPort), total: toResourceMap(n.total), available: toResourceMap(n.available),
     }));
     this.unreachable.reconcile(new Map(this.view.map((n) => [n.nodeId, n.address])));
+    const alive = new Set(nodes.map((n) => n.nodeId));
+    for (const gone of this.forwarded.nodes()) {
+      if (!alive.has(gone)) this.forwarded.nodeGone(gone, `the head declared node ${gone.slice(0, 12)}… dead while it ran the task (it stopped answering)`);
+    }
     const retry = [...this.infeasible, ...this.awaitingNode];
     this.infeasible = [];
     this.awaitingNode = [];
