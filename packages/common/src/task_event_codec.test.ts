@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskEventsFormatError } from './errors.js';
-import { TaskEventsEncoder, decodeTaskEvents, encodeTaskEvents, type AttemptEvents, type TaskInfo } from './task_event_codec.js';
+import { TaskEventsEncoder, encodeTaskEvents, type AttemptEvents, type TaskInfo } from './task_event_codec.js';
+import { decodeTaskEvents } from './task_event_reader.js';
 
 const TASK = (n: number) => `${'ab'.repeat(20)}${String(n).padStart(16, '0')}`;
 const NODE = 'c'.repeat(56);
