@@ -90,13 +90,20 @@ class Reader {
 
 /** A checked batch of encoded attempts, read in place (see above). Attempt `k` is 0..count-1. */
 export class TaskEventsView {
-  /** The attempts' records: where each one's task id bytes start, and where its part after the transitions starts. */
+  /** The attempts' records: where each one's task id bytes start, what follows them, and the part after the transitions. */
   private readonly idAt: Uint32Array;
+  private readonly fieldsAt: Uint32Array;
   private readonly restAt: Uint32Array;
+  private readonly flagsOf: Uint8Array;
+  /** Reads numbers at any offset (Buffer's readDoubleLE copies byte by byte; a DataView's reads are compiled inline). */
+  private readonly data: DataView;
 
   private constructor(readonly bytes: Buffer, readonly strings: readonly string[], readonly infos: readonly TaskInfo[], count: number) {
     this.idAt = new Uint32Array(count);
+    this.fieldsAt = new Uint32Array(count);
     this.restAt = new Uint32Array(count);
+    this.flagsOf = new Uint8Array(count);
+    this.data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get count(): number {
@@ -138,10 +145,12 @@ export class TaskEventsView {
     for (let k = 0; k < this.idAt.length; k++) {
       r.item = k;
       this.idAt[k] = r.skipStr('task id');
+      this.fieldsAt[k] = r.pos;
       r.u32('attempt number');
       r.ref('job id', n);
       const flags = r.u8('flags');
       if (flags > (FLAG_INFO | FLAG_ERROR | FLAG_LOG)) r.fail('flags', `${flags} are not known`);
+      this.flagsOf[k] = flags;
       const transitions = r.u8('transition count');
       for (let j = 0; j < transitions; j++) {
         const code = r.u8('state');
@@ -175,78 +184,77 @@ export class TaskEventsView {
   }
 
   taskIdLength(k: number): number {
-    return this.bytes.readUInt16LE(this.idAt[k]! - 2);
+    return this.fieldsAt[k]! - this.idAt[k]!;
   }
 
   taskId(k: number): string {
-    const at = this.idAt[k]!;
-    return this.bytes.toString('utf8', at, at + this.taskIdLength(k));
+    return this.bytes.toString('utf8', this.idAt[k]!, this.fieldsAt[k]!);
   }
 
   attemptNumber(k: number): number {
-    return this.bytes.readUInt32LE(this.afterId(k));
+    return this.data.getUint32(this.fieldsAt[k]!, true);
   }
 
   /** The job's index in `strings`. */
   jobRef(k: number): number {
-    return this.bytes.readUInt32LE(this.afterId(k) + 4);
+    return this.data.getUint32(this.fieldsAt[k]! + 4, true);
   }
 
   transitionCount(k: number): number {
-    return this.bytes[this.afterId(k) + 9]!;
+    return this.bytes[this.fieldsAt[k]! + 9]!;
   }
 
   /** Transition j's state as its index in TASK_STATES. */
   transitionState(k: number, j: number): number {
-    return this.bytes[this.afterId(k) + 10 + j * TRANSITION]!;
+    return this.bytes[this.fieldsAt[k]! + 10 + j * TRANSITION]!;
   }
 
   transitionTime(k: number, j: number): number {
-    return this.bytes.readDoubleLE(this.afterId(k) + 11 + j * TRANSITION);
+    return this.data.getFloat64(this.fieldsAt[k]! + 11 + j * TRANSITION, true);
   }
 
   nodeRef(k: number): number {
-    return this.bytes.readUInt32LE(this.restAt[k]!);
+    return this.data.getUint32(this.restAt[k]!, true);
   }
 
   workerRef(k: number): number {
-    return this.bytes.readUInt32LE(this.restAt[k]! + 4);
+    return this.data.getUint32(this.restAt[k]! + 4, true);
   }
 
   workerPid(k: number): number {
-    return this.bytes.readUInt32LE(this.restAt[k]! + 8);
+    return this.data.getUint32(this.restAt[k]! + 8, true);
   }
 
   /** The attempt's info (an index in `infos`), or -1. */
   infoIndex(k: number): number {
-    return this.flags(k) & FLAG_INFO ? this.bytes.readUInt32LE(this.restAt[k]! + 12) : -1;
+    return this.flagsOf[k]! & FLAG_INFO ? this.data.getUint32(this.restAt[k]! + 12, true) : -1;
   }
 
   /** The error type's index in `strings`, or -1 when the attempt carries no error. */
   errorTypeRef(k: number): number {
-    return this.flags(k) & FLAG_ERROR ? this.bytes.readUInt32LE(this.errorAt(k)) : -1;
+    return this.flagsOf[k]! & FLAG_ERROR ? this.data.getUint32(this.errorAt(k), true) : -1;
   }
 
   /** Bytes of the error message's UTF-8 (0 without an error). */
   errorMessageBytes(k: number): number {
-    return this.flags(k) & FLAG_ERROR ? this.bytes.readUInt16LE(this.errorAt(k) + 4) : 0;
+    return this.flagsOf[k]! & FLAG_ERROR ? this.data.getUint16(this.errorAt(k) + 4, true) : 0;
   }
 
   errorMessage(k: number): string {
-    if (!(this.flags(k) & FLAG_ERROR)) return '';
+    if (!(this.flagsOf[k]! & FLAG_ERROR)) return '';
     const at = this.errorAt(k) + 6;
-    return this.bytes.toString('utf8', at, at + this.bytes.readUInt16LE(at - 2));
+    return this.bytes.toString('utf8', at, at + this.data.getUint16(at - 2, true));
   }
 
   hasLog(k: number): boolean {
-    return (this.flags(k) & FLAG_LOG) !== 0;
+    return (this.flagsOf[k]! & FLAG_LOG) !== 0;
   }
 
   /** Log offset i (0 stdout start, 1 stdout end, 2 stderr start, 3 stderr end) of an attempt that has them. */
   logOffset(k: number, i: number): number {
     let at = this.errorAt(k);
-    if (this.flags(k) & FLAG_ERROR) at += 6 + this.bytes.readUInt16LE(at + 4);
-    return this.bytes.readDoubleLE(at + i * 8);
+    if (this.flagsOf[k]! & FLAG_ERROR) at += 6 + this.data.getUint16(at + 4, true);
+    return this.data.getFloat64(at + i * 8, true);
   }
 
   /** Attempt k as a record (made for the caller; its info is shared with the batch's other attempts). */
@@ -268,17 +276,9 @@ export class TaskEventsView {
     return a;
   }
 
-  private flags(k: number): number {
-    return this.bytes[this.afterId(k) + 8]!;
-  }
-
-  private afterId(k: number): number {
-    return this.idAt[k]! + this.taskIdLength(k);
-  }
-
   /** Where the error type's ref is (or would be). */
   private errorAt(k: number): number {
-    return this.restAt[k]! + (this.flags(k) & FLAG_INFO ? 16 : 12);
+    return this.restAt[k]! + (this.flagsOf[k]! & FLAG_INFO ? 16 : 12);
   }
 }
 

@@ -22,7 +22,7 @@
 import type { AttemptEvents, TaskAttempt } from '@rayts/common';
 import { TaskEventsView, UsageError, encodeTaskEvents } from '@rayts/common';
 import { AttemptColumns, MAX_STORED, TASK_ID_CHARS } from './attempt_columns.js';
-import { TaskIndex } from './task_index.js';
+import { TaskIndex, hashTaskIdBytes } from './task_index.js';
 
 /** One process's report about one attempt, validated (task_event_service.ts checks it). Empty strings, 0 and -1 mean "not said". */
 export type AttemptReport = AttemptEvents;
@@ -102,8 +102,9 @@ export class TaskEventStore {
     this.droppedAtWorkers += numDropped;
     for (let k = 0; k < batch.count; k++) {
       if (batch.taskIdLength(k) !== TASK_ID_CHARS) throw new Error(`attempt ${k} of the batch has a task id of ${batch.taskIdLength(k)} characters: batches must be checked (parseAddTaskEvents) before they are stored`);
-      const first = this.index.findBytes(batch.bytes, batch.taskIdAt(k));
-      const slot = this.slotFor(first, batch, k);
+      const hash = hashTaskIdBytes(batch.bytes, batch.taskIdAt(k));
+      const first = this.index.findBytes(hash, batch.bytes, batch.taskIdAt(k));
+      const slot = this.slotFor(hash, first, batch, k);
       if (this.cols.merge(slot, batch, k)) this.finals.push(slot);
       if (first !== -1 && (first !== slot || this.next[slot] !== -1)) this.shareInfo(first, slot);
       this.evictBeyondBound();
@@ -159,7 +160,7 @@ export class TaskEventStore {
   }
 
   /** The slot of attempt k's (task, attempt number), opened when it has none; `first` is the task's first slot (-1: none). */
-  private slotFor(first: number, batch: TaskEventsView, k: number): number {
+  private slotFor(hash: number, first: number, batch: TaskEventsView, k: number): number {
     const attemptNumber = batch.attemptNumber(k);
     let last = -1;
     for (let s = first; s !== -1; s = this.next[s]!) {
@@ -168,6 +169,7 @@ export class TaskEventStore {
     }
     const slot = this.cols.open(batch, k);
     this.next[slot] = -1;
+    this.index.remember(slot, hash);
     if (last === -1) this.index.insert(slot);
     else this.next[last] = slot;
     this.arrivals.push(slot);
@@ -184,7 +186,7 @@ export class TaskEventStore {
   private evictBeyondBound(): void {
     while (this.cols.live > this.options.maxStored) {
       const victim = this.finals.first((slot) => this.cols.isFinal(slot)) ?? this.arrivals.first(() => true)!;
-      const first = this.index.findBytes(this.cols.taskIdBytes, victim * TASK_ID_CHARS);
+      const first = this.index.firstOf(victim);
       if (first === victim) {
         if (this.next[victim] === -1) this.index.remove(victim);
         else this.index.replace(victim, this.next[victim]!);

@@ -28,18 +28,21 @@ export class TaskIndex {
   /** slot + 1 per entry; 0 = empty. */
   private readonly table: Int32Array;
   private readonly mask: number;
+  /** The hash of each filed slot's task id (moving entries back on a removal needs them). */
+  private readonly hashes: Uint32Array;
 
   constructor(private readonly cols: AttemptColumns, capacity: number) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
     this.table = new Int32Array(size);
     this.mask = size - 1;
+    this.hashes = new Uint32Array(capacity);
   }
 
-  /** The slot filed under the task id at `at` in `bytes`, or -1. */
-  findBytes(bytes: Uint8Array, at: number): number {
+  /** The slot filed under the task id at `at` in `bytes` (whose hash is `hash`), or -1. */
+  findBytes(hash: number, bytes: Uint8Array, at: number): number {
     const { table, mask, cols } = this;
-    for (let i = hashTaskIdBytes(bytes, at) & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const e = table[i]!;
       if (e === 0) return -1;
       if (cols.sameTaskIdBytes(e - 1, bytes, at)) return e - 1;
@@ -57,7 +60,12 @@ export class TaskIndex {
     }
   }
 
-  /** Files `slot` under its task id, which has no entry yet. */
+  /** A newly opened slot's task id has this hash (every slot's, filed or linked from the filed one). */
+  remember(slot: number, hash: number): void {
+    this.hashes[slot] = hash;
+  }
+
+  /** Files `slot` (remembered) under its task id, which has no entry yet. */
   insert(slot: number): void {
     const { table, mask } = this;
     let i = this.home(slot);
@@ -68,6 +76,11 @@ export class TaskIndex {
   /** Files `next` (an attempt of the same task) where `slot` was. */
   replace(slot: number, next: number): void {
     this.table[this.position(slot)] = next + 1;
+  }
+
+  /** The slot filed under the same task id as `slot` (which may be itself, or another attempt of the task). */
+  firstOf(slot: number): number {
+    return this.findBytes(this.hashes[slot]!, this.cols.taskIdBytes, slot * TASK_ID_CHARS);
   }
 
   /** Removes `slot`'s entry. */
@@ -88,7 +101,7 @@ export class TaskIndex {
   }
 
   private home(slot: number): number {
-    return hashTaskIdBytes(this.cols.taskIdBytes, slot * TASK_ID_CHARS) & this.mask;
+    return this.hashes[slot]! & this.mask;
   }
 
   private position(slot: number): number {
