@@ -16,6 +16,8 @@ import { TASK_STATES, TASK_TYPES } from './task_events.js';
 const { version: VERSION, flagInfo: FLAG_INFO, flagError: FLAG_ERROR, flagLog: FLAG_LOG } = TASK_EVENTS_FORMAT;
 /** What the reader accepts at most (the head's limits are tighter). */
 const MAX_COUNT = 1_000_000;
+/** Bytes of the smallest attempt record: str length, attempt number, job, flags, transition count, node, worker, pid. */
+const MIN_ATTEMPT_BYTES = 2 + 4 + 4 + 1 + 1 + 4 + 4 + 4;
 /** Bytes of one transition: u8 state, f64 time. */
 const TRANSITION = 9;
 
@@ -98,21 +100,19 @@ export class TaskEventsView {
   /** Reads numbers at any offset (Buffer's readDoubleLE copies byte by byte; a DataView's reads are compiled inline). */
   private readonly data: DataView;
 
-  private constructor(readonly bytes: Buffer, readonly strings: readonly string[], readonly infos: readonly TaskInfo[], count: number) {
-    this.idAt = new Uint32Array(count);
-    this.fieldsAt = new Uint32Array(count);
-    this.restAt = new Uint32Array(count);
-    this.flagsOf = new Uint8Array(count);
+  /** `count`: attempts in the batch; `room`: how many the arrays hold (a batch is checked to have room for all). */
+  private constructor(readonly bytes: Buffer, readonly strings: readonly string[], readonly infos: readonly TaskInfo[], readonly count: number, room: number) {
+    this.idAt = new Uint32Array(room);
+    this.fieldsAt = new Uint32Array(room);
+    this.restAt = new Uint32Array(room);
+    this.flagsOf = new Uint8Array(room);
     this.data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  get count(): number {
-    return this.idAt.length;
-  }
 
   /** Checks the structure of `bytes` (an empty buffer is an empty batch); throws TaskEventsFormatError. */
   static read(bytes: Buffer): TaskEventsView {
-    if (bytes.length === 0) return new TaskEventsView(bytes, [], [], 0);
+    if (bytes.length === 0) return new TaskEventsView(bytes, [], [], 0, 0);
     const r = new Reader(bytes);
     r.section = 'header';
     const version = r.u8('format version');
@@ -133,7 +133,9 @@ export class TaskEventsView {
     }
     r.section = 'header';
     r.item = -1;
-    const view = new TaskEventsView(bytes, strings, infos, r.count('attempt count'));
+    const count = r.count('attempt count');
+    // No more room than the bytes left can hold (a bogus count fails in the scan, before it gets further).
+    const view = new TaskEventsView(bytes, strings, infos, count, Math.min(count, Math.floor((bytes.length - r.pos) / MIN_ATTEMPT_BYTES) + 1));
     view.scan(r);
     return view;
   }
@@ -142,8 +144,10 @@ export class TaskEventsView {
   private scan(r: Reader): void {
     const n = this.strings.length;
     r.section = 'attempt';
-    for (let k = 0; k < this.idAt.length; k++) {
+    for (let k = 0; k < this.count; k++) {
       r.item = k;
+      // Only a batch that ends early gets here with no room left: the reads below fail.
+      if (k === this.idAt.length) r.need(MIN_ATTEMPT_BYTES, 'task id');
       this.idAt[k] = r.skipStr('task id');
       this.fieldsAt[k] = r.pos;
       r.u32('attempt number');

@@ -46,7 +46,7 @@ export class AttemptColumns {
   readonly errorType: (string | undefined)[] = [];
   readonly errorMessage: (string | undefined)[] = [];
   /**
-   * The numeric columns take their full size at once (about 100 bytes a slot: ~10 MB for 100,000),
+   * The numeric columns and task ids take their full size at once (~160 bytes a slot: ~16 MB for 100,000),
    * so the head's footprint for task events is fixed from the start.
    */
   readonly attemptNumber: Uint32Array;

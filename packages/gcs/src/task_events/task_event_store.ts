@@ -83,7 +83,7 @@ export class TaskEventStore {
 
   constructor(private readonly options: { maxStored: number }, private readonly now: () => number = Date.now) {
     if (!(options.maxStored >= 1 && options.maxStored < MAX_STORED)) {
-      throw new UsageError(`RAYTS_TASK_EVENTS_MAX_STORED=${options.maxStored} is out of range`, `use 1..${MAX_STORED - 1} (default 100000; the head reserves about 200 bytes per attempt)`);
+      throw new UsageError(`RAYTS_TASK_EVENTS_MAX_STORED=${options.maxStored} is out of range`, `use 1..${MAX_STORED - 1} (default 100000; the head keeps about 250 bytes per attempt)`);
     }
     // One slot more than the bound: a new attempt is stored before the oldest goes.
     const capacity = options.maxStored + 1;
