@@ -94,17 +94,18 @@ export class AttemptColumns {
     return this.taskIdText.toString('latin1', slot * TASK_ID_CHARS, slot * TASK_ID_CHARS + TASK_ID_CHARS);
   }
 
+  /** Compared from the end: the ids of one process share their first 34 characters and differ in the last. */
   sameTaskIdBytes(slot: number, bytes: Uint8Array, at: number): boolean {
     const ids = this.taskIdBytes;
     const base = slot * TASK_ID_CHARS - at;
-    for (let i = at; i < at + TASK_ID_CHARS; i++) if (ids[base + i] !== bytes[i]) return false;
+    for (let i = at + TASK_ID_CHARS - 1; i >= at; i--) if (ids[base + i] !== bytes[i]) return false;
     return true;
   }
 
   sameTaskIdString(slot: number, id: string): boolean {
     const ids = this.taskIdBytes;
     const base = slot * TASK_ID_CHARS;
-    for (let i = 0; i < TASK_ID_CHARS; i++) if (ids[base + i] !== id.charCodeAt(i)) return false;
+    for (let i = TASK_ID_CHARS - 1; i >= 0; i--) if (ids[base + i] !== id.charCodeAt(i)) return false;
     return true;
   }
 

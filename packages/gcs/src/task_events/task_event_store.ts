@@ -71,9 +71,10 @@ class SlotQueue {
 
 export class TaskEventStore {
   private readonly cols: AttemptColumns;
-  /** One stored attempt's slot per task; `next` links the task's other attempts from it (-1 ends). */
+  /** One stored attempt's slot per task; `next` links the task's other attempts from it (-1 ends), `prev` back (-1: the filed one). */
   private readonly index: TaskIndex;
   private readonly next: Int32Array;
+  private readonly prev: Int32Array;
   /** Every stored attempt, oldest first. */
   private readonly arrivals: SlotQueue;
   /** Attempts in the order they became final: eviction takes the first still final. */
@@ -90,6 +91,7 @@ export class TaskEventStore {
     this.cols = new AttemptColumns(capacity);
     this.index = new TaskIndex(this.cols, capacity);
     this.next = new Int32Array(capacity).fill(-1);
+    this.prev = new Int32Array(capacity).fill(-1);
     this.arrivals = new SlotQueue(this.cols);
     this.finals = new SlotQueue(this.cols);
   }
@@ -169,6 +171,7 @@ export class TaskEventStore {
     }
     const slot = this.cols.open(batch, k);
     this.next[slot] = -1;
+    this.prev[slot] = last;
     this.index.remember(slot, hash);
     if (last === -1) this.index.insert(slot);
     else this.next[last] = slot;
@@ -186,16 +189,16 @@ export class TaskEventStore {
   private evictBeyondBound(): void {
     while (this.cols.live > this.options.maxStored) {
       const victim = this.finals.first((slot) => this.cols.isFinal(slot)) ?? this.arrivals.first(() => true)!;
-      const first = this.index.firstOf(victim);
-      if (first === victim) {
-        if (this.next[victim] === -1) this.index.remove(victim);
-        else this.index.replace(victim, this.next[victim]!);
+      const before = this.prev[victim]!;
+      const after = this.next[victim]!;
+      if (before === -1) {
+        if (after === -1) this.index.remove(victim);
+        else this.index.replace(victim, after);
       } else {
-        let s = first;
-        while (this.next[s] !== victim) s = this.next[s]!;
-        this.next[s] = this.next[victim]!;
+        this.next[before] = after;
       }
-      this.next[victim] = -1;
+      if (after !== -1) this.prev[after] = before;
+      this.next[victim] = this.prev[victim] = -1;
       this.cols.close(victim);
       this.evictedAtGcs += 1;
     }

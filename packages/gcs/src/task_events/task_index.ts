@@ -78,10 +78,6 @@ export class TaskIndex {
     this.table[this.position(slot)] = next + 1;
   }
 
-  /** The slot filed under the same task id as `slot` (which may be itself, or another attempt of the task). */
-  firstOf(slot: number): number {
-    return this.findBytes(this.hashes[slot]!, this.cols.taskIdBytes, slot * TASK_ID_CHARS);
-  }
 
   /** Removes `slot`'s entry. */
   remove(slot: number): void {
