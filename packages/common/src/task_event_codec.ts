@@ -76,6 +76,8 @@ const TYPE_CODE: Record<string, number> = Object.fromEntries(TASK_TYPES.map((t, 
 
 class Writer {
   private buf = Buffer.allocUnsafe(16 * 1024);
+  /** Writes doubles in place (Buffer's writeDoubleLE goes through a scratch array byte by byte). */
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
 
   private ensure(n: number): void {
@@ -83,6 +85,7 @@ class Writer {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   u8(v: number): void {
@@ -103,7 +106,7 @@ class Writer {
 
   f64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
 
