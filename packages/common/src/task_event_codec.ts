@@ -4,9 +4,9 @@
  * one attempt as nested messages (and as much decoding it), which cost tens of percent of
  * single_client_tasks_async on two cores. This layout costs a few microseconds per attempt each way:
  * strings that repeat across attempts (job, node, worker, names, parent task) and what a task is
- * (TaskInfo, shared by the tasks of one function) are written once per batch and referred to by index,
- * so decoding makes one string per attempt (its task id) and shares the rest. The reader checks every
- * length and index against what it has: truncated or malformed input is a TaskEventsFormatError
+ * (TaskInfo, shared by the tasks of one function) are written once per batch and referred to by index.
+ * The reader (task_event_reader.ts) reads a batch in place, making no object per attempt, and checks
+ * every length and index against what it has: truncated or malformed input is a TaskEventsFormatError
  * naming the place, never an exception of another kind.
  *
  * Layout (little-endian; str = u16 byte length + UTF-8 bytes; ref = u32 index into the string table):
@@ -25,7 +25,7 @@
  *     error: ref error type, str error message
  *     log:   f64 stdout start, f64 stdout end, f64 stderr start, f64 stderr end (-1 = unknown)
  *
- * Only the structure is checked here; what the values may be (ids, times, sizes) is the head's to
+ * The reader checks only the structure; what the values may be (ids, times, sizes) is the head's to
  * check (task_event_service.ts).
  */
 import { TASK_STATES, TASK_TYPES, type TaskState, type TaskType } from './task_events.js';
