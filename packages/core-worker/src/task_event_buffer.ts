@@ -4,11 +4,14 @@
  * `taskEventsReportIntervalMs` and at `close()`.
  *
  * Recording is on the task path, so it is cheap: an event writes a few cells of the attempt's slot in
- * the EventTable (columns, no object per event). The table holds at most `taskEventsBufferMaxEvents`
- * events; beyond that the oldest attempts' events are dropped and counted, and the count goes with
- * the next report the head accepts. A report writes each slot through a scratch record into the
- * compact wire form (task_event_codec.ts), in calls of at most ATTEMPTS_PER_CALL attempts. A report
- * that does not reach the head is kept, within the same bound, and sent before the next one.
+ * the EventTable (columns, no object per event). An owner's attempt is written into the compact wire
+ * form (task_event_codec.ts, through a scratch record) as soon as its outcome is in, and its slot
+ * released (`encodeNow`); a report writes the slots left (attempts in flight, what this process runs)
+ * the same way, in calls of at most ATTEMPTS_PER_CALL attempts. The table holds at most
+ * `taskEventsBufferMaxEvents` events, and encoded reports are kept while they and the table stay
+ * within it (the newest always stays); beyond that the oldest attempts' events are dropped and
+ * counted, and the count goes with the next report the head accepts. A report that does not reach
+ * the head is kept, within the same bound, and sent before the next one.
  *
  * An attempt this worker runs is tracked while it runs (`track`/`untrack`: one map entry, its
  * AttemptRun filled by the executor) and reported only if a report finds it still running. Its end
@@ -249,8 +252,8 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   /**
    * The owner's record of an attempt whose outcome is in is complete: encoded at once, its slot
    * released. So nothing of a finished task (its id, the run its outcome brought) stays in the heap
-   * until the report: kept a second, thousands of them a second survived the young generation's
-   * collections and cost the owner more in garbage collection than recording them.
+   * until the report (kept a second, thousands of them a second would outlive the young
+   * generation's collections).
    */
   private encodeNow(slot: number): void {
     if (slot < 0) return;
