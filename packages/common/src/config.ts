@@ -202,7 +202,7 @@ export const TUNABLES = {
   taskEventsFlushTimeoutMs: spec({ env: 'RAYTS_TASK_EVENTS_FLUSH_TIMEOUT_MS', kind: 'int', default: 1000,
     meaning: 'At `shutdown()` and when a worker stops, how long it waits for its last task events to reach the head.' }),
   taskEventsMaxStored: spec({ env: 'RAYTS_TASK_EVENTS_MAX_STORED', kind: 'int', default: 100_000,
-    meaning: 'Most task attempts the head keeps in memory (Ray\'s task_events_max_num_task_in_gcs); beyond it finished attempts are evicted oldest first, then the oldest of any kind, and counted. The head reserves about 100 bytes per attempt at start (plus each stored attempt\'s task id).' }),
+    meaning: 'Most task attempts the head keeps in memory (Ray\'s task_events_max_num_task_in_gcs); beyond it finished attempts are evicted oldest first, then the oldest of any kind, and counted. The head reserves about 180 bytes per attempt at start (typed columns, task ids included, and their index), and up to ~80 more per stored attempt.' }),
   jobPackageMaxBytes: spec({ env: 'RAYTS_JOB_PACKAGE_MAX_BYTES', kind: 'int', default: 512 * 1024 * 1024,
     meaning: 'Largest working_dir package (the packed .tar.gz) the head accepts from `rayts job submit` or `init({ runtimeEnv })`; a larger upload is refused with 413 naming this limit.' }),
   jobPackageChunkBytes: spec({ env: 'RAYTS_JOB_PACKAGE_CHUNK_BYTES', kind: 'int', default: 1024 * 1024,

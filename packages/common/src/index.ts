@@ -31,6 +31,7 @@ export * from './grpc/task_event_client.js';
 export * from './grpc/package_client.js';
 export * from './task_events.js';
 export * from './task_event_codec.js';
+export * from './task_event_reader.js';
 export * from './resources.js';
 export * from './kv_namespaces.js';
 export * from './turn_batcher.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskEventsFormatError } from './errors.js';
-import { TaskEventsEncoder, decodeTaskEvents, encodeTaskEvents, type AttemptEvents, type TaskInfo } from './task_event_codec.js';
+import { TaskEventsEncoder, encodeTaskEvents, type AttemptEvents, type TaskInfo } from './task_event_codec.js';
+import { decodeTaskEvents } from './task_event_reader.js';
 
 const TASK = (n: number) => `${'ab'.repeat(20)}${String(n).padStart(16, '0')}`;
 const NODE = 'c'.repeat(56);
@@ -90,5 +91,8 @@ describe('task event codec', () => {
     // By hand: version 1, no strings, no infos, one attempt (empty task id, attempt 0) whose job id is string 5.
     const w = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0];
     expect(() => decodeTaskEvents(Buffer.from(w))).toThrow(/attempt 0: job id refers to string 5; there are 0/);
+    // A count far beyond what the bytes hold ends early where the bytes do.
+    const many = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x42, 0x0f, 0];
+    expect(() => decodeTaskEvents(Buffer.from(many))).toThrow(/attempt 0: task id at byte 13 needs 2 bytes, 0 are left/);
   });
 });

@@ -4,9 +4,9 @@
  * one attempt as nested messages (and as much decoding it), which cost tens of percent of
  * single_client_tasks_async on two cores. This layout costs a few microseconds per attempt each way:
  * strings that repeat across attempts (job, node, worker, names, parent task) and what a task is
- * (TaskInfo, shared by the tasks of one function) are written once per batch and referred to by index,
- * so decoding makes one string per attempt (its task id) and shares the rest. The reader checks every
- * length and index against what it has: truncated or malformed input is a TaskEventsFormatError
+ * (TaskInfo, shared by the tasks of one function) are written once per batch and referred to by index.
+ * The reader (task_event_reader.ts) reads a batch in place, making no object per attempt, and checks
+ * every length and index against what it has: truncated or malformed input is a TaskEventsFormatError
  * naming the place, never an exception of another kind.
  *
  * Layout (little-endian; str = u16 byte length + UTF-8 bytes; ref = u32 index into the string table):
@@ -25,10 +25,9 @@
  *     error: ref error type, str error message
  *     log:   f64 stdout start, f64 stdout end, f64 stderr start, f64 stderr end (-1 = unknown)
  *
- * Only the structure is checked here; what the values may be (ids, times, sizes) is the head's to
+ * The reader checks only the structure; what the values may be (ids, times, sizes) is the head's to
  * check (task_event_service.ts).
  */
-import { TaskEventsFormatError } from './errors.js';
 import { TASK_STATES, TASK_TYPES, type TaskState, type TaskType } from './task_events.js';
 
 /** What a task is, as its owner (or an actor's host, for its creation) reports it. */
@@ -64,19 +63,21 @@ export interface AttemptEvents {
   log?: { stdoutStart: number; stdoutEnd: number; stderrStart: number; stderrEnd: number };
 }
 
-const VERSION = 1;
-const FLAG_INFO = 1;
-const FLAG_ERROR = 2;
-const FLAG_LOG = 4;
+/** The format's version byte and attempt flags (task_event_reader.ts reads what this file writes). */
+export const TASK_EVENTS_FORMAT = { version: 1, flagInfo: 1, flagError: 2, flagLog: 4 } as const;
+const VERSION = TASK_EVENTS_FORMAT.version;
+const FLAG_INFO = TASK_EVENTS_FORMAT.flagInfo;
+const FLAG_ERROR = TASK_EVENTS_FORMAT.flagError;
+const FLAG_LOG = TASK_EVENTS_FORMAT.flagLog;
 /** Longer strings are cut by the writer (a str's length is a u16). */
 export const MAX_ENCODED_STRING_CHARS = 16_384;
-/** What the reader accepts at most (the head's limits are tighter). */
-const MAX_COUNT = 1_000_000;
 const STATE_CODE: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
 const TYPE_CODE: Record<string, number> = Object.fromEntries(TASK_TYPES.map((t, i) => [t, i]));
 
 class Writer {
   private buf = Buffer.allocUnsafe(16 * 1024);
+  /** Writes doubles in place (Buffer's writeDoubleLE goes through a scratch array byte by byte). */
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
 
   private ensure(n: number): void {
@@ -84,6 +85,7 @@ class Writer {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   u8(v: number): void {
@@ -104,7 +106,7 @@ class Writer {
 
   f64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
 
@@ -137,62 +139,6 @@ class Writer {
 
   done(): Buffer {
     return this.buf.subarray(0, this.pos);
-  }
-}
-
-class Reader {
-  private pos = 0;
-  /** Where the reader is, for error messages (kept as parts: messages are built only on an error). */
-  section = '';
-  item = -1;
-
-  constructor(private readonly buf: Buffer) {}
-
-  fail(what: string, problem: string): never {
-    throw new TaskEventsFormatError(`${this.section}${this.item >= 0 ? ` ${this.item}` : ''}: ${what} ${problem}`);
-  }
-
-  private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) this.fail(what, `at byte ${this.pos} needs ${n} bytes, ${this.buf.length - this.pos} are left (the events end early)`);
-  }
-
-  u8(what: string): number {
-    this.need(1, what);
-    return this.buf[this.pos++]!;
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  count(what: string): number {
-    const n = this.u32(what);
-    if (n > MAX_COUNT) this.fail(what, `is ${n}, more than ${MAX_COUNT}`);
-    return n;
-  }
-
-  f64(what: string): number {
-    this.need(8, what);
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  str(what: string): string {
-    this.need(2, what);
-    const n = this.buf.readUInt16LE(this.pos);
-    this.pos += 2;
-    this.need(n, what);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-
-  end(): void {
-    if (this.pos !== this.buf.length) this.fail('the last attempt', `is followed by ${this.buf.length - this.pos} more bytes`);
   }
 }
 
@@ -310,85 +256,4 @@ function writeInfo(w: Writer, strings: Strings, info: TaskInfo): void {
     w.u32(strings.ref(name));
     w.f64(amount);
   }
-}
-
-/** Reads what encodeTaskEvents wrote; throws TaskEventsFormatError on anything else. */
-export function decodeTaskEvents(bytes: Buffer): AttemptEvents[] {
-  if (bytes.length === 0) return [];
-  const r = new Reader(bytes);
-  r.section = 'header';
-  const version = r.u8('format version');
-  if (version !== VERSION) r.fail('format version', `is ${version}; this head reads version ${VERSION}`);
-  const strings: string[] = new Array(r.count('string count'));
-  r.section = 'string';
-  for (let i = 0; i < strings.length; i++) {
-    r.item = i;
-    strings[i] = r.str('text');
-  }
-  r.item = -1;
-  const ref = (what: string): string => {
-    const i = r.u32(what);
-    if (i >= strings.length) r.fail(what, `refers to string ${i}; there are ${strings.length}`);
-    return strings[i]!;
-  };
-  r.section = 'header';
-  const infos: TaskInfo[] = new Array(r.count('info count'));
-  r.section = 'info';
-  for (let k = 0; k < infos.length; k++) {
-    r.item = k;
-    infos[k] = readInfo(r, ref);
-  }
-  r.section = 'header';
-  r.item = -1;
-  const out: AttemptEvents[] = new Array(r.count('attempt count'));
-  r.section = 'attempt';
-  for (let k = 0; k < out.length; k++) {
-    r.item = k;
-    const taskId = r.str('task id');
-    const attemptNumber = r.u32('attempt number');
-    const jobId = ref('job id');
-    const flags = r.u8('flags');
-    if (flags > (FLAG_INFO | FLAG_ERROR | FLAG_LOG)) r.fail('flags', `${flags} are not known`);
-    const transitions: AttemptEvents['transitions'] = new Array(r.u8('transition count'));
-    for (let j = 0; j < transitions.length; j++) {
-      const code = r.u8('state');
-      const state = TASK_STATES[code];
-      if (!state) r.fail('state', `code ${code} is not a task state`);
-      transitions[j] = { state, timeMs: r.f64('time') };
-    }
-    const a: AttemptEvents = {
-      taskId, attemptNumber, jobId, transitions, nodeId: ref('node id'), workerId: ref('worker id'), workerPid: r.u32('worker pid'),
-      errorType: '', errorMessage: '',
-    };
-    if (flags & FLAG_INFO) {
-      const i = r.u32('info');
-      if (i >= infos.length) r.fail('info', `refers to info ${i}; there are ${infos.length}`);
-      a.info = infos[i];
-    }
-    if (flags & FLAG_ERROR) {
-      a.errorType = ref('error type');
-      a.errorMessage = r.str('error message');
-    }
-    if (flags & FLAG_LOG) a.log = { stdoutStart: r.f64('log'), stdoutEnd: r.f64('log'), stderrStart: r.f64('log'), stderrEnd: r.f64('log') };
-    out[k] = a;
-  }
-  r.section = 'end';
-  r.item = -1;
-  r.end();
-  return out;
-}
-
-function readInfo(r: Reader, ref: (what: string) => string): TaskInfo {
-  const name = ref('name');
-  const funcOrClassName = ref('function or class name');
-  const typeCode = r.u8('type');
-  const type = TASK_TYPES[typeCode];
-  if (!type) r.fail('type', `code ${typeCode} is not a task type`);
-  const parentTaskId = ref('parent task id');
-  const actorId = ref('actor id');
-  const placementGroupId = ref('placement group id');
-  const resources: [string, number][] = new Array(r.u8('resource count'));
-  for (let j = 0; j < resources.length; j++) resources[j] = [ref('resource name'), r.f64('resource amount')];
-  // fromEntries defines own properties: a resource named __proto__ stays a plain key.
-  return { name, funcOrClassName, type, parentTaskId, actorId, placementGroupId, requiredResources: Object.fromEntries(resources) };
 }

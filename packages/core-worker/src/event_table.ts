@@ -16,6 +16,8 @@ export const STATE: Readonly<Record<(typeof TASK_STATES)[number], number>> = Obj
 /** Who reports the slot's attempt: its owner, or this process as the one running it (an actor's creation, the driver task). */
 export const OWNER = 0;
 export const EXECUTOR = 1;
+/** A slot whose attempt was encoded already (released): it holds nothing until the table is drained. */
+const RELEASED = 2;
 
 const INITIAL_SLOTS = 1024;
 /** Slots per generation in a handle. */
@@ -94,6 +96,15 @@ export class EventTable {
     }
   }
 
+  /** The slot's record was taken (encoded): it holds no events or objects from now on. */
+  release(slot: number): void {
+    this.events -= this.eventsIn(slot);
+    this.times.fill(NaN, slot * STATES, slot * STATES + STATES);
+    if (this.kind[slot] === EXECUTOR && this.index.get(this.taskId[slot]!) === slot) this.index.delete(this.taskId[slot]!);
+    this.kind[slot] = RELEASED;
+    this.clear(slot);
+  }
+
   /** Drops the oldest slots while there are more than `capacity` events; returns the events dropped. */
   bound(): number {
     let dropped = 0;
@@ -107,9 +118,14 @@ export class EventTable {
     return dropped;
   }
 
-  /** Visits every live slot, oldest first, then empties the table. */
+  /** Visits every live slot not released, oldest first (its events no longer pending), then empties the table. */
   drain(visit: (slot: number) => void): void {
-    for (let s = this.head; s < this.tail; s++) visit(s);
+    for (let s = this.head; s < this.tail; s++) {
+      if (this.kind[s] === RELEASED) continue;
+      // Counted out before the visit: what the visitor encodes is counted where it goes.
+      this.events -= this.eventsIn(s);
+      visit(s);
+    }
     for (let s = this.head; s < this.tail; s++) this.clear(s);
     this.head = this.tail = this.events = 0;
     this.index.clear();
@@ -141,31 +157,43 @@ export class EventTable {
     return s;
   }
 
-  /** Room for one more slot at the tail: grow (up to capacity), or move the live slots down. */
+  /** Room for one more slot at the tail: move the live slots down over the released ones, growing the columns (up to capacity) when every slot is live. */
   private makeRoom(): void {
-    if (this.head === 0 && this.size >= this.capacity) {
+    let live = 0;
+    for (let s = this.head; s < this.tail; s++) if (this.kind[s] !== RELEASED) live += 1;
+    if (live === this.size && this.size >= this.capacity) {
       // Every slot is live and holds an event: the oldest goes to make room.
-      this.events -= this.eventsIn(0);
-      this.clear(0);
-      this.head = 1;
+      this.release(this.head);
+      live -= 1;
     }
-    const size = this.size < this.capacity ? Math.min(Math.max(INITIAL_SLOTS, this.size * 2), this.capacity) : this.size;
-    const live = this.tail - this.head;
-    const move = <T extends Uint8Array | Uint32Array | Float64Array>(col: T, make: (n: number) => T, per: number): T => {
-      // In place when the size stays (set() copies an overlapping range correctly).
-      const next = size === this.size ? col : make(size * per);
-      next.set(col.subarray(this.head * per, this.tail * per), 0);
-      return next;
-    };
-    this.kind = move(this.kind, (n) => new Uint8Array(n), 1);
-    this.attempt = move(this.attempt, (n) => new Uint32Array(n), 1);
-    this.workerPid = move(this.workerPid, (n) => new Uint32Array(n), 1);
-    this.times = move(this.times, (n) => new Float64Array(n), STATES);
-    this.offsets = move(this.offsets, (n) => new Float64Array(n), 4);
-    for (const col of [this.taskId, this.jobId, this.nodeId, this.workerId, this.info, this.errorType, this.errorMessage, this.run] as unknown[][]) {
-      col.copyWithin(0, this.head, this.tail);
-      col.length = live;
+    const size = live === this.size ? Math.min(Math.max(INITIAL_SLOTS, this.size * 2), this.capacity) : this.size;
+    if (size !== this.size) {
+      const grow = <T extends Uint8Array | Uint32Array | Float64Array>(col: T, make: (n: number) => T, per: number): T => {
+        const next = make(size * per);
+        next.set(col, 0);
+        return next;
+      };
+      this.kind = grow(this.kind, (n) => new Uint8Array(n), 1);
+      this.attempt = grow(this.attempt, (n) => new Uint32Array(n), 1);
+      this.workerPid = grow(this.workerPid, (n) => new Uint32Array(n), 1);
+      this.times = grow(this.times, (n) => new Float64Array(n), STATES);
+      this.offsets = grow(this.offsets, (n) => new Float64Array(n), 4);
     }
+    const refs = [this.taskId, this.jobId, this.nodeId, this.workerId, this.info, this.errorType, this.errorMessage, this.run] as unknown[][];
+    let to = 0;
+    for (let s = this.head; s < this.tail; s++) {
+      if (this.kind[s] === RELEASED) continue;
+      if (to !== s) {
+        this.kind[to] = this.kind[s]!;
+        this.attempt[to] = this.attempt[s]!;
+        this.workerPid[to] = this.workerPid[s]!;
+        this.times.copyWithin(to * STATES, s * STATES, s * STATES + STATES);
+        this.offsets.copyWithin(to * 4, s * 4, s * 4 + 4);
+        for (const col of refs) col[to] = col[s];
+      }
+      to += 1;
+    }
+    for (const col of refs) col.length = live;
     this.size = size;
     this.head = 0;
     this.tail = live;

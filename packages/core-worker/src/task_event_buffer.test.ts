@@ -218,6 +218,32 @@ describe('TaskEventBuffer', () => {
     expect(sender.attempts.map((a) => a.taskId)).toEqual(Array.from({ length: 4500 }, (_, n) => task(n)));
   });
 
+  it('encodes an owner\'s attempt when its outcome is in, freeing its record: the attempts in flight keep their records, finished ones beyond the bound go, counted', async () => {
+    // A bound of 40 events (and records): 3 attempts in flight hold 6; 50 finished ones (2 events each) pass through.
+    const { sender, buffer } = setup({ taskEventsBufferMaxEvents: 40 });
+    const hints = [100, 101, 102].map((n) => buffer.sentToRaylet(task(n), 0, '00000001', buffer.submitted(task(n), 0, '00000001', INFO)));
+    for (let n = 0; n < 50; n++) {
+      const h = buffer.submitted(task(n), 0, '00000001', INFO);
+      buffer.outcome('00000001', { taskId: task(n), attempt: 0, returnId: 'r', nodeId: NODE, value: { kind: 'inline', data: new Uint8Array() } }, h);
+    }
+    // The table holds at most the bound, the report being built less, and of the sealed ones the newest stays.
+    expect(buffer.stats.pending).toBeLessThanOrEqual(3 * 40);
+    // The records in flight were moved to make room (their hints are stale): an outcome with one lands in a record of its own.
+    buffer.outcome('00000001', { taskId: task(100), attempt: 0, returnId: 'r', nodeId: NODE, value: { kind: 'inline', data: new Uint8Array() } }, hints[0]);
+    await buffer.flush();
+    const byTask = (n: number) => sender.attempts.filter((a) => a.taskId === task(n)).map(states);
+    expect(byTask(100)).toEqual([['FINISHED'], ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']]);
+    expect(byTask(101)).toEqual([['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']]);
+    // Encoded reports of 20 attempts (40 events): beyond the bound the oldest went, the newest finished are reported whole.
+    const finished = sender.attempts.filter((a) => a.taskId < task(100));
+    expect(finished.map((a) => a.taskId)).toEqual(Array.from({ length: 10 }, (_, i) => task(40 + i)));
+    expect(finished.every((a) => states(a).join() === 'PENDING_ARGS_AVAIL,FINISHED')).toBe(true);
+    // Every event is either reported or counted as dropped.
+    const reported = sender.attempts.reduce((n, a) => n + a.transitions.length, 0);
+    expect(reported + sender.calls.reduce((n, c) => n + c.numDropped, 0)).toBe(3 * 2 + 50 * 2 + 1);
+    expect(buffer.stats).toEqual({ pending: 0, dropped: 0 });
+  });
+
   it('turned off, it records and sends nothing', async () => {
     const { sender, buffer } = setup({ taskEventsEnabled: false });
     buffer.submitted(task(1), 0, '00000001', INFO);

@@ -4,11 +4,14 @@
  * `taskEventsReportIntervalMs` and at `close()`.
  *
  * Recording is on the task path, so it is cheap: an event writes a few cells of the attempt's slot in
- * the EventTable (columns, no object per event). The table holds at most `taskEventsBufferMaxEvents`
- * events; beyond that the oldest attempts' events are dropped and counted, and the count goes with
- * the next report the head accepts. A report writes each slot through a scratch record into the
- * compact wire form (task_event_codec.ts), in calls of at most ATTEMPTS_PER_CALL attempts. A report
- * that does not reach the head is kept, within the same bound, and sent before the next one.
+ * the EventTable (columns, no object per event). An owner's attempt is written into the compact wire
+ * form (task_event_codec.ts, through a scratch record) as soon as its outcome is in, and its slot
+ * released (`encodeNow`); a report writes the slots left (attempts in flight, what this process runs)
+ * the same way, in calls of at most ATTEMPTS_PER_CALL attempts. The table holds at most
+ * `taskEventsBufferMaxEvents` events, and encoded reports are kept while they and the table stay
+ * within it (the newest always stays); beyond that the oldest attempts' events are dropped and
+ * counted, and the count goes with the next report the head accepts. A report that does not reach
+ * the head is kept, within the same bound, and sent before the next one.
  *
  * An attempt this worker runs is tracked while it runs (`track`/`untrack`: one map entry, its
  * AttemptRun filled by the executor) and reported only if a report finds it still running. Its end
@@ -74,6 +77,9 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
   private readonly table: EventTable;
   private readonly tracked = new Set<RunningAttempt>();
   private readonly scratch: AttemptScratch;
+  /** Attempts encoded already (an owner's, once their outcome is in), and their events: the next report starts with them. */
+  private encoder = new TaskEventsEncoder();
+  private encoderEvents = 0;
   /** Events dropped since the last report the head accepted. */
   private dropped = 0;
   private unsent: Unsent[] = [];
@@ -105,7 +111,7 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
 
   /** Events waiting for the next report (in the table and in unsent reports), and those dropped since the last accepted one. */
   get stats(): { pending: number; dropped: number } {
-    return { pending: this.table.pending + this.unsent.reduce((n, u) => n + u.events, 0), dropped: this.dropped };
+    return { pending: this.table.pending + this.encoderEvents + this.unsent.reduce((n, u) => n + u.events, 0), dropped: this.dropped };
   }
 
   // ---- owner side ------------------------------------------------------------------------------
@@ -133,7 +139,9 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
       t.errorType[s] = f.errorType;
       t.errorMessage[s] = f.message;
     }
-    return this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
+    this.record(s, o.failure ? STATE.FAILED : STATE.FINISHED, Date.now());
+    this.encodeNow(s);
+    return -1;
   }
 
   failed(taskId: string, attempt: number, jobId: string, failure: OwnerFailure, hint = -1): number {
@@ -145,7 +153,9 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     if (failure.nodeId) t.nodeId[s] = failure.nodeId;
     if (failure.workerId) t.workerId[s] = failure.workerId;
     if (failure.workerPid) t.workerPid[s] = failure.workerPid;
-    return this.record(s, STATE.FAILED, Date.now());
+    this.record(s, STATE.FAILED, Date.now());
+    this.encodeNow(s);
+    return -1;
   }
 
   // ---- executor side ---------------------------------------------------------------------------
@@ -239,44 +249,66 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
     return dropped > 0 ? -1 : handle;
   }
 
+  /**
+   * The owner's record of an attempt whose outcome is in is complete: encoded at once, its slot
+   * released. So nothing of a finished task (its id, the run its outcome brought) stays in the heap
+   * until the report (kept a second, thousands of them a second would outlive the young
+   * generation's collections).
+   */
+  private encodeNow(slot: number): void {
+    if (slot < 0) return;
+    this.add(this.scratch.fromSlot(this.table, slot));
+    this.table.release(slot);
+  }
+
+  /** Adds a record to the report being built; a full one waits in `unsent`. */
+  private add(record: Parameters<TaskEventsEncoder['add']>[0] | undefined): void {
+    if (!record) return;
+    this.encoder.add(record);
+    this.encoderEvents += Math.max(1, record.transitions.length);
+    if (this.encoder.count >= ATTEMPTS_PER_CALL || this.encoderEvents >= this.config.taskEventsBufferMaxEvents) this.seal();
+  }
+
+  /** The report being built goes to `unsent`, within the buffer's bound. */
+  private seal(): void {
+    if (this.encoder.count === 0) return;
+    this.unsent.push({ bytes: this.encoder.finish(), events: this.encoderEvents });
+    this.encoder = new TaskEventsEncoder();
+    this.encoderEvents = 0;
+    this.bound();
+  }
+
   private hasNews(): boolean {
-    if (this.table.pending > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
+    if (this.table.pending > 0 || this.encoderEvents > 0 || this.unsent.length > 0 || this.dropped > 0) return true;
     for (const t of this.tracked) if (t.reported < (t.startMs ? 2 : 1)) return true;
     return false;
   }
 
   /** Writes the table's slots and what is new of the running attempts into reports of ATTEMPTS_PER_CALL attempts. */
   private encode(): void {
-    let encoder = new TaskEventsEncoder();
-    let events = 0;
-    const add = (record: Parameters<TaskEventsEncoder['add']>[0] | undefined) => {
-      if (!record) return;
-      encoder.add(record);
-      events += Math.max(1, record.transitions.length);
-      if (encoder.count < ATTEMPTS_PER_CALL) return;
-      this.unsent.push({ bytes: encoder.finish(), events });
-      encoder = new TaskEventsEncoder();
-      events = 0;
-    };
-    this.table.drain((slot) => add(this.scratch.fromSlot(this.table, slot)));
-    for (const t of this.tracked) add(this.scratch.fromTracked(t));
-    if (encoder.count > 0) this.unsent.push({ bytes: encoder.finish(), events });
+    this.table.drain((slot) => this.add(this.scratch.fromSlot(this.table, slot)));
+    for (const t of this.tracked) this.add(this.scratch.fromTracked(t));
+    this.seal();
     this.ownerPending = false;
   }
 
   private async report(): Promise<void> {
     this.lastReportAt = Date.now();
     this.encode();
-    this.bound();
     if (this.unsent.length === 0 && this.dropped > 0) this.unsent.push({ bytes: Buffer.alloc(0), events: 0 });
     while (this.unsent.length > 0) {
-      const next = this.unsent[0]!;
+      // Out of `unsent` while it is sent: attempts that end meanwhile may seal reports and bound them.
+      const next = this.unsent.shift()!;
       const dropped = this.dropped;
       try {
         await this.sender.addTaskEvents({ events: next.bytes, numDropped: dropped });
         this.dropped -= dropped;
       } catch (err) {
-        if (!(err instanceof InvalidRequestError)) return; // kept: sent again with the next report
+        if (!(err instanceof InvalidRequestError)) {
+          this.unsent.unshift(next); // kept: sent again with the next report
+          this.bound();
+          return;
+        }
         // Retrying cannot help: the events are lost, and counted.
         this.dropped += next.events;
         if (!this.warnedRejected) {
@@ -284,13 +316,12 @@ export class TaskEventBuffer implements OwnerTaskEvents, ExecutorTaskEvents {
           process.stderr.write(`rayts: the head refused task events (${err.message}); they are dropped and counted\n`);
         }
       }
-      this.unsent.shift();
     }
   }
 
-  /** Unsent reports beyond the buffer's bound go, oldest first, counted. */
+  /** Unsent reports go, oldest first and counted, while they and the table hold more than the buffer's bound (the newest stays). */
   private bound(): void {
-    let total = this.unsent.reduce((n, u) => n + u.events, 0);
+    let total = this.table.pending + this.unsent.reduce((n, u) => n + u.events, 0);
     while (this.unsent.length > 1 && total > this.config.taskEventsBufferMaxEvents) {
       const gone = this.unsent.shift()!;
       total -= gone.events;

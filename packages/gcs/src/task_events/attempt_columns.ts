@@ -1,16 +1,20 @@
 /**
- * The TaskEventStore's attempts in columns: slot i of every column is one attempt. Times, numbers
- * and offsets live in typed arrays; strings and infos are references shared with the decoded reports
- * (a batch's job, node, worker and info are one object each). So a stored attempt costs the garbage
- * collector its task id string and little else, where an object graph per attempt (record,
- * transitions, log) cost the head more than decoding and merging together.
+ * The TaskEventStore's attempts in columns: slot i of every column is one attempt. Task ids (their
+ * 56 characters as bytes), times, numbers and offsets live in typed arrays; other strings and infos
+ * are references shared with the batches they came in (a batch's job, node, worker and info are one
+ * object each). Reports are merged straight from the bytes of their batch (TaskEventsView), so
+ * storing an attempt makes no object and no string: an object graph per attempt (record,
+ * transitions, log) cost the head more than decoding and merging together, and a string per task id
+ * still cost it most of the rest. Records and task id strings are made when someone reads them.
  *
  * Slots are reused after an eviction; each has a generation, so a queue can keep a slot's handle
  * (generation and slot in one number) and tell later whether it still names the same attempt.
  */
-import { TASK_STATES, workerLogFiles, type AttemptEvents, type TaskAttempt, type TaskInfo, type TaskLogLocation, type TaskState } from '@rayts/common';
+import { TASK_STATES, workerLogFiles, type TaskAttempt, type TaskEventsView, type TaskInfo, type TaskLogLocation, type TaskState } from '@rayts/common';
 
 const STATES = TASK_STATES.length;
+/** A task id's characters (28 bytes as hex): the service lets no other in. */
+export const TASK_ID_CHARS = 56;
 const STATE_INDEX: Record<string, number> = Object.fromEntries(TASK_STATES.map((s, i) => [s, i]));
 export const FINISHED = STATE_INDEX.FINISHED!;
 export const FAILED = STATE_INDEX.FAILED!;
@@ -35,7 +39,6 @@ export class AttemptColumns {
   /** Slots in use. */
   live = 0;
 
-  readonly taskId: (string | undefined)[] = [];
   readonly jobId: (string | undefined)[] = [];
   readonly nodeId: (string | undefined)[] = [];
   readonly workerId: (string | undefined)[] = [];
@@ -43,10 +46,13 @@ export class AttemptColumns {
   readonly errorType: (string | undefined)[] = [];
   readonly errorMessage: (string | undefined)[] = [];
   /**
-   * The numeric columns take their full size at once (about 100 bytes a slot: ~10 MB for 100,000),
+   * The numeric columns and task ids take their full size at once (~160 bytes a slot: ~16 MB for 100,000),
    * so the head's footprint for task events is fixed from the start.
    */
   readonly attemptNumber: Uint32Array;
+  /** TASK_ID_CHARS per slot: the task id's characters (ASCII hex). */
+  readonly taskIdBytes: Uint8Array;
+  private readonly taskIdText: Buffer;
   private readonly workerPid: Uint32Array;
   private readonly gen: Uint32Array;
   private readonly flags: Uint8Array;
@@ -59,6 +65,8 @@ export class AttemptColumns {
   /** `capacity`: at most SLOT_SPAN - 1 (the store checks its bound). */
   constructor(private readonly capacity: number) {
     this.attemptNumber = new Uint32Array(capacity);
+    this.taskIdBytes = new Uint8Array(capacity * TASK_ID_CHARS);
+    this.taskIdText = Buffer.from(this.taskIdBytes.buffer, this.taskIdBytes.byteOffset, this.taskIdBytes.byteLength);
     this.workerPid = new Uint32Array(capacity);
     this.gen = new Uint32Array(capacity);
     this.flags = new Uint8Array(capacity);
@@ -82,15 +90,38 @@ export class AttemptColumns {
     return this.state[slot]! >= FINISHED;
   }
 
-  /** A slot for a new attempt. */
-  open(taskId: string, attemptNumber: number, jobId: string): number {
+  taskId(slot: number): string {
+    return this.taskIdText.toString('latin1', slot * TASK_ID_CHARS, slot * TASK_ID_CHARS + TASK_ID_CHARS);
+  }
+
+  /** Compared from the end: the ids of one process share their first 34 characters and differ in the last. */
+  sameTaskIdBytes(slot: number, bytes: Uint8Array, at: number): boolean {
+    const ids = this.taskIdBytes;
+    const base = slot * TASK_ID_CHARS - at;
+    for (let i = at + TASK_ID_CHARS - 1; i >= at; i--) if (ids[base + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  sameTaskIdString(slot: number, id: string): boolean {
+    const ids = this.taskIdBytes;
+    const base = slot * TASK_ID_CHARS;
+    for (let i = TASK_ID_CHARS - 1; i >= 0; i--) if (ids[base + i] !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** A slot for a new attempt: attempt k of `batch` (whose task id is TASK_ID_CHARS characters). */
+  open(batch: TaskEventsView, k: number): number {
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.highWater === this.capacity) throw new Error('the task event store is full: it evicts before that, so this is a bug');
       slot = this.highWater++;
     }
-    this.taskId[slot] = taskId;
-    this.jobId[slot] = jobId;
+    const { bytes } = batch;
+    const at = batch.taskIdAt(k);
+    const base = slot * TASK_ID_CHARS - at;
+    for (let i = at; i < at + TASK_ID_CHARS; i++) this.taskIdBytes[base + i] = bytes[i]!;
+    const attemptNumber = batch.attemptNumber(k);
+    this.jobId[slot] = batch.strings[batch.jobRef(k)];
     this.attemptNumber[slot] = attemptNumber;
     this.workerPid[slot] = 0;
     this.flags[slot] = LIVE;
@@ -105,43 +136,53 @@ export class AttemptColumns {
   close(slot: number): void {
     this.gen[slot] = this.gen[slot]! + 1;
     this.flags[slot] = 0;
-    this.taskId[slot] = this.jobId[slot] = this.nodeId[slot] = this.workerId[slot] = undefined;
+    this.jobId[slot] = this.nodeId[slot] = this.workerId[slot] = undefined;
     this.info[slot] = undefined;
     this.errorType[slot] = this.errorMessage[slot] = undefined;
     this.free.push(slot);
     this.live -= 1;
   }
 
-  /** Merges a report into the attempt; true when that made it final (for the first time). */
-  merge(slot: number, r: AttemptEvents): boolean {
-    if (r.info) this.info[slot] = mergeInfo(this.info[slot], r.info);
-    if (r.nodeId) this.nodeId[slot] = r.nodeId;
-    if (r.workerId) this.workerId[slot] = r.workerId;
-    if (r.workerPid) this.workerPid[slot] = r.workerPid;
-    if (r.log && this.workerId[slot] && this.workerPid[slot]) {
+  /** Merges attempt k of `batch` into the slot's attempt; true when that made it final (for the first time). */
+  merge(slot: number, batch: TaskEventsView, k: number): boolean {
+    const { strings } = batch;
+    const info = batch.infoIndex(k);
+    if (info >= 0) this.info[slot] = mergeInfo(this.info[slot], batch.infos[info]!);
+    const nodeId = strings[batch.nodeRef(k)]!;
+    if (nodeId) this.nodeId[slot] = nodeId;
+    const workerId = strings[batch.workerRef(k)]!;
+    if (workerId) this.workerId[slot] = workerId;
+    const workerPid = batch.workerPid(k);
+    if (workerPid) this.workerPid[slot] = workerPid;
+    if (batch.hasLog(k) && this.workerId[slot] && this.workerPid[slot]) {
       const at = slot * 4;
-      const { stdoutStart, stdoutEnd, stderrStart, stderrEnd } = r.log;
-      if (stdoutStart >= 0) this.log[at] = stdoutStart;
-      if (stdoutEnd >= 0) this.log[at + 1] = stdoutEnd;
-      if (stderrStart >= 0) this.log[at + 2] = stderrStart;
-      if (stderrEnd >= 0) this.log[at + 3] = stderrEnd;
+      for (let i = 0; i < 4; i++) {
+        const offset = batch.logOffset(k, i);
+        if (offset >= 0) this.log[at + i] = offset;
+      }
       this.flags[slot]! |= HAS_LOG;
     }
     const base = slot * STATES;
-    if ((this.flags[slot]! & CONCLUDED) !== 0 && r.transitions.some((t) => t.state === 'FINISHED' || t.state === 'FAILED')) {
-      // A real end arrived: the head's conclusion goes.
-      this.times[base + FAILED] = NaN;
-      this.errorType[slot] = this.errorMessage[slot] = undefined;
-      this.flags[slot]! &= ~CONCLUDED;
+    const n = batch.transitionCount(k);
+    if ((this.flags[slot]! & CONCLUDED) !== 0) {
+      let ends = false;
+      for (let j = 0; j < n; j++) if (batch.transitionState(k, j) >= FINISHED) ends = true;
+      if (ends) {
+        // A real end arrived: the head's conclusion goes.
+        this.times[base + FAILED] = NaN;
+        this.errorType[slot] = this.errorMessage[slot] = undefined;
+        this.flags[slot]! &= ~CONCLUDED;
+      }
     }
-    for (const t of r.transitions) {
-      const at = base + STATE_INDEX[t.state]!;
-      const seen = this.times[at]!;
-      if (!(seen <= t.timeMs)) this.times[at] = t.timeMs; // NaN (not seen) compares false
+    for (let j = 0; j < n; j++) {
+      const at = base + batch.transitionState(k, j);
+      const time = batch.transitionTime(k, j);
+      if (!(this.times[at]! <= time)) this.times[at] = time; // NaN (not seen) compares false
     }
-    if (r.errorType) {
-      this.errorType[slot] = r.errorType;
-      this.errorMessage[slot] = r.errorMessage;
+    const errorType = batch.errorTypeRef(k);
+    if (errorType >= 0 && strings[errorType]) {
+      this.errorType[slot] = strings[errorType];
+      this.errorMessage[slot] = batch.errorMessage(k);
     }
     return this.settle(slot);
   }
@@ -171,7 +212,7 @@ export class AttemptColumns {
     const info = this.info[slot];
     const known = (n: number) => (n === n ? n : undefined);
     const out: TaskAttempt = {
-      taskId: this.taskId[slot]!, attemptNumber: this.attemptNumber[slot]!, name: info?.name ?? '', funcOrClassName: info?.funcOrClassName ?? '',
+      taskId: this.taskId(slot), attemptNumber: this.attemptNumber[slot]!, name: info?.name ?? '', funcOrClassName: info?.funcOrClassName ?? '',
       type: info?.type ?? 'NORMAL_TASK', state, jobId: this.jobId[slot]!, stateTransitions,
       creationTimeMs: known(this.times[base + PENDING_ARGS_AVAIL]!) ?? stateTransitions[0]?.timeMs,
       startTimeMs: known(this.times[base + RUNNING]!),

@@ -29,8 +29,8 @@ function refusal(attempts: AttemptEvents[], numDropped = 0): string {
 
 describe('AddTaskEvents validation', () => {
   it('accepts a valid batch', () => {
-    const { reports, numDropped } = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2)]), numDropped: 3 });
-    expect(reports.map((r) => r.taskId)).toEqual([task(1), task(2)]);
+    const { batch, numDropped } = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2)]), numDropped: 3 });
+    expect([batch.taskId(0), batch.taskId(1)]).toEqual([task(1), task(2)]);
     expect(numDropped).toBe(3);
   });
 
@@ -66,7 +66,7 @@ describe('AddTaskEvents validation', () => {
   it('a refused batch leaves the store untouched', async () => {
     const store = new TaskEventStore({ maxStored: 10 });
     const events = encodeTaskEvents([attempt(1), attempt(2, { taskId: 'bad' })]);
-    expect(() => store.add(parseAddTaskEvents({ events, numDropped: 0 }).reports)).toThrow(RpcError);
+    expect(() => store.addBatch(parseAddTaskEvents({ events, numDropped: 0 }).batch)).toThrow(RpcError);
     expect(store.stats().stored).toBe(0);
   });
 });
@@ -75,10 +75,11 @@ describe('AddTaskEvents out of protocol order', () => {
   it('names the first attempt of a job the head never registered, asking about each job once', () => {
     const asked: string[] = [];
     const jobs = { get: (id: string) => { asked.push(id); return id === '00000001' ? {} : undefined; } };
-    const { reports } = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2), attempt(3, { jobId: '0000000f' })]), numDropped: 0 });
-    expect(unknownJobReport(reports, jobs)).toEqual({ index: 2, jobId: '0000000f' });
+    const { batch } = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2), attempt(3, { jobId: '0000000f' })]), numDropped: 0 });
+    expect(unknownJobReport(batch, jobs)).toEqual({ index: 2, jobId: '0000000f' });
     expect(asked).toEqual(['00000001', '0000000f']);
-    expect(unknownJobReport(reports.slice(0, 2), jobs)).toBeUndefined();
+    const known = parseAddTaskEvents({ events: encodeTaskEvents([attempt(1), attempt(2)]), numDropped: 0 }).batch;
+    expect(unknownJobReport(known, jobs)).toBeUndefined();
   });
 });
 

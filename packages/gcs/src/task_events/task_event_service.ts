@@ -1,13 +1,17 @@
 /**
- * gRPC handlers of TaskEventService. Every report is decoded (task_event_codec.ts, whose reader checks
+ * gRPC handlers of TaskEventService. Every report is read in place (TaskEventsView, whose reader checks
  * the structure) and validated whole before any of it is stored: a batch with one bad field is refused
  * with INVALID_ARGUMENT naming the field and the attempt, so a token holder cannot poison the store
  * or make the head throw. Sizes are bounded (attempts per call, transitions per attempt, string
  * lengths, resources), which with the store's own bound keeps the head's memory bounded too.
+ *
+ * The check runs on the batch's bytes and its string table (each string checked once per batch),
+ * making no object per attempt (`attemptOk`); only for an attempt it refuses is the record made, and
+ * `problemOf` says what is wrong with it.
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  MAX_TASK_EVENTS_PER_CALL, NODE_ID_BYTES, PLACEMENT_GROUP_ID_BYTES, RpcError, TaskEventsFormatError, decodeTaskEvents, isHexId, raytsProto, require, unary,
+  MAX_TASK_EVENTS_PER_CALL, NODE_ID_BYTES, PLACEMENT_GROUP_ID_BYTES, RpcError, TaskEventsFormatError, TaskEventsView, isHexId, raytsProto, require, unary,
   type AddTaskEventsRequest__Output, type AttemptEvents, type GetTaskEventsRequest__Output, type Logger, type TaskAttempt, type TaskAttemptInfoMsg, type TaskInfo, withRequestSchemas,
 } from '@rayts/common';
 import { taskEventServiceSchemas } from '../request_schemas.js';
@@ -71,26 +75,82 @@ function infoProblem(info: TaskInfo): string | undefined {
   return undefined;
 }
 
-/** Decodes and checks a whole AddTaskEvents request; nothing of it may be stored unless all of it is valid. */
-export function parseAddTaskEvents(req: AddTaskEventsRequest__Output): { reports: AttemptEvents[]; numDropped: number } {
+/** Lowercase hex digits, by character code. */
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') HEX[c.charCodeAt(0)] = 1;
+
+/** What each string of a batch's table may be, checked once per batch (bits: job id, node id, worker id, error type). */
+const AS_JOB = 1;
+const AS_NODE = 2;
+const AS_WORKER = 4;
+const AS_ERROR_TYPE = 8;
+function stringUses(strings: readonly string[]): Uint8Array {
+  const uses = new Uint8Array(strings.length);
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i]!;
+    uses[i] = (isJobId(s) ? AS_JOB : 0) | (optionalHex(s, NODE_ID_BYTES) ? AS_NODE : 0) | (WORKER_ID.test(s) ? AS_WORKER : 0) | (ERROR_TYPE.test(s) ? AS_ERROR_TYPE : 0);
+  }
+  return uses;
+}
+
+/**
+ * Whether attempt k passes every check problemOf makes (and its info infoProblem's), read from the
+ * bytes. Never more lenient than those: an attempt it refuses is looked at by them, which name the problem.
+ */
+function attemptOk(b: TaskEventsView, k: number, uses: Uint8Array, infoOk: Int8Array): boolean {
+  if (b.taskIdLength(k) !== TASK_ID_BYTES * 2) return false;
+  const { bytes } = b;
+  const at = b.taskIdAt(k);
+  for (let i = at; i < at + TASK_ID_BYTES * 2; i++) if (HEX[bytes[i]!] !== 1) return false;
+  if (b.attemptNumber(k) > 2 ** 31 || (uses[b.jobRef(k)]! & AS_JOB) === 0) return false;
+  const n = b.transitionCount(k);
+  if (n > MAX_TRANSITIONS) return false;
+  for (let j = 0; j < n; j++) {
+    const t = b.transitionTime(k, j);
+    if (b.transitionState(k, j) === 0 || !(Number.isInteger(t) && t > 0 && t <= MAX_TIME_MS)) return false;
+  }
+  const worker = b.workerRef(k);
+  const pid = b.workerPid(k);
+  if ((uses[b.nodeRef(k)]! & AS_NODE) === 0 || (uses[worker]! & AS_WORKER) === 0 || pid > MAX_PID) return false;
+  const errorType = b.errorTypeRef(k);
+  if (errorType >= 0) {
+    if ((uses[errorType]! & AS_ERROR_TYPE) === 0) return false;
+    // UTF-8 has at least as many bytes as characters: only a long message needs counting.
+    if (b.errorMessageBytes(k) > MAX_ERROR_MESSAGE && b.errorMessage(k).length > MAX_ERROR_MESSAGE) return false;
+  }
+  if (b.hasLog(k)) {
+    for (let i = 0; i < 4; i++) if (!isOffset(b.logOffset(k, i))) return false;
+    if (b.strings[worker] === '' || pid === 0) return false;
+  }
+  const info = b.infoIndex(k);
+  if (info >= 0) {
+    if (infoOk[info] === 0) infoOk[info] = infoProblem(b.infos[info]!) === undefined ? 1 : -1;
+    if (infoOk[info] === -1) return false;
+  }
+  return true;
+}
+
+/** Reads and checks a whole AddTaskEvents request; nothing of it may be stored unless all of it is valid. */
+export function parseAddTaskEvents(req: AddTaskEventsRequest__Output): { batch: TaskEventsView; numDropped: number } {
   const numDropped = Number(req.numDropped);
   require(Number.isInteger(numDropped) && numDropped >= 0 && numDropped <= MAX_OFFSET, `num_dropped must be a non-negative integer, got ${req.numDropped}`);
-  let reports: AttemptEvents[];
+  let batch: TaskEventsView;
   try {
-    reports = decodeTaskEvents(req.events);
+    batch = TaskEventsView.read(req.events);
   } catch (err) {
     if (err instanceof TaskEventsFormatError) throw new RpcError(grpc.status.INVALID_ARGUMENT, `events are not in the task-event format: ${err.message}`);
     throw err;
   }
-  require(reports.length <= MAX_TASK_EVENTS_PER_CALL, `at most ${MAX_TASK_EVENTS_PER_CALL} attempts per call, got ${reports.length}; send them in several calls`);
-  const infosChecked = new Set<TaskInfo>();
-  for (let i = 0; i < reports.length; i++) {
-    const r = reports[i]!;
-    const problem = problemOf(r, i) ?? (r.info && !infosChecked.has(r.info) ? infoProblem(r.info) : undefined);
-    if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem.startsWith('info') ? `events[${i}].${problem}` : problem);
-    if (r.info) infosChecked.add(r.info);
+  require(batch.count <= MAX_TASK_EVENTS_PER_CALL, `at most ${MAX_TASK_EVENTS_PER_CALL} attempts per call, got ${batch.count}; send them in several calls`);
+  const uses = stringUses(batch.strings);
+  const infoOk = new Int8Array(batch.infos.length);
+  for (let k = 0; k < batch.count; k++) {
+    if (attemptOk(batch, k, uses, infoOk)) continue;
+    const r = batch.attempt(k);
+    const problem = problemOf(r, k) ?? (r.info ? infoProblem(r.info) : undefined);
+    if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem.startsWith('info') ? `events[${k}].${problem}` : problem);
   }
-  return { reports, numDropped };
+  return { batch, numDropped };
 }
 
 /** A stored attempt as the GetTaskEvents reply carries it. */
@@ -120,14 +180,15 @@ export function queryTaskEvents(store: TaskEventStore, req: GetTaskEventsRequest
   return { attempts: matched.slice(Math.max(0, matched.length - limit)), total: matched.length };
 }
 
-/** The first report whose job the head never registered (events out of protocol order), or undefined. */
-export function unknownJobReport(reports: AttemptEvents[], jobs: TaskEventJobs): { index: number; jobId: string } | undefined {
-  const known = new Set<string>();
-  for (let i = 0; i < reports.length; i++) {
-    const jobId = reports[i]!.jobId;
-    if (known.has(jobId)) continue;
-    if (!jobs.get(jobId)) return { index: i, jobId };
-    known.add(jobId);
+/** The first attempt whose job the head never registered (events out of protocol order), or undefined. Asks about each job once. */
+export function unknownJobReport(batch: TaskEventsView, jobs: TaskEventJobs): { index: number; jobId: string } | undefined {
+  const known = new Uint8Array(batch.strings.length);
+  for (let k = 0; k < batch.count; k++) {
+    const job = batch.jobRef(k);
+    if (known[job]) continue;
+    const jobId = batch.strings[job]!;
+    if (!jobs.get(jobId)) return { index: k, jobId };
+    known[job] = 1;
   }
   return undefined;
 }
@@ -139,10 +200,10 @@ export function addTaskEventService(server: grpc.Server, store: TaskEventStore, 
   const service = raytsProto().TaskEventService.service;
   server.addService(service, withRequestSchemas(service, taskEventServiceSchemas, {
     AddTaskEvents: unary(logger, 'AddTaskEvents', (req: AddTaskEventsRequest__Output) => {
-      const { reports, numDropped } = parseAddTaskEvents(req);
-      const unknown = unknownJobReport(reports, jobs);
+      const { batch, numDropped } = parseAddTaskEvents(req);
+      const unknown = unknownJobReport(batch, jobs);
       if (unknown) throw new RpcError(grpc.status.NOT_FOUND, `events[${unknown.index}].job_id: the head knows no job ${unknown.jobId}; nothing of the call was stored`);
-      store.add(reports, numDropped);
+      store.addBatch(batch, numDropped);
       return {};
     }),
     GetTaskEvents: unary(logger, 'GetTaskEvents', (req: GetTaskEventsRequest__Output) => {

@@ -146,6 +146,28 @@ describe('TaskEventStore', () => {
     expect(store.stats()).toEqual({ stored: 100, droppedAtWorkers: 0, evictedAtGcs: 1400 });
   });
 
+  it('finds every stored attempt by its task after random churn of tasks with several attempts (index removals included)', () => {
+    let seed = 11;
+    const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const store = new TaskEventStore({ maxStored: 50 });
+    for (let i = 0; i < 3000; i++) {
+      // 200 tasks, up to 3 attempts each, in progress or finished: evictions take both kinds.
+      const n = random(200);
+      const attemptNumber = random(3);
+      store.add([random(2) ? owner(n, { attemptNumber }) : finished(n, { attemptNumber })]);
+    }
+    const listed = [...store.list()];
+    expect(listed.length).toBe(50);
+    const byTask = new Map<string, number[]>();
+    for (const a of listed) byTask.set(a.taskId, [...(byTask.get(a.taskId) ?? []), a.attemptNumber]);
+    for (let n = 0; n < 200; n++) {
+      const want = (byTask.get(task(n)) ?? []).sort();
+      expect(store.attemptsOf(task(n)).map((a) => a.attemptNumber), `task ${n}`).toEqual(want);
+    }
+    expect(store.attemptsOf('not a task id')).toEqual([]);
+    expect(store.stats().stored).toBe(50);
+  });
+
   it('refuses a bound below one', () => {
     expect(() => new TaskEventStore({ maxStored: 0 })).toThrow(/RAYTS_TASK_EVENTS_MAX_STORED=0 is out of range/);
   });

@@ -12,15 +12,17 @@
  *   are the head's conclusions, not reports: a real end reported later (events still on their way)
  *   replaces them.
  *
- * Storage is columnar (attempt_columns.ts): thousands of attempts arrive per second and up to
- * 100,000 stay, and an object graph per attempt cost the head more in garbage collection than the
- * rest of the work. TaskAttempt records are made when they are read (`list`, `attemptsOf`).
+ * Storage is columnar (attempt_columns.ts) and indexed by task id without strings (task_index.ts):
+ * thousands of attempts arrive per second and up to 100,000 stay, so a batch is merged straight from
+ * its bytes (TaskEventsView) and storing an attempt makes no object. TaskAttempt records are made
+ * when they are read (`list`, `attemptsOf`).
  *
  * In memory only: a restarted head starts empty, as Ray's does.
  */
 import type { AttemptEvents, TaskAttempt } from '@rayts/common';
-import { UsageError } from '@rayts/common';
-import { AttemptColumns, MAX_STORED } from './attempt_columns.js';
+import { TaskEventsView, UsageError, encodeTaskEvents } from '@rayts/common';
+import { AttemptColumns, MAX_STORED, TASK_ID_CHARS } from './attempt_columns.js';
+import { TaskIndex, hashTaskIdBytes } from './task_index.js';
 
 /** One process's report about one attempt, validated (task_event_service.ts checks it). Empty strings, 0 and -1 mean "not said". */
 export type AttemptReport = AttemptEvents;
@@ -69,8 +71,10 @@ class SlotQueue {
 
 export class TaskEventStore {
   private readonly cols: AttemptColumns;
-  /** Every stored attempt's slot, by task: most tasks have one attempt, kept without an array. */
-  private readonly byTask = new Map<string, number | number[]>();
+  /** One stored attempt's slot per task; `next` links the task's other attempts from it (-1 ends), `prev` back (-1: the filed one). */
+  private readonly index: TaskIndex;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
   /** Every stored attempt, oldest first. */
   private readonly arrivals: SlotQueue;
   /** Attempts in the order they became final: eviction takes the first still final. */
@@ -80,23 +84,38 @@ export class TaskEventStore {
 
   constructor(private readonly options: { maxStored: number }, private readonly now: () => number = Date.now) {
     if (!(options.maxStored >= 1 && options.maxStored < MAX_STORED)) {
-      throw new UsageError(`RAYTS_TASK_EVENTS_MAX_STORED=${options.maxStored} is out of range`, `use 1..${MAX_STORED - 1} (default 100000; the head reserves about 100 bytes per attempt)`);
+      throw new UsageError(`RAYTS_TASK_EVENTS_MAX_STORED=${options.maxStored} is out of range`, `use 1..${MAX_STORED - 1} (default 100000; the head keeps about 250 bytes per attempt)`);
     }
     // One slot more than the bound: a new attempt is stored before the oldest goes.
-    this.cols = new AttemptColumns(options.maxStored + 1);
+    const capacity = options.maxStored + 1;
+    this.cols = new AttemptColumns(capacity);
+    this.index = new TaskIndex(this.cols, capacity);
+    this.next = new Int32Array(capacity).fill(-1);
+    this.prev = new Int32Array(capacity).fill(-1);
     this.arrivals = new SlotQueue(this.cols);
     this.finals = new SlotQueue(this.cols);
   }
 
-  /** Merges a batch of reports (validated); `numDropped` events were dropped by their sender. */
-  add(reports: readonly AttemptReport[], numDropped = 0): void {
+  /**
+   * Merges a batch of reports, checked whole by the service (parseAddTaskEvents: task ids of
+   * TASK_ID_CHARS hex characters, …); `numDropped` events were dropped by their sender.
+   */
+  addBatch(batch: TaskEventsView, numDropped = 0): void {
     this.droppedAtWorkers += numDropped;
-    for (const report of reports) {
-      const slot = this.slotFor(report);
-      if (this.cols.merge(slot, report)) this.finals.push(slot);
-      this.shareInfo(report.taskId, slot);
+    for (let k = 0; k < batch.count; k++) {
+      if (batch.taskIdLength(k) !== TASK_ID_CHARS) throw new Error(`attempt ${k} of the batch has a task id of ${batch.taskIdLength(k)} characters: batches must be checked (parseAddTaskEvents) before they are stored`);
+      const hash = hashTaskIdBytes(batch.bytes, batch.taskIdAt(k));
+      const first = this.index.findBytes(hash, batch.bytes, batch.taskIdAt(k));
+      const slot = this.slotFor(hash, first, batch, k);
+      if (this.cols.merge(slot, batch, k)) this.finals.push(slot);
+      if (first !== -1 && (first !== slot || this.next[slot] !== -1)) this.shareInfo(first, slot);
       this.evictBeyondBound();
     }
+  }
+
+  /** Merges reports given as records (encoded, then as addBatch). */
+  add(reports: readonly AttemptReport[], numDropped = 0): void {
+    this.addBatch(TaskEventsView.read(encodeTaskEvents(reports)), numDropped);
   }
 
   /** Every stored attempt, oldest first (records made for the caller). */
@@ -106,7 +125,7 @@ export class TaskEventStore {
 
   /** The stored attempts of one task, by attempt number. */
   attemptsOf(taskId: string): TaskAttempt[] {
-    return this.siblings(taskId).map((slot) => this.cols.record(slot)).sort((a, b) => a.attemptNumber - b.attemptNumber);
+    return this.siblings(this.index.findString(taskId)).map((slot) => this.cols.record(slot)).sort((a, b) => a.attemptNumber - b.attemptNumber);
   }
 
   stats(): TaskEventStats {
@@ -135,45 +154,51 @@ export class TaskEventStore {
     return n;
   }
 
-  private siblings(taskId: string): number[] {
-    const found = this.byTask.get(taskId);
-    return found === undefined ? [] : typeof found === 'number' ? [found] : found;
+  /** The attempts linked from `first` (-1: none). */
+  private siblings(first: number): number[] {
+    const out: number[] = [];
+    for (let s = first; s !== -1; s = this.next[s]!) out.push(s);
+    return out;
   }
 
-  private slotFor(r: AttemptReport): number {
-    const found = this.byTask.get(r.taskId);
-    if (typeof found === 'number') {
-      if (this.cols.attemptNumber[found] === r.attemptNumber) return found;
-    } else if (found) {
-      for (const s of found) if (this.cols.attemptNumber[s] === r.attemptNumber) return s;
+  /** The slot of attempt k's (task, attempt number), opened when it has none; `first` is the task's first slot (-1: none). */
+  private slotFor(hash: number, first: number, batch: TaskEventsView, k: number): number {
+    const attemptNumber = batch.attemptNumber(k);
+    let last = -1;
+    for (let s = first; s !== -1; s = this.next[s]!) {
+      if (this.cols.attemptNumber[s] === attemptNumber) return s;
+      last = s;
     }
-    const slot = this.cols.open(r.taskId, r.attemptNumber, r.jobId);
-    if (found === undefined) this.byTask.set(r.taskId, slot);
-    else if (typeof found === 'number') this.byTask.set(r.taskId, [found, slot]);
-    else found.push(slot);
+    const slot = this.cols.open(batch, k);
+    this.next[slot] = -1;
+    this.prev[slot] = last;
+    this.index.remember(slot, hash);
+    if (last === -1) this.index.insert(slot);
+    else this.next[last] = slot;
     this.arrivals.push(slot);
     return slot;
   }
 
   /** Attempts of a task reported without what it is (an actor restarted by the head) take it from another attempt. */
-  private shareInfo(taskId: string, slot: number): void {
-    const found = this.byTask.get(taskId);
-    if (typeof found !== 'object') return;
-    const info = this.cols.info[slot] ?? found.map((s) => this.cols.info[s]).find((i) => i !== undefined);
-    if (info) for (const s of found) this.cols.info[s] ??= info;
+  private shareInfo(first: number, slot: number): void {
+    const all = this.siblings(first);
+    const info = this.cols.info[slot] ?? all.map((s) => this.cols.info[s]).find((i) => i !== undefined);
+    if (info) for (const s of all) this.cols.info[s] ??= info;
   }
 
   private evictBeyondBound(): void {
     while (this.cols.live > this.options.maxStored) {
       const victim = this.finals.first((slot) => this.cols.isFinal(slot)) ?? this.arrivals.first(() => true)!;
-      const taskId = this.cols.taskId[victim]!;
-      const found = this.byTask.get(taskId)!;
-      if (typeof found === 'number') {
-        this.byTask.delete(taskId);
+      const before = this.prev[victim]!;
+      const after = this.next[victim]!;
+      if (before === -1) {
+        if (after === -1) this.index.remove(victim);
+        else this.index.replace(victim, after);
       } else {
-        found.splice(found.indexOf(victim), 1);
-        if (found.length === 1) this.byTask.set(taskId, found[0]!);
+        this.next[before] = after;
       }
+      if (after !== -1) this.prev[after] = before;
+      this.next[victim] = this.prev[victim] = -1;
       this.cols.close(victim);
       this.evictedAtGcs += 1;
     }
