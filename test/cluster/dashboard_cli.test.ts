@@ -34,7 +34,9 @@ describe('rayts start --head and the HTTP API', () => {
     const head = await cluster.startHead({ numCpus: 1 });
     const url = head.dashboardUrl!;
     const dashboardPort = Number(new URL(url).port);
-    expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress), dashboardPort].sort((a, b) => a - b));
+    // The GCS, the HTTP API and the remote-driver port (rayts://), nothing else.
+    const clientPort = readJsonFile<HeadReady>(join(head.sessionDir, 'head.json')).clientPort!;
+    expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress), dashboardPort, clientPort].sort((a, b) => a - b));
     expect(head.result.stdout).toContain('To monitor and debug rayts, open the dashboard in a browser (log in with the token `rayts get-auth-token` prints) or use its HTTP API at');
     expect(head.result.stdout).toContain(`RAYTS_API_SERVER_ADDRESS='${head.dashboardUrl}' rayts job submit --working-dir . -- node main.js`);
     expect(head.result.stdout).toContain(`    ${url}\n`);
@@ -85,7 +87,8 @@ describe('rayts start --head and the HTTP API', () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1, args: ['--include-dashboard=false'] });
     expect(head.dashboardUrl).toBeUndefined();
-    expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress)]);
+    const clientPort = readJsonFile<HeadReady>(join(head.sessionDir, 'head.json')).clientPort!;
+    expect(listeningPorts(head.headPid!)).toEqual([portOf(head.gcsAddress), clientPort].sort((a, b) => a - b));
     expect(head.result.stdout).toContain('The dashboard is off (--include-dashboard=false): no HTTP API listens on this head.');
     expect(head.result.stdout).not.toContain('To monitor and debug rayts');
     expect(head.result.stdout).not.toContain('rayts job submit');

@@ -13,9 +13,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterEach, beforeEach } from 'vitest';
 import { TaskEventClient, pollUntil, readTokenFile, taskAttemptFromInfo, type RayletReady, type TaskAttempt } from '@rayts/common';
 import { alive, collect, readJsonFile, useCluster, type StartedNode, type TestCluster } from '../helpers/cluster.js';
+import { acquireHostMemory } from '../helpers/host_memory.js';
 import { makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 
 const newCluster = useCluster();
@@ -69,6 +70,11 @@ async function attemptsOf(head: StartedNode, jobId: string, name: string, count:
 }
 
 describe('memory monitor', () => {
+  // The thresholds these tests set depend on the host's memory in use: no memory-hungry test may run meanwhile.
+  let release: (() => void) | undefined;
+  beforeEach(async () => { release = await acquireHostMemory(); }, 660_000);
+  afterEach(() => { release?.(); release = undefined; });
+
   it('kills the task that exhausts memory until its OOM retries are spent; the raylet and an actor live; status and the log say so', async () => {
     const { cluster, head } = await start();
     const dir = makeUserProject(cluster);

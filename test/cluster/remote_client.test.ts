@@ -7,13 +7,14 @@ import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { pollUntil } from '@rayts/common';
 import { TestCluster, useCluster, type StartedNode, type StatusJson } from '../helpers/cluster.js';
 import { FIXTURES, makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 import { collect } from '../helpers/cluster.js';
 import { clientAddressOf } from '../helpers/via_client.js';
 import { hasOpenssl, makeCertificates } from '../helpers/tls.js';
+import { acquireHostMemory } from '../helpers/host_memory.js';
 
 const newCluster = useCluster();
 const GiB = 2 ** 30;
@@ -73,7 +74,11 @@ describe('remote drivers through rayts://', () => {
   // The store holds objects up to one arena segment, 4 GiB (Node 20's largest ArrayBuffer view): two
   // arrays of 2 GiB and 2 GiB - 128 B make an object of exactly 4 GiB with its header.
   it('a 4 GiB object round trip is byte-exact, and neither end holds a second copy', async () => {
+    // About 13 GiB for a minute or two: never beside the memory monitor's tests (helpers/host_memory.ts).
+    const release = await acquireHostMemory();
     const cluster = newCluster();
+    // Released once this test's processes and their 4 GiB store are gone (cleaning up twice is harmless).
+    onTestFinished(async () => { await cluster.cleanup(); release(); });
     const head = await cluster.startHead({ numCpus: 1, args: ['--object-store-memory=4200MiB'] });
     const headPid = head.headPid!;
     const dir = makeUserProject(cluster);
