@@ -15,7 +15,7 @@ import { serialize } from 'node:v8';
 import { CLIENT_TUNNEL_MAGIC, FrameKind, PROTOCOL_VERSION, RAYTS_VERSION, jsonFrame, packetHead, ackFrame, type PacketType } from '@rayts/common';
 import { alive, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
-import { clientAddressOf } from '../helpers/via_client.js';
+import { clientAddressOf, remoteClientEnv } from '../helpers/via_client.js';
 import { Rng } from './fuzz_messages.js';
 
 const newCluster = useCluster();
@@ -121,10 +121,7 @@ describe('the remote-client port under hostile input', () => {
     const status = await cluster.statusJson(head.tempDir);
     expect(status.nodes.active).toHaveLength(1);
     const dir = makeUserProject(cluster);
-    const nowhere = cluster.tempDir('remote-host');
-    const run = await runDriver(cluster, dir, 'remote/small_work.mjs', {}, {
-      env: { RAYTS_ADDRESS: clientAddressOf(head), RAYTS_TOKEN_FILE: join(head.tempDir, 'state', 'token'), RAYTS_TMPDIR: join(nowhere, 'tmp'), RAYTS_REGISTRY_DIR: join(nowhere, 'r'), RAYTS_CLUSTERS_DIR: join(nowhere, 'c') },
-    });
+    const run = await runDriver(cluster, dir, 'remote/small_work.mjs', {}, { env: remoteClientEnv(cluster, head, clientAddressOf(head)) });
     expect(run.code, run.stderr).toBe(0);
     expect(resultOf(run)).toEqual({ square: 49, count: 1, bigLength: 1 << 19, bigSum: 3 * (1 << 19) });
     // No session is left behind: each ended (protocol error, BYE) or waits out its grace (30 s) and ends.

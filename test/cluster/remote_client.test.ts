@@ -9,24 +9,15 @@ import { join } from 'node:path';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pollUntil } from '@rayts/common';
-import { TestCluster, useCluster, type StartedNode, type StatusJson } from '../helpers/cluster.js';
+import { useCluster, type StatusJson } from '../helpers/cluster.js';
 import { FIXTURES, makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 import { collect } from '../helpers/cluster.js';
-import { clientAddressOf } from '../helpers/via_client.js';
+import { clientAddressOf, remoteClientEnv } from '../helpers/via_client.js';
 import { hasOpenssl, makeCertificates } from '../helpers/tls.js';
 import { acquireHostMemory } from '../helpers/host_memory.js';
 
 const newCluster = useCluster();
 const GiB = 2 ** 30;
-
-/** The environment of a machine that runs no node, pointed at `address` with the head's token. */
-function remoteEnv(cluster: TestCluster, head: StartedNode, address: string): Record<string, string> {
-  const nowhere = cluster.tempDir('remote-host');
-  return {
-    RAYTS_ADDRESS: address, RAYTS_TOKEN_FILE: join(head.tempDir, 'state', 'token'),
-    RAYTS_TMPDIR: join(nowhere, 'tmp'), RAYTS_REGISTRY_DIR: join(nowhere, 'registry'), RAYTS_CLUSTERS_DIR: join(nowhere, 'clusters'),
-  };
-}
 
 /** Resident memory of a process, from /proc (bytes). */
 function rssOf(pid: number): number {
@@ -83,7 +74,7 @@ describe('remote drivers through rayts://', () => {
     const headPid = head.headPid!;
     const dir = makeUserProject(cluster);
     const partBytes = [2 * GiB, 2 * GiB - 128];
-    const child = spawnDriver(cluster, dir, 'remote/big_roundtrip.mjs', { partBytes }, { env: remoteEnv(cluster, head, clientAddressOf(head)) });
+    const child = spawnDriver(cluster, dir, 'remote/big_roundtrip.mjs', { partBytes }, { env: remoteClientEnv(cluster, head, clientAddressOf(head)) });
     const done = collect(child, 600_000);
     await told(dir, 'ready', 300_000);
     // The head's RSS while the object streams through it: sampled from here, from before the put to the end.
@@ -120,7 +111,7 @@ describe('remote drivers through rayts://', () => {
     const port = await proxy.listen();
     try {
       const dir = makeUserProject(cluster);
-      const done = collect(spawnDriver(cluster, dir, 'remote/survive_cut.mjs', {}, { env: remoteEnv(cluster, head, `rayts://127.0.0.1:${port}`) }), 180_000);
+      const done = collect(spawnDriver(cluster, dir, 'remote/survive_cut.mjs', {}, { env: remoteClientEnv(cluster, head, `rayts://127.0.0.1:${port}`) }), 180_000);
       await told(dir, 'ready', 120_000);
       proxy.cut();
       writeFileSync(join(dir, 'cut'), '');
@@ -141,7 +132,7 @@ describe('remote drivers through rayts://', () => {
     const cluster = newCluster({ RAYTS_CLIENT_RECONNECT_GRACE_S: '3' });
     const head = await cluster.startHead({ numCpus: 3 });
     const dir = makeUserProject(cluster);
-    const child = spawnDriver(cluster, dir, 'remote/killed_client.mjs', {}, { env: remoteEnv(cluster, head, clientAddressOf(head)) });
+    const child = spawnDriver(cluster, dir, 'remote/killed_client.mjs', {}, { env: remoteClientEnv(cluster, head, clientAddressOf(head)) });
     const done = collect(child, 120_000);
     const held = await told<{ actorId: string; objectId: string }>(dir, 'ready', 120_000);
     const busy = await cluster.waitForStatus(head.tempDir, (s) => cpuUsed(s) === 2);
@@ -170,7 +161,7 @@ describe('remote drivers through rayts://', () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
     const dir = makeUserProject(cluster);
-    const env = remoteEnv(cluster, head, clientAddressOf(head));
+    const env = remoteClientEnv(cluster, head, clientAddressOf(head));
     const wrong = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TOKEN_FILE: '', RAYTS_TOKEN: 'not-the-token' } });
     expect(resultOf(wrong)).toMatchObject({ connected: false, cls: 'AuthenticationError' });
     expect(resultOf<{ msg: string }>(wrong).msg).toContain('missing or wrong cluster token');
@@ -205,7 +196,7 @@ describe('remote drivers: sessions and runtime envs', () => {
   it('clients are isolated by namespace: a named actor is found only from its own namespace', async () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 2 });
-    const env = remoteEnv(cluster, head, clientAddressOf(head));
+    const env = remoteClientEnv(cluster, head, clientAddressOf(head));
     const ownerDir = makeUserProject(cluster, 'owner');
     const owner = collect(spawnDriver(cluster, ownerDir, 'remote/namespace_owner.mjs', { ns: 'team-a' }, { env }), 120_000);
     await told(ownerDir, 'ready', 90_000);
@@ -225,7 +216,7 @@ describe('remote drivers: sessions and runtime envs', () => {
     cpSync(join(FIXTURES, 'jobs', 'app', 'lib'), join(dir, 'wd', 'lib'), { recursive: true });
     cpSync(join(FIXTURES, 'jobs', 'app', 'package.json'), join(dir, 'wd', 'package.json'));
     const address = clientAddressOf(head);
-    const run = await runDriver(cluster, dir, 'jobs/init_runtime_env.mjs', { address }, { env: remoteEnv(cluster, head, address) });
+    const run = await runDriver(cluster, dir, 'jobs/init_runtime_env.mjs', { address }, { env: remoteClientEnv(cluster, head, address) });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = resultOf<{ cubes: number[]; nodeIps: string[]; cwds: string[]; env: string[] }>(run);
     expect(result.cubes).toEqual([0, 1, 8, 27, 64, 125, 216, 343]);
@@ -245,7 +236,7 @@ describe('remote drivers need nothing of a node', () => {
     writeFileSync(join(dir, 'main.mjs'), readFileSync(join(FIXTURES, 'remote', 'small_work.mjs')));
     const script = `mount -t tmpfs none /dev/shm && mount -t tmpfs none /proc && [ -z "$(ls /proc)" ] && exec ${process.execPath} main.mjs '{}'`;
     const child = spawn('unshare', ['--mount', 'sh', '-c', script], {
-      cwd: dir, env: { ...cluster.env, ...remoteEnv(cluster, head, clientAddressOf(head)) }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir, env: { ...cluster.env, ...remoteClientEnv(cluster, head, clientAddressOf(head)) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const run = await collect(child, 120_000);
     expect(run.code, run.stderr).toBe(0);
@@ -260,7 +251,7 @@ describe('remote drivers and mutual TLS', () => {
     const tlsEnv = { RAYTS_TLS_CERT: certs.cert, RAYTS_TLS_KEY: certs.key, RAYTS_TLS_CA: certs.ca };
     const head = await cluster.startHead({ numCpus: 2, args: [`--tls-cert=${certs.cert}`, `--tls-key=${certs.key}`, `--tls-ca=${certs.ca}`] });
     const dir = makeUserProject(cluster);
-    const env = remoteEnv(cluster, head, clientAddressOf(head));
+    const env = remoteClientEnv(cluster, head, clientAddressOf(head));
     const run = await runDriver(cluster, dir, 'remote/small_work.mjs', {}, { env: { ...env, ...tlsEnv } });
     expect(run.code, run.stderr).toBe(0);
     expect(resultOf(run)).toEqual({ square: 49, count: 1, bigLength: 1 << 19, bigSum: 3 * (1 << 19) });

@@ -61,12 +61,14 @@ export function clientDriver(cluster: TestCluster, params: DriverParams): { env:
     const h = typeof v === 'string' ? cluster.heads.find((x) => x.gcsAddress === v) : undefined;
     rewritten[k] = h ? clientAddressOf(h) : v;
   }
+  return { params: rewritten, env: remoteClientEnv(cluster, head, address) };
+}
+
+/** The environment of a machine that runs no node (empty temp dir, registry, record of clusters), pointed at `address` with `head`'s token. */
+export function remoteClientEnv(cluster: TestCluster, head: StartedNode, address: string): Record<string, string> {
   const nowhere = cluster.tempDir('remote-client-host');
   return {
-    params: rewritten,
-    env: {
-      RAYTS_ADDRESS: address, RAYTS_TOKEN_FILE: join(head.tempDir, 'state', 'token'),
-      RAYTS_TMPDIR: join(nowhere, 'tmp'), RAYTS_REGISTRY_DIR: join(nowhere, 'registry'), RAYTS_CLUSTERS_DIR: join(nowhere, 'clusters'),
-    },
+    RAYTS_ADDRESS: address, RAYTS_TOKEN_FILE: join(head.tempDir, 'state', 'token'),
+    RAYTS_TMPDIR: join(nowhere, 'tmp'), RAYTS_REGISTRY_DIR: join(nowhere, 'registry'), RAYTS_CLUSTERS_DIR: join(nowhere, 'clusters'),
   };
 }

@@ -11,13 +11,13 @@
  */
 import {
   ClusterPermissionError, ClusterUnreachableError, GcsClient, RaytsError, tlsFromEnv, UsageError, currentOwner, foreignTokenError, hostClusters, isAlive,
-  isAutoAddress, loadConfig, readJson, readNodeToken, readTokenFile, SessionPaths, runtimeEnvToJson, type HostCluster, type RayletReady, type RuntimeEnv,
+  isAutoAddress, isRemoteAddress, loadConfig, readJson, readNodeToken, readTokenFile, SessionPaths, runtimeEnvToJson, type HostCluster, type RayletReady, type RuntimeEnv,
 } from '@rayts/common';
 import { CoreWorker, setGlobalWorker } from '@rayts/core-worker';
 import { jobRuntimeEnv } from './runtime_env.js';
 import { driverState, setState } from './state.js';
 import { startLocalCluster, type LocalCluster } from './local_cluster.js';
-import { initRemote, isRemoteAddress } from './remote_init.js';
+import { initRemote } from './remote_init.js';
 
 export interface InitOptions {
   /**

@@ -5,17 +5,9 @@
  * on a node, and the head's GCS services are reached on the same port. Nothing of this host is used:
  * no session dir, no local raylet, no shared memory.
  */
-import { GcsClient, UsageError, formatAddress, loadConfig, parseAddress, readTokenFile, runtimeEnvToJson, tlsFromEnv, type RuntimeEnv } from '@rayts/common';
+import { GcsClient, UsageError, formatAddress, loadConfig, parseRemoteAddress, readTokenFile, runtimeEnvToJson, tlsFromEnv, type RuntimeEnv } from '@rayts/common';
 import { CoreWorker, TunnelClient } from '@rayts/core-worker';
 import { jobRuntimeEnv } from './runtime_env.js';
-
-export const REMOTE_SCHEME = 'rayts://';
-/** Ray Client's port: the head's default --ray-client-server-port. */
-export const DEFAULT_CLIENT_PORT = 10001;
-
-export function isRemoteAddress(address: string | undefined): address is string {
-  return !!address && address.startsWith(REMOTE_SCHEME);
-}
 
 export interface RemoteInitOptions {
   token?: string;
@@ -46,9 +38,7 @@ function remoteToken(options: RemoteInitOptions, address: string): string {
 }
 
 export async function initRemote(address: string, options: RemoteInitOptions): Promise<RemoteDriver> {
-  const rest = address.slice(REMOTE_SCHEME.length).replace(/\/+$/, '');
-  if (!rest) throw new UsageError(`${address} names no head`, `use ${REMOTE_SCHEME}HOST:PORT, e.g. ${REMOTE_SCHEME}10.0.0.5:${DEFAULT_CLIENT_PORT}`);
-  const { host, port } = parseAddress(/:\d+$/.test(rest) ? rest : `${rest}:${DEFAULT_CLIENT_PORT}`, 'a rayts:// address');
+  const { host, port } = parseRemoteAddress(address);
   const token = remoteToken(options, address);
   const config = loadConfig();
   const tunnel = await TunnelClient.connect({ host, port, token, tls: tlsFromEnv() }, config);

@@ -9,7 +9,7 @@
  */
 import {
   AuthenticationError, ClusterUnreachableError, UsageError, foreignTokenError, hostClusters, isAutoAddress, isWellFormedToken,
-  parseAddress, readNodeToken, readTokenFile, tempDirOf, tlsFromEnv, type Config, type HostCluster, type SessionInfo, type TlsFiles,
+  formatAddress, isRemoteAddress, parseAddress, parseRemoteAddress, readNodeToken, readTokenFile, tempDirOf, tlsFromEnv, type Config, type HostCluster, type SessionInfo, type TlsFiles,
 } from '@rayts/common';
 
 export { hostClusters, type HostCluster } from '@rayts/common';
@@ -76,8 +76,6 @@ export function localCluster(clusters: HostCluster[], tempDir: string | undefine
   return { address: address!, cluster: cluster! };
 }
 
-const REMOTE_SCHEME = 'rayts://';
-
 export function resolveTarget(options: TargetOptions, config: Config, env: NodeJS.ProcessEnv = process.env): ClusterTarget {
   const clusters = hostClusters(config, options.tempDir);
   const given = options.address ?? env.RAYTS_ADDRESS;
@@ -86,8 +84,13 @@ export function resolveTarget(options: TargetOptions, config: Config, env: NodeJ
   let cluster: HostCluster | undefined;
   if (given && !isAutoAddress(given)) {
     // A head's remote-driver port (rayts://HOST:PORT) serves the GCS's services too.
-    address = given.startsWith(REMOTE_SCHEME) ? given.slice(REMOTE_SCHEME.length).replace(/\/+$/, '') : given;
-    parseAddress(address, from);
+    if (isRemoteAddress(given)) {
+      const { host, port } = parseRemoteAddress(given, from);
+      address = formatAddress(host, port);
+    } else {
+      parseAddress(given, from);
+      address = given;
+    }
     const matches = clusters.filter((c) => sameAddress(c.address, address));
     cluster = matches.find((c) => !c.foreign) ?? matches[0];
   } else {

@@ -115,3 +115,14 @@ describe('node IP detection', () => {
     expect(await udpRouteSource({ host: '127.0.0.1', port: 9 })).toBe('127.0.0.1');
   });
 });
+
+describe('rayts:// addresses', () => {
+  it('names the head and its client port, 10001 when left out; an empty one is a usage error', async () => {
+    const { isRemoteAddress, parseRemoteAddress } = await import('./net.js');
+    expect(isRemoteAddress('rayts://10.0.0.5:10002')).toBe(true);
+    expect(isRemoteAddress('10.0.0.5:6379')).toBe(false);
+    expect(parseRemoteAddress('rayts://10.0.0.5:10002')).toEqual({ host: '10.0.0.5', port: 10002 });
+    expect(parseRemoteAddress('rayts://head.example/')).toEqual({ host: 'head.example', port: 10001 });
+    expect(() => parseRemoteAddress('rayts://')).toThrow(/names no head/);
+  });
+});

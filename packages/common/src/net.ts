@@ -26,6 +26,21 @@ export function parseAddress(text: string, flag = '--address'): HostPort {
   return { host: match[1]!, port: parsePort(match[2]!, flag) };
 }
 
+/** Remote drivers' addresses: `rayts://HOST[:PORT]`, the head's client port (Ray Client's 10001 by default). */
+export const REMOTE_SCHEME = 'rayts://';
+export const DEFAULT_CLIENT_PORT = 10001;
+
+export function isRemoteAddress(address: string | undefined): address is string {
+  return !!address && address.startsWith(REMOTE_SCHEME);
+}
+
+/** HOST and PORT of a `rayts://` address (PORT 10001 when left out); a UsageError naming `what` if it names no head. */
+export function parseRemoteAddress(address: string, what = 'a rayts:// address'): HostPort {
+  const rest = address.slice(REMOTE_SCHEME.length).replace(/\/+$/, '');
+  if (!rest) throw new UsageError(`${address} names no head`, `use ${REMOTE_SCHEME}HOST:PORT, e.g. ${REMOTE_SCHEME}10.0.0.5:${DEFAULT_CLIENT_PORT}`);
+  return parseAddress(/:\d+$/.test(rest) ? rest : `${rest}:${DEFAULT_CLIENT_PORT}`, what);
+}
+
 /** 'auto' (any case) as an address: the cluster this host runs, as Ray's `address='auto'`. */
 export const AUTO_ADDRESS = 'auto';
 

@@ -5,7 +5,7 @@
 import { existsSync, copyFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
+  DEFAULT_CLIENT_PORT, GcsClient, PROTOCOL_VERSION, PortInUseError, isWildcardHost, RAYTS_VERSION, SessionPaths, UsageError, VersionMismatchError, createSession,
   defaultRegistryDir, detectNodeIp, formatAddress, generateToken, isAlive, isPortFree, localAddressToward, parseAddress, parseBytes,
   isAutoAddress, parseBooleanFlag, parseLabels, parsePort, parseResourcesJson, readJson, readPidFile, registerSession, sessionsIn, writeJson, writeTokenFile,
   readSessionInfo, tlsFromEnv, ClusterRecords, currentOwner, defaultClustersDir,
@@ -55,8 +55,6 @@ export interface StartOptions {
   rayClientServerPort?: string;
 }
 
-/** Ray's default port for remote drivers (Ray Client's). */
-export const DEFAULT_CLIENT_SERVER_PORT = 10001;
 
 /** The head's HTTP API server (dashboard): off, or where it binds (port undefined = the default or the previous head's). */
 interface DashboardFlags {
@@ -304,7 +302,7 @@ async function startHead(options: StartOptions, flags: NodeFlags, tempDir: strin
  */
 async function clientServerPort(options: StartOptions, previous: HeadReady | undefined, nodeIp: string, gcsPort: number): Promise<number> {
   const port = options.rayClientServerPort !== undefined ? parsePort(options.rayClientServerPort, '--ray-client-server-port')
-    : previous?.clientPort ?? DEFAULT_CLIENT_SERVER_PORT;
+    : previous?.clientPort ?? DEFAULT_CLIENT_PORT;
   if (port !== 0 && port === gcsPort) throw new UsageError(`the GCS and the ray client server cannot both listen on port ${port}`, 'choose another --ray-client-server-port (default 10001) or --port');
   if (port !== 0 && !(await isPortFree(nodeIp, port))) {
     throw new PortInUseError(`port ${port} on ${nodeIp} is already in use, so the head cannot serve remote drivers (rayts://) there`,

@@ -106,6 +106,7 @@ export class ClientServer {
         `this client speaks rayts protocol ${hello.protocolVersion} (rayts ${String(hello.raytsVersion)}), the cluster protocol ${ours} (rayts ${RAYTS_VERSION}): install the cluster's rayts version on the client`, peer);
     }
     if (this.stopped) return this.refuse(socket, 'UNAVAILABLE', 'the head is stopping', peer);
+    const raylet = this.options.headRaylet();
     let session: ClientSession | undefined;
     if (hello.sessionId) {
       session = this.sessions.get(hello.sessionId);
@@ -114,12 +115,10 @@ export class ClientServer {
         return this.refuse(socket, 'SESSION_GONE', `session ${hello.sessionId} ended: ${why}`, peer);
       }
     } else {
-      const raylet = this.options.headRaylet();
       if (!raylet) return this.refuse(socket, 'UNAVAILABLE', "the head node's raylet is not running yet; try again in a moment", peer);
       session = this.open(raylet, peer);
       logger.info('remote client session started', { session: session.id, peer });
     }
-    const raylet = this.options.headRaylet();
     const welcome: WelcomeBody = {
       sessionId: session.id, received: session.received, graceMs: this.options.config.clientReconnectGraceS * 1000,
       nodeId: raylet?.nodeId ?? '', nodeIp: raylet?.nodeIp ?? '', clusterId: this.options.clusterId,
