@@ -30,7 +30,9 @@ import { ReferenceTable } from './reference_table.js';
 import { Serializer } from './serialization.js';
 import { TaskArgs } from './task_args.js';
 import { TaskExecutor, type Compile } from './task_executor.js';
-import { TaskManager } from './task_manager.js';
+import { TaskManager, type TaskRecord } from './task_manager.js';
+import { Lineage } from './lineage.js';
+import { ObjectReleaser } from './object_releaser.js';
 import { TaskEventBuffer } from './task_event_buffer.js';
 import { taskInfo, type ExecutorIdentity } from './event_report.js';
 import type { ActorCore } from './actor/actor_core.js';
@@ -133,18 +135,22 @@ export class CoreWorker {
     const store = new MemoryStore();
     const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');
     const gpus = new GpuVisibility(process.env);
-    const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites));
+    const lineage = new Lineage<TaskRecord>();
+    const releaser = new ObjectReleaser({ store, lineage, transport: connection });
+    const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites), owner, releaser);
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references, bytes: remote?.objects ?? new MappedArena(welcome) });
     const functions = new FunctionExporter(gcs);
-    const args = new TaskArgs({ store, plasma });
-    const tasks = new TaskManager({ transport: connection, store, references, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries });
+    const args = new TaskArgs({ store, plasma, references });
+    const tasks = new TaskManager({
+      transport: connection, store, references, lineage, releaser, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries,
+    });
     // A remote client reaches no worker's socket: its actor calls all go through the raylet.
-    const actors = new ActorSubmitter(actorCore(resolved, owner, remote ? '' : owner.nodeId, job, store, connection, functions, args, events), config);
-    const serializer = new Serializer((data) => actors.bindData(data));
+    const actors = new ActorSubmitter(actorCore(resolved, owner, remote ? '' : owner.nodeId, job, store, references, connection, functions, args, events), config);
+    const serializer = new Serializer((data) => actors.bindData(data), references);
     const attempts = offsets && new AttemptRecorder({ events, offsets, workerId: options.workerId ?? '' });
     const side = worker && attempts && workerSide(worker, resolved.token, connection, gcs, plasma, serializer, job, gpus, welcome, attempts);
     const objects = new ObjectGetter({
-      store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, blocking: side?.executor ?? NOT_BLOCKING,
+      store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, releaser, blocking: side?.executor ?? NOT_BLOCKING,
     });
     const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects, events, gpus });
     if (options.role === 'driver') {
@@ -225,10 +231,11 @@ export class CoreWorker {
 
   async put(value: unknown): Promise<ObjectRef> {
     const id = newPutId();
-    this.parts.references.created(id);
+    // Made (and its call site recorded) now; released like any ref once collected.
+    const ref = this.parts.references.created(new ObjectRef(id, this.address));
     const stored = await this.parts.plasma.storeValue(id, value, 'the value given to put');
     this.store.resolve(id, { status: 'ready', value: stored.kind === 'inline' ? { kind: 'inline', data: stored.data } : { kind: 'plasma', nodeId: stored.nodeId, size: stored.size } });
-    return new ObjectRef(id, this.address);
+    return ref;
   }
 
   /** Values of the refs, in order; rejects with the first failure or GetTimeoutError. */
@@ -299,11 +306,11 @@ function executorIdentity(options: CoreWorkerOptions, welcome: Welcome, offsets:
 
 /** What the actor caller uses, read from the parts when it uses it (the job changes per task in a worker). */
 function actorCore(
-  options: ResolvedOptions, address: Address, localNodeId: string, job: JobContext, store: MemoryStore, transport: RayletTransport, functions: FunctionExporter, args: TaskArgs,
-  events: TaskEventBuffer,
+  options: ResolvedOptions, address: Address, localNodeId: string, job: JobContext, store: MemoryStore, references: ReferenceTable, transport: RayletTransport,
+  functions: FunctionExporter, args: TaskArgs, events: TaskEventBuffer,
 ): ActorCore {
   return {
-    address, localNodeId, options, store, events,
+    address, localNodeId, options, store, references, events,
     get jobId() { return job.jobId; },
     get driverNodeId() { return job.driverNodeId; },
     get submitterTaskId() { return job.submitterTaskId; },

@@ -39,9 +39,9 @@ function setup() {
         store.reset(id);
         setImmediate(() => store.resolve(id, { status: 'ready', value: { kind: 'plasma', nodeId: 'n2', size: 8 } }));
       },
-      forget: (id: string) => log.push(`forget ${id}`),
     },
-    references: { forget: () => undefined },
+    references: { free: (id: string) => { log.push(`free ${id}`); return store.get(id) !== undefined && (store.delete(id), true); } },
+    releaser: { flush: async () => undefined },
     blocking: { block: () => log.push('block'), unblock: () => log.push('unblock') },
   });
   return { store, getter, log, lost, owners };

@@ -8,6 +8,7 @@ import { GetTimeoutError, ObjectLostError, OwnerDiedError } from './errors.js';
 import { failureToError, rayletError } from './failure.js';
 import type { EntryState, MemoryStore } from './memory_store.js';
 import type { ObjectRef } from './object_ref.js';
+import type { ObjectReleaser } from './object_releaser.js';
 import type { PlasmaClient } from './plasma_client.js';
 import type { RayletTransport } from './raylet_connection.js';
 import type { Decoder } from './serialization.js';
@@ -27,8 +28,11 @@ export interface ObjectGetterDeps {
   transport: Pick<RayletTransport, 'request'>;
   plasma: Pick<PlasmaClient, 'readPlasma'>;
   decoder: Decoder;
-  lineage: { reconstruct(objectId: string, lost: ObjectLostError): void; forget(objectId: string): void };
-  references: { forget(objectId: string): void };
+  lineage: { reconstruct(objectId: string, lost: ObjectLostError): void };
+  /** Freeing releases the object now (its entry, copies and lineage). */
+  references: { free(objectId: string): boolean };
+  /** Where the releases' deletes go: `free` waits for them. */
+  releaser: Pick<ObjectReleaser, 'flush'>;
   blocking: Blocking;
 }
 
@@ -54,19 +58,15 @@ export class ObjectGetter {
 
   /** Releases objects now: their entries here and their copies in the stores (primary and spilled). */
   async free(refs: ObjectRef[]): Promise<void> {
-    const inStore: { objectId: string; nodeId: string }[] = [];
+    let released = false;
     for (const r of refs) {
       const state = this.deps.store.get(r.id);
       if (!state || state.status === 'pending') continue;
-      if (state.status === 'ready' && state.value.kind === 'plasma') inStore.push({ objectId: r.id, nodeId: state.value.nodeId });
-      this.deps.store.delete(r.id);
-      this.deps.lineage.forget(r.id);
-      this.deps.references.forget(r.id);
+      released = this.deps.references.free(r.id) || released;
     }
-    if (inStore.length > 0) {
-      const reply = await this.deps.transport.request({ type: 'objDelete', objects: inStore });
-      if (!reply.ok) throw rayletError(reply, 'freeing objects');
-    }
+    if (!released) return;
+    const reply = await this.deps.releaser.flush();
+    if (reply && !reply.ok) throw rayletError(reply, 'freeing objects');
   }
 
   /** What this process, as owner, tells a borrower of the object (once it is no longer pending). */

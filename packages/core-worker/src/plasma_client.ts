@@ -5,7 +5,7 @@
  * is garbage collected; the pin is then released.
  */
 import { rayletError } from './failure.js';
-import { encodeForStore, objectIdOfWire, sizeOf, toInline, type Decoder } from './serialization.js';
+import { encodeForStore, sizeOf, toInline, type Decoder } from './serialization.js';
 import type { ObjectBytes } from './object_bytes.js';
 import type { RayletTransport } from './raylet_connection.js';
 import type { ReferenceTable } from './reference_table.js';
@@ -19,7 +19,7 @@ export interface PlasmaClientDeps {
   bytes: ObjectBytes;
   /** This process: the owner of what it stores. */
   owner: Address;
-  references: Pick<ReferenceTable, 'pinValue' | 'unpinValue' | 'capture'>;
+  references: Pick<ReferenceTable, 'pinValue' | 'unpinValue' | 'captureRefs'>;
 }
 
 export type StoredValue = ReturnValue & { objectId: string };
@@ -42,10 +42,7 @@ export class PlasmaClient {
   /** Encodes a value: small ones stay inline, large ones are written into this node's store. */
   async storeValue(id: string, value: unknown, what: string): Promise<StoredValue> {
     const e = encodeForStore(value, what);
-    for (const wire of e.refs) {
-      const inner = objectIdOfWire(wire);
-      if (inner !== undefined) this.deps.references.capture(inner);
-    }
+    this.deps.references.captureRefs(e.refs);
     const size = sizeOf(e);
     if (size <= this.maxInlineBytes) return { kind: 'inline', data: toInline(e, size), objectId: id };
     const created = await this.deps.transport.request({ type: 'objCreate', objectId: id, size, owner: this.deps.owner });

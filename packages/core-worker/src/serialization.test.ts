@@ -18,7 +18,7 @@ function recordingCalls(name: string, log: string[]): ActorCalls {
 describe('Serializer', () => {
   it('revives actor handles bound to its own runtime, not to the one that encoded them', () => {
     const log: string[] = [];
-    const mine = new Serializer((data) => makeActorHandle(data, recordingCalls('receiver', log)));
+    const mine = new Serializer((data) => makeActorHandle(data, recordingCalls('receiver', log)), { decoded: (ref) => ref });
     const sent = { handle: makeActorHandle(DATA, recordingCalls('sender', log)), ref: new ObjectRef('o1', { nodeId: 'n2', clientId: 'c2' }) };
     const back = mine.decode(encode(sent, 'a value')) as { handle: ActorHandleBase & { incr: { remote(...a: unknown[]): ObjectRef } }; ref: ObjectRef };
     back.handle.incr.remote(1);

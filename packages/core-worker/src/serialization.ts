@@ -74,8 +74,11 @@ export interface Decoder {
 export class Serializer implements Decoder {
   private readonly decodeOptions = { reviveRef: (wire: string) => this.revive(wire) };
 
-  /** @param reviveActor a handle for the actor, calling through this serializer's runtime */
-  constructor(private readonly reviveActor: (data: ActorHandleData) => ActorHandleBase) {}
+  /**
+   * @param reviveActor a handle for the actor, calling through this serializer's runtime
+   * @param refs counts the refs decoded here whose objects this process owns (ReferenceTable)
+   */
+  constructor(private readonly reviveActor: (data: ActorHandleData) => ActorHandleBase, private readonly refs: { decoded(ref: ObjectRef): ObjectRef }) {}
 
   decode(bytes: Uint8Array): unknown {
     return decodeFromBuffer(bytes, this.decodeOptions);
@@ -91,6 +94,6 @@ export class Serializer implements Decoder {
   }
 
   private revive(wire: string): ObjectRef | ActorHandleBase {
-    return wire.startsWith(ACTOR_WIRE_PREFIX) ? this.reviveActor(parseActorWireId(wire)) : refOfWire(wire);
+    return wire.startsWith(ACTOR_WIRE_PREFIX) ? this.reviveActor(parseActorWireId(wire)) : this.refs.decoded(refOfWire(wire));
   }
 }

@@ -14,6 +14,8 @@ import type { TaskArg } from './protocol/messages.js';
 export interface TaskArgsDeps {
   store: Pick<MemoryStore, 'whenSettled' | 'get'>;
   plasma: Pick<PlasmaClient, 'storeValue' | 'maxInlineBytes'>;
+  /** Refs nested in an argument leave this process: their objects are kept (see ReferenceTable). */
+  references: { captureRefs(wireIds: readonly string[]): void };
 }
 
 /** How arguments are made ready to travel (what the task and actor submitters use). */
@@ -35,6 +37,7 @@ export class TaskArgs implements ArgResolver {
     for (let i = 0; i < args.length; i++) {
       if (args[i] instanceof ObjectRef) return undefined;
       const e = encodeForStore(args[i], `argument ${i} of ${name}`);
+      this.deps.references.captureRefs(e.refs);
       const size = sizeOf(e);
       if (size > this.deps.plasma.maxInlineBytes) return undefined;
       out.push({ kind: 'value', data: toInline(e, size) });

@@ -3,10 +3,16 @@ import { ObjectLostError, OutOfMemoryError, TaskCancelledError, NodeDiedError, R
 import { failureToError } from './failure.js';
 import { errorTypeOf } from './event_report.js';
 import { MemoryStore } from './memory_store.js';
-import { TaskManager } from './task_manager.js';
+import { TaskManager, type TaskRecord } from './task_manager.js';
+import { Lineage } from './lineage.js';
+import { ObjectReleaser } from './object_releaser.js';
+import { ReferenceTable } from './reference_table.js';
+import { CallSiteRecorder } from './call_site.js';
 import type { ObjectRef } from './object_ref.js';
 import { TaskArgs } from './task_args.js';
-import type { CancelTask, SubmitTask, TaskFailure, TaskOutcome } from './protocol/messages.js';
+import type { CancelTask, ClientRequest, SubmitTask, TaskFailure, TaskOutcome } from './protocol/messages.js';
+
+type ObjDelete = Extract<ClientRequest, { type: 'objDelete' }>;
 import type { TaskOptions } from './task_options.js';
 import { RecordingTaskEvents } from './task_events.test_helper.js';
 
@@ -18,17 +24,25 @@ function setup(taskOomRetries = 15) {
   const sent: (SubmitTask | CancelTask)[] = [];
   const store = new MemoryStore();
   // Resolves refs as TaskArgs does: once settled, a failed one throws DependencyFailedError.
-  const args = new TaskArgs({ store, plasma: { maxInlineBytes: 100, storeValue: async () => ({ kind: 'inline', data: new Uint8Array(), objectId: 'x' }) } });
-  const pendingArgs: string[] = [];
+  const owner = { nodeId: 'node1', clientId: 'c1' };
+  const lineage = new Lineage<TaskRecord>();
+  const deleted: string[] = [];
+  const releaser = new ObjectReleaser({
+    store, lineage, transport: { request: (async (m: ObjDelete) => { deleted.push(...m.objects.map((o) => o.objectId)); return { type: 'reply', reqId: 0, ok: true }; }) as never },
+  });
+  const references = new ReferenceTable(store, new CallSiteRecorder(false), owner, releaser);
+  const args = new TaskArgs({ store, references, plasma: { maxInlineBytes: 100, storeValue: async () => ({ kind: 'inline', data: new Uint8Array(), objectId: 'x' }) } });
   const events = new RecordingTaskEvents();
   const tasks = new TaskManager({
     transport: { send: (m) => sent.push(m) },
     store,
-    references: { created: () => undefined, addPendingArgs: (ids) => pendingArgs.push(...ids), releasePendingArgs: () => undefined },
+    references,
+    lineage,
+    releaser,
     functions: { exportFunction: async () => undefined, isExported: () => true },
     args,
     job: { jobId: 'job1', driverNodeId: '', submitterTaskId: 'parent' },
-    owner: { nodeId: 'node1', clientId: 'c1' },
+    owner,
     events,
     taskOomRetries,
   });
@@ -47,7 +61,9 @@ function setup(taskOomRetries = 15) {
     const state = store.get(ref.id);
     return state?.status === 'failed' ? failureToError(state.failure, state.taskName, NO_DECODE) : undefined;
   };
-  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs, events };
+  /** The refs `rayts memory` shows as taken by a task in flight. */
+  const pendingArgs = () => references.refsInfo(() => 0).filter((r) => r.referenceType === 'USED_BY_PENDING_TASK').map((r) => r.objectId);
+  return { tasks, sent, store, submits, submit, answer, errorOf, pendingArgs, events, references, releaser, deleted };
 }
 
 const WORKER_DIED: TaskFailure = { type: 'WORKER_DIED', message: 'SIGKILL' };
@@ -229,7 +245,7 @@ describe('TaskManager', () => {
     expect(() => t.tasks.reconstruct('put-object', new ObjectLostError('lost'))).toThrow(/created by put/);
     const ref = t.submit({ maxRetries: 3 });
     t.answer(ref, { plasma: true });
-    t.tasks.forget(ref.id);
+    t.references.free(ref.id);
     expect(() => t.tasks.reconstruct(ref.id, new ObjectLostError('lost'))).toThrow(ObjectLostError);
   });
 
@@ -238,7 +254,7 @@ describe('TaskManager', () => {
     const dep = t.submit({ maxRetries: 0 });
     const ref = t.tasks.submitTask(DESC, [dep], {});
     await new Promise((r) => setImmediate(r));
-    expect(t.pendingArgs).toEqual([dep.id]);
+    expect(t.pendingArgs()).toEqual([dep.id]);
     expect(t.submits().map((m) => m.task.returnId)).not.toContain(ref.id);
     t.answer(dep, { failure: THREW });
     await new Promise((r) => setImmediate(r));

@@ -7,8 +7,9 @@
  * `taskOomRetries` (Ray's task_oom_retries; -1 = no limit), which does not spend `maxRetries`; a
  * task with maxRetries 0 is not retried for that either (as Ray).
  *
- * Finished tasks whose output sits in an object store are kept (the lineage): if that copy is lost,
- * the task runs again, which takes one of its retries.
+ * Finished tasks whose output sits in an object store are kept (the lineage, lineage.ts) while the
+ * output is referenced: if that copy is lost, the task runs again, which takes one of its retries. A
+ * task not kept lets go of the argument values stored for it once it finished.
  */
 import { DependencyFailedError, ObjectLostError } from './errors.js';
 import { errorToFailure } from './failure.js';
@@ -16,6 +17,7 @@ import { ownerFailure, taskInfo } from './event_report.js';
 import type { TaskInfo } from '@rayts/common';
 import type { OwnerTaskEvents } from './task_event_buffer.js';
 import { newObjectId, newTaskId } from './ids.js';
+import type { Lineage } from './lineage.js';
 import { ObjectRef } from './object_ref.js';
 import { DEFAULT_MAX_RETRIES, resourceShape, strategyOf, type TaskOptions } from './task_options.js';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';
@@ -26,7 +28,17 @@ import type { Address, CancelTask, SubmitTask, TaskArg, TaskFailure, TaskOutcome
 export interface TaskManagerDeps {
   transport: { send(message: SubmitTask | CancelTask): void };
   store: Pick<MemoryStore, 'addPending' | 'resolve' | 'reset'>;
-  references: { created(objectId: string): void; addPendingArgs(ids: string[]): void; releasePendingArgs(ids: string[]): void };
+  references: {
+    created<T extends ObjectRef>(ref: T): T;
+    addPendingArgs(ids: readonly string[]): void;
+    releasePendingArgs(ids: readonly string[]): void;
+    holdForLineage(ids: readonly string[]): void;
+    readonly releaseLineageHolds: (ids: readonly string[]) => void;
+  };
+  /** Finished tasks kept to rebuild their outputs (shared with the ObjectReleaser, which drops them with their outputs). */
+  lineage: Lineage<TaskRecord>;
+  /** Lets go of what a task that is not kept held (its stored argument values, its lineage holds). */
+  releaser: { dropTask(record: TaskRecord, unhold: (ids: readonly string[]) => void): void };
   functions: { exportFunction(desc: RemoteFunctionDescriptor): Promise<void>; isExported(hash: string): boolean };
   args: ArgResolver;
   /** The job tasks submitted now belong to (it changes per task in a worker), and the task submitting them. */
@@ -44,7 +56,7 @@ export interface TaskManagerDeps {
  * `running`: an attempt is in flight (or its arguments are being resolved);
  * `cancelled`: `cancel` was called, and whatever comes back, the result is TaskCancelledError.
  */
-interface TaskRecord {
+export interface TaskRecord {
   spec: TaskSpec;
   state: 'running' | 'cancelled';
   retriesLeft: number;
@@ -57,13 +69,13 @@ interface TaskRecord {
   info: TaskInfo;
   /** Where the current attempt's task events are (a hint for the buffer). */
   events: number;
+  /** Its argRefs are held for its lineage (it was kept, and may be again after a rebuild). */
+  heldByLineage: boolean;
 }
 
 export class TaskManager {
   /** Tasks in flight, by return id. */
   private readonly tasks = new Map<string, TaskRecord>();
-  /** Finished tasks whose outputs are in an object store and still referenced, by return id. */
-  private readonly lineage = new Map<string, TaskRecord>();
   /** The info of the last task submitted: the next of the same function from the same task shares it (one object, sent once per report). */
   private lastInfo?: { fnHash: string; info: TaskInfo };
 
@@ -72,7 +84,6 @@ export class TaskManager {
   submitTask(desc: RemoteFunctionDescriptor, args: unknown[], options: TaskOptions, depth = 0): ObjectRef {
     const { owner, job } = this.deps;
     const returnId = newObjectId();
-    this.deps.references.created(returnId);
     this.deps.store.addPending(returnId);
     const spec: TaskSpec = {
       taskId: newTaskId(), jobId: job.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
@@ -85,10 +96,10 @@ export class TaskManager {
     const info = this.infoOf(spec, desc.name, job.submitterTaskId);
     const record: TaskRecord = {
       spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, oomRetriesLeft: oomRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
-      events: this.deps.events.submitted(spec.taskId, 0, spec.jobId, info),
+      events: this.deps.events.submitted(spec.taskId, 0, spec.jobId, info), heldByLineage: false,
     };
     this.tasks.set(returnId, record);
-    const ref = new ObjectRef(returnId, owner);
+    const ref = this.deps.references.created(new ObjectRef(returnId, owner));
     if (this.deps.functions.isExported(desc.hash) && !args.some((a) => a instanceof ObjectRef)) {
       let inline: TaskArg[] | undefined;
       try {
@@ -184,8 +195,7 @@ export class TaskManager {
       return;
     }
     events.outcome(record.spec.jobId, outcome, record.events);
-    this.finish(record);
-    if (outcome.value!.kind === 'plasma') this.lineage.set(outcome.returnId, record);
+    this.finish(record, outcome.value!.kind === 'plasma');
     this.deps.store.resolve(outcome.returnId, { status: 'ready', value: outcome.value! });
   }
 
@@ -195,27 +205,23 @@ export class TaskManager {
    * object cannot be rebuilt (made by put, or no retries left).
    */
   reconstruct(objectId: string, lost: ObjectLostError): void {
-    const record = this.lineage.get(objectId);
+    const record = this.deps.lineage.get(objectId);
     if (!record) {
       throw new ObjectLostError(`${lost.message}. It was created by put, so it cannot be rebuilt: only task outputs are (by re-running their task)`,
         'put the value again from its source; data that must survive the loss of its copy should be made by a task, which lineage can re-run');
     }
     if (record.retriesLeft <= 0) throw new ObjectLostError(`${lost.message}; rebuilding it needs a retry of ${record.spec.name}, and none are left`);
-    this.lineage.delete(objectId);
+    this.deps.lineage.take(objectId);
     record.state = 'running';
     this.tasks.set(objectId, record);
+    this.deps.references.addPendingArgs(record.argRefs);
     this.deps.store.reset(objectId);
     this.resubmit(record);
   }
 
-  /** The object was freed: a lost copy will not be rebuilt. */
-  forget(objectId: string): void {
-    this.lineage.delete(objectId);
-  }
-
   /** The attempt of the task that makes the object (0 when it is not a task's). */
   attemptOf(objectId: string): number {
-    return (this.tasks.get(objectId) ?? this.lineage.get(objectId))?.spec.attempt ?? 0;
+    return (this.tasks.get(objectId) ?? this.deps.lineage.get(objectId))?.spec.attempt ?? 0;
   }
 
   /** What the task is, for its events: the last one's when it is the same. */
@@ -237,10 +243,19 @@ export class TaskManager {
     this.send(record);
   }
 
-  private finish(record: TaskRecord): void {
+  /** The task settled; `keep`: its output is stored, so it is kept as lineage (with holds on its argument refs). */
+  private finish(record: TaskRecord, keep = false): void {
+    const { references, lineage, releaser } = this.deps;
     this.tasks.delete(record.spec.returnId);
-    this.deps.references.releasePendingArgs(record.argRefs);
-    record.argRefs = [];
+    if (keep) {
+      lineage.keep(record.spec.returnId, record);
+      if (!record.heldByLineage) {
+        record.heldByLineage = true;
+        references.holdForLineage(record.argRefs);
+      }
+    }
+    references.releasePendingArgs(record.argRefs);
+    if (!keep) releaser.dropTask(record, references.releaseLineageHolds);
   }
 }
 

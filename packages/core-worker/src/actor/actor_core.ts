@@ -4,6 +4,7 @@
  * client provide these; unit tests fake them.
  */
 import type { ActorInfoMsgOutput, ActorSpecMsg, Config, TlsFiles } from '@rayts/common';
+import type { ReferenceTable } from '../reference_table.js';
 import type { MemoryStore } from '../memory_store.js';
 import type { RemoteFunctionDescriptor } from '../function/descriptor.js';
 import type { OwnerTaskEvents } from '../task_event_buffer.js';
@@ -26,7 +27,9 @@ export interface ActorCore {
   readonly events: OwnerTaskEvents;
   readonly options: { readonly token: string; readonly gcsAddress: string; readonly gcsTimeoutMs?: number; readonly tls?: TlsFiles };
   /** Where call results are kept until `get`. */
-  readonly store: Pick<MemoryStore, 'addPending' | 'resolve'>;
+  readonly store: Pick<MemoryStore, 'addPending' | 'resolve' | 'onSettled'>;
+  /** Counts the refs of call results, and the refs calls and constructors take (ReferenceTable). */
+  readonly references: Pick<ReferenceTable, 'created' | 'addPendingArgs' | 'releasePendingArgs' | 'capture'>;
   /** Asks this node's raylet to start an actor here at once, or to drop one it started. */
   request(message: RequestOf<'reserveActor'> | RequestOf<'releaseActor'>): Promise<Reply>;
   /** Relays a call through this node's raylet to an actor on another node. */

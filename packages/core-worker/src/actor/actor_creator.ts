@@ -17,9 +17,10 @@ import { argToMsg } from './actor_spec.js';
 import { functionDescriptorBytes, type RemoteFunctionDescriptor } from '../function/descriptor.js';
 import { actorCreationInfo } from '../event_report.js';
 import { actorCreationTaskId } from '../ids.js';
+import { ObjectRef } from '../object_ref.js';
 
 export interface ActorCreatorDeps {
-  readonly core: Pick<ActorCore, 'address' | 'request' | 'exportFunction' | 'resolveArg' | 'events' | 'submitterTaskId'>;
+  readonly core: Pick<ActorCore, 'address' | 'request' | 'exportFunction' | 'resolveArg' | 'events' | 'submitterTaskId' | 'references'>;
   readonly head: Pick<ActorDirectory, 'registerActor'>;
   readonly config: Pick<ActorCallerConfig, 'actorLocalStartRegisterWaitMs'>;
 }
@@ -104,6 +105,8 @@ export class ActorCreator {
     // raylet, which is handed the class itself, starts the actor.
     const exported = core.exportFunction(desc);
     exported.catch(() => undefined); // awaited below
+    // A restart runs the constructor again with the same arguments: refs it takes are kept for good.
+    for (const a of args) if (a instanceof ObjectRef) core.references.capture(a.id);
     try {
       const resolved = await Promise.all(args.map((a, i) => core.resolveArg(a, i, `the constructor of ${spec.className}`)));
       const full: ActorSpecMsg = { ...spec, actorId, args: resolved.map(argToMsg) };

@@ -78,8 +78,14 @@ export class ActorSubmitter implements ActorCalls {
     };
     const info = taskInfo('ACTOR_TASK', spec.name, spec.name, core.submitterTaskId, undefined, data.actorId);
     const events = core.events.submitted(spec.taskId, 0, spec.jobId, info);
+    // Refs the call takes stay while it is in flight (its result settles when it ends, or fails).
+    const argRefs = refIds(args);
+    if (argRefs.length > 0) {
+      core.references.addPendingArgs(argRefs);
+      core.store.onSettled(returnId, () => core.references.releasePendingArgs(argRefs));
+    }
     queue.push(spec, this.inlineArgs(args, spec.name) ?? Promise.all(args.map((a, i) => core.resolveArg(a, i, spec.name))), info, events);
-    return new ObjectRef(returnId, core.address);
+    return core.references.created(new ObjectRef(returnId, core.address));
   }
 
   /** Kills the actor at the head; for good unless `noRestart` is false. */
@@ -130,4 +136,11 @@ export class ActorSubmitter implements ActorCalls {
       return undefined;
     }
   }
+}
+
+/** The ids of the refs among the arguments. */
+function refIds(args: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const a of args) if (a instanceof ObjectRef) out.push(a.id);
+  return out;
 }
