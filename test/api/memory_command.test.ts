@@ -48,6 +48,22 @@ describe('rayts memory', () => {
     expect(r.json[0].store.numObjects).toBeGreaterThan(0);
   });
 
+  it('objects whose refs the driver dropped leave the store once they are collected; a ref still held keeps its object', async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 1 });
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, 'objects/release_on_gc.mjs', { address: head.gcsAddress, raytsBin: BIN, tempDir: head.tempDir });
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ before: number; after: number; refs: string[]; keptId: string; keptByte: number; firstBytes: number[]; argLength: number; unread: string[] }>(run);
+    console.log(`objects in the store: ${r.before} after the work, ${r.after} once the dropped refs were collected`);
+    expect(r.firstBytes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(r.argLength).toBe(512 * 1024);
+    // 10 puts, 10 outputs read, 10 never read and a stored argument are gone; the kept put stays, readable.
+    expect(r.after).toBe(1);
+    expect(r.refs).toEqual([r.keptId]);
+    expect(r.keptByte).toBe(42);
+  });
+
   it('with RAYTS_RECORD_REF_CREATION_SITES=1 the Call Site column shows the script\'s file:line; without it, disabled and a hint', async () => {
     const cluster = newCluster();
     const head = await cluster.startHead({ numCpus: 1 });
