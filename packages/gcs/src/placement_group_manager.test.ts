@@ -13,6 +13,7 @@ import type { LiveNode } from './node_manager.js';
 import { PlacementGroupManager, type CreateRequest, type PlacementGroup, type PlacementGroupStore } from './placement_group_manager.js';
 import type { PlacementGroupRecord } from './storage/placement_group_table.js';
 import type { NodeRecord } from './storage/node_table.js';
+import { DeferredWrites } from './storage/deferred_writes.js';
 
 // Timer retries are a minute away: whatever placement happens in a test was triggered by an event.
 const config = loadConfig({}, { placementGroupRetryMinMs: 60_000, placementGroupRetryMaxMs: 60_000 });
@@ -111,7 +112,8 @@ describe('PlacementGroupManager', () => {
       nodes, config, logger: nullLogger,
       raylets: { get: (address) => raylets.get(address) ?? new FakeRaylet({}) },
     });
-    manager = new PlacementGroupManager({ table, nodes, reservations, config, logger: nullLogger });
+    const writes = new DeferredWrites({ logger: nullLogger, retryMs: 60_000, logIntervalMs: 60_000 });
+    manager = new PlacementGroupManager({ table, nodes, reservations, config, logger: nullLogger, writes });
     manager.start();
     const join = (i: number, total: ResourceMap) => {
       raylets.set(`10.0.0.1:${1000 + i}`, new FakeRaylet(total));
