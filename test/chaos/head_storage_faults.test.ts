@@ -1,8 +1,10 @@
 /**
  * GCS storage faults (issue 16): a full disk under the head's state dir makes writes fail with an
- * error that says so (the head stays up and serves again once space is freed); a damaged gcs.db stops
- * the head with a message naming the file and what to do, and leaves the file as it was (no new
- * cluster id is minted).
+ * error that says so (the head stays up and serves again once space is freed); the changes the head
+ * makes by itself on a full disk (a node declared dead, its actors with it) are logged as not
+ * recorded and made once there is room, the head staying up meanwhile; a damaged gcs.db stops the
+ * head with a message naming the file and what to do, and leaves the file as it was (no new cluster
+ * id is minted).
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -10,9 +12,21 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync
 import { join } from 'node:path';
 import { GcsClient, pollUntil } from '@rayts/common';
 import { DB_FILE, openDatabase } from '@rayts/gcs';
-import { alive, useCluster } from '../helpers/cluster.js';
+import { alive, killNode, useCluster } from '../helpers/cluster.js';
+import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
 
 const newCluster = useCluster();
+
+/** Fills the filesystem at `dir` to the last block (files named filler*). */
+function fill(dir: string): void {
+  const { bavail, bsize } = statfsSync(dir);
+  writeFileSync(join(dir, 'filler'), Buffer.alloc(Number(bavail) * Number(bsize)));
+  for (let i = 0; ; i++) {
+    try { writeFileSync(join(dir, `filler-${i}`), Buffer.alloc(4096)); } catch { break; }
+  }
+}
+
+const lines = (file: string, text: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(text));
 
 describe('head storage faults', () => {
   it('a full disk under the state dir: writes fail with a clear error, the head stays up and writes again once space is freed', async () => {
@@ -26,13 +40,8 @@ describe('head storage faults', () => {
       gcs = new GcsClient(head.gcsAddress, { token: readFileSync(join(head.tempDir, 'state', 'token'), 'utf8').trim(), timeoutMs: 10_000 });
       expect(await gcs.kvPut('disk', 'before', Buffer.from('x'))).toBe(true);
 
-      // Fill the filesystem to the last block.
       const filler = join(small, 'filler');
-      const { bavail, bsize } = statfsSync(small);
-      writeFileSync(filler, Buffer.alloc(Number(bavail) * Number(bsize)));
-      for (let i = 0; ; i++) {
-        try { writeFileSync(join(small, `filler-${i}`), Buffer.alloc(4096)); } catch { break; }
-      }
+      fill(small);
       const err = await gcs.kvPut('disk', 'during', Buffer.alloc(64 * 1024, 1)).catch((e: unknown) => e as Error);
       console.log(`kv put on a full disk: ${String(err)}`);
       expect(err).toBeInstanceOf(Error);
@@ -73,6 +82,56 @@ describe('head storage faults', () => {
       execFileSync('umount', ['-l', small]);
     }
   });
+
+  it('a node dies while the state disk is full: the head logs that it cannot record it, stays up, and records the death (and its actor\'s) once space is freed', async () => {
+    const cluster = newCluster({
+      RAYTS_HEALTH_CHECK_INITIAL_DELAY_MS: '0', RAYTS_HEALTH_CHECK_PERIOD_MS: '500', RAYTS_HEALTH_CHECK_TIMEOUT_MS: '1000',
+      RAYTS_HEALTH_CHECK_FAILURE_THRESHOLD: '2', RAYTS_STATE_DISK_FULL_RETRY_MS: '200', RAYTS_STATE_DISK_FULL_LOG_INTERVAL_MS: '400',
+    });
+    // Only the state dir (gcs.db) is on the small disk: the head's logs are not.
+    const stateDir = join(cluster.tempDir('head'), 'state');
+    mkdirSync(stateDir, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', stateDir]);
+    try {
+      const head = await cluster.startHead({ numCpus: 1 });
+      const worker = await cluster.startWorker(head, { name: 'w2', ip: '127.0.0.2', numCpus: 1, resources: '{"w": 1}' });
+      await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 2);
+      const created = await runDriver(cluster, makeUserProject(cluster), 'chaos/actor_on_worker_node.mjs', { address: head.gcsAddress });
+      expect(created.code, created.stderr).toBe(0);
+      const { actorId } = resultOf<{ actorId: string }>(created);
+
+      fill(stateDir);
+      killNode(worker);
+      // The health checker declares the node dead; the head cannot write that and says so, again and
+      // again (each line is a later try): it lives through them all.
+      const headLog = join(head.sessionDir, 'logs', 'gcs_server.log');
+      const notRecorded = () => lines(headLog, 'cannot record that node');
+      const tried = await pollUntil(() => notRecorded().length >= 3 || !alive(head.headPid!), 90_000, 100);
+      expect(alive(head.headPid!), 'the head process is alive').toBe(true);
+      expect(tried, 'the head logged three times that it cannot record the node\'s death').toBe(true);
+      console.log(`the head on a full state disk:\n${notRecorded()[0]}`);
+      expect(notRecorded()[0]).toContain(`the head's state database ${join(stateDir, 'gcs.db')} cannot be written: its disk is full`);
+      expect(notRecorded()[0]).toContain(`free space on the filesystem that holds ${stateDir}`);
+      const status = await cluster.rayts(['status', `--temp-dir=${head.tempDir}`]);
+      expect(status.code, status.stderr).toBe(0);
+      expect((await cluster.statusJson(head.tempDir)).nodes.active.length, 'the death is not recorded yet').toBe(2);
+
+      for (const f of readdirSync(stateDir).filter((n) => n.startsWith('filler'))) rmSync(join(stateDir, f));
+      const after = await cluster.waitForStatus(head.tempDir, (s) => s.nodes.active.length === 1, 60_000);
+      expect(after.nodes.recentFailures.map((n) => n.nodeIp)).toContain('127.0.0.2');
+      let actor: Record<string, unknown> | undefined;
+      expect(await pollUntil(async () => {
+        const r = await cluster.rayts(['list', 'actors', '--format=json', `--temp-dir=${head.tempDir}`]);
+        actor = r.code === 0 ? (JSON.parse(r.stdout) as Record<string, unknown>[]).find((a) => a.actor_id === actorId) : undefined;
+        return actor?.state === 'DEAD';
+      }, 60_000, 200), `the actor ends DEAD (maxRestarts 0); last seen: ${JSON.stringify(actor)}`).toBe(true);
+      expect(lines(headLog, 'writes its state again').length).toBeGreaterThan(0);
+      expect(alive(head.headPid!)).toBe(true);
+    } finally {
+      // Detached now, so the cleanup after the test can remove the (then empty) mount point.
+      execFileSync('umount', ['-l', stateDir]);
+    }
+  }, 240_000);
 
   it('a damaged gcs.db stops the head with a message naming the file and what to do, and leaves the file as it was', async () => {
     const cluster = newCluster();

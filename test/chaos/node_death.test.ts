@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { collect, useCluster, type StartedNode } from '../helpers/cluster.js';
+import { collect, killNode, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, spawnDriver, told, type DriverParams } from '../helpers/driver.js';
 
 const newCluster = useCluster();
@@ -62,14 +62,6 @@ async function scenario<R, T>(fixture: string, ready: string, options: { headCpu
   const run = await driver;
   expect(run.code, run.stderr).toBe(0);
   return { result: resultOf<R>(run), told: said, starts: () => starts(markers) };
-}
-
-/** SIGKILLs the node's raylet and every worker it started, as a machine that loses power. */
-function killNode(node: StartedNode): void {
-  const workers = readdirSync(join(node.sessionDir, 'pids', 'workers')).map((f) => Number(f.replace('.json', '')));
-  for (const pid of [node.rayletPid, ...workers]) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
 }
 
 /** Each start of a task: its label and the node it ran on (from the markers the fixtures write). */

@@ -252,6 +252,14 @@ export function commandAs(user: string | undefined, argv: string[]): [string, st
   return user ? ['runuser', ['-u', user, '--', ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
+/** SIGKILLs the node's raylet and every worker it started, as a machine that loses power. */
+export function killNode(node: StartedNode): void {
+  const workers = readdirSync(join(node.sessionDir, 'pids', 'workers')).map((f) => Number(f.replace('.json', '')));
+  for (const pid of [node.rayletPid, ...workers]) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
 /** True while the pid runs (not a zombie). */
 export function alive(pid: number): boolean {
   const stat = readProcStat(pid);

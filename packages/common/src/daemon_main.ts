@@ -1,7 +1,7 @@
 /**
  * What the head's and the raylet's entry points share: the session directory, the process title
  * that `ps` shows, the config, the component log, a one-line error (with a hint) on stderr and exit 1
- * when the start fails, and a stop on SIGTERM/SIGINT.
+ * when the start fails, an unexpected error logged before the exit, and a stop on SIGTERM/SIGINT.
  */
 import { loadConfig, type Config } from './config.js';
 import { RaytsError } from './errors.js';
@@ -52,6 +52,13 @@ export async function runDaemon(spec: DaemonSpec): Promise<void> {
   // A --block supervisor that passes our stderr through may die first: its pipe's EPIPE must not kill us.
   if (config.logToStderr) process.stderr.on('error', () => undefined);
   const logger = componentLogger(paths, spec.component, config);
+  // An error nobody expected still ends the daemon (its state can no longer be trusted), but never
+  // silently: its log says what it was, and the stack goes to stderr (the .err file) as before.
+  process.on('uncaughtException', (err, origin) => {
+    try { logger.error(`${spec.role} is exiting on an unexpected error`, { err, origin }); } catch { /* the log's disk may be full */ }
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
   try {
     const daemon = await spec.start({ sessionDir, paths, config, logger, fail });
     let stopping = false;

@@ -2,9 +2,11 @@
  * The head's actor manager: the actor table with Ray's states, placement of each
  * actor on a node (the hybrid/SPREAD/affinity policy, preferring the owner's node), creation through
  * that node's raylet, restarts after a worker or node death within `maxRestarts`, and death with the
- * owner for non-detached actors. Every change is written to SQLite before anyone hears of it, so a
- * restarted head knows every actor; running actors keep serving calls meanwhile (callers talk to
- * them directly).
+ * owner for non-detached actors. Every change is written to SQLite before anyone hears of it (and
+ * before the record in memory changes), so a restarted head knows every actor; running actors keep
+ * serving calls meanwhile (callers talk to them directly). The changes the head makes by itself (a
+ * worker's or node's death, a creation's answer, a placement decision) go through DeferredWrites: on
+ * a full state disk they are made once there is room again.
  */
 import {
   ClusterPlacement, VersionWaiters, formatAddress, strategyFromMsg, toResourceMap, type ActorHostClient, type ActorInfoMsg, type ActorSpecMsgOutput,
@@ -14,6 +16,10 @@ import { NameTakenError } from './errors.js';
 import type { NodeManager } from './node_manager.js';
 import type { JobTable } from './job_table.js';
 import type { ActorDeathCause, ActorRecord, ActorTable } from './storage/actor_table.js';
+import type { DeferredWrites } from './storage/deferred_writes.js';
+
+type CreateReply = Awaited<ReturnType<ActorHostClient['createActor']>>;
+const NO_ADDRESS = { nodeId: '', nodeIp: '', rayletPort: 0, workerId: '', pid: 0, socketPath: '' } as const;
 
 /** The actor-host clients of the raylets, by address (a `ClientPool<ActorHostClient>` in the head). */
 export interface ActorHosts {
@@ -44,6 +50,7 @@ export class ActorManager {
     private readonly jobs: JobTable,
     private readonly hosts: ActorHosts,
     private readonly logger: Logger,
+    private readonly writes: DeferredWrites,
     private readonly options: ActorManagerOptions,
   ) {
     this.placement = new ClusterPlacement('', options.spreadThreshold);
@@ -83,7 +90,9 @@ export class ActorManager {
     this.actors.set(spec.actorId, record);
     this.logger.info('actor registered', { actorId: spec.actorId, className: spec.className, name: spec.name, jobId: spec.jobId });
     if (!spec.detached && !this.jobs.isRunning(spec.jobId)) {
-      this.markDead(record, 'OWNER_DIED', `its owner, job ${spec.jobId}, is not running`);
+      this.writes.run(`that actor ${spec.actorId} is DEAD (OWNER_DIED)`, () => {
+        if (record.state !== 'DEAD') this.markDead(record, 'OWNER_DIED', `its owner, job ${spec.jobId}, is not running`);
+      });
     } else {
       this.schedule(record);
     }
@@ -160,20 +169,30 @@ export class ActorManager {
     const liveJobs = new Set(liveJobIds);
     for (const jobId of this.jobs.runningOnNode(nodeId)) {
       if (liveJobs.has(jobId)) continue;
-      this.jobs.markFinished(jobId);
+      this.endJob(jobId);
       this.logger.info('job ended while the head was out of contact', { jobId, nodeId });
-      this.onJobFinished(jobId);
     }
+  }
+
+  /**
+   * The job's non-detached actors die with it, then the job is recorded finished: in that order, so
+   * that after a full disk stopped it halfway the job still runs and the next try finishes it.
+   */
+  private endJob(jobId: string): void {
+    this.onJobFinished(jobId);
+    this.jobs.markFinished(jobId);
   }
 
   private onNodeDead(nodeId: string, reason: string): void {
     for (const a of [...this.actors.values()]) {
-      if (a.state === 'ALIVE' && a.nodeId === nodeId) this.onDeath(a, 'NODE_DIED', `its node ${nodeId} died: ${reason}`);
+      if (a.state !== 'ALIVE' || a.nodeId !== nodeId) continue;
+      this.writes.run(`that actor ${a.spec.actorId} lost its node ${nodeId}`, () => {
+        if (a.state === 'ALIVE' && a.nodeId === nodeId) this.onDeath(a, 'NODE_DIED', `its node ${nodeId} died: ${reason}`);
+      });
     }
     // Drivers on a dead node are gone too.
     for (const jobId of this.jobs.runningOnNode(nodeId)) {
-      this.jobs.markFinished(jobId);
-      this.onJobFinished(jobId);
+      this.writes.run(`that job ${jobId} ended with its node ${nodeId}`, () => this.endJob(jobId));
     }
   }
 
@@ -181,10 +200,8 @@ export class ActorManager {
     const max = a.spec.maxRestarts;
     const ownerGone = !a.spec.detached && !this.jobs.isRunning(a.spec.jobId);
     if (!ownerGone && (max < 0 || a.numRestarts < max)) {
-      a.numRestarts += 1;
-      this.clearAddress(a);
+      this.update(a, { ...NO_ADDRESS, numRestarts: a.numRestarts + 1 }, 'RESTARTING');
       this.logger.warn('actor died, restarting it', { actorId: a.spec.actorId, cause, message, restart: a.numRestarts });
-      this.update(a, 'RESTARTING');
       this.schedule(a);
       return;
     }
@@ -193,25 +210,18 @@ export class ActorManager {
     this.markDead(a, cause, why);
   }
 
-  private markDead(a: ActorRecord, cause: ActorDeathCause, message: string): void {
-    this.clearAddress(a);
-    a.deathCause = cause;
-    a.deathMessage = message;
-    a.endTimeMs = Date.now();
+  private markDead(a: ActorRecord, cause: ActorDeathCause, message: string, creationFailure?: ActorRecord['creationFailure']): void {
+    this.update(a, { ...NO_ADDRESS, deathCause: cause, deathMessage: message, endTimeMs: Date.now(), ...(creationFailure && { creationFailure }) }, 'DEAD');
     this.unplaced.delete(a.spec.actorId);
     this.creating.delete(a.spec.actorId);
     this.logger.info('actor is dead', { actorId: a.spec.actorId, cause, message });
-    this.update(a, 'DEAD');
   }
 
-  private clearAddress(a: ActorRecord): void {
-    Object.assign(a, { nodeId: '', nodeIp: '', rayletPort: 0, workerId: '', pid: 0, socketPath: '' });
-  }
-
-  private update(a: ActorRecord, state: ActorRecord['state']): void {
-    a.state = state;
-    a.version += 1;
-    this.table.save(a);
+  /** Writes the record with `change` (throws StateDiskFullError on a full disk), and only then changes it in memory. */
+  private update(a: ActorRecord, change: Partial<ActorRecord>, state: ActorRecord['state'] = a.state): void {
+    const next: ActorRecord = { ...a, ...change, state, version: a.version + 1 };
+    this.table.save(next);
+    Object.assign(a, next);
     this.waiters.wake(a.spec.actorId);
   }
 
@@ -233,7 +243,10 @@ export class ActorManager {
     a.spec.reservedNodeId = '';
     const decision = reserved ? { kind: 'remote' as const, node: reserved } : this.placement.decide(shape, strategy, preferred, view);
     if (decision.kind === 'infeasible') return this.waitForNode(a, `no node has ${JSON.stringify(shape)}`);
-    if (decision.kind === 'unschedulable') return this.markDead(a, 'UNSCHEDULABLE', decision.reason);
+    if (decision.kind === 'unschedulable') {
+      this.writes.run(`that actor ${a.spec.actorId} is DEAD (UNSCHEDULABLE)`, () => { if (a.state !== 'DEAD') this.markDead(a, 'UNSCHEDULABLE', decision.reason); });
+      return;
+    }
     const node = decision.kind === 'local' ? preferred : decision.node;
     // Count it against the node until its next report, so a burst of actors spreads.
     for (const [k, v] of Object.entries(shape)) node.available[k] = (node.available[k] ?? 0) - v;
@@ -243,13 +256,15 @@ export class ActorManager {
   }
 
   private waitForNode(a: ActorRecord, reason: string): void {
-    if (a.pendingReason !== reason) {
-      a.pendingReason = reason;
-      this.logger.info('actor waits for a node', { actorId: a.spec.actorId, reason });
-      this.update(a, a.state);
-    }
-    this.unplaced.add(a.spec.actorId);
+    const actorId = a.spec.actorId;
+    this.unplaced.add(actorId);
     this.armRetry();
+    if (a.pendingReason === reason) return;
+    this.writes.run(`why actor ${actorId} waits`, () => {
+      if (!this.unplaced.has(actorId) || a.pendingReason === reason) return;
+      this.update(a, { pendingReason: reason });
+      this.logger.info('actor waits for a node', { actorId, reason });
+    });
   }
 
   private armRetry(): void {
@@ -289,22 +304,33 @@ export class ActorManager {
       return;
     }
     this.creating.delete(actorId);
+    this.writes.run(`what became of actor ${actorId}'s creation on node ${node.nodeId}`, () => this.created(a, node, reply));
+  }
+
+  /** Records the answer to a creation call (again after a full disk: if the actor still waits for it). */
+  private created(a: ActorRecord, node: ViewNode, reply: CreateReply): void {
+    const actorId = a.spec.actorId;
+    if ((a.state !== 'PENDING_CREATION' && a.state !== 'RESTARTING') || this.creating.has(actorId) || this.unplaced.has(actorId)) {
+      // Killed (or its owner left) while its answer could not be recorded: the new worker must not live on.
+      if (reply.ok && a.state === 'DEAD') this.killWorker({ nodeId: node.nodeId, nodeIp: '', rayletPort: 0, address: node.address }, actorId, 'the actor was killed while it was created');
+      return;
+    }
     if (!reply.ok && reply.failure?.type === 'WORKER_DIED') {
       // The process died (killed, out of memory) while constructing, or after constructing on its
       // creator's node before this call confirmed it: a worker death, restarted within maxRestarts.
       return this.onDeath(a, 'WORKER_DIED', reply.failure.message);
     }
     if (!reply.ok) {
-      a.creationFailure = reply.failure ?? undefined;
-      return this.markDead(a, 'CREATION_FAILED', `its constructor failed: ${reply.failure?.errorName ?? 'Error'}: ${reply.failure?.message ?? 'unknown error'}`);
+      return this.markDead(a, 'CREATION_FAILED', `its constructor failed: ${reply.failure?.errorName ?? 'Error'}: ${reply.failure?.message ?? 'unknown error'}`,
+        reply.failure ?? undefined);
     }
     const live = this.nodes.get(node.nodeId);
-    Object.assign(a, {
-      nodeId: node.nodeId, nodeIp: live?.record.nodeIp ?? '', rayletPort: live?.record.rayletPort ?? 0,
+    if (!live) return this.onDeath(a, 'NODE_DIED', `its node ${node.nodeId} died before the actor's start was recorded`);
+    this.update(a, {
+      nodeId: node.nodeId, nodeIp: live.record.nodeIp, rayletPort: live.record.rayletPort,
       workerId: reply.workerId, pid: reply.pid, socketPath: reply.socketPath, pendingReason: '',
-    });
+    }, 'ALIVE');
     this.logger.info('actor is alive', { actorId, nodeId: node.nodeId, pid: reply.pid, restarts: a.numRestarts });
-    this.update(a, 'ALIVE');
   }
 
   private killWorker(where: { nodeId: string; nodeIp: string; rayletPort: number; address?: string }, actorId: string, reason: string): void {

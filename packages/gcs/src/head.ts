@@ -8,6 +8,7 @@ import {
 } from '@rayts/common';
 import { DB_FILE, openDatabase, type Db } from './storage/database.js';
 import { explainDiskFull } from './storage/disk_full.js';
+import { DeferredWrites } from './storage/deferred_writes.js';
 import { NodeTable } from './storage/node_table.js';
 import { loadOrCreateIdentity, type ClusterIdentity } from './cluster_identity.js';
 import { NodeManager } from './node_manager.js';
@@ -79,6 +80,8 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     clusterId: identity.clusterId, stateDir: options.stateDir,
   });
   const nodes = new NodeManager(new NodeTable(db, config.deadNodesKept), logger, config.deadNodesKept);
+  // The changes the head makes by itself (no request to answer) that a full state disk holds back.
+  const writes = new DeferredWrites({ logger, retryMs: config.stateDiskFullRetryMs, logIntervalMs: config.stateDiskFullLogIntervalMs });
   const server = createServer({
     token: options.token, logger, maxMessageBytes: config.grpcMaxMessageBytes,
     authFailureLogIntervalMs: config.authFailureLogIntervalMs, tls: options.tls, latency: latencies.rpcLatency,
@@ -94,16 +97,16 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
     actorHosts.drop(address);
   });
   // Health probes use the same clients: a channel that hangs shows in the probes.
-  const health = new HealthChecker(nodes, config, raylets, logger);
+  const health = new HealthChecker(nodes, config, raylets, logger, writes);
   const placementGroups = new PlacementGroupManager({
-    table: new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes, config, logger,
+    table: new PlacementGroupTable(db, config.removedPlacementGroupsKept), nodes, config, logger, writes,
     reservations: new BundleReservations({ nodes, raylets, config, logger }),
   });
   const startedAtMs = Date.now();
   const paths = new SessionPaths(options.sessionDir);
   const jobs = new JobTable(db);
   const kv = new KvStore(db);
-  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, {
+  const actors = new ActorManager(new ActorTable(db, config.deadActorsKept), nodes, jobs, actorHosts, logger, writes, {
     scheduleRetryMs: config.actorScheduleRetryMs, spreadThreshold: config.schedulerSpreadThreshold, classDescriptor: (hash) => kv.get(FUNCTION_NAMESPACE, hash),
   });
   const taskEvents = new TaskEventStore({ maxStored: config.taskEventsMaxStored });
@@ -111,7 +114,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
   // Submitted jobs: their drivers run under raylets; working_dir packages are files under the state dir.
   const packages = new PackageStore({ dir: join(options.stateDir, 'packages'), maxBytes: config.jobPackageMaxBytes, logger });
   const jobSubmissions = new JobManager({
-    table: new SubmissionTable(db), drivers: jobs, nodes, hostFor: (address) => raylets.get(address), packages, config, logger,
+    table: new SubmissionTable(db), drivers: jobs, nodes, hostFor: (address) => raylets.get(address), packages, config, logger, writes,
   });
   const metrics = new ClusterMetrics({ nodes, actors, placementGroups, jobs, submissions: jobSubmissions, packages }, latencies);
   const ctx = {
@@ -166,6 +169,7 @@ export async function startHead(options: HeadOptions): Promise<RunningHead> {
       clients.stop();
       clientPort?.close();
       health.stop();
+      writes.stop();
       jobSubmissions.close();
       actors.stop();
       placementGroups.stop();

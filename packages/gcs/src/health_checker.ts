@@ -1,10 +1,12 @@
 /**
  * Probes every live raylet over gRPC (Ray's settings, "borrowed from k8s probes"): first probe after
  * the initial delay, then one per period, each with a deadline; after `threshold` consecutive failures
- * the node is declared DEAD. Only monotonic time is used, so wall-clock jumps cause no false deaths.
+ * the node is declared DEAD (on a full state disk, once the death can be written). Only monotonic time
+ * is used, so wall-clock jumps cause no false deaths.
  */
 import { formatAddress, type Config, type Logger, type RayletClient } from '@rayts/common';
 import type { NodeManager } from './node_manager.js';
+import type { DeferredWrites } from './storage/deferred_writes.js';
 
 interface Probe {
   client: Pick<RayletClient, 'healthCheck'>;
@@ -22,6 +24,8 @@ export class HealthChecker {
     /** The head's raylet clients (one per address; the head drops a dead node's). */
     private readonly raylets: { get(address: string): Pick<RayletClient, 'healthCheck'> },
     private readonly logger: Logger,
+    /** A death the full state disk keeps from being written is kept and written once there is room. */
+    private readonly writes: DeferredWrites,
   ) {
     nodes.on('nodeAdded', (record) => this.watch(record.nodeId));
     nodes.on('nodeDead', (record) => this.unwatch(record.nodeId));
@@ -65,8 +69,8 @@ export class HealthChecker {
       probe.failures += 1;
       this.logger.warn('health check failed', { nodeId, failures: probe.failures, error: (err as Error).message });
       if (probe.failures >= this.config.healthCheckFailureThreshold) {
-        this.nodes.markDead(nodeId, 'NODE_DEATH_HEALTH_CHECK_FAILED',
-          `health check failed ${probe.failures} times in a row (${(err as Error).message})`);
+        const reason = `health check failed ${probe.failures} times in a row (${(err as Error).message})`;
+        this.writes.run(`that node ${nodeId} is DEAD (its health checks failed)`, () => this.nodes.markDead(nodeId, 'NODE_DEATH_HEALTH_CHECK_FAILED', reason));
         return;
       }
     }

@@ -6,6 +6,7 @@ import { nullLogger, type ResourceDemand__Output } from '@rayts/common';
 import { NodeManager } from './node_manager.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { NodeTable, type NodeRecord } from './storage/node_table.js';
+import { StateDiskFullError } from './errors.js';
 
 let dir: string;
 let db: Db;
@@ -192,5 +193,28 @@ describe('NodeManager', () => {
     const after = restart(2);
     expect(after.deadNodes(10).map((r) => r.nodeId)).toEqual(['d4', 'd3']);
     expect(after.alive().map((l) => l.record.nodeId)).toEqual(['live']);
+  });
+
+  it('markDead on a full state disk throws and changes nothing (the node stays alive, nobody hears of a death); it goes through once there is room', () => {
+    let full = true;
+    const table = new (class extends NodeTable {
+      override markDead(...args: Parameters<NodeTable['markDead']>): void {
+        if (full) throw new StateDiskFullError('disk is full');
+        super.markDead(...args);
+      }
+    })(db, 1000);
+    const nm = new NodeManager(table, nullLogger);
+    nm.register(node('n1'));
+    const dead: string[] = [];
+    nm.on('nodeDead', (r) => dead.push(r.nodeId));
+    expect(() => nm.markDead('n1', 'NODE_DEATH_HEALTH_CHECK_FAILED', 'missed health checks')).toThrow(StateDiskFullError);
+    expect(nm.get('n1')).toBeDefined();
+    expect(nm.deadNodes(10)).toEqual([]);
+    expect(dead).toEqual([]);
+    full = false;
+    nm.markDead('n1', 'NODE_DEATH_HEALTH_CHECK_FAILED', 'missed health checks');
+    expect(nm.get('n1')).toBeUndefined();
+    expect(dead).toEqual(['n1']);
+    expect(restart().deadNodes(10).map((r) => r.nodeId)).toEqual(['n1']);
   });
 });

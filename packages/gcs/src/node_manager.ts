@@ -117,8 +117,9 @@ export class NodeManager extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdde
     const live = this.nodes.get(nodeId);
     if (!live) return;
     const now = Date.now();
-    this.nodes.delete(nodeId);
+    // Written first: on a full state disk this throws StateDiskFullError and nothing changed.
     this.table.markDead(nodeId, now, cause, reason);
+    this.nodes.delete(nodeId);
     const record: NodeRecord = { ...live.record, state: 'NODE_DEAD', deathTimeMs: now, deathCause: cause, deathReason: reason };
     this.dead.set(nodeId, record);
     // Same bound as the table: the oldest dead node is forgotten (Map keeps insertion order).

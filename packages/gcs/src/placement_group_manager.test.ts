@@ -5,20 +5,23 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AlreadyExistsError, loadConfig, nullLogger, type BundleOperation, type BundlesReply__Output, type BundleSpec__Output, type ResourceMap,
+  AlreadyExistsError, loadConfig, nullLogger, pollUntil, type BundleOperation, type BundlesReply__Output, type BundleSpec__Output, type ResourceMap,
 } from '@rayts/common';
 import { BundleReservations } from './bundle_reservation.js';
-import { NameTakenError } from './errors.js';
+import { NameTakenError, StateDiskFullError } from './errors.js';
 import type { LiveNode } from './node_manager.js';
 import { PlacementGroupManager, type CreateRequest, type PlacementGroup, type PlacementGroupStore } from './placement_group_manager.js';
 import type { PlacementGroupRecord } from './storage/placement_group_table.js';
 import type { NodeRecord } from './storage/node_table.js';
+import { DeferredWrites } from './storage/deferred_writes.js';
 
 // Timer retries are a minute away: whatever placement happens in a test was triggered by an event.
 const config = loadConfig({}, { placementGroupRetryMinMs: 60_000, placementGroupRetryMaxMs: 60_000 });
 
 class FakeTable implements PlacementGroupStore {
   readonly rows = new Map<string, PlacementGroupRecord>();
+  /** The disk under the state dir is full: every write throws. */
+  full = false;
   all(): PlacementGroupRecord[] {
     return [...this.rows.values()].map((r) => structuredClone(r));
   }
@@ -26,12 +29,17 @@ class FakeTable implements PlacementGroupStore {
     for (const g of groups) this.save(g);
   }
   save(g: PlacementGroupRecord): void {
+    if (this.full) throw new StateDiskFullError('the disk is full');
     const { placementGroupId, name, strategy, state, jobId, detached, createdAtMs, removedAtMs, bundles } = g;
     this.rows.set(placementGroupId, structuredClone({ placementGroupId, name, strategy, state, jobId, detached, createdAtMs, removedAtMs, bundles }));
   }
   saveSoon(g: PlacementGroupRecord): Promise<void> {
-    this.save(g);
-    return Promise.resolve();
+    try {
+      this.save(g);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
   removeMany(placementGroupIds: string[], atMs: number): void {
     for (const id of placementGroupIds) Object.assign(this.rows.get(id)!, { state: 'REMOVED', removedAtMs: atMs });
@@ -47,6 +55,11 @@ class FakeNodes extends EventEmitter<{ nodeDead: [NodeRecord]; nodeAdded: [NodeR
     };
     this.nodes.set(nodeId, { record, total: { ...total }, available: { ...total }, demands: [], lastSeenMs: 0 });
     if (announce) this.emit('nodeAdded', record);
+  }
+  kill(nodeId: string): void {
+    const live = this.nodes.get(nodeId)!;
+    this.nodes.delete(nodeId);
+    this.emit('nodeDead', { ...live.record, state: 'NODE_DEAD' });
   }
   alive(): LiveNode[] {
     return [...this.nodes.values()];
@@ -111,13 +124,14 @@ describe('PlacementGroupManager', () => {
       nodes, config, logger: nullLogger,
       raylets: { get: (address) => raylets.get(address) ?? new FakeRaylet({}) },
     });
-    manager = new PlacementGroupManager({ table, nodes, reservations, config, logger: nullLogger });
+    const writes = new DeferredWrites({ logger: nullLogger, retryMs: 20, logIntervalMs: 60_000 });
+    manager = new PlacementGroupManager({ table, nodes, reservations, config, logger: nullLogger, writes });
     manager.start();
     const join = (i: number, total: ResourceMap) => {
       raylets.set(`10.0.0.1:${1000 + i}`, new FakeRaylet(total));
       nodes.add(`node${i}`, 1000 + i, total);
     };
-    return { manager, nodes, raylets, table, reservations, join, raylet: (i: number) => raylets.get(`10.0.0.1:${1000 + i}`)! };
+    return { manager, nodes, raylets, table, reservations, join, writes, raylet: (i: number) => raylets.get(`10.0.0.1:${1000 + i}`)! };
   }
 
   let seq = 0;
@@ -181,6 +195,36 @@ describe('PlacementGroupManager', () => {
     expect(done.state).toBe('CREATED');
     expect(done.bundles[0]!.nodeId).toBe('node1');
     expect(m.pendingDemands()).toEqual([]);
+  });
+
+  it('a node dies while the table cannot be written: the group stays as written, and its bundles are placed again once there is room', async () => {
+    const { manager: m, nodes, table, join, writes } = setUp([{ CPU: 1 }]);
+    const [g] = m.createMany([request([{ CPU: 1 }])]) as PlacementGroup[];
+    expect((await created(m, g!)).bundles[0]!.nodeId).toBe('node0');
+    table.full = true;
+    nodes.kill('node0');
+    expect(writes.waiting).toBe(1);
+    expect(m.get(g!.placementGroupId)).toMatchObject({ state: 'CREATED', bundles: [{ nodeId: 'node0' }] });
+    expect(table.rows.get(g!.placementGroupId)).toMatchObject({ state: 'CREATED', bundles: [{ nodeId: 'node0' }] });
+    join(1, { CPU: 1 });
+    table.full = false;
+    expect(await pollUntil(() => m.get(g!.placementGroupId)!.bundles[0]!.nodeId === 'node1' && m.get(g!.placementGroupId)!.state === 'CREATED', 5000)).toBe(true);
+    expect(table.rows.get(g!.placementGroupId)).toMatchObject({ state: 'CREATED', bundles: [{ nodeId: 'node1' }] });
+    expect(writes.waiting).toBe(0);
+  });
+
+  it('a placement the table cannot record keeps the group out of placement (its bundles stay held) until it is written', async () => {
+    const { manager: m, table, raylet, writes } = setUp([{ CPU: 2 }]);
+    const [g] = m.createMany([request([{ CPU: 1 }])]) as PlacementGroup[];
+    table.full = true;
+    expect(await pollUntil(() => writes.waiting === 1, 5000)).toBe(true);
+    expect(m.get(g!.placementGroupId)).toMatchObject({ state: 'PENDING', placing: true });
+    expect(table.rows.get(g!.placementGroupId)!.state).toBe('PENDING');
+    expect(raylet(0).calls).toEqual(['ReserveBundles']);
+    table.full = false;
+    expect((await created(m, g!)).bundles[0]!.nodeId).toBe('node0');
+    expect(table.rows.get(g!.placementGroupId)).toMatchObject({ state: 'CREATED', bundles: [{ nodeId: 'node0' }] });
+    expect(raylet(0).calls).toEqual(['ReserveBundles']);
   });
 
   it('remove returns the bundles to their raylet and frees the name', async () => {

@@ -12,10 +12,12 @@ import {
 } from '@rayts/common';
 import { placeBundles } from './bundle_placement.js';
 import { isRemoved, type BundleKey, type BundleReservations } from './bundle_reservation.js';
-import { NameTakenError } from './errors.js';
+import { NameTakenError, StateDiskFullError } from './errors.js';
+import { pendingGroupDemands } from './placement_group_demands.js';
 import type { LiveNode } from './node_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
 import type { PlacementGroupRecord, PlacementGroupTable } from './storage/placement_group_table.js';
+import type { DeferredWrites } from './storage/deferred_writes.js';
 
 export interface PlacementGroup extends PlacementGroupRecord {
   /** Grows with every visible change; GetPlacementGroup's long poll waits on it. */
@@ -55,6 +57,8 @@ export interface PlacementGroupManagerDeps {
   reservations: BundleReservations;
   config: Pick<Config, 'placementGroupRetryMinMs' | 'placementGroupRetryMaxMs' | 'placementGroupRetryMultiplier' | 'removedPlacementGroupsKept'>;
   logger: Logger;
+  /** Changes the head makes by itself (a placement, bundles lost with a node) that a full state disk holds back. */
+  writes: DeferredWrites;
 }
 
 const needsPlacement = (g: PlacementGroup) => g.state === 'PENDING' || g.state === 'RESCHEDULING';
@@ -79,9 +83,10 @@ export class PlacementGroupManager {
   private readonly reservations: BundleReservations;
   private readonly config: PlacementGroupManagerDeps['config'];
   private readonly logger: Logger;
+  private readonly writes: DeferredWrites;
 
   constructor(deps: PlacementGroupManagerDeps) {
-    ({ table: this.table, nodes: this.nodes, reservations: this.reservations, config: this.config, logger: this.logger } = deps);
+    ({ table: this.table, nodes: this.nodes, reservations: this.reservations, config: this.config, logger: this.logger, writes: this.writes } = deps);
     for (const record of this.table.all()) {
       const group: PlacementGroup = { ...record, version: this.nextVersion(), pendingReason: '', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0 };
       // PREPARED is never stored; a bundle without a node in a CREATED group cannot be: place it again.
@@ -196,25 +201,7 @@ export class PlacementGroupManager {
 
   /** Groups waiting for placement, in `rayts status` Pending Demands' shape: equal groups merged. */
   pendingDemands(): ResourceDemand__Output[] {
-    const merged = new Map<string, ResourceDemand__Output>();
-    for (const g of this.live.values()) {
-      if (!needsPlacement(g)) continue;
-      const bundles: { shape: ResourceMap; count: number }[] = [];
-      for (const b of g.bundles) {
-        const same = bundles.find((x) => sameShape(x.shape, b.resources));
-        if (same) same.count += 1;
-        else bundles.push({ shape: b.resources, count: 1 });
-      }
-      const key = JSON.stringify([g.strategy, bundles.map((b) => [Object.entries(b.shape).sort(), b.count])]);
-      const prev = merged.get(key);
-      if (prev) {
-        prev.count += 1;
-        prev.infeasible ||= g.infeasible;
-      } else {
-        merged.set(key, { shape: {}, count: 1, kind: 'placement_group', strategy: g.strategy, infeasible: g.infeasible, bundles });
-      }
-    }
-    return [...merged.values()];
+    return pendingGroupDemands([...this.live.values()].filter(needsPlacement));
   }
 
   // ---- placement ------------------------------------------------------------------------------
@@ -282,21 +269,23 @@ export class PlacementGroupManager {
 
   private async tryPlace(g: PlacementGroup): Promise<void> {
     g.placing = true;
+    let recording = false;
     try {
-      await this.attempt(g);
+      recording = await this.attempt(g);
     } finally {
-      g.placing = false;
+      if (!recording) g.placing = false;
     }
   }
 
-  private async attempt(g: PlacementGroup): Promise<void> {
+  /** One placement attempt; true when the bundles are held but a full disk keeps that from being written (the group stays `placing` until it is). */
+  private async attempt(g: PlacementGroup): Promise<boolean> {
     const view = this.nodes.alive().filter((n) => !this.uncleaned.has(n.record.nodeId))
       .map((n) => ({ nodeId: n.record.nodeId, total: n.total, available: n.available }));
     const fixed = g.bundles.map((b) => b.nodeId);
     const placement = placeBundles(g.bundles.map((b) => b.resources), g.strategy, view, fixed);
     if (placement.kind === 'pending') {
       this.backOff(g, placement.reason, placement.infeasible);
-      return;
+      return false;
     }
     // Only bundles without a (live) node move; the others stay reserved where they are.
     const moving = new Map<string, BundleKey[]>();
@@ -314,16 +303,38 @@ export class PlacementGroupManager {
     const outcome = await this.reservations.reserve(g, moving);
     if (!outcome.committed) {
       if (!isRemoved(g)) this.backOff(g, outcome.reason, false);
-      return;
+      return false;
     }
-    placement.nodeIds.forEach((nodeId, i) => { g.bundles[i]!.nodeId = this.nodes.get(nodeId) ? nodeId : undefined; });
     // A node that died while we committed sends its bundles back to placement.
-    g.state = g.bundles.every((b) => b.nodeId) ? 'CREATED' : 'RESCHEDULING';
-    g.pendingReason = '';
-    g.infeasible = false;
-    g.retryDelayMs = 0;
-    g.nextAttemptMs = 0;
-    await this.table.saveSoon(g);
+    const placed = (): PlacementGroupRecord => {
+      const bundles = g.bundles.map((b, i) => ({ ...b, nodeId: this.nodes.get(placement.nodeIds[i]!) ? placement.nodeIds[i] : undefined }));
+      return { ...g, bundles, state: bundles.every((b) => b.nodeId) ? 'CREATED' : 'RESCHEDULING' };
+    };
+    try {
+      const record = placed();
+      await this.table.saveSoon(record);
+      this.recordPlaced(g, record);
+      return false;
+    } catch (err) {
+      if (!(err instanceof StateDiskFullError)) throw err;
+    }
+    this.writes.run(`that placement group ${g.placementGroupId} is placed`, () => {
+      if (isRemoved(g)) {
+        for (const [nodeId, bundles] of moving) void this.reservations.release(nodeId, 'ReturnBundles', bundles);
+      } else {
+        const record = placed();
+        this.table.save(record);
+        this.recordPlaced(g, record);
+      }
+      g.placing = false;
+      this.kick();
+    });
+    return true;
+  }
+
+  /** What was written of a placement, now in memory too. */
+  private recordPlaced(g: PlacementGroup, record: PlacementGroupRecord): void {
+    Object.assign(g, { state: record.state, bundles: record.bundles, pendingReason: '', infeasible: false, retryDelayMs: 0, nextAttemptMs: 0 });
     this.changed(g);
     this.logger.info('placement group placed', { placementGroupId: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId) });
   }
@@ -343,13 +354,19 @@ export class PlacementGroupManager {
     this.uncleaned.delete(nodeId);
     this.reservations.forgetNode(nodeId);
     for (const g of this.live.values()) {
-      if (!g.bundles.some((b) => b.nodeId === nodeId)) continue;
-      for (const b of g.bundles) if (b.nodeId === nodeId) b.nodeId = undefined;
-      g.state = 'RESCHEDULING';
-      this.table.save(g);
-      this.changed(g);
-      this.logger.warn('placement group bundles lost with their node, rescheduling', { placementGroupId: g.placementGroupId, nodeId });
+      if (g.bundles.some((b) => b.nodeId === nodeId)) this.writes.run(`that placement group ${g.placementGroupId} lost its bundles on node ${nodeId}`, () => this.bundlesLost(g, nodeId));
     }
+    this.retrySoon();
+  }
+
+  /** The group's bundles on a dead node go back to placement (written first; again after a full disk). */
+  private bundlesLost(g: PlacementGroup, nodeId: string): void {
+    if (isRemoved(g) || !g.bundles.some((b) => b.nodeId === nodeId)) return;
+    const record: PlacementGroupRecord = { ...g, state: 'RESCHEDULING', bundles: g.bundles.map((b) => (b.nodeId === nodeId ? { ...b, nodeId: undefined } : b)) };
+    this.table.save(record);
+    Object.assign(g, { state: record.state, bundles: record.bundles });
+    this.changed(g);
+    this.logger.warn('placement group bundles lost with their node, rescheduling', { placementGroupId: g.placementGroupId, nodeId });
     this.retrySoon();
   }
 
@@ -385,11 +402,5 @@ export class PlacementGroupManager {
     for (const g of removed.slice(0, excess)) this.groups.delete(g.placementGroupId);
   }
 }
-
-function sameShape(a: ResourceMap, b: ResourceMap): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
 
 export type { PlacementGroupState };

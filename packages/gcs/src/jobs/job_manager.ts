@@ -3,7 +3,9 @@
  * unless entrypoint resources are asked for), asks that node's raylet to run it, and follows the
  * raylet's reports: PENDING → RUNNING → SUCCEEDED / FAILED / STOPPED. The driver is a child of the
  * raylet, not of the head, so it outlives a head restart; the raylet reports what happened meanwhile
- * when it registers again, and a driver whose node died ends FAILED, never stuck in RUNNING.
+ * when it registers again, and a driver whose node died ends FAILED, never stuck in RUNNING. Each
+ * change is written before the record in memory changes; the ones the head makes by itself (a node's
+ * death, a raylet's answer, a placement retried) are made once there is room when the state disk is full.
  */
 import { randomInt } from 'node:crypto';
 import {
@@ -17,6 +19,7 @@ import { JobExistsError, JobNotTerminalError } from '../errors.js';
 import { TERMINAL_JOB_STATUSES, type JobApi, type JobDetails, type JobLogLocation, type JobStatus, type SubmitJobRequest } from './job_api.js';
 import type { SubmissionRecord, SubmissionTable } from './submission_table.js';
 import { driverDetails, entrypointShape, submissionDetails } from './job_details.js';
+import type { DeferredWrites } from '../storage/deferred_writes.js';
 
 /** What the manager asks of a node's raylet. */
 export interface DriverHost {
@@ -41,6 +44,8 @@ export interface JobManagerOptions {
   packages: JobPackages;
   config: Config;
   logger: Logger;
+  /** The changes the head makes by itself, held back while the state disk is full. */
+  writes: DeferredWrites;
 }
 
 /** Ray's submission ids: `raysubmit_` and 16 characters of an alphabet without look-alikes (I l o O 0). */
@@ -93,8 +98,7 @@ export class JobManager implements JobApi {
   stop(id: string): boolean {
     const r = this.find(id);
     if (TERMINAL_JOB_STATUSES.has(r.status)) return false;
-    r.stopRequested = true;
-    this.o.table.save(r);
+    this.update(r, { stopRequested: true });
     this.o.logger.info('stopping a job', { submissionId: r.submissionId, status: r.status });
     if (!r.driverNodeId) this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null);
     else this.sendStop(r);
@@ -172,12 +176,12 @@ export class JobManager implements JobApi {
         if (r.stopRequested) this.sendStop(r);
         return;
       case 'JOB_DRIVER_EXITED': {
-        r.driverExitCode = state.exitCode;
-        if (state.stopped || r.stopRequested) this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null);
-        else if (state.exitCode === 0) this.finish(r, 'SUCCEEDED', 'Job finished successfully.', null);
+        const exited = { driverExitCode: state.exitCode };
+        if (state.stopped || r.stopRequested) this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null, exited);
+        else if (state.exitCode === 0) this.finish(r, 'SUCCEEDED', 'Job finished successfully.', null, exited);
         else {
           const how = state.exitCode >= 0 ? `failed with exit code ${state.exitCode}` : `was killed by ${state.signal || 'a signal'}`;
-          this.finish(r, 'FAILED', `Job entrypoint command ${how}.${state.message ? ` ${state.message}` : ''}`, 'JOB_ENTRYPOINT_COMMAND_ERROR');
+          this.finish(r, 'FAILED', `Job entrypoint command ${how}.${state.message ? ` ${state.message}` : ''}`, 'JOB_ENTRYPOINT_COMMAND_ERROR', exited);
         }
         return;
       }
@@ -239,13 +243,14 @@ export class JobManager implements JobApi {
     return this.o.nodes.get(nodeId)?.record.nodeIp ?? this.o.nodes.deadNodes(this.o.config.deadNodesKept).find((n) => n.nodeId === nodeId)?.nodeIp ?? null;
   }
 
+  /** Writes the record with `change` (throws StateDiskFullError on a full disk), and only then changes it in memory. */
   private update(r: SubmissionRecord, change: Partial<SubmissionRecord>): void {
+    this.o.table.save({ ...r, ...change });
     Object.assign(r, change);
-    this.o.table.save(r);
   }
 
-  private finish(r: SubmissionRecord, status: JobStatus, message: string, errorType: string | null): void {
-    this.update(r, { status, message, errorType, endTimeMs: Date.now() });
+  private finish(r: SubmissionRecord, status: JobStatus, message: string, errorType: string | null, change: Partial<SubmissionRecord> = {}): void {
+    this.update(r, { ...change, status, message, errorType, endTimeMs: Date.now() });
     this.o.logger.info('job ended', { submissionId: r.submissionId, status, message: message.slice(0, 300) });
     this.prune();
   }
@@ -267,7 +272,14 @@ export class JobManager implements JobApi {
     return alive.filter((n) => fits(shape, n.available)).sort((a, b) => (b.available.CPU ?? 0) - (a.available.CPU ?? 0))[0];
   }
 
+  /** Places a PENDING job without a node (on a full disk: once its placement can be written). */
   private place(r: SubmissionRecord): void {
+    this.o.writes.run(`where job ${r.submissionId} runs`, () => {
+      if (r.status === 'PENDING' && !r.driverNodeId && !this.placing.has(r.submissionId)) this.placeNow(r);
+    });
+  }
+
+  private placeNow(r: SubmissionRecord): void {
     if (r.stopRequested) {
       this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null);
       return;
@@ -289,14 +301,18 @@ export class JobManager implements JobApi {
     host.startJobDriver({ submissionId: r.submissionId, entrypoint: r.entrypoint, runtimeEnvJson: runtimeEnvToJson(r.runtimeEnv), resources: shape })
       .then((state) => {
         this.placing.delete(r.submissionId);
-        this.onDriverState({ ...state, nodeId });
-        if (r.stopRequested && !TERMINAL_JOB_STATUSES.has(r.status)) this.sendStop(r);
+        this.o.writes.run(`what job ${r.submissionId}'s driver reported`, () => {
+          this.onDriverState({ ...state, nodeId });
+          if (r.stopRequested && !TERMINAL_JOB_STATUSES.has(r.status)) this.sendStop(r);
+        });
       })
       .catch((err: Error) => {
         this.placing.delete(r.submissionId);
         if (TERMINAL_JOB_STATUSES.has(r.status) || r.driverNodeId !== nodeId) return;
         this.o.logger.info('a node could not start a job driver; trying again', { submissionId: r.submissionId, nodeId, error: err.message });
-        this.update(r, { driverNodeId: null });
+        this.o.writes.run(`that job ${r.submissionId} waits for a node again`, () => {
+          if (!TERMINAL_JOB_STATUSES.has(r.status) && r.driverNodeId === nodeId) this.update(r, { driverNodeId: null });
+        });
         this.schedulePlacement();
       });
   }
@@ -326,7 +342,11 @@ export class JobManager implements JobApi {
     this.o.hostFor(formatAddress(node.record.nodeIp, node.record.rayletPort)).stopJobDriver(r.submissionId, this.o.config.jobStopGraceMs)
       .then((found) => {
         // The node never had it (placement raced the stop): nothing runs.
-        if (!found && r.status === 'PENDING' && !this.placing.has(r.submissionId)) this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null);
+        if (!found) {
+          this.o.writes.run(`that job ${r.submissionId} is STOPPED`, () => {
+            if (r.status === 'PENDING' && !this.placing.has(r.submissionId)) this.finish(r, 'STOPPED', 'Job was intentionally stopped.', null);
+          });
+        }
       })
       .catch((err: Error) => this.o.logger.warn('could not ask a node to stop a job driver', { submissionId: r.submissionId, error: err.message }));
   }
@@ -334,14 +354,17 @@ export class JobManager implements JobApi {
   private onNodeDead(record: NodeRecord): void {
     for (const r of this.jobs.values()) {
       if (r.driverNodeId !== record.nodeId || TERMINAL_JOB_STATUSES.has(r.status)) continue;
-      if (r.status === 'PENDING' && !r.stopRequested) this.replace(r);
-      else this.lost(r, `the node ${record.nodeId} (${record.nodeIp}) running it died: ${record.deathReason || 'no reason given'}`);
+      this.o.writes.run(`what became of job ${r.submissionId} on the dead node ${record.nodeId}`, () => {
+        if (r.driverNodeId !== record.nodeId || TERMINAL_JOB_STATUSES.has(r.status)) return;
+        if (r.status === 'PENDING' && !r.stopRequested) this.replace(r);
+        else this.lost(r, `the node ${record.nodeId} (${record.nodeIp}) running it died: ${record.deathReason || 'no reason given'}`);
+      });
     }
   }
 
   private forget(r: SubmissionRecord): void {
-    this.jobs.delete(r.submissionId);
     this.o.table.delete(r.submissionId);
+    this.jobs.delete(r.submissionId);
     const uri = r.runtimeEnv.working_dir;
     if (uri && !this.referencedPackages().has(uri)) this.o.packages.delete(uri);
   }
