@@ -144,7 +144,7 @@ export const TUNABLES = {
   objectStoreHugePages: spec({ env: 'RAYTS_OBJECT_STORE_HUGE_PAGES', kind: 'string', default: 'auto',
     meaning: 'What backs the object store (`rayts start --object-store-huge-pages`): auto = reserved 2 MiB huge pages (vm.nr_hugepages) when enough are free, else transparent huge pages of /dev/shm when shmem_enabled allows them, else 4 KiB pages; on = a huge-page mode or the raylet does not start; off = 4 KiB pages.' }),
   workerMallocHugePages: spec({ env: 'RAYTS_WORKER_MALLOC_HUGE_PAGES', kind: 'bool', default: true,
-    meaning: 'Workers start with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, so their large buffers (a fresh 80 MiB typed array) get transparent huge pages where the host allows them (enabled = madvise or always): a first touch per 2 MiB instead of per 4 KiB.' }),
+    meaning: 'Workers start with GLIBC_TUNABLES=glibc.malloc.hugetlb=2 (reserved huge pages are left after the object store took its own) or =1 (transparent huge pages, where enabled = madvise or always), so their large buffers (a fresh 80 MiB typed array) take a first touch per 2 MiB instead of per 4 KiB.' }),
   maxInlineObjectBytes: spec({ env: 'RAYTS_MAX_INLINE_OBJECT_BYTES', kind: 'int', default: 100 * 1024,
     meaning: 'Values up to this size travel inline and live in the owner; larger ones go to the object store.' }),
   gcsSynchronous: spec({ env: 'RAYTS_GCS_SYNCHRONOUS', kind: 'string', default: 'normal',

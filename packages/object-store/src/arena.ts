@@ -42,7 +42,7 @@ export interface ArenaCreateOptions {
    * A SIGKILLed creator leaves the file behind; the next arena created in the dir removes it.
    */
   shareWithGroup?: boolean;
-  /** Huge pages (page_mode.ts): auto (default) takes hugetlb, else shmem THP, else 4 KiB pages. */
+  /** Huge pages (page_mode.ts): auto takes hugetlb, else shmem THP, else 4 KiB pages; off (the default here: the raylet passes its tunable, auto by default) is 4 KiB pages. */
   hugePages?: HugePagesSetting;
   /** What the host allows (default: read from /proc and /sys now). */
   hugePageFacts?: HugePageFacts;
@@ -228,7 +228,7 @@ export class Arena {
         dir = fallback;
       }
     }
-    const pageMode = choosePageMode(opts.hugePages ?? 'auto', size, opts.hugePageFacts ?? readHugePageFacts(), !!opts.shareWithGroup);
+    const pageMode = choosePageMode(opts.hugePages ?? 'off', size, opts.hugePageFacts ?? readHugePageFacts(), !!opts.shareWithGroup);
     if (pageMode === 'hugetlb') return Arena.createHugetlb(size, segmentSize, dir, warning, opts.prefault ?? false);
     sweepStale(dir);
     const path = join(dir, `${FILE_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);

@@ -21,7 +21,7 @@ export const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 
 /** What the host allows (read from /proc and /sys by `readHugePageFacts`). */
 export interface HugePageFacts {
-  /** Free 2 MiB hugetlb pages × their size (HugePages_Free of /proc/meminfo). */
+  /** Free and unreserved 2 MiB hugetlb pages × their size (HugePages_Free − HugePages_Rsvd of /proc/meminfo). */
   hugetlbFreeBytes: number;
   /** transparent_hugepage/shmem_enabled lets an madvise(MADV_HUGEPAGE) mapping of tmpfs have huge pages. */
   shmemThp: boolean;
@@ -31,10 +31,11 @@ export function readHugePageFacts(meminfoPath = '/proc/meminfo', shmemEnabledPat
   let hugetlbFreeBytes = 0;
   try {
     const meminfo = readFileSync(meminfoPath, 'utf8');
-    const free = Number(/HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
+    // A mapping reserves its pages at mmap and takes them at first touch: Rsvd are promised already.
+    const free = Number(/HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? 0) - Number(/HugePages_Rsvd:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
     const sizeKb = Number(/Hugepagesize:\s+(\d+)\s*kB/.exec(meminfo)?.[1] ?? 0);
     // Only 2 MiB pages: memfd_create asks for MFD_HUGE_2MB.
-    if (sizeKb * 1024 === HUGE_PAGE_BYTES) hugetlbFreeBytes = free * HUGE_PAGE_BYTES;
+    if (sizeKb * 1024 === HUGE_PAGE_BYTES) hugetlbFreeBytes = Math.max(0, free) * HUGE_PAGE_BYTES;
   } catch { /* not Linux: none */ }
   let shmemThp = false;
   try {

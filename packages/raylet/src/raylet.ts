@@ -11,7 +11,7 @@ import {
   ActorHostClient, bindSharedPort, ClientPool, createServer, fits, formatAddress, GcsActorClient, GcsClient, newNodeId, PackageClient, RAYTS_VERSION, RayletClient,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
-import { Arena, ObjectStore, parseHugePagesSetting } from '@rayts/object-store';
+import { Arena, ObjectStore, parseHugePagesSetting, readHugePageFacts } from '@rayts/object-store';
 import { detectResources, type DetectedResources, type ResourceFlags } from './resources_detect.js';
 import { GcsConnection } from './gcs_connection.js';
 import { WorkerPool } from './worker_pool.js';
@@ -148,7 +148,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, exitedKept: config.exitedWorkersKept, socketPath: paths.rayletSocket, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
     prestart: prestartTarget, maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
     oomScore: new OomScoreAdjuster(config.workerOomScoreAdjustment, logger),
-    env: workerEnv(process.env, config.workerMallocHugePages),
+    env: workerEnv(process.env, config.workerMallocHugePages, readHugePageFacts().hugetlbFreeBytes),
   });
   teardown.add('worker pool', () => pool.stop());
   const scheduler = new LocalScheduler({
