@@ -45,6 +45,8 @@ describe('rayts memory', () => {
     for (const t of ['LOCAL_REFERENCE', ...(VIA_CLIENT ? [] : ['PINNED_IN_MEMORY']), 'USED_BY_PENDING_TASK', 'CAPTURED_IN_OBJECT']) expect(r.text).toContain(t);
     expect(r.text).toMatch(new RegExp(`127\\.0\\.0\\.1\\s+${r.pid}\\s+Driver`));
     expect(r.text).toMatch(/--- Aggregate object store stats across all nodes ---\nPlasma memory usage \d+ MiB, \d+ objects, [\d.]+% full/);
+    // Which pages back the store (no huge pages reserved by this test: 4k, or thp where the host enables it).
+    expect(r.text).toMatch(/Object store pages: (4k|thp|hugetlb) \(127\.0\.0\.1\)/);
     expect(r.json[0].store.numObjects).toBeGreaterThan(0);
   });
 

@@ -47,6 +47,9 @@ export function aggregateLines(nodes: NodeStats__Output[]): string[] {
   }
   const lines = ['--- Aggregate object store stats across all nodes ---',
     `Plasma memory usage ${Math.round(used / MiB)} MiB, ${objects} objects, ${capacity ? ((100 * used) / capacity).toFixed(1) : '0.0'}% full, 0.0% needed`];
+  // Which pages back each node's store (docs/performance.md "First touch and huge pages").
+  const modes = nodes.filter((n) => n.store!.pageMode).map((n) => `${n.store!.pageMode} (${n.nodeIp})`);
+  if (modes.length > 0) lines.push(`Object store pages: ${modes.join(', ')}`);
   if (spilledObjects > 0) lines.push(`Spilled ${Math.round(spilledBytes / MiB)} MiB, ${spilledObjects} objects, avg write throughput ${Math.round(spillMbps)} MiB/s`);
   if (restoredObjects > 0) lines.push(`Restored ${Math.round(restoredBytes / MiB)} MiB, ${restoredObjects} objects, avg read throughput ${Math.round(restoreMbps)} MiB/s`);
   return lines;

@@ -54,6 +54,8 @@ export function buildProgram(setExit: ExitSetter): Command {
     .option('--num-gpus <n>', 'GPUs this node offers (default: detected)')
     .option('--memory <bytes>', 'memory resource (default: available memory minus the object store)')
     .option('--object-store-memory <bytes>', 'object store size, e.g. 2GiB (default 30% of available memory)')
+    .addOption(new Option('--object-store-huge-pages <mode>', 'object store pages: auto (reserved huge pages, else transparent huge pages, else 4 KiB), on (a huge-page mode or fail), off (default auto; choices: auto, on, off)')
+      .env('RAYTS_OBJECT_STORE_HUGE_PAGES'))
     .option('--object-spilling-directory <dir>', 'where objects spill when the store is 80% full (default <session>/spill)')
     .option('--resources <json>', 'custom resources as a JSON object, e.g. \'{"ssd": 1}\'', '{}')
     .option('--labels <k=v,...>', 'node labels, e.g. zone=eu-1,disk=ssd')
@@ -84,6 +86,8 @@ export function buildProgram(setExit: ExitSetter): Command {
       if (merged.tlsKey) process.env.RAYTS_TLS_KEY = merged.tlsKey;
       if (merged.tlsCa) process.env.RAYTS_TLS_CA = merged.tlsCa;
       if (merged.logToStderr) process.env.RAYTS_LOG_TO_STDERR = '1';
+      // The raylet reads it from the environment it inherits (the tunable of the same name).
+      if (merged.objectStoreHugePages) process.env.RAYTS_OBJECT_STORE_HUGE_PAGES = merged.objectStoreHugePages;
       return startCommand(merged, loadConfig());
     }));
 

@@ -58,6 +58,8 @@ export interface RayletReady {
   /** The object store: its size, the shared-memory dir it was meant for and the dir it got (differs after a fallback), the spill dir. */
   objectStoreBytes?: number;
   shmDir?: string;
+  /** What backs the store: hugetlb, thp or 4k (page_mode.ts of the object store). */
+  arenaPageMode?: string;
   arenaDir?: string;
   spillDir?: string;
   /** The arena can be mapped by the owner's group (RAYTS_OBJECT_STORE_SHARE_WITH_GROUP), not only by the owner. */

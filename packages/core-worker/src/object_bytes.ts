@@ -23,7 +23,7 @@ export interface ObjectBytes {
 export class MappedArena implements ObjectBytes {
   private arena?: Arena;
 
-  constructor(private readonly welcome: Pick<Welcome, 'arenaPath' | 'arenaSize' | 'arenaSegmentSize'>) {}
+  constructor(private readonly welcome: Pick<Welcome, 'arenaPath' | 'arenaSize' | 'arenaSegmentSize' | 'arenaPageMode'>) {}
 
   async write(offset: number, e: Encoded, size: number): Promise<void> {
     const arena = this.attach();
@@ -39,7 +39,7 @@ export class MappedArena implements ObjectBytes {
   private attach(): Arena {
     if (!this.arena) {
       const w = this.welcome;
-      this.arena = Arena.attach(w.arenaPath, w.arenaSize, { segmentSize: w.arenaSegmentSize, writable: true });
+      this.arena = Arena.attach(w.arenaPath, w.arenaSize, { segmentSize: w.arenaSegmentSize, writable: true, pageMode: w.arenaPageMode });
     }
     return this.arena;
   }

@@ -6,6 +6,9 @@
  *   fallocate(fd, offset, length) -> boolean           reserve blocks (false: not supported here)
  *   advise(buffer, offset, length, advice) -> void     madvise on a page-aligned sub-range
  *   pageSize() -> number
+ *   memfd(name, hugetlb) -> fd                         memfd_create (MFD_HUGETLB: 2 MiB hugetlb pages)
+ *   populate(buffer, offset, length, write) -> Promise  MADV_POPULATE_READ/_WRITE on the libuv pool,
+ *                                                      so a process maps its pages without blocking
  *
  * Lifetime: the mapping is unmapped only by the ArrayBuffer's finalizer, i.e. when V8 has proven
  * that nothing (no typed array, no Buffer, no DataView) can reference the memory any more.
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CHECK(env, call)                                                  \
@@ -200,6 +204,124 @@ static napi_value Fallocate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
+
+static napi_value Memfd(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, argv, 2, 2, "memfd(name, hugetlb): 2 arguments required") < 0) return NULL;
+  char name[200];
+  size_t len;
+  bool huge = false;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &huge) != napi_ok) {
+    napi_throw_type_error(env, NULL, "memfd(name, hugetlb): a string and a boolean");
+    return NULL;
+  }
+  unsigned flags = MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+  long fd = syscall(SYS_memfd_create, name, flags);
+  if (fd < 0) {
+    throw_errno(env, "memfd_create", errno);
+    return NULL;
+  }
+  napi_value v;
+  CHECK(env, napi_create_int32(env, (int32_t)fd, &v));
+  return v;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; older glibc headers lack the name */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older glibc headers lack the name */
+#endif
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep; /* the ArrayBuffer: its mapping must outlive the thread's madvise */
+  void* addr;
+  size_t length;
+  int advice;
+  int err;
+} populate_t;
+
+static void populate_execute(napi_env env, void* data) {
+  populate_t* p = (populate_t*)data;
+  p->err = 0;
+  int rc;
+  do {
+    rc = madvise(p->addr, p->length, p->advice);
+  } while (rc != 0 && (errno == EINTR || errno == EAGAIN));
+  if (rc != 0) p->err = errno;
+}
+
+static void populate_complete(napi_env env, napi_status status, void* data) {
+  populate_t* p = (populate_t*)data;
+  napi_value result;
+  if (status == napi_ok && p->err == 0) {
+    napi_get_boolean(env, true, &result);
+  } else {
+    /* EINVAL: a kernel before 5.14 without the advice; callers fall back to ordinary faults. */
+    napi_get_boolean(env, false, &result);
+  }
+  napi_resolve_deferred(env, p->deferred, result);
+  napi_delete_reference(env, p->keep);
+  napi_delete_async_work(env, p->work);
+  free(p);
+}
+
+static napi_value Populate(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (get_args(env, info, argv, 4, 4, "populate(buffer, offset, length, write): 4 arguments required") < 0) return NULL;
+  void* data;
+  size_t bytes, offset, length;
+  bool write = false;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "populate: buffer must be an ArrayBuffer");
+    return NULL;
+  }
+  if (!get_size_arg(env, argv[1], &offset) || !get_size_arg(env, argv[2], &length) ||
+      napi_get_value_bool(env, argv[3], &write) != napi_ok) {
+    napi_throw_type_error(env, NULL, "populate: offset and length must be integers, write a boolean");
+    return NULL;
+  }
+  if (offset > bytes || length > bytes - offset) {
+    napi_throw_range_error(env, NULL, "populate: range outside the buffer");
+    return NULL;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t start = ((uintptr_t)data + offset) & ~(uintptr_t)(page - 1);
+  uintptr_t end = ((uintptr_t)data + offset + length + page - 1) & ~(uintptr_t)(page - 1);
+  if (start < (uintptr_t)data) start = (uintptr_t)data;
+  populate_t* p = (populate_t*)calloc(1, sizeof *p);
+  if (p == NULL) {
+    throw_errno(env, "calloc", ENOMEM);
+    return NULL;
+  }
+  p->addr = (void*)start;
+  p->length = end > start ? end - start : 0;
+  p->advice = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+  napi_value promise, name;
+  if (napi_create_promise(env, &p->deferred, &promise) != napi_ok ||
+      napi_create_reference(env, argv[0], 1, &p->keep) != napi_ok ||
+      napi_create_string_utf8(env, "rayts_shm.populate", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, populate_execute, populate_complete, p, &p->work) != napi_ok ||
+      napi_queue_async_work(env, p->work) != napi_ok) {
+    free(p);
+    napi_throw_error(env, NULL, "rayts_shm: could not queue populate");
+    return NULL;
+  }
+  return promise;
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) {
   napi_value v;
   CHECK(env, napi_create_int64(env, (int64_t)sysconf(_SC_PAGESIZE), &v));
@@ -217,13 +339,7 @@ static napi_value AdviceConstants(napi_env env) {
   ADV(MADV_SEQUENTIAL)
   ADV(MADV_WILLNEED)
   ADV(MADV_DONTNEED)
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14; older glibc headers lack the name */
-#endif
   ADV(MADV_POPULATE_READ)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older glibc headers lack the name */
-#endif
   ADV(MADV_POPULATE_WRITE)
 #ifdef MADV_REMOVE
   ADV(MADV_REMOVE)
@@ -240,6 +356,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"map", NULL, Map, NULL, NULL, NULL, napi_default, NULL},
       {"advise", NULL, Advise, NULL, NULL, NULL, napi_default, NULL},
       {"fallocate", NULL, Fallocate, NULL, NULL, NULL, napi_default, NULL},
+      {"memfd", NULL, Memfd, NULL, NULL, NULL, napi_default, NULL},
+      {"populate", NULL, Populate, NULL, NULL, NULL, napi_default, NULL},
       {"pageSize", NULL, PageSize, NULL, NULL, NULL, napi_default, NULL},
       {"advice", NULL, NULL, NULL, NULL, AdviceConstants(env), napi_enumerable, NULL},
   };

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaytsError, formatBytes } from '@rayts/common';
 import { adviceConstants, loadNative } from './native.js';
+import { choosePageMode, hugetlbSize, readHugePageFacts, type HugePageFacts, type HugePagesSetting, type PageMode } from './page_mode.js';
 
 export const DEFAULT_ARENA_DIR = '/dev/shm';
 const FILE_PREFIX = 'rayts-arena-';
@@ -41,10 +42,16 @@ export interface ArenaCreateOptions {
    * A SIGKILLed creator leaves the file behind; the next arena created in the dir removes it.
    */
   shareWithGroup?: boolean;
+  /** Huge pages (page_mode.ts): auto takes hugetlb, else shmem THP, else 4 KiB pages; off (the default here: the raylet passes its tunable, auto by default) is 4 KiB pages. */
+  hugePages?: HugePagesSetting;
+  /** What the host allows (default: read from /proc and /sys now). */
+  hugePageFacts?: HugePageFacts;
 }
 
 export interface ArenaAttachOptions {
   writable?: boolean;
+  /** The creator's page mode (its welcome says it): thp mappings ask for huge pages too. */
+  pageMode?: PageMode;
   /** MAP_POPULATE: map every page now (cheap minor faults for pages the creator already touched). */
   populate?: boolean;
   segmentSize?: number;
@@ -112,6 +119,8 @@ export class Arena {
     /** Set when the arena fell back from /dev/shm to a disk-backed dir: log it loudly. */
     readonly warning: string | undefined,
     readonly owner: boolean,
+    /** What backs the arena: hugetlb pages, shmem THP or 4 KiB pages. */
+    readonly pageMode: PageMode,
     /** The file's name while it is shared with the group (`shareWithGroup`). */
     readonly sharedPath?: string,
   ) {
@@ -219,6 +228,8 @@ export class Arena {
         dir = fallback;
       }
     }
+    const pageMode = choosePageMode(opts.hugePages ?? 'off', size, opts.hugePageFacts ?? readHugePageFacts(), !!opts.shareWithGroup);
+    if (pageMode === 'hugetlb') return Arena.createHugetlb(size, segmentSize, dir, warning, opts.prefault ?? false);
     sweepStale(dir);
     const path = join(dir, `${FILE_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
     const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
@@ -231,7 +242,9 @@ export class Arena {
     }
     try {
       ftruncateSync(fd, size);
-      if (opts.prefault) {
+      // THP: ask for huge pages before anything allocates one (fallocate would allocate small ones).
+      const thp = pageMode === 'thp';
+      if (opts.prefault && !thp) {
         try {
           native.fallocate(fd, 0, size);
         } catch (err) {
@@ -242,14 +255,37 @@ export class Arena {
           );
         }
       }
-      const buffers = mapSegments(fd, size, segmentSize, true, opts.prefault ?? false);
-      const arena = new Arena(fd, size, segmentSize, buffers, dir, warning, true, opts.shareWithGroup ? path : undefined);
+      const buffers = mapSegments(fd, size, segmentSize, true, (opts.prefault ?? false) && !thp, pageMode);
+      const arena = new Arena(fd, size, segmentSize, buffers, dir, warning, true, pageMode, opts.shareWithGroup ? path : undefined);
       if (opts.prefault) arena.touch();
       return arena;
     } catch (err) {
       closeSync(fd);
       if (opts.shareWithGroup) { try { unlinkSync(path); } catch { /* already gone */ } }
       throw err;
+    }
+  }
+
+  /**
+   * An arena of 2 MiB hugetlb pages: an anonymous memfd (nothing to name or sweep in any dir; other
+   * processes open it through procPath). The pages were reserved by the administrator
+   * (vm.nr_hugepages); mapping the memfd takes them for the whole size at once, so a shortfall
+   * fails here and not as a SIGBUS in a later write.
+   */
+  private static createHugetlb(requested: number, segmentSize: number, dir: string, warning: string | undefined, prefault: boolean): Arena {
+    const native = loadNative();
+    const size = hugetlbSize(requested);
+    const fd = native.memfd(`${FILE_PREFIX}${process.pid}`, true);
+    try {
+      ftruncateSync(fd, size);
+      if (prefault) native.fallocate(fd, 0, size);
+      const buffers = mapSegments(fd, size, segmentSize, true, false, 'hugetlb');
+      return new Arena(fd, size, segmentSize, buffers, dir, warning, true, 'hugetlb');
+    } catch (err) {
+      closeSync(fd);
+      const e = err as NodeJS.ErrnoException;
+      throw new RaytsError(`cannot map ${formatBytes(size)} of huge pages for the object store: ${e.message}`,
+        'reserve more (sysctl -w vm.nr_hugepages=N) or start with --object-store-huge-pages=off');
     }
   }
 
@@ -265,8 +301,9 @@ export class Arena {
     try {
       const actual = fstatSync(fd).size;
       if (actual < size) throw new RangeError(`cannot attach ${size} bytes: the arena file has only ${actual}`);
-      const buffers = mapSegments(fd, size, segmentSize, writable, opts.populate ?? false);
-      return new Arena(fd, size, segmentSize, buffers, undefined, undefined, false);
+      const pageMode = opts.pageMode ?? '4k';
+      const buffers = mapSegments(fd, size, segmentSize, writable, opts.populate ?? false, pageMode);
+      return new Arena(fd, size, segmentSize, buffers, undefined, undefined, false, pageMode);
     } catch (err) {
       if (typeof pathOrFd !== 'number') closeSync(fd);
       throw err;
@@ -274,11 +311,14 @@ export class Arena {
   }
 }
 
-function mapSegments(fd: number, size: number, segmentSize: number, writable: boolean, populate: boolean): ArrayBuffer[] {
+function mapSegments(fd: number, size: number, segmentSize: number, writable: boolean, populate: boolean, pageMode: PageMode): ArrayBuffer[] {
   const native = loadNative();
   const out: ArrayBuffer[] = [];
   for (let start = 0; start < size; start += segmentSize) {
-    out.push(native.map(fd, Math.min(segmentSize, size - start), writable, populate, start));
+    const ab = native.map(fd, Math.min(segmentSize, size - start), writable, populate, start);
+    // shmem THP: a mapping gets huge pages (and maps existing ones whole) only where it asks for them.
+    if (pageMode === 'thp') native.advise(ab, 0, ab.byteLength, adviceConstants().MADV_HUGEPAGE!);
+    out.push(ab);
   }
   return out;
 }

@@ -24,3 +24,6 @@ export class SpillFileDamagedError extends RaytsError {
 
 /** The object store's native addon has no build that loads here (none built, no fitting prebuilt). */
 export class NativeAddonError extends DaemonStartError {}
+
+/** `--object-store-huge-pages=on` on a host that has neither reserved huge pages nor shmem THP. */
+export class HugePagesUnavailableError extends DaemonStartError {}

@@ -1,6 +1,7 @@
 /**
  * Loader for the `rayts_shm` N-API addon (packages/object-store/native). It is the only native code
- * in rayts: mmap of a shared file as an external ArrayBuffer, madvise, fallocate and the page size.
+ * in rayts: mmap of a shared file as an external ArrayBuffer, madvise, fallocate, memfd_create and the
+ * page size.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,10 @@ export interface NativeShm {
   advise(buffer: ArrayBuffer, offset: number, length: number, advice: number): void;
   /** fallocate(fd, 0, offset, length): reserves the blocks. false when the filesystem cannot. */
   fallocate(fd: number, offset: number, length: number): boolean;
+  /** memfd_create(name, MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0)): an fd. */
+  memfd(name: string, hugetlb: boolean): number;
+  /** MADV_POPULATE_READ/_WRITE over the range on the libuv pool; false when the kernel refused it. */
+  populate(buffer: ArrayBuffer, offset: number, length: number, write: boolean): Promise<boolean>;
   pageSize(): number;
   readonly advice: Readonly<Record<string, number>>;
 }

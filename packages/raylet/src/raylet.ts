@@ -11,7 +11,7 @@ import {
   ActorHostClient, bindSharedPort, ClientPool, createServer, fits, formatAddress, GcsActorClient, GcsClient, newNodeId, PackageClient, RAYTS_VERSION, RayletClient,
   SessionPaths, writeJson, type Config, type Logger, type RayletReady, type TlsFiles,
 } from '@rayts/common';
-import { Arena, ObjectStore } from '@rayts/object-store';
+import { Arena, ObjectStore, parseHugePagesSetting, readHugePageFacts } from '@rayts/object-store';
 import { detectResources, type DetectedResources, type ResourceFlags } from './resources_detect.js';
 import { GcsConnection } from './gcs_connection.js';
 import { WorkerPool } from './worker_pool.js';
@@ -23,7 +23,8 @@ import { NodeManager } from './node_manager.js';
 import { TaskRouter } from './task_router.js';
 import { UnreachableNodes } from './unreachable_nodes.js';
 import { ObjectManager } from './object_manager.js';
-import { prefaultInBackground } from './prefault.js';
+import { PAGE_MODE_LINES, prefaultInBackground } from './prefault.js';
+import { workerEnv } from './worker_env.js';
 import { HostedActors } from './hosted_actors.js';
 import { OBJECT_TRANSFER_MAGIC, serveObjectTransfer } from './object_transfer.js';
 import { BundleReservations } from './bundle_reservations.js';
@@ -97,9 +98,13 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   // The object store. Its memory is reserved in the background (a 7 GB store takes seconds), so
   // the node answers at once.
   // Shared with the owner's group when asked: their drivers (which also need the token) map it by its name.
-  const arena = Arena.create({ size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false, shareWithGroup: config.objectStoreShareWithGroup });
+  const arena = Arena.create({
+    size: detected.objectStoreBytes, dir: config.objectStoreShmDir, prefault: false, shareWithGroup: config.objectStoreShareWithGroup,
+    hugePages: parseHugePagesSetting(config.objectStoreHugePages),
+  });
   teardown.add('object store arena', () => arena.close());
   if (arena.warning) logger.warn(arena.warning);
+  logger.info(`object store pages: ${PAGE_MODE_LINES[arena.pageMode]}`, { pageMode: arena.pageMode, bytes: arena.size, setting: config.objectStoreHugePages });
   let reserved = !config.objectStorePrefault;
   const store = new ObjectStore({
     arena, spillDir: options.spillDir ?? paths.spill, spillThreshold: config.objectSpillingThreshold,
@@ -109,7 +114,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   teardown.add('object store', () => store.close());
   if (config.objectStorePrefault) {
-    const prefault = prefaultInBackground(arena.procPath, arena.size, logger, () => { reserved = true; });
+    const prefault = prefaultInBackground({ path: arena.procPath, size: arena.size, segmentSize: arena.segmentSize, pageMode: arena.pageMode }, logger, () => { reserved = true; });
     // Not awaited: the thread ends once its one native call returns, which may take seconds.
     teardown.add('object store reservation', () => { void prefault.terminate(); });
   }
@@ -143,6 +148,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     paths, nodeId, logger, exitGraceMs: config.workerExitGraceMs, exitedKept: config.exitedWorkersKept, socketPath: paths.rayletSocket, gcsAddress: options.gcsAddress, tokenFile: options.tokenFile,
     prestart: prestartTarget, maxStarting: Math.max(1, cpus), maxWorkers: config.maxWorkersPerNode > 0 ? config.maxWorkersPerNode : 4 * Math.max(1, cpus) + 4,
     oomScore: new OomScoreAdjuster(config.workerOomScoreAdjustment, logger),
+    env: workerEnv(process.env, config.workerMallocHugePages, readHugePageFacts().hugetlbFreeBytes),
   });
   teardown.add('worker pool', () => pool.stop());
   const scheduler = new LocalScheduler({
@@ -200,7 +206,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     socketPath: paths.rayletSocket, token: options.token, clients, handlers: node, helloTimeoutMs: config.localHelloTimeoutMs, logger,
     welcome: {
       type: 'welcome', nodeId, nodeIp: options.nodeIp, arenaPath: arena.attachPath, arenaSize: arena.size, arenaSegmentSize: arena.segmentSize,
-      maxInlineBytes: config.maxInlineObjectBytes, gcsAddress: options.gcsAddress,
+      arenaPageMode: arena.pageMode, maxInlineBytes: config.maxInlineObjectBytes, gcsAddress: options.gcsAddress,
     },
   });
   teardown.add('local socket', () => local.close());
@@ -218,7 +224,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   });
   addRayletService(server, {
     nodeId, nodeIp: options.nodeIp, logsDir: paths.logs, router, objects, clients, workers: pool, bundles, drivers: jobDrivers, logger,
-    store: { stats: () => store.stats(), fallbackAllocated: !!arena.warning, reserved: () => reserved },
+    store: { stats: () => store.stats(), fallbackAllocated: !!arena.warning, reserved: () => reserved, pageMode: arena.pageMode },
     usage: new ProcessUsage(), host: new HostStats(paths.dir),
     memoryInfoTimeoutMs: config.memoryInfoTimeoutMs, logFollowPollMs: config.logFollowPollMs,
   });
@@ -274,7 +280,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   memoryMonitor.start();
   const ready: RayletReady = {
     pid: process.pid, nodeId, address, port, socketPath: paths.rayletSocket, nodeIp: options.nodeIp, gcsAddress: options.gcsAddress, metricsExportPort: metricsServer.port,
-    objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, arenaShared: !!arena.sharedPath, spillDir: options.spillDir ?? paths.spill,
+    objectStoreBytes: detected.objectStoreBytes, shmDir: config.objectStoreShmDir, arenaDir: arena.dir, arenaShared: !!arena.sharedPath, arenaPageMode: arena.pageMode, spillDir: options.spillDir ?? paths.spill,
   };
   writeJson(paths.rayletReady, ready);
   logger.info('raylet is serving', { address, nodeId, resources: detected.resources, metrics: metricsServer.url });

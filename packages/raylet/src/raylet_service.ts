@@ -38,6 +38,8 @@ export interface RayletServiceDeps {
     fallbackAllocated: boolean;
     /** The arena's pages are all reserved (prefaulted). */
     reserved(): boolean;
+    /** What backs the arena: hugetlb, thp or 4k. */
+    pageMode: string;
   };
   /** CPU and memory of the worker processes, and of the host, for GetNodeStats (its own readings, apart from the metrics'). */
   usage: Pick<ProcessUsage, 'read'>;
@@ -95,7 +97,7 @@ export function addRayletService(server: grpc.Server, deps: RayletServiceDeps): 
           numPinned: st.numPinned, spilledBytesTotal: st.spilledBytesTotal, spilledObjectsTotal: st.spilledObjectsTotal,
           restoredBytesTotal: st.restoredBytesTotal, restoredObjectsTotal: st.restoredObjectsTotal,
           spillThroughputMibps: st.spillThroughputMiBps, restoreThroughputMibps: st.restoreThroughputMiBps,
-          spilledBytesNow: st.spilledBytes, spilledObjectsNow: st.numSpilled, waitingBytes: 0, fallbackAllocated: store.fallbackAllocated, reserved: store.reserved(),
+          spilledBytesNow: st.spilledBytes, spilledObjectsNow: st.numSpilled, waitingBytes: 0, fallbackAllocated: store.fallbackAllocated, reserved: store.reserved(), pageMode: store.pageMode,
         },
         refs: refs.flatMap(({ client, refs: held }) => held.map((r) => ({
           objectId: r.objectId, pid: client.pid, workerType: client.role === 'driver' ? 'Driver' : 'Worker', ip: nodeIp,

@@ -55,6 +55,8 @@ export interface WorkerPoolOptions {
   tokenFile: string;
   /** Sets each new worker's oom_score_adj, so the kernel prefers workers to the raylet. */
   oomScore: { adjust(pid: number): void };
+  /** Workers' environment: the raylet's (undefined) or this one (workerEnv in worker_env.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -144,6 +146,7 @@ export class WorkerPool extends EventEmitter<{ exit: [workerId: string, reason: 
         '--socket', this.options.socketPath, '--gcs-address', this.options.gcsAddress, '--token-file', this.options.tokenFile], {
         detached: true,
         stdio: ['ignore', out, err, 'ipc'],
+        env: this.options.env,
       });
     } finally {
       closeSync(out);

@@ -32,8 +32,10 @@ const doPutSmall = ray.remote(async () => {
 
 const doPutLarge = ray.remote(async () => {
   const ray = await import('rayts');
-  // 10 × 80 MiB of int64 zeros, as Ray's multi_client_put_gigabytes.
-  for (let i = 0; i < 10; i++) await ray.put(new BigInt64Array(10 * 1024 * 1024));
+  // 10 × 80 MiB of int64 zeros, as Ray's multi_client_put_gigabytes. Ray frees each object as soon as
+  // its ref is dropped (CPython's refcount); a JS ref lives until the job ends, so it is freed here
+  // (as single_client_put_gigabytes does), or 10 tasks × 800 MiB per round would spill to disk.
+  for (let i = 0; i < 10; i++) await ray.free([await ray.put(new BigInt64Array(10 * 1024 * 1024))]);
   return 0;
 });
 

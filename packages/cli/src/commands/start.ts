@@ -30,6 +30,8 @@ export interface StartOptions {
   numGpus?: string;
   memory?: string;
   objectStoreMemory?: string;
+  /** auto | on | off (the raylet reads RAYTS_OBJECT_STORE_HUGE_PAGES). */
+  objectStoreHugePages?: string;
   resources: string;
   labels?: string;
   nodeManagerPort: string;
@@ -117,6 +119,9 @@ export function validateStartFlags(options: StartOptions): NodeFlags {
     throw new UsageError(`--node-ip-address must be an IP address of this host, got '${options.nodeIpAddress}'`, 'leave it out to detect it');
   }
   if (options.watchPid !== undefined && (!options.block || !/^\d+$/.test(options.watchPid))) throw new UsageError('--watch-pid takes a pid and needs --block');
+  if (options.objectStoreHugePages !== undefined && !['auto', 'on', 'off'].includes(options.objectStoreHugePages)) {
+    throw new UsageError(`--object-store-huge-pages must be auto, on or off, got '${options.objectStoreHugePages}'`);
+  }
   const tls = [options.tlsCert, options.tlsKey, options.tlsCa];
   if (tls.some(Boolean) && !tls.every(Boolean)) throw new UsageError('mutual TLS needs all three of --tls-cert, --tls-key and --tls-ca');
   return {

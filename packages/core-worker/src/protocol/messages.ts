@@ -7,6 +7,7 @@
 export type ResourceShape = Record<string, number>;
 
 import type { ActorSpecMsg, SchedulingStrategy } from '@rayts/common';
+import type { PageMode } from '@rayts/object-store';
 export type { SchedulingStrategy };
 
 /** Where a client lives: the node and its client id on that node's raylet. */
@@ -259,6 +260,8 @@ export interface Welcome {
   arenaPath: string;
   arenaSize: number;
   arenaSegmentSize: number;
+  /** What backs the arena (hugetlb, thp, 4k): a thp mapping asks for huge pages too; hugetlb takes no pwrite. */
+  arenaPageMode?: PageMode;
   /** Values up to this many encoded bytes travel inline; larger ones go to the object store. */
   maxInlineBytes: number;
   gcsAddress: string;

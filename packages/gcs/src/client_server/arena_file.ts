@@ -2,17 +2,25 @@
  * The head node's object-store arena as a file, for remote clients' `put` and `get`: bytes are
  * written and read with pwrite/pread, not through a mapping, so the head process never faults the
  * arena's pages into its own address space (its RSS does not grow with the objects it streams), and
- * the raylet's warm mapping sees the same pages.
+ * the raylet's warm mapping sees the same pages. hugetlbfs takes no pwrite, so an arena of hugetlb
+ * pages (`pageMode`, from the raylet's welcome) is written through a mapping; reads stay pread.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { Arena, type PageMode } from '@rayts/object-store';
 
 export class ArenaFile {
   private fd?: number;
+  private mapped?: Arena;
 
-  constructor(private readonly path: string, readonly size: number) {}
+  constructor(private readonly path: string, readonly size: number, private readonly pageMode: PageMode = '4k') {}
 
   write(offset: number, bytes: Uint8Array): void {
     this.check(offset, bytes.byteLength);
+    if (this.pageMode === 'hugetlb') {
+      this.mapped ??= Arena.attach(this.path, this.size, { pageMode: this.pageMode });
+      this.mapped.view(offset, bytes.byteLength).set(bytes);
+      return;
+    }
     const fd = this.open();
     let done = 0;
     while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, offset + done);
@@ -34,6 +42,8 @@ export class ArenaFile {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.mapped?.close();
+    this.mapped = undefined;
   }
 
   private open(): number {

@@ -16,6 +16,7 @@
 import { connect, type Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader, PacketType, ReliableChannel, type ChannelOptions, type FramePartsReader, type Logger, type Packet } from '@rayts/common';
+import type { PageMode } from '@rayts/object-store';
 import { ArenaFile } from './arena_file.js';
 
 export interface ClientSessionOptions {
@@ -176,8 +177,8 @@ export class ClientSession {
 
   /** The raylet's first message is its welcome, which says where the arena is. */
   private learnArena(body: Buffer): void {
-    const m = deserialize(body) as { type?: string; arenaPath?: string; arenaSize?: number };
-    if (m.type === 'welcome' && typeof m.arenaPath === 'string' && typeof m.arenaSize === 'number') this.arena = new ArenaFile(m.arenaPath, m.arenaSize);
+    const m = deserialize(body) as { type?: string; arenaPath?: string; arenaSize?: number; arenaPageMode?: PageMode };
+    if (m.type === 'welcome' && typeof m.arenaPath === 'string' && typeof m.arenaSize === 'number') this.arena = new ArenaFile(m.arenaPath, m.arenaSize, m.arenaPageMode);
   }
 
   private write(p: Packet): void {

@@ -1,4 +1,7 @@
-/** Memory reserved as huge pages is taken from everything else, the object store's tmpfs included. */
+/**
+ * Memory reserved as huge pages is taken from everything else. The object store runs on them when they
+ * cover it (--object-store-huge-pages, auto by default); beyond what the stores use, they are wasted.
+ */
 import { formatBytes } from '@rayts/common';
 import type { Check, Finding } from '../types.js';
 
@@ -11,10 +14,10 @@ export const hugePagesCheck: Check = {
     const base = { check: 'huge pages', scope: 'this host' };
     if (!memInfo) return [{ ...base, status: 'skip', finding: 'cannot read /proc/meminfo', fix: '' }];
     const reserved = memInfo.hugePagesTotal * memInfo.hugePageSizeBytes;
-    if (reserved === 0) return [{ ...base, status: 'ok', finding: 'none reserved (the object store uses ordinary pages of its tmpfs)', fix: '' }];
-    const text = `${memInfo.hugePagesTotal} huge pages reserve ${formatBytes(reserved)} of ${formatBytes(memInfo.memTotalBytes)}; the object store cannot use them`;
+    if (reserved === 0) return [{ ...base, status: 'ok', finding: 'none reserved (the object store uses ordinary pages of its tmpfs; large objects are faster on huge pages: docs/operations.md "Huge pages")', fix: '' }];
+    const text = `${memInfo.hugePagesTotal} huge pages reserve ${formatBytes(reserved)} of ${formatBytes(memInfo.memTotalBytes)}; an object store runs on them when they cover it`;
     return reserved > memInfo.memTotalBytes * RESERVED_SHARE_WARN
-      ? [{ ...base, status: 'warn', finding: text, fix: 'lower vm.nr_hugepages (sysctl) unless another program on this host needs them' }]
+      ? [{ ...base, status: 'warn', finding: text, fix: 'size vm.nr_hugepages to the object stores of this host (--object-store-memory / 2 MiB), no more: other programs cannot use them' }]
       : [{ ...base, status: 'ok', finding: text, fix: '' }];
   },
 };

@@ -21,6 +21,7 @@ export interface StoreStats {
   'waitingBytes'?: (number | string | Long);
   'fallbackAllocated'?: (boolean);
   'reserved'?: (boolean);
+  'pageMode'?: (string);
 }
 
 export interface StoreStats__Output {
@@ -41,4 +42,5 @@ export interface StoreStats__Output {
   'waitingBytes': (number);
   'fallbackAllocated': (boolean);
   'reserved': (boolean);
+  'pageMode': (string);
 }

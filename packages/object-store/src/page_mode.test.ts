@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Arena } from './arena.js';
+import { HugePagesUnavailableError } from './errors.js';
+import { HUGE_PAGE_BYTES, choosePageMode, hugetlbSize, parseHugePagesSetting, readHugePageFacts } from './page_mode.js';
+
+const MiB = 1024 * 1024;
+const none = { hugetlbFreeBytes: 0, shmemThp: false };
+
+describe('choosePageMode', () => {
+  it('auto takes hugetlb when enough pages are free, else shmem THP, else 4k', () => {
+    expect(choosePageMode('auto', 64 * MiB, { hugetlbFreeBytes: 64 * MiB, shmemThp: true })).toBe('hugetlb');
+    expect(choosePageMode('auto', 64 * MiB, { hugetlbFreeBytes: 62 * MiB, shmemThp: true })).toBe('thp');
+    expect(choosePageMode('auto', 64 * MiB, none)).toBe('4k');
+    // A named (group-shared) arena cannot be a memfd.
+    expect(choosePageMode('auto', 64 * MiB, { hugetlbFreeBytes: 1024 * MiB, shmemThp: false }, true)).toBe('4k');
+  });
+
+  it('off is 4k whatever the host allows; on fails with what to do when no huge mode is possible', () => {
+    expect(choosePageMode('off', 64 * MiB, { hugetlbFreeBytes: 1024 * MiB, shmemThp: true })).toBe('4k');
+    expect(() => choosePageMode('on', 64 * MiB, none)).toThrow(HugePagesUnavailableError);
+    expect(() => choosePageMode('on', 64 * MiB, none)).toThrow(/32/);
+  });
+
+  it('a hugetlb arena is a whole number of huge pages; settings parse', () => {
+    expect(hugetlbSize(HUGE_PAGE_BYTES + 1)).toBe(2 * HUGE_PAGE_BYTES);
+    expect(parseHugePagesSetting(' ON ')).toBe('on');
+    expect(() => parseHugePagesSetting('yes')).toThrow(/auto, on, off/);
+  });
+});
+
+describe('readHugePageFacts', () => {
+  it('counts free unreserved 2 MiB pages and the shmem THP setting', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rayts-pagemode-'));
+    try {
+      writeFileSync(join(dir, 'meminfo'), 'HugePages_Total:     100\nHugePages_Free:       90\nHugePages_Rsvd:       40\nHugepagesize:       2048 kB\n');
+      writeFileSync(join(dir, 'shmem'), 'always within_size [advise] never deny force\n');
+      expect(readHugePageFacts(join(dir, 'meminfo'), join(dir, 'shmem'))).toEqual({ hugetlbFreeBytes: 50 * HUGE_PAGE_BYTES, shmemThp: true });
+      writeFileSync(join(dir, 'shmem'), 'always within_size advise [never] deny force\n');
+      expect(readHugePageFacts(join(dir, 'meminfo'), join(dir, 'shmem')).shmemThp).toBe(false);
+      expect(readHugePageFacts(join(dir, 'missing'), join(dir, 'missing'))).toEqual(none);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Reserves `pages` more 2 MiB pages for the body (root only) and puts the old count back. */
+function withReservedHugePages<T>(pages: number, body: () => T): T {
+  const path = '/proc/sys/vm/nr_hugepages';
+  const old = readFileSync(path, 'utf8').trim();
+  writeFileSync(path, String(Number(old) + pages));
+  try {
+    return body();
+  } finally {
+    writeFileSync(path, old);
+  }
+}
+
+function roundTrip(arena: Arena): boolean {
+  arena.view(3 * MiB, 4).set([1, 2, 3, 4]);
+  const other = Arena.attach(arena.procPath, arena.size, { pageMode: arena.pageMode });
+  try {
+    const seen = [...other.view(3 * MiB, 4)];
+    other.view(5 * MiB, 1)[0] = 9;
+    return seen.join() === '1,2,3,4' && arena.view(5 * MiB, 1)[0] === 9;
+  } finally {
+    other.close();
+  }
+}
+
+describe('Arena page modes', () => {
+  it('off: 4 KiB tmpfs pages, shared between mappings, the mode reported', () => {
+    const arena = Arena.create({ size: 8 * MiB, hugePages: 'off', prefault: true });
+    try {
+      expect(arena.pageMode).toBe('4k');
+      expect(roundTrip(arena)).toBe(true);
+    } finally {
+      arena.close();
+    }
+  });
+
+  it('on with no huge pages to be had fails at creation with HugePagesUnavailableError', () => {
+    expect(() => Arena.create({ size: 8 * MiB, hugePages: 'on', hugePageFacts: none })).toThrow(HugePagesUnavailableError);
+  });
+
+  it('hugetlb: reserved 2 MiB pages through a memfd, mapped by another mapping, reported', () => {
+    const root = process.getuid?.() === 0;
+    if (!root && readHugePageFacts().hugetlbFreeBytes < 8 * MiB) {
+      // Without root, the test cannot reserve pages: on must then refuse rather than run on 4k.
+      expect(() => Arena.create({ size: 8 * MiB, hugePages: 'on', hugePageFacts: { ...none, hugetlbFreeBytes: readHugePageFacts().hugetlbFreeBytes } })).toThrow(HugePagesUnavailableError);
+      return;
+    }
+    const run = () => {
+      const before = readHugePageFacts().hugetlbFreeBytes;
+      const arena = Arena.create({ size: 8 * MiB - 100, hugePages: 'on', prefault: true });
+      try {
+        expect(arena.pageMode).toBe('hugetlb');
+        expect(arena.size).toBe(8 * MiB);
+        // The mapping holds its pages: they are no longer free for others.
+        expect(readHugePageFacts().hugetlbFreeBytes).toBe(before - 8 * MiB);
+        expect(roundTrip(arena)).toBe(true);
+      } finally {
+        arena.close();
+      }
+    };
+    if (root) withReservedHugePages(4, run);
+    else run();
+  });
+});
