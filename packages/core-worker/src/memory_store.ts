@@ -12,36 +12,41 @@ export type EntryState =
 
 interface Entry {
   state: EntryState;
-  waiters: Array<() => void>;
+  /** Who waits for it to settle (made when the first one comes: most entries never have one). */
+  waiters: Array<() => void> | undefined;
   /** Completion order, for `wait`. */
   readyAt: number;
 }
+
+/** The state of every pending entry (one object: an owner may have a million tasks in flight). */
+const PENDING: EntryState = Object.freeze({ status: 'pending' });
 
 export class MemoryStore {
   private readonly entries = new Map<string, Entry>();
   private sequence = 0;
 
   addPending(id: string): void {
-    if (!this.entries.has(id)) this.entries.set(id, { state: { status: 'pending' }, waiters: [], readyAt: 0 });
+    if (!this.entries.has(id)) this.entries.set(id, { state: PENDING, waiters: undefined, readyAt: 0 });
   }
 
   resolve(id: string, state: Exclude<EntryState, { status: 'pending' }>): void {
     let entry = this.entries.get(id);
     if (!entry) {
-      entry = { state, waiters: [], readyAt: 0 };
+      entry = { state, waiters: undefined, readyAt: 0 };
       this.entries.set(id, entry);
     }
     entry.state = state;
     entry.readyAt = ++this.sequence;
     const waiters = entry.waiters;
-    entry.waiters = [];
+    if (!waiters) return;
+    entry.waiters = undefined;
     for (const w of waiters) w();
   }
 
   /** Back to pending (a retry of the task that makes it is under way). */
   reset(id: string): void {
     const entry = this.entries.get(id);
-    if (entry) entry.state = { status: 'pending' };
+    if (entry) entry.state = PENDING;
   }
 
   get(id: string): EntryState | undefined {
@@ -60,13 +65,13 @@ export class MemoryStore {
   whenSettled(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') return Promise.resolve();
-    return new Promise((resolve) => entry.waiters.push(resolve));
+    return new Promise((resolve) => (entry.waiters ??= []).push(resolve));
   }
 
   onSettled(id: string, callback: () => void): void {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') callback();
-    else entry.waiters.push(callback);
+    else (entry.waiters ??= []).push(callback);
   }
 
   delete(id: string): void {

@@ -78,6 +78,8 @@ export class TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   /** The info of the last task submitted: the next of the same function from the same task shares it (one object, sent once per report). */
   private lastInfo?: { fnHash: string; info: TaskInfo };
+  /** The resources and strategy of the last options seen: tasks submitted with the same options object share them. */
+  private lastShape?: { options: TaskOptions; resources: TaskSpec['resources']; strategy: TaskSpec['strategy'] };
 
   constructor(private readonly deps: TaskManagerDeps) {}
 
@@ -85,9 +87,10 @@ export class TaskManager {
     const { owner, job } = this.deps;
     const returnId = newObjectId();
     this.deps.store.addPending(returnId);
+    const { resources, strategy } = this.shapeOf(options);
     const spec: TaskSpec = {
-      taskId: newTaskId(), jobId: job.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: [], returnId,
-      resources: resourceShape(options), strategy: strategyOf(options.scheduling), owner, depth,
+      taskId: newTaskId(), jobId: job.jobId, attempt: 0, name: options.name ?? desc.name, fnHash: desc.hash, args: NO_ARGS, returnId,
+      resources, strategy, owner, depth,
       driverNodeId: job.driverNodeId || owner.nodeId,
     };
     const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
@@ -95,7 +98,7 @@ export class TaskManager {
     const oomRetries = maxRetries === 0 ? 0 : this.deps.taskOomRetries < 0 ? Infinity : this.deps.taskOomRetries;
     const info = this.infoOf(spec, desc.name, job.submitterTaskId);
     const record: TaskRecord = {
-      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, oomRetriesLeft: oomRetries, retryExceptions: options.retryExceptions ?? false, argRefs: [], info,
+      spec, state: 'running', retriesLeft: maxRetries < 0 ? Infinity : maxRetries, oomRetriesLeft: oomRetries, retryExceptions: options.retryExceptions ?? false, argRefs: NO_REFS, info,
       events: this.deps.events.submitted(spec.taskId, 0, spec.jobId, info), heldByLineage: false,
     };
     this.tasks.set(returnId, record);
@@ -224,6 +227,15 @@ export class TaskManager {
     return (this.tasks.get(objectId) ?? this.deps.lineage.get(objectId))?.spec.attempt ?? 0;
   }
 
+  /** Resources and strategy of `options` (specs are not changed once made, so tasks share them). */
+  private shapeOf(options: TaskOptions): { resources: TaskSpec['resources']; strategy: TaskSpec['strategy'] } {
+    const last = this.lastShape;
+    if (last && last.options === options) return last;
+    const shape = { options, resources: resourceShape(options), strategy: strategyOf(options.scheduling) };
+    this.lastShape = shape;
+    return shape;
+  }
+
   /** What the task is, for its events: the last one's when it is the same. */
   private infoOf(spec: TaskSpec, funcName: string, parentTaskId: string): TaskInfo {
     const last = this.lastInfo;
@@ -258,6 +270,10 @@ export class TaskManager {
     if (!keep) releaser.dropTask(record, references.releaseLineageHolds);
   }
 }
+
+/** A task's arguments before they are encoded, and a task's refs when it takes none (shared: never changed). */
+const NO_ARGS: TaskSpec['args'] = Object.freeze([]) as unknown as TaskSpec['args'];
+const NO_REFS: string[] = Object.freeze([]) as unknown as string[];
 
 /** The memory monitor killed the attempt's worker. */
 function isOomKill(failure: TaskFailure): boolean {
