@@ -51,6 +51,9 @@ export class Spilling {
   private lostObjectsTotal = 0;
   private nextSpillLogBytes = SPILL_LOG_EVERY_BYTES;
   private lastSpillError: string | undefined;
+  /** Spill writes started so far, and how many had started when one last failed: only a write started after that clears the error. */
+  private writesStarted = 0;
+  private failedWrite = 0;
   /** Spill writes running now (each its own file), and the bytes they hold. */
   private readonly writes = new Set<Promise<unknown>>();
   private writingBytes = 0;
@@ -126,9 +129,12 @@ export class Spilling {
       if (excess <= 0 && short <= 0) return;
       const free = excess > 0;
       const before = this.writes.size;
-      // Tried again at the next seal or allocation after a failure, not in a loop.
+      // Goes on when the write ends, unless a write failed meanwhile: then at the next seal or allocation, not in a loop.
       const failed = (err: Error): void => this.deps.log.warn('spilling failed', { error: err });
-      this.spill(Math.max(free ? excess : short, minSpillSize), free).then(() => this.maybeSpillInBackground(), failed);
+      const n = this.writesStarted + 1;
+      this.spill(Math.max(free ? excess : short, minSpillSize), free).then(() => {
+        if (this.failedWrite < n) this.maybeSpillInBackground();
+      }, failed);
       if (this.writes.size === before) return; // refused before writing (the disk check)
     }
   }
@@ -152,18 +158,20 @@ export class Spilling {
     try {
       spiller.checkDisk(bytes + this.writingBytes);
     } catch (err) {
-      this.lastSpillError = (err as Error).message;
+      this.writesStarted++;
+      this.failed(err as Error);
       return Promise.reject(err);
     }
     for (const e of batch) table.update(e, () => (e.spilling = true));
     const started = performance.now();
     if (this.writes.size === 0) this.writeStarted = started;
     this.writingBytes += bytes;
+    const n = ++this.writesStarted;
     const write = spiller.write(batch.map((e) => this.deps.arena.view(e.offset!, e.size)));
     const done = write.then(
-      (result) => this.spilled(batch, bytes, result, free, started),
+      (result) => this.spilled(batch, bytes, result, free, started, n),
       (err: unknown) => {
-        this.lastSpillError = (err as Error).message;
+        this.failed(err as Error);
         for (const e of batch) {
           if (e.deleted) {
             e.spilling = false;
@@ -187,12 +195,18 @@ export class Spilling {
     return done;
   }
 
+  /** Records a failed write; writes started before now (even after the failed one) do not clear it. */
+  private failed(err: Error): void {
+    this.lastSpillError = err.message;
+    this.failedWrite = this.writesStarted;
+  }
+
   /** A spill write ended well: the batch's entries point at the file; their memory goes when `free` (and unpinned). */
-  private spilled(batch: Entry[], bytes: number, result: Awaited<ReturnType<SpillManager['write']>>, free: boolean, started: number): number {
+  private spilled(batch: Entry[], bytes: number, result: Awaited<ReturnType<SpillManager['write']>>, free: boolean, started: number, n: number): number {
     const { table, spiller } = this.deps;
     this.spilledBytesTotal += bytes;
     this.spilledObjectsTotal += batch.length;
-    this.lastSpillError = undefined;
+    if (n > this.failedWrite) this.lastSpillError = undefined;
     let freed = 0;
     batch.forEach((e, i) => {
       if (e.deleted) {
