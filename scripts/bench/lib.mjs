@@ -65,6 +65,14 @@ export function makePayload(bytes) {
   return out;
 }
 
+/** A fresh buffer's first touch here, in ms per GiB (256 MiB measured): what every receiver of fresh memory pays. */
+export function firstTouchMsPerGiB() {
+  const t0 = performance.now();
+  const b = new Uint8Array(256 * MiB);
+  for (let at = 0; at < b.length; at += 4096) b[at] = 1;
+  return (performance.now() - t0) * 4;
+}
+
 export function checkLength(what, got, want) {
   if (got !== want) throw new Error(`${what}: expected ${want} bytes back, got ${got}`);
 }

@@ -15,7 +15,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, makePayload, median, optionOf, runCli } from './lib.mjs';
+import { MiB, firstTouchMsPerGiB, makePayload, median, optionOf, runCli } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
@@ -25,14 +25,6 @@ const runs = Number(optionOf(argv, '--runs', '3'));
 const bytes = mib * MiB;
 const rayts = (args, env) => runCli(bin, args, env);
 const mibPerSec = (ms) => mib / (ms / 1000);
-
-/** A fresh 1 GiB buffer's first touch here: what every receiver of fresh memory pays. */
-function firstTouchMs() {
-  const t0 = performance.now();
-  const b = new Uint8Array(256 * MiB);
-  for (let at = 0; at < b.length; at += 4096) b[at] = 1;
-  return ((performance.now() - t0) * 4).toFixed(0);
-}
 
 async function rawSocketMs(payload) {
   const sink = fork(join(root, 'scripts/bench/workers/raw-socket-sink.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
@@ -78,7 +70,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rayts-bench-client-'));
 const env = { ...process.env, RAYTS_REGISTRY_DIR: join(dir, 'registry'), RAYTS_TMPDIR: join(dir, 'tmp'), RAYTS_CLUSTERS_DIR: join(dir, 'clusters'), NO_COLOR: '1' };
 delete env.RAYTS_ADDRESS;
 const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
-const touch = firstTouchMs();
+const touch = firstTouchMsPerGiB().toFixed(0);
 await rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--ray-client-server-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${join(dir, 'cluster')}`,
   `--num-cpus=${cpus().length}`, `--object-store-memory=${Math.max(2 * bytes + 256 * MiB, 1024 * MiB)}`, '--resources={"custom": 100}'], env);
 try {

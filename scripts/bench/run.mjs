@@ -5,7 +5,7 @@
 //   node scripts/bench/run.mjs            full run, writes docs/performance.md
 //   node scripts/bench/run.mjs --quick    smoke run: short durations, small payloads, no doc
 //                                         (unless --out FILE is given)
-//   --only rayts,piscina,…                run some sections (limits, rayts, rayts-big, piscina,
+//   --only rayts,piscina,…                run some sections (limits, rayts, rayts-big, spill, piscina,
 //                                         workerpool-threads, workerpool-processes, bullmq)
 //   --out FILE | --no-doc                 where the Markdown goes / do not write it
 //
@@ -32,7 +32,7 @@ if (flag('--help') || flag('-h')) {
 }
 
 const quick = flag('--quick');
-const SECTIONS = ['limits', 'rayts', 'rayts-big', 'piscina', 'workerpool-threads', 'workerpool-processes', 'bullmq'];
+const SECTIONS = ['limits', 'rayts', 'rayts-big', 'spill', 'piscina', 'workerpool-threads', 'workerpool-processes', 'bullmq'];
 const only = option('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
 if (only) for (const s of only) if (!SECTIONS.includes(s)) { console.error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`); process.exit(2); }
 const wanted = (s) => !only || only.includes(s);
@@ -40,9 +40,9 @@ const docPath = flag('--no-doc') ? undefined : option('--out') ? resolve(option(
 
 const cfg = quick
   ? { syncSeconds: 0.5, asyncTasks: 1000, payloadBytes: 16 * MiB, copyReps: 2, slowCopyReps: 1, processPayloadBytes: 4 * MiB,
-      bullmqAsyncTasks: 1000, bullmqPayloadBytes: 16 * MiB, bullmqConcurrency: 64, bigBytes: 256 * MiB, bigStoreBytes: GiB, interNodeMiB: 256 }
+      bullmqAsyncTasks: 1000, bullmqPayloadBytes: 16 * MiB, bullmqConcurrency: 64, bigBytes: 256 * MiB, bigStoreBytes: GiB, interNodeMiB: 256, spillObjects: 10, spillRuns: 1 }
   : { syncSeconds: 3, asyncTasks: 10_000, payloadBytes: 100 * MiB, copyReps: 3, slowCopyReps: 1, processPayloadBytes: 100 * MiB,
-      bullmqAsyncTasks: 10_000, bullmqPayloadBytes: 100 * MiB, bullmqConcurrency: 64, bigBytes: GiB, bigStoreBytes: 3 * GiB, interNodeMiB: 1024 };
+      bullmqAsyncTasks: 10_000, bullmqPayloadBytes: 100 * MiB, bullmqConcurrency: 64, bigBytes: GiB, bigStoreBytes: 3 * GiB, interNodeMiB: 1024, spillObjects: 20, spillRuns: 3 };
 cfg.apiPath = apiPath;
 
 if (wanted('rayts') || wanted('rayts-big')) {
@@ -163,6 +163,13 @@ async function benchInterNode(c) {
   if (runs.length === 0) throw new Error(`inter_node.mjs printed no figures:\n${out}`);
   return { runs, mibPerSec: median(runs), grpcRuns: rates('bare gRPC stream'), grpcMibPerSec: median(rates('bare gRPC stream')) };
 }
+/** scripts/bench/spill.mjs (its own one-node cluster): spill and restore beside a sequential write + fsync and read of the same bytes. */
+async function benchSpill(c) {
+  const { execFileSync } = await import('node:child_process');
+  const out = join(process.env.TMPDIR, 'spill.json');
+  execFileSync(process.execPath, [join(root, 'scripts/bench/spill.mjs'), '--n', String(c.spillObjects), '--runs', String(c.spillRuns), '--json', out], { encoding: 'utf8', timeout: 580_000 });
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
 const raytsPeer = await import('./peers/rayts.mjs');
 const piscinaPeer = await import('./peers/piscina.mjs');
 const workerpoolPeer = await import('./peers/workerpool.mjs');
@@ -174,6 +181,7 @@ await run('limits', 'grpc', 'limits: grpc-js unary', limits.benchGrpc, 120);
 await run('rayts', 'rayts', 'rayts', raytsPeer.benchRayts, 900);
 await run('rayts-big', 'rayts-big', `rayts: get of a ${cfg.bigBytes / MiB} MiB put`, raytsPeer.benchRaytsBigGet, 300);
 await run('inter-node', 'inter-node', `rayts: ${cfg.interNodeMiB} MiB between two nodes`, benchInterNode, 300);
+await run('spill', 'spill', `rayts: ${cfg.spillObjects} × 64 MiB through a store a fifth of their size`, benchSpill, 600);
 await run('piscina', 'piscina', 'piscina, 2 threads', piscinaPeer.benchPiscina, 300);
 await run('workerpool-threads', 'workerpool-threads', 'workerpool, 2 threads', workerpoolPeer.benchWorkerpoolThreads, 300);
 await run('workerpool-processes', 'workerpool-processes', 'workerpool, 2 processes', workerpoolPeer.benchWorkerpoolProcesses, 900);
@@ -265,6 +273,10 @@ const targets = [];
   const inter = v('inter-node');
   row(`inter-node transfer of ${cfg.interNodeMiB} MiB ≥ 800 MiB/s`, inter ? `${fmtNum(inter.mibPerSec)} MiB/s (median of ${inter.runs.join(', ')})` : failed('inter-node'), inter && inter.mibPerSec / 800,
     inter ? `the bare grpc-js stream of the same bytes (rayts's options, no store): ${fmtNum(inter.grpcMibPerSec)} MiB/s` : '');
+  const sp = v('spill');
+  const spillNote = sp ? `${sp.n} × ${sp.objMiB} MiB through a ${sp.storeMiB} MiB store, median of ${sp.runs.length}; reads ${sp.reads}; disk ${sp.disk}` : '';
+  row('spill ≥ 0.8× a sequential write + fsync of the same bytes', sp ? `${fmtNum(sp.spillMiBps)} vs ${fmtNum(sp.writeMiBps)} MiB/s` : failed('spill'), sp && sp.spillMiBps / sp.writeMiBps / 0.8, spillNote);
+  row('restore ≥ 0.8× a sequential read of them', sp ? `${fmtNum(sp.restoreMiBps)} vs ${fmtNum(sp.readMiBps)} MiB/s` : failed('spill'), sp && sp.restoreMiBps / sp.readMiBps / 0.8, spillNote);
 }
 const targetHeader = ['Target', 'Measured', 'Measured ÷ target (≥ 1× = met)', 'Status', 'Note'];
 
@@ -337,8 +349,8 @@ ${(() => {
   return `Met: ${met.length ? met.join('; ') : 'none'}. Not met: ${notMet.length ? notMet.join('; ') : 'none'}.`;
 })()}
 ${notes.length ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
-  // Sections other scripts write (`## Task events`, scripts/bench/task_events_cost.mjs) stay as they were.
-  const kept = existsSync(docPath) ? readFileSync(docPath, 'utf8').split(/\n(?=## )/).filter((part) => /^## Task events\n/.test(part)) : [];
+  // Sections this script does not write (task events, jobs, spilling, … from the other scripts) stay as they were.
+  const kept = existsSync(docPath) ? readFileSync(docPath, 'utf8').split(/\n(?=## )/).filter((part) => /^## /.test(part) && !/^## (Side by side|Ratios|Limits|Acceptance targets|Notes)\b/.test(part)) : [];
   writeFileSync(docPath, [md.trimEnd(), ...kept.map((part) => part.trimEnd())].join('\n\n') + '\n');
   console.log(`\nWrote ${relative(process.cwd(), docPath)}`);
 }

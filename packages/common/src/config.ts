@@ -90,7 +90,7 @@ export const TUNABLES = {
   logFollowPollMs: spec({ env: 'RAYTS_LOG_FOLLOW_POLL_MS', kind: 'int', default: 200,
     meaning: 'How often `rayts logs --follow` looks for new lines in a log file.' }),
   objectStoreGcRequestIntervalMs: spec({ env: 'RAYTS_OBJECT_STORE_GC_REQUEST_INTERVAL_MS', kind: 'int', default: 200,
-    meaning: 'While an object store create waits for space, the raylet asks its drivers and workers to collect garbage at most this often (so values nobody references release their pins).' }),
+    meaning: 'While an object store create waits for space, the raylet asks the drivers and workers that hold pins to collect garbage (so values nobody references release their pins): at most this often while requests free nothing, after a tenth of it when the last one did.' }),
   objectPullChunkBytes: spec({ env: 'RAYTS_OBJECT_PULL_CHUNK_BYTES', kind: 'int', default: 8 * 1024 * 1024,
     meaning: 'Chunk size of an object pulled between raylets over gRPC (clusters with TLS; others use the raw side channel).' }),
   authFailureLogIntervalMs: spec({ env: 'RAYTS_AUTH_FAILURE_LOG_INTERVAL_MS', kind: 'int', default: 1000,

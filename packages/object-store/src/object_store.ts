@@ -15,6 +15,10 @@
  *
  * Independently of creation, once sealed primary copies that exist only in memory pass
  * `spillThreshold` of capacity, the least recently used unpinned ones are spilled in the background.
+ * And while creates (or restores) have to make room, the store spills ahead of them in the background
+ * (unless `spillThreshold` is 1): it writes the least recently used unpinned primaries to disk, keeping
+ * them in memory, so that the next create of the same size can drop them at once (step 1) instead of
+ * waiting for a write. Up to two spill writes run at once.
  */
 import { ObjectStoreFullError, RaytsError, formatBytes, isHexId, nullLogger, type Logger } from '@rayts/common';
 import { Allocator, ALIGNMENT, alignUp } from './allocator.js';
@@ -284,15 +288,17 @@ export class ObjectStore {
     const need = Math.max(ALIGNMENT, alignUp(size));
     if (need > this.maxObjectSize) throw this.fullError(id, size, true, what);
     const deadline = Date.now() + this.fullTimeoutMs;
+    let pressed = false;
     for (;;) {
       if (this.closed) throw new RaytsError('the object store was closed');
       const offset = this.allocator.alloc(size);
-      if (offset !== undefined) return offset;
-      if (this.evictOne()) continue;
-      if (this.spilling && this.table.spillable.size > 0) {
-        const freed = await this.spilling.spill(Math.max(need, this.minSpillSize));
-        if (freed > 0) continue;
+      if (offset !== undefined) {
+        this.spilling?.noteAllocation(pressed ? need : 0);
+        return offset;
       }
+      pressed = true;
+      if (this.evictOne()) continue;
+      if (this.spilling && (await this.spilling.makeRoom(need))) continue;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw this.fullError(id, size, false, what);
       await this.waitForChange(remaining);

@@ -110,8 +110,9 @@ describe('ObjectStore', () => {
     const spillDir = tempDir();
     expect(tryMountTmpfs(spillDir, '4m')).toBe(true);
     mounts.push(spillDir);
-    // the 95 % pre-check is off, so the second 3 MiB write really runs out of space mid-file
-    const store = newStore({ size: 8 * MiB, spillDir, diskCapacityThreshold: 1, minSpillSize: 1 });
+    // the 95 % pre-check is off, so the second 3 MiB write really runs out of space mid-file; no
+    // background spilling (threshold 1), so that write is the create's own
+    const store = newStore({ size: 8 * MiB, spillDir, diskCapacityThreshold: 1, minSpillSize: 1, spillThreshold: 1 });
     const [a, b, c, d] = ['e1', 'e2', 'e3', 'e4'].map(oid) as string[];
     const ha = await put(store, a!, 3 * MiB);
     await put(store, b!, 3 * MiB);

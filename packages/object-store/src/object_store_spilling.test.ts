@@ -85,6 +85,33 @@ describe('ObjectStore', () => {
     expect(st.numPrimary).toBe(9);
   });
 
+  it('spills ahead of creates that had to make room, keeping those objects in memory', async () => {
+    const spillDir = tempDir();
+    // three objects of 1 MiB + 64 bytes fill 75 % of the store: below the threshold, nothing spills
+    const store = newStore({ size: 4 * MiB, spillDir });
+    const ids = ['ahead0', 'ahead1', 'ahead2', 'ahead3'].map(oid);
+    const hashes = new Map<string, string>();
+    for (const id of ids.slice(0, 3)) hashes.set(id, await put(store, id, MiB + 64));
+    await store.drain();
+    expect(store.stats().spilledObjectsTotal).toBe(0);
+    // the fourth has to spill one to fit; the store then writes the next one ahead, and keeps it in memory
+    hashes.set(ids[3]!, await put(store, ids[3]!, MiB + 64));
+    await store.drain();
+    expect(store.stats().spilledObjectsTotal).toBe(2);
+    expect(store.inMemory(ids[0]!)).toBe(false);
+    expect(store.spilledTo(ids[1]!)).toBeDefined();
+    expect(store.inMemory(ids[1]!)).toBe(true);
+    store.checkInvariants();
+    // a fifth create drops it without another write
+    await put(store, oid('ahead4'), MiB + 64);
+    expect(store.inMemory(ids[1]!)).toBe(false);
+    for (const [id, h] of hashes) {
+      expect(sha((await store.get(id))!.view)).toBe(h);
+      store.release(id);
+    }
+    store.checkInvariants();
+  });
+
   it('does not free a pinned object it spilled; concurrent gets restore a spilled object once', async () => {
     const spillDir = tempDir();
     const store = newStore({ size: 4 * MiB, spillDir, spillThreshold: 1, minSpillSize: 2 * MiB });

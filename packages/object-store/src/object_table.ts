@@ -47,12 +47,14 @@ export interface Counters {
   /** Sealed primary copies in memory and nowhere else. */
   primaryUnspilledBytes: number;
   secondaryBytes: number;
+  /** In memory and droppable without a write (the `evictable` list's bytes). */
+  evictableBytes: number;
 }
 
 export function zeroCounters(): Counters {
   return {
     numPinned: 0, numSpilled: 0, spilledBytes: 0, numUnsealed: 0, unsealedBytes: 0,
-    numPrimary: 0, numSecondary: 0, primaryBytes: 0, primaryUnspilledBytes: 0, secondaryBytes: 0,
+    numPrimary: 0, numSecondary: 0, primaryBytes: 0, primaryUnspilledBytes: 0, secondaryBytes: 0, evictableBytes: 0,
   };
 }
 
@@ -93,7 +95,9 @@ export function bucketsOf(e: Entry): Buckets {
     if (inMemory) c.secondaryBytes = e.size;
   }
   const listed = inMemory && e.pins === 0 && !e.spilling;
-  return { counters: c, list: !listed ? undefined : !e.primary || e.spill ? 'evictable' : 'spillable' };
+  const list = !listed ? undefined : !e.primary || e.spill ? 'evictable' : 'spillable';
+  if (list === 'evictable') c.evictableBytes = e.size;
+  return { counters: c, list };
 }
 
 function addCounters(into: Counters, add: Partial<Counters>, sign: 1 | -1): void {

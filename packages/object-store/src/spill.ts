@@ -4,7 +4,9 @@
  * file is left behind by a spill that failed half way.
  *
  * Writes and reads go straight between the arena's shared memory and the file (writev/read on the
- * libuv thread pool, no intermediate buffers, no JS worker threads).
+ * libuv thread pool, no intermediate buffers, no JS worker threads), one writev per file, large reads
+ * split in parallel preads. No fsync: like Ray's, spill files need not survive a crash of the node
+ * (its objects die with it), so they are left to the page cache and the kernel's writeback.
  */
 import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -31,6 +33,9 @@ export interface SpillManagerOptions {
 }
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** Restores read in pieces of this size, this many at once (the libuv pool has 4 threads by default). */
+const READ_CHUNK_BYTES = 16 * 1024 * 1024;
+const READ_PARALLEL = 3;
 
 export class SpillManager {
   readonly diskCapacityThreshold: number;
@@ -143,12 +148,7 @@ export class SpillManager {
       if (size !== loc.file.size) {
         throw new SpillFileDamagedError(path, `is ${size} bytes but ${loc.file.size} were written (truncated or overwritten)`);
       }
-      let done = 0;
-      while (done < loc.size) {
-        const { bytesRead } = await fh.read(into, done, loc.size - done, loc.offset + done);
-        if (bytesRead === 0) throw new SpillFileDamagedError(path, `ended early (needed ${loc.size} bytes at ${loc.offset})`);
-        done += bytesRead;
-      }
+      await readParallel(fh, into, loc.offset, () => new SpillFileDamagedError(path, `ended early (needed ${loc.size} bytes at ${loc.offset})`));
     } catch (err) {
       if (err instanceof SpillFileDamagedError) throw err;
       const e = err as NodeJS.ErrnoException;
@@ -178,6 +178,36 @@ export class SpillManager {
       /* already gone */
     }
   }
+}
+
+/**
+ * Reads `into.byteLength` bytes at `position`: large objects in READ_CHUNK_BYTES pieces, READ_PARALLEL
+ * at a time (on the libuv thread pool), so a read from the page cache uses more than one core.
+ */
+async function readParallel(fh: FileHandle, into: Uint8Array, position: number, early: () => Error): Promise<void> {
+  const size = into.byteLength;
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < size && !failed) {
+      const start = next;
+      const end = Math.min(size, start + READ_CHUNK_BYTES);
+      next = end;
+      for (let at = start; at < end;) {
+        const { bytesRead } = await fh.read(into, at, end - at, position + at);
+        if (bytesRead === 0) throw early();
+        at += bytesRead;
+      }
+    }
+  };
+  // Every read has ended before this returns or throws: the caller may free `into` on an error.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(READ_PARALLEL, Math.ceil(size / READ_CHUNK_BYTES)) }, () =>
+    worker().catch((err: unknown) => {
+      failed = true;
+      throw err;
+    })));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** writev of all parts, following partial writes (the kernel caps one write near 2 GiB). */

@@ -61,9 +61,9 @@ export class LocalClients {
     for (const c of this.clients.values()) if (c.role === 'driver' && c.jobId === jobId) c.conn.send(message);
   }
 
-  /** Asks every client to collect garbage, so values nobody references release their pins. */
-  requestGc(): void {
-    for (const c of this.clients.values()) c.conn.send({ type: 'gc' });
+  /** Asks these clients to collect garbage, so values nobody references release their pins. */
+  requestGc(clientIds: Iterable<string>): void {
+    for (const id of clientIds) this.clients.get(id)?.conn.send({ type: 'gc' });
   }
 
   /** Asks a local owner about its object; undefined when the owner is not (or no longer) connected. */

@@ -18,7 +18,7 @@ export interface ObjectLocation {
 
 /** Whoever can ask this node's drivers and workers to collect garbage (so dead values release their pins). */
 export interface GarbageCollectors {
-  requestGc(): void;
+  requestGc(clientIds: Iterable<string>): void;
 }
 
 export interface ObjectManagerOptions {
@@ -45,6 +45,10 @@ export class ObjectManager {
   private readonly pins = new Map<string, Map<string, number>>();
   private readonly pulls = new Map<string, Promise<void>>();
   private lastGcRequest = 0;
+  /** Pins released since the last request to collect garbage: that request freed something. */
+  private releasedSinceGc = 0;
+  /** Time before the next request: a tenth of the interval after one that freed pins, doubling up to the interval after each that did not. */
+  private gcGapMs = 0;
 
   constructor(private readonly options: ObjectManagerOptions) {
     this.store = options.store;
@@ -61,15 +65,25 @@ export class ObjectManager {
   /**
    * Runs a store operation; while it waits for space, the local clients are asked (at most every
    * gcRequestIntervalMs) to collect garbage, so values nobody references any more release their
-   * pins. Checked ten times per interval, so the first request leaves soon after the wait begins.
+   * pins (only the clients that hold pins are asked: a collection costs a driver tens of ms).
+   * Checked ten times per interval, so the first request leaves soon after the wait begins.
+   * After a request that released pins (a driver reading spilled objects one after another drops
+   * each value before the next get) the next may follow after a tenth of the interval, and the gap
+   * doubles after each that released none: V8 often frees a value only at the second collection
+   * after it died, and waiting a whole interval each time would make every such read wait for it.
    */
   private async withSpace<T>(op: Promise<T>): Promise<T> {
     const every = this.options.gcRequestIntervalMs;
+    const tick = Math.max(1, every / 10);
     const timer = setInterval(() => {
-      if (Date.now() - this.lastGcRequest < every) return;
+      if (this.pins.size === 0) return;
+      const gap = this.releasedSinceGc > 0 ? tick : this.gcGapMs;
+      if (Date.now() - this.lastGcRequest < gap) return;
+      this.gcGapMs = Math.min(every, Math.max(tick, gap * 2));
       this.lastGcRequest = Date.now();
-      this.options.collectors.requestGc();
-    }, Math.max(1, every / 10));
+      this.releasedSinceGc = 0;
+      this.options.collectors.requestGc(this.pins.keys());
+    }, tick);
     try {
       return await op;
     } finally {
@@ -117,7 +131,9 @@ export class ObjectManager {
       if (n === 1) m.delete(id);
       else m.set(id, n - 1);
       this.store.release(id);
+      this.releasedSinceGc += 1;
     }
+    if (m.size === 0) this.pins.delete(clientId);
   }
 
   /** A client disconnected: every pin it held goes. */
