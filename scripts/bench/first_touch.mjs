@@ -6,22 +6,14 @@
 //   node scripts/bench/first_touch.mjs [--mib=1024] [--thp] [--hugetlb]
 // --thp and --hugetlb need root: they set /sys/kernel/mm/transparent_hugepage/shmem_enabled to
 // `advise` and vm.nr_hugepages to cover the size for the measurement, and put the old values back.
-// Other benches import `firstTouchMsPerGiB()` to print the figure beside theirs.
+// Other benches print `firstTouchMsPerGiB()` (lib.mjs) beside their figures.
 import { closeSync, ftruncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { loadNative } from '@rayts/object-store';
-import { GiB, MiB, optionOf } from './lib.mjs';
+import { GiB, MiB, firstTouchMsPerGiB, optionOf } from './lib.mjs';
 
 const now = () => performance.now();
 const PAGE = 4096;
-
-/** ms per GiB to write one byte per page of a fresh anonymous buffer (256 MiB measured). */
-export function firstTouchMsPerGiB() {
-  const b = new Uint8Array(256 * MiB);
-  const t0 = now();
-  for (let at = 0; at < b.length; at += PAGE) b[at] = 1;
-  return Math.round((now() - t0) * (GiB / b.length));
-}
 
 function touchedSource(bytes) {
   const src = new Uint8Array(bytes);

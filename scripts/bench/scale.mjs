@@ -10,8 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { optionOf, runCli } from './lib.mjs';
-import { firstTouchMsPerGiB } from './first_touch.mjs';
+import { firstTouchMsPerGiB, optionOf, runCli } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
@@ -51,5 +50,5 @@ for (const r of results) {
     ` (${(r.peakBytesPerTask / 1024).toFixed(2)} KiB per task in flight) → ${r.afterMiB.toFixed(0)} MiB after the refs were dropped` +
     ` (${(r.afterMiB / r.startMiB).toFixed(2)}× its ${r.startMiB.toFixed(0)} MiB at the start; heap ${r.heapAfterMiB.toFixed(0)} MiB)`);
 }
-console.log(`machine: ${cpus().length} × ${model}, Node ${process.version}, first touch ${firstTouchMsPerGiB()} ms/GiB, load average ${loadBefore} before, ` +
+console.log(`machine: ${cpus().length} × ${model}, Node ${process.version}, first touch ${firstTouchMsPerGiB().toFixed(0)} ms/GiB, load average ${loadBefore} before, ` +
   `${loadavg().map((l) => l.toFixed(2)).join(' ')} after; ${((Date.now() - started) / 1000).toFixed(0)} s`);
