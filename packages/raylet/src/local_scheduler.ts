@@ -397,8 +397,9 @@ export class LocalScheduler {
   takeQueued(predicate: (t: QueuedTask) => boolean): QueuedTask[] {
     const taken: QueuedTask[] = [];
     for (const [key, q] of this.queues) {
-      const keep = q.filter((t) => !predicate(t));
-      taken.push(...q.filter(predicate));
+      // One by one: a job may leave hundreds of thousands queued (a spread would overflow the stack).
+      const keep: QueuedTask[] = [];
+      for (const t of q) (predicate(t) ? taken : keep).push(t);
       if (keep.length) this.queues.set(key, keep);
       else this.queues.delete(key);
     }
