@@ -5,6 +5,7 @@
  * `get` gives its CPUs back so nested tasks can run.
  */
 import { fits, type Logger, type ResourceMap } from '@rayts/common';
+import { Fifo } from './fifo.js';
 import type { BindJob, Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
 import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
 import { packRun } from '@rayts/core-worker';
@@ -88,7 +89,7 @@ export class LocalScheduler {
    * FIFO queues per scheduling class (shape and function), so a blocked class costs O(1) per
    * dispatch; in the order the classes were last served (least recently first), so they take turns.
    */
-  private readonly queues = new Map<string, QueuedTask[]>();
+  private readonly queues = new Map<string, Fifo<QueuedTask>>();
   private queuedCount = 0;
   private readonly workers = new Map<string, WorkerSlot>();
   /** Workers with no running task. */
@@ -135,7 +136,7 @@ export class LocalScheduler {
   enqueue(task: QueuedTask): void {
     const key = schedulingClass(task.spec);
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = []));
+    if (!q) this.queues.set(key, (q = new Fifo()));
     q.push(task);
     this.queuedCount += 1;
     this.dispatch();
@@ -199,8 +200,8 @@ export class LocalScheduler {
       // No idle worker or no free resources left: short tasks queue up behind running ones of the
       // same job and shape, so a worker never waits a round trip for its next task.
       for (const [key, q] of this.queues) {
-        while (q.length > 0 && this.functions.pipelinable(q[0]!.spec.fnHash)) {
-          const worker = this.pipelineWorkerFor(q[0]!);
+        while (q.length > 0 && this.functions.pipelinable(q.peek()!.spec.fnHash)) {
+          const worker = this.pipelineWorkerFor(q.peek()!);
           if (!worker) break;
           const task = q.shift()!;
           this.queuedCount -= 1;
@@ -216,8 +217,8 @@ export class LocalScheduler {
   }
 
   /** Starts the first task of a class on an idle worker, if its resources are free and a worker is. */
-  private startNext(q: QueuedTask[]): 'started' | 'no-resources' | 'no-worker' {
-    const task = q[0];
+  private startNext(q: Fifo<QueuedTask>): 'started' | 'no-resources' | 'no-worker' {
+    const task = q.peek();
     if (!task || !this.canRunNow(task.spec.resources)) return 'no-resources';
     const worker = this.idleWorkerFor(task.spec.jobId);
     if (!worker) return 'no-worker';
@@ -274,7 +275,7 @@ export class LocalScheduler {
     w.pipeline = w.pipeline.filter((t) => !ids.has(t.spec.taskId));
     for (const t of back.reverse()) {
       const key = schedulingClass(t.spec);
-      const q = this.queues.get(key) ?? [];
+      const q = this.queues.get(key) ?? new Fifo();
       q.unshift(t);
       this.queues.set(key, q);
       this.queuedCount += 1;
@@ -379,18 +380,24 @@ export class LocalScheduler {
 
   /** Shapes waiting here, for `rayts status` Pending Demands. */
   demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
+    // A queue is one scheduling class, so one shape: counted per queue, not per task (there may be a million).
     const byShape = new Map<string, ResourceDemand>();
-    for (const t of this.queued()) {
-      const key = shapeKey(t.spec.resources);
+    for (const q of this.queues.values()) {
+      const first = q.peek();
+      if (!first) continue;
+      const key = shapeKey(first.spec.resources);
       const d = byShape.get(key);
-      if (d) d.count = (d.count ?? 0) + 1;
-      else byShape.set(key, { shape: t.spec.resources, count: 1, kind: 'task', strategy: '', infeasible: infeasible(t.spec.resources) });
+      if (d) d.count = (d.count ?? 0) + q.length;
+      else byShape.set(key, { shape: first.spec.resources, count: q.length, kind: 'task', strategy: '', infeasible: infeasible(first.spec.resources) });
     }
     return [...byShape.values()];
   }
 
+  /** The tasks queued here, class by class (what tests look at). */
   queued(): QueuedTask[] {
-    return [...this.queues.values()].flat();
+    const out: QueuedTask[] = [];
+    for (const q of this.queues.values()) for (const t of q) out.push(t);
+    return out;
   }
 
   /** Removes queued tasks matching `predicate` (to move them elsewhere) and returns them. */
@@ -398,10 +405,8 @@ export class LocalScheduler {
     const taken: QueuedTask[] = [];
     for (const [key, q] of this.queues) {
       // One by one: a job may leave hundreds of thousands queued (a spread would overflow the stack).
-      const keep: QueuedTask[] = [];
-      for (const t of q) (predicate(t) ? taken : keep).push(t);
-      if (keep.length) this.queues.set(key, keep);
-      else this.queues.delete(key);
+      for (const t of q.removeWhere(predicate)) taken.push(t);
+      if (q.length === 0) this.queues.delete(key);
     }
     this.queuedCount -= taken.length;
     return taken;
