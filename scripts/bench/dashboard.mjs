@@ -49,7 +49,7 @@ const cold = [];
 const warm = [];
 let browser;
 try {
-  await runCli(bin, ['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${clusterDir}`, '--num-cpus=2'], env, dir);
+  await runCli(bin, ['start', '--head', '--port=0', '--dashboard-port=0', '--ray-client-server-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${clusterDir}`, '--num-cpus=2'], env, dir);
   const head = JSON.parse(readFileSync(join(clusterDir, 'session_latest', 'head.json'), 'utf8'));
   const url = head.dashboardUrl;
   const token = readFileSync(join(head.stateDir, 'token'), 'utf8').trim();

@@ -22,7 +22,7 @@ const store = `--object-store-memory=${Math.ceil((mib * 2.5) / 1024)}GiB`;
 const rayts = (args) => execFileSync(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 try {
-  rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${join(dir, 'a')}`, '--num-cpus=1', store]);
+  rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--ray-client-server-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${join(dir, 'a')}`, '--num-cpus=1', store]);
   const head = JSON.parse(readFileSync(join(dir, 'a/session_latest/head.json'), 'utf8'));
   rayts(['start', `--address=${head.address}`, `--token-file=${join(dir, 'a/state/token')}`, '--node-ip-address=127.0.0.2',
     `--temp-dir=${join(dir, 'b')}`, '--num-cpus=1', store]);

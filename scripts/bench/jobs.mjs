@@ -55,7 +55,7 @@ function writeTree(at, files, bytesEach) {
 
 const clusterDir = join(dir, 'cluster');
 try {
-  await rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${clusterDir}`, '--num-cpus=2']);
+  await rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--ray-client-server-port=0', '--node-ip-address=127.0.0.1', `--temp-dir=${clusterDir}`, '--num-cpus=2']);
   const head = JSON.parse(readFileSync(join(clusterDir, 'session_latest', 'head.json'), 'utf8'));
   const url = head.dashboardUrl;
   const token = readFileSync(join(clusterDir, 'state', 'token'), 'utf8').trim();

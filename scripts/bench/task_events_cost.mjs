@@ -49,7 +49,7 @@ async function startCluster(enabled, ip) {
     ...process.env, RAYTS_TASK_EVENTS_ENABLED: enabled ? '1' : '0', RAYTS_REGISTRY_DIR: join(dir, 'registry'), RAYTS_TMPDIR: join(dir, 'tmp'), NO_COLOR: '1',
   };
   delete env.RAYTS_ADDRESS;
-  await rayts(['start', '--head', '--port=0', '--dashboard-port=0', `--node-ip-address=${ip}`, `--temp-dir=${join(dir, 'cluster')}`, `--num-cpus=${numCpus}`,
+  await rayts(['start', '--head', '--port=0', '--dashboard-port=0', '--ray-client-server-port=0', `--node-ip-address=${ip}`, `--temp-dir=${join(dir, 'cluster')}`, `--num-cpus=${numCpus}`,
     '--resources={"custom": 100}'], env);
   const address = JSON.parse(readFileSync(join(dir, 'cluster', 'session_latest', 'head.json'), 'utf8')).address;
   return { enabled, dir, env, address };
