@@ -32,6 +32,7 @@ import { TaskArgs } from './task_args.js';
 import { TaskExecutor, type Compile } from './task_executor.js';
 import { TaskManager, type TaskRecord } from './task_manager.js';
 import { Lineage } from './lineage.js';
+import { loadNative } from '@rayts/object-store';
 import { ObjectReleaser } from './object_releaser.js';
 import { TaskEventBuffer } from './task_event_buffer.js';
 import { taskInfo, type ExecutorIdentity } from './event_report.js';
@@ -136,7 +137,7 @@ export class CoreWorker {
     const job = new JobContext(options.jobId ?? '', options.jobDir, '', options.role === 'driver' ? newTaskId() : '');
     const gpus = new GpuVisibility(process.env);
     const lineage = new Lineage<TaskRecord>();
-    const releaser = new ObjectReleaser({ store, lineage, transport: connection });
+    const releaser = new ObjectReleaser({ store, lineage, transport: connection, allocator: remote ? undefined : loadNative() });
     const references = new ReferenceTable(store, new CallSiteRecorder(config.recordRefCreationSites), owner, releaser);
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references, bytes: remote?.objects ?? new MappedArena(welcome) });
     const functions = new FunctionExporter(gcs);

@@ -4,20 +4,33 @@
  * and spilled), and the lineage kept for it goes with the argument values stored for that task.
  * Deletes are sent in batches, one message per turn of the event loop, and not awaited: a delete that
  * fails (the raylet is going away with this process) leaves nothing the node's end does not clear.
+ *
+ * After many releases (TRIM_AFTER_RELEASES, then a second without one) the allocator is asked to give
+ * its free memory back (`trim`, glibc's malloc_trim): the small buffers of a million results are
+ * freed, but the allocator keeps their pages, so a driver that ran a million tasks stayed at 4-6× its
+ * starting RSS after dropping every ref. The trim took 15-70 ms there.
  */
 import { argCopiesOf, type Lineage, type LineageRecord, type StoredObject } from './lineage.js';
 import type { MemoryStore } from './memory_store.js';
 import type { RayletTransport } from './raylet_connection.js';
 import type { Reply } from './protocol/messages.js';
 
+/** Releases after which the allocator is trimmed (once they stop for TRIM_QUIET_MS). */
+export const TRIM_AFTER_RELEASES = 10_000;
+const TRIM_QUIET_MS = 1000;
+
 export interface ObjectReleaserDeps {
   store: Pick<MemoryStore, 'get' | 'delete'>;
+  /** Gives the allocator's free memory back to the system (the object store's native addon); absent where it is not loaded. */
+  allocator?: { trim(): boolean };
   lineage: Lineage<LineageRecord & { heldByLineage?: boolean }>;
   transport: Pick<RayletTransport, 'request'>;
 }
 
 export class ObjectReleaser {
   private batch: StoredObject[] = [];
+  private releasedSinceTrim = 0;
+  private trimTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: ObjectReleaserDeps) {}
 
@@ -30,6 +43,7 @@ export class ObjectReleaser {
     const state = store.get(objectId);
     if (!state) return false;
     store.delete(objectId);
+    this.countForTrim();
     if (state.status === 'ready' && state.value.kind === 'plasma') this.delete([{ objectId, nodeId: state.value.nodeId }]);
     const record = lineage.take(objectId);
     if (record) this.dropTask(record, unhold);
@@ -43,6 +57,20 @@ export class ObjectReleaser {
       record.heldByLineage = false;
       unhold(record.argRefs);
     }
+  }
+
+  /** One more release: past TRIM_AFTER_RELEASES, the allocator is trimmed once releases pause. */
+  private countForTrim(): void {
+    const { allocator } = this.deps;
+    if (!allocator || ++this.releasedSinceTrim < TRIM_AFTER_RELEASES) return;
+    this.trimTimer?.refresh();
+    if (this.trimTimer) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      this.releasedSinceTrim = 0;
+      allocator.trim();
+    }, TRIM_QUIET_MS);
+    this.trimTimer.unref();
   }
 
   /** Deletes store objects (in the next batch). */

@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 #include <fcntl.h>
@@ -328,6 +331,17 @@ static napi_value PageSize(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* malloc_trim(0): gives the allocator's free memory back to the system (glibc); false elsewhere. */
+static napi_value Trim(napi_env env, napi_callback_info info) {
+  napi_value v;
+#ifdef __GLIBC__
+  CHECK(env, napi_get_boolean(env, malloc_trim(0) != 0, &v));
+#else
+  CHECK(env, napi_get_boolean(env, false, &v));
+#endif
+  return v;
+}
+
 static napi_value AdviceConstants(napi_env env) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -359,6 +373,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"memfd", NULL, Memfd, NULL, NULL, NULL, napi_default, NULL},
       {"populate", NULL, Populate, NULL, NULL, NULL, napi_default, NULL},
       {"pageSize", NULL, PageSize, NULL, NULL, NULL, napi_default, NULL},
+      {"trim", NULL, Trim, NULL, NULL, NULL, napi_default, NULL},
       {"advice", NULL, NULL, NULL, NULL, AdviceConstants(env), napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

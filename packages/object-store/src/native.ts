@@ -21,6 +21,8 @@ export interface NativeShm {
   /** MADV_POPULATE_READ/_WRITE over the range on the libuv pool; false when the kernel refused it. */
   populate(buffer: ArrayBuffer, offset: number, length: number, write: boolean): Promise<boolean>;
   pageSize(): number;
+  /** malloc_trim(0): the allocator's free memory goes back to the system (glibc; false elsewhere or when nothing was returned). */
+  trim(): boolean;
   readonly advice: Readonly<Record<string, number>>;
 }
 

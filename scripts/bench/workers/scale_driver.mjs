@@ -14,7 +14,10 @@ if (!address || counts.length === 0 || typeof global.gc !== 'function') {
 const MiB = 1024 * 1024;
 const rss = () => process.memoryUsage().rss;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Collects garbage until the RSS stops falling (finalizers release objects between the rounds). */
+/**
+ * Collects garbage until the RSS stops falling (finalizers release objects between the rounds), then
+ * waits past the core worker's allocator trim (a second after the last release).
+ */
 async function settle() {
   let last = Infinity;
   for (let i = 0; i < 10; i++) {
@@ -24,6 +27,8 @@ async function settle() {
     if (now > last - MiB) break;
     last = now;
   }
+  await sleep(1500);
+  global.gc();
 }
 
 await ray.init({ address });
