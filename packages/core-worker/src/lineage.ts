@@ -23,8 +23,11 @@ export interface StoredObject {
 /** Argument values stored for the task (large plain values): the spec's store arguments that are not refs. */
 export function argCopiesOf(record: LineageRecord): StoredObject[] {
   const out: StoredObject[] = [];
+  let refs: ReadonlySet<string> | undefined;
   for (const a of record.spec.args) {
-    if (a.kind === 'plasma' && !record.argRefs.includes(a.objectId)) out.push({ objectId: a.objectId, nodeId: a.nodeId });
+    if (a.kind !== 'plasma') continue;
+    refs ??= new Set(record.argRefs);
+    if (!refs.has(a.objectId)) out.push({ objectId: a.objectId, nodeId: a.nodeId });
   }
   return out;
 }

@@ -47,9 +47,8 @@ export class ReferenceTable {
   private readonly captured = new Set<string>();
   /** Objects no longer in use whose task has not settled yet: released when it does. */
   private readonly releaseWhenSettled = new Set<string>();
-  private readonly unhold = (ids: readonly string[]) => {
-    for (const id of ids) if (countDown(this.lineageHolds, id)) this.maybeRelease(id);
-  };
+  /** Ends lineage holds (given to the releaser, which calls it when it drops a kept task). */
+  private readonly unhold = (ids: readonly string[]) => this.releaseLineageHolds(ids);
 
   /** @param self this process (the owner of what it makes) */
   constructor(
@@ -101,9 +100,9 @@ export class ReferenceTable {
     for (const id of objectIds) this.lineageHolds.set(id, (this.lineageHolds.get(id) ?? 0) + 1);
   }
 
-  /** What ends lineage holds (given to the releaser, and to the task manager for tasks it stops keeping). */
-  get releaseLineageHolds(): (objectIds: readonly string[]) => void {
-    return this.unhold;
+  /** Tasks kept as lineage that took these refs are gone: each ref whose last hold ends may be released. */
+  releaseLineageHolds(objectIds: readonly string[]): void {
+    for (const id of objectIds) if (countDown(this.lineageHolds, id)) this.maybeRelease(id);
   }
 
   /** Refs (their wire ids) went into a value this process stored or sent. */

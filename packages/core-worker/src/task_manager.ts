@@ -33,7 +33,7 @@ export interface TaskManagerDeps {
     addPendingArgs(ids: readonly string[]): void;
     releasePendingArgs(ids: readonly string[]): void;
     holdForLineage(ids: readonly string[]): void;
-    readonly releaseLineageHolds: (ids: readonly string[]) => void;
+    releaseLineageHolds(ids: readonly string[]): void;
   };
   /** Finished tasks kept to rebuild their outputs (shared with the ObjectReleaser, which drops them with their outputs). */
   lineage: Lineage<TaskRecord>;
@@ -267,7 +267,7 @@ export class TaskManager {
       }
     }
     references.releasePendingArgs(record.argRefs);
-    if (!keep) releaser.dropTask(record, references.releaseLineageHolds);
+    if (!keep) releaser.dropTask(record, (ids) => references.releaseLineageHolds(ids));
   }
 }
 

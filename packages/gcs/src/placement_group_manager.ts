@@ -3,16 +3,17 @@
  * waiting for placement. It places each group's bundles over the live node view (bundle_placement.ts)
  * and reserves them on the raylets in two phases (bundle_reservation.ts). A group that could not be
  * placed or reserved waits, retried with backoff (100 ms → 1 s ×1.5 like Ray), and at once when a
- * node joins or a group is removed. A node's death sends its bundles back to placement (RESCHEDULING). Groups live in SQLite: after a head restart CREATED
- * bundles stay where they are, and every raylet is told to drop bundles the head does not know as
- * held (reservations that were in flight when the head died).
+ * node joins or a group is removed. A node's death sends its bundles back to placement (RESCHEDULING).
+ * Groups live in SQLite: after a head restart CREATED bundles stay where they are, and every raylet
+ * is told to drop bundles the head does not know as held (reservations in flight when the head died).
  */
 import {
   VersionWaiters, type Config, type Logger, type PlacementGroupState, type PlacementStrategy, type ResourceDemand__Output, type ResourceMap,
 } from '@rayts/common';
 import { placeBundles } from './bundle_placement.js';
-import { isRemoved, type BundleKey, type BundleReservations } from './bundle_reservation.js';
+import { isRemoved, type BundleReservations } from './bundle_reservation.js';
 import { NameTakenError, StateDiskFullError } from './errors.js';
+import { bundlesByNode, bundlesNotHeldOn, heldBundles } from './placement_group_bundles.js';
 import { pendingGroupDemands } from './placement_group_demands.js';
 import type { LiveNode } from './node_manager.js';
 import type { NodeRecord } from './storage/node_table.js';
@@ -157,7 +158,7 @@ export class PlacementGroupManager {
   async removeMany(placementGroupIds: string[]): Promise<boolean[]> {
     const removing = [...new Set(placementGroupIds)].map((id) => this.live.get(id)).filter((g): g is PlacementGroup => !!g);
     if (removing.length === 0) return placementGroupIds.map(() => false);
-    const held = removing.map((g) => this.heldBundles(g));
+    const held = removing.map(heldBundles);
     const now = Date.now();
     for (const g of removing) {
       g.state = 'REMOVED';
@@ -288,13 +289,7 @@ export class PlacementGroupManager {
       return false;
     }
     // Only bundles without a (live) node move; the others stay reserved where they are.
-    const moving = new Map<string, BundleKey[]>();
-    placement.nodeIds.forEach((nodeId, i) => {
-      if (fixed[i] === nodeId) return;
-      const list = moving.get(nodeId) ?? [];
-      list.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: g.bundles[i]!.resources });
-      moving.set(nodeId, list);
-    });
+    const moving = bundlesByNode(g, (_, i) => (fixed[i] === placement.nodeIds[i] ? undefined : placement.nodeIds[i]));
     // Counted against the nodes now, so the next group's plan does not reuse the same resources.
     for (const [nodeId, bundles] of moving) {
       const live = this.nodes.get(nodeId);
@@ -339,17 +334,6 @@ export class PlacementGroupManager {
     this.logger.info('placement group placed', { placementGroupId: g.placementGroupId, state: g.state, nodes: g.bundles.map((b) => b.nodeId) });
   }
 
-  private heldBundles(g: PlacementGroup): Map<string, BundleKey[]> {
-    const byNode = new Map<string, BundleKey[]>();
-    g.bundles.forEach((b, i) => {
-      if (!b.nodeId) return;
-      const list = byNode.get(b.nodeId) ?? [];
-      list.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: b.resources });
-      byNode.set(b.nodeId, list);
-    });
-    return byNode;
-  }
-
   private onNodeDead(nodeId: string): void {
     this.uncleaned.delete(nodeId);
     this.reservations.forgetNode(nodeId);
@@ -375,13 +359,7 @@ export class PlacementGroupManager {
    * (reservations in flight when the head died, groups removed before their bundles came back).
    */
   private async cleanNode(nodeId: string): Promise<void> {
-    const stale: BundleKey[] = [];
-    for (const g of this.groups.values()) {
-      g.bundles.forEach((b, i) => {
-        const heldHere = g.state !== 'REMOVED' && b.nodeId === nodeId;
-        if (!heldHere) stale.push({ placementGroupId: g.placementGroupId, bundleIndex: i, resources: b.resources });
-      });
-    }
+    const stale = bundlesNotHeldOn(this.groups.values(), nodeId);
     if (stale.length) await this.reservations.release(nodeId, 'CancelBundles', stale);
     this.uncleaned.delete(nodeId);
     this.kick();

@@ -5,25 +5,15 @@
  * `get` gives its CPUs back so nested tasks can run.
  */
 import { fits, type Logger, type ResourceMap } from '@rayts/common';
-import { Fifo } from './fifo.js';
 import type { BindJob, Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
 import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
 import { packRun } from '@rayts/core-worker';
 import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
 import type { PreparedEnv } from './jobs/runtime_envs.js';
 import { FunctionStats, type PipelineLimits } from './function_stats.js';
+import { SchedulingQueues, type ClassQueue } from './scheduling_queues.js';
 export type { PipelineLimits } from './function_stats.js';
 import { GpuIds, NO_GPUS, gpuDemand, type GpuGrant } from './gpu_ids.js';
-
-/**
- * A task's scheduling class, Ray's: its resource shape and its function. Each class has its own FIFO
- * queue and the classes take turns, so a backlog of one function never holds back the first task of
- * another that needs the same resources (issue 16: after a head restart a new function's task waited
- * 28 s behind 400 queued tasks of the same shape).
- */
-function schedulingClass(spec: TaskSpec): string {
-  return `${shapeKey(spec.resources)}|${spec.fnHash}`;
-}
 
 /** The execute message for a task on a worker: with the job's directory and the GPUs the worker holds. */
 function executeOn(worker: WorkerSlot, task: QueuedTask): Execute {
@@ -85,12 +75,8 @@ export class LocalScheduler {
   private readonly source: WorkerSource;
   private readonly pipeline: PipelineLimits;
   private readonly logger: Logger;
-  /**
-   * FIFO queues per scheduling class (shape and function), so a blocked class costs O(1) per
-   * dispatch; in the order the classes were last served (least recently first), so they take turns.
-   */
-  private readonly queues = new Map<string, Fifo<QueuedTask>>();
-  private queuedCount = 0;
+  /** FIFO queues per scheduling class, so a blocked class costs O(1) per dispatch; classes take turns. */
+  private readonly queues = new SchedulingQueues<QueuedTask>();
   private readonly workers = new Map<string, WorkerSlot>();
   /** Workers with no running task. */
   private readonly idle = new Set<WorkerSlot>();
@@ -134,11 +120,7 @@ export class LocalScheduler {
   }
 
   enqueue(task: QueuedTask): void {
-    const key = schedulingClass(task.spec);
-    let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = new Fifo()));
-    q.push(task);
-    this.queuedCount += 1;
+    this.queues.push(task);
     this.dispatch();
   }
 
@@ -180,35 +162,31 @@ export class LocalScheduler {
    * and one task per class in turn across classes, starting with the class served least recently.
    */
   dispatch(): void {
-    if (this.dispatching || this.queuedCount === 0) return;
+    if (this.dispatching || this.queues.length === 0) return;
     this.dispatching = true;
     try {
       let needWorker = false;
       let progress = true;
-      while (progress && this.queuedCount > 0) {
+      while (progress && this.queues.length > 0) {
         progress = false;
-        for (const [key, q] of [...this.queues]) {
+        for (const q of this.queues.inTurnOrder()) {
           const outcome = this.startNext(q);
           if (outcome === 'no-worker') needWorker = true;
           if (outcome !== 'started') continue;
           progress = true;
-          // Served: this class goes to the back of the turn order.
-          this.queues.delete(key);
-          if (q.length > 0) this.queues.set(key, q);
+          this.queues.served(q);
         }
       }
       // No idle worker or no free resources left: short tasks queue up behind running ones of the
       // same job and shape, so a worker never waits a round trip for its next task.
-      for (const [key, q] of this.queues) {
-        while (q.length > 0 && this.functions.pipelinable(q.peek()!.spec.fnHash)) {
-          const worker = this.pipelineWorkerFor(q.peek()!);
+      for (const q of this.queues.inTurnOrder()) {
+        for (let next = q.tasks.peek(); next && this.functions.pipelinable(next.spec.fnHash); next = q.tasks.peek()) {
+          const worker = this.pipelineWorkerFor(next);
           if (!worker) break;
-          const task = q.shift()!;
-          this.queuedCount -= 1;
-          (worker.pipeline ??= []).push(task);
-          worker.send(executeOn(worker, task));
+          this.queues.shift(q);
+          (worker.pipeline ??= []).push(next);
+          worker.send(executeOn(worker, next));
         }
-        if (q.length === 0) this.queues.delete(key);
       }
       if (needWorker) this.source.startWorker();
     } finally {
@@ -217,14 +195,13 @@ export class LocalScheduler {
   }
 
   /** Starts the first task of a class on an idle worker, if its resources are free and a worker is. */
-  private startNext(q: Fifo<QueuedTask>): 'started' | 'no-resources' | 'no-worker' {
-    const task = q.peek();
+  private startNext(q: ClassQueue<QueuedTask>): 'started' | 'no-resources' | 'no-worker' {
+    const task = q.tasks.peek();
     if (!task || !this.canRunNow(task.spec.resources)) return 'no-resources';
     const worker = this.idleWorkerFor(task.spec.jobId);
     if (!worker) return 'no-worker';
     worker.startedAt = performance.now();
-    q.shift();
-    this.queuedCount -= 1;
+    this.queues.shift(q);
     acquire(this.available, task.spec.resources);
     bindToJob(worker, task.spec.jobId, task.env);
     worker.running = task;
@@ -273,13 +250,7 @@ export class LocalScheduler {
     const ids = new Set(taskIds);
     const back = w.pipeline.filter((t) => ids.has(t.spec.taskId));
     w.pipeline = w.pipeline.filter((t) => !ids.has(t.spec.taskId));
-    for (const t of back.reverse()) {
-      const key = schedulingClass(t.spec);
-      const q = this.queues.get(key) ?? new Fifo();
-      q.unshift(t);
-      this.queues.set(key, q);
-      this.queuedCount += 1;
-    }
+    this.queues.returnToFront(back);
     this.dispatch();
   }
 
@@ -380,36 +351,17 @@ export class LocalScheduler {
 
   /** Shapes waiting here, for `rayts status` Pending Demands. */
   demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
-    // A queue is one scheduling class, so one shape: counted per queue, not per task (there may be a million).
-    const byShape = new Map<string, ResourceDemand>();
-    for (const q of this.queues.values()) {
-      const first = q.peek();
-      if (!first) continue;
-      const key = shapeKey(first.spec.resources);
-      const d = byShape.get(key);
-      if (d) d.count = (d.count ?? 0) + q.length;
-      else byShape.set(key, { shape: first.spec.resources, count: q.length, kind: 'task', strategy: '', infeasible: infeasible(first.spec.resources) });
-    }
-    return [...byShape.values()];
+    return this.queues.demands(infeasible);
   }
 
   /** The tasks queued here, class by class (what tests look at). */
   queued(): QueuedTask[] {
-    const out: QueuedTask[] = [];
-    for (const q of this.queues.values()) for (const t of q) out.push(t);
-    return out;
+    return this.queues.all();
   }
 
   /** Removes queued tasks matching `predicate` (to move them elsewhere) and returns them. */
   takeQueued(predicate: (t: QueuedTask) => boolean): QueuedTask[] {
-    const taken: QueuedTask[] = [];
-    for (const [key, q] of this.queues) {
-      // One by one: a job may leave hundreds of thousands queued (a spread would overflow the stack).
-      for (const t of q.removeWhere(predicate)) taken.push(t);
-      if (q.length === 0) this.queues.delete(key);
-    }
-    this.queuedCount -= taken.length;
-    return taken;
+    return this.queues.take(predicate);
   }
 
   /** Task attempts that ended here so far (for the node's metrics). */
@@ -425,7 +377,7 @@ export class LocalScheduler {
       if (w.running) running += 1;
       pipelined += w.pipeline?.length ?? 0;
     }
-    return { queued: this.queuedCount, running, pipelined };
+    return { queued: this.queues.length, running, pipelined };
   }
 
   get busyWorkers(): number {

@@ -1,0 +1,104 @@
+/**
+ * The raylet's waiting tasks: one FIFO queue per scheduling class (Ray's: resource shape and
+ * function), kept in turn order. A class that was just served goes to the back, so a backlog of one
+ * function never holds back the first task of another that needs the same resources (issue 16: after
+ * a head restart a new function's task waited 28 s behind 400 queued tasks of the same shape).
+ */
+import type { ResourceMap } from '@rayts/common';
+import { Fifo } from './fifo.js';
+import type { ResourceDemand, TaskSpec } from './protocol.js';
+import { shapeKey } from './resource_accounting.js';
+
+/** A task's scheduling class: its resource shape and its function. */
+function schedulingClass(spec: TaskSpec): string {
+  return `${shapeKey(spec.resources)}|${spec.fnHash}`;
+}
+
+/** One class's queue: never empty while it is listed. */
+export interface ClassQueue<T> {
+  readonly key: string;
+  readonly tasks: Fifo<T>;
+}
+
+export class SchedulingQueues<T extends { spec: TaskSpec }> {
+  /** Classes in turn order, least recently served first. */
+  private readonly queues = new Map<string, Fifo<T>>();
+  private count = 0;
+
+  /** Tasks waiting, over all classes. */
+  get length(): number {
+    return this.count;
+  }
+
+  push(task: T): void {
+    const key = schedulingClass(task.spec);
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = new Fifo()));
+    q.push(task);
+    this.count += 1;
+  }
+
+  /** Puts tasks back at the front of their classes, in the order given. */
+  returnToFront(tasks: T[]): void {
+    for (const task of [...tasks].reverse()) {
+      const key = schedulingClass(task.spec);
+      let q = this.queues.get(key);
+      if (!q) this.queues.set(key, (q = new Fifo()));
+      q.unshift(task);
+      this.count += 1;
+    }
+  }
+
+  /** A snapshot of the classes in turn order (safe to serve them while iterating). */
+  inTurnOrder(): ClassQueue<T>[] {
+    return [...this.queues].map(([key, tasks]) => ({ key, tasks }));
+  }
+
+  /** Takes the first task of a class; a class that is left empty is dropped. */
+  shift(queue: ClassQueue<T>): T | undefined {
+    const task = queue.tasks.shift();
+    if (task) this.count -= 1;
+    if (queue.tasks.length === 0) this.queues.delete(queue.key);
+    return task;
+  }
+
+  /** The class was served: it goes to the back of the turn order. */
+  served(queue: ClassQueue<T>): void {
+    if (this.queues.get(queue.key) !== queue.tasks) return;
+    this.queues.delete(queue.key);
+    this.queues.set(queue.key, queue.tasks);
+  }
+
+  /** Removes the tasks matching `predicate` (to move or fail them) and returns them. */
+  take(predicate: (t: T) => boolean): T[] {
+    const taken: T[] = [];
+    for (const [key, q] of this.queues) {
+      // One by one: a job may leave hundreds of thousands queued (a spread would overflow the stack).
+      for (const t of q.removeWhere(predicate)) taken.push(t);
+      if (q.length === 0) this.queues.delete(key);
+    }
+    this.count -= taken.length;
+    return taken;
+  }
+
+  /** Shapes waiting, for `rayts status` Pending Demands: counted per class (there may be a million tasks). */
+  demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
+    const byShape = new Map<string, ResourceDemand>();
+    for (const q of this.queues.values()) {
+      const first = q.peek();
+      if (!first) continue;
+      const key = shapeKey(first.spec.resources);
+      const d = byShape.get(key);
+      if (d) d.count = (d.count ?? 0) + q.length;
+      else byShape.set(key, { shape: first.spec.resources, count: q.length, kind: 'task', strategy: '', infeasible: infeasible(first.spec.resources) });
+    }
+    return [...byShape.values()];
+  }
+
+  /** All waiting tasks, class by class. */
+  all(): T[] {
+    const out: T[] = [];
+    for (const q of this.queues.values()) for (const t of q) out.push(t);
+    return out;
+  }
+}
