@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/sequencer.js';
 
 // Unit tests sit next to the code; tests that start real daemons live under test/.
 // Cluster tests are heavy on a 2-core machine: at most two files run at once.
@@ -17,6 +18,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results.json' },
     projects: [
