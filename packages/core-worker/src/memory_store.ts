@@ -21,6 +21,19 @@ interface Entry {
 /** The state of every pending entry (one object: an owner may have a million tasks in flight). */
 const PENDING: EntryState = Object.freeze({ status: 'pending' });
 
+/**
+ * A settled state the store may keep for long: an inline value that is a view into a larger buffer
+ * (deserializing a message makes its typed arrays views into the whole received chunk) is copied
+ * out, so that a million small results do not keep every chunk they arrived in alive (~300 bytes
+ * each). Small copies share Node's buffer pool.
+ */
+function owned(state: Exclude<EntryState, { status: 'pending' }>): Exclude<EntryState, { status: 'pending' }> {
+  if (state.status !== 'ready' || state.value.kind !== 'inline') return state;
+  const data = state.value.data;
+  if (data.byteLength === data.buffer.byteLength) return state;
+  return { status: 'ready', value: { kind: 'inline', data: Buffer.from(data) } };
+}
+
 export class MemoryStore {
   private readonly entries = new Map<string, Entry>();
   private sequence = 0;
@@ -29,7 +42,8 @@ export class MemoryStore {
     if (!this.entries.has(id)) this.entries.set(id, { state: PENDING, waiters: undefined, readyAt: 0 });
   }
 
-  resolve(id: string, state: Exclude<EntryState, { status: 'pending' }>): void {
+  resolve(id: string, settled: Exclude<EntryState, { status: 'pending' }>): void {
+    const state = owned(settled);
     let entry = this.entries.get(id);
     if (!entry) {
       entry = { state, waiters: undefined, readyAt: 0 };
