@@ -228,8 +228,16 @@ export class Arena {
         dir = fallback;
       }
     }
-    const pageMode = choosePageMode(opts.hugePages ?? 'off', size, opts.hugePageFacts ?? readHugePageFacts(), !!opts.shareWithGroup);
-    if (pageMode === 'hugetlb') return Arena.createHugetlb(size, segmentSize, dir, warning, opts.prefault ?? false);
+    const setting = opts.hugePages ?? 'off';
+    const facts = opts.hugePageFacts ?? readHugePageFacts();
+    let pageMode = choosePageMode(setting, size, facts, !!opts.shareWithGroup);
+    if (pageMode === 'hugetlb') {
+      const arena = Arena.createHugetlb(size, segmentSize, dir, warning, opts.prefault ?? false);
+      if (arena) return arena;
+      // Another process took the free pages since they were counted (nodes starting together on
+      // one host): the next mode, as if there had been none (with `on`: THP, or the error).
+      pageMode = choosePageMode(setting, size, { ...facts, hugetlbFreeBytes: 0 }, !!opts.shareWithGroup);
+    }
     sweepStale(dir);
     const path = join(dir, `${FILE_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
     const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
@@ -272,7 +280,8 @@ export class Arena {
    * (vm.nr_hugepages); mapping the memfd takes them for the whole size at once, so a shortfall
    * fails here and not as a SIGBUS in a later write.
    */
-  private static createHugetlb(requested: number, segmentSize: number, dir: string, warning: string | undefined, prefault: boolean): Arena {
+  /** undefined when the kernel has not the pages after all (ENOSPC from fallocate, ENOMEM from mmap). */
+  private static createHugetlb(requested: number, segmentSize: number, dir: string, warning: string | undefined, prefault: boolean): Arena | undefined {
     const native = loadNative();
     const size = hugetlbSize(requested);
     const fd = native.memfd(`${FILE_PREFIX}${process.pid}`, true);
@@ -284,6 +293,7 @@ export class Arena {
     } catch (err) {
       closeSync(fd);
       const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOSPC' || e.code === 'ENOMEM') return undefined;
       throw new RaytsError(`cannot map ${formatBytes(size)} of huge pages for the object store: ${e.message}`,
         'reserve more (sysctl -w vm.nr_hugepages=N) or start with --object-store-huge-pages=off');
     }
