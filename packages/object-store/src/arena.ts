@@ -278,9 +278,9 @@ export class Arena {
    * An arena of 2 MiB hugetlb pages: an anonymous memfd (nothing to name or sweep in any dir; other
    * processes open it through procPath). The pages were reserved by the administrator
    * (vm.nr_hugepages); mapping the memfd takes them for the whole size at once, so a shortfall
-   * fails here and not as a SIGBUS in a later write.
+   * fails here and not as a SIGBUS in a later write: undefined then (ENOSPC from fallocate, ENOMEM
+   * from mmap), when another process took the pages after they were counted.
    */
-  /** undefined when the kernel has not the pages after all (ENOSPC from fallocate, ENOMEM from mmap). */
   private static createHugetlb(requested: number, segmentSize: number, dir: string, warning: string | undefined, prefault: boolean): Arena | undefined {
     const native = loadNative();
     const size = hugetlbSize(requested);
