@@ -92,7 +92,7 @@ describe('start --block with RAYTS_LOG_TO_STDERR=1 (journald)', () => {
       expect(await pollUntil(() => logLines(stderr, 'gcs_server').length > 0 && logLines(stderr, 'raylet').length > 0, 30_000)).toBe(true);
       child.kill('SIGTERM');
       const r = await result;
-      expect(r.code).toBe(0);
+      expect(r.code, `signal ${r.signal}; stderr:\n${r.stderr.slice(-3000)}`).toBe(0);
       // The lines the head and the raylet logged while stopping came through too, and every line on
       // stderr is one of the daemon's log file.
       for (const component of ['gcs_server', 'raylet']) {

@@ -16,15 +16,6 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 }
 
 export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config: Config, watchPid?: number): Promise<number> {
-  writePidFile(paths, 'supervisor', process.pid);
-  process.stderr.write([
-    '--block',
-    '  This command now blocks and supervises the rayts processes it started.',
-    '  Processes that exit by SIGTERM count as stopped on purpose and are not reported;',
-    `  unexpected exits are written to ${paths.exitLog}.`,
-    '  Press Ctrl-C (or send SIGTERM) to stop them all.',
-    '',
-  ].join('\n'));
   return new Promise((resolve) => {
     let finishing = false;
     const running = new Set(daemons);
@@ -65,5 +56,17 @@ export function supervise(paths: SessionPaths, daemons: LaunchedDaemon[], config
     const onSignal = () => void finish(0);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Only now is the supervisor known by its pid file: `rayts stop`, systemd and tests signal it
+    // once they see it, and a SIGTERM before the handlers were in place killed it outright,
+    // leaving its daemons running.
+    writePidFile(paths, 'supervisor', process.pid);
+    process.stderr.write([
+      '--block',
+      '  This command now blocks and supervises the rayts processes it started.',
+      '  Processes that exit by SIGTERM count as stopped on purpose and are not reported;',
+      `  unexpected exits are written to ${paths.exitLog}.`,
+      '  Press Ctrl-C (or send SIGTERM) to stop them all.',
+      '',
+    ].join('\n'));
   });
 }
