@@ -1,10 +1,10 @@
-/** ProcessUsage: CPU since the previous reading (or since start), resident bytes, gone processes as zeros. */
+/** ProcessUsage: CPU since the previous reading (or since start), resident bytes, exited processes as undefined. */
 import { describe, expect, it } from 'vitest';
 import { ProcessUsage, type ProcReader } from './process_usage.js';
 
 /** /proc/<pid>/stat with utime, stime and starttime set (in ticks); the command name has a space and a ')'. */
-const stat = (utime: number, stime: number, start: number) =>
-  `42 (node a) b) S 1 42 42 0 -1 4194560 1 0 0 0 ${utime} ${stime} 0 0 20 0 11 0 ${start} 100 5 0`;
+const stat = (utime: number, stime: number, start: number, state = 'S') =>
+  `42 (node a) b) ${state} 1 42 42 0 -1 4194560 1 0 0 0 ${utime} ${stime} 0 0 20 0 11 0 ${start} 100 5 0`;
 
 describe('ProcessUsage', () => {
   it('first reading averages since the process started, then CPU since the previous reading', () => {
@@ -20,9 +20,14 @@ describe('ProcessUsage', () => {
     expect(usage.read([42])[0]!.cpuPercent).toBe(0);
   });
 
-  it('a process that is gone reads as zeros', () => {
+  it('a process that is gone has no usage', () => {
     const usage = new ProcessUsage({ read: () => undefined, uptimeS: () => 1, nowMs: () => 1 });
-    expect(usage.read([7, 8])).toEqual([{ cpuPercent: 0, rssBytes: 0 }, { cpuPercent: 0, rssBytes: 0 }]);
+    expect(usage.read([7, 8])).toEqual([undefined, undefined]);
+  });
+
+  it('a zombie (exited, not yet reaped; /proc shows its memory as 0) has no usage', () => {
+    const usage = new ProcessUsage({ read: (_pid, file) => (file === 'stat' ? stat(300, 100, 1000, 'Z') : '0 0 0 0 0 0 0'), uptimeS: () => 18, nowMs: () => 1 });
+    expect(usage.read([42])).toEqual([undefined]);
   });
 
   it('reads this very process from the real /proc', () => {

@@ -189,7 +189,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
   // Kills one worker at a time when the node's memory passes the threshold; its task fails with OutOfMemoryError.
   const rss = new ProcessUsage();
   const memoryMonitor = new MemoryMonitor({
-    reader: new NodeMemoryReader(), workers: new RunningWorkers({ scheduler, actors, pool }), rssOf: (pid) => rss.read([pid])[0]!.rssBytes,
+    reader: new NodeMemoryReader(), workers: new RunningWorkers({ scheduler, actors, pool }), rssOf: (pid) => rss.read([pid])[0]?.rssBytes ?? 0,
     kill: (k) => pool.killWorker(k.workerId, k.message, 'OutOfMemoryError'),
     node: { nodeId, nodeIp: options.nodeIp }, logger, config: { refreshMs: config.memoryMonitorRefreshMs, threshold: config.memoryUsageThreshold },
   });

@@ -1,7 +1,8 @@
 /**
  * The node's workers as `rayts list workers` shows them (Ray's WorkerState): the pool's live and
  * recently exited worker processes, and the drivers connected to this raylet; the live ones with
- * their CPU and resident memory.
+ * their CPU and resident memory. A pool worker whose process has already exited (gone, or a zombie
+ * the pool has not reaped yet) is listed as not alive; the next listing has its exit type.
  */
 import type { WorkerInfo } from '@rayts/common';
 import type { ProcessUsage } from './process_usage.js';
@@ -23,6 +24,11 @@ export function listWorkers(pool: Pick<WorkerPool, 'list' | 'exited'>, clients: 
     jobId: '', startTimeMs: w.startTimeMs, endTimeMs: w.endTimeMs,
   }));
   const alive = [...drivers, ...live];
-  usage.read(alive.map((w) => w.pid ?? 0)).forEach((u, i) => Object.assign(alive[i]!, { cpuPercent: u.cpuPercent, rssBytes: u.rssBytes }));
+  usage.read(alive.map((w) => w.pid ?? 0)).forEach((u, i) => {
+    const w = alive[i]!;
+    if (u) Object.assign(w, { cpuPercent: u.cpuPercent, rssBytes: u.rssBytes });
+    // A driver this raylet cannot read (another pid namespace) stays alive with unknown usage (0).
+    else if (w.workerType === 'WORKER') Object.assign(w, { isAlive: false, exitDetail: 'the process has exited; the raylet is recording how' });
+  });
   return [...alive, ...exited];
 }
