@@ -179,7 +179,7 @@ export class LocalScheduler {
       }
       // No idle worker or no free resources left: short tasks queue up behind running ones of the
       // same job and shape, so a worker never waits a round trip for its next task.
-      for (const q of this.queues.inTurnOrder()) {
+      for (const q of this.queues.classes()) {
         for (let next = q.tasks.peek(); next && this.functions.pipelinable(next.spec.fnHash); next = q.tasks.peek()) {
           const worker = this.pipelineWorkerFor(next);
           if (!worker) break;

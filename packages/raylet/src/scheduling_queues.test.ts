@@ -13,6 +13,16 @@ const task = (taskId: string, fnHash: string, resources: ResourceMap = { CPU: 1 
 const ids = (tasks: { spec: TaskSpec }[]) => tasks.map((t) => t.spec.taskId);
 
 describe('SchedulingQueues', () => {
+  it('classes() can be drained in place: each class emptied by shift leaves, the rest are still visited', () => {
+    const queues = new SchedulingQueues();
+    for (const t of [task('a1', 'f'), task('a2', 'f'), task('b1', 'g'), task('c1', 'h')]) queues.push(t);
+    const order: string[] = [];
+    for (const q of queues.classes()) for (let t = queues.shift(q); t; t = q.tasks.length > 0 ? queues.shift(q) : undefined) order.push(t.spec.taskId);
+    expect(order).toEqual(['a1', 'a2', 'b1', 'c1']);
+    expect(queues.length).toBe(0);
+    expect(queues.inTurnOrder()).toEqual([]);
+  });
+
   it('one queue per shape and function; a served class goes to the back of the turn order', () => {
     const queues = new SchedulingQueues();
     for (const t of [task('a1', 'f'), task('a2', 'f'), task('b1', 'g'), task('c1', 'f', { CPU: 2 })]) queues.push(t);

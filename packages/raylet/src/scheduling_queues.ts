@@ -22,7 +22,7 @@ export interface ClassQueue<T> {
 
 export class SchedulingQueues<T extends { spec: TaskSpec }> {
   /** Classes in turn order, least recently served first. */
-  private readonly queues = new Map<string, Fifo<T>>();
+  private readonly queues = new Map<string, ClassQueue<T>>();
   private count = 0;
 
   /** Tasks waiting, over all classes. */
@@ -31,27 +31,26 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
   }
 
   push(task: T): void {
-    const key = schedulingClass(task.spec);
-    let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = new Fifo()));
-    q.push(task);
+    this.queueOf(task).tasks.push(task);
     this.count += 1;
   }
 
   /** Puts tasks back at the front of their classes, in the order given. */
   returnToFront(tasks: T[]): void {
     for (const task of [...tasks].reverse()) {
-      const key = schedulingClass(task.spec);
-      let q = this.queues.get(key);
-      if (!q) this.queues.set(key, (q = new Fifo()));
-      q.unshift(task);
+      this.queueOf(task).tasks.unshift(task);
       this.count += 1;
     }
   }
 
-  /** A snapshot of the classes in turn order (safe to serve them while iterating). */
+  /** A snapshot of the classes in turn order (safe to serve them, which reorders, while iterating). */
   inTurnOrder(): ClassQueue<T>[] {
-    return [...this.queues].map(([key, tasks]) => ({ key, tasks }));
+    return [...this.queues.values()];
+  }
+
+  /** The classes in turn order, live: only `shift` may be called while iterating (it may drop the class). */
+  classes(): Iterable<ClassQueue<T>> {
+    return this.queues.values();
   }
 
   /** Takes the first task of a class; a class that is left empty is dropped. */
@@ -64,9 +63,9 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
 
   /** The class was served: it goes to the back of the turn order. */
   served(queue: ClassQueue<T>): void {
-    if (this.queues.get(queue.key) !== queue.tasks) return;
+    if (this.queues.get(queue.key) !== queue) return;
     this.queues.delete(queue.key);
-    this.queues.set(queue.key, queue.tasks);
+    this.queues.set(queue.key, queue);
   }
 
   /** Removes the tasks matching `predicate` (to move or fail them) and returns them. */
@@ -74,8 +73,8 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
     const taken: T[] = [];
     for (const [key, q] of this.queues) {
       // One by one: a job may leave hundreds of thousands queued (a spread would overflow the stack).
-      for (const t of q.removeWhere(predicate)) taken.push(t);
-      if (q.length === 0) this.queues.delete(key);
+      for (const t of q.tasks.removeWhere(predicate)) taken.push(t);
+      if (q.tasks.length === 0) this.queues.delete(key);
     }
     this.count -= taken.length;
     return taken;
@@ -84,13 +83,13 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
   /** Shapes waiting, for `rayts status` Pending Demands: counted per class (there may be a million tasks). */
   demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
     const byShape = new Map<string, ResourceDemand>();
-    for (const q of this.queues.values()) {
-      const first = q.peek();
+    for (const { tasks } of this.queues.values()) {
+      const first = tasks.peek();
       if (!first) continue;
       const key = shapeKey(first.spec.resources);
       const d = byShape.get(key);
-      if (d) d.count = (d.count ?? 0) + q.length;
-      else byShape.set(key, { shape: first.spec.resources, count: q.length, kind: 'task', strategy: '', infeasible: infeasible(first.spec.resources) });
+      if (d) d.count = (d.count ?? 0) + tasks.length;
+      else byShape.set(key, { shape: first.spec.resources, count: tasks.length, kind: 'task', strategy: '', infeasible: infeasible(first.spec.resources) });
     }
     return [...byShape.values()];
   }
@@ -98,7 +97,15 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
   /** All waiting tasks, class by class. */
   all(): T[] {
     const out: T[] = [];
-    for (const q of this.queues.values()) for (const t of q) out.push(t);
+    for (const { tasks } of this.queues.values()) for (const t of tasks) out.push(t);
     return out;
+  }
+
+  /** The queue of the task's class, made (at the back of the turn order) if it has none. */
+  private queueOf(task: T): ClassQueue<T> {
+    const key = schedulingClass(task.spec);
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = { key, tasks: new Fifo() }));
+    return q;
   }
 }
