@@ -12,8 +12,11 @@ export type EntryState =
 
 interface Entry {
   state: EntryState;
-  /** Who waits for it to settle (made when the first one comes: most entries never have one). */
-  waiters: Array<() => void> | undefined;
+  /**
+   * Who waits for it to settle: most entries never have anyone, and most of the rest one (a `get`
+   * of many refs waits on each), kept without an array (an owner may have a million in flight).
+   */
+  waiters: (() => void) | Array<() => void> | undefined;
   /** Completion order, for `wait`. */
   readyAt: number;
 }
@@ -32,6 +35,13 @@ function owned(state: Exclude<EntryState, { status: 'pending' }>): Exclude<Entry
   const data = state.value.data;
   if (data.byteLength === data.buffer.byteLength) return state;
   return { status: 'ready', value: { kind: 'inline', data: Buffer.from(data) } };
+}
+
+function addWaiter(entry: Entry, callback: () => void): void {
+  const w = entry.waiters;
+  if (w === undefined) entry.waiters = callback;
+  else if (typeof w === 'function') entry.waiters = [w, callback];
+  else w.push(callback);
 }
 
 export class MemoryStore {
@@ -54,7 +64,8 @@ export class MemoryStore {
     const waiters = entry.waiters;
     if (!waiters) return;
     entry.waiters = undefined;
-    for (const w of waiters) w();
+    if (typeof waiters === 'function') waiters();
+    else for (const w of waiters) w();
   }
 
   /** Back to pending (a retry of the task that makes it is under way). */
@@ -79,13 +90,14 @@ export class MemoryStore {
   whenSettled(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') return Promise.resolve();
-    return new Promise((resolve) => (entry.waiters ??= []).push(resolve));
+    return new Promise((resolve) => addWaiter(entry, resolve));
   }
 
+  /** Calls `callback` once the entry is no longer pending (now if it is not); the same callback may wait on many entries. */
   onSettled(id: string, callback: () => void): void {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') callback();
-    else (entry.waiters ??= []).push(callback);
+    else addWaiter(entry, callback);
   }
 
   delete(id: string): void {

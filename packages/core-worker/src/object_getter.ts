@@ -41,9 +41,26 @@ export class ObjectGetter {
 
   /** Values of the refs, in order; rejects with the first failure or GetTimeoutError. */
   async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
-    const pending = refs.filter((r) => this.deps.store.get(r.id)?.status === 'pending');
+    const { store, decoder } = this.deps;
+    const pending = refs.filter((r) => store.get(r.id)?.status === 'pending');
     if (pending.length > 0) await this.waitSettled(pending, pending.length, timeoutMs, true);
-    return Promise.all(refs.map((r) => this.valueOf(r)));
+    // Inline values held here are decoded in place: no promise per ref (a get may name a million).
+    const values = new Array<unknown>(refs.length);
+    const reads: Promise<void>[] = [];
+    try {
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i]!;
+        const state = store.get(ref.id);
+        if (state?.status === 'ready' && state.value.kind === 'inline') values[i] = decoder.decode(state.value.data);
+        else if (state?.status === 'failed') throw failureToError(state.failure, state.taskName, decoder);
+        else reads.push(this.valueOf(ref).then((v) => { values[i] = v; }));
+      }
+    } catch (err) {
+      for (const r of reads) r.catch(() => {}); // the first failure in order is the answer
+      throw err;
+    }
+    if (reads.length > 0) await Promise.all(reads);
+    return values;
   }
 
   async wait(refs: ObjectRef[], numReturns: number, timeoutMs?: number): Promise<[ObjectRef[], ObjectRef[]]> {
@@ -124,12 +141,12 @@ export class ObjectGetter {
         else resolve();
       };
       blocking.block();
-      for (const r of refs) {
-        store.onSettled(r.id, () => {
-          settled += 1;
-          if (settled >= count) finish();
-        });
-      }
+      // One callback for all the refs (a get of a million refs makes one function, not a million).
+      const one = () => {
+        settled += 1;
+        if (settled >= count) finish();
+      };
+      for (const r of refs) store.onSettled(r.id, one);
       if (finished) return;
       if (timeoutMs !== undefined && timeoutMs >= 0) {
         timer = setTimeout(() => (throwOnTimeout

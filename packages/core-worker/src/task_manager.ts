@@ -112,7 +112,7 @@ export class TaskManager {
         return ref;
       }
       if (inline) {
-        spec.args = inline;
+        if (inline.length > 0) spec.args = inline; // else it keeps the shared NO_ARGS
         this.send(record);
         return ref;
       }
