@@ -30,4 +30,32 @@ describe('MemoryStore', () => {
     expect(state?.status === 'ready' && state.value.kind === 'inline' && state.value.data).toBe(data);
     expect(woken).toBe(1);
   });
+
+  it('pending objects share one entry until one is waited on or settles: each settles on its own', async () => {
+    const store = new MemoryStore();
+    for (const id of ['p1', 'p2', 'p3']) store.addPending(id);
+    const woken: string[] = [];
+    const one = () => woken.push('one');
+    store.onSettled('p1', one);
+    store.onSettled('p2', one); // the same callback on two entries
+    store.onSettled('p2', () => woken.push('second on p2'));
+    const settledP3 = store.whenSettled('p3').then(() => woken.push('p3'));
+    store.resolve('p2', { status: 'ready', value: { kind: 'inline', data: new Uint8Array([2]) } });
+    expect(woken).toEqual(['one', 'second on p2']);
+    expect(store.get('p1')?.status).toBe('pending');
+    expect(store.get('p3')?.status).toBe('pending');
+    store.resolve('p1', { status: 'failed', failure: { type: 'APPLICATION', message: 'x' }, taskName: 't' });
+    store.resolve('p3', { status: 'ready', value: { kind: 'inline', data: new Uint8Array([3]) } });
+    await settledP3;
+    expect(woken).toEqual(['one', 'second on p2', 'one', 'p3']);
+    expect(store.readyOrder('p2')).toBeLessThan(store.readyOrder('p1'));
+    // A retry makes it pending again; it settles anew.
+    store.reset('p1');
+    expect(store.get('p1')?.status).toBe('pending');
+    expect(store.readyOrder('p3')).toBeGreaterThan(0);
+    store.addPending('p4');
+    store.reset('p4');
+    expect(store.get('p4')?.status).toBe('pending');
+    expect(store.get('p2')?.status).toBe('ready');
+  });
 });

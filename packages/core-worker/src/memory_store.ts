@@ -37,6 +37,13 @@ function owned(state: Exclude<EntryState, { status: 'pending' }>): Exclude<Entry
   return { status: 'ready', value: { kind: 'inline', data: Buffer.from(data) } };
 }
 
+/**
+ * The entry of every pending object nobody waits for yet, shared: most of an owner's objects in
+ * flight never have a waiter, and an entry object each would cost ~48 bytes a task. Never mutated:
+ * the store puts an entry of the object's own in its place before changing anything.
+ */
+const PENDING_ENTRY: Entry = Object.freeze({ state: PENDING, waiters: undefined, readyAt: 0 }) as Entry;
+
 function addWaiter(entry: Entry, callback: () => void): void {
   const w = entry.waiters;
   if (w === undefined) entry.waiters = callback;
@@ -49,16 +56,12 @@ export class MemoryStore {
   private sequence = 0;
 
   addPending(id: string): void {
-    if (!this.entries.has(id)) this.entries.set(id, { state: PENDING, waiters: undefined, readyAt: 0 });
+    if (!this.entries.has(id)) this.entries.set(id, PENDING_ENTRY);
   }
 
   resolve(id: string, settled: Exclude<EntryState, { status: 'pending' }>): void {
     const state = owned(settled);
-    let entry = this.entries.get(id);
-    if (!entry) {
-      entry = { state, waiters: undefined, readyAt: 0 };
-      this.entries.set(id, entry);
-    }
+    const entry = this.ownEntry(id, state);
     entry.state = state;
     entry.readyAt = ++this.sequence;
     const waiters = entry.waiters;
@@ -71,7 +74,7 @@ export class MemoryStore {
   /** Back to pending (a retry of the task that makes it is under way). */
   reset(id: string): void {
     const entry = this.entries.get(id);
-    if (entry) entry.state = PENDING;
+    if (entry && entry !== PENDING_ENTRY) entry.state = PENDING;
   }
 
   get(id: string): EntryState | undefined {
@@ -90,14 +93,24 @@ export class MemoryStore {
   whenSettled(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') return Promise.resolve();
-    return new Promise((resolve) => addWaiter(entry, resolve));
+    return new Promise((resolve) => addWaiter(this.ownEntry(id, PENDING), resolve));
   }
 
   /** Calls `callback` once the entry is no longer pending (now if it is not); the same callback may wait on many entries. */
   onSettled(id: string, callback: () => void): void {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') callback();
-    else addWaiter(entry, callback);
+    else addWaiter(this.ownEntry(id, PENDING), callback);
+  }
+
+  /** The object's own (mutable) entry, made with `state` in place of none or the shared pending one. */
+  private ownEntry(id: string, state: EntryState): Entry {
+    let entry = this.entries.get(id);
+    if (!entry || entry === PENDING_ENTRY) {
+      entry = { state, waiters: undefined, readyAt: 0 };
+      this.entries.set(id, entry);
+    }
+    return entry;
   }
 
   delete(id: string): void {
