@@ -184,6 +184,21 @@ describe('placement groups', () => {
     expect(r.after.timedOut).toBeUndefined();
   });
 
+  it('a node holding 100 groups (400 bundle resources in its map) stays in the cluster and is reported whole', async () => {
+    const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
+    head = await nodes(cluster, 1);
+    const dir = makeUserProject(cluster);
+    const run = await runDriver(cluster, dir, 'placement_groups/many_on_one_node.mjs');
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ ready: number; entries: number; after: Settled }>(run);
+    expect(r.ready).toBe(100);
+    expect(r.entries).toBeGreaterThanOrEqual(400);
+    expect(r.after.timedOut).toBeUndefined();
+    // The raylet was not refused (it exited when its report had more than 256 entries).
+    const s = await cluster.statusJson(head.tempDir);
+    expect(s.nodes.active).toHaveLength(1);
+  });
+
   it('rayts status folds reservations into the CPU line while a group exists', async () => {
     const cluster = newCluster({ RAYTS_REPORT_RESOURCES_PERIOD_MS: '200' });
     head = await nodes(cluster, 2);

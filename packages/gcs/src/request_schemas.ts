@@ -30,8 +30,8 @@ export const clusterServiceSchemas = { GetClusterInfo: empty, GetClusterStatus: 
 export const nodeServiceSchemas = {
   RegisterNode: registerNode,
   ReportResources: v.obj({
-    nodeId: msg.nodeId, resourcesAvailable: v.resources(), pendingDemands: v.list(msg.resourceDemand, { max: MAX_BATCH }),
-    clusterId: msg.clusterId, resourcesTotal: v.resources(), envJobIds: v.list(msg.jobId, { max: MAX_BATCH }),
+    nodeId: msg.nodeId, resourcesAvailable: v.resources({ maxEntries: v.MAX_NODE_RESOURCE_ENTRIES }), pendingDemands: v.list(msg.resourceDemand, { max: MAX_BATCH }),
+    clusterId: msg.clusterId, resourcesTotal: v.resources({ maxEntries: v.MAX_NODE_RESOURCE_ENTRIES }), envJobIds: v.list(msg.jobId, { max: MAX_BATCH }),
   }),
   UnregisterNode: v.obj({ nodeId: msg.nodeId, reason: msg.reason }),
   ListNodes: v.obj({ includeDead: v.bool() }),

@@ -6,7 +6,7 @@
 import { NODE_ID_BYTES, CLUSTER_ID_BYTES } from '../ids.js';
 import { PLACEMENT_GROUP_ID_BYTES } from '../scheduling/bundle_resources.js';
 import {
-  bool, bytes, epochMs, hexId, int32, list, map, num, obj, oneOf, optional, resources, str, uint32, uint64,
+  bool, bytes, epochMs, hexId, int32, list, map, MAX_NODE_RESOURCE_ENTRIES, num, obj, oneOf, optional, resources, str, uint32, uint64,
 } from './validate.js';
 
 /** Task, object and worker-less ids: 28 bytes like Ray's. */
@@ -77,7 +77,7 @@ export const actorSpec = obj({
 /** A node as its raylet describes itself at registration (fields the head sets itself are not read). */
 export const nodeInfo = obj({
   nodeId, nodeIp: str({ min: 1, max: 255 }), rayletPort: num({ min: 1, max: 65535, integer: true }), hostname: str({ max: 1024 }),
-  isHead: bool(), resourcesTotal: resources(), labels, startTimeMs: epochMs, rayletPid: uint32,
+  isHead: bool(), resourcesTotal: resources({ maxEntries: MAX_NODE_RESOURCE_ENTRIES }), labels, startTimeMs: epochMs, rayletPid: uint32,
   sessionName: str({ max: 256 }), version: str({ max: 256 }), nodeVersion: str({ max: 256 }),
 });
 

@@ -148,6 +148,13 @@ export function map<T>(key: Schema<string>, value: Schema<T>, rule: { max: numbe
 /** The most of any one resource a message may carry (far above any node's; keeps sums finite and exact enough). */
 export const MAX_RESOURCE_AMOUNT = 1e15;
 export const MAX_RESOURCE_ENTRIES = 256;
+/**
+ * A node's whole map (its registration and resource reports): its own resources and, for each
+ * placement-group bundle it holds, four more per resource of the bundle (`CPU_group_0_<id>`,
+ * `CPU_group_<id>`, `bundle_group_0_<id>`, `bundle_group_<id>`). 256 refused a node holding 64
+ * one-resource groups, and the refused raylet exited. 65,536 entries are ~6 MB in a report.
+ */
+export const MAX_NODE_RESOURCE_ENTRIES = 65_536;
 
 /** A resource map: at most 256 names by the resource-name rule, amounts finite and in [0, 1e15]. */
 export function resources(rule: { maxEntries?: number } = {}): Schema<Record<string, number>> {
