@@ -24,17 +24,35 @@ interface Entry {
 /** The state of every pending entry (one object: an owner may have a million tasks in flight). */
 const PENDING: EntryState = Object.freeze({ status: 'pending' });
 
+/** Slabs for the copies of small inline values (Node's pool is 8 KiB too). */
+const SLAB_BYTES = 8 * 1024;
+/** Values above this get a buffer of their own. */
+const SLAB_VALUE_MAX = 512;
+
 /**
- * A settled state the store may keep for long: an inline value that is a view into a larger buffer
- * (deserializing a message makes its typed arrays views into the whole received chunk) is copied
- * out, so that a million small results do not keep every chunk they arrived in alive (~300 bytes
- * each). Small copies share Node's buffer pool.
+ * Copies of the small inline values the store keeps, packed into slabs that hold nothing else. Not
+ * Node's shared buffer pool: there, every short-lived buffer of the process (frame headers, socket
+ * writes) shares the slabs with the values, and a slab lives as long as any value in it, so a
+ * million kept results held ~135 bytes of slab each for 33-byte values. A slab here is freed once
+ * every value in it is.
  */
-function owned(state: Exclude<EntryState, { status: 'pending' }>): Exclude<EntryState, { status: 'pending' }> {
-  if (state.status !== 'ready' || state.value.kind !== 'inline') return state;
-  const data = state.value.data;
-  if (data.byteLength === data.buffer.byteLength) return state;
-  return { status: 'ready', value: { kind: 'inline', data: Buffer.from(data) } };
+class InlineCopies {
+  private slab = new ArrayBuffer(0);
+  private used = 0;
+
+  copy(data: Uint8Array): Uint8Array {
+    const n = data.byteLength;
+    if (n > SLAB_VALUE_MAX) return new Uint8Array(data);
+    const aligned = (n + 7) & ~7;
+    if (this.used + aligned > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(SLAB_BYTES);
+      this.used = 0;
+    }
+    const view = new Uint8Array(this.slab, this.used, n);
+    view.set(data);
+    this.used += aligned;
+    return view;
+  }
 }
 
 /**
@@ -53,6 +71,7 @@ function addWaiter(entry: Entry, callback: () => void): void {
 
 export class MemoryStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly copies = new InlineCopies();
   private sequence = 0;
 
   addPending(id: string): void {
@@ -60,7 +79,7 @@ export class MemoryStore {
   }
 
   resolve(id: string, settled: Exclude<EntryState, { status: 'pending' }>): void {
-    const state = owned(settled);
+    const state = this.owned(settled);
     const entry = this.ownEntry(id, state);
     entry.state = state;
     entry.readyAt = ++this.sequence;
@@ -101,6 +120,19 @@ export class MemoryStore {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') callback();
     else addWaiter(this.ownEntry(id, PENDING), callback);
+  }
+
+  /**
+   * A settled state the store may keep for long: an inline value that is a view into a larger buffer
+   * (deserializing a message makes its typed arrays views into the whole received chunk) is copied
+   * out, so that a million small results do not keep every chunk they arrived in alive (~300 bytes
+   * each).
+   */
+  private owned(state: Exclude<EntryState, { status: 'pending' }>): Exclude<EntryState, { status: 'pending' }> {
+    if (state.status !== 'ready' || state.value.kind !== 'inline') return state;
+    const data = state.value.data;
+    if (data.byteLength === data.buffer.byteLength) return state;
+    return { status: 'ready', value: { kind: 'inline', data: this.copies.copy(data) } };
   }
 
   /** The object's own (mutable) entry, made with `state` in place of none or the shared pending one. */
