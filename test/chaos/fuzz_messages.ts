@@ -14,7 +14,7 @@
  * so the fuzzer never legitimately changes the cluster it then checks.
  */
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_FILES, PROTO_LOADER_OPTIONS } from '@rayts/common';
+import { PROTO_FILES, PROTO_LOADER_OPTIONS, PROTOCOL_VERSION } from '@rayts/common';
 
 interface FieldDesc { name: string; label: string; type: string; typeName: string }
 interface MessageDesc { name: string; field: FieldDesc[]; nestedType: MessageDesc[]; options?: { mapEntry?: boolean } | null }
@@ -180,7 +180,7 @@ export class MessageFactory {
       case 'TYPE_DOUBLE': case 'TYPE_FLOAT': return this.rng.int(100);
       case 'TYPE_ENUM': return this.rng.pick(this.enumValues(f.typeName));
       default:
-        if (n === 'protocolVersion') return 1;
+        if (n === 'protocolVersion') return PROTOCOL_VERSION;
         if (/Port$/.test(n)) return 1 + this.rng.int(65535);
         if (n === 'waitMs') return this.rng.int(50);
         if (n === 'maxConcurrency') return 1;

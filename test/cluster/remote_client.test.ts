@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { pollUntil } from '@rayts/common';
+import { PROTOCOL_VERSION, pollUntil } from '@rayts/common';
 import { useCluster, type StatusJson } from '../helpers/cluster.js';
 import { FIXTURES, makeUserProject, resultOf, runDriver, spawnDriver, told } from '../helpers/driver.js';
 import { collect } from '../helpers/cluster.js';
@@ -173,7 +173,7 @@ describe('remote drivers through rayts://', () => {
     const other = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TESTING_PROTOCOL_VERSION: '99' } });
     const o = resultOf<{ connected: boolean; cls: string; msg: string }>(other);
     expect(o).toMatchObject({ connected: false, cls: 'VersionMismatchError' });
-    expect(o.msg).toMatch(/this client speaks rayts protocol 99 .* the cluster protocol 1 /);
+    expect(o.msg).toMatch(new RegExp(`this client speaks rayts protocol 99 .* the cluster protocol ${PROTOCOL_VERSION} `));
 
     const none = await runDriver(cluster, dir, 'remote/refused.mjs', {}, { env: { ...env, RAYTS_TOKEN_FILE: '' } });
     expect(resultOf(none)).toMatchObject({ connected: false, cls: 'UsageError' });

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../processes.js';
-import { BACKLOG_AT_BYTES, FramedConnection, connectFramed } from './framed.js';
+import { deserialize } from 'node:v8';
+import { BACKLOG_AT_BYTES, BATCH_MAX_MESSAGES, FramedConnection, connectFramed } from './framed.js';
+import { FrameReader } from './frame_reader.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
@@ -36,7 +38,8 @@ describe('FramedConnection flow control', () => {
     for (let i = 0; i < n; i++) client.send({ i, pad });
     // The peer reads nothing: beyond the threshold, messages wait as they are.
     expect(client.backlogLength).toBeGreaterThan(n / 2);
-    expect(client.socket.writableLength).toBeLessThan(BACKLOG_AT_BYTES + 64 * 1024);
+    // At most one batch beyond the threshold (the batch's size is known once it is serialized).
+    expect(client.socket.writableLength).toBeLessThan(BACKLOG_AT_BYTES + BATCH_MAX_MESSAGES * (1024 + 64));
     socket.resume();
     expect(await pollUntil(() => received.length === n, 20_000)).toBe(true);
     expect(received).toEqual(Array.from({ length: n }, (_, i) => i));
@@ -54,5 +57,40 @@ describe('FramedConnection flow control', () => {
     expect(await pollUntil(() => isEnded(), 20_000)).toBe(true);
     expect(received.length).toBe(n);
     expect(received[n - 1]).toBe(n - 1);
+  });
+
+  it('the messages of one tick travel as one frame holding them in order; a message alone is a frame of its own', async () => {
+    const { client, socket } = await pair();
+    const bodies: unknown[] = [];
+    const frames = new FrameReader((body) => bodies.push(deserialize(body)), 1 << 30);
+    socket.on('data', (d: Buffer) => frames.push(d));
+    socket.resume();
+    const owner = { name: 'shared' };
+    client.send({ i: 0, pad: 'a' });
+    client.send({ i: 1, pad: 'b', owner } as never);
+    client.send({ i: 2, pad: 'c', owner } as never);
+    await new Promise((r) => setTimeout(r, 0));
+    client.send({ i: 3, pad: 'alone' });
+    await new Promise((r) => setTimeout(r, 0));
+    const total = BATCH_MAX_MESSAGES + 5; // more than one batch in one tick
+    for (let i = 0; i < total; i++) client.send({ i: 100 + i, pad: '' });
+    expect(await pollUntil(() => bodies.length >= 4, 10_000)).toBe(true);
+    const [first, second, third, fourth] = bodies as [{ i: number; owner?: object }[], { i: number }, { i: number }[], { i: number }[]];
+    expect(first.map((m) => m.i)).toEqual([0, 1, 2]);
+    expect(first[1]!.owner).toBe(first[2]!.owner); // shared objects arrive shared
+    expect(Array.isArray(second)).toBe(false);
+    expect(second.i).toBe(3);
+    expect(third.length).toBe(BATCH_MAX_MESSAGES);
+    expect([...third, ...fourth].map((m) => m.i)).toEqual(Array.from({ length: total }, (_, i) => 100 + i));
+  });
+
+  it('a reader takes both forms: batches and lone messages arrive one message at a time, in order', async () => {
+    const { client, socket, received } = await pair();
+    socket.resume();
+    for (let i = 0; i < 3; i++) client.send({ i, pad: '' });
+    await new Promise((r) => setTimeout(r, 0));
+    client.send({ i: 3, pad: '' });
+    expect(await pollUntil(() => received.length === 4, 10_000)).toBe(true);
+    expect(received).toEqual([0, 1, 2, 3]);
   });
 });

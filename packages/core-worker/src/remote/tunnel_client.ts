@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { deserialize, serialize } from 'node:v8';
 import {
-  ClusterUnreachableError, MAX_FRAME_BYTES, PROTOCOL_VERSION, PacketType, joinParts, RAYTS_VERSION, ReliableChannel, type Config, type Packet, type TlsFiles, type WelcomeBody,
+  ClusterUnreachableError, forEachMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION, PacketType, joinParts, RAYTS_VERSION, ReliableChannel, type Config, type Packet, type TlsFiles, type WelcomeBody,
 } from '@rayts/common';
 import { RefusedError, openConnection } from './handshake.js';
 import { TunnelArena } from './tunnel_arena.js';
@@ -102,7 +102,7 @@ export class TunnelClient {
 
   private onPacket(p: Packet): void {
     switch (p.type) {
-      case PacketType.MSG: return void this.link.emit('message', deserialize(joinParts(p.payload)) as RayletMessage);
+      case PacketType.MSG: return forEachMessage(deserialize(joinParts(p.payload)) as RayletMessage | RayletMessage[], (m) => this.link.emit('message', m));
       case PacketType.WRITE_DONE: return this.objects.writeDone(p.req, textOf(p.payload));
       case PacketType.READ_DATA: return this.objects.readData(p.req, p.a, p.payload);
       case PacketType.READ_END: return this.objects.readEnd(p.req, textOf(p.payload));

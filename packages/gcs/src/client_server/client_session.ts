@@ -175,9 +175,11 @@ export class ClientSession {
     }
   }
 
-  /** The raylet's first message is its welcome, which says where the arena is. */
+  /** The raylet's first message is its welcome, which says where the arena is (alone, or first of a batch). */
   private learnArena(body: Buffer): void {
-    const m = deserialize(body) as { type?: string; arenaPath?: string; arenaSize?: number; arenaPageMode?: PageMode };
+    type Welcome = { type?: string; arenaPath?: string; arenaSize?: number; arenaPageMode?: PageMode };
+    const decoded = deserialize(body) as Welcome | Welcome[];
+    const m = (Array.isArray(decoded) ? decoded[0] : decoded) ?? {};
     if (m.type === 'welcome' && typeof m.arenaPath === 'string' && typeof m.arenaSize === 'number') this.arena = new ArenaFile(m.arenaPath, m.arenaSize, m.arenaPageMode);
   }
 
