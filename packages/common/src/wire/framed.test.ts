@@ -93,4 +93,13 @@ describe('FramedConnection flow control', () => {
     expect(await pollUntil(() => received.length === 4, 10_000)).toBe(true);
     expect(received).toEqual([0, 1, 2, 3]);
   });
+
+  it('messages sent in the tick that closes the connection are written before it ends', async () => {
+    const { client, socket, received, isEnded } = await pair();
+    socket.resume();
+    for (let i = 0; i < 5; i++) client.send({ i, pad: '' });
+    client.close();
+    expect(await pollUntil(() => isEnded(), 10_000)).toBe(true);
+    expect(received.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+  });
 });

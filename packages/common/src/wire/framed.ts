@@ -82,10 +82,12 @@ export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<
     const batch = this.batch;
     if (batch.length === 0 || this.closed) return;
     this.batch = [];
-    this.writeFrame(serialize(batch.length === 1 ? batch[0] : batch));
+    this.writeFrame(batch);
   }
 
-  private writeFrame(body: Buffer): void {
+  /** One frame of `messages` (sent in order): the lone message itself, or the array of them. */
+  private writeFrame(messages: Out[]): void {
+    const body = serialize(messages.length === 1 ? messages[0] : messages);
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     header.writeUInt32LE(body.length, 0);
     this.socket.cork();
@@ -111,7 +113,7 @@ export class FramedConnection<In = unknown, Out = unknown> extends EventEmitter<
       const batch = this.backlog.slice(this.backlogHead, end);
       this.backlog.fill(undefined as Out, this.backlogHead, end); // let them go once written
       this.backlogHead = end;
-      this.writeFrame(serialize(batch.length === 1 ? batch[0] : batch));
+      this.writeFrame(batch);
     }
     if (this.backlogHead === this.backlog.length) {
       this.backlog = [];
