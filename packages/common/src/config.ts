@@ -73,7 +73,7 @@ export const TUNABLES = {
     meaning: 'oom_score_adj given to each worker process (-1000..1000), so the kernel\'s OOM killer picks workers before the raylet; 0 leaves them alone.' }),
   workerDisconnectKillDelayMs: spec({ env: 'RAYTS_WORKER_DISCONNECT_KILL_DELAY_MS', kind: 'int', default: 1000,
     meaning: 'A worker that closed its raylet connection but has not exited this long after is killed (its exit then fails its task).' }),
-  schedulerPipelineDepth: spec({ env: 'RAYTS_SCHEDULER_PIPELINE_DEPTH', kind: 'int', default: 8,
+  schedulerPipelineDepth: spec({ env: 'RAYTS_SCHEDULER_PIPELINE_DEPTH', kind: 'int', default: 32,
     meaning: 'Most short tasks a raylet sends to a busy worker behind its running task, so the worker never waits a round trip for its next one.' }),
   schedulerPipelineMaxAvgMs: spec({ env: 'RAYTS_SCHEDULER_PIPELINE_MAX_AVG_MS', kind: 'number', default: 2,
     meaning: 'Only functions whose runs on the node average below this many milliseconds (and never blocked in get) are pipelined.' }),
