@@ -80,7 +80,7 @@ export class MemoryStore {
 
   resolve(id: string, settled: Exclude<EntryState, { status: 'pending' }>): void {
     const state = this.owned(settled);
-    const entry = this.ownEntry(id, state);
+    const entry = this.ownEntry(id, this.entries.get(id), state);
     entry.state = state;
     entry.readyAt = ++this.sequence;
     const waiters = entry.waiters;
@@ -112,14 +112,14 @@ export class MemoryStore {
   whenSettled(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') return Promise.resolve();
-    return new Promise((resolve) => addWaiter(this.ownEntry(id, PENDING), resolve));
+    return new Promise((resolve) => addWaiter(this.ownEntry(id, entry, PENDING), resolve));
   }
 
   /** Calls `callback` once the entry is no longer pending (now if it is not); the same callback may wait on many entries. */
   onSettled(id: string, callback: () => void): void {
     const entry = this.entries.get(id);
     if (!entry || entry.state.status !== 'pending') callback();
-    else addWaiter(this.ownEntry(id, PENDING), callback);
+    else addWaiter(this.ownEntry(id, entry, PENDING), callback);
   }
 
   /**
@@ -135,13 +135,11 @@ export class MemoryStore {
     return { status: 'ready', value: { kind: 'inline', data: this.copies.copy(data) } };
   }
 
-  /** The object's own (mutable) entry, made with `state` in place of none or the shared pending one. */
-  private ownEntry(id: string, state: EntryState): Entry {
-    let entry = this.entries.get(id);
-    if (!entry || entry === PENDING_ENTRY) {
-      entry = { state, waiters: undefined, readyAt: 0 };
-      this.entries.set(id, entry);
-    }
+  /** `id`'s entry (`found`, as looked up by the caller) made its own: the shared pending entry, or none, is replaced by a new one in `state`. */
+  private ownEntry(id: string, found: Entry | undefined, state: EntryState): Entry {
+    if (found && found !== PENDING_ENTRY) return found;
+    const entry: Entry = { state, waiters: undefined, readyAt: 0 };
+    this.entries.set(id, entry);
     return entry;
   }
 

@@ -49,6 +49,7 @@ export class ObjectStore {
   private readonly spilling: Spilling | undefined;
   private readonly log: Logger;
   private readonly onEvicted: ((id: string) => void) | undefined;
+  private readonly onWaitingForSpace: (() => void) | undefined;
 
   private readonly table: ObjectTable;
   private readonly creating = new Set<string>();
@@ -95,6 +96,7 @@ export class ObjectStore {
         })
       : undefined;
     this.onEvicted = opts.onEvicted;
+    this.onWaitingForSpace = opts.onWaitingForSpace;
     if (this.warning) this.log.warn(this.warning);
   }
 
@@ -301,6 +303,7 @@ export class ObjectStore {
       if (this.spilling && (await this.spilling.makeRoom(need))) continue;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw this.fullError(id, size, false, what);
+      this.onWaitingForSpace?.();
       await this.waitForChange(remaining);
     }
   }

@@ -89,4 +89,22 @@ describe('ObjectStore', () => {
     expect(created.offset % 64).toBe(0);
     expect(store.stats()).toMatchObject({ numPinned: 1, used: 2 * MiB });
   });
+
+  it('a create that has to wait for pins says so at once (onWaitingForSpace); one that finds room does not', async () => {
+    let waits = 0;
+    const store = newStore({ size: 2 * MiB, fullTimeoutMs: 60_000, onWaitingForSpace: () => { waits += 1; } });
+    const [a, b, c] = ['sa', 'sb', 'sc'].map(oid) as string[];
+    await put(store, a!, 1 * MiB);
+    await store.get(a!);
+    await put(store, b!, 1 * MiB); // room was there
+    expect(waits).toBe(0);
+    await store.get(b!);
+    const pending = store.create(c!, 1 * MiB);
+    await turns();
+    expect(waits).toBe(1); // before any timer: the raylet asks its readers to collect garbage now
+    store.release(a!);
+    store.delete(a!);
+    await pending;
+    expect(waits).toBe(1);
+  });
 });

@@ -39,6 +39,11 @@ export interface ObjectStoreOptions {
   logger?: Logger;
   /** Called when a secondary copy is evicted (the object manager forgets this location). */
   onEvicted?: (id: string) => void;
+  /**
+   * Called each time a create or restore has to wait for releases (step 3 of making room): only
+   * pins held by readers stand in the way, so the raylet asks them to collect garbage now.
+   */
+  onWaitingForSpace?: () => void;
 }
 
 export interface CreateOptions {

@@ -66,29 +66,40 @@ export class ObjectManager {
    * Runs a store operation; while it waits for space, the local clients are asked (at most every
    * gcRequestIntervalMs) to collect garbage, so values nobody references any more release their
    * pins (only the clients that hold pins are asked: a collection costs a driver tens of ms).
-   * Checked ten times per interval, so the first request leaves soon after the wait begins.
-   * After a request that released pins (a driver reading spilled objects one after another drops
-   * each value before the next get) the next may follow after a tenth of the interval, and the gap
-   * doubles after each that released none: V8 often frees a value only at the second collection
-   * after it died, and waiting a whole interval each time would make every such read wait for it.
+   * The first request leaves the moment the store starts waiting (`spaceShort`), the next ones are
+   * checked ten times per interval while the operation lasts. After a request that released pins (a
+   * driver reading spilled objects one after another drops each value before the next get) the next
+   * may follow after a tenth of the interval, and the gap doubles after each that released none: V8
+   * often frees a value only at the second collection after it died, and waiting a whole interval
+   * each time would make every such read wait for it.
    */
   private async withSpace<T>(op: Promise<T>): Promise<T> {
-    const every = this.options.gcRequestIntervalMs;
-    const tick = Math.max(1, every / 10);
-    const timer = setInterval(() => {
-      if (this.pins.size === 0) return;
-      const gap = this.releasedSinceGc > 0 ? tick : this.gcGapMs;
-      if (Date.now() - this.lastGcRequest < gap) return;
-      this.gcGapMs = Math.min(every, Math.max(tick, gap * 2));
-      this.lastGcRequest = Date.now();
-      this.releasedSinceGc = 0;
-      this.options.collectors.requestGc(this.pins.keys());
-    }, tick);
+    const timer = setInterval(() => this.requestGcIfDue(), this.gcTickMs);
     try {
       return await op;
     } finally {
       clearInterval(timer);
     }
+  }
+
+  /** The store has to wait for space (only readers' pins stand in the way): the clients holding pins are asked to collect now, if the pacing allows. */
+  spaceShort(): void {
+    this.requestGcIfDue();
+  }
+
+  private get gcTickMs(): number {
+    return Math.max(1, this.options.gcRequestIntervalMs / 10);
+  }
+
+  private requestGcIfDue(): void {
+    if (this.pins.size === 0) return;
+    const tick = this.gcTickMs;
+    const gap = this.releasedSinceGc > 0 ? tick : this.gcGapMs;
+    if (Date.now() - this.lastGcRequest < gap) return;
+    this.gcGapMs = Math.min(this.options.gcRequestIntervalMs, Math.max(tick, gap * 2));
+    this.lastGcRequest = Date.now();
+    this.releasedSinceGc = 0;
+    this.options.collectors.requestGc(this.pins.keys());
   }
 
   private pin(clientId: string, objectId: string): void {

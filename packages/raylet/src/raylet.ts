@@ -111,6 +111,8 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     minSpillSize: config.objectSpillingMinBytes > 0 ? config.objectSpillingMinBytes : undefined,
     maxFusedObjects: config.objectSpillingMaxFusedObjects, diskCapacityThreshold: config.localFsCapacityThreshold,
     fullTimeoutMs: config.objectStoreFullTimeoutMs, logger,
+    // Only readers' pins stand in the way: they are asked to collect garbage at once.
+    onWaitingForSpace: () => objects.spaceShort(),
   });
   teardown.add('object store', () => store.close());
   if (config.objectStorePrefault) {

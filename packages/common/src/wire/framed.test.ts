@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../processes.js';
 import { deserialize } from 'node:v8';
-import { BACKLOG_AT_BYTES, BATCH_MAX_MESSAGES, FramedConnection, connectFramed } from './framed.js';
+import { BACKLOG_AT_BYTES, BATCH_MAX_MESSAGES, FramedConnection, connectFramed, firstMessage } from './framed.js';
 import { FrameReader } from './frame_reader.js';
 
 const cleanups: (() => void)[] = [];
@@ -92,6 +92,12 @@ describe('FramedConnection flow control', () => {
     client.send({ i: 3, pad: '' });
     expect(await pollUntil(() => received.length === 4, 10_000)).toBe(true);
     expect(received).toEqual([0, 1, 2, 3]);
+  });
+
+  it('firstMessage reads the first message of either form (what a reader that wants only the welcome takes)', () => {
+    expect(firstMessage({ type: 'welcome' })).toEqual({ type: 'welcome' });
+    expect(firstMessage([{ type: 'welcome' }, { type: 'other' }])).toEqual({ type: 'welcome' });
+    expect(firstMessage([])).toBeUndefined();
   });
 
   it('messages sent in the tick that closes the connection are written before it ends', async () => {

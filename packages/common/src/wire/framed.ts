@@ -183,6 +183,11 @@ export function forEachMessage<T>(decoded: T | T[], each: (message: T) => void):
   else each(decoded);
 }
 
+/** The first message of a frame's body once deserialized (undefined for an empty batch). */
+export function firstMessage<T>(decoded: T | T[]): T | undefined {
+  return Array.isArray(decoded) ? decoded[0] : decoded;
+}
+
 export function connectFramed<In, Out>(path: string, timeoutMs = 10_000): Promise<FramedConnection<In, Out>> {
   return new Promise((resolve, reject) => {
     const socket = connect({ path });

@@ -15,7 +15,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { deserialize } from 'node:v8';
-import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader, PacketType, ReliableChannel, type ChannelOptions, type FramePartsReader, type Logger, type Packet } from '@rayts/common';
+import { FRAME_HEADER_BYTES, FrameLimitError, FrameReader, firstMessage, PacketType, ReliableChannel, type ChannelOptions, type FramePartsReader, type Logger, type Packet } from '@rayts/common';
 import type { PageMode } from '@rayts/object-store';
 import { ArenaFile } from './arena_file.js';
 
@@ -179,7 +179,7 @@ export class ClientSession {
   private learnArena(body: Buffer): void {
     type Welcome = { type?: string; arenaPath?: string; arenaSize?: number; arenaPageMode?: PageMode };
     const decoded = deserialize(body) as Welcome | Welcome[];
-    const m = (Array.isArray(decoded) ? decoded[0] : decoded) ?? {};
+    const m = firstMessage(decoded) ?? {};
     if (m.type === 'welcome' && typeof m.arenaPath === 'string' && typeof m.arenaSize === 'number') this.arena = new ArenaFile(m.arenaPath, m.arenaSize, m.arenaPageMode);
   }
 
