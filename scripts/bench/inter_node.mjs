@@ -4,13 +4,15 @@
 // first node and times a task pinned to the second node that reads it (the second raylet pulls it
 // over gRPC in chunks). The time of the same task on a 1-byte array is subtracted. Stops the cluster.
 // For scale, it also measures the transport's own ceiling in the same run: a bare gRPC server with
-// rayts's options streaming the same bytes from memory to a client that copies them into a buffer.
+// rayts's options streaming the same bytes from memory to a client that copies them into a buffer,
+// and a raw TCP loopback stream of them into a touched buffer in another process (no gRPC, no store).
 //   node scripts/bench/inter_node.mjs [MiB=1024] [repeats=3]
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makePayload, rawSocketMs } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
@@ -53,6 +55,8 @@ try {
     .map((l) => JSON.parse(l)).map((l) => `${l.MiBps} MiB/s`);
   const ceiling = await grpcCeiling();
   console.log(`bare gRPC stream of ${mib} MiB (8 MiB messages, same options, no object store): ${ceiling.map((r) => `${r.toFixed(0)} MiB/s`).join(', ')}`);
+  const raw = (await rawSocketMs(makePayload(mib * 1024 * 1024), repeats, { warm: true })).map((ms) => mib / (ms / 1000));
+  console.log(`raw TCP loopback stream of ${mib} MiB (into a touched buffer in another process): ${raw.map((r) => `${r.toFixed(0)} MiB/s`).join(', ')}`);
   console.log(`inter-node transfer of ${mib} MiB: ${rates.map((r) => `${r.toFixed(0)} MiB/s`).join(', ')} (task time minus a ${base.toFixed(1)} ms no-op task); the raylet's own pull: ${pulls.join(', ')}`);
 } finally {
   spawnSync(process.execPath, [bin, 'stop', '--force'], { env, stdio: 'ignore' });

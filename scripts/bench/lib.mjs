@@ -1,7 +1,7 @@
 // Shared helpers for the peer benchmarks: timing loops, payloads, and a cleanup registry that
 // closes every pool, child process and server even when a step throws or the run is interrupted.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { fork, spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -227,4 +227,34 @@ export function runCli(bin, args, env, cwd) {
     child.stderr.on('data', (d) => { err += d; });
     child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}:\n${out}\n${err}`))));
   });
+}
+
+/**
+ * The raw TCP baseline: `payload` streamed over one loopback connection (4 MiB writes) to a forked
+ * sink that reads it into a fresh buffer of its size (workers/raw-socket-sink.mjs), or with `warm`
+ * into one it touched before the runs; `runs` times; the time of each, until the sink's answer.
+ */
+export async function rawSocketMs(payload, runs, { warm = false } = {}) {
+  const sink = fork(new URL('./workers/raw-socket-sink.mjs', import.meta.url), warm ? [String(payload.length)] : [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  try {
+    const port = await new Promise((r) => sink.stdout.once('data', (d) => r(Number(String(d).trim()))));
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await new Promise((resolveRun, reject) => {
+        const s = connect(port, '127.0.0.1', () => {
+          const header = Buffer.alloc(8);
+          header.writeBigUInt64LE(BigInt(payload.length));
+          s.write(header);
+          for (let at = 0; at < payload.length; at += 4 * MiB) s.write(payload.subarray(at, Math.min(payload.length, at + 4 * MiB)));
+        });
+        s.once('data', () => { s.destroy(); resolveRun(); });
+        s.on('error', reject);
+      });
+      times.push(performance.now() - t0);
+    }
+    return times;
+  } finally {
+    sink.kill();
+  }
 }

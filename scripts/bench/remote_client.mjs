@@ -9,13 +9,12 @@
 //   node scripts/bench/remote_client.mjs [--mib 1024] [--runs 3]
 //
 // Build first (`npx tsc -b`).
-import { fork, spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, firstTouchMsPerGiB, makePayload, median, optionOf, runCli } from './lib.mjs';
+import { MiB, firstTouchMsPerGiB, makePayload, median, optionOf, rawSocketMs, runCli } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin/rayts.js');
@@ -25,31 +24,6 @@ const runs = Number(optionOf(argv, '--runs', '3'));
 const bytes = mib * MiB;
 const rayts = (args, env) => runCli(bin, args, env);
 const mibPerSec = (ms) => mib / (ms / 1000);
-
-async function rawSocketMs(payload) {
-  const sink = fork(join(root, 'scripts/bench/workers/raw-socket-sink.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  try {
-    const port = await new Promise((r) => sink.stdout.once('data', (d) => r(Number(String(d).trim()))));
-    const times = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await new Promise((resolveRun, reject) => {
-        const s = connect(port, '127.0.0.1', () => {
-          const header = Buffer.alloc(8);
-          header.writeBigUInt64LE(BigInt(payload.length));
-          s.write(header);
-          for (let at = 0; at < payload.length; at += 4 * MiB) s.write(payload.subarray(at, Math.min(payload.length, at + 4 * MiB)));
-        });
-        s.once('data', () => { s.destroy(); resolveRun(); });
-        s.on('error', reject);
-      });
-      times.push(performance.now() - t0);
-    }
-    return times;
-  } finally {
-    sink.kill();
-  }
-}
 
 async function clientTransfers(env, project) {
   const out = await new Promise((resolveRun, reject) => {
@@ -86,7 +60,7 @@ try {
   writeFileSync(join(project, 'package.json'), '{"type":"module"}');
   writeFileSync(join(project, 'driver.mjs'), readFileSync(join(root, 'scripts/bench/workers/remote-client-driver.mjs')));
 
-  const raw = await rawSocketMs(makePayload(bytes));
+  const raw = await rawSocketMs(makePayload(bytes), runs);
   const client = await clientTransfers(clientEnv, project);
   const rates = {};
   for (const name of ['single_client_tasks_sync', 'single_client_tasks_async']) {
