@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pollUntil } from '@rayts/common';
 import { BIN, FAST_HEALTH, alive, useCluster } from '../helpers/cluster.js';
 import { makeUserProject, resultOf, runDriver } from '../helpers/driver.js';
+import { VIA_CLIENT } from '../helpers/via_client.js';
 
 const mounts: string[] = [];
 const newCluster = useCluster({
@@ -53,6 +54,23 @@ describe('objects in the shared-memory store', () => {
     expect(onW2, JSON.stringify(r.remotes)).toBeDefined();
     expect(onW2!.checksum).toBe(r.expected);
     expect(r.localLength).toBe(512 * MiB / 8);
+  });
+
+  it("a driver's shutdown closes the store it mapped; a value read before stays readable, and init again works", async () => {
+    const cluster = newCluster();
+    const head = await cluster.startHead({ numCpus: 1, args: ['--object-store-memory=256MiB'] });
+    const run = await runDriver(cluster, makeUserProject(cluster), 'objects/shutdown_releases_store.mjs', { address: head.gcsAddress });
+    expect(run.code, run.stderr).toBe(0);
+    const r = resultOf<{ whileConnected: number; afterShutdown: number; readAfterShutdown: number; againByte: number; afterSecondShutdown: number }>(run);
+    if (VIA_CLIENT) {
+      expect(r.whileConnected).toBe(0); // a remote client maps no store: its bytes go through the head
+    } else {
+      expect(r.whileConnected).toBeGreaterThan(0);
+    }
+    expect(r.afterShutdown).toBe(0);
+    expect(r.afterSecondShutdown).toBe(0);
+    expect(r.readAfterShutdown).toBe(14);
+    expect(r.againByte).toBe(9);
   });
 
   it('20 × 32 MiB puts into a 128 MiB store spill, come back byte-exact, and free empties the spill dir', async () => {

@@ -272,6 +272,7 @@ export class CoreWorker {
     this.parts.events.stop();
     this.actors.close();
     this.parts.connection.close();
+    this.parts.plasma.close();
     this.gcs.close();
   }
 }

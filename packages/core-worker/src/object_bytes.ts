@@ -5,7 +5,7 @@
  * bytes stream through the head (remote/tunnel_arena.ts).
  */
 import { Arena } from '@rayts/object-store';
-import type { Encoded } from '@rayts/common';
+import { RaytsError, type Encoded } from '@rayts/common';
 import { writeTo, type Decoder } from './serialization.js';
 import type { Welcome } from './protocol/messages.js';
 
@@ -17,11 +17,22 @@ export interface ObjectBytes {
    * object must stay pinned while the value lives.
    */
   read(offset: number, size: number, decoder: Pick<Decoder, 'decodeInPlace' | 'decodeStreamed'>): Promise<{ value: unknown; shared: boolean }>;
+  /**
+   * The session ended (the driver's `shutdown()`): lets go of the store. Values read in place stay
+   * readable while they live; reads and writes from now on fail.
+   */
+  detach(): void;
 }
 
-/** The arena mapped into this process (on first use). */
+/**
+ * The arena mapped into this process (on first use). `detach` closes its file: the mappings (and the
+ * views into them) stay valid, and the kernel frees the store's memory, which a driver's open file
+ * kept allocated after its cluster stopped (hugetlb pages the next cluster could not have), once
+ * they are collected.
+ */
 export class MappedArena implements ObjectBytes {
   private arena?: Arena;
+  private detached = false;
 
   constructor(private readonly welcome: Pick<Welcome, 'arenaPath' | 'arenaSize' | 'arenaSegmentSize' | 'arenaPageMode'>) {}
 
@@ -36,7 +47,14 @@ export class MappedArena implements ObjectBytes {
     return { value: decoder.decodeInPlace(this.attach().view(offset, size)), shared: true };
   }
 
+  detach(): void {
+    this.detached = true;
+    this.arena?.close();
+    this.arena = undefined;
+  }
+
   private attach(): Arena {
+    if (this.detached) throw new RaytsError('the session with the node ended (shutdown): its object store is no longer mapped here', 'call init() again to connect');
     if (!this.arena) {
       const w = this.welcome;
       this.arena = Arena.attach(w.arenaPath, w.arenaSize, { segmentSize: w.arenaSegmentSize, writable: true, pageMode: w.arenaPageMode });

@@ -83,6 +83,11 @@ export class PlasmaClient {
     return value;
   }
 
+  /** The session ended: the store is let go (values read in place stay readable while they live). */
+  close(): void {
+    this.deps.bytes.detach();
+  }
+
   private release(objectId: string): void {
     this.deps.transport.send({ type: 'objRelease', reqId: 0, objectIds: [objectId] } as ClientMessage);
   }

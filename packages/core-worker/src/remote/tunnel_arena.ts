@@ -105,6 +105,10 @@ export class TunnelArena implements ObjectBytes {
     this.writes.clear();
   }
 
+  detach(): void {
+    if (!this.closedWith) this.close(new RaytsError('the session with the rayts head ended (shutdown)'));
+  }
+
   private readRange(offset: number, length: number): Promise<Uint8Array> {
     this.throwIfClosed();
     const req = this.nextReq++;
