@@ -150,7 +150,21 @@ async function run(sectionKey, key, label, fn, timeoutS) {
   R[key] = await section(label, (scope) => fn(cfg, scope), (quick ? Math.min(timeoutS, 180) : timeoutS) * 1000);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(R[key].error ? `FAILED after ${s} s: ${R[key].error}` : `${s} s`);
-  tryGc();
+  await settleHugePages();
+}
+
+/**
+ * After a section: the next starts once the reserved huge pages are back (at most 10 s). A stopped
+ * cluster's store stays mapped in this process until the collector takes its buffers, and its
+ * workers' pages until they are reaped, and a cluster started meanwhile would get 4 KiB pages.
+ */
+async function settleHugePages() {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    tryGc();
+    if (hugePagesNow().free >= machine.hugePages.free || performance.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // The peers are not dependencies of rayts (they would slow every `npm ci`); install them for a run.
