@@ -155,8 +155,8 @@ async function run(sectionKey, key, label, fn, timeoutS) {
 
 /**
  * After a section: the next starts once the reserved huge pages are back (at most 10 s). A stopped
- * cluster's store stays mapped in this process until the collector takes its buffers, and its
- * workers' pages until they are reaped, and a cluster started meanwhile would get 4 KiB pages.
+ * cluster's store stays mapped in this process until the collector takes its buffers (measured:
+ * seconds after its daemons had gone), and a cluster started meanwhile would get 4 KiB pages.
  */
 async function settleHugePages() {
   const deadline = performance.now() + 10_000;
