@@ -74,7 +74,7 @@ export class ObjectManager {
    * each time would make every such read wait for it.
    */
   private async withSpace<T>(op: Promise<T>): Promise<T> {
-    const timer = setInterval(() => this.requestGcIfDue(), this.gcTickMs);
+    const timer = setInterval(() => this.spaceShort(), this.gcTickMs);
     try {
       return await op;
     } finally {
@@ -82,16 +82,11 @@ export class ObjectManager {
     }
   }
 
-  /** The store has to wait for space (only readers' pins stand in the way): the clients holding pins are asked to collect now, if the pacing allows. */
+  /**
+   * Space is short (the store waits for readers' pins to go, or an operation is still waiting): the
+   * clients holding pins are asked to collect now, if the pacing allows.
+   */
   spaceShort(): void {
-    this.requestGcIfDue();
-  }
-
-  private get gcTickMs(): number {
-    return Math.max(1, this.options.gcRequestIntervalMs / 10);
-  }
-
-  private requestGcIfDue(): void {
     if (this.pins.size === 0) return;
     const tick = this.gcTickMs;
     const gap = this.releasedSinceGc > 0 ? tick : this.gcGapMs;
@@ -100,6 +95,10 @@ export class ObjectManager {
     this.lastGcRequest = Date.now();
     this.releasedSinceGc = 0;
     this.options.collectors.requestGc(this.pins.keys());
+  }
+
+  private get gcTickMs(): number {
+    return Math.max(1, this.options.gcRequestIntervalMs / 10);
   }
 
   private pin(clientId: string, objectId: string): void {

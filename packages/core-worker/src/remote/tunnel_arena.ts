@@ -105,9 +105,8 @@ export class TunnelArena implements ObjectBytes {
     this.writes.clear();
   }
 
-  detach(): void {
-    if (!this.closedWith) this.close(new RaytsError('the session with the rayts head ended (shutdown)'));
-  }
+  /** Nothing is mapped here: the tunnel closes this (`close`) when its session ends. */
+  detach(): void {}
 
   private readRange(offset: number, length: number): Promise<Uint8Array> {
     this.throwIfClosed();
