@@ -37,6 +37,7 @@ export * from './kv_namespaces.js';
 export * from './turn_batcher.js';
 export * from './version_waiters.js';
 export * from './scheduling/placement.js';
+export * from './scheduling/function_stats.js';
 export * from './scheduling/strategy_msg.js';
 export * from './wire/framed.js';
 export * from './codec/index.js';

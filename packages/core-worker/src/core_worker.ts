@@ -31,6 +31,9 @@ import { Serializer } from './serialization.js';
 import { TaskArgs } from './task_args.js';
 import { TaskExecutor, type Compile } from './task_executor.js';
 import { TaskManager, type TaskRecord } from './task_manager.js';
+import { DirectTaskSubmitter } from './direct/direct_submitter.js';
+import { LeaseServer } from './direct/lease_server.js';
+import { dialWorker } from './caller_socket.js';
 import { Lineage } from './lineage.js';
 import { loadNative } from '@rayts/object-store';
 import { ObjectReleaser } from './object_releaser.js';
@@ -39,7 +42,9 @@ import { taskInfo, type ExecutorIdentity } from './event_report.js';
 import type { ActorCore } from './actor/actor_core.js';
 import type { RemoteFunctionDescriptor } from './function/descriptor.js';
 import type { TaskOptions } from './task_options.js';
-import type { Address, ClientHello, ClientMessage, RayletMessage, RefInfo, ReplyTo, RequestBody, RequestType, TaskArg, Welcome } from './protocol/messages.js';
+import type {
+  Address, ClientHello, ClientMessage, Execute, LeaseWorkerMessage, RayletMessage, RefInfo, ReplyTo, RequestBody, RequestType, TaskArg, TaskOutcome, Welcome,
+} from './protocol/messages.js';
 
 export interface CoreWorkerOptions {
   socketPath: string;
@@ -89,6 +94,8 @@ export interface CoreWorkerParts {
   functions: FunctionExporter;
   args: TaskArgs;
   tasks: TaskManager;
+  /** Tasks pushed to leased workers (absent: all go through the raylet). */
+  direct: DirectTaskSubmitter | undefined;
   actors: ActorSubmitter;
   serializer: Serializer;
   objects: ObjectGetter;
@@ -142,8 +149,10 @@ export class CoreWorker {
     const plasma = new PlasmaClient({ transport: connection, welcome, owner, references, bytes: remote?.objects ?? new MappedArena(welcome) });
     const functions = new FunctionExporter(gcs);
     const args = new TaskArgs({ store, plasma, references });
+    // Tasks go to workers leased from the node's raylet; a remote client reaches no worker's socket.
+    const direct = remote || !config.directTaskSubmission ? undefined : directSubmitter(config, connection, resolved.token, welcome.nodeId, (outcome) => tasks.handleOutcome(outcome));
     const tasks = new TaskManager({
-      transport: connection, store, references, lineage, releaser, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries,
+      transport: direct ?? connection, store, references, lineage, releaser, functions, args, job, owner, events, taskOomRetries: config.taskOomRetries,
     });
     // A remote client reaches no worker's socket: its actor calls all go through the raylet.
     const actors = new ActorSubmitter(actorCore(resolved, owner, remote ? '' : owner.nodeId, job, store, references, connection, functions, args, events), config);
@@ -153,7 +162,7 @@ export class CoreWorker {
     const objects = new ObjectGetter({
       store, transport: connection, plasma, decoder: serializer, lineage: tasks, references, releaser, blocking: side?.executor ?? NOT_BLOCKING,
     });
-    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, actors, serializer, objects, events, gpus });
+    const core = new CoreWorker({ options: resolved, connection, gcs, store, job, references, plasma, functions, args, tasks, direct, actors, serializer, objects, events, gpus });
     if (options.role === 'driver') {
       // Ray's driver task: the parent of what the driver submits, RUNNING until shutdown.
       const entry = basename(process.argv[1] ?? 'driver');
@@ -162,7 +171,7 @@ export class CoreWorker {
     // Task code finds its worker's runtime through `import('rayts')`, from the first task on.
     if (worker) setGlobalWorker(core);
     connection.start(new CoreWorkerInbox({
-      transport: connection, tasks, actors, objects, references, worker: side, onDisconnect: worker?.onDisconnect,
+      transport: connection, tasks, direct, actors, objects, references, worker: side, onDisconnect: worker?.onDisconnect,
     }));
     return core;
   }
@@ -270,6 +279,7 @@ export class CoreWorker {
 
   close(): void {
     this.parts.events.stop();
+    this.parts.direct?.close();
     this.actors.close();
     this.parts.connection.close();
     this.parts.plasma.close();
@@ -332,5 +342,23 @@ function workerSide(
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
   const executor = new TaskExecutor({ transport: connection, functionTable, plasma, decoder: serializer, job, gpus, node, compile: worker.compile, attempts });
   const host = new ActorHost({ transport: connection, executor, job, gpus, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
-  return { executor, host, bindJob: (m) => job.bindJob(m, process) };
+  const leases = new LeaseServer({ executor, token, openCounter: openCallCountsFile, warn: (message) => process.stderr.write(`${message}\n`) });
+  return { executor, host, leases, bindJob: (m) => job.bindJob(m, process) };
+}
+
+/** The owner's direct transport: leases from the raylet on `connection`, tasks over each leased worker's socket. */
+function directSubmitter(config: Config, connection: RayletConnection, token: string, nodeId: string, handleOutcome: (outcome: TaskOutcome) => void): DirectTaskSubmitter {
+  return new DirectTaskSubmitter({
+    raylet: connection, nodeId, outcomes: { handleOutcome },
+    limits: {
+      pipeline: { depth: config.schedulerPipelineDepth, maxAvgMs: config.schedulerPipelineMaxAvgMs, minRuns: config.schedulerPipelineMinRuns },
+      idleMs: config.leaseIdleMs, requestsPerKey: Math.max(1, config.leaseRequestsPerKey), rejectedRelayMs: config.leaseRejectedRelayMs,
+    },
+    dial: async (socketPath, events) => {
+      const conn = await dialWorker<LeaseWorkerMessage, Execute>(socketPath, token, config.leaseConnectMs);
+      conn.on('message', (m) => events.message(m));
+      conn.on('close', () => events.closed());
+      return conn;
+    },
+  });
 }

@@ -11,8 +11,8 @@
 import type { EventEmitter } from 'node:events';
 import { connectFramed } from '@rayts/common';
 import type {
-  ActorReady, BindJob, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, LogLines, OwnerLookup, RayletMessage, Reply, ReplyTo, RefsRequest,
-  RequestBody, RequestType, TaskOutcome, Welcome,
+  ActorReady, BindJob, ClientHello, ClientMessage, ClientRequest, CreateActor, Execute, Leased, LeaseGranted, LeaseLost, LeaseRejected, LogLines, OwnerLookup,
+  RayletMessage, Reply, ReplyTo, RefsRequest, RequestBody, RequestType, TaskOutcome, Welcome,
 } from './protocol/messages.js';
 
 /**
@@ -37,6 +37,12 @@ export interface RayletInbox {
   collectGarbage(): void;
   ownerLookup(message: OwnerLookup): void;
   refsRequest(message: RefsRequest): void;
+  /** Answers to this owner's lease requests (direct/direct_submitter.ts). */
+  leaseGranted(message: LeaseGranted): void;
+  leaseRejected(message: LeaseRejected): void;
+  leaseLost(message: LeaseLost): void;
+  /** This worker was leased to an owner (direct/lease_server.ts). */
+  leased(message: Leased): void;
   /** The connection closed (the node is going away); pending requests have been rejected. */
   closed(err?: Error): void;
 }
@@ -136,6 +142,10 @@ function dispatch(inbox: RayletInbox, m: RayletMessage): void {
     case 'gc': return inbox.collectGarbage();
     case 'ownerLookup': return inbox.ownerLookup(m);
     case 'refsRequest': return inbox.refsRequest(m);
+    case 'leaseGranted': return inbox.leaseGranted(m);
+    case 'leaseRejected': return inbox.leaseRejected(m);
+    case 'leaseLost': return inbox.leaseLost(m);
+    case 'leased': return inbox.leased(m);
     default: return undefined; // welcome/refused only come once, during open
   }
 }

@@ -12,18 +12,26 @@ import type { RayletInbox, RayletTransport } from './raylet_connection.js';
 import type { ReferenceTable } from './reference_table.js';
 import type { TaskExecutor } from './task_executor.js';
 import type { TaskManager } from './task_manager.js';
-import type { ActorReady, BindJob, CreateActor, Execute, LogLines, OwnerLookup, RefsRequest, TaskOutcome } from './protocol/messages.js';
+import type { DirectTaskSubmitter } from './direct/direct_submitter.js';
+import type { LeaseServer } from './direct/lease_server.js';
+import type {
+  ActorReady, BindJob, CreateActor, Execute, Leased, LeaseGranted, LeaseLost, LeaseRejected, LogLines, OwnerLookup, RefsRequest, TaskOutcome,
+} from './protocol/messages.js';
 
 /** A worker's executing side: the job it is bound to, normal tasks, and the actor it may become. */
 export interface WorkerSide {
   bindJob(message: BindJob): void;
   executor: Pick<TaskExecutor, 'execute'>;
   host: Pick<ActorHost, 'create' | 'call'>;
+  /** Where owners this worker is leased to push their tasks. */
+  leases: Pick<LeaseServer, 'leased'>;
 }
 
 export interface CoreWorkerInboxDeps {
   transport: Pick<RayletTransport, 'send'>;
   tasks: Pick<TaskManager, 'handleOutcome' | 'attemptOf'>;
+  /** The leases of this owner (absent when every task goes through the raylet: a remote client, or direct submission turned off). */
+  direct?: Pick<DirectTaskSubmitter, 'leaseGranted' | 'leaseRejected' | 'leaseLost'>;
   actors: Pick<ActorSubmitter, 'handleOutcome' | 'handleActorReady'>;
   objects: Pick<ObjectGetter, 'ownedState'>;
   references: Pick<ReferenceTable, 'refsInfo'>;
@@ -51,6 +59,22 @@ export class CoreWorkerInbox implements RayletInbox {
     // A call relayed by the raylet (its caller is on another node): answered over the same link.
     if (message.task.actorId) worker.host.call(message.task, (outcome) => this.deps.transport.send({ type: 'taskDone', outcome }));
     else worker.executor.execute(message);
+  }
+
+  leaseGranted(message: LeaseGranted): void {
+    this.deps.direct?.leaseGranted(message);
+  }
+
+  leaseRejected(message: LeaseRejected): void {
+    this.deps.direct?.leaseRejected(message);
+  }
+
+  leaseLost(message: LeaseLost): void {
+    this.deps.direct?.leaseLost(message);
+  }
+
+  leased(message: Leased): void {
+    this.deps.worker?.leases.leased(message);
   }
 
   createActor(message: CreateActor): void {

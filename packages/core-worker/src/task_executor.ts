@@ -37,7 +37,19 @@ export interface TaskExecutorDeps {
   attempts: AttemptRecorder;
 }
 
-interface Queued { message: Execute; run: RunningAttempt | undefined }
+/**
+ * Where a task came from, and so where its outcome goes: the raylet (tasks it dispatched), or the
+ * connection of an owner this worker is leased to (tasks pushed directly).
+ */
+export interface TaskOrigin {
+  /** The task starts running (counted where the raylet reads it, for pushed tasks). */
+  began(): void;
+  reply(outcome: TaskOutcome): void;
+  /** Tasks handed back unrun because the running one blocked in get. */
+  giveBack(taskIds: string[]): void;
+}
+
+interface Queued { message: Execute; run: RunningAttempt | undefined; origin: TaskOrigin }
 
 export class TaskExecutor implements Blocking {
   private readonly functions = new Map<string, Promise<(...args: unknown[]) => unknown>>();
@@ -47,18 +59,27 @@ export class TaskExecutor implements Blocking {
   private blockedDepth = 0;
   readonly output: TaskOutput;
 
+  /** Tasks the raylet dispatched: their outcomes and returns go back to it. */
+  readonly fromRaylet: TaskOrigin;
+
   constructor(private readonly deps: TaskExecutorDeps) {
     this.output = new TaskOutput({ transport: deps.transport, nodeIp: deps.node.nodeIp, counter: deps.attempts.offsets });
+    const { transport } = deps;
+    this.fromRaylet = {
+      began() {},
+      reply: (outcome) => transport.send({ type: 'taskDone', outcome }),
+      giveBack: (taskIds) => transport.send({ type: 'returnTasks', taskIds }),
+    };
   }
 
-  /** A task for this worker (not an actor call: those go to the actor host). */
-  execute(m: Execute): void {
+  /** A task for this worker (not an actor call: those go to the actor host), from the raylet or a lease holder. */
+  execute(m: Execute, origin: TaskOrigin = this.fromRaylet): void {
     // A blocked task must not have others waiting behind it: hand new arrivals straight back.
     if (this.blockedDepth > 0) {
-      this.deps.transport.send({ type: 'returnTasks', taskIds: [m.task.taskId] }); // not received here, as far as task events go
+      origin.giveBack([m.task.taskId]); // not received here, as far as task events go
       return;
     }
-    this.queue.push({ message: m, run: this.deps.attempts.received(m.task) });
+    this.queue.push({ message: m, run: this.deps.attempts.received(m.task), origin });
     if (!this.running) void this.drain();
   }
 
@@ -67,8 +88,14 @@ export class TaskExecutor implements Blocking {
     this.deps.transport.send({ type: 'blocked' });
     if (this.queue.length === 0) return;
     const returned = this.queue.splice(0);
-    for (const q of returned) this.deps.attempts.returned(q.run);
-    this.deps.transport.send({ type: 'returnTasks', taskIds: returned.map((q) => q.message.task.taskId) });
+    const byOrigin = new Map<TaskOrigin, string[]>();
+    for (const q of returned) {
+      this.deps.attempts.returned(q.run);
+      const ids = byOrigin.get(q.origin);
+      if (ids) ids.push(q.message.task.taskId);
+      else byOrigin.set(q.origin, [q.message.task.taskId]);
+    }
+    for (const [origin, ids] of byOrigin) origin.giveBack(ids);
   }
 
   unblock(): void {
@@ -78,9 +105,10 @@ export class TaskExecutor implements Blocking {
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0) {
-      const { message, run } = this.queue.shift()!;
+      const { message, run, origin } = this.queue.shift()!;
+      origin.began();
       const outcome = await this.run(message.task, message.jobDir, run, message.gpuIds);
-      this.deps.transport.send({ type: 'taskDone', outcome: this.deps.attempts.end(run, outcome) });
+      origin.reply(this.deps.attempts.end(run, outcome));
     }
     this.running = false;
   }

@@ -11,7 +11,7 @@ import { staysLocal, toResourceMap, type ActorSpecMsgOutput, type Logger, type R
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { ActorCreation, RayletMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
 import { argFromMsg, packRun } from '@rayts/core-worker';
-import type { ActorCallCounts } from './actor_call_counts.js';
+import type { DirectCallCounts } from './direct_call_counts.js';
 import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
 import type { PreparedEnv } from './jobs/runtime_envs.js';
 import { NO_GPUS, type GpuGrant } from './gpu_ids.js';
@@ -78,7 +78,7 @@ export interface HostedActorsDeps {
   /** Tells the head that an actor's worker exited. */
   reportDeath(actorId: string, workerId: string, reason: string): void;
   /** Where each actor worker counts its calls; read a last time when the worker exits. */
-  callCounts: Pick<ActorCallCounts, 'pathFor' | 'retire'>;
+  callCounts: Pick<DirectCallCounts, 'pathFor' | 'retire'>;
 }
 
 export class HostedActors {

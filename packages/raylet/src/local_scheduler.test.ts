@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { nullLogger, type ResourceMap } from '@rayts/common';
 import { LocalScheduler, type QueuedTask, type WorkerSource } from './local_scheduler.js';
-import type { BindJob, Execute, TaskOutcome } from './protocol.js';
+import type { BindJob, Execute, Leased, TaskOutcome } from './protocol.js';
 
 /** Counts start requests and kills; starts nothing (the test adds workers itself). */
 class FakeWorkerSource implements WorkerSource {
@@ -42,8 +42,10 @@ function setup(total: ResourceMap) {
   const worker = (workerId: string): FakeWorker => {
     const w: FakeWorker = { workerId, received: [], messages: [], gpus: new Map() };
     scheduler.addWorker({
-      workerId, pid: 1000, blocked: false, send: (m: Execute | BindJob) => {
-        if (m.type === 'bindJob') {
+      workerId, pid: 1000, blocked: false, send: (m: Execute | BindJob | Leased) => {
+        if (m.type === 'leased') {
+          w.messages.push(`leased ${m.socketPath}`);
+        } else if (m.type === 'bindJob') {
           w.messages.push(`bind ${m.jobId} ${m.dir ?? '-'} ${JSON.stringify(m.envVars)}`);
         } else {
           w.received.push(m.task.taskId);
@@ -185,7 +187,7 @@ describe('LocalScheduler', () => {
     const a = worker('a');
     const b = worker('b');
     for (const id of ['ok', 'err', 'lost', 'queued', 'cancelled']) scheduler.enqueue(task(id));
-    expect(scheduler.taskCounts()).toEqual({ queued: 3, running: 2, pipelined: 0 });
+    expect(scheduler.taskCounts()).toEqual({ queued: 3, running: 2, pipelined: 0, leaseRequests: 0, leased: 0, leasesGranted: 0 });
     expect(scheduler.endedAttempts()).toEqual({ finished: 0, failed: 0 });
 
     const runsOk = a.received.includes('ok') ? a : b;
@@ -203,7 +205,7 @@ describe('LocalScheduler', () => {
     const rest = b.received[b.received.length - 1]!;
     finish(b, rest);
     expect(scheduler.endedAttempts()).toEqual({ finished: 2, failed: 2 });
-    expect(scheduler.taskCounts()).toEqual({ queued: 0, running: 0, pipelined: 0 });
+    expect(scheduler.taskCounts()).toEqual({ queued: 0, running: 0, pipelined: 0, leaseRequests: 0, leased: 0, leasesGranted: 0 });
   });
 
   it('gives each GPU task its own GPU ids, packs fractions onto one GPU, and takes the ids back when a task ends', () => {
@@ -246,5 +248,85 @@ describe('LocalScheduler', () => {
     expect(scheduler.canRunNow({ GPU: 0.5 })).toBe(false);
     scheduler.unreserve({ GPU: 1 }, first);
     expect(scheduler.reserve({ GPU: 0.5 }).ids).toEqual([0]);
+  });
+});
+
+describe('LocalScheduler leases', () => {
+  /** A lease request like the task `like`, recording what the scheduler tells its holder. */
+  function leaseRequest(s: ReturnType<typeof setup>, like: string, holder = 'driver-1', leaseId = 1) {
+    const events: string[] = [];
+    const request: QueuedTask = {
+      ...s.task(like),
+      deliver: (o) => events.push(`lost ${o.failure?.type} ${o.failure?.errorName ?? ''}`.trim()),
+      lease: {
+        holder, leaseId,
+        granted: (worker, jobDir) => events.push(`granted ${worker.workerId} ${jobDir || '-'} gpus=${worker.gpus?.ids.join(',') ?? ''}`),
+        rejected: (reason) => events.push(`rejected ${reason}`),
+      },
+    };
+    return { request, events };
+  }
+
+  it('grants a lease on an idle worker, holds its resources until it comes back, and sends it nothing to run', () => {
+    const s = setup({ CPU: 2 });
+    const w = s.worker('w1');
+    const { request, events } = leaseRequest(s, 'lease-1');
+    s.scheduler.enqueue(request);
+    expect(events).toEqual(['granted w1 - gpus=']);
+    expect(w.received).toEqual([]);
+    expect(w.messages).toEqual(['bind job1 - {}']);
+    expect(s.scheduler.available.CPU).toBe(1);
+    expect(s.scheduler.taskCounts()).toMatchObject({ running: 0, leased: 1, leasesGranted: 1 });
+    // A task of the same job and shape is not pipelined behind a lease (its holder pushes to it).
+    const s2 = setup({ CPU: 1 });
+    const w2 = s2.worker('w2');
+    const r2 = leaseRequest(s2, 'lease-2');
+    s2.scheduler.enqueue(r2.request);
+    s2.scheduler.enqueue(s2.task('t1'));
+    expect(w2.received).toEqual([]);
+    s2.scheduler.returnLease('driver-1', 1);
+    expect(w2.received).toEqual(['t1']);
+
+    s.scheduler.returnLease('driver-1', 1);
+    expect(s.scheduler.available.CPU).toBe(2);
+    expect(s.scheduler.taskCounts()).toMatchObject({ leased: 0, leasesGranted: 1 });
+  });
+
+  it('tells the holder when the leased worker died, with the reason, and counts nothing itself', () => {
+    const s = setup({ CPU: 1 });
+    s.worker('w1');
+    const { request, events } = leaseRequest(s, 'lease-1');
+    s.scheduler.enqueue(request);
+    s.scheduler.onWorkerGone('w1', 'killed by the memory monitor', 'OutOfMemoryError');
+    expect(events).toEqual(['granted w1 - gpus=', 'lost WORKER_DIED OutOfMemoryError']);
+    expect(s.scheduler.available.CPU).toBe(1);
+    expect(s.scheduler.endedAttempts()).toEqual({ finished: 0, failed: 0 });
+  });
+
+  it('kills a leased worker its holder asks to kill, and withdraws a request not granted yet', () => {
+    const s = setup({ CPU: 1 });
+    s.worker('w1');
+    const first = leaseRequest(s, 'lease-1', 'driver-1', 1);
+    const second = leaseRequest(s, 'lease-2', 'driver-1', 2);
+    s.scheduler.enqueue(first.request);
+    s.scheduler.enqueue(second.request);
+    expect(s.scheduler.queued().length).toBe(1);
+    expect(s.scheduler.taskCounts()).toMatchObject({ queued: 0, leaseRequests: 1, leased: 1 });
+    s.scheduler.returnLease('driver-1', 2);
+    expect(s.scheduler.queued().length).toBe(0);
+    s.scheduler.returnLease('driver-1', 1, 'a task on it was cancelled with force');
+    expect(s.source.killed).toEqual(['w1']);
+    expect(s.scheduler.available.CPU).toBe(0); // held until the worker is gone
+  });
+
+  it('drops the requests of a holder that left and kills the workers leased to it', () => {
+    const s = setup({ CPU: 1 });
+    s.worker('w1');
+    s.scheduler.enqueue(leaseRequest(s, 'lease-1', 'worker-owner', 1).request);
+    s.scheduler.enqueue(leaseRequest(s, 'lease-2', 'worker-owner', 2).request);
+    s.scheduler.enqueue(leaseRequest(s, 'lease-3', 'driver-1', 3).request);
+    s.scheduler.dropLeasesOf('worker-owner');
+    expect(s.source.killed).toEqual(['w1']);
+    expect(s.scheduler.queued().map((t) => t.lease?.leaseId)).toEqual([3]);
   });
 });

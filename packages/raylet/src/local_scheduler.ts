@@ -4,52 +4,21 @@
  * and imports); an idle worker with no job takes the first job that needs it. A worker blocked in
  * `get` gives its CPUs back so nested tasks can run.
  */
-import { fits, type Logger, type ResourceMap } from '@rayts/common';
-import type { BindJob, Execute, ResourceDemand, TaskOutcome, TaskSpec } from './protocol.js';
+import { fits, FunctionStats, type Logger, type PipelineLimits, type ResourceMap } from '@rayts/common';
+import type { Execute, ResourceDemand, TaskOutcome } from './protocol.js';
 import { acquire, cpuPart, release, shapeKey, subtract } from './resource_accounting.js';
 import { packRun } from '@rayts/core-worker';
 import { bindToJob, jobDirOf } from './jobs/worker_binding.js';
-import type { PreparedEnv } from './jobs/runtime_envs.js';
-import { FunctionStats, type PipelineLimits } from './function_stats.js';
 import { SchedulingQueues, type ClassQueue } from './scheduling_queues.js';
-export type { PipelineLimits } from './function_stats.js';
+export type { PipelineLimits } from '@rayts/common';
 import { GpuIds, NO_GPUS, gpuDemand, type GpuGrant } from './gpu_ids.js';
+import { OwnerBacklogs } from './owner_backlogs.js';
+import type { QueuedTask, WorkerSlot } from './scheduler_entries.js';
+export type { LeaseRequest, QueuedTask, WorkerSlot } from './scheduler_entries.js';
 
 /** The execute message for a task on a worker: with the job's directory and the GPUs the worker holds. */
 function executeOn(worker: WorkerSlot, task: QueuedTask): Execute {
   return { type: 'execute', task: task.spec, jobDir: jobDirOf(task.env, task.jobDir), gpuIds: worker.gpus?.ids ?? [] };
-}
-
-export interface QueuedTask {
-  spec: TaskSpec;
-  /** The driver's directory (forwarded with the task); `env` is the job's env on this node, once ready. */
-  jobDir: string;
-  env?: PreparedEnv;
-  /** Sends the outcome to the owner (locally, or back through the node that forwarded the task). */
-  deliver: (outcome: TaskOutcome) => void;
-  queuedAt: number;
-}
-
-/**
- * A worker of the task pool as the scheduler sees it. Invariants: `running`, `held` and `startedAt`
- * are set together, while the worker runs a task (it is then out of the idle set); `pipeline` and
- * `blocked` mean something only then. `jobId`, once set, stays: the worker serves that job only.
- */
-export interface WorkerSlot {
-  workerId: string;
-  pid: number;
-  send: (message: Execute | BindJob) => void;
-  jobId?: string;
-  running?: QueuedTask;
-  /** Short tasks of the same job and shape sent behind the running one (they reuse its resources). */
-  pipeline?: QueuedTask[];
-  startedAt?: number;
-  held?: ResourceMap;
-  /** The GPU instances the running task holds (pipelined tasks run on them too). */
-  gpus?: GpuGrant;
-  blocked: boolean;
-  /** When the worker last became idle (performance.now()). */
-  idleSince?: number;
 }
 
 export interface LocalSchedulerOptions {
@@ -77,6 +46,8 @@ export class LocalScheduler {
   private readonly logger: Logger;
   /** FIFO queues per scheduling class, so a blocked class costs O(1) per dispatch; classes take turns. */
   private readonly queues = new SchedulingQueues<QueuedTask>();
+  /** Tasks owners hold back for leases they asked for here. */
+  private readonly backlogs = new OwnerBacklogs();
   private readonly workers = new Map<string, WorkerSlot>();
   /** Workers with no running task. */
   private readonly idle = new Set<WorkerSlot>();
@@ -86,13 +57,16 @@ export class LocalScheduler {
   private readonly gpus: GpuIds;
   /** Task attempts that ended on this pool's workers: the outcome a worker sent, or its death. */
   private readonly ended = { finished: 0, failed: 0 };
+  /** Leases granted since the raylet started, and lease requests in the queues now. */
+  private leasesGranted = 0;
+  private queuedLeases = 0;
 
   /** A busy, unblocked worker of the job running the same shape, with room in its pipeline. */
   private pipelineWorkerFor(task: QueuedTask): WorkerSlot | undefined {
     const key = shapeKey(task.spec.resources);
     let best: WorkerSlot | undefined;
     for (const w of this.workers.values()) {
-      if (!w.running || w.blocked || w.jobId !== task.spec.jobId || !w.held || shapeKey(w.held) !== key) continue;
+      if (!w.running || w.running.lease || w.blocked || w.jobId !== task.spec.jobId || !w.held || shapeKey(w.held) !== key) continue;
       // Never behind the task that submitted it (or its owner): that would wait on itself.
       if (task.spec.owner.clientId === w.workerId) continue;
       const depth = w.pipeline?.length ?? 0;
@@ -120,6 +94,7 @@ export class LocalScheduler {
   }
 
   enqueue(task: QueuedTask): void {
+    if (task.lease) this.queuedLeases += 1;
     this.queues.push(task);
     this.dispatch();
   }
@@ -180,7 +155,7 @@ export class LocalScheduler {
       // No idle worker or no free resources left: short tasks queue up behind running ones of the
       // same job and shape, so a worker never waits a round trip for its next task.
       for (const q of this.queues.classes()) {
-        for (let next = q.tasks.peek(); next && this.functions.pipelinable(next.spec.fnHash); next = q.tasks.peek()) {
+        for (let next = q.tasks.peek(); next && !next.lease && this.functions.pipelinable(next.spec.fnHash); next = q.tasks.peek()) {
           const worker = this.pipelineWorkerFor(next);
           if (!worker) break;
           this.queues.shift(q);
@@ -208,7 +183,13 @@ export class LocalScheduler {
     worker.held = task.spec.resources;
     worker.gpus = this.gpus.take(gpuDemand(task.spec.resources));
     this.idle.delete(worker);
-    worker.send(executeOn(worker, task));
+    if (task.lease) {
+      this.queuedLeases -= 1;
+      this.leasesGranted += 1;
+      task.lease.granted(worker, jobDirOf(task.env, task.jobDir));
+    } else {
+      worker.send(executeOn(worker, task));
+    }
     return 'started';
   }
 
@@ -241,6 +222,39 @@ export class LocalScheduler {
     }
     task.deliver(outcome);
     this.dispatch();
+  }
+
+  /**
+   * The holder gives a lease back: its worker is idle again. A request not granted yet is withdrawn
+   * (one waiting for its job's env is granted later, and the holder returns it at once). `kill`: the
+   * holder lost its connection to the worker, which is killed (its exit ends the lease as lost).
+   */
+  returnLease(holder: string, leaseId: number, kill?: string): void {
+    const matches = (t: QueuedTask | undefined) => t?.lease?.holder === holder && t.lease.leaseId === leaseId;
+    for (const w of this.workers.values()) {
+      if (!matches(w.running)) continue;
+      if (kill) this.source.killWorker(w.workerId, kill);
+      else {
+        this.finish(w);
+        this.dispatch();
+      }
+      return;
+    }
+    this.takeQueued(matches);
+  }
+
+  /** An owner holds back `size` tasks of a kind (beyond its lease requests): shown in the demands. */
+  reportBacklog(owner: string, key: string, shape: ResourceMap, size: number): void {
+    this.backlogs.report(owner, key, shape, size);
+  }
+
+  /** A lease holder disconnected: its requests and backlog are dropped and the workers it held are killed (they may run its tasks still). */
+  dropLeasesOf(holder: string): void {
+    this.backlogs.dropOwner(holder);
+    this.takeQueued((t) => t.lease?.holder === holder);
+    for (const w of [...this.workers.values()]) {
+      if (w.running?.lease?.holder === holder) this.source.killWorker(w.workerId, 'the owner it was leased to disconnected');
+    }
   }
 
   /** A worker whose task blocked handed back the tasks queued behind it: they go to the front again. */
@@ -296,7 +310,8 @@ export class LocalScheduler {
     const tasks = [w.running, ...(w.pipeline ?? [])].filter((t): t is QueuedTask => !!t);
     if (w.running) this.finish(w);
     w.pipeline = undefined;
-    this.ended.failed += tasks.length;
+    // A lease's tasks are counted by the worker itself (its counts file); the raylet counts what it ran.
+    this.ended.failed += tasks.filter((t) => !t.lease).length;
     for (const task of tasks) {
       task.deliver({
         taskId: task.spec.taskId, attempt: task.spec.attempt, returnId: task.spec.returnId, nodeId: '',
@@ -351,7 +366,9 @@ export class LocalScheduler {
 
   /** Shapes waiting here, for `rayts status` Pending Demands. */
   demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
-    return this.queues.demands(infeasible);
+    const byShape = new Map<string, ResourceDemand>();
+    this.backlogs.addTo(byShape);
+    return this.queues.demands(infeasible, byShape);
   }
 
   /** The tasks queued here, class by class (what tests look at). */
@@ -361,7 +378,9 @@ export class LocalScheduler {
 
   /** Removes queued tasks matching `predicate` (to move them elsewhere) and returns them. */
   takeQueued(predicate: (t: QueuedTask) => boolean): QueuedTask[] {
-    return this.queues.take(predicate);
+    const taken = this.queues.take(predicate);
+    for (const t of taken) if (t.lease) this.queuedLeases -= 1;
+    return taken;
   }
 
   /** Task attempts that ended here so far (for the node's metrics). */
@@ -369,15 +388,20 @@ export class LocalScheduler {
     return { ...this.ended };
   }
 
-  /** Tasks waiting here, running on a worker, and sent to a busy worker behind its running one. */
-  taskCounts(): { queued: number; running: number; pipelined: number } {
+  /**
+   * Tasks waiting here, running on a worker, and sent to a busy worker behind its running one; lease
+   * requests waiting, leases held (their tasks are their owners' to count), and leases granted so far.
+   */
+  taskCounts(): { queued: number; running: number; pipelined: number; leaseRequests: number; leased: number; leasesGranted: number } {
     let running = 0;
+    let leased = 0;
     let pipelined = 0;
     for (const w of this.workers.values()) {
-      if (w.running) running += 1;
+      if (w.running?.lease) leased += 1;
+      else if (w.running) running += 1;
       pipelined += w.pipeline?.length ?? 0;
     }
-    return { queued: this.queues.length, running, pipelined };
+    return { queued: this.queues.length - this.queuedLeases, running, pipelined, leaseRequests: this.queuedLeases, leased, leasesGranted: this.leasesGranted };
   }
 
   get busyWorkers(): number {

@@ -122,6 +122,9 @@ const schemas: { [K in ClientMessage['type']]: v.Schema } = {
   refsReply: v.obj({ reqId, refs: v.list(refInfo, { max: 10_000_000 }) }),
   logs: v.obj({ jobId: msg.jobId, driverNodeId: msg.optionalNodeId, prefix: v.str({ max: 1024 }), stream: v.oneOf(['stdout', 'stderr']), text: v.str({ max: MAX_TEXT }) }),
   ownerLookupReply: v.obj({ reqId, state: ownedState }),
+  requestLease: v.obj({ leaseId: reqId, task: localTaskSpec }),
+  returnLease: v.obj({ leaseId: reqId, kill: optionalStr(1024) }),
+  leaseBacklog: v.obj({ key: v.str({ max: 4096 }), resources: v.resources(), size: v.num({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }) }),
 };
 
 /** What is wrong with a client's message (undefined: nothing). */

@@ -25,6 +25,9 @@ export interface LocalServerHandlers {
   logs(client: LocalClient, message: Extract<ClientMessage, { type: 'logs' }>): void;
   actorCreated(client: LocalClient, message: Extract<ClientMessage, { type: 'actorCreated' }>): void;
   actorCall(client: LocalClient, message: Extract<ClientMessage, { type: 'actorCall' }>): void;
+  requestLease(client: LocalClient, message: Extract<ClientMessage, { type: 'requestLease' }>): void;
+  returnLease(client: LocalClient, message: Extract<ClientMessage, { type: 'returnLease' }>): void;
+  leaseBacklog(client: LocalClient, message: Extract<ClientMessage, { type: 'leaseBacklog' }>): void;
 }
 
 export interface LocalServerOptions {
@@ -130,6 +133,9 @@ export class LocalServer {
       case 'logs': return handlers.logs(client, m);
       case 'actorCreated': return handlers.actorCreated(client, m);
       case 'actorCall': return handlers.actorCall(client, m);
+      case 'requestLease': return handlers.requestLease(client, m);
+      case 'returnLease': return handlers.returnLease(client, m);
+      case 'leaseBacklog': return handlers.leaseBacklog(client, m);
       case 'ownerLookupReply': return clients.ownerAnswered(m.reqId, m.state);
       case 'refsReply': return clients.refsAnswered(m.reqId, m.refs);
       default: return handlers.request(client, m);

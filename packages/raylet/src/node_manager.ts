@@ -15,13 +15,21 @@ import type { HostedActors } from './hosted_actors.js';
 import type { ObjectManager } from './object_manager.js';
 import type { NodeDirectory, TaskRouter } from './task_router.js';
 import type { WorkerPool } from './worker_pool.js';
-import type { ClientMessage, TaskOutcome, TaskSpec } from './protocol.js';
+import type { ClientMessage, TaskFailure, TaskOutcome, TaskSpec } from './protocol.js';
 import { outcomeFromProto, specToProto } from './task_proto.js';
 import type { RuntimeEnvs } from './jobs/runtime_envs.js';
 import type { RuntimeEnvGate } from './jobs/env_gate.js';
 
 export type NodeScheduler = Pick<LocalScheduler,
-  'addWorker' | 'workerList' | 'onTaskDone' | 'onTasksReturned' | 'onBlocked' | 'onUnblocked' | 'onJobGone' | 'onWorkerGone' | 'cancel' | 'reapIdle'>;
+  'addWorker' | 'workerList' | 'onTaskDone' | 'onTasksReturned' | 'onBlocked' | 'onUnblocked' | 'onJobGone' | 'onWorkerGone' | 'cancel' | 'reapIdle' | 'returnLease' | 'dropLeasesOf' | 'reportBacklog'>;
+
+/** Where a leased worker listens for its holder's tasks, and where it counts them (the raylet reads the counts for its metrics). */
+export interface LeasedWorkers {
+  socketPath(workerId: string): string;
+  countsPath(workerId: string): string;
+  /** The worker exited: its counts join the totals. */
+  retire(workerId: string): void;
+}
 export type NodeActors = Pick<HostedActors,
   'offerWorker' | 'isActorWorker' | 'onCallDone' | 'onCreated' | 'onWorkerExit' | 'push' | 'reserveForOwner' | 'release'>;
 
@@ -48,6 +56,7 @@ export interface NodeManagerDeps {
   /** The pins of a client that left are released. */
   objects: Pick<ObjectManager, 'clientGone'>;
   clients: Pick<LocalClients, 'send' | 'toDrivers'>;
+  leased: LeasedWorkers;
   raylets: ClientPool<RayletClient>;
   actorHosts: ClientPool<ActorHostClient>;
   gcs: Pick<GcsClient, 'finishJob'>;
@@ -86,6 +95,7 @@ export class NodeManager implements LocalServerHandlers {
 
   /** A worker process exited: what ran on it fails (an actor's worker, or one of the task pool), with `errorName` when the raylet killed it for one (OutOfMemoryError). */
   workerExited(workerId: string, reason: string, errorName?: string): void {
+    this.deps.leased.retire(workerId);
     if (!this.deps.actors.onWorkerExit(workerId, reason)) this.deps.scheduler.onWorkerGone(workerId, reason, errorName);
   }
 
@@ -107,6 +117,7 @@ export class NodeManager implements LocalServerHandlers {
   disconnected(client: LocalClient): void {
     const { objects, workers, scheduler, gcs, logger } = this.deps;
     objects.clientGone(client.clientId);
+    scheduler.dropLeasesOf(client.clientId);
     if (client.role === 'worker') {
       if (this.stopped) return;
       // Usually the process is exiting: its exit (with the code or signal) fails the running task.
@@ -134,11 +145,47 @@ export class NodeManager implements LocalServerHandlers {
   submit(client: LocalClient, task: TaskSpec): void {
     const { scheduler, router, clients, nodeId } = this.deps;
     this.deps.logger.debug('task submitted', { taskId: task.taskId, name: task.name, from: client.clientId });
-    const jobDir = client.role === 'driver' ? client.jobDir : (scheduler.workerList().find((w) => w.workerId === client.clientId)?.running?.jobDir ?? '');
     router.route({
-      spec: task, jobDir, queuedAt: Date.now(),
+      spec: task, jobDir: this.jobDirOf(client), queuedAt: Date.now(),
       deliver: (outcome: TaskOutcome) => { clients.send(task.owner.clientId, { type: 'taskResult', outcome: { ...outcome, nodeId: outcome.nodeId || nodeId } }); },
     });
+  }
+
+  /** Where the client's job's code is: a driver's directory, or that of the task a worker runs. */
+  private jobDirOf(client: LocalClient): string {
+    if (client.role === 'driver') return client.jobDir;
+    return this.deps.scheduler.workerList().find((w) => w.workerId === client.clientId)?.running?.jobDir ?? '';
+  }
+
+  /** An owner asks for a worker for tasks like `task`: placed like the task; granted, rejected, or lost once its worker dies. */
+  requestLease(client: LocalClient, m: Extract<ClientMessage, { type: 'requestLease' }>): void {
+    const { router, clients, scheduler, leased } = this.deps;
+    const holder = client.clientId;
+    const { leaseId } = m;
+    const lost = (failure: TaskFailure) => clients.send(holder, { type: 'leaseLost', leaseId, failure });
+    router.route({
+      spec: m.task, jobDir: this.jobDirOf(client), queuedAt: Date.now(),
+      deliver: (outcome: TaskOutcome) => lost(outcome.failure ?? { type: 'WORKER_DIED', message: 'the lease ended without a failure' }),
+      lease: {
+        holder, leaseId,
+        granted: (worker, jobDir) => {
+          const socketPath = leased.socketPath(worker.workerId);
+          worker.send({ type: 'leased', socketPath, countsPath: leased.countsPath(worker.workerId) });
+          const sent = clients.send(holder, { type: 'leaseGranted', leaseId, workerId: worker.workerId, pid: worker.pid, socketPath, jobDir, gpuIds: worker.gpus?.ids ?? [] });
+          // The holder left while its request waited (not dropped with it, being in the env gate then): the worker goes back.
+          if (!sent) queueMicrotask(() => scheduler.returnLease(holder, leaseId));
+        },
+        rejected: (reason) => { clients.send(holder, { type: 'leaseRejected', leaseId, reason }); },
+      },
+    });
+  }
+
+  returnLease(client: LocalClient, m: Extract<ClientMessage, { type: 'returnLease' }>): void {
+    this.deps.scheduler.returnLease(client.clientId, m.leaseId, m.kill);
+  }
+
+  leaseBacklog(client: LocalClient, m: Extract<ClientMessage, { type: 'leaseBacklog' }>): void {
+    this.deps.scheduler.reportBacklog(client.clientId, m.key, m.resources, m.size);
   }
 
   taskDone(client: LocalClient, outcome: TaskOutcome): void {

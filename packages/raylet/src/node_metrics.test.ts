@@ -34,12 +34,13 @@ function deps(over: Partial<NodeMetricsDeps> = {}): NodeMetricsDeps {
     workers: { list: () => [{ workerId: 'a', connected: true }, { workerId: 'b', connected: false }] },
     scheduler: {
       workerList: () => [slot('a', true)],
-      taskCounts: () => ({ queued: 7, running: 1, pipelined: 2 }),
+      taskCounts: () => ({ queued: 7, running: 1, pipelined: 2, leaseRequests: 3, leased: 2, leasesGranted: 11 }),
       endedAttempts: () => ({ finished: 10, failed: 2 }),
     },
     router: { infeasibleCount: 3 },
     actors: { isActorWorker: () => false, demands: () => [{ shape: { CPU: 1 }, count: 1 }] },
     actorCalls: { totals: () => ({ finished: 5, failed: 1 }) },
+    leasedTasks: { totals: () => ({ finished: 20, failed: 4 }) },
     memoryMonitor: { killCounts: () => ({ tasks: 4, actors: 1 }) },
     ...over,
   };
@@ -66,7 +67,9 @@ describe('NodeMetrics', () => {
       'rayts_workers{state="starting"} 1', 'rayts_workers{state="busy"} 1', 'rayts_workers{state="idle"} 0', 'rayts_workers{state="actor"} 0',
       'rayts_tasks{state="QUEUED"} 7', 'rayts_tasks{state="RUNNING"} 1', 'rayts_tasks{state="PIPELINED"} 2', 'rayts_tasks{state="INFEASIBLE"} 3',
       'rayts_scheduler_queue_length{queue="tasks"} 7', 'rayts_scheduler_queue_length{queue="actor_creations"} 1',
-      'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 10', 'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FAILED"} 2',
+      'rayts_worker_leases{state="HELD"} 2', 'rayts_worker_leases{state="REQUESTED"} 3', 'rayts_worker_leases_granted_total 11',
+      // Relayed (the scheduler's 10 and 2) and pushed to leased workers (their counts files' 20 and 4).
+      'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 30', 'rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FAILED"} 6',
       'rayts_task_attempts_ended_total{type="ACTOR_TASK",state="FINISHED"} 5', 'rayts_task_attempts_ended_total{type="ACTOR_TASK",state="FAILED"} 1',
       'rayts_memory_monitor_worker_kills_total{type="NORMAL_TASK"} 4', 'rayts_memory_monitor_worker_kills_total{type="ACTOR"} 1',
     ]));
@@ -77,9 +80,9 @@ describe('NodeMetrics', () => {
   it('follows the totals from one scrape to the next', async () => {
     let finished = 1;
     const m = new NodeMetrics(deps({ scheduler: { ...deps().scheduler, endedAttempts: () => ({ finished, failed: 0 }) } }));
-    expect(samples(await m.metrics())).toContain('rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 1');
+    expect(samples(await m.metrics())).toContain('rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 21');
     finished = 4;
-    expect(samples(await m.metrics())).toContain('rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 4');
+    expect(samples(await m.metrics())).toContain('rayts_task_attempts_ended_total{type="NORMAL_TASK",state="FINISHED"} 24');
   });
 
   it('times gRPC calls into its histogram', async () => {

@@ -12,7 +12,7 @@ import type { HostStats, SpaceUsage } from './host_stats.js';
 import type { LocalScheduler, WorkerSlot } from './local_scheduler.js';
 import type { TaskRouter } from './task_router.js';
 import type { HostedActors } from './hosted_actors.js';
-import type { ActorCallCounts } from './actor_call_counts.js';
+import type { DirectCallCounts } from './direct_call_counts.js';
 import type { MemoryMonitor } from './memory/memory_monitor.js';
 
 /** What a worker process is doing, as `rayts_workers{state}` counts them. */
@@ -32,7 +32,9 @@ export interface NodeMetricsDeps {
   scheduler: Pick<LocalScheduler, 'workerList' | 'taskCounts' | 'endedAttempts'>;
   router: Pick<TaskRouter, 'infeasibleCount'>;
   actors: Pick<HostedActors, 'isActorWorker' | 'demands'>;
-  actorCalls: Pick<ActorCallCounts, 'totals'>;
+  actorCalls: Pick<DirectCallCounts, 'totals'>;
+  /** Tasks owners pushed to their leased workers. */
+  leasedTasks: Pick<DirectCallCounts, 'totals'>;
   memoryMonitor: Pick<MemoryMonitor, 'killCounts'>;
 }
 
@@ -95,9 +97,9 @@ export class NodeMetrics {
   }
 
   private workMetrics(registers: Registry[]): void {
-    const { workers, scheduler, router, actors, actorCalls, memoryMonitor } = this.deps;
+    const { workers, scheduler, router, actors, actorCalls, leasedTasks, memoryMonitor } = this.deps;
     new Gauge({
-      name: 'rayts_workers', help: 'Worker processes of the node: starting (not yet connected), idle, busy (running a task), actor (hosting an actor)',
+      name: 'rayts_workers', help: 'Worker processes of the node: starting (not yet connected), idle, busy (running a task, or leased to an owner), actor (hosting an actor)',
       labelNames: ['state'], registers,
       collect() {
         const counts = workerStates(workers.list(), scheduler.workerList(), (id) => actors.isActorWorker(id));
@@ -105,7 +107,17 @@ export class NodeMetrics {
       },
     });
     new Gauge({
-      name: 'rayts_tasks', help: 'Normal tasks on this node: QUEUED (waiting for resources or a worker), RUNNING, PIPELINED (sent to a busy worker behind its running task), INFEASIBLE (no node can run them yet)',
+      name: 'rayts_worker_leases', help: 'Workers leased to owners, which push their tasks to them directly (HELD), and owners\' requests for one waiting here (REQUESTED)',
+      labelNames: ['state'], registers,
+      collect() {
+        const c = scheduler.taskCounts();
+        this.set({ state: 'HELD' }, c.leased);
+        this.set({ state: 'REQUESTED' }, c.leaseRequests);
+      },
+    });
+    this.counter(registers, 'rayts_worker_leases_granted_total', 'Worker leases granted to owners since the raylet started (an owner keeps one for its next tasks of the same kind)', () => scheduler.taskCounts().leasesGranted);
+    new Gauge({
+      name: 'rayts_tasks', help: 'Normal tasks the raylet handles on this node (tasks owners push to leased workers are in rayts_worker_leases): QUEUED (waiting for resources or a worker), RUNNING, PIPELINED (sent to a busy worker behind its running task), INFEASIBLE (no node can run them yet)',
       labelNames: ['state'], registers,
       collect() {
         const c = scheduler.taskCounts();
@@ -128,11 +140,12 @@ export class NodeMetrics {
       help: 'Task attempts that ended on this node, each counted once: normal tasks (NORMAL_TASK) and actor calls (ACTOR_TASK), FINISHED or FAILED (an application error, or its worker died)',
       labelNames: ['type', 'state'], registers,
       collect() {
-        const tasks = scheduler.endedAttempts();
+        const relayed = scheduler.endedAttempts();
+        const leased = leasedTasks.totals();
         const calls = actorCalls.totals();
         this.reset();
-        this.inc({ type: 'NORMAL_TASK', state: 'FINISHED' }, tasks.finished);
-        this.inc({ type: 'NORMAL_TASK', state: 'FAILED' }, tasks.failed);
+        this.inc({ type: 'NORMAL_TASK', state: 'FINISHED' }, relayed.finished + leased.finished);
+        this.inc({ type: 'NORMAL_TASK', state: 'FAILED' }, relayed.failed + leased.failed);
         this.inc({ type: 'ACTOR_TASK', state: 'FINISHED' }, calls.finished);
         this.inc({ type: 'ACTOR_TASK', state: 'FAILED' }, calls.failed);
       },

@@ -31,7 +31,7 @@ import { BundleReservations } from './bundle_reservations.js';
 import { addRayletService } from './raylet_service.js';
 import { addActorHostService } from './actor_host_service.js';
 import { Teardown } from './teardown.js';
-import { ActorCallCounts } from './actor_call_counts.js';
+import { DirectCallCounts } from './direct_call_counts.js';
 import { NodeMetrics } from './node_metrics.js';
 import { HostStats } from './host_stats.js';
 import { ProcessUsage } from './process_usage.js';
@@ -176,7 +176,8 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
     sideChannelToken: options.tls ? undefined : options.token,
     gcRequestIntervalMs: config.objectStoreGcRequestIntervalMs, pullChunkBytes: config.objectPullChunkBytes,
   });
-  const callCounts = new ActorCallCounts(join(paths.dir, 'actor_calls'));
+  const callCounts = new DirectCallCounts(join(paths.dir, 'actor_calls'));
+  const leasedTasks = new DirectCallCounts(join(paths.dir, 'leased_tasks'));
   const actors = new HostedActors({
     scheduler, paths, logger, callCounts, send: (id, m) => clients.send(id, m), startWorker: () => pool.startWorker(),
     refillDelayMs: config.actorPoolRefillDelayMs, reservationTimeoutMs: config.actorReservationTimeoutMs, spreadThreshold: config.schedulerSpreadThreshold,
@@ -199,6 +200,11 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   const node = new NodeManager({
     nodeId, nodeIp: options.nodeIp, resources: detected.resources, workers: pool, scheduler, router, gate, envs, actors, objects, clients, raylets, actorHosts, gcs, logger,
+    leased: {
+      socketPath: (workerId) => paths.socket(`worker-${workerId.slice(0, 16)}.sock`),
+      countsPath: (workerId) => leasedTasks.pathFor(workerId),
+      retire: (workerId) => leasedTasks.retire(workerId),
+    },
     objectRequests: new LocalObjectRequests({ nodeId, objects, owners: clients, nodes: router, raylets }),
     timing: { workerDisconnectKillDelayMs: config.workerDisconnectKillDelayMs, idleWorkerKillMs: config.idleWorkerKillMs, prestartTarget },
   });
@@ -216,7 +222,7 @@ async function build(options: RayletOptions, paths: SessionPaths, nodeId: string
 
   // Read by Prometheus at scrape time; the gRPC server times its calls into it.
   const metrics = new NodeMetrics({
-    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts, memoryMonitor,
+    nodeId, nodeIp: options.nodeIp, host: new HostStats(paths.dir), store, workers: pool, scheduler, router, actors, actorCalls: callCounts, leasedTasks, memoryMonitor,
   });
 
   // The gRPC services, on one port with the side channel for bulk object transfer.

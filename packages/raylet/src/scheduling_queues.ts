@@ -80,9 +80,8 @@ export class SchedulingQueues<T extends { spec: TaskSpec }> {
     return taken;
   }
 
-  /** Shapes waiting, for `rayts status` Pending Demands: counted per class (there may be a million tasks). */
-  demands(infeasible: (shape: ResourceMap) => boolean): ResourceDemand[] {
-    const byShape = new Map<string, ResourceDemand>();
+  /** Shapes waiting, for `rayts status` Pending Demands: counted per class (there may be a million tasks), added to `byShape`. */
+  demands(infeasible: (shape: ResourceMap) => boolean, byShape = new Map<string, ResourceDemand>()): ResourceDemand[] {
     for (const { tasks } of this.queues.values()) {
       const first = tasks.peek();
       if (!first) continue;

@@ -76,6 +76,11 @@ export class TaskRouter implements NodeDirectory {
       return;
     }
     const decision = this.placement.decide(task.spec.resources, strategy, this.localView(), this.reachable());
+    if (task.lease && decision.kind !== 'local') {
+      // A lease is only for this node's workers: the holder sends the tasks through here instead.
+      task.lease.rejected(decision.kind === 'remote' ? 'another node has the resources free' : decision.kind === 'infeasible' ? 'no node can run it now' : decision.reason);
+      return;
+    }
     switch (decision.kind) {
       case 'local':
         this.local.enqueue(task);
@@ -149,6 +154,10 @@ export class TaskRouter implements NodeDirectory {
     const movable = this.scheduler.takeQueued((t) => t.spec.strategy.kind !== 'NODE_AFFINITY'
       && !this.scheduler.canRunNow(t.spec.resources) && others.some((n) => fits(t.spec.resources, n.available)));
     for (const t of movable) {
+      if (t.lease) {
+        t.lease.rejected('another node has the resources free');
+        continue;
+      }
       const target = others.find((n) => fits(t.spec.resources, n.available));
       if (target) this.forward(t, target);
       else this.local.enqueue(t);

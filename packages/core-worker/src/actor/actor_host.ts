@@ -5,15 +5,14 @@
  * arrive relayed over the raylet connection. Calls start in arrival order; up to `maxConcurrency`
  * run at once (1 for classes without async methods, so each call sees the previous one's state).
  */
-import { createServer, type Server } from 'node:net';
-import { chmodSync, rmSync } from 'node:fs';
-import { FramedConnection, SHARED_FILE_MODE, tokensEqual } from '@rayts/common';
+import type { Server } from 'node:net';
+import { listenForCallers } from '../caller_socket.js';
 import type { TaskExecutor } from '../task_executor.js';
 import type { JobContext } from '../job_context.js';
 import type { GpuVisibility } from '../gpu_visibility.js';
 import type { AttemptRecorder } from '../attempt_recorder.js';
 import { ownerFailure, type RunningAttempt } from '../event_report.js';
-import type { ActorCreated, CallerHello, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { ActorCreated, CreateActor, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
 import { noCallCounter, type CallCounter } from './call_counts.js';
 
 export interface ActorHostDeps {
@@ -75,7 +74,7 @@ export class ActorHost {
       this.instance = new cls(...args);
       await listening;
     } catch (err) {
-      this.server?.close();
+      void listening.then(() => this.server?.close(), () => undefined);
       const failure = this.executor.failure('APPLICATION', err);
       attempts.creationEnded(actor, ownerFailure(failure));
       this.deps.transport.send({ type: 'actorCreated', actorId: actor.actorId, failure });
@@ -87,28 +86,10 @@ export class ActorHost {
   }
 
   /** Callers on this node connect here; the first frame must carry the cluster token. */
-  private listen(path: string): Promise<void> {
-    rmSync(path, { force: true });
-    this.server = createServer((socket) => {
-      const conn = new FramedConnection<CallerHello | Execute, TaskResult>(socket);
-      let trusted = false;
+  private async listen(path: string): Promise<void> {
+    this.server = await listenForCallers<Execute, TaskResult>(path, this.deps.token, (conn) => {
       conn.on('message', (m) => {
-        if (!trusted) {
-          if (m.type !== 'hello' || typeof m.token !== 'string' || !tokensEqual(m.token, this.deps.token)) {
-            conn.close();
-            return;
-          }
-          trusted = true;
-          return;
-        }
         if (m.type === 'execute') this.call(m.task, (outcome) => conn.send({ type: 'taskResult', outcome }));
-      });
-    });
-    return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(path, () => {
-        chmodSync(path, SHARED_FILE_MODE); // drivers of the owner's group call actors here (with the token)
-        resolve();
       });
     });
   }

@@ -3,9 +3,9 @@
  * the worker's own socket (one hop each way); a caller elsewhere sends the call to its raylet, which
  * relays it over gRPC to the actor's raylet, and the outcome comes back on the raylet connection.
  */
-import { connectFramed, type FramedConnection } from '@rayts/common';
+import { dialWorker } from '../caller_socket.js';
 import type { ActorCore, ActorTarget } from './actor_core.js';
-import type { CallerHello, Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
+import type { Execute, TaskOutcome, TaskResult, TaskSpec } from '../protocol/messages.js';
 
 /** A caller's open connection to an actor worker's socket. */
 export interface WorkerChannel {
@@ -33,8 +33,6 @@ export interface ActorTransport {
   relay(target: ActorTarget, task: TaskSpec): void;
 }
 
-type CallerConnection = FramedConnection<TaskResult, CallerHello | Execute>;
-
 /** The transport of a real process: sockets on this node, the raylet connection for the rest. */
 export class RayletTransport implements ActorTransport {
   /** Calls relayed through the raylet, by task id, with their actor: their outcomes arrive on the raylet connection. */
@@ -47,8 +45,7 @@ export class RayletTransport implements ActorTransport {
   }
 
   async dial(socketPath: string, patient: boolean, events: ChannelEvents): Promise<WorkerChannel> {
-    const conn = patient ? await this.connectSoon(socketPath) : await connectFramed<TaskResult, CallerHello | Execute>(socketPath);
-    conn.send({ type: 'hello', role: 'caller', token: this.core.options.token });
+    const conn = await dialWorker<TaskResult, Execute>(socketPath, this.core.options.token, patient ? this.earlyConnectMs : 0);
     conn.on('message', (m) => { if (m.type === 'taskResult') events.result(m.outcome); });
     conn.on('close', () => events.closed());
     return conn;
@@ -64,19 +61,5 @@ export class RayletTransport implements ActorTransport {
     const actorId = this.relayed.get(taskId);
     this.relayed.delete(taskId);
     return actorId;
-  }
-
-  /** Connects to a socket that may not listen yet: refused or missing is tried again every millisecond or two. */
-  private async connectSoon(path: string): Promise<CallerConnection> {
-    const deadline = performance.now() + this.earlyConnectMs;
-    for (;;) {
-      try {
-        return await connectFramed<TaskResult, CallerHello | Execute>(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || performance.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
   }
 }

@@ -247,7 +247,28 @@ export interface LogLines {
   text: string;
 }
 
-export type ClientMessage = ClientHello | SubmitTask | TaskDone | ActorCreated | ActorCallRelay | Blocked | Unblocked | CancelTask | ReturnTasks | ClientRequest | RefsReply | LogLines | OwnerLookupReply;
+/**
+ * An owner asks its raylet for a worker to push tasks like `task` to (same job, function and
+ * resources: its scheduling key). `leaseId` is the owner's own number for it. The raylet answers
+ * leaseGranted, or leaseRejected when the task should not run on this node (the owner then submits
+ * the key's tasks through the raylet as before).
+ */
+export interface RequestLease { type: 'requestLease'; leaseId: number; task: TaskSpec }
+/**
+ * The owner gives a lease back (or withdraws a request not granted yet). With `kill` (the reason), the
+ * raylet kills the leased worker instead, and answers leaseLost once it exited: the owner lost its
+ * connection to it, or a task running there was cancelled with force.
+ */
+export interface ReturnLease { type: 'returnLease'; leaseId: number; kill?: string }
+
+/**
+ * How many tasks of one scheduling key the owner holds back beyond its lease requests here (0 when
+ * none): the raylet counts them in its demands (`rayts status`), as Ray's worker backlog reports.
+ */
+export interface LeaseBacklog { type: 'leaseBacklog'; key: string; resources: ResourceShape; size: number }
+
+export type ClientMessage = ClientHello | SubmitTask | TaskDone | ActorCreated | ActorCallRelay | Blocked | Unblocked | CancelTask | ReturnTasks | ClientRequest | RefsReply | LogLines | OwnerLookupReply
+  | RequestLease | ReturnLease | LeaseBacklog;
 
 // ---- raylet -> client ----------------------------------------------------------------------
 
@@ -298,7 +319,27 @@ export interface CreateActor { type: 'createActor'; actor: ActorCreation; jobDir
  */
 export interface ActorReady { type: 'actorReady'; actorId: string; workerId: string; socketPath: string; pid: number }
 
-export type RayletMessage = CreateActor | ActorReady | Welcome | BindJob | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup;
+/**
+ * A worker is leased to the owner: its resources are held until the owner returns the lease. The owner
+ * connects to `socketPath` (hello with the cluster token), sends `execute` with `jobDir` and `gpuIds`,
+ * and gets `taskResult` (and `returnTasks` when a task blocks in get) back on that connection.
+ */
+export interface LeaseGranted { type: 'leaseGranted'; leaseId: number; workerId: string; pid: number; socketPath: string; jobDir: string; gpuIds: number[] }
+/** The raylet will not lease for this request (placement chose another node, or none can run it). */
+export interface LeaseRejected { type: 'leaseRejected'; leaseId: number; reason: string }
+/** The leased worker died (`failure` says how: WORKER_DIED, OutOfMemoryError…): its tasks in flight failed so. */
+export interface LeaseLost { type: 'leaseLost'; leaseId: number; failure: TaskFailure }
+/**
+ * To a worker the raylet leased: accept tasks from owners on `socketPath` (opened once, at the first
+ * lease) and count them in `countsPath` (actor/call_counts.ts), since the raylet no longer sees them.
+ */
+export interface Leased { type: 'leased'; socketPath: string; countsPath: string }
+
+export type RayletMessage = CreateActor | ActorReady | Welcome | BindJob | Execute | TaskResult | Reply | Refused | CollectGarbage | RefsRequest | LogLines | OwnerLookup
+  | LeaseGranted | LeaseRejected | LeaseLost | Leased;
+
+/** What a leased worker sends its lease holder: outcomes, and tasks it hands back because its running task blocked. */
+export type LeaseWorkerMessage = TaskResult | ReturnTasks;
 
 // ---- typed replies -------------------------------------------------------------------------
 

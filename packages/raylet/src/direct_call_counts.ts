@@ -1,7 +1,7 @@
 /**
- * The calls this node's actors ran, for the task counters: each actor worker counts its calls in a
- * file of its own (see core-worker actor/call_counts.ts), since calls from callers on this node never
- * pass through the raylet. The totals are what the live workers' files say plus what the files of
+ * What ran on this node without passing through the raylet, for the task counters: calls on actors
+ * (from callers on this node) and tasks owners pushed to workers leased to them. Each such worker
+ * counts them in a file of its own (see core-worker actor/call_counts.ts); one instance per kind. The totals are what the live workers' files say plus what the files of
  * exited workers said last; a worker's file is read a final time and removed when the worker exited,
  * and the calls it had started but not ended then count as failed. So every call counts once, even
  * when its worker was killed.
@@ -10,15 +10,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCallCounts } from '@rayts/core-worker';
 
-export interface ActorCallTotals {
+export interface DirectCallTotals {
   finished: number;
   failed: number;
 }
 
-export class ActorCallCounts {
+export class DirectCallCounts {
   /** Workers hosting (or constructing) an actor, with their counts file. */
   private readonly live = new Map<string, string>();
-  private readonly retired: ActorCallTotals = { finished: 0, failed: 0 };
+  private readonly retired: DirectCallTotals = { finished: 0, failed: 0 };
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -43,7 +43,7 @@ export class ActorCallCounts {
   }
 
   /** Calls that ended on this node so far (a running call counts once it ends). */
-  totals(): ActorCallTotals {
+  totals(): DirectCallTotals {
     const out = { ...this.retired };
     for (const path of this.live.values()) {
       const c = readCallCounts(path);

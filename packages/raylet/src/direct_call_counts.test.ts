@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorCallCounts } from './actor_call_counts.js';
+import { DirectCallCounts } from './direct_call_counts.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'rayts-calls-')); });
@@ -17,9 +17,9 @@ function counts(path: string, started: number, finished: number, failed: number)
   writeFileSync(path, buf);
 }
 
-describe('ActorCallCounts', () => {
+describe('DirectCallCounts', () => {
   it('adds the live workers\' files to what exited workers counted, each call once', () => {
-    const calls = new ActorCallCounts(join(dir, 'actor_calls'));
+    const calls = new DirectCallCounts(join(dir, 'actor_calls'));
     const a = calls.pathFor('worker-a');
     const b = calls.pathFor('worker-b');
     expect(calls.totals()).toEqual({ finished: 0, failed: 0 });
@@ -38,7 +38,7 @@ describe('ActorCallCounts', () => {
   });
 
   it('counts nothing for a worker that never wrote its file', () => {
-    const calls = new ActorCallCounts(join(dir, 'actor_calls'));
+    const calls = new DirectCallCounts(join(dir, 'actor_calls'));
     calls.pathFor('w');
     calls.retire('w');
     expect(calls.totals()).toEqual({ finished: 0, failed: 0 });

@@ -1,4 +1,8 @@
-/** How each function has behaved on this node: pipelining is only for tasks known to be short. */
+/**
+ * How each function has behaved: pipelining (sending a task to a busy worker behind its running one)
+ * is only for tasks known to be short. A raylet keeps one for the tasks it dispatches, an owner one for
+ * the tasks it pushes to its leased workers.
+ */
 /** When short tasks are sent to a busy worker behind its running one. */
 export interface PipelineLimits {
   /** Most tasks queued behind a running one on a worker. */
