@@ -93,4 +93,31 @@ describe('TaskExecutor', () => {
     const done = t.sent.find((m) => m.type === 'taskDone');
     expect(done?.type === 'taskDone' && done.outcome.failure).toMatchObject({ type: 'APPLICATION', message: 'bad', errorName: 'TypeError', nodeIp: '10.0.0.1' });
   });
+
+  it('answers a task where it came from: a lease holder gets its outcome and, when the running task blocks, its queued tasks back', async () => {
+    let release!: () => void;
+    const t = setup(() => new Promise<void>((r) => { release = r; }));
+    const said: string[] = [];
+    const holder = {
+      began: () => said.push('began'),
+      reply: (o: { taskId: string }) => said.push(`reply ${o.taskId}`),
+      giveBack: (ids: string[]) => said.push(`back ${ids.join(',')}`),
+    };
+    t.executor.execute(execute('pushed-1'), holder);
+    t.executor.execute(execute('relayed'));
+    t.executor.execute(execute('pushed-2'), holder);
+    await tick();
+    t.executor.block();
+    // Each origin gets its own tasks back; the raylet only hears about the blocking and its task.
+    expect(said).toEqual(['began', 'back pushed-2']);
+    expect(t.sent).toEqual([{ type: 'blocked' }, { type: 'returnTasks', taskIds: ['relayed'] }]);
+    t.executor.execute(execute('pushed-3'), holder);
+    expect(said.at(-1)).toBe('back pushed-3');
+    t.executor.unblock();
+    release();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(said.at(-1)).toBe('reply pushed-1');
+    expect(t.sent.some((m) => m.type === 'taskDone')).toBe(false);
+  });
 });
+
