@@ -341,8 +341,10 @@ function workerSide(
 ): WorkerSide & { executor: TaskExecutor } {
   const node = { nodeId: welcome.nodeId, nodeIp: welcome.nodeIp };
   const executor = new TaskExecutor({ transport: connection, functionTable, plasma, decoder: serializer, job, gpus, node, compile: worker.compile, attempts });
-  const host = new ActorHost({ transport: connection, executor, job, gpus, nodeId: node.nodeId, token, attempts, openCallCounter: openCallCountsFile });
-  const leases = new LeaseServer({ executor, token, openCounter: openCallCountsFile, warn: (message) => process.stderr.write(`${message}\n`) });
+  const shm = loadNative();
+  const openCounter = (path: string) => openCallCountsFile(path, shm);
+  const host = new ActorHost({ transport: connection, executor, job, gpus, nodeId: node.nodeId, token, attempts, openCallCounter: openCounter });
+  const leases = new LeaseServer({ executor, token, openCounter, warn: (message) => process.stderr.write(`${message}\n`) });
   return { executor, host, leases, bindJob: (m) => job.bindJob(m, process) };
 }
 

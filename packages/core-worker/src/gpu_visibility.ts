@@ -21,6 +21,8 @@ export class GpuVisibility {
   }
 
   assign(ids: readonly number[] | undefined): void {
+    // Work without GPUs after work without GPUs (most tasks): nothing to change unless its code changed the variable.
+    if (this.current.length === 0 && (!ids || ids.length === 0) && this.env[CUDA_VISIBLE_DEVICES] === this.inherited) return;
     this.current = ids ? [...ids] : [];
     if (this.current.length > 0) this.env[CUDA_VISIBLE_DEVICES] = this.current.join(',');
     else if (this.inherited === undefined) delete this.env[CUDA_VISIBLE_DEVICES];

@@ -1,15 +1,17 @@
 /**
- * How many calls an actor worker started and ended, kept in a small file its raylet reads. Calls from
- * callers on the same node go straight to the actor's socket, so the raylet never sees them; a
- * message per call would wake the raylet for every call, and counts held in the worker would die
- * with it (actors are killed with SIGKILL). Two positional writes of 24 bytes per call (start, end)
- * cost a few microseconds, and what they wrote stays in the page cache when the process is killed:
- * the raylet reads the file when it scrapes metrics and once more after the worker exited, so each
- * call counts once.
+ * How many calls (or tasks) a worker started and ended, kept in a small file its raylet reads. Calls
+ * from callers on the same node go straight to the actor's socket, and tasks owners push to a leased
+ * worker straight to its socket, so the raylet never sees them; a message per call would wake the
+ * raylet for every call, and counts held in the worker would die with it (workers are killed with
+ * SIGKILL). The worker maps the file shared and counts in the mapping: no system call per count
+ * (two positional writes per call cost 18 µs on the 2-vCPU VM, 7 % of a leased worker's time), and
+ * what it wrote is in the page cache, so it stays when the process is killed. The raylet reads the
+ * file when it scrapes metrics and once more after the worker exited, so each call counts once.
  *
  * Layout: three little-endian float64 (exact integers up to 2^53): started, finished, failed.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { NativeShm } from '@rayts/object-store';
 
 export const CALL_COUNTS_BYTES = 24;
 
@@ -25,54 +27,36 @@ export interface CallCounter {
   ended(failed: boolean): void;
 }
 
-/** The worker's side: owns the file and rewrites it after every change. */
+/** The worker's side: the file, created with zeros and mapped shared; counts go into the mapping. */
 export class CallCountsFile implements CallCounter {
-  private readonly buf = Buffer.alloc(CALL_COUNTS_BYTES);
-  private readonly counts: CallCounts = { started: 0, finished: 0, failed: 0 };
-  private fd: number | undefined;
+  /** started, finished, failed (little-endian: this runs on Linux x64 and arm64 only). */
+  private readonly counts: Float64Array;
 
-  constructor(path: string) {
-    this.fd = openSync(path, 'w', 0o600);
-    this.flush();
+  constructor(path: string, shm: Pick<NativeShm, 'map'>) {
+    const fd = openSync(path, 'w+', 0o600);
+    try {
+      writeSync(fd, Buffer.alloc(CALL_COUNTS_BYTES), 0, CALL_COUNTS_BYTES, 0);
+      this.counts = new Float64Array(shm.map(fd, CALL_COUNTS_BYTES, true, false), 0, 3);
+    } finally {
+      closeSync(fd); // the mapping stays
+    }
   }
 
   started(): void {
-    this.counts.started += 1;
-    this.flush();
+    this.counts[0]! += 1;
   }
 
   ended(failed: boolean): void {
-    if (failed) this.counts.failed += 1;
-    else this.counts.finished += 1;
-    this.flush();
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-
-  private flush(): void {
-    if (this.fd === undefined) return;
-    this.buf.writeDoubleLE(this.counts.started, 0);
-    this.buf.writeDoubleLE(this.counts.finished, 8);
-    this.buf.writeDoubleLE(this.counts.failed, 16);
-    try {
-      writeSync(this.fd, this.buf, 0, CALL_COUNTS_BYTES, 0);
-    } catch (err) {
-      // Counting must never break the actor's calls: it stops, and says so once.
-      process.stderr.write(`rayts: stopped counting this actor's calls: ${(err as Error).message}\n`);
-      this.close();
-    }
+    this.counts[failed ? 2 : 1]! += 1;
   }
 }
 
 /** The worker's counter for `path`; one that cannot be opened leaves the calls uncounted (said on stderr). */
-export function openCallCountsFile(path: string): CallCounter {
+export function openCallCountsFile(path: string, shm: Pick<NativeShm, 'map'>): CallCounter {
   try {
-    return new CallCountsFile(path);
+    return new CallCountsFile(path, shm);
   } catch (err) {
-    process.stderr.write(`rayts: cannot count this actor's calls in ${path}: ${(err as Error).message}\n`);
+    process.stderr.write(`rayts: cannot count the calls or tasks this worker runs in ${path}: ${(err as Error).message}\n`);
     return noCallCounter;
   }
 }
