@@ -100,6 +100,16 @@ describe('DirectTaskSubmitter', () => {
     expect(ch.sent.length - first.length).toBe(5);
   });
 
+  it('pipelines once the round trips of tasks that went out alone show the function short, when outcomes carry no run times', async () => {
+    const s = setup();
+    const first = [task(), task(), task()];
+    for (const t of first) s.direct.send({ type: 'submit', task: t });
+    const ch = await s.grant(1);
+    for (const t of first) ch.events.message({ type: 'taskResult', outcome: { ...outcomeOf(t), value: { kind: 'inline', data: new Uint8Array([1]) } } });
+    for (let i = 0; i < 8; i++) s.direct.send({ type: 'submit', task: task() });
+    expect(ch.sent.length - first.length).toBe(5);
+  });
+
   it('sends tasks it cannot lease for through the raylet: other strategies and placement groups', () => {
     const s = setup();
     s.direct.send({ type: 'submit', task: task({ strategy: { kind: 'SPREAD' } }) });

@@ -105,6 +105,12 @@ interface Lease {
   idleSince: number;
   idleTimer?: NodeJS.Timeout;
   channelClosed: boolean;
+  /**
+   * The task pushed when nothing else was in flight ('' when none is out), and when: its round trip
+   * times its run when the outcome carries no run times (task events turned off).
+   */
+  soloTaskId: string;
+  soloSentAt: number;
 }
 
 /** How long a dead worker's connection may stay open before its tasks are failed anyway. */
@@ -259,6 +265,10 @@ export class DirectTaskSubmitter {
   }
 
   private push(lease: Lease, channel: LeaseChannel, spec: TaskSpec): void {
+    if (lease.inFlight.size === 0) {
+      lease.soloTaskId = spec.taskId;
+      lease.soloSentAt = performance.now();
+    }
     lease.inFlight.set(spec.taskId, spec);
     lease.idleSince = 0;
     channel.send({ type: 'execute', task: spec, jobDir: lease.jobDir, gpuIds: lease.gpuIds });
@@ -267,7 +277,7 @@ export class DirectTaskSubmitter {
   private request(key: KeyState, like: TaskSpec): void {
     const lease: Lease = {
       id: this.nextLeaseId++, key, state: { kind: 'requested' }, workerId: '', pid: 0, jobDir: '', gpuIds: undefined,
-      inFlight: new Map(), blocked: false, idleSince: 0, channelClosed: true,
+      inFlight: new Map(), blocked: false, idleSince: 0, channelClosed: true, soloTaskId: '', soloSentAt: 0,
     };
     this.leases.set(lease.id, lease);
     key.requests.add(lease);
@@ -324,9 +334,7 @@ export class DirectTaskSubmitter {
       if (!spec) return;
       lease.inFlight.delete(spec.taskId);
       if (lease.inFlight.size === 0) lease.blocked = false;
-      if (m.outcome.run && parseRun(m.outcome.run, this.run) !== undefined && this.run[2]! > 0 && this.run[3]! >= this.run[2]!) {
-        this.stats.recordRun(spec.fnHash, this.run[3]! - this.run[2]!);
-      }
+      this.recordRun(lease, spec, m.outcome);
       this.deps.outcomes.handleOutcome(m.outcome);
     } else {
       // Its running task blocked in get: what waited behind it runs elsewhere.
@@ -343,6 +351,17 @@ export class DirectTaskSubmitter {
       lease.key.queue.unshiftAll(back);
     }
     if (!this.closed) this.pump(lease.key);
+  }
+
+  /** How long the task ran, for pipelining: from its run times, else its round trip when it went out alone. */
+  private recordRun(lease: Lease, spec: TaskSpec, outcome: TaskOutcome): void {
+    const solo = lease.soloTaskId === spec.taskId;
+    if (solo) lease.soloTaskId = '';
+    if (outcome.run && parseRun(outcome.run, this.run) !== undefined && this.run[2]! > 0 && this.run[3]! >= this.run[2]!) {
+      this.stats.recordRun(spec.fnHash, this.run[3]! - this.run[2]!);
+    } else if (solo) {
+      this.stats.recordRun(spec.fnHash, performance.now() - lease.soloSentAt);
+    }
   }
 
   private onChannelClosed(lease: Lease): void {
