@@ -36,6 +36,7 @@ export * from './resources.js';
 export * from './kv_namespaces.js';
 export * from './turn_batcher.js';
 export * from './version_waiters.js';
+export * from './fifo.js';
 export * from './scheduling/placement.js';
 export * from './scheduling/function_stats.js';
 export * from './scheduling/strategy_msg.js';

@@ -4,8 +4,7 @@
  * function never holds back the first task of another that needs the same resources (issue 16: after
  * a head restart a new function's task waited 28 s behind 400 queued tasks of the same shape).
  */
-import type { ResourceMap } from '@rayts/common';
-import { Fifo } from './fifo.js';
+import { Fifo, type ResourceMap } from '@rayts/common';
 import type { ResourceDemand, TaskSpec } from './protocol.js';
 import { shapeKey } from './resource_accounting.js';
 

@@ -19,13 +19,13 @@
  * memory monitor's OutOfMemoryError) once its connection has closed, so an outcome it sent before it
  * died still counts. TaskManager retries them as it retries relayed ones.
  */
-import { FunctionStats, type PipelineLimits } from '@rayts/common';
+import { Fifo, FunctionStats, type PipelineLimits } from '@rayts/common';
 import { newTaskId } from '../ids.js';
 import { packRun, parseRun } from '../protocol/messages.js';
 import type {
   CancelTask, Execute, LeaseBacklog, LeaseGranted, LeaseLost, LeaseRejected, LeaseWorkerMessage, RequestLease, ReturnLease, SubmitTask, TaskFailure, TaskOutcome, TaskSpec,
 } from '../protocol/messages.js';
-import { SchedulingKeys, SpecQueue } from './scheduling_keys.js';
+import { SchedulingKeys } from './scheduling_keys.js';
 
 /** An owner's connection to a leased worker's socket. */
 export interface LeaseChannel {
@@ -63,7 +63,8 @@ interface KeyState {
   readonly resources: TaskSpec['resources'];
   /** The backlog the raylet was last told (tasks waiting beyond the requests). */
   reportedBacklog: number;
-  readonly queue: SpecQueue;
+  /** Tasks waiting for a leased worker, in submission order (handed-back ones go to the front). */
+  readonly queue: Fifo<TaskSpec>;
   /** Granted leases that take tasks (connecting or open). */
   readonly leases: Set<Lease>;
   /** Requests the raylet has not answered yet. */
@@ -220,7 +221,7 @@ export class DirectTaskSubmitter {
     if (key === undefined) return undefined;
     let state = this.keys.get(key);
     if (!state) {
-      state = { key, fnHash: spec.fnHash, resources: spec.resources, reportedBacklog: 0, queue: new SpecQueue(), leases: new Set(), requests: new Set(), relayUntil: 0 };
+      state = { key, fnHash: spec.fnHash, resources: spec.resources, reportedBacklog: 0, queue: new Fifo<TaskSpec>(), leases: new Set(), requests: new Set(), relayUntil: 0 };
       this.keys.set(key, state);
     }
     return state;
@@ -300,7 +301,7 @@ export class DirectTaskSubmitter {
   private relay(key: KeyState): void {
     key.relayUntil = performance.now() + this.deps.limits.rejectedRelayMs;
     for (const lease of key.requests) this.withdraw(lease);
-    for (const task of key.queue.drain()) this.deps.raylet.send({ type: 'submit', task });
+    for (const task of key.queue.removeWhere(() => true)) this.deps.raylet.send({ type: 'submit', task });
     if (key.reportedBacklog !== 0) this.backlogMayHaveChanged(key);
   }
 
@@ -348,7 +349,7 @@ export class DirectTaskSubmitter {
         back.push(spec);
       }
       if (this.closed) return;
-      lease.key.queue.unshiftAll(back);
+      for (let i = back.length - 1; i >= 0; i--) lease.key.queue.unshift(back[i]!);
     }
     if (!this.closed) this.pump(lease.key);
   }
@@ -397,7 +398,7 @@ export class DirectTaskSubmitter {
   /** Cancels a task waiting here (answered CANCELLED at once) or running on a leased worker (killed with force); else the raylet's. */
   private cancel(m: CancelTask): void {
     for (const key of this.keys.values()) {
-      const spec = key.queue.remove(m.taskId);
+      const [spec] = key.queue.length > 0 ? key.queue.removeWhere((s) => s.taskId === m.taskId) : [];
       if (!spec) continue;
       this.deps.outcomes.handleOutcome({ taskId: spec.taskId, attempt: spec.attempt, returnId: spec.returnId, nodeId: '', failure: { type: 'CANCELLED', message: 'cancelled before it ran' } });
       return;
