@@ -26,6 +26,7 @@ import type {
   CancelTask, Execute, LeaseBacklog, LeaseGranted, LeaseLost, LeaseRejected, LeaseWorkerMessage, RequestLease, ReturnLease, SubmitTask, TaskFailure, TaskOutcome, TaskSpec,
 } from '../protocol/messages.js';
 import { SchedulingKeys } from './scheduling_keys.js';
+import { BacklogReporter } from './backlog_reporter.js';
 
 /** An owner's connection to a leased worker's socket. */
 export interface LeaseChannel {
@@ -61,8 +62,6 @@ interface KeyState {
   readonly key: string;
   readonly fnHash: string;
   readonly resources: TaskSpec['resources'];
-  /** The backlog the raylet was last told (tasks waiting beyond the requests). */
-  reportedBacklog: number;
   /** Tasks waiting for a leased worker, in submission order (handed-back ones go to the front). */
   readonly queue: Fifo<TaskSpec>;
   /** Granted leases that take tasks (connecting or open). */
@@ -116,8 +115,6 @@ interface Lease {
 
 /** How long a dead worker's connection may stay open before its tasks are failed anyway. */
 const LOST_CLOSE_WAIT_MS = 1000;
-/** Backlog changes are told the raylet at most this often (they only feed `rayts status` and the demands). */
-const BACKLOG_REPORT_MS = 100;
 
 export class DirectTaskSubmitter {
   private readonly keys = new Map<string, KeyState>();
@@ -127,12 +124,11 @@ export class DirectTaskSubmitter {
   private readonly run = new Float64Array(8);
   private nextLeaseId = 1;
   private closed = false;
-  /** Keys whose backlog changed since it was last told, and the timer that tells it. */
-  private readonly backlogChanged = new Set<KeyState>();
-  private backlogTimer?: NodeJS.Timeout;
+  private readonly backlog: BacklogReporter;
 
   constructor(private readonly deps: DirectSubmitterDeps) {
     this.stats = new FunctionStats(deps.limits.pipeline);
+    this.backlog = new BacklogReporter((m) => deps.raylet.send(m));
   }
 
   /** TaskManager's transport: a task goes to a leased worker when it can, else to the raylet. */
@@ -204,7 +200,7 @@ export class DirectTaskSubmitter {
   /** The owner shuts down: leases go back (a worker still running tasks of this owner is killed), requests are withdrawn. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.backlogTimer);
+    this.backlog.close();
     for (const lease of this.leases.values()) {
       clearTimeout(lease.idleTimer);
       if (lease.state.kind === 'lost') clearTimeout(lease.state.fallback);
@@ -221,7 +217,7 @@ export class DirectTaskSubmitter {
     if (key === undefined) return undefined;
     let state = this.keys.get(key);
     if (!state) {
-      state = { key, fnHash: spec.fnHash, resources: spec.resources, reportedBacklog: 0, queue: new Fifo<TaskSpec>(), leases: new Set(), requests: new Set(), relayUntil: 0 };
+      state = { key, fnHash: spec.fnHash, resources: spec.resources, queue: new Fifo<TaskSpec>(), leases: new Set(), requests: new Set(), relayUntil: 0 };
       this.keys.set(key, state);
     }
     return state;
@@ -238,31 +234,13 @@ export class DirectTaskSubmitter {
     if (key.queue.length > 0) {
       const wanted = Math.min(key.queue.length, this.deps.limits.requestsPerKey) - key.requests.size;
       for (let i = 0; i < wanted; i++) this.request(key, key.queue.peek()!);
-      if (Math.max(0, key.queue.length - key.requests.size) !== key.reportedBacklog) this.backlogMayHaveChanged(key);
+      this.backlog.update(key);
       return;
     }
     for (const lease of key.requests) this.withdraw(lease);
     for (const lease of key.leases) if (lease.inFlight.size === 0) this.idle(lease);
-    if (key.reportedBacklog !== 0) this.backlogMayHaveChanged(key);
-    else if (key.leases.size === 0 && key.requests.size === 0 && key.relayUntil < performance.now()) this.keys.delete(key.key);
-  }
-
-  /** Tasks of the key waiting beyond the lease requests: told the raylet soon, if it changed. */
-  private backlogMayHaveChanged(key: KeyState): void {
-    if (this.closed) return;
-    this.backlogChanged.add(key);
-    if (this.backlogTimer) return;
-    this.backlogTimer = setTimeout(() => {
-      this.backlogTimer = undefined;
-      for (const k of this.backlogChanged) {
-        const size = Math.max(0, k.queue.length - k.requests.size);
-        if (size === k.reportedBacklog) continue;
-        k.reportedBacklog = size;
-        this.deps.raylet.send({ type: 'leaseBacklog', key: k.key, resources: k.resources, size });
-      }
-      this.backlogChanged.clear();
-    }, BACKLOG_REPORT_MS);
-    this.backlogTimer.unref();
+    this.backlog.update(key);
+    if (key.leases.size === 0 && key.requests.size === 0 && key.relayUntil < performance.now() && !this.backlog.outstanding(key)) this.keys.delete(key.key);
   }
 
   private push(lease: Lease, channel: LeaseChannel, spec: TaskSpec): void {
@@ -302,7 +280,7 @@ export class DirectTaskSubmitter {
     key.relayUntil = performance.now() + this.deps.limits.rejectedRelayMs;
     for (const lease of key.requests) this.withdraw(lease);
     for (const task of key.queue.removeWhere(() => true)) this.deps.raylet.send({ type: 'submit', task });
-    if (key.reportedBacklog !== 0) this.backlogMayHaveChanged(key);
+    this.backlog.update(key);
   }
 
   /** Gives the lease back once it has had nothing to run for idleMs (a task pushed meanwhile keeps it). */
